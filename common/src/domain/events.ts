@@ -1,0 +1,47 @@
+import type { UserFields, UserPatch } from './user';
+
+export type UserEventBody =
+  | { readonly type: 'UserCreated'; readonly data: UserFields }
+  | { readonly type: 'UserUpdated'; readonly data: UserPatch }
+  | { readonly type: 'UserDeleted'; readonly data: Record<string, never> };
+
+export type UserEventType = UserEventBody['type'];
+
+export interface EventMetadata {
+  /** Unique per event; storing the same eventId twice is a no-op, which makes retries safe. */
+  readonly eventId: string;
+  readonly userId: string;
+  /** 1-based position of this event among the user's own events: the user's offset. */
+  readonly version: number;
+  readonly partition: number;
+  readonly occurredAt: Date;
+}
+
+export type UserEvent = UserEventBody & EventMetadata;
+
+export interface StampContext {
+  readonly newEventId: () => string;
+  readonly now: () => Date;
+  readonly partitionOf: (userId: string) => number;
+}
+
+/**
+ * Gives decided event bodies their envelope. Kept apart from `decide` so that deciding stays
+ * free of clocks and random ids.
+ */
+export function stampEvents(
+  userId: string,
+  currentVersion: number,
+  bodies: readonly UserEventBody[],
+  context: StampContext,
+): UserEvent[] {
+  const partition = context.partitionOf(userId);
+  return bodies.map((body, index) => ({
+    ...body,
+    eventId: context.newEventId(),
+    userId,
+    version: currentVersion + index + 1,
+    partition,
+    occurredAt: context.now(),
+  }));
+}

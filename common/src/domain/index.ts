@@ -1,0 +1,6 @@
+export * from './user';
+export * from './events';
+export * from './evolve';
+export * from './decide';
+export * from './validation';
+export * from './partitioning';

@@ -1,0 +1,21 @@
+export interface User {
+  readonly id: string;
+  readonly name: string;
+  readonly email: string;
+  readonly group: number;
+}
+
+export type UserFields = Omit<User, 'id'>;
+export type UserPatch = Partial<UserFields>;
+
+/**
+ * What the event log says about one user id. `version` counts every event ever stored for the id
+ * (so it keeps counting across a delete and a re-create); `user` is null when the id has never
+ * been created or its latest event deleted it.
+ */
+export interface UserState {
+  readonly version: number;
+  readonly user: User | null;
+}
+
+export const initialUserState: UserState = Object.freeze({ version: 0, user: null });
