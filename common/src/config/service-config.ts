@@ -1,0 +1,27 @@
+import { DEFAULT_PARTITIONS } from '../domain/partitioning';
+import { ConfigError, type Environment, integer, oneOf, optionalText, readConfig, text } from './config';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+/** Variables every process reads; they must agree across processes. */
+export function readSharedConfig(env: Environment) {
+  const config = readConfig(env, {
+    PARTITIONS: integer({ default: DEFAULT_PARTITIONS, min: 1, max: 4096 }),
+    AGG_N: integer({ default: 3, min: 1, max: 4096 }),
+    STORE: oneOf(['mongo', 'memory'], 'mongo'),
+    MONGO_URL: optionalText(),
+    MONGO_DB: text({ default: 'users' }),
+    LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+  });
+  if (config.AGG_N > config.PARTITIONS) {
+    throw new ConfigError(
+      `AGG_N (${config.AGG_N}) must not exceed PARTITIONS (${config.PARTITIONS}): an aggregator would own no partition`,
+    );
+  }
+  if (config.STORE === 'mongo' && config.MONGO_URL === undefined) {
+    throw new ConfigError('MONGO_URL is required when STORE=mongo (or set STORE=memory)');
+  }
+  return config;
+}
+
+export type SharedConfig = ReturnType<typeof readSharedConfig>;

@@ -1,0 +1,39 @@
+import winston from 'winston';
+
+export type Logger = winston.Logger;
+
+export interface LoggerOptions {
+  readonly service: string;
+  readonly level?: string;
+  /** Fields written on every line, e.g. the aggregator index. */
+  readonly fields?: Readonly<Record<string, unknown>>;
+  /** Where lines go; tests pass a stream to read them back. Defaults to stdout. */
+  readonly stream?: NodeJS.WritableStream;
+}
+
+const EMAIL = /[^\s@"'<>]+@[^\s@"'<>]+\.[^\s@"'<>]+/g;
+
+/**
+ * Email addresses are personal data: above debug level they are masked wherever they appear in
+ * a line, so a careless log call cannot leak them.
+ */
+const maskEmails = winston.format((info) => {
+  if (info.level === 'debug') return info;
+  for (const key of Object.keys(info)) {
+    const value = info[key];
+    if (typeof value === 'string') info[key] = value.replace(EMAIL, '[email]');
+  }
+  return info;
+});
+
+export function createLogger(options: LoggerOptions): Logger {
+  const transport = options.stream
+    ? new winston.transports.Stream({ stream: options.stream })
+    : new winston.transports.Console();
+  return winston.createLogger({
+    level: options.level ?? 'info',
+    defaultMeta: { service: options.service, ...options.fields },
+    format: winston.format.combine(maskEmails(), winston.format.timestamp(), winston.format.json()),
+    transports: [transport],
+  });
+}
