@@ -1,0 +1,151 @@
+import type { UserEvent } from '../../domain';
+import { assertAppendable } from '../append-rules';
+import { startCatchUpSubscription } from '../catch-up-subscription';
+import type { CatchUp, ChangeSource, ChangeTail, TailedChange } from '../change-source';
+import { HistoryLostError, VersionConflictError } from '../errors';
+import type { AppendOutcome, Checkpoint, EventStore, Subscription, SubscriptionHandler, SubscriptionRequest } from '../ports';
+
+// A type alias, not an interface: only aliases fit the Checkpoint record type.
+type MemoryCheckpoint = {
+  /** How many log entries lie before this point. */
+  readonly position: number;
+};
+
+/**
+ * The event store in one process's memory: the same semantics as the MongoDB adapter, with the
+ * log array standing in for the oplog (commit order) and the per-user lists for `Events`.
+ */
+export class InMemoryEventStore implements EventStore, ChangeSource {
+  private readonly log: UserEvent[] = [];
+  private readonly eventsByUser = new Map<string, UserEvent[]>();
+  private readonly eventIds = new Set<string>();
+  private readonly appendListeners = new Set<() => void>();
+  /** Tails cannot resume from a position before this one: the history before it is gone. */
+  private historyStart = 0;
+
+  async append(userId: string, expectedVersion: number, events: readonly UserEvent[]): Promise<AppendOutcome> {
+    assertAppendable(userId, expectedVersion, events);
+    if (events.some((event) => this.eventIds.has(event.eventId))) return 'alreadyStored';
+    const userEvents = this.eventsByUser.get(userId) ?? [];
+    if (userEvents.length !== expectedVersion) throw new VersionConflictError(userId, expectedVersion);
+    for (const event of events) {
+      // Frozen copies: no caller can change a stored event afterwards, or by holding a reference.
+      const stored = deepFreeze(structuredClone(event));
+      userEvents.push(stored);
+      this.log.push(stored);
+      this.eventIds.add(stored.eventId);
+    }
+    this.eventsByUser.set(userId, userEvents);
+    for (const notify of this.appendListeners) notify();
+    return 'appended';
+  }
+
+  async readUserEvents(userId: string, afterVersion = 0): Promise<UserEvent[]> {
+    return (this.eventsByUser.get(userId) ?? []).slice(afterVersion);
+  }
+
+  subscribe(request: SubscriptionRequest, handler: SubscriptionHandler): Subscription {
+    return startCatchUpSubscription(this, request, handler);
+  }
+
+  /** Fault injection: forget the history before now, as a MongoDB oplog does when it rolls over. */
+  forgetHistory(): void {
+    this.historyStart = this.log.length;
+  }
+
+  async catchUp(partitions: readonly number[]): Promise<CatchUp> {
+    return { livePosition: toCheckpoint(this.log.length), events: this.readPartitions(partitions) };
+  }
+
+  private async *readPartitions(partitions: readonly number[]): AsyncIterable<UserEvent> {
+    const wanted = new Set(partitions);
+    for (const events of [...this.eventsByUser.values()]) {
+      if (events[0] && wanted.has(events[0].partition)) yield* events;
+    }
+  }
+
+  openTail(partitions: readonly number[], from: Checkpoint): ChangeTail {
+    return new MemoryTail(this, new Set(partitions), positionOf(from));
+  }
+
+  /** For tails: the next matching change at or after `position`, or undefined. */
+  changeAt(position: number, partitions: ReadonlySet<number>): { change?: TailedChange; scanned: number } {
+    if (position < this.historyStart) throw new HistoryLostError(`position ${position} is no longer in the log`);
+    for (let index = position; index < this.log.length; index++) {
+      const event = this.log[index];
+      if (event && partitions.has(event.partition)) {
+        return { change: { event, checkpoint: toCheckpoint(index + 1) }, scanned: index + 1 };
+      }
+    }
+    return { scanned: this.log.length };
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+}
+
+class MemoryTail implements ChangeTail {
+  private closed = false;
+  private idle = false;
+  private wake: () => void = () => undefined;
+
+  constructor(
+    private readonly store: InMemoryEventStore,
+    private readonly partitions: ReadonlySet<number>,
+    private position: number,
+  ) {}
+
+  async next(): Promise<TailedChange | null> {
+    for (;;) {
+      if (this.closed) return null;
+      const { change, scanned } = this.store.changeAt(this.position, this.partitions);
+      this.position = scanned;
+      if (change) {
+        this.idle = false;
+        return change;
+      }
+      // Like a change stream's empty batch: say "nothing now" once, then wait for an append.
+      if (!this.idle) {
+        this.idle = true;
+        return null;
+      }
+      await this.nextAppend();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake();
+  }
+
+  private nextAppend(): Promise<void> {
+    return new Promise((resolve) => {
+      const unsubscribe = this.store.onAppend(() => this.wake());
+      this.wake = () => {
+        unsubscribe();
+        resolve();
+      };
+    });
+  }
+}
+
+function toCheckpoint(position: number): Checkpoint {
+  const checkpoint: MemoryCheckpoint = { position };
+  return checkpoint;
+}
+
+export function positionOf(checkpoint: Checkpoint): number {
+  const { position } = checkpoint;
+  if (typeof position !== 'number') throw new Error('not a checkpoint of the in-memory store');
+  return position;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const nested of Object.values(value)) deepFreeze(nested);
+  }
+  return value;
+}

@@ -1,0 +1,43 @@
+import type { Checkpoint, PartitionsSnapshot, SnapshotBatch, SnapshotEntry, SnapshotStore } from '../ports';
+import { positionOf } from './memory-event-store';
+
+export class InMemorySnapshotStore implements SnapshotStore {
+  private readonly entries = new Map<string, SnapshotEntry>();
+  private readonly checkpoints = new Map<number, Checkpoint>();
+
+  async save(batch: SnapshotBatch): Promise<void> {
+    for (const entry of batch.entries) {
+      const saved = this.entries.get(entry.userId);
+      if (saved && saved.version >= entry.version) continue;
+      if (entry.user) this.entries.set(entry.userId, structuredClone(entry));
+      else this.entries.delete(entry.userId);
+    }
+    const { checkpoint } = batch;
+    if (!checkpoint) return;
+    for (const partition of batch.partitions) {
+      const saved = this.checkpoints.get(partition);
+      if (!saved || positionOf(saved) < positionOf(checkpoint)) this.checkpoints.set(partition, checkpoint);
+    }
+  }
+
+  async load(partitions: readonly number[]): Promise<PartitionsSnapshot> {
+    const wanted = new Set(partitions);
+    const entries = [...this.entries.values()].filter((entry) => wanted.has(entry.partition));
+    return { entries: entries.map((entry) => structuredClone(entry)), checkpoint: this.oldestCheckpoint(partitions) };
+  }
+
+  async loadUser(userId: string): Promise<SnapshotEntry | null> {
+    const entry = this.entries.get(userId);
+    return entry ? structuredClone(entry) : null;
+  }
+
+  private oldestCheckpoint(partitions: readonly number[]): Checkpoint | null {
+    let oldest: Checkpoint | null = null;
+    for (const partition of partitions) {
+      const checkpoint = this.checkpoints.get(partition);
+      if (!checkpoint) return null;
+      if (!oldest || positionOf(checkpoint) < positionOf(oldest)) oldest = checkpoint;
+    }
+    return oldest;
+  }
+}

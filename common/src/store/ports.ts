@@ -1,0 +1,91 @@
+import type { User, UserEvent } from '../domain';
+
+/**
+ * Where a subscription has got to. Opaque to everyone but the adapter that produced it: store it
+ * as it is and hand it back to the same kind of store.
+ */
+export type Checkpoint = Readonly<Record<string, unknown>>;
+
+/** `alreadyStored`: these events' ids were stored before, so this call was a harmless retry. */
+export type AppendOutcome = 'appended' | 'alreadyStored';
+
+export interface EventStore {
+  /**
+   * Durably stores the events of one user, whose versions must follow `expectedVersion` without
+   * a gap. Throws VersionConflictError when another writer took one of those versions first.
+   */
+  append(userId: string, expectedVersion: number, events: readonly UserEvent[]): Promise<AppendOutcome>;
+  /** The user's events with a version above `afterVersion`, in version order. */
+  readUserEvents(userId: string, afterVersion?: number): Promise<UserEvent[]>;
+  /** Delivers the events of some partitions, starting after a checkpoint; see SubscriptionHandler. */
+  subscribe(request: SubscriptionRequest, handler: SubscriptionHandler): Subscription;
+}
+
+export interface SubscriptionRequest {
+  readonly partitions: readonly number[];
+  /** Null on a first start: then every stored event of the partitions is delivered first. */
+  readonly checkpoint: Checkpoint | null;
+  /** Per user, the version the subscriber already holds (from its snapshot); older events are not delivered. */
+  readonly knownVersions: ReadonlyMap<string, number>;
+}
+
+/**
+ * Every event of the partitions that is newer than what the subscriber holds is delivered exactly
+ * once, one at a time, and for each user in version order with no gap.
+ */
+export interface SubscriptionHandler {
+  /**
+   * `checkpoint` is a point to resume from once this event and every event delivered before it are
+   * saved; it is null for events delivered while catching up, where no such point exists yet.
+   */
+  onEvent(event: UserEvent, checkpoint: Checkpoint | null): Promise<void> | void;
+  /** Everything committed so far has been delivered; called again only after more events. */
+  onCaughtUp?(checkpoint: Checkpoint): Promise<void> | void;
+  /** The store failed; the subscription retries on its own from its last checkpoint. */
+  onStoreError?(error: unknown, attempt: number): void;
+  /** The checkpoint was too old for the store's history; the partitions are being reconciled instead. */
+  onHistoryLost?(): void;
+}
+
+export interface Subscription {
+  /** Stops delivering; resolves once no handler call is running any more. */
+  stop(): Promise<void>;
+  /** Settles when the subscription ends: resolved after stop(), rejected if a handler threw. */
+  readonly finished: Promise<void>;
+}
+
+/** A user's latest state as saved by an aggregator; `user` null means the user is deleted. */
+export interface SnapshotEntry {
+  readonly userId: string;
+  readonly partition: number;
+  readonly version: number;
+  readonly user: User | null;
+}
+
+export interface SnapshotBatch {
+  /** The partitions the checkpoint belongs to. */
+  readonly partitions: readonly number[];
+  readonly entries: readonly SnapshotEntry[];
+  /** Saved after the entries, so it never points past a change that is not saved. */
+  readonly checkpoint: Checkpoint | null;
+}
+
+export interface PartitionsSnapshot {
+  /** Live users only: deleted users are removed from the snapshot. */
+  readonly entries: readonly SnapshotEntry[];
+  /** Null unless every partition asked for has one; the oldest of them otherwise. */
+  readonly checkpoint: Checkpoint | null;
+}
+
+export interface SnapshotStore {
+  /** Writes only forward: an entry or checkpoint never replaces a newer one. */
+  save(batch: SnapshotBatch): Promise<void>;
+  load(partitions: readonly number[]): Promise<PartitionsSnapshot>;
+  loadUser(userId: string): Promise<SnapshotEntry | null>;
+}
+
+export interface Store {
+  readonly events: EventStore;
+  readonly snapshots: SnapshotStore;
+  close(): Promise<void>;
+}
