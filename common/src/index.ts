@@ -1,0 +1,4 @@
+export * from './domain';
+export * from './config';
+export * from './observability';
+export * from './store';

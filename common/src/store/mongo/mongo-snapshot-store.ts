@@ -1,0 +1,107 @@
+import { type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter, Timestamp } from 'mongodb';
+import { StoreUnavailableError } from '../errors';
+import type { Checkpoint, PartitionsSnapshot, SnapshotBatch, SnapshotEntry, SnapshotStore } from '../ports';
+import { asMongoCheckpoint } from './mongo-event-store';
+import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
+
+const NO_TIME = new Timestamp({ t: 0, i: 0 });
+
+export class MongoSnapshotStore implements SnapshotStore {
+  private readonly users: Collection<UserDocument>;
+  private readonly checkpoints: Collection<CheckpointDocument>;
+
+  constructor(db: Db) {
+    this.users = db.collection<UserDocument>(COLLECTIONS.users);
+    this.checkpoints = db.collection<CheckpointDocument>(COLLECTIONS.checkpoints);
+  }
+
+  async save(batch: SnapshotBatch): Promise<void> {
+    try {
+      // Users first: a crash between the two writes leaves an older checkpoint, which only
+      // means replaying a little more.
+      if (batch.entries.length > 0) {
+        await this.users.bulkWrite(batch.entries.map(userWrite), { ordered: false });
+      }
+      if (batch.checkpoint && batch.partitions.length > 0) {
+        const { clusterTime, resumeToken } = asMongoCheckpoint(batch.checkpoint);
+        await this.checkpoints.bulkWrite(
+          batch.partitions.map((partition) =>
+            replaceIfNewer<CheckpointDocument>({ _id: partition, clusterTime, resumeToken }, 'clusterTime', NO_TIME),
+          ),
+          { ordered: false },
+        );
+      }
+    } catch (error) {
+      throw new StoreUnavailableError('MongoDB failed to save a snapshot', { cause: error });
+    }
+  }
+
+  async load(partitions: readonly number[]): Promise<PartitionsSnapshot> {
+    try {
+      const [users, checkpoints] = await Promise.all([
+        this.users.find({ partition: { $in: [...partitions] } }).toArray(),
+        this.checkpoints.find({ _id: { $in: [...partitions] } }).toArray(),
+      ]);
+      const complete = checkpoints.length === new Set(partitions).size;
+      return { entries: users.map(toEntry), checkpoint: complete ? oldest(checkpoints) : null };
+    } catch (error) {
+      throw new StoreUnavailableError('MongoDB failed to load a snapshot', { cause: error });
+    }
+  }
+
+  async loadUser(userId: string): Promise<SnapshotEntry | null> {
+    try {
+      const document = await this.users.findOne({ _id: userId });
+      return document && toEntry(document);
+    } catch (error) {
+      throw new StoreUnavailableError('MongoDB failed to load a user snapshot', { cause: error });
+    }
+  }
+}
+
+function userWrite(entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> {
+  const { userId, partition, version, user } = entry;
+  if (!user) return { deleteOne: { filter: { _id: userId, version: { $lt: version } } } };
+  const { name, email, group } = user;
+  return replaceIfNewer<UserDocument>({ _id: userId, partition, version, name, email, group }, 'version', 0);
+}
+
+/**
+ * Upserts `replacement` unless the stored document is as new or newer by `orderField`, in one
+ * atomic server-side step. `$literal` keeps user data such as a name starting with "$" from
+ * being read as an expression.
+ */
+function replaceIfNewer<T extends Document & { _id: unknown }>(
+  replacement: T,
+  orderField: keyof T & string,
+  floor: unknown,
+): AnyBulkWriteOperation<T> {
+  const isNewer = {
+    $lt: [{ $ifNull: [`$${orderField}`, { $literal: floor }] }, { $literal: replacement[orderField] }],
+  };
+  return {
+    updateOne: {
+      // Generic code cannot prove that an _id equality is a Filter<T>; it is one for every T here.
+      filter: { _id: replacement._id } as Filter<T>,
+      update: [{ $replaceWith: { $cond: { if: isNewer, then: { $literal: replacement }, else: '$$ROOT' } } }],
+      upsert: true,
+    },
+  };
+}
+
+function toEntry(document: UserDocument): SnapshotEntry {
+  const { _id, partition, version, name, email, group } = document;
+  return { userId: _id, partition, version, user: { id: _id, name, email, group } };
+}
+
+function oldest(checkpoints: readonly CheckpointDocument[]): Checkpoint | null {
+  let found: CheckpointDocument | undefined;
+  for (const checkpoint of checkpoints) {
+    if (!found || compareTimes(checkpoint.clusterTime, found.clusterTime) < 0) found = checkpoint;
+  }
+  return found ? { clusterTime: found.clusterTime, resumeToken: found.resumeToken } : null;
+}
+
+function compareTimes(a: Timestamp, b: Timestamp): number {
+  return a.t - b.t || a.i - b.i;
+}

@@ -1,0 +1,61 @@
+import type { Db, IndexDescription, ResumeToken, Timestamp } from 'mongodb';
+import type { UserEventType } from '../../domain';
+
+export const COLLECTIONS = { events: 'Events', users: 'Users', checkpoints: 'Checkpoints' } as const;
+
+/** One immutable document per event; `_id` is the eventId, so the eventId is unique. */
+export interface EventDocument {
+  _id: string;
+  userId: string;
+  version: number;
+  partition: number;
+  type: UserEventType;
+  data: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+/** The snapshot of one live user, with the version of the last event folded into it. */
+export interface UserDocument {
+  _id: string;
+  partition: number;
+  version: number;
+  name: string;
+  email: string;
+  group: number;
+}
+
+/** Where the aggregator owning a partition can resume its change stream. */
+export interface CheckpointDocument {
+  _id: number;
+  clusterTime: Timestamp;
+  resumeToken: ResumeToken | null;
+}
+
+export const EVENT_VERSION_INDEX = 'userId_version_unique';
+
+export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
+  [COLLECTIONS.events]: [
+    // The arbiter of concurrent writes: one event per user and version.
+    { key: { userId: 1, version: 1 }, name: EVENT_VERSION_INDEX, unique: true },
+    // Serves catching up on a set of partitions, user by user in version order.
+    { key: { partition: 1, userId: 1, version: 1 }, name: 'partition_userId_version' },
+  ],
+  [COLLECTIONS.users]: [{ key: { partition: 1 }, name: 'partition' }],
+  [COLLECTIONS.checkpoints]: [],
+};
+
+const NAMESPACE_EXISTS = 48;
+
+/** Creates the collections and indexes; safe to run again on a database that has them. */
+export async function ensureSchema(db: Db): Promise<void> {
+  for (const [name, indexes] of Object.entries(INDEXES)) {
+    await db.createCollection(name).catch((error: unknown) => {
+      if (!hasCode(error, NAMESPACE_EXISTS)) throw error;
+    });
+    if (indexes.length > 0) await db.collection(name).createIndexes([...indexes]);
+  }
+}
+
+export function hasCode(error: unknown, code: number): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
+}
