@@ -1,0 +1,373 @@
+import {
+  type Checkpoint,
+  foldEvents,
+  initialUserState,
+  partitionOf,
+  type SnapshotEntry,
+  type Store,
+  type Subscription,
+  type UserEvent,
+  VersionConflictError,
+} from '@user-service/common';
+import { created, deleted, eventsFor, fieldsFor, idsInPartition, TEST_PARTITIONS, updated } from '../support/events';
+import { Recorder } from '../support/recorder';
+
+export interface StoreFixture {
+  readonly store: Store;
+  /**
+   * Makes `checkpoint` unusable, as an oplog that rolled over would, and returns what a
+   * subscriber holding it would resume from.
+   */
+  loseHistorySince(checkpoint: Checkpoint): Promise<Checkpoint>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The behaviour every event store adapter must have. One definition, run against each adapter,
+ * so that the in-memory store used by fast tests cannot drift from the MongoDB one.
+ */
+export function defineStoreContract(createFixture: () => Promise<StoreFixture>): void {
+  let fixture: StoreFixture;
+  let store: Store;
+  const subscriptions: Subscription[] = [];
+
+  beforeEach(async () => {
+    fixture = await createFixture();
+    store = fixture.store;
+  });
+
+  afterEach(async () => {
+    await Promise.all(subscriptions.splice(0).map((subscription) => subscription.stop()));
+    await fixture.dispose();
+  });
+
+  function subscribe(
+    partitions: readonly number[],
+    recorder: Recorder,
+    from: { checkpoint: Checkpoint | null; knownVersions?: ReadonlyMap<string, number> } = { checkpoint: null },
+  ): Subscription {
+    const subscription = store.events.subscribe(
+      { partitions, checkpoint: from.checkpoint, knownVersions: from.knownVersions ?? new Map() },
+      recorder,
+    );
+    subscriptions.push(subscription);
+    return subscription;
+  }
+
+  async function appendAll(events: readonly UserEvent[]): Promise<void> {
+    for (const event of events) await store.events.append(event.userId, event.version - 1, [event]);
+  }
+
+  /** Creates then updates each user, one append per event; returns every event. */
+  async function seed(userIds: readonly string[], updatesPerUser = 1): Promise<UserEvent[]> {
+    const all: UserEvent[] = [];
+    for (const [n, userId] of userIds.entries()) {
+      const bodies = [created(fieldsFor(n))];
+      for (let u = 1; u <= updatesPerUser; u++) bodies.push(updated({ group: n * 100 + u }));
+      const events = eventsFor(userId, 0, ...bodies);
+      await appendAll(events);
+      all.push(...events);
+    }
+    return all;
+  }
+
+  async function readAll(userIds: readonly string[]): Promise<UserEvent[]> {
+    const perUser = await Promise.all(userIds.map((userId) => store.events.readUserEvents(userId)));
+    return perUser.flat();
+  }
+
+  const versionKey = (event: UserEvent) => `${event.userId}@${event.version}`;
+
+  /** `held`: the versions the subscriber held before these deliveries. */
+  function expectExactlyOnceInOrder(
+    delivered: readonly UserEvent[],
+    expected: readonly UserEvent[],
+    held: ReadonlyMap<string, number> = new Map(),
+  ): void {
+    expect(delivered.map(versionKey).sort()).toEqual(expected.map(versionKey).sort());
+    const lastSeen = new Map(held);
+    for (const event of delivered) {
+      expect(event.version).toBe((lastSeen.get(event.userId) ?? 0) + 1);
+      lastSeen.set(event.userId, event.version);
+    }
+  }
+
+  describe('append and read', () => {
+    it('reads back a user’s events in version order, and only those after a given version', async () => {
+      const events = eventsFor('alice', 0, created(fieldsFor(1)), updated({ name: 'Alice' }), deleted());
+      await appendAll(events);
+      await appendAll(eventsFor('bob', 0, created(fieldsFor(2))));
+
+      const all = await store.events.readUserEvents('alice');
+      expect(all.map((event) => [event.version, event.type])).toEqual([
+        [1, 'UserCreated'],
+        [2, 'UserUpdated'],
+        [3, 'UserDeleted'],
+      ]);
+      expect(all[1]).toEqual(events[1]);
+      expect((await store.events.readUserEvents('alice', 1)).map((event) => event.version)).toEqual([2, 3]);
+      expect(await store.events.readUserEvents('nobody')).toEqual([]);
+    });
+
+    it('stores several events of one append together', async () => {
+      const events = eventsFor('carol', 0, created(fieldsFor(3)), updated({ group: 7 }));
+      expect(await store.events.append('carol', 0, events)).toBe('appended');
+      expect((await store.events.readUserEvents('carol')).map((event) => event.version)).toEqual([1, 2]);
+    });
+
+    it('lets exactly one of 20 concurrent appends at the same version win', async () => {
+      const contenders = Array.from({ length: 20 }, (_, n) => eventsFor('dave', 0, created(fieldsFor(n))));
+      const outcomes = await Promise.allSettled(
+        contenders.map((events) => store.events.append('dave', 0, events)),
+      );
+
+      const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      const losers = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+      expect(winners).toHaveLength(1);
+      expect(losers).toHaveLength(19);
+      for (const error of losers) expect(error).toBeInstanceOf(VersionConflictError);
+      expect(await store.events.readUserEvents('dave')).toHaveLength(1);
+    });
+
+    it('rejects an append whose expected version is stale', async () => {
+      await appendAll(eventsFor('erin', 0, created(fieldsFor(4)), updated({ group: 1 })));
+      const stale = eventsFor('erin', 1, updated({ group: 2 }));
+      await expect(store.events.append('erin', 1, stale)).rejects.toBeInstanceOf(VersionConflictError);
+      expect(await store.events.readUserEvents('erin')).toHaveLength(2);
+    });
+
+    it('treats appending an already stored eventId as a no-op, even after later events', async () => {
+      const [first] = eventsFor('frank', 0, created(fieldsFor(5)));
+      await store.events.append('frank', 0, [first!]);
+      expect(await store.events.append('frank', 0, [first!])).toBe('alreadyStored');
+      await appendAll(eventsFor('frank', 1, updated({ group: 9 })));
+      expect(await store.events.append('frank', 0, [first!])).toBe('alreadyStored');
+      expect((await store.events.readUserEvents('frank')).map((event) => event.eventId)).toHaveLength(2);
+    });
+
+    it('refuses events that do not follow the expected version', async () => {
+      const gap = eventsFor('gina', 1, updated({ group: 1 }));
+      await expect(store.events.append('gina', 0, gap)).rejects.toThrow(/expected 1/);
+      expect(await store.events.readUserEvents('gina')).toEqual([]);
+    });
+  });
+
+  describe('subscription', () => {
+    it('delivers every stored event of its partitions on a first start, then live ones', async () => {
+      const stored = await seed([...idsInPartition(1, 3), ...idsInPartition(2, 3)]);
+      const recorder = new Recorder();
+      subscribe([1, 2], recorder);
+      await recorder.caughtUpWith(stored.length);
+
+      const live = eventsFor(idsInPartition(1, 1)[0]!, 2, updated({ name: 'Live' }));
+      await appendAll(live);
+      await recorder.caughtUpWith(stored.length + 1);
+      expectExactlyOnceInOrder(recorder.events, [...stored, ...live]);
+    });
+
+    it('isolates partitions: a subscription sees only the partitions it asked for', async () => {
+      const inThree = await seed(idsInPartition(3, 4));
+      const inFour = await seed(idsInPartition(4, 4));
+      const three = new Recorder();
+      const four = new Recorder();
+      subscribe([3], three);
+      subscribe([4], four);
+      await three.caughtUpWith(inThree.length);
+      await four.caughtUpWith(inFour.length);
+
+      const moreInFour = eventsFor(idsInPartition(4, 1)[0]!, 2, updated({ group: 44 }));
+      await appendAll(moreInFour);
+      await four.caughtUpWith(inFour.length + 1);
+      expectExactlyOnceInOrder(three.events, inThree);
+      expectExactlyOnceInOrder(four.events, [...inFour, ...moreInFour]);
+    });
+
+    it('from a checkpoint, delivers exactly the events committed after it', async () => {
+      const before = await seed(idsInPartition(5, 5));
+      const first = new Recorder();
+      const firstRun = subscribe([5], first);
+      await first.caughtUpWith(before.length);
+      await firstRun.stop();
+
+      const after = [
+        ...eventsFor(idsInPartition(5, 1)[0]!, 2, updated({ group: 55 }), deleted()),
+        ...eventsFor(idsInPartition(5, 6)[5]!, 0, created(fieldsFor(66))),
+      ];
+      await appendAll(after);
+      const second = new Recorder();
+      subscribe([5], second, { checkpoint: first.lastCheckpoint, knownVersions: first.heldVersions() });
+      await second.caughtUpWith(after.length);
+      expectExactlyOnceInOrder(second.events, after, first.heldVersions());
+    });
+
+    it('neither loses nor doubles events appended while it is starting', async () => {
+      const users = idsInPartition(6, 20);
+      const stored = await seed(users, 2);
+      const recorder = new Recorder();
+      subscribe([6], recorder);
+      // Concurrent with the subscription's first catch-up.
+      const concurrent = users.map((userId) => eventsFor(userId, 3, updated({ name: `Renamed ${userId}` })));
+      await Promise.all(concurrent.map((events) => appendAll(events)));
+
+      await recorder.caughtUpWith(stored.length + concurrent.length);
+      expectExactlyOnceInOrder(recorder.events, [...stored, ...concurrent.flat()]);
+    });
+
+    it('fills a gap: a user missing from what the subscriber holds is delivered from its first event', async () => {
+      const [known, forgotten] = idsInPartition(7, 2);
+      const stored = await seed([known!, forgotten!]);
+      const first = new Recorder();
+      const firstRun = subscribe([7], first);
+      await first.caughtUpWith(stored.length);
+      await firstRun.stop();
+
+      const later = eventsFor(forgotten!, 2, updated({ group: 77 }));
+      await appendAll(later);
+      const second = new Recorder();
+      // As after a restore from a snapshot that lacks the user (a deleted user is not kept).
+      subscribe([7], second, { checkpoint: first.lastCheckpoint, knownVersions: new Map([[known!, 2]]) });
+      await second.caughtUpWith(3);
+      expectExactlyOnceInOrder(
+        second.events,
+        [...stored.filter((event) => event.userId === forgotten), ...later],
+      );
+    });
+
+    it('resumes after a restart from a saved snapshot and checkpoint, ending in the same state', async () => {
+      const users = idsInPartition(8, 6);
+      const partitions = [8];
+      await seed(users);
+      const first = new Recorder();
+      const firstRun = subscribe(partitions, first);
+      await first.caughtUpWith(users.length * 2);
+      await store.snapshots.save({
+        partitions,
+        entries: snapshotOf(first.events),
+        checkpoint: first.lastCheckpoint,
+      });
+      await firstRun.stop();
+
+      const later = [
+        ...eventsFor(users[0]!, 2, deleted()),
+        ...eventsFor(users[1]!, 2, updated({ email: 'new@example.com' })),
+        ...eventsFor(idsInPartition(8, 7)[6]!, 0, created(fieldsFor(7))),
+      ];
+      await appendAll(later);
+
+      const restored = await store.snapshots.load(partitions);
+      const knownVersions = new Map(restored.entries.map((entry) => [entry.userId, entry.version]));
+      const second = new Recorder();
+      subscribe(partitions, second, { checkpoint: restored.checkpoint, knownVersions });
+      await second.caughtUpWith(later.length);
+      expectExactlyOnceInOrder(second.events, later, knownVersions);
+      const resumedState = snapshotOf([...first.events, ...second.events]);
+      const referenceState = snapshotOf(await readAll(users.concat(idsInPartition(8, 7)[6]!)));
+      expect(sortById(resumedState)).toEqual(sortById(referenceState));
+    });
+
+    it('falls back to catching up from the store when its checkpoint is no longer in history', async () => {
+      const stored = await seed(idsInPartition(9, 4));
+      const first = new Recorder();
+      const firstRun = subscribe([9], first);
+      await first.caughtUpWith(stored.length);
+      await firstRun.stop();
+
+      const later = eventsFor(idsInPartition(9, 1)[0]!, 2, updated({ group: 99 }));
+      await appendAll(later);
+      const lost = await fixture.loseHistorySince(first.lastCheckpoint);
+      const second = new Recorder();
+      subscribe([9], second, { checkpoint: lost, knownVersions: first.heldVersions() });
+      await second.caughtUpWith(later.length);
+
+      expect(second.historyLost).toBe(1);
+      expectExactlyOnceInOrder(second.events, later, first.heldVersions());
+      const more = eventsFor(idsInPartition(9, 2)[1]!, 2, deleted());
+      await appendAll(more);
+      await second.caughtUpWith(later.length + more.length);
+      expectExactlyOnceInOrder(second.events, [...later, ...more], first.heldVersions());
+    });
+  });
+
+  describe('snapshots', () => {
+    const alice: SnapshotEntry = {
+      userId: 'alice',
+      partition: 0,
+      version: 3,
+      user: { id: 'alice', name: 'Alice', email: 'alice@example.com', group: 1 },
+    };
+    const bob: SnapshotEntry = {
+      userId: 'bob',
+      partition: 1,
+      version: 1,
+      user: { id: 'bob', name: '$bob {', email: 'bob@example.com', group: 2 },
+    };
+
+    async function checkpointAfter(userId: string): Promise<Checkpoint> {
+      const recorder = new Recorder();
+      const partition = partitionOf(userId, TEST_PARTITIONS);
+      const events = await store.events.readUserEvents(userId);
+      subscribe([partition], recorder, { checkpoint: null });
+      await recorder.caughtUpWith(events.length);
+      return recorder.lastCheckpoint;
+    }
+
+    it('round-trips users and the checkpoint of their partitions', async () => {
+      await appendAll(eventsFor('zed', 0, created(fieldsFor(1))));
+      const checkpoint = await checkpointAfter('zed');
+      await store.snapshots.save({ partitions: [0, 1], entries: [alice, bob], checkpoint });
+
+      const loaded = await store.snapshots.load([0, 1]);
+      expect(sortById(loaded.entries)).toEqual([alice, bob]);
+      expect(loaded.checkpoint).toEqual(checkpoint);
+      expect((await store.snapshots.load([1])).entries).toEqual([bob]);
+      expect(await store.snapshots.loadUser('bob')).toEqual(bob);
+      expect(await store.snapshots.loadUser('nobody')).toBeNull();
+    });
+
+    it('has no checkpoint unless every partition asked for has one', async () => {
+      await appendAll(eventsFor('zed', 0, created(fieldsFor(1))));
+      await store.snapshots.save({ partitions: [0], entries: [alice], checkpoint: await checkpointAfter('zed') });
+      expect((await store.snapshots.load([0, 1])).checkpoint).toBeNull();
+      expect((await store.snapshots.load([])).entries).toEqual([]);
+    });
+
+    it('only moves forward: an older entry never replaces a newer one, and deletes remove users', async () => {
+      await store.snapshots.save({ partitions: [0, 1], entries: [alice, bob], checkpoint: null });
+      const olderAlice = { ...alice, version: 2, user: { ...alice.user!, name: 'Old' } };
+      const deletedBob: SnapshotEntry = { ...bob, version: 2, user: null };
+      await store.snapshots.save({ partitions: [0, 1], entries: [olderAlice, deletedBob], checkpoint: null });
+
+      expect((await store.snapshots.load([0, 1])).entries).toEqual([alice]);
+      const recreatedBob = { ...bob, version: 3 };
+      await store.snapshots.save({ partitions: [1], entries: [recreatedBob], checkpoint: null });
+      expect(await store.snapshots.loadUser('bob')).toEqual(recreatedBob);
+    });
+
+    it('keeps the newer checkpoint, and loads the oldest one of several partitions', async () => {
+      await appendAll(eventsFor('zed', 0, created(fieldsFor(1))));
+      const older = await checkpointAfter('zed');
+      await appendAll(eventsFor('zed', 1, updated({ group: 5 })));
+      const newer = await checkpointAfter('zed');
+
+      await store.snapshots.save({ partitions: [0, 1], entries: [], checkpoint: newer });
+      await store.snapshots.save({ partitions: [0], entries: [], checkpoint: older });
+      expect((await store.snapshots.load([0])).checkpoint).toEqual(newer);
+      await store.snapshots.save({ partitions: [2], entries: [], checkpoint: older });
+      expect((await store.snapshots.load([0, 1, 2])).checkpoint).toEqual(older);
+    });
+  });
+}
+
+/** What a subscriber would save after folding these events: one entry per user. */
+function snapshotOf(events: readonly UserEvent[]): SnapshotEntry[] {
+  const byUser = new Map<string, UserEvent[]>();
+  for (const event of events) byUser.set(event.userId, [...(byUser.get(event.userId) ?? []), event]);
+  return [...byUser].map(([userId, userEvents]) => {
+    const state = foldEvents(initialUserState, userEvents);
+    return { userId, partition: userEvents[0]!.partition, version: state.version, user: state.user };
+  });
+}
+
+function sortById(entries: readonly SnapshotEntry[]): SnapshotEntry[] {
+  return [...entries].sort((a, b) => a.userId.localeCompare(b.userId));
+}
