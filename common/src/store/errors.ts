@@ -11,9 +11,6 @@ export class VersionConflictError extends Error {
 /** The store could not be reached or did not confirm a write: nothing may be assumed stored. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** A subscription's resume point is older than the history the store still keeps. */

@@ -1,0 +1,36 @@
+import { ConfigError, readSharedConfig } from '@user-service/common';
+
+const mongo = { MONGO_URL: 'mongodb://localhost:27017/?replicaSet=rs0' };
+
+describe('shared configuration', () => {
+  it('has defaults for everything but the MongoDB address', () => {
+    expect(readSharedConfig(mongo)).toEqual({
+      PARTITIONS: 12,
+      AGG_N: 3,
+      STORE: 'mongo',
+      MONGO_URL: mongo.MONGO_URL,
+      MONGO_DB: 'users',
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(readSharedConfig({ ...mongo, AGG_N: '' }).AGG_N).toBe(3);
+  });
+
+  it.each([
+    [{ AGG_N: 'abc' }, 'AGG_N must be an integer from 1 to 4096, got "abc"'],
+    [{ AGG_N: '0' }, 'AGG_N must be an integer from 1 to 4096, got "0"'],
+    [{ PARTITIONS: '1.5' }, 'PARTITIONS must be an integer from 1 to 4096, got "1.5"'],
+    [{ STORE: 'redis' }, 'STORE must be one of mongo, memory, got "redis"'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of error, warn, info, debug, got "loud"'],
+    [{ AGG_N: '13' }, 'AGG_N (13) must not exceed PARTITIONS (12): an aggregator would own no partition'],
+  ])('stops on %j with one message naming the variable', (bad, message) => {
+    expect(() => readSharedConfig({ ...mongo, ...bad })).toThrow(new ConfigError(message));
+  });
+
+  it('needs MONGO_URL only when the store is MongoDB', () => {
+    expect(() => readSharedConfig({})).toThrow(/MONGO_URL is required when STORE=mongo/);
+    expect(readSharedConfig({ STORE: 'memory' }).STORE).toBe('memory');
+  });
+});
