@@ -1,0 +1,49 @@
+import { ensureSchema, hasCode, type Logger } from '@user-service/common';
+import { MongoClient } from 'mongodb';
+import type { InitConfig } from './init-config';
+import { retryUntil } from './retry';
+
+const ALREADY_INITIALIZED = 23;
+
+/**
+ * Brings a fresh or existing deployment to a usable state; running it again changes nothing.
+ * 1. initiate the replica set from the member list (already initiated counts as done);
+ * 2. wait until it has a primary;
+ * 3. create the collections and indexes.
+ */
+export async function initialize(config: InitConfig, log: Logger): Promise<void> {
+  const deadline = Date.now() + config.timeoutMs;
+  const onRetry = (step: string) => (error: unknown) =>
+    log.info(`waiting to ${step}`, { reason: error instanceof Error ? error.message : String(error) });
+
+  await retryUntil(deadline, () => initiateReplicaSet(config), onRetry('initiate the replica set'));
+  log.info('replica set initiated', { replicaSet: config.replicaSet, members: config.members });
+
+  const client = new MongoClient(`mongodb://${config.members.join(',')}/?replicaSet=${config.replicaSet}`, {
+    serverSelectionTimeoutMS: 5000,
+    writeConcern: { w: 'majority' },
+  });
+  try {
+    await retryUntil(deadline, () => client.db('admin').command({ ping: 1 }), onRetry('reach a primary'));
+    await retryUntil(deadline, () => ensureSchema(client.db(config.database)), onRetry('create the schema'));
+    log.info('collections and indexes are in place', { database: config.database });
+  } finally {
+    await client.close();
+  }
+}
+
+async function initiateReplicaSet(config: InitConfig): Promise<void> {
+  // Before initiation the member is no replica set yet, so it must be addressed directly.
+  const client = new MongoClient(`mongodb://${config.members[0]}/`, {
+    directConnection: true,
+    serverSelectionTimeoutMS: 5000,
+  });
+  try {
+    const members = config.members.map((host, index) => ({ _id: index, host }));
+    await client.db('admin').command({ replSetInitiate: { _id: config.replicaSet, members } });
+  } catch (error) {
+    if (!hasCode(error, ALREADY_INITIALIZED)) throw error;
+  } finally {
+    await client.close();
+  }
+}

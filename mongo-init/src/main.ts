@@ -1,0 +1,19 @@
+import { ConfigError, createLogger } from '@user-service/common';
+import { readInitConfig } from './init-config';
+import { initialize } from './initialize';
+
+const log = createLogger({ service: 'mongo-init', level: process.env.LOG_LEVEL ?? 'info' });
+
+async function main(): Promise<void> {
+  const config = readInitConfig(process.env);
+  await initialize(config, log);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof ConfigError) log.error(error.message);
+    else log.error('mongo-init failed', { error: error instanceof Error ? error.message : String(error) });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,50 @@
+import { COLLECTIONS, createLogger, INDEXES } from '@user-service/common';
+import { MongoClient } from 'mongodb';
+import { MongoMemoryServer } from 'mongodb-memory-server';
+import { PassThrough } from 'node:stream';
+import { initialize } from '../src/initialize';
+import { describeWithMongoBinary } from '../../common/test/support/mongo';
+
+describeWithMongoBinary('mongo-init on three fresh mongod processes', (binary) => {
+  const replicaSet = 'rs-init-test';
+  let members: MongoMemoryServer[] = [];
+
+  beforeAll(async () => {
+    members = await Promise.all(
+      [0, 1, 2].map(() =>
+        MongoMemoryServer.create({ instance: { replSet: replicaSet, storageEngine: 'wiredTiger' }, binary: { systemBinary: binary } }),
+      ),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(members.map((member) => member.stop()));
+  });
+
+  it('initiates the set, creates collections and indexes, and can run again', async () => {
+    const config = {
+      members: members.map((member) => `127.0.0.1:${member.instanceInfo!.port}`),
+      replicaSet,
+      database: 'users',
+      timeoutMs: 60_000,
+    };
+    const log = createLogger({ service: 'mongo-init', stream: new PassThrough() });
+    await initialize(config, log);
+    await initialize(config, log);
+
+    const client = await MongoClient.connect(`mongodb://${config.members.join(',')}/?replicaSet=${replicaSet}`);
+    try {
+      const db = client.db('users');
+      const collections = (await db.listCollections().toArray()).map((collection) => collection.name);
+      expect(collections.sort()).toEqual(Object.values(COLLECTIONS).sort());
+      for (const [name, indexes] of Object.entries(INDEXES)) {
+        const existing = (await db.collection(name).indexes()).map((index) => index.name);
+        for (const index of indexes) expect(existing).toContain(index.name);
+      }
+      const status = await client.db('admin').command({ replSetGetStatus: 1 });
+      expect(status.members).toHaveLength(3);
+    } finally {
+      await client.close();
+    }
+  }, 120_000);
+});
