@@ -54,6 +54,15 @@ export function defineStoreContract(createFixture: () => Promise<StoreFixture>):
     return subscription;
   }
 
+  /** A first subscriber that catches up with `count` events, then stops, as before a restart. */
+  async function runUntilCaughtUp(partitions: readonly number[], count: number): Promise<Recorder> {
+    const recorder = new Recorder();
+    const subscription = subscribe(partitions, recorder);
+    await recorder.caughtUpWith(count);
+    await subscription.stop();
+    return recorder;
+  }
+
   async function appendAll(events: readonly UserEvent[]): Promise<void> {
     for (const event of events) await store.events.append(event.userId, event.version - 1, [event]);
   }
@@ -184,10 +193,7 @@ export function defineStoreContract(createFixture: () => Promise<StoreFixture>):
 
     it('from a checkpoint, delivers exactly the events committed after it', async () => {
       const before = await seed(idsInPartition(5, 5));
-      const first = new Recorder();
-      const firstRun = subscribe([5], first);
-      await first.caughtUpWith(before.length);
-      await firstRun.stop();
+      const first = await runUntilCaughtUp([5], before.length);
 
       const after = [
         ...eventsFor(idsInPartition(5, 1)[0]!, 2, updated({ group: 55 }), deleted()),
@@ -216,10 +222,7 @@ export function defineStoreContract(createFixture: () => Promise<StoreFixture>):
     it('fills a gap: a user missing from what the subscriber holds is delivered from its first event', async () => {
       const [known, forgotten] = idsInPartition(7, 2);
       const stored = await seed([known!, forgotten!]);
-      const first = new Recorder();
-      const firstRun = subscribe([7], first);
-      await first.caughtUpWith(stored.length);
-      await firstRun.stop();
+      const first = await runUntilCaughtUp([7], stored.length);
 
       const later = eventsFor(forgotten!, 2, updated({ group: 77 }));
       await appendAll(later);
@@ -267,10 +270,7 @@ export function defineStoreContract(createFixture: () => Promise<StoreFixture>):
 
     it('falls back to catching up from the store when its checkpoint is no longer in history', async () => {
       const stored = await seed(idsInPartition(9, 4));
-      const first = new Recorder();
-      const firstRun = subscribe([9], first);
-      await first.caughtUpWith(stored.length);
-      await firstRun.stop();
+      const first = await runUntilCaughtUp([9], stored.length);
 
       const later = eventsFor(idsInPartition(9, 1)[0]!, 2, updated({ group: 99 }));
       await appendAll(later);
