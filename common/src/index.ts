@@ -2,3 +2,4 @@ export * from './domain';
 export * from './config';
 export * from './observability';
 export * from './store';
+export * from './http';

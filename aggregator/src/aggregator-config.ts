@@ -1,0 +1,16 @@
+import { ConfigError, type Environment, integer, readConfig, readSharedConfig } from '@user-service/common';
+
+export function readAggregatorConfig(env: Environment) {
+  const shared = readSharedConfig(env);
+  const own = readConfig(env, {
+    AGGREGATOR_INDEX: integer({ min: 0 }),
+    PORT: integer({ default: 9100, min: 0, max: 65535 }),
+    SNAPSHOT_EVERY: integer({ default: 100, min: 1 }),
+  });
+  if (own.AGGREGATOR_INDEX >= shared.AGG_N) {
+    throw new ConfigError(`AGGREGATOR_INDEX must be below AGG_N (${shared.AGG_N}), got ${own.AGGREGATOR_INDEX}`);
+  }
+  return { ...shared, ...own };
+}
+
+export type AggregatorConfig = ReturnType<typeof readAggregatorConfig>;

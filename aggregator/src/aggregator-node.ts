@@ -1,0 +1,68 @@
+import {
+  createLogger,
+  createMetricsRegistry,
+  listen,
+  partitionsOwnedBy,
+  type Store,
+} from '@user-service/common';
+import type { AddressInfo } from 'node:net';
+import { Aggregator } from './aggregator';
+import { createAggregatorMetrics } from './aggregator-metrics';
+import { createInternalApi } from './internal-api';
+
+export interface AggregatorNodeOptions {
+  readonly index: number;
+  readonly aggregatorCount: number;
+  readonly partitions: number;
+  readonly snapshotEvery: number;
+  readonly store: Store;
+  readonly port: number;
+  readonly logLevel?: string;
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+export interface AggregatorNode {
+  readonly aggregator: Aggregator;
+  readonly url: string;
+  readonly port: number;
+  /** Graceful: stops serving, then saves a final snapshot. */
+  stop(): Promise<void>;
+  /** Stops serving and drops the state in memory, with no final snapshot. */
+  crash(): Promise<void>;
+}
+
+export async function startAggregatorNode(options: AggregatorNodeOptions): Promise<AggregatorNode> {
+  const labels = { aggregator: String(options.index) };
+  const log = createLogger({
+    service: 'aggregator',
+    fields: labels,
+    ...(options.logLevel ? { level: options.logLevel } : {}),
+    ...(options.logStream ? { stream: options.logStream } : {}),
+  });
+  const registry = createMetricsRegistry('aggregator', labels);
+  const partitions = partitionsOwnedBy(options.index, options.aggregatorCount, options.partitions);
+  const aggregator = new Aggregator({
+    partitions,
+    snapshotEvery: options.snapshotEvery,
+    store: options.store,
+    log,
+    metrics: createAggregatorMetrics(registry),
+  });
+  const server = await listen(createInternalApi(aggregator, log, registry), options.port);
+  const { port } = server.address as AddressInfo;
+  log.info('aggregator listening', { port, partitions });
+  aggregator.start().catch((error: unknown) => log.error('aggregator failed to start', { error: String(error) }));
+  return {
+    aggregator,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      await server.close();
+      await aggregator.stop();
+    },
+    async crash() {
+      await server.close();
+      await aggregator.crash();
+    },
+  };
+}

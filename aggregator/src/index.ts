@@ -1,0 +1,3 @@
+export * from './aggregator';
+export * from './aggregator-node';
+export * from './aggregator-config';

@@ -1,0 +1,30 @@
+import { createBaseApp, type Logger, problemHandler, rememberRoute, type Store, unknownRoute } from '@user-service/common';
+import type { Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { AggregatorClient } from './aggregator-client';
+import type { GatewayMetrics } from './gateway-metrics';
+import { userRoutes } from './routes';
+import { WrittenVersions } from './written-versions';
+
+export interface GatewayDependencies {
+  readonly store: Store;
+  readonly aggregators: AggregatorClient;
+  readonly aggregatorCount: number;
+  readonly partitionOf: (userId: string) => number;
+  readonly metrics: GatewayMetrics;
+  readonly registry: Registry;
+  readonly log: Logger;
+}
+
+export function createGatewayApp(dependencies: GatewayDependencies): Express {
+  const { log, registry } = dependencies;
+  const app = createBaseApp(log, registry);
+  app.get('/readyz', rememberRoute, (_req, res) => {
+    res.json({ ready: true });
+  });
+  const routes = userRoutes({ ...dependencies, written: new WrittenVersions() });
+  app.use(['/api/user', '/api/users'], routes);
+  app.use(unknownRoute);
+  app.use(problemHandler(log));
+  return app;
+}

@@ -1,0 +1,20 @@
+import { ConfigError, type Environment, integer, optionalText, readConfig, readSharedConfig } from '@user-service/common';
+
+export function readGatewayConfig(env: Environment) {
+  const shared = readSharedConfig(env);
+  const own = readConfig(env, {
+    PORT: integer({ default: 8080, min: 0, max: 65535 }),
+    /** Comma-separated base URLs, aggregator 0 first. Default: 127.0.0.1, ports 9100 and up. */
+    AGGREGATOR_URLS: optionalText(),
+    FORWARD_TIMEOUT_MS: integer({ default: 100, min: 1, max: 10_000 }),
+  });
+  const urls = own.AGGREGATOR_URLS
+    ? own.AGGREGATOR_URLS.split(',').map((url) => url.trim())
+    : Array.from({ length: shared.AGG_N }, (_, index) => `http://127.0.0.1:${9100 + index}`);
+  if (urls.length !== shared.AGG_N || urls.some((url) => !URL.canParse(url))) {
+    throw new ConfigError(`AGGREGATOR_URLS must list ${shared.AGG_N} URLs (AGG_N), got "${own.AGGREGATOR_URLS}"`);
+  }
+  return { ...shared, PORT: own.PORT, FORWARD_TIMEOUT_MS: own.FORWARD_TIMEOUT_MS, aggregatorUrls: urls };
+}
+
+export type GatewayConfig = ReturnType<typeof readGatewayConfig>;

@@ -1,0 +1,55 @@
+import { createLogger, createMetricsRegistry, listen, partitionOf, type RunningServer, type Store } from '@user-service/common';
+import type { AddressInfo } from 'node:net';
+import { AggregatorClient } from './aggregator-client';
+import { createGatewayApp } from './gateway-app';
+import { createGatewayMetrics } from './gateway-metrics';
+
+
+export interface GatewayNodeOptions {
+  readonly store: Store;
+  readonly port: number;
+  readonly aggregatorUrls: readonly string[];
+  readonly partitions: number;
+  readonly forwardTimeoutMs: number;
+  readonly logLevel?: string;
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+export interface GatewayNode {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startGatewayNode(options: GatewayNodeOptions): Promise<GatewayNode> {
+  const log = createLogger({
+    service: 'gateway',
+    ...(options.logLevel ? { level: options.logLevel } : {}),
+    ...(options.logStream ? { stream: options.logStream } : {}),
+  });
+  const registry = createMetricsRegistry('gateway');
+  const metrics = createGatewayMetrics(registry);
+  const aggregators = new AggregatorClient(
+    { urls: options.aggregatorUrls, timeoutMs: options.forwardTimeoutMs },
+    metrics,
+    log,
+  );
+  const app = createGatewayApp({
+    store: options.store,
+    aggregators,
+    aggregatorCount: options.aggregatorUrls.length,
+    partitionOf: (userId) => partitionOf(userId, options.partitions),
+    metrics,
+    registry,
+    log,
+  });
+  const server: RunningServer = await listen(app, options.port);
+  const { port } = server.address as AddressInfo;
+  log.info('gateway listening', { port });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await server.close();
+      await aggregators.close();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './gateway-node';
+export * from './gateway-config';

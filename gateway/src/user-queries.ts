@@ -1,0 +1,33 @@
+import { aggregatorOf, loadUserState, type Store, type UserState } from '@user-service/common';
+import type { AggregatorClient } from './aggregator-client';
+import type { GatewayMetrics } from './gateway-metrics';
+import type { WrittenVersions } from './written-versions';
+
+export interface QueryContext {
+  readonly store: Store;
+  readonly aggregators: AggregatorClient;
+  readonly aggregatorCount: number;
+  readonly partitionOf: (userId: string) => number;
+  readonly written: WrittenVersions;
+  readonly metrics: GatewayMetrics;
+}
+
+/**
+ * A read goes to the one aggregator owning the user's partition. When it cannot answer (down,
+ * restoring, slow, failing, or behind a version this gateway wrote) the user is folded from the
+ * store instead: exact, only slower.
+ */
+export async function readUser(context: QueryContext, userId: string, requestId: string): Promise<UserState> {
+  const aggregator = aggregatorOf(context.partitionOf(userId), context.aggregatorCount);
+  const minVersion = context.written.get(userId);
+  const answer = await context.aggregators.read(aggregator, { userId, minVersion, requestId });
+  switch (answer.kind) {
+    case 'found':
+      return { version: answer.version, user: answer.user };
+    case 'notFound':
+      return { version: minVersion, user: null };
+    case 'unanswered':
+      context.metrics.fallbackReads.inc({ aggregator: String(aggregator), reason: answer.reason });
+      return loadUserState(context.store, userId);
+  }
+}

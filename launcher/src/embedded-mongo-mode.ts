@@ -1,0 +1,75 @@
+import { ensureSchema, type Logger } from '@user-service/common';
+import { MongoClient } from 'mongodb';
+import { DryMongoBinary, MongoMemoryReplSet } from 'mongodb-memory-server';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface MongoModeOptions {
+  readonly mongoUrl: string | undefined;
+  readonly database: string;
+  readonly aggregatorCount: number;
+  readonly gatewayPort: number;
+  readonly aggregatorBasePort: number;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const REPO = resolve(__dirname, '../..');
+const DATA_DIR = resolve(REPO, '.data/mongo');
+/** Pinned, because the replica set's saved configuration names this port. */
+const EMBEDDED_PORT = 27_517;
+
+export const NO_MONGO_MESSAGE =
+  "No MongoDB can be had: no mongod binary here (MONGOMS_SYSTEM_BINARY unset, none in mongodb-memory-server's cache) and MONGO_URL unset. " +
+  'Set MONGOMS_SYSTEM_BINARY=/path/to/mongod, or MONGO_URL to a replica set, or run STORE=memory npm start.';
+
+/**
+ * The embedded default: a 1-member replica set keeping its data in ./.data (or MONGO_URL), the
+ * schema, then the gateway and the aggregators as child processes of their own.
+ */
+export async function runOnMongo(options: MongoModeOptions, log: Logger): Promise<() => Promise<void>> {
+  let replSet: MongoMemoryReplSet | undefined;
+  let mongoUrl = options.mongoUrl;
+  if (!mongoUrl) {
+    const binary = await DryMongoBinary.locateBinary(DryMongoBinary.getEnsuredOptions());
+    if (!binary) throw new Error(NO_MONGO_MESSAGE);
+    mkdirSync(DATA_DIR, { recursive: true });
+    replSet = await MongoMemoryReplSet.create({
+      binary: { systemBinary: binary },
+      replSet: { count: 1, storageEngine: 'wiredTiger' },
+      instanceOpts: [{ dbPath: DATA_DIR, port: EMBEDDED_PORT }],
+    });
+    mongoUrl = replSet.getUri();
+    log.info('embedded MongoDB started', { dataDir: DATA_DIR });
+  }
+
+  const client = await MongoClient.connect(mongoUrl);
+  await ensureSchema(client.db(options.database)).finally(() => client.close());
+
+  const children: ChildProcess[] = [];
+  const common = { ...options.env, STORE: 'mongo', MONGO_URL: mongoUrl, MONGO_DB: options.database, AGG_N: String(options.aggregatorCount) };
+  for (let index = 0; index < options.aggregatorCount; index++) {
+    children.push(
+      start('aggregator', { ...common, AGGREGATOR_INDEX: String(index), PORT: String(options.aggregatorBasePort + index) }),
+    );
+  }
+  children.push(start('gateway', { ...common, PORT: String(options.gatewayPort) }));
+  log.info('ready', { api: `http://127.0.0.1:${options.gatewayPort}/api/user` });
+
+  return async () => {
+    await Promise.all(children.map(stopChild));
+    await replSet?.stop({ doCleanup: false });
+  };
+}
+
+function start(service: 'gateway' | 'aggregator', env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [resolve(REPO, service, 'dist/main.js')], { env, stdio: 'inherit' });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,56 @@
+import { configOrExit, createLogger, integer, readConfig, readSharedConfig } from '@user-service/common';
+import { runOnMongo } from './embedded-mongo-mode';
+import { runInMemory } from './memory-mode';
+
+async function main(): Promise<void> {
+  const config = configOrExit(() => ({
+    ...readSharedConfig({ MONGO_URL: 'embedded', ...process.env }),
+    ...readConfig(process.env, {
+      PORT: integer({ default: 8080, min: 0, max: 65535 }),
+      AGGREGATOR_BASE_PORT: integer({ default: 9100, min: 0, max: 65535 }),
+      SNAPSHOT_EVERY: integer({ default: 100, min: 1 }),
+    }),
+  }));
+  const log = createLogger({ service: 'launcher', level: config.LOG_LEVEL });
+  const stop =
+    config.STORE === 'memory'
+      ? await runInMemory(
+          {
+            aggregatorCount: config.AGG_N,
+            partitions: config.PARTITIONS,
+            snapshotEvery: config.SNAPSHOT_EVERY,
+            gatewayPort: config.PORT,
+            aggregatorBasePort: config.AGGREGATOR_BASE_PORT,
+            logLevel: config.LOG_LEVEL,
+          },
+          log,
+        )
+      : await runOnMongo(
+          {
+            mongoUrl: process.env.MONGO_URL,
+            database: config.MONGO_DB,
+            aggregatorCount: config.AGG_N,
+            gatewayPort: config.PORT,
+            aggregatorBasePort: config.AGGREGATOR_BASE_PORT,
+            env: process.env,
+          },
+          log,
+        );
+  let stopping = false;
+  const shutDown = () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping');
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', shutDown);
+  process.on('SIGTERM', shutDown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,18 @@
+import { InMemoryStore, type Logger } from '@user-service/common';
+import { System } from './system';
+
+export interface MemoryModeOptions {
+  readonly aggregatorCount: number;
+  readonly partitions: number;
+  readonly snapshotEvery: number;
+  readonly gatewayPort: number;
+  readonly aggregatorBasePort: number;
+  readonly logLevel: string;
+}
+
+export async function runInMemory(options: MemoryModeOptions, log: Logger): Promise<() => Promise<void>> {
+  const system = await System.start({ ...options, store: new InMemoryStore() });
+  log.warn('STORE=memory: every user lives in this process and is lost when it exits');
+  log.info('ready', { api: `${system.gateway.url}/api/user`, aggregators: system.aggregatorUrls });
+  return () => system.close();
+}
