@@ -1,0 +1,90 @@
+import { InMemoryStore, partitionOf, stampEvents } from '@user-service/common';
+import { PassThrough } from 'node:stream';
+import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
+
+describe('aggregator internal API', () => {
+  let store: InMemoryStore;
+  let node: AggregatorNode;
+
+  beforeEach(async () => {
+    store = new InMemoryStore();
+    node = await startAggregatorNode({
+      index: 0,
+      aggregatorCount: 1,
+      partitions: 12,
+      snapshotEvery: 100,
+      store,
+      port: 0,
+      logLevel: 'error',
+      logStream: new PassThrough().resume(),
+    });
+  });
+
+  afterEach(() => node.crash());
+
+  async function until(condition: () => boolean): Promise<void> {
+    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  async function append(userId: string, version: number, group: number): Promise<void> {
+    const body =
+      version === 1
+        ? ({ type: 'UserCreated', data: { name: 'Ann', email: 'ann@example.com', group } } as const)
+        : ({ type: 'UserUpdated', data: { group } } as const);
+    const events = stampEvents(userId, version - 1, [body], {
+      newEventId: () => `${userId}-${version}`,
+      now: () => new Date(),
+      partitionOf: (id) => partitionOf(id, 12),
+    });
+    await store.events.append(userId, version - 1, events);
+  }
+
+  const get = (path: string) => fetch(`${node.url}${path}`);
+
+  it('serves a user with its version once applied, and 404 for others', async () => {
+    await until(() => node.aggregator.isReady);
+    await append('ann', 1, 5);
+    const answer = await get('/internal/users/ann?minVersion=1');
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ user: { id: 'ann', name: 'Ann', email: 'ann@example.com', group: 5 }, version: 1 });
+    expect((await get('/internal/users/bob')).status).toBe(404);
+  });
+
+  it('answers 409 when it does not reach the version asked for in time', async () => {
+    await until(() => node.aggregator.isReady);
+    await append('ann', 1, 5);
+    const answer = await get('/internal/users/ann?minVersion=2');
+    expect(answer.status).toBe(409);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it.each([
+    ['/internal/users/has%20space', 400],
+    ['/internal/users/ann?minVersion=-1', 400],
+    ['/internal/users/ann?minVersion=abc', 400],
+    ['/internal/users/ann?minVersion=1&minVersion=2', 400],
+    ['/internal/nothing', 404],
+  ])('answers %s with %i', async (path, status) => {
+    await until(() => node.aggregator.isReady);
+    expect((await get(path)).status).toBe(status);
+  });
+
+  it('reports ready only once restored, and 503 for reads before that', async () => {
+    await node.crash();
+    const failing = new InMemoryStore();
+    failing.snapshots.load = () => Promise.reject(new Error('store down'));
+    node = await startAggregatorNode({
+      index: 0,
+      aggregatorCount: 1,
+      partitions: 12,
+      snapshotEvery: 100,
+      store: failing,
+      port: 0,
+      logLevel: 'error',
+      logStream: new PassThrough().resume(),
+    });
+    expect((await get('/readyz')).status).toBe(503);
+    expect((await get('/internal/users/ann')).status).toBe(503);
+    expect((await get('/healthz')).status).toBe(200);
+  });
+});

@@ -1,0 +1,37 @@
+/** A small client for the gateway's API, for tests: every answer with its status, headers and body. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: unknown;
+  readonly text: string;
+}
+
+export function apiClient(baseUrl: string) {
+  async function send(method: string, path: string, options: { json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body = options.body;
+    if (options.json !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = JSON.stringify(options.json);
+    }
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  }
+
+  return {
+    send,
+    create: (user: object, headers?: Record<string, string>) => send('POST', '/api/user/', { json: user, ...(headers ? { headers } : {}) }),
+    get: (id: string) => send('GET', `/api/user/${id}`),
+    update: (patch: object, headers?: Record<string, string>) => send('PUT', '/api/user/', { json: patch, ...(headers ? { headers } : {}) }),
+    remove: (id: string) => send('DELETE', `/api/user/${id}`),
+  };
+}
+
+export type ApiClient = ReturnType<typeof apiClient>;

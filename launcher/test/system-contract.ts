@@ -1,0 +1,343 @@
+import { aggregatorOf, partitionOf, type SnapshotBatch, type Store, type User } from '@user-service/common';
+import { PassThrough } from 'node:stream';
+import { System } from '../src/system';
+import { type Answer, type ApiClient, apiClient } from './http-client';
+import { recordSnapshots } from './recording-store';
+
+const PARTITIONS = 12;
+const AGGREGATORS = 3;
+
+/** Ids whose partition belongs to aggregator `index`. */
+function idsOwnedBy(index: number, count: number, prefix: string): string[] {
+  const ids: string[] = [];
+  for (let n = 0; ids.length < count; n++) {
+    const id = `${prefix}${n}`;
+    if (aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS) === index) ids.push(id);
+  }
+  return ids;
+}
+
+const userNumbered = (n: number) => ({ name: `User ${n}`, email: `user${n}@example.com`, group: n });
+
+function expectProblem(answer: Answer, status: number): void {
+  expect(answer.status).toBe(status);
+  expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(answer.body).toEqual(
+    expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }),
+  );
+}
+
+/**
+ * The running system's contract, exercised through its HTTP API with real HTTP between the
+ * gateway and the aggregators; `createStore` decides what it runs on.
+ */
+export function defineSystemContract(createStore: () => Promise<Store>): void {
+  let system: System;
+  let api: ApiClient;
+  let snapshots: SnapshotBatch[];
+  /** What every read must answer: the users as the API acknowledged them. */
+  let reference: Map<string, { user: User; version: number }>;
+
+  async function startSystem(snapshotEvery = 100, lagMs = 0): Promise<void> {
+    const recorded = recordSnapshots(await createStore(), lagMs);
+    snapshots = recorded.batches;
+    system = await System.start({
+      store: recorded.store,
+      aggregatorCount: AGGREGATORS,
+      partitions: PARTITIONS,
+      snapshotEvery,
+      gatewayPort: 0,
+      aggregatorBasePort: 0,
+      logLevel: 'error',
+      logStream: new PassThrough().resume(),
+    });
+    api = apiClient(system.gateway.url);
+    reference = new Map();
+    await untilReady([0, 1, 2]);
+  }
+
+  async function untilReady(indexes: number[]): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!indexes.every((index) => system.aggregator(index).aggregator.isReady)) {
+      if (Date.now() > deadline) throw new Error('aggregators did not become ready');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async function created(id: string, n: number): Promise<void> {
+    const answer = await api.create({ id, ...userNumbered(n) });
+    expect(answer.status).toBe(201);
+    reference.set(id, { user: { id, ...userNumbered(n) }, version: 1 });
+  }
+
+  async function updated(id: string, patch: Partial<User>): Promise<void> {
+    const answer = await api.update({ id, ...patch });
+    expect(answer.status).toBe(200);
+    const known = reference.get(id)!;
+    reference.set(id, { user: { ...known.user, ...patch }, version: Number(JSON.parse(answer.headers.get('etag')!)) });
+  }
+
+  async function expectReadsMatchReference(): Promise<void> {
+    for (const [id, { user, version }] of reference) {
+      const answer = await api.get(id);
+      expect({ id, status: answer.status, body: answer.body, etag: answer.headers.get('etag') }).toEqual({
+        id,
+        status: 200,
+        body: user,
+        etag: `"${version}"`,
+      });
+    }
+  }
+
+  function expectAggregatorMatchesReference(index: number): void {
+    const held = system.aggregator(index).aggregator.liveUsers();
+    const expected = [...reference]
+      .filter(([id]) => aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS) === index)
+      .map(([id, { user, version }]) => ({ userId: id, version, user }));
+    const actual = held.map(({ userId, version, user }) => ({ userId, version, user }));
+    const byId = (a: { userId: string }, b: { userId: string }) => a.userId.localeCompare(b.userId);
+    expect(actual.sort(byId)).toEqual(expected.sort(byId));
+  }
+
+  afterEach(async () => {
+    await system.close();
+  });
+
+  describe('HTTP contract', () => {
+    beforeEach(() => startSystem());
+
+    it('creates a user: 201, the user with exactly its four keys, Location and ETag', async () => {
+      const answer = await api.create({ id: '13AE742', name: '  Ada  ', email: 'ada@example.com', group: 1 });
+      expect(answer.status).toBe(201);
+      expect(answer.body).toEqual({ id: '13AE742', name: 'Ada', email: 'ada@example.com', group: 1 });
+      expect(answer.headers.get('location')).toBe('/api/user/13AE742');
+      expect(answer.headers.get('etag')).toBe('"1"');
+    });
+
+    it('makes up a UUID when the create has no id', async () => {
+      const answer = await api.create(userNumbered(1));
+      expect(answer.status).toBe(201);
+      const { id } = answer.body as User;
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect((await api.get(id)).body).toEqual({ id, ...userNumbered(1) });
+    });
+
+    it('refuses a second create of a live id with 409, and allows it again after a delete', async () => {
+      await created('dup', 1);
+      expectProblem(await api.create({ id: 'dup', ...userNumbered(2) }), 409);
+      expect((await api.remove('dup')).status).toBe(204);
+      const again = await api.create({ id: 'dup', ...userNumbered(3) });
+      expect(again.status).toBe(201);
+      expect(again.headers.get('etag')).toBe('"3"');
+      expect((await api.get('dup')).body).toEqual({ id: 'dup', ...userNumbered(3) });
+    });
+
+    it('reads a user with its ETag; unknown is 404 and a malformed id 400', async () => {
+      await created('reader', 1);
+      const answer = await api.get('reader');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ id: 'reader', ...userNumbered(1) });
+      expect(answer.headers.get('etag')).toBe('"1"');
+      expectProblem(await api.get('nobody'), 404);
+      expectProblem(await api.get('bad%20id'), 400);
+      expectProblem(await api.get('x'.repeat(65)), 400);
+    });
+
+    it('updates part of a user and answers the whole user with its new ETag', async () => {
+      await created('upd', 1);
+      const answer = await api.update({ id: 'upd', group: 42 });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ id: 'upd', ...userNumbered(1), group: 42 });
+      expect(answer.headers.get('etag')).toBe('"2"');
+      const viaPath = await api.send('PUT', '/api/user/upd', { json: { name: 'Renamed' } });
+      expect(viaPath.status).toBe(200);
+      expect(viaPath.body).toEqual({ id: 'upd', ...userNumbered(1), name: 'Renamed', group: 42 });
+    });
+
+    it('refuses updates of unknown users (404), mismatched ids (400) and stale If-Match (412)', async () => {
+      await created('guarded', 1);
+      expectProblem(await api.update({ id: 'ghost', group: 1 }), 404);
+      expectProblem(await api.send('PUT', '/api/user/guarded', { json: { id: 'other', group: 1 } }), 400);
+      expectProblem(await api.update({ id: 'guarded' }), 400);
+      expectProblem(await api.update({ id: 'guarded', group: 2 }, { 'if-match': '"7"' }), 412);
+      const matching = await api.update({ id: 'guarded', group: 2 }, { 'if-match': '"1"' });
+      expect(matching.status).toBe(200);
+      expect(matching.headers.get('etag')).toBe('"2"');
+      expectProblem(await api.update({ id: 'guarded', group: 3 }, { 'if-match': 'garbage' }), 400);
+    });
+
+    it('deletes with 204 and no body; deleting again or reading it is 404', async () => {
+      await created('gone', 1);
+      const answer = await api.remove('gone');
+      expect(answer.status).toBe(204);
+      expect(answer.text).toBe('');
+      expectProblem(await api.remove('gone'), 404);
+      expectProblem(await api.get('gone'), 404);
+      expectProblem(await api.update({ id: 'gone', group: 5 }), 404);
+    });
+
+    it('answers under /api/users too, with or without a trailing slash', async () => {
+      expect((await api.send('POST', '/api/users', { json: { id: 'alias', ...userNumbered(1) } })).status).toBe(201);
+      expect((await api.send('GET', '/api/users/alias/')).status).toBe(200);
+      expect((await api.send('GET', '/api/user/alias/')).status).toBe(200);
+      expect((await api.send('PUT', '/api/users/', { json: { id: 'alias', group: 9 } })).status).toBe(200);
+      expect((await api.send('DELETE', '/api/users/alias/')).status).toBe(204);
+    });
+
+    it('answers every client error as problem+json with the right status', async () => {
+      const validation = await api.create({ name: '', email: 'nope', group: -1, role: 'admin' });
+      expectProblem(validation, 400);
+      expect((validation.body as { errors: { field: string }[] }).errors.map((error) => error.field).sort()).toEqual([
+        'email',
+        'group',
+        'name',
+        'role',
+      ]);
+      expectProblem(await api.send('POST', '/api/user', { body: '{"name":', headers: { 'content-type': 'application/json' } }), 400);
+      expectProblem(await api.send('POST', '/api/user', { body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
+      expectProblem(await api.send('POST', '/api/user', { json: { ...userNumbered(1), name: 'x'.repeat(17 * 1024) } }), 413);
+      expectProblem(await api.send('GET', '/api/nothing-here'), 404);
+      expectProblem(await api.send('PATCH', '/api/user/abc'), 405);
+      expectProblem(await api.send('POST', '/api/user', { json: ['a list'] }), 400);
+    });
+
+    it('carries a request id: the client’s, or a new one', async () => {
+      const given = await api.send('GET', '/api/user/nobody', { headers: { 'x-request-id': 'trace-123' } });
+      expect(given.headers.get('x-request-id')).toBe('trace-123');
+      const made = await api.get('nobody');
+      expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('reports liveness, readiness and metrics labelled with route templates, never raw ids', async () => {
+      expect((await api.send('GET', '/healthz')).status).toBe(200);
+      expect((await api.send('GET', '/readyz')).status).toBe(200);
+      await created('metered-user', 1);
+      await api.get('metered-user');
+      const metrics = (await api.send('GET', '/metrics')).text;
+      expect(metrics).toContain('path="/api/user/:id"');
+      expect(metrics).not.toContain('metered-user');
+      expect(metrics).toContain('gateway_aggregator_forwards_total');
+    });
+
+    it('lands all of 50 concurrent partial updates of one user', async () => {
+      await created('busy', 0);
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, n) => api.update({ id: 'busy', group: n + 1 })),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(Array(50).fill(200));
+      const final = await api.get('busy');
+      expect(final.headers.get('etag')).toBe('"51"');
+      const etags = new Set(answers.map((answer) => answer.headers.get('etag')));
+      expect(etags.size).toBe(50);
+    });
+
+    it('gives one 201 to 20 concurrent creates of one id, and 409 to the rest', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, n) => api.create({ id: 'race', ...userNumbered(n) })),
+      );
+      const statuses = answers.map((answer) => answer.status).sort();
+      expect(statuses).toEqual([201, ...Array(19).fill(409)]);
+      const winner = answers.find((answer) => answer.status === 201)!;
+      expect((await api.get('race')).body).toEqual(winner.body);
+    });
+  });
+
+  describe('with aggregators lagging behind the store', () => {
+    beforeEach(() => startSystem(100, 15));
+
+    it('reads its own writes: never a 404 right after a 201, never an older version after an update', async () => {
+      for (let n = 0; n < 30; n++) {
+        const id = `ryw${n}`;
+        expect((await api.create({ id, ...userNumbered(n) })).status).toBe(201);
+        expect((await api.get(id)).status).toBe(200);
+        expect((await api.update({ id, group: 1000 + n })).status).toBe(200);
+        const read = await api.get(id);
+        expect(read.headers.get('etag')).toBe('"2"');
+        expect((read.body as User).group).toBe(1000 + n);
+        expect((await api.remove(id)).status).toBe(204);
+        expect((await api.get(id)).status).toBe(404);
+      }
+    });
+  });
+
+  describe('aggregators stopping and coming back', () => {
+    // Frequent snapshots, so that a restart restores from one and replays only what followed.
+    beforeEach(() => startSystem(10));
+
+    async function writeSome(prefix: string, count: number): Promise<void> {
+      for (let n = 0; n < count; n++) {
+        const id = `${prefix}${n}`;
+        await created(id, n);
+        if (n % 2 === 0) await updated(id, { name: `Changed ${n}` });
+      }
+    }
+
+    it('keeps answering every read exactly with one, then two aggregators down, and writes go on', async () => {
+      await writeSome('a', 30);
+      await system.stopAggregator(1, 'crash');
+      await expectReadsMatchReference();
+      await writeSome('b', 15);
+      await system.stopAggregator(2, 'crash');
+      await expectReadsMatchReference();
+      await writeSome('c', 15);
+      await expectReadsMatchReference();
+      expectProblem(await api.get('never-created'), 404);
+
+      await system.startAggregator(1);
+      await system.startAggregator(2);
+      await untilReady([1, 2]);
+      for (const index of [0, 1, 2]) expectAggregatorMatchesReference(index);
+      await expectReadsMatchReference();
+    });
+
+    it('restores a crashed aggregator from snapshot plus replay, equal to the reference', async () => {
+      await writeSome('r', 60);
+      await waitFor(() => snapshots.some((batch) => batch.partitions.includes(0) && batch.checkpoint !== null));
+      await system.stopAggregator(0, 'crash');
+      await writeSome('s', 30);
+      await system.startAggregator(0);
+      await untilReady([0]);
+      expectAggregatorMatchesReference(0);
+      await expectReadsMatchReference();
+    });
+
+    it('restores a gracefully stopped aggregator from its final snapshot alone', async () => {
+      await writeSome('g', 40);
+      await system.stopAggregator(2, 'graceful');
+      const saved = snapshots.at(-1)!;
+      expect(saved.checkpoint).not.toBeNull();
+      await system.startAggregator(2);
+      await untilReady([2]);
+      expectAggregatorMatchesReference(2);
+    });
+  });
+
+  describe('snapshots', () => {
+    beforeEach(() => startSystem(100));
+
+    it('writes one every 100 applied events, holding only the users changed since the last', async () => {
+      const [first, second, ...rest] = idsOwnedBy(0, 52, 'snap');
+      for (const [n, id] of [first!, second!, ...rest].entries()) await created(id, n);
+      for (let n = 0; n < 48; n++) await updated(n % 2 === 0 ? first! : second!, { group: 500 + n });
+      await waitFor(() => snapshots.some((batch) => batch.partitions.includes(0)));
+
+      const ofAggregator0 = snapshots.filter((batch) => batch.partitions.includes(0));
+      expect(ofAggregator0).toHaveLength(1);
+      expect(ofAggregator0[0]!.entries.map((entry) => entry.userId).sort()).toEqual([first!, second!, ...rest].sort());
+
+      for (let n = 0; n < 100; n++) await updated(n % 2 === 0 ? first! : second!, { group: 600 + n });
+      await waitFor(() => snapshots.filter((batch) => batch.partitions.includes(0)).length === 2);
+      const latest = snapshots.filter((batch) => batch.partitions.includes(0))[1]!;
+      expect(latest.entries.map((entry) => entry.userId).sort()).toEqual([first!, second!].sort());
+      expect(latest.entries.find((entry) => entry.userId === first)!.version).toBe(reference.get(first!)!.version);
+    });
+  });
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
