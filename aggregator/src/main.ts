@@ -1,14 +1,11 @@
-import { ConfigError, configOrExit, connectMongoWhenReachable, createLogger } from '@user-service/common';
+import { configOrExit, connectMongoWhenReachable, createLogger, requireMongoUrl, stopOnSignals } from '@user-service/common';
 import { readAggregatorConfig } from './aggregator-config';
 import { startAggregatorNode } from './aggregator-node';
 
 async function main(): Promise<void> {
   const config = configOrExit(() => {
     const read = readAggregatorConfig(process.env);
-    if (read.STORE !== 'mongo' || !read.MONGO_URL) {
-      throw new ConfigError('STORE=memory runs every service in one process: use `STORE=memory npm start`');
-    }
-    return { ...read, MONGO_URL: read.MONGO_URL };
+    return { ...read, MONGO_URL: requireMongoUrl(read) };
   });
   const log = createLogger({ service: 'aggregator', level: config.LOG_LEVEL, fields: { aggregator: String(config.AGGREGATOR_INDEX) } });
   const store = await connectMongoWhenReachable(config.MONGO_URL, config.MONGO_DB, log);
@@ -21,14 +18,11 @@ async function main(): Promise<void> {
     port: config.PORT,
     logLevel: config.LOG_LEVEL,
   });
-  const shutDown = async () => {
+  stopOnSignals(async () => {
     log.info('stopping: saving a final snapshot');
     await node.stop();
     await store.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutDown());
-  process.once('SIGINT', () => void shutDown());
+  });
 }
 
 void main();

@@ -1,9 +1,10 @@
-import { configOrExit, createLogger, integer, readConfig, readSharedConfig } from '@user-service/common';
+import { configOrExit, createLogger, integer, readConfig, readSharedConfig, stopOnSignals } from '@user-service/common';
 import { runOnMongo } from './embedded-mongo-mode';
 import { runInMemory } from './memory-mode';
 
 async function main(): Promise<void> {
   const config = configOrExit(() => ({
+    // Without MONGO_URL the launcher starts MongoDB itself, so it stands in for the check here.
     ...readSharedConfig({ MONGO_URL: 'embedded', ...process.env }),
     ...readConfig(process.env, {
       PORT: integer({ default: 8080, min: 0, max: 65535 }),
@@ -36,18 +37,10 @@ async function main(): Promise<void> {
           },
           log,
         );
-  let stopping = false;
-  const shutDown = () => {
-    if (stopping) return;
-    stopping = true;
+  stopOnSignals(async () => {
     log.info('stopping');
-    stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', shutDown);
-  process.on('SIGTERM', shutDown);
+    await stop();
+  });
 }
 
 main().catch((error: unknown) => {
