@@ -37,12 +37,22 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
     restoreDuration: new Gauge({
       name: 'aggregator_restore_duration_seconds',
-      help: 'Time from start to ready: loading the snapshot and replaying newer events',
+      help: 'Time the last start took to load the snapshot',
+      registers,
+    }),
+    restoredUsers: new Gauge({
+      name: 'aggregator_restored_users',
+      help: 'Users loaded from the snapshot at the last start',
+      registers,
+    }),
+    replayDuration: new Gauge({
+      name: 'aggregator_replay_duration_seconds',
+      help: 'Time the last start took from the loaded snapshot to caught up with the store',
       registers,
     }),
     replayedEvents: new Gauge({
       name: 'aggregator_replayed_events',
-      help: 'Events applied between start and ready',
+      help: 'Events applied between the loaded snapshot and caught up, at the last start',
       registers,
     }),
     storeErrors: new Counter({

@@ -31,7 +31,7 @@ export class Aggregator {
   private replayed = 0;
   private ready = false;
   private stopped = false;
-  private readonly startedAt = process.hrtime.bigint();
+  private replayStartedAt = process.hrtime.bigint();
 
   constructor(private readonly options: AggregatorOptions) {}
 
@@ -41,12 +41,16 @@ export class Aggregator {
 
   /** Starts restoring in the background; `isReady` turns true once caught up. */
   async start(): Promise<void> {
-    const { store, partitions, log } = this.options;
+    const { store, partitions, log, metrics } = this.options;
+    const loading = process.hrtime.bigint();
     const restored = await this.untilStopped(() => store.snapshots.load(partitions));
     if (!restored || this.stopped) return;
     this.projection = new UserProjection(restored.entries);
     this.checkpoint = restored.checkpoint;
-    this.options.metrics.usersInMemory.set(this.projection.size);
+    metrics.restoreDuration.set(secondsSince(loading));
+    metrics.restoredUsers.set(restored.entries.length);
+    metrics.usersInMemory.set(this.projection.size);
+    this.replayStartedAt = process.hrtime.bigint();
     log.info('snapshot loaded', { users: restored.entries.length, resumable: restored.checkpoint !== null });
     this.subscription = store.events.subscribe(
       { partitions, checkpoint: restored.checkpoint, knownVersions: this.projection.knownVersions() },
@@ -54,11 +58,11 @@ export class Aggregator {
         onEvent: (event, checkpoint) => this.apply(event, checkpoint),
         onCaughtUp: (checkpoint) => this.caughtUp(checkpoint),
         onStoreError: (error, attempt) => {
-          this.options.metrics.storeErrors.inc();
+          metrics.storeErrors.inc();
           log.warn('subscription failed; retrying', { attempt, error: describe(error) });
         },
         onHistoryLost: () => {
-          this.options.metrics.historyLost.inc();
+          metrics.historyLost.inc();
           log.warn('checkpoint no longer in history; reconciling partitions from the store');
         },
       },
@@ -126,11 +130,12 @@ export class Aggregator {
     this.checkpoint = checkpoint;
     if (this.ready) return;
     this.ready = true;
-    const seconds = Number(process.hrtime.bigint() - this.startedAt) / 1e9;
-    this.options.metrics.ready.set(1);
-    this.options.metrics.restoreDuration.set(seconds);
-    this.options.metrics.replayedEvents.set(this.replayed);
-    this.options.log.info('ready', { users: this.projection.size, replayedEvents: this.replayed, seconds });
+    const { metrics, log } = this.options;
+    const seconds = secondsSince(this.replayStartedAt);
+    metrics.ready.set(1);
+    metrics.replayDuration.set(seconds);
+    metrics.replayedEvents.set(this.replayed);
+    log.info('ready', { users: this.projection.size, replayedEvents: this.replayed, replaySeconds: seconds });
   }
 
   private async halt(): Promise<void> {
@@ -151,6 +156,10 @@ export class Aggregator {
     }
     return undefined;
   }
+}
+
+function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 function describe(error: unknown): string {

@@ -1,5 +1,13 @@
-import { createBaseApp, type Logger, problemHandler, rememberRoute, type Store, unknownRoute } from '@user-service/common';
-import type { Express } from 'express';
+import {
+  createBaseApp,
+  type Logger,
+  problemHandler,
+  rememberRoute,
+  type Store,
+  StoreUnavailableError,
+  unknownRoute,
+} from '@user-service/common';
+import type { ErrorRequestHandler, Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { AggregatorClient } from './aggregator-client';
 import type { GatewayMetrics } from './gateway-metrics';
@@ -16,6 +24,13 @@ export interface GatewayDependencies {
   readonly log: Logger;
 }
 
+function countStoreErrors(metrics: GatewayMetrics): ErrorRequestHandler {
+  return (error: unknown, _req, _res, next) => {
+    if (error instanceof StoreUnavailableError) metrics.storeErrors.inc();
+    next(error);
+  };
+}
+
 export function createGatewayApp(dependencies: GatewayDependencies): Express {
   const { log, registry } = dependencies;
   const app = createBaseApp(log, registry);
@@ -25,6 +40,7 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
   const routes = userRoutes({ ...dependencies, written: new WrittenVersions() });
   app.use(['/api/user', '/api/users'], routes);
   app.use(unknownRoute);
+  app.use(countStoreErrors(dependencies.metrics));
   app.use(problemHandler(log));
   return app;
 }

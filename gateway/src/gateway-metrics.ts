@@ -25,7 +25,8 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     appendConflicts: new Counter({
       name: 'gateway_append_conflicts_total',
-      help: 'Appends that lost a race for a version and were decided again',
+      help: 'Appends that lost a race for a version: retried on the newer state, or given up under heavy contention',
+      labelNames: ['resolution'],
       registers,
     }),
     storeErrors: new Counter({

@@ -49,8 +49,9 @@ export async function execute(context: CommandContext, command: UserCommand): Pr
       await store.events.append(command.userId, state.version, events);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
-      metrics.appendConflicts.inc();
-      if (attempt >= MAX_ATTEMPTS) {
+      const givingUp = attempt >= MAX_ATTEMPTS;
+      metrics.appendConflicts.inc({ resolution: givingUp ? 'gave_up' : 'retried' });
+      if (givingUp) {
         throw new HttpProblem(503, 'contention', 'Service Unavailable', 'Too many concurrent writes to this user', undefined, {
           'Retry-After': '1',
         });

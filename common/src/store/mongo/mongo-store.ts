@@ -29,7 +29,8 @@ export class MongoStore implements Store {
     try {
       await client.connect();
     } catch (error) {
-      throw new StoreUnavailableError(`cannot connect to MongoDB`, { cause: error });
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StoreUnavailableError(`cannot connect to MongoDB: ${reason}`, { cause: error });
     }
     return new MongoStore(client, databaseName);
   }
