@@ -1,0 +1,29 @@
+const NOT_METRICS = new Set([
+  'sum', 'min', 'max', 'avg', 'count', 'rate', 'irate', 'increase', 'delta', 'histogram_quantile',
+  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool',
+  'offset', 'abs', 'clamp_min', 'clamp_max', 'topk', 'bottomk', 'time', 'vector', 'scalar',
+]);
+
+/** The metric names a PromQL expression reads (not functions, keywords, labels or strings). */
+export function metricNamesIn(expression: string): string[] {
+  const withoutDetails = expression
+    .replace(/"(?:[^"\\]|\\.)*"/g, ' ')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const names = withoutDetails.match(/[A-Za-z_:][A-Za-z0-9_:]*/g) ?? [];
+  return [...new Set(names.filter((name) => !NOT_METRICS.has(name)))];
+}
+
+/** Every metric family a /metrics text declares, with the series names histograms add. */
+export function exportedMetricNames(scrape: string): Set<string> {
+  const names = new Set<string>();
+  for (const match of scrape.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const [, name, type] = match;
+    if (!name) continue;
+    names.add(name);
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${name}${suffix}`);
+    if (type === 'summary') for (const suffix of ['_sum', '_count']) names.add(`${name}${suffix}`);
+  }
+  return names;
+}
