@@ -29,6 +29,12 @@ export function createGatewayMetrics(registry: Registry) {
       labelNames: ['resolution'],
       registers,
     }),
+    storeOperations: new Counter({
+      name: 'gateway_store_operations_total',
+      help: 'Operations the gateway asked of the event store, by operation',
+      labelNames: ['operation'],
+      registers,
+    }),
     storeErrors: new Counter({
       name: 'gateway_store_errors_total',
       help: 'Requests answered 503 because the store was unavailable',

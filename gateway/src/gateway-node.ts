@@ -2,6 +2,7 @@ import { createLogger, createMetricsRegistry, listen, partitionOf, type RunningS
 import type { AddressInfo } from 'node:net';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
+import { countedStore } from './counted-store';
 import { createGatewayMetrics } from './gateway-metrics';
 
 
@@ -34,7 +35,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     log,
   );
   const app = createGatewayApp({
-    store: options.store,
+    store: countedStore(options.store, metrics.storeOperations),
     aggregators,
     aggregatorCount: options.aggregatorUrls.length,
     partitionOf: (userId) => partitionOf(userId, options.partitions),

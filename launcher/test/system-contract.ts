@@ -219,6 +219,29 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
       expect(metrics).toContain('gateway_aggregator_forwards_total');
     });
 
+    it('touches one aggregator per read and appends once per write', async () => {
+      await created('counted', 1);
+      const counters = async () => {
+        const text = (await api.send('GET', '/metrics')).text;
+        const total = (pattern: RegExp) =>
+          [...text.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
+        return {
+          forwards: total(/^gateway_aggregator_forwards_total\{[^}]*\} (\d+)$/gm),
+          appends: total(/^gateway_store_operations_total\{[^}]*operation="append"[^}]*\} (\d+)$/gm),
+        };
+      };
+      const before = await counters();
+      for (let n = 0; n < 10; n++) {
+        expect((await api.update({ id: 'counted', group: 100 + n })).status).toBe(200);
+        expect((await api.get('counted')).status).toBe(200);
+      }
+      const after = await counters();
+      expect({ forwards: after.forwards - before.forwards, appends: after.appends - before.appends }).toEqual({
+        forwards: 10,
+        appends: 10,
+      });
+    });
+
     it('lands all of 50 concurrent partial updates of one user', async () => {
       await created('busy', 0);
       const answers = await Promise.all(
