@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RunningServer {
@@ -9,13 +9,11 @@ export interface RunningServer {
 /**
  * Starts an HTTP server with timeouts that keep a slow client from holding a socket for long.
  */
-export function listen(app: Express, port: number): Promise<RunningServer> {
+export function listen(handler: RequestListener, port: number): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, '0.0.0.0', (error?: Error) => {
-      if (error) {
-        reject(error);
-        return;
-      }
+    const server = createServer(handler);
+    server.once('error', reject);
+    server.listen(port, '0.0.0.0', () => {
       resolve({
         address: server.address(),
         close: () =>

@@ -5,25 +5,37 @@ import type { Logger } from '../observability';
 export const REQUEST_ID_HEADER = 'x-request-id';
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The client's X-Request-Id when it is a sensible one, else a new id. */
+export function chooseRequestId(offered: string | string[] | undefined): string {
+  return typeof offered === 'string' && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : uuidv4();
+}
+
+/** The one line logged per request. */
+export function logRequest(
+  log: Logger,
+  request: { requestId: string; method: string | undefined; route: string; status: number; started: bigint },
+): void {
+  const { requestId, method, route, status, started } = request;
+  log.info('request', { requestId, method, route, status, durationMs: Number(process.hrtime.bigint() - started) / 1e6 });
+}
+
 /**
- * Gives every request an id (the client's X-Request-Id when it is sensible, else a new one),
- * returns it in the response, and logs one line per request when the response is done.
+ * Gives every request an id, returns it in the response, and logs one line per request when the
+ * response is done.
  */
 export function requestContext(log: Logger): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const offered = req.get(REQUEST_ID_HEADER);
-    const requestId = offered && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : uuidv4();
+    const requestId = chooseRequestId(req.get(REQUEST_ID_HEADER));
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
+    // winston formats a line before its transports drop it by level: skip the work up front.
+    if (!log.isInfoEnabled()) {
+      next();
+      return;
+    }
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      log.info('request', {
-        requestId,
-        method: req.method,
-        route: routeOf(res),
-        status: res.statusCode,
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-      });
+      logRequest(log, { requestId, method: req.method, route: routeOf(res), status: res.statusCode, started });
     });
     next();
   };

@@ -1,0 +1,83 @@
+import {
+  chooseRequestId,
+  HttpProblem,
+  type Logger,
+  logRequest,
+  validateUserId,
+  validationProblem,
+} from '@user-service/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Counter } from 'prom-client';
+import type { Aggregator } from './aggregator';
+
+export const READ_PREFIX = '/internal/users/';
+const ROUTE = '/internal/users/:id';
+/** How long a read may wait for a version the caller knows was written. */
+const VERSION_WAIT_MS = 50;
+
+/**
+ * GET /internal/users/:id?minVersion=n, the one request every gateway read makes, served on
+ * plain node:http: express's routing and middleware cost more than the read itself (see
+ * bench/README.md). `minVersion` carries read-your-writes: the gateway asks for at least the
+ * version it last wrote, and gets 409 if this copy does not reach it within a short wait, so
+ * that it answers from the store instead of serving an older state.
+ */
+export async function serveInternalRead(
+  aggregator: Aggregator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  reads: Counter<'status'>,
+  log: Logger,
+): Promise<void> {
+  const started = process.hrtime.bigint();
+  const requestId = chooseRequestId(req.headers['x-request-id']);
+  const { status, body } = await answer(aggregator, req.url ?? '');
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': status === 200 ? 'application/json; charset=utf-8' : 'application/problem+json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+    'x-request-id': requestId,
+  });
+  res.end(json);
+  reads.inc({ status: String(status) });
+  if (log.isInfoEnabled()) logRequest(log, { requestId, method: req.method, route: ROUTE, status, started });
+}
+
+async function answer(aggregator: Aggregator, url: string): Promise<{ status: number; body: unknown }> {
+  try {
+    if (!aggregator.isReady) throw new HttpProblem(503, 'not-ready', 'Service Unavailable', 'Still restoring');
+    const [encodedId = '', query = ''] = url.slice(READ_PREFIX.length).split('?', 2);
+    const id = validateUserId(decode(encodedId));
+    if (!id.ok) throw validationProblem(id.errors);
+    const minVersion = parseMinVersion(new URLSearchParams(query).getAll('minVersion'));
+    if (aggregator.user(id.value).version < minVersion) {
+      const reached = await aggregator.waitForVersion(id.value, minVersion, VERSION_WAIT_MS);
+      if (!reached) {
+        throw new HttpProblem(409, 'version-not-applied', 'Conflict', `Version ${minVersion} is not applied yet`);
+      }
+    }
+    const { user, version } = aggregator.user(id.value);
+    if (!user) throw new HttpProblem(404, 'user-not-found', 'Not Found', `No user ${id.value}`);
+    return { status: 200, body: { user, version } };
+  } catch (error) {
+    if (!(error instanceof HttpProblem)) throw error;
+    return { status: error.status, body: error.toDetails() };
+  }
+}
+
+function decode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseMinVersion(values: readonly string[]): number {
+  if (values.length === 0) return 0;
+  const [raw] = values;
+  if (values.length > 1 || raw === undefined || !/^\d{1,15}$/.test(raw)) {
+    throw validationProblem([{ field: 'minVersion', message: 'must be a non-negative integer' }]);
+  }
+  return Number(raw);
+}
