@@ -1,5 +1,6 @@
 import type { UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
+import { frozenCopy } from './frozen-copy';
 import { startCatchUpSubscription } from '../catch-up-subscription';
 import type { CatchUp, ChangeSource, ChangeTail, TailedChange } from '../change-source';
 import { HistoryLostError, VersionConflictError } from '../errors';
@@ -29,8 +30,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     const userEvents = this.eventsByUser.get(userId) ?? [];
     if (userEvents.length !== expectedVersion) throw new VersionConflictError(userId, expectedVersion);
     for (const event of events) {
-      // Frozen copies: no caller can change a stored event afterwards, or by holding a reference.
-      const stored = deepFreeze(structuredClone(event));
+      const stored = frozenCopy(event);
       userEvents.push(stored);
       this.log.push(stored);
       this.eventIds.add(stored.eventId);
@@ -140,12 +140,4 @@ export function positionOf(checkpoint: Checkpoint): number {
   const { position } = checkpoint;
   if (typeof position !== 'number') throw new Error('not a checkpoint of the in-memory store');
   return position;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const nested of Object.values(value)) deepFreeze(nested);
-  }
-  return value;
 }

@@ -1,4 +1,5 @@
 import type { Checkpoint, PartitionsSnapshot, SnapshotBatch, SnapshotEntry, SnapshotStore } from '../ports';
+import { frozenCopy } from './frozen-copy';
 import { positionOf } from './memory-event-store';
 
 export class InMemorySnapshotStore implements SnapshotStore {
@@ -9,7 +10,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
       if (saved && saved.version >= entry.version) continue;
-      if (entry.user) this.entries.set(entry.userId, structuredClone(entry));
+      if (entry.user) this.entries.set(entry.userId, frozenCopy(entry));
       else this.entries.delete(entry.userId);
     }
     const { checkpoint } = batch;
@@ -23,12 +24,11 @@ export class InMemorySnapshotStore implements SnapshotStore {
   async load(partitions: readonly number[]): Promise<PartitionsSnapshot> {
     const wanted = new Set(partitions);
     const entries = [...this.entries.values()].filter((entry) => wanted.has(entry.partition));
-    return { entries: entries.map((entry) => structuredClone(entry)), checkpoint: this.oldestCheckpoint(partitions) };
+    return { entries, checkpoint: this.oldestCheckpoint(partitions) };
   }
 
   async loadUser(userId: string): Promise<SnapshotEntry | null> {
-    const entry = this.entries.get(userId);
-    return entry ? structuredClone(entry) : null;
+    return this.entries.get(userId) ?? null;
   }
 
   private oldestCheckpoint(partitions: readonly number[]): Checkpoint | null {
