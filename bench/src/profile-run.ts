@@ -1,0 +1,48 @@
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runLoad } from './load';
+import type { BenchOptions } from './options';
+import { REPO, type StoreKind, startSystem } from './processes';
+import { selfTimeByArea, topSelfTime } from './profile-summary';
+import { scenario, type ScenarioName } from './scenarios';
+import { seedUsers } from './seed';
+
+/**
+ * Runs one scenario at saturation against a system started with --cpu-prof, and prints where
+ * its process spent the CPU. In memory mode gateway and aggregators share that one process.
+ */
+export async function profileScenario(name: ScenarioName, store: StoreKind, options: BenchOptions, ports: { gateway: number; aggregators: number }): Promise<string> {
+  const dir = resolve(REPO, 'bench/results/profiles', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const system = await startSystem({
+    store,
+    aggregators: 3,
+    gatewayPort: ports.gateway,
+    aggregatorBasePort: ports.aggregators,
+    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  });
+  let requestsPerSecond: number;
+  try {
+    await seedUsers(system.url, options.seedUsers);
+    const next = scenario(name, options.seedUsers, `profile-${name}`);
+    requestsPerSecond = (await runLoad({ url: system.url, scenario: name, next, seconds: options.duration, connections: options.connections })).requestsPerSecond;
+  } finally {
+    await system.stop();
+  }
+  const [profile] = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'));
+  if (!profile) return `no profile was written for ${name}`;
+  const path = resolve(dir, profile);
+  return [
+    `### ${name}: ${Math.round(requestsPerSecond)} req/s under the profiler (${path.replace(`${REPO}/`, '')})`,
+    '',
+    'Self time by area:',
+    '```',
+    ...selfTimeByArea(path),
+    '```',
+    'Top functions by self time:',
+    '```',
+    ...topSelfTime(path),
+    '```',
+  ].join('\n');
+}

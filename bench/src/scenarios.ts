@@ -1,0 +1,66 @@
+import { seededId } from './seed';
+
+export type ScenarioName = 'read' | 'create' | 'update' | 'mixed';
+export const SCENARIOS: readonly ScenarioName[] = ['read', 'create', 'update', 'mixed'];
+
+export interface PlannedRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly body?: string;
+}
+
+/**
+ * Produces the next request of a scenario. Each call picks afresh, so every connection of the
+ * load generator draws from the same mix.
+ */
+export function scenario(name: ScenarioName, seeded: number, runTag: string): () => PlannedRequest {
+  const randomSeeded = () => seededId(Math.floor(Math.random() * seeded));
+  let created = 0;
+  const createNew = (): PlannedRequest => {
+    created += 1;
+    const id = `new-${runTag}-${created}`;
+    return { method: 'POST', path: '/api/user', body: JSON.stringify({ id, name: `New ${created}`, email: `new${created}@example.com`, group: 1 }) };
+  };
+  const read = (): PlannedRequest => ({ method: 'GET', path: `/api/user/${randomSeeded()}` });
+  const update = (): PlannedRequest => ({
+    method: 'PUT',
+    path: '/api/user',
+    body: JSON.stringify({ id: randomSeeded(), group: Math.floor(Math.random() * 1_000_000) }),
+  });
+  // Deleted ids wait here to be created again, so the mix keeps its population.
+  const deleted: string[] = [];
+  const deleteOrRecreate = (): PlannedRequest => {
+    const id = Math.random() < 0.5 ? deleted.shift() : undefined;
+    if (id !== undefined) {
+      return { method: 'POST', path: '/api/user', body: JSON.stringify({ id, name: 'Again', email: 'again@example.com', group: 2 }) };
+    }
+    const victim = randomSeeded();
+    deleted.push(victim);
+    return { method: 'DELETE', path: `/api/user/${victim}` };
+  };
+
+  switch (name) {
+    case 'read':
+      return read;
+    case 'create':
+      return createNew;
+    case 'update':
+      return update;
+    case 'mixed':
+      return () => {
+        const roll = Math.random();
+        if (roll < 0.8) return read();
+        if (roll < 0.9) return update();
+        if (roll < 0.95) return createNew();
+        return deleteOrRecreate();
+      };
+  }
+}
+
+/**
+ * Statuses a scenario means to provoke: in the mixed scenario a read or update can meet a user
+ * deleted a moment ago (404), and a re-create can come before its delete landed (409).
+ */
+export function intendedStatuses(name: ScenarioName): readonly number[] {
+  return name === 'mixed' ? [404, 409] : [];
+}
