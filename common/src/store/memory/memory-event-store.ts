@@ -1,6 +1,7 @@
 import type { UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { frozenCopy } from './frozen-copy';
+import { OutageSwitch } from './outage-switch';
 import { startCatchUpSubscription } from '../catch-up-subscription';
 import type { CatchUp, ChangeSource, ChangeTail, TailedChange } from '../change-source';
 import { HistoryLostError, VersionConflictError } from '../errors';
@@ -24,8 +25,11 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   /** Tails cannot resume from a position before this one: the history before it is gone. */
   private historyStart = 0;
 
+  constructor(private readonly outage = new OutageSwitch()) {}
+
   async append(userId: string, expectedVersion: number, events: readonly UserEvent[]): Promise<AppendOutcome> {
     assertAppendable(userId, expectedVersion, events);
+    this.outage.check('append');
     if (events.some((event) => this.eventIds.has(event.eventId))) return 'alreadyStored';
     const userEvents = this.eventsByUser.get(userId) ?? [];
     if (userEvents.length !== expectedVersion) throw new VersionConflictError(userId, expectedVersion);
@@ -41,6 +45,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   }
 
   async readUserEvents(userId: string, afterVersion = 0): Promise<UserEvent[]> {
+    this.outage.check('read events');
     return (this.eventsByUser.get(userId) ?? []).slice(afterVersion);
   }
 
@@ -54,12 +59,14 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   }
 
   async catchUp(partitions: readonly number[]): Promise<CatchUp> {
+    this.outage.check('catch up');
     return { livePosition: toCheckpoint(this.log.length), events: this.readPartitions(partitions) };
   }
 
   private async *readPartitions(partitions: readonly number[]): AsyncIterable<UserEvent> {
     const wanted = new Set(partitions);
     for (const events of [...this.eventsByUser.values()]) {
+      this.outage.check('catch up');
       if (events[0] && wanted.has(events[0].partition)) yield* events;
     }
   }
@@ -70,6 +77,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
 
   /** For tails: the next matching change at or after `position`, or undefined. */
   changeAt(position: number, partitions: ReadonlySet<number>): { change?: TailedChange; scanned: number } {
+    this.outage.check('tail events');
     if (position < this.historyStart) throw new HistoryLostError(`position ${position} is no longer in the log`);
     for (let index = position; index < this.log.length; index++) {
       const event = this.log[index];
@@ -80,9 +88,14 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     return { scanned: this.log.length };
   }
 
-  onAppend(listener: () => void): () => void {
+  /** Calls `listener` on the next append, or when the store goes down. */
+  onAppendOrOutage(listener: () => void): () => void {
     this.appendListeners.add(listener);
-    return () => this.appendListeners.delete(listener);
+    const stopWatchingOutage = this.outage.onOutage(listener);
+    return () => {
+      this.appendListeners.delete(listener);
+      stopWatchingOutage();
+    };
   }
 }
 
@@ -122,7 +135,7 @@ class MemoryTail implements ChangeTail {
 
   private nextAppend(): Promise<void> {
     return new Promise((resolve) => {
-      const unsubscribe = this.store.onAppend(() => this.wake());
+      const unsubscribe = this.store.onAppendOrOutage(() => this.wake());
       this.wake = () => {
         unsubscribe();
         resolve();

@@ -1,12 +1,16 @@
 import type { Checkpoint, PartitionsSnapshot, SnapshotBatch, SnapshotEntry, SnapshotStore } from '../ports';
 import { frozenCopy } from './frozen-copy';
 import { positionOf } from './memory-event-store';
+import { OutageSwitch } from './outage-switch';
 
 export class InMemorySnapshotStore implements SnapshotStore {
   private readonly entries = new Map<string, SnapshotEntry>();
   private readonly checkpoints = new Map<number, Checkpoint>();
 
+  constructor(private readonly outage = new OutageSwitch()) {}
+
   async save(batch: SnapshotBatch): Promise<void> {
+    this.outage.check('save a snapshot');
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
       if (saved && saved.version >= entry.version) continue;
@@ -22,12 +26,14 @@ export class InMemorySnapshotStore implements SnapshotStore {
   }
 
   async load(partitions: readonly number[]): Promise<PartitionsSnapshot> {
+    this.outage.check('load a snapshot');
     const wanted = new Set(partitions);
     const entries = [...this.entries.values()].filter((entry) => wanted.has(entry.partition));
     return { entries, checkpoint: this.oldestCheckpoint(partitions) };
   }
 
   async loadUser(userId: string): Promise<SnapshotEntry | null> {
+    this.outage.check('load a user snapshot');
     return this.entries.get(userId) ?? null;
   }
 

@@ -1,11 +1,14 @@
 import type { Store } from '../ports';
 import { InMemoryEventStore } from './memory-event-store';
 import { InMemorySnapshotStore } from './memory-snapshot-store';
+import { OutageSwitch } from './outage-switch';
 
 /** STORE=memory: everything lives in this process and is lost when it exits. */
 export class InMemoryStore implements Store {
-  readonly events = new InMemoryEventStore();
-  readonly snapshots = new InMemorySnapshotStore();
+  /** Fault injection: `outage.setDown(true)` makes the store unreachable until set back. */
+  readonly outage = new OutageSwitch();
+  readonly events = new InMemoryEventStore(this.outage);
+  readonly snapshots = new InMemorySnapshotStore(this.outage);
 
   async close(): Promise<void> {}
 }
