@@ -2,6 +2,7 @@ import {
   createLogger,
   createMetricsRegistry,
   listen,
+  type SlowClientLimits,
   partitionsOwnedBy,
   type Store,
 } from '@user-service/common';
@@ -19,6 +20,8 @@ export interface AggregatorNodeOptions {
   readonly port: number;
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
+  readonly slowClientLimits?: SlowClientLimits;
+  readonly internalToken?: string;
 }
 
 export interface AggregatorNode {
@@ -48,7 +51,11 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     log,
     metrics: createAggregatorMetrics(registry),
   });
-  const server = await listen(createInternalApi(aggregator, log, registry), options.port);
+  const server = await listen(
+    createInternalApi(aggregator, log, registry, options.internalToken),
+    options.port,
+    options.slowClientLimits,
+  );
   const { port } = server.address as AddressInfo;
   log.info('aggregator listening', { port, partitions });
   aggregator.start().catch((error: unknown) => log.error('aggregator failed to start', { error: String(error) }));

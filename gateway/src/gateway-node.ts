@@ -1,4 +1,4 @@
-import { createLogger, createMetricsRegistry, listen, partitionOf, type RunningServer, type Store } from '@user-service/common';
+import { createLogger, createMetricsRegistry, listen, partitionOf, type RunningServer, type SlowClientLimits, type Store } from '@user-service/common';
 import type { AddressInfo } from 'node:net';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
@@ -14,6 +14,9 @@ export interface GatewayNodeOptions {
   readonly forwardTimeoutMs: number;
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
+  readonly slowClientLimits?: SlowClientLimits;
+  /** Sent to the aggregators as a bearer token. */
+  readonly internalToken?: string;
 }
 
 export interface GatewayNode {
@@ -30,7 +33,11 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   const registry = createMetricsRegistry('gateway');
   const metrics = createGatewayMetrics(registry);
   const aggregators = new AggregatorClient(
-    { urls: options.aggregatorUrls, timeoutMs: options.forwardTimeoutMs },
+    {
+      urls: options.aggregatorUrls,
+      timeoutMs: options.forwardTimeoutMs,
+      ...(options.internalToken ? { internalToken: options.internalToken } : {}),
+    },
     metrics,
     log,
   );
@@ -43,7 +50,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     registry,
     log,
   });
-  const server: RunningServer = await listen(app, options.port);
+  const server: RunningServer = await listen(app, options.port, options.slowClientLimits);
   const { port } = server.address as AddressInfo;
   log.info('gateway listening', { port });
   return {

@@ -1,5 +1,5 @@
 import { type AggregatorNode, startAggregatorNode } from '@user-service/aggregator';
-import { type Store } from '@user-service/common';
+import { type SlowClientLimits, type Store } from '@user-service/common';
 import { type GatewayNode, startGatewayNode } from '@user-service/gateway';
 
 export interface SystemOptions {
@@ -14,6 +14,9 @@ export interface SystemOptions {
   readonly forwardTimeoutMs?: number;
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
+  /** Shared secret between the gateway and the aggregators' internal API. */
+  readonly internalToken?: string;
+  readonly slowClientLimits?: SlowClientLimits;
 }
 
 /**
@@ -40,7 +43,7 @@ export class System {
       aggregatorUrls: nodes.map((node) => node.url),
       partitions: options.partitions,
       forwardTimeoutMs: options.forwardTimeoutMs ?? 100,
-      ...logOptions(options),
+      ...nodeOptions(options),
     });
     return new System(options, gateway, nodes, nodes.map((node) => node.port));
   }
@@ -86,13 +89,16 @@ function aggregatorOptions(options: SystemOptions, index: number, port: number) 
     snapshotEvery: options.snapshotEvery,
     store: options.store,
     port,
-    ...logOptions(options),
+    ...nodeOptions(options),
   };
 }
 
-function logOptions(options: SystemOptions) {
+/** Options every node of the system gets alike. */
+function nodeOptions(options: SystemOptions) {
   return {
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
+    ...(options.internalToken ? { internalToken: options.internalToken } : {}),
+    ...(options.slowClientLimits ? { slowClientLimits: options.slowClientLimits } : {}),
   };
 }

@@ -6,12 +6,27 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+export interface SlowClientLimits {
+  /** Time a client has to send all request headers. */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send the whole request. */
+  readonly requestTimeoutMs: number;
+}
+
+const defaultLimits: SlowClientLimits = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000 };
+
 /**
- * Starts an HTTP server with timeouts that keep a slow client from holding a socket for long.
+ * Starts an HTTP server whose sockets a slow client cannot hold for long (slowloris): headers
+ * and whole requests have deadlines, checked every second rather than node's default 30 s.
  */
-export function listen(handler: RequestListener, port: number): Promise<RunningServer> {
+export function listen(handler: RequestListener, port: number, limits: SlowClientLimits = defaultLimits): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = createServer(handler);
+    const server = createServer(
+      { connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs), requestTimeout: limits.requestTimeoutMs },
+      handler,
+    );
+    server.headersTimeout = limits.headersTimeoutMs;
+    server.keepAliveTimeout = 60_000;
     server.once('error', reject);
     server.listen(port, '0.0.0.0', () => {
       resolve({
@@ -23,8 +38,5 @@ export function listen(handler: RequestListener, port: number): Promise<RunningS
           }),
       });
     });
-    server.headersTimeout = 5_000;
-    server.requestTimeout = 10_000;
-    server.keepAliveTimeout = 60_000;
   });
 }
