@@ -1,11 +1,21 @@
-import { createBaseApp, type Logger, problemHandler, rememberRoute, unknownRoute } from '@user-service/common';
-import type { RequestListener } from 'node:http';
+import { createBaseApp, HttpProblem, type Logger, problemHandler, rememberRoute, unknownRoute } from '@user-service/common';
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import type { Aggregator } from './aggregator';
 import { READ_PREFIX, serveInternalRead } from './internal-read';
 
-/** The aggregator's HTTP API: the gateway's reads, and health, readiness and metrics. */
-export function createInternalApi(aggregator: Aggregator, log: Logger, registry: Registry): RequestListener {
+/**
+ * The aggregator's HTTP API: the gateway's reads, and health, readiness and metrics. With an
+ * `internalToken`, /internal/* answers only requests that carry it as a bearer token; health,
+ * readiness and metrics hold no user data and stay open to the orchestrator and Prometheus.
+ */
+export function createInternalApi(
+  aggregator: Aggregator,
+  log: Logger,
+  registry: Registry,
+  internalToken?: string,
+): RequestListener {
   const app = createBaseApp(log, registry);
   app.get('/readyz', rememberRoute, (_req, res) => {
     res.status(aggregator.isReady ? 200 : 503).json({ ready: aggregator.isReady });
@@ -19,7 +29,12 @@ export function createInternalApi(aggregator: Aggregator, log: Logger, registry:
     labelNames: ['status'],
     registers: [registry],
   });
+  const authorized = bearerCheck(internalToken);
   return (req, res) => {
+    if (req.url?.startsWith('/internal/') && !authorized(req)) {
+      refuse(res);
+      return;
+    }
     if (req.method === 'GET' && req.url?.startsWith(READ_PREFIX)) {
       serveInternalRead(aggregator, req, res, reads, log).catch((error: unknown) => {
         log.error('internal read failed', { error: String(error) });
@@ -29,4 +44,19 @@ export function createInternalApi(aggregator: Aggregator, log: Logger, registry:
     }
     app(req, res);
   };
+}
+
+function bearerCheck(token: string | undefined): (req: IncomingMessage) => boolean {
+  if (!token) return () => true;
+  const expected = Buffer.from(`Bearer ${token}`);
+  return (req) => {
+    const offered = Buffer.from(req.headers.authorization ?? '');
+    return offered.length === expected.length && timingSafeEqual(offered, expected);
+  };
+}
+
+function refuse(res: ServerResponse): void {
+  const problem = new HttpProblem(401, 'unauthorized', 'Unauthorized', 'This API is for the gateway only');
+  res.writeHead(401, { 'content-type': 'application/problem+json; charset=utf-8', 'www-authenticate': 'Bearer' });
+  res.end(JSON.stringify(problem.toDetails()));
 }

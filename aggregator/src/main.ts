@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     store,
     port: config.PORT,
     logLevel: config.LOG_LEVEL,
+    ...(config.INTERNAL_TOKEN ? { internalToken: config.INTERNAL_TOKEN } : {}),
   });
   stopOnSignals(async () => {
     log.info('stopping: saving a final snapshot');

@@ -15,6 +15,7 @@ export interface AggregatorClientOptions {
   readonly timeoutMs: number;
   /** How long a circuit stays open before one trial request is let through. */
   readonly resetMs?: number;
+  readonly internalToken?: string;
 }
 
 interface ReadRequest {
@@ -82,7 +83,9 @@ export class AggregatorClient {
     const { statusCode, body } = await pool.request({
       method: 'GET',
       path: `/internal/users/${encodeURIComponent(userId)}?minVersion=${minVersion}`,
-      headers: { 'x-request-id': requestId },
+      headers: this.options.internalToken
+        ? { 'x-request-id': requestId, authorization: `Bearer ${this.options.internalToken}` }
+        : { 'x-request-id': requestId },
       headersTimeout: this.options.timeoutMs,
       bodyTimeout: this.options.timeoutMs,
     });

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     partitions: config.PARTITIONS,
     forwardTimeoutMs: config.FORWARD_TIMEOUT_MS,
     logLevel: config.LOG_LEVEL,
+    ...(config.INTERNAL_TOKEN ? { internalToken: config.INTERNAL_TOKEN } : {}),
   });
   stopOnSignals(async () => {
     await node.close();

@@ -12,6 +12,8 @@ export function readSharedConfig(env: Environment) {
     MONGO_URL: optionalText(),
     MONGO_DB: text({ default: 'users' }),
     LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+    /** When set, aggregators answer /internal/* only to callers presenting it (the gateways). */
+    INTERNAL_TOKEN: optionalText(),
   });
   if (config.AGG_N > config.PARTITIONS) {
     throw new ConfigError(
