@@ -4,6 +4,7 @@ import { DryMongoBinary, MongoMemoryReplSet } from 'mongodb-memory-server';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { acceptControl, untilReady } from './control-channel';
 
 export interface MongoModeOptions {
   readonly mongoUrl: string | undefined;
@@ -46,18 +47,28 @@ export async function runOnMongo(options: MongoModeOptions, log: Logger): Promis
   const client = await MongoClient.connect(mongoUrl);
   await ensureSchema(client.db(options.database)).finally(() => client.close());
 
-  const children: ChildProcess[] = [];
   const common = { ...options.env, STORE: 'mongo', MONGO_URL: mongoUrl, MONGO_DB: options.database, AGG_N: String(options.aggregatorCount) };
-  for (let index = 0; index < options.aggregatorCount; index++) {
-    children.push(
-      start('aggregator', { ...common, AGGREGATOR_INDEX: String(index), PORT: String(options.aggregatorBasePort + index) }),
-    );
-  }
-  children.push(start('gateway', { ...common, PORT: String(options.gatewayPort) }));
+  const aggregatorPort = (index: number) => options.aggregatorBasePort + index;
+  const startAggregator = (index: number) =>
+    start('aggregator', { ...common, AGGREGATOR_INDEX: String(index), PORT: String(aggregatorPort(index)) });
+  const aggregators = Array.from({ length: options.aggregatorCount }, (_, index) => startAggregator(index));
+  const gateway = start('gateway', { ...common, PORT: String(options.gatewayPort) });
   log.info('ready', { api: `http://127.0.0.1:${options.gatewayPort}/api/user` });
 
+  acceptControl({
+    // A real crash: the process gets no chance to save a snapshot.
+    crash: async (index) => {
+      const child = aggregators[index];
+      if (child) await stopChild(child, 'SIGKILL');
+    },
+    restart: async (index) => {
+      aggregators[index] = startAggregator(index);
+      await untilReady(`http://127.0.0.1:${aggregatorPort(index)}`);
+    },
+  });
+
   return async () => {
-    await Promise.all(children.map(stopChild));
+    await Promise.all([...aggregators, gateway].map((child) => stopChild(child, 'SIGTERM')));
     await replSet?.stop({ doCleanup: false });
   };
 }
@@ -66,10 +77,10 @@ function start(service: 'gateway' | 'aggregator', env: NodeJS.ProcessEnv): Child
   return spawn(process.execPath, [resolve(REPO, service, 'dist/main.js')], { env, stdio: 'inherit' });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((done) => {
     child.once('exit', () => done());
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }

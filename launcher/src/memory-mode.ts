@@ -1,4 +1,5 @@
 import { InMemoryStore, type Logger } from '@user-service/common';
+import { acceptControl, untilReady } from './control-channel';
 import { System } from './system';
 
 export interface MemoryModeOptions {
@@ -12,6 +13,13 @@ export interface MemoryModeOptions {
 
 export async function runInMemory(options: MemoryModeOptions, log: Logger): Promise<() => Promise<void>> {
   const system = await System.start({ ...options, store: new InMemoryStore() });
+  acceptControl({
+    crash: (index) => system.stopAggregator(index, 'crash'),
+    restart: async (index) => {
+      const node = await system.startAggregator(index);
+      await untilReady(node.url);
+    },
+  });
   log.warn('STORE=memory: every user lives in this process and is lost when it exits');
   log.info('ready', { api: `${system.gateway.url}/api/user`, aggregators: system.aggregatorUrls });
   return () => system.close();

@@ -1,0 +1,168 @@
+import type { User } from '@user-service/common';
+import { Pool } from 'undici';
+
+/** What a drill needs from the system under test. */
+export interface ChaosTarget {
+  readonly url: string;
+  /** Kills aggregator `index` with no chance to save anything. */
+  crash(index: number): Promise<void>;
+  /** Starts it again; resolves with the milliseconds it took to report ready. */
+  restart(index: number): Promise<number>;
+}
+
+export interface DrillPlan {
+  /** Requests per second, spread evenly. */
+  readonly rate: number;
+  readonly users: number;
+  readonly durationMs: number;
+  readonly faults: readonly { readonly atMs: number; readonly crash?: readonly number[]; readonly restart?: readonly number[] }[];
+}
+
+export interface DrillReport {
+  readonly requests: number;
+  readonly failed: number;
+  /** Why requests failed, with a count each. */
+  readonly failures: Readonly<Record<string, number>>;
+  readonly maxLatencyMs: number;
+  readonly p99LatencyMs: number;
+  readonly acknowledgedWrites: number;
+  readonly missingWrites: number;
+  readonly recoveries: readonly { readonly aggregator: number; readonly readyMs: number }[];
+}
+
+interface Known {
+  version: number;
+  user: User | null;
+}
+
+/**
+ * Sends a fixed-rate mix (80% reads, 10% partial updates, 5% creates, 5% deletes) while the
+ * plan crashes and restarts aggregators. Each user has one request in flight at most, so the
+ * answer to every request is known in advance: anything else counts as a failure. At the end,
+ * every acknowledged write must still be there.
+ */
+export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<DrillReport> {
+  const pool = new Pool(target.url, { connections: 64 });
+  const known = new Map<string, Known>();
+  const busy = new Set<string>();
+  const latencies: number[] = [];
+  const failures: Record<string, number> = {};
+  const recoveries: { aggregator: number; readyMs: number }[] = [];
+  let acknowledgedWrites = 0;
+  const fail = (reason: string) => (failures[reason] = (failures[reason] ?? 0) + 1);
+  const ids = Array.from({ length: plan.users }, (_, n) => `chaos-${n}`);
+
+  const send = async (method: string, path: string, body?: unknown) => {
+    const started = performance.now();
+    const { statusCode, headers, body: stream } = await pool.request({
+      method: method as 'GET',
+      path,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headersTimeout: 5_000,
+      bodyTimeout: 5_000,
+    });
+    const text = await stream.text();
+    latencies.push(performance.now() - started);
+    const etag = typeof headers.etag === 'string' ? Number(headers.etag.replaceAll('"', '')) : undefined;
+    return { status: statusCode, json: text ? (JSON.parse(text) as unknown) : undefined, etag };
+  };
+
+  /** One request for one user, checked against what is known of that user. */
+  const exercise = async (id: string, roll: number) => {
+    const state = known.get(id) ?? { version: 0, user: null };
+    try {
+      if (roll < 0.8) {
+        const answer = await send('GET', `/api/user/${id}`);
+        const right = state.user
+          ? answer.status === 200 && answer.etag === state.version && JSON.stringify(answer.json) === JSON.stringify(state.user)
+          : answer.status === 404;
+        if (!right) fail(answer.status >= 500 ? `read ${answer.status}` : 'read answered wrongly');
+      } else if (roll < 0.9 || (roll < 0.95 && state.user)) {
+        const group = Math.floor(Math.random() * 1_000_000);
+        const answer = await send('PUT', '/api/user', { id, group });
+        if (state.user && answer.status === 200 && answer.etag !== undefined) {
+          known.set(id, { version: answer.etag, user: { ...state.user, group } });
+          acknowledgedWrites++;
+        } else if (!(state.user === null && answer.status === 404)) fail(`update ${answer.status}`);
+      } else if (roll < 0.95) {
+        const user = { id, name: `Chaos ${id}`, email: `${id}@example.com`, group: 1 };
+        const answer = await send('POST', '/api/user', user);
+        if (answer.status === 201 && answer.etag !== undefined) {
+          known.set(id, { version: answer.etag, user });
+          acknowledgedWrites++;
+        } else fail(`create ${answer.status}`);
+      } else {
+        const answer = await send('DELETE', `/api/user/${id}`);
+        if (state.user && answer.status === 204) {
+          known.set(id, { version: state.version + 1, user: null });
+          acknowledgedWrites++;
+        } else if (!(state.user === null && answer.status === 404)) fail(`delete ${answer.status}`);
+      }
+    } catch (error) {
+      fail(`error ${(error as { code?: string }).code ?? String(error)}`);
+    }
+  };
+
+  // Half the users exist before the drill starts; the rest are created by it.
+  for (const id of ids.slice(0, plan.users / 2)) await exercise(id, 0.94);
+
+  const inFlight = new Set<Promise<void>>();
+  const started = Date.now();
+  const faults = [...plan.faults].sort((a, b) => a.atMs - b.atMs);
+  const faultWork: Promise<void>[] = [];
+  let sent = 0;
+  while (Date.now() - started < plan.durationMs) {
+    const elapsed = Date.now() - started;
+    for (let fault = faults[0]; fault && fault.atMs <= elapsed; fault = faults[0]) {
+      faults.shift();
+      faultWork.push(
+        (async () => {
+          for (const index of fault.crash ?? []) await target.crash(index);
+          await Promise.all(
+            (fault.restart ?? []).map(async (index) => recoveries.push({ aggregator: index, readyMs: await target.restart(index) })),
+          );
+        })(),
+      );
+    }
+    const due = Math.floor((elapsed / 1000) * plan.rate);
+    for (; sent < due; sent++) {
+      const idle = ids.filter((id) => !busy.has(id));
+      const id = idle[Math.floor(Math.random() * idle.length)];
+      if (id === undefined) {
+        fail('no idle user (rate too high for the user count)');
+        continue;
+      }
+      busy.add(id);
+      const request = exercise(id, Math.random()).finally(() => {
+        busy.delete(id);
+        inFlight.delete(request);
+      });
+      inFlight.add(request);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await Promise.all([...inFlight, ...faultWork]);
+
+  let missingWrites = 0;
+  for (const [id, state] of known) {
+    const answer = await send('GET', `/api/user/${id}`);
+    const present = state.user
+      ? answer.status === 200 && answer.etag === state.version && JSON.stringify(answer.json) === JSON.stringify(state.user)
+      : answer.status === 404;
+    if (!present) missingWrites++;
+  }
+  await pool.close();
+
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    failed: Object.values(failures).reduce((sum, count) => sum + count, 0),
+    failures,
+    maxLatencyMs: sorted.at(-1) ?? 0,
+    p99LatencyMs: sorted[Math.floor(sorted.length * 0.99)] ?? 0,
+    acknowledgedWrites,
+    missingWrites,
+    recoveries,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * npm run chaos [-- --quick]: a fixed-rate mixed load while aggregators are crashed one at a
+ * time, then two at once, then restarted; reports failed requests, latency, acknowledged
+ * writes missing afterwards and recovery times. In memory unless MONGO_URL is set or a mongod
+ * binary can be had, in which case aggregator processes are killed with SIGKILL.
+ */
+import { DryMongoBinary } from 'mongodb-memory-server';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type DrillPlan, runDrill } from './drill';
+import { launchTarget } from './launcher-target';
+import { drillPlan, drillSummary } from './plan';
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const binary = await DryMongoBinary.locateBinary(DryMongoBinary.getEnsuredOptions()).catch(() => undefined);
+  const store = process.env.MONGO_URL || binary ? 'mongo' : 'memory';
+  const plan: DrillPlan = drillPlan(quick ? { rate: 150, users: 300, phaseMs: 4_000 } : { rate: 300, users: 1_000, phaseMs: 20_000 });
+  process.stdout.write(`# Chaos drill${quick ? ' (quick)' : ''} on ${store === 'mongo' ? 'MongoDB, killing aggregator processes with SIGKILL' : 'the in-memory store'}\n\n`);
+
+  const target = await launchTarget({ ...process.env, STORE: store }, { gateway: 18180, aggregatorBase: 19200, aggregators: 3 });
+  try {
+    const report = await runDrill(target, plan);
+    process.stdout.write(`${drillSummary(plan, report)}\n`);
+    const dir = resolve(__dirname, '../../../bench/results');
+    mkdirSync(dir, { recursive: true });
+    const file = resolve(dir, `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ store, quick, plan, report }, null, 2));
+    process.stdout.write(`\nResults written to ${file}\n`);
+    if (report.failed > 0 || report.missingWrites > 0) process.exitCode = 1;
+  } finally {
+    await target.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

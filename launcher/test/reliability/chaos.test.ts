@@ -1,0 +1,43 @@
+import { InMemoryStore } from '@user-service/common';
+import { PassThrough } from 'node:stream';
+import { untilReady } from '../../src/control-channel';
+import { runDrill } from '../../src/chaos/drill';
+import { drillPlan } from '../../src/chaos/plan';
+import { System } from '../../src/system';
+
+// The short variant of `npm run chaos`: the same drill, in this process, for a few seconds.
+describe('chaos under load (short)', () => {
+  it('fails no request and loses no acknowledged write while aggregators crash and come back', async () => {
+    const system = await System.start({
+      store: new InMemoryStore(),
+      aggregatorCount: 3,
+      partitions: 12,
+      snapshotEvery: 20,
+      gatewayPort: 0,
+      aggregatorBasePort: 0,
+      logLevel: 'error',
+      logStream: new PassThrough().resume(),
+    });
+    try {
+      const report = await runDrill(
+        {
+          url: system.gateway.url,
+          crash: (index) => system.stopAggregator(index, 'crash'),
+          restart: async (index) => {
+            const started = Date.now();
+            await untilReady((await system.startAggregator(index)).url);
+            return Date.now() - started;
+          },
+        },
+        drillPlan({ rate: 100, users: 100, phaseMs: 600 }),
+      );
+      expect(report.failures).toEqual({});
+      expect(report.missingWrites).toBe(0);
+      expect(report.requests).toBeGreaterThan(200);
+      expect(report.acknowledgedWrites).toBeGreaterThan(20);
+      expect(report.recoveries.map(({ aggregator }) => aggregator).sort()).toEqual([0, 1, 2]);
+    } finally {
+      await system.close();
+    }
+  }, 30_000);
+});

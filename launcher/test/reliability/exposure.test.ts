@@ -1,0 +1,53 @@
+import { InMemoryStore } from '@user-service/common';
+import { PassThrough } from 'node:stream';
+import { System } from '../../src/system';
+import { apiClient } from '../http-client';
+
+describe('exposure', () => {
+  let system: System;
+
+  beforeAll(async () => {
+    system = await System.start({
+      store: new InMemoryStore(),
+      aggregatorCount: 1,
+      partitions: 12,
+      snapshotEvery: 100,
+      gatewayPort: 0,
+      aggregatorBasePort: 0,
+      logLevel: 'error',
+      logStream: new PassThrough().resume(),
+      internalToken: 'shared-secret',
+    });
+    await apiClient(system.gateway.url).create({ id: 'private', name: 'P', email: 'p@example.com', group: 1 });
+  });
+
+  afterAll(() => system.close());
+
+  it('lets only callers with the shared secret into the aggregators’ internal API', async () => {
+    const [aggregator] = system.aggregatorUrls;
+    const read = (headers: Record<string, string>) => fetch(`${aggregator}/internal/users/private`, { headers });
+    expect((await read({})).status).toBe(401);
+    expect((await read({ authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await read({ authorization: 'Bearer shared-secret' })).status).toBe(200);
+    expect((await fetch(`${aggregator}/healthz`)).status).toBe(200);
+  });
+
+  it('still answers reads through the gateway, which holds the secret', async () => {
+    const answer = await apiClient(system.gateway.url).get('private');
+    expect(answer.status).toBe(200);
+  });
+
+  it('never puts a stack trace in an error response', async () => {
+    const api = apiClient(system.gateway.url);
+    const answers = [
+      await api.send('POST', '/api/user', { body: '{"name":', headers: { 'content-type': 'application/json' } }),
+      await api.send('GET', '/api/user/%E0%A4%A'),
+      await api.send('PUT', '/api/user', { body: 'x'.repeat(20_000), headers: { 'content-type': 'application/json' } }),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+      expect(answer.text).not.toMatch(/\bat \S+ \(|node_modules|\.js:\d+/);
+    }
+  });
+});
