@@ -58,7 +58,14 @@ describe('aggregator internal API', () => {
     expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 
+  it('answers 404 at once after the caller’s own delete, even without knowing the version', async () => {
+    await until(() => node.aggregator.isReady);
+    expect((await get('/internal/users/forgotten?minVersion=3&deleted=true')).status).toBe(404);
+    expect((await get('/internal/users/forgotten?minVersion=3')).status).toBe(409);
+  });
+
   it.each([
+    ['/internal/users/ann?deleted=yes', 400],
     ['/internal/users/has%20space', 400],
     ['/internal/users/ann?minVersion=-1', 400],
     ['/internal/users/ann?minVersion=abc', 400],

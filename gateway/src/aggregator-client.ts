@@ -2,6 +2,7 @@ import type { Logger, User } from '@user-service/common';
 import CircuitBreaker from 'opossum';
 import { Pool } from 'undici';
 import type { GatewayMetrics } from './gateway-metrics';
+import type { OwnWrite } from './written-versions';
 
 export type ForwardedRead =
   | { readonly kind: 'found'; readonly user: User; readonly version: number }
@@ -20,7 +21,8 @@ export interface AggregatorClientOptions {
 
 interface ReadRequest {
   readonly userId: string;
-  readonly minVersion: number;
+  /** This gateway's last write to the user, which the answer must not be older than. */
+  readonly ownWrite: OwnWrite;
   readonly requestId: string;
 }
 
@@ -79,10 +81,11 @@ export class AggregatorClient {
     await Promise.all(this.pools.map((pool) => pool.destroy()));
   }
 
-  private async send(pool: Pool, { userId, minVersion, requestId }: ReadRequest): Promise<ForwardedRead> {
+  private async send(pool: Pool, { userId, ownWrite, requestId }: ReadRequest): Promise<ForwardedRead> {
+    const query = `minVersion=${ownWrite.version}${ownWrite.deleted ? '&deleted=true' : ''}`;
     const { statusCode, body } = await pool.request({
       method: 'GET',
-      path: `/internal/users/${encodeURIComponent(userId)}?minVersion=${minVersion}`,
+      path: `/internal/users/${encodeURIComponent(userId)}?${query}`,
       headers: this.options.internalToken
         ? { 'x-request-id': requestId, authorization: `Bearer ${this.options.internalToken}` }
         : { 'x-request-id': requestId },

@@ -59,7 +59,7 @@ export async function execute(context: CommandContext, command: UserCommand): Pr
       continue;
     }
     const next = foldEvents(state, events);
-    written.record(command.userId, next.version);
+    written.record(command.userId, { version: next.version, deleted: next.user === null });
     return next;
   }
 }

@@ -19,13 +19,13 @@ export interface QueryContext {
  */
 export async function readUser(context: QueryContext, userId: string, requestId: string): Promise<UserState> {
   const aggregator = aggregatorOf(context.partitionOf(userId), context.aggregatorCount);
-  const minVersion = context.written.get(userId);
-  const answer = await context.aggregators.read(aggregator, { userId, minVersion, requestId });
+  const ownWrite = context.written.get(userId);
+  const answer = await context.aggregators.read(aggregator, { userId, ownWrite, requestId });
   switch (answer.kind) {
     case 'found':
       return { version: answer.version, user: answer.user };
     case 'notFound':
-      return { version: minVersion, user: null };
+      return { version: ownWrite.version, user: null };
     case 'unanswered':
       context.metrics.fallbackReads.inc({ aggregator: String(aggregator), reason: answer.reason });
       return loadUserState(context.store, userId);

@@ -1,24 +1,32 @@
+export interface OwnWrite {
+  readonly version: number;
+  /** The write deleted the user. */
+  readonly deleted: boolean;
+}
+
+const NONE: OwnWrite = { version: 0, deleted: false };
+
 /**
- * The version of each user this gateway last wrote, so that its next read of that user can ask
- * for at least that version (read-your-writes). Bounded: the oldest entries are forgotten first,
- * by which time every aggregator has long applied them.
+ * What this gateway last wrote to each user, so that its next read of that user can ask for at
+ * least that version (read-your-writes). Bounded: the oldest entries are forgotten first, by
+ * which time every aggregator has long applied them.
  */
 export class WrittenVersions {
-  private readonly versions = new Map<string, number>();
+  private readonly writes = new Map<string, OwnWrite>();
 
   constructor(private readonly capacity = 100_000) {}
 
-  record(userId: string, version: number): void {
+  record(userId: string, write: OwnWrite): void {
     // Re-inserting moves the user to the newest end of the map's insertion order.
-    this.versions.delete(userId);
-    this.versions.set(userId, version);
-    if (this.versions.size > this.capacity) {
-      const oldest = this.versions.keys().next();
-      if (!oldest.done) this.versions.delete(oldest.value);
+    this.writes.delete(userId);
+    this.writes.set(userId, write);
+    if (this.writes.size > this.capacity) {
+      const oldest = this.writes.keys().next();
+      if (!oldest.done) this.writes.delete(oldest.value);
     }
   }
 
-  get(userId: string): number {
-    return this.versions.get(userId) ?? 0;
+  get(userId: string): OwnWrite {
+    return this.writes.get(userId) ?? NONE;
   }
 }
