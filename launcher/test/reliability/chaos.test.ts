@@ -31,6 +31,10 @@ describe('chaos under load (short)', () => {
         },
         drillPlan({ rate: 100, users: 100, phaseMs: 600 }),
       );
+      process.stdout.write(
+        `chaos (short): ${report.requests} requests, ${report.failed} failed, max ${report.maxLatencyMs.toFixed(0)} ms, ` +
+          `${report.acknowledgedWrites} acknowledged writes, ${report.missingWrites} missing\n`,
+      );
       expect(report.failures).toEqual({});
       expect(report.missingWrites).toBe(0);
       expect(report.requests).toBeGreaterThan(200);

@@ -13,11 +13,29 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe('crashes at random points lose nothing (model-based)', () => {
+  const ran = { sequences: 0, operations: 0, crashes: 0, midSnapshot: 0, restarts: 0 };
+
+  // One line of figures per run, for RELIABILITY.md.
+  afterAll(() => {
+    process.stdout.write(
+      `crash model: ${ran.sequences} sequences, ${ran.operations} API operations, ${ran.crashes} crash steps ` +
+        `(${ran.midSnapshot} during a snapshot), ${ran.restarts} restart steps\n`,
+    );
+  });
+
   it('keeps every read equal to the model and every aggregator equal to a fold of the store', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(1, 7, 100), fc.array(step, { minLength: 10, maxLength: 60, size: 'max' }), (snapshotEvery, steps) =>
-        runCrashScenario(snapshotEvery, steps),
-      ),
+      fc.asyncProperty(fc.constantFrom(1, 7, 100), fc.array(step, { minLength: 10, maxLength: 60, size: 'max' }), (snapshotEvery, steps) => {
+        ran.sequences += 1;
+        for (const { kind, ...rest } of steps) {
+          if (kind === 'crash') {
+            ran.crashes += 1;
+            if ('midSnapshot' in rest && rest.midSnapshot) ran.midSnapshot += 1;
+          } else if (kind === 'restart') ran.restarts += 1;
+          else ran.operations += 1;
+        }
+        return runCrashScenario(snapshotEvery, steps);
+      }),
       { numRuns: 100 },
     );
   }, 300_000);
