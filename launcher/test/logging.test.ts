@@ -1,7 +1,7 @@
 import { InMemoryStore } from '@user-service/common';
 import { PassThrough } from 'node:stream';
-import { System } from '../src/system';
 import { apiClient } from './http-client';
+import { startTestSystem } from './test-system';
 
 describe('request logs', () => {
   it('write one JSON line per request, with the request id in gateway and aggregator alike, and no emails', async () => {
@@ -10,13 +10,9 @@ describe('request logs', () => {
     stream.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
     });
-    const system = await System.start({
+    const system = await startTestSystem({
       store: new InMemoryStore(),
       aggregatorCount: 1,
-      partitions: 12,
-      snapshotEvery: 100,
-      gatewayPort: 0,
-      aggregatorBasePort: 0,
       logLevel: 'info',
       logStream: stream,
     });

@@ -1,8 +1,8 @@
 import { aggregatorOf, partitionOf, type SnapshotBatch, type Store, type User } from '@user-service/common';
-import { PassThrough } from 'node:stream';
-import { System } from '../src/system';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
+import type { System } from '../src/system';
+import { startTestSystem } from './test-system';
 
 const PARTITIONS = 12;
 const AGGREGATORS = 3;
@@ -41,15 +41,11 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
   async function startSystem(snapshotEvery = 100, lagMs = 0): Promise<void> {
     const recorded = recordSnapshots(await createStore(), lagMs);
     snapshots = recorded.batches;
-    system = await System.start({
+    system = await startTestSystem({
       store: recorded.store,
       aggregatorCount: AGGREGATORS,
       partitions: PARTITIONS,
       snapshotEvery,
-      gatewayPort: 0,
-      aggregatorBasePort: 0,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
     });
     api = apiClient(system.gateway.url);
     reference = new Map();

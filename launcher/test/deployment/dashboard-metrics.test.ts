@@ -1,9 +1,8 @@
 import { InMemoryStore } from '@user-service/common';
-import { PassThrough } from 'node:stream';
-import { System } from '../../src/system';
 import { apiClient } from '../http-client';
 import { exportedMetricNames, metricNamesIn } from './promql';
 import { repoText, repoYaml } from './repo-files';
+import { startTestSystem } from '../test-system';
 
 /** Prometheus makes these itself for every target. */
 const SYNTHETIC = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
@@ -30,15 +29,9 @@ describe('dashboard and alert queries', () => {
   let exported: Set<string>;
 
   beforeAll(async () => {
-    const system = await System.start({
+    const system = await startTestSystem({
       store: new InMemoryStore(),
-      aggregatorCount: 3,
-      partitions: 12,
       snapshotEvery: 5,
-      gatewayPort: 0,
-      aggregatorBasePort: 0,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
     });
     try {
       const api = apiClient(system.gateway.url);

@@ -1,22 +1,15 @@
 import { InMemoryStore } from '@user-service/common';
-import { PassThrough } from 'node:stream';
 import { untilReady } from '../../src/control-channel';
 import { runDrill } from '../../src/chaos/drill';
 import { drillPlan } from '../../src/chaos/plan';
-import { System } from '../../src/system';
+import { startTestSystem } from '../test-system';
 
 // The short variant of `npm run chaos`: the same drill, in this process, for a few seconds.
 describe('chaos under load (short)', () => {
   it('fails no request and loses no acknowledged write while aggregators crash and come back', async () => {
-    const system = await System.start({
+    const system = await startTestSystem({
       store: new InMemoryStore(),
-      aggregatorCount: 3,
-      partitions: 12,
       snapshotEvery: 20,
-      gatewayPort: 0,
-      aggregatorBasePort: 0,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
     });
     try {
       const report = await runDrill(

@@ -8,10 +8,9 @@ import {
   type User,
   type UserState,
 } from '@user-service/common';
-import { PassThrough } from 'node:stream';
-import { System } from '../../src/system';
 import { type Answer, apiClient } from '../http-client';
 import { FaultInjectingStore } from './fault-injecting-store';
+import { startTestSystem } from '../test-system';
 
 export const PARTITIONS = 12;
 export const AGGREGATORS = 3;
@@ -48,15 +47,11 @@ const userFor = (id: string, n: number): User => ({ id, name: `N${n}`, email: `n
  */
 export async function runCrashScenario(snapshotEvery: number, steps: readonly Step[]): Promise<void> {
   const store = new FaultInjectingStore(new InMemoryStore());
-  const system = await System.start({
+  const system = await startTestSystem({
     store,
     aggregatorCount: AGGREGATORS,
     partitions: PARTITIONS,
     snapshotEvery,
-    gatewayPort: 0,
-    aggregatorBasePort: 0,
-    logLevel: 'error',
-    logStream: new PassThrough().resume(),
   });
   const api = apiClient(system.gateway.url);
   const model = new Map<string, UserState>(IDS.map((id) => [id, initialUserState]));

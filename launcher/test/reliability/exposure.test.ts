@@ -1,21 +1,15 @@
 import { InMemoryStore } from '@user-service/common';
-import { PassThrough } from 'node:stream';
-import { System } from '../../src/system';
 import { apiClient } from '../http-client';
+import type { System } from '../../src/system';
+import { startTestSystem } from '../test-system';
 
 describe('exposure', () => {
   let system: System;
 
   beforeAll(async () => {
-    system = await System.start({
+    system = await startTestSystem({
       store: new InMemoryStore(),
       aggregatorCount: 1,
-      partitions: 12,
-      snapshotEvery: 100,
-      gatewayPort: 0,
-      aggregatorBasePort: 0,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
       internalToken: 'shared-secret',
     });
     await apiClient(system.gateway.url).create({ id: 'private', name: 'P', email: 'p@example.com', group: 1 });

@@ -1,9 +1,9 @@
 import { InMemoryStore, positionOf } from '@user-service/common';
 import fc from 'fast-check';
-import { PassThrough } from 'node:stream';
-import { System } from '../../src/system';
 import { apiClient } from '../http-client';
 import { rawExchange, rawRequest } from './raw-http';
+import type { System } from '../../src/system';
+import { startTestSystem } from '../test-system';
 
 const HEADERS_TIMEOUT_MS = 300;
 const TOKEN = 'hostile-test-secret';
@@ -15,15 +15,10 @@ describe('hostile input', () => {
 
   beforeAll(async () => {
     store = new InMemoryStore();
-    system = await System.start({
+    system = await startTestSystem({
       store,
       aggregatorCount: 2,
-      partitions: 12,
       snapshotEvery: 10,
-      gatewayPort: 0,
-      aggregatorBasePort: 0,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
       internalToken: TOKEN,
       slowClientLimits: { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: 2 * HEADERS_TIMEOUT_MS },
     });

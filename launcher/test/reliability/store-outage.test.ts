@@ -1,20 +1,13 @@
 import { foldEvents, initialUserState, InMemoryStore, type User } from '@user-service/common';
-import { PassThrough } from 'node:stream';
-import { System } from '../../src/system';
 import { apiClient } from '../http-client';
+import { startTestSystem } from '../test-system';
 
 describe('store outage', () => {
   it('answers writes 503 with Retry-After and stores nothing, keeps serving reads, and recovers without restarts', async () => {
     const store = new InMemoryStore();
-    const system = await System.start({
+    const system = await startTestSystem({
       store,
-      aggregatorCount: 3,
-      partitions: 12,
       snapshotEvery: 5,
-      gatewayPort: 0,
-      aggregatorBasePort: 0,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
     });
     const api = apiClient(system.gateway.url);
     const ids = Array.from({ length: 12 }, (_, n) => `out${n}`);
