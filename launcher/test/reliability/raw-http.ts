@@ -29,18 +29,31 @@ export function rawRequest(
   });
 }
 
-/** Writes bytes on a bare socket and collects what comes back until the server closes it. */
-export function rawExchange(url: string, bytes: string, holdOpenMs = 0): Promise<{ reply: string; closedAfterMs: number }> {
+/**
+ * Writes bytes on a bare socket and collects what comes back until the server closes it, or,
+ * with `giveUpAfterMs`, until the client gives up waiting and closes it itself.
+ */
+export function rawExchange(url: string, bytes: string, giveUpAfterMs = 0): Promise<{ reply: string; closedBy: 'server' | 'client' }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const started = Date.now();
+    let closedBy: 'server' | 'client' = 'server';
     const socket = connect(Number(port), hostname, () => {
       socket.write(bytes);
-      if (holdOpenMs === 0) socket.end();
+      if (giveUpAfterMs === 0) socket.end();
     });
+    const giveUp =
+      giveUpAfterMs > 0
+        ? setTimeout(() => {
+            closedBy = 'client';
+            socket.destroy();
+          }, giveUpAfterMs)
+        : undefined;
     let reply = '';
     socket.on('data', (chunk: Buffer) => (reply += chunk.toString()));
     socket.on('error', reject);
-    socket.on('close', () => resolve({ reply, closedAfterMs: Date.now() - started }));
+    socket.on('close', () => {
+      clearTimeout(giveUp);
+      resolve({ reply, closedBy });
+    });
   });
 }
