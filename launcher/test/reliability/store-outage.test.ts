@@ -1,69 +1,39 @@
-import { foldEvents, initialUserState, InMemoryStore, type User } from '@user-service/common';
-import { apiClient } from '../http-client';
-import { startTestSystem } from '../test-system';
+import { ensureSchema, InMemoryStore, MongoStore } from '@user-service/common';
+import { MongoClient } from 'mongodb';
+import { v4 as uuidv4 } from 'uuid';
+import { describeWithMongo } from '../../../common/test/support/mongo';
+import { CuttableProxy } from './cuttable-proxy';
+import { runStoreOutage } from './store-outage';
 
-describe('store outage', () => {
+describe('store outage: in memory', () => {
   it('answers writes 503 with Retry-After and stores nothing, keeps serving reads, and recovers without restarts', async () => {
     const store = new InMemoryStore();
-    const system = await startTestSystem({
+    await runStoreOutage({
       store,
-      snapshotEvery: 5,
+      setDown: async (down) => store.outage.setDown(down),
+      dispose: async () => undefined,
     });
-    const api = apiClient(system.gateway.url);
-    const ids = Array.from({ length: 12 }, (_, n) => `out${n}`);
-    const expected = new Map<string, { user: User; version: number }>();
-    const allApplied = () =>
-      [0, 1, 2].every((index) =>
-        system
-          .aggregator(index)
-          .aggregator.liveUsers()
-          .every((entry) => entry.version === expected.get(entry.userId)?.version),
-      );
-    try {
-      for (const [n, id] of ids.entries()) {
-        const user = { id, name: `Out ${n}`, email: `out${n}@example.com`, group: n };
-        expect((await api.create(user)).status).toBe(201);
-        expected.set(id, { user, version: 1 });
-      }
-      const storedBefore = await Promise.all(ids.map((id) => store.events.readUserEvents(id)));
-
-      store.outage.setDown(true);
-      for (const answer of [
-        await api.create({ id: 'during', name: 'During', email: 'during@example.com', group: 1 }),
-        await api.update({ id: 'out0', group: 99 }),
-        await api.remove('out1'),
-      ]) {
-        expect(answer.status).toBe(503);
-        expect(answer.headers.get('retry-after')).toBe('1');
-        expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      }
-      for (const id of ids) {
-        const answer = await api.get(id);
-        expect({ id, status: answer.status, body: answer.body }).toEqual({ id, status: 200, body: expected.get(id)!.user });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200)); // let subscriptions fail and retry meanwhile
-
-      store.outage.setDown(false);
-      expect(await Promise.all(ids.map((id) => store.events.readUserEvents(id)))).toEqual(storedBefore);
-      expect(await store.events.readUserEvents('during')).toEqual([]);
-
-      for (const [n, id] of ids.entries()) {
-        const answer = await api.update({ id, group: 1000 + n });
-        expect(answer.status).toBe(200);
-        expected.set(id, { user: { ...expected.get(id)!.user, group: 1000 + n }, version: 2 });
-      }
-      const deadline = Date.now() + 10_000;
-      while (!allApplied() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      for (const index of [0, 1, 2]) {
-        for (const entry of system.aggregator(index).aggregator.liveUsers()) {
-          const folded = foldEvents(initialUserState, await store.events.readUserEvents(entry.userId));
-          expect({ version: entry.version, user: entry.user }).toEqual(folded);
-          expect(folded).toEqual(expected.get(entry.userId));
-        }
-      }
-    } finally {
-      store.outage.setDown(false);
-      await system.close();
-    }
   });
+});
+
+describeWithMongo('store outage: MongoDB behind a cut network', (mongoUrl) => {
+  it('answers writes 503 with Retry-After and stores nothing, keeps serving reads, and recovers without restarts', async () => {
+    const admin = await MongoClient.connect(mongoUrl);
+    const databaseName = `outage_${uuidv4().replaceAll('-', '')}`;
+    await ensureSchema(admin.db(databaseName));
+    // The system talks to the primary only through the proxy, so cutting it is an outage.
+    const hello = await admin.db('admin').command({ hello: 1 });
+    const [host = '127.0.0.1', port = '27017'] = String(hello.primary ?? hello.me).split(':');
+    const proxy = await CuttableProxy.start({ host, port: Number(port) });
+    const store = await MongoStore.connect(`mongodb://127.0.0.1:${proxy.port}/?directConnection=true`, databaseName);
+    await runStoreOutage({
+      store,
+      setDown: async (down) => proxy.setCut(down),
+      async dispose() {
+        await proxy.close();
+        await admin.db(databaseName).dropDatabase();
+        await admin.close();
+      },
+    });
+  }, 60_000);
 });

@@ -1,0 +1,82 @@
+import { foldEvents, initialUserState, type Store, type User } from '@user-service/common';
+import { apiClient } from '../http-client';
+import { startTestSystem } from '../test-system';
+
+export interface OutageFixture {
+  readonly store: Store;
+  /** Makes the store unreachable for the system (true) or reachable again (false). */
+  setDown(down: boolean): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The store goes away for a while: writes answer 503 with Retry-After and store nothing, reads
+ * are still served by the aggregators holding the users, and once it is back every process
+ * carries on by itself, with nothing lost or doubled.
+ */
+export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
+  const { store } = fixture;
+  const system = await startTestSystem({ store, snapshotEvery: 5 });
+  const api = apiClient(system.gateway.url);
+  const ids = Array.from({ length: 12 }, (_, n) => `out${n}`);
+  const expected = new Map<string, { user: User; version: number }>();
+  const allApplied = () =>
+    [0, 1, 2].every((index) =>
+      system
+        .aggregator(index)
+        .aggregator.liveUsers()
+        .every((entry) => entry.version === expected.get(entry.userId)?.version),
+    );
+  try {
+    for (const [n, id] of ids.entries()) {
+      const user = { id, name: `Out ${n}`, email: `out${n}@example.com`, group: n };
+      expect((await api.create(user)).status).toBe(201);
+      expected.set(id, { user, version: 1 });
+    }
+    await until(allApplied);
+    const storedBefore = await Promise.all(ids.map((id) => store.events.readUserEvents(id)));
+
+    await fixture.setDown(true);
+    for (const answer of [
+      await api.create({ id: 'during', name: 'During', email: 'during@example.com', group: 1 }),
+      await api.update({ id: 'out0', group: 99 }),
+      await api.remove('out1'),
+    ]) {
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('1');
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    for (const id of ids) {
+      const answer = await api.get(id);
+      expect({ id, status: answer.status, body: answer.body }).toEqual({ id, status: 200, body: expected.get(id)!.user });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let subscriptions fail and retry meanwhile
+
+    await fixture.setDown(false);
+    expect(await Promise.all(ids.map((id) => store.events.readUserEvents(id)))).toEqual(storedBefore);
+    expect(await store.events.readUserEvents('during')).toEqual([]);
+
+    for (const [n, id] of ids.entries()) {
+      const answer = await api.update({ id, group: 1000 + n });
+      expect(answer.status).toBe(200);
+      expected.set(id, { user: { ...expected.get(id)!.user, group: 1000 + n }, version: 2 });
+    }
+    await until(allApplied);
+    for (const index of [0, 1, 2]) {
+      for (const entry of system.aggregator(index).aggregator.liveUsers()) {
+        const folded = foldEvents(initialUserState, await store.events.readUserEvents(entry.userId));
+        expect({ version: entry.version, user: entry.user }).toEqual(folded);
+        expect(folded).toEqual(expected.get(entry.userId));
+      }
+    }
+  } finally {
+    await fixture.setDown(false);
+    await system.close();
+    await fixture.dispose();
+  }
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
