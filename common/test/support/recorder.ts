@@ -4,7 +4,6 @@ import type { Checkpoint, SubscriptionHandler, UserEvent } from '@user-service/c
 export class Recorder implements SubscriptionHandler {
   readonly events: UserEvent[] = [];
   historyLost = 0;
-  storeErrors = 0;
   private checkpoint: Checkpoint | null = null;
   /** How many events had been delivered when the subscription last said it was caught up. */
   private caughtUpAt = -1;
@@ -21,10 +20,6 @@ export class Recorder implements SubscriptionHandler {
 
   onHistoryLost(): void {
     this.historyLost += 1;
-  }
-
-  onStoreError(): void {
-    this.storeErrors += 1;
   }
 
   /** The checkpoint a subscriber would save now. */

@@ -8,10 +8,6 @@ export class OutageSwitch {
   private down = false;
   private readonly listeners = new Set<() => void>();
 
-  get isDown(): boolean {
-    return this.down;
-  }
-
   setDown(down: boolean): void {
     this.down = down;
     if (down) for (const listener of this.listeners) listener();

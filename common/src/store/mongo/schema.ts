@@ -31,12 +31,10 @@ export interface CheckpointDocument {
   resumeToken: ResumeToken | null;
 }
 
-export const EVENT_VERSION_INDEX = 'userId_version_unique';
-
 export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.events]: [
     // The arbiter of concurrent writes: one event per user and version.
-    { key: { userId: 1, version: 1 }, name: EVENT_VERSION_INDEX, unique: true },
+    { key: { userId: 1, version: 1 }, name: 'userId_version_unique', unique: true },
     // Serves catching up on a set of partitions, user by user in version order.
     { key: { partition: 1, userId: 1, version: 1 }, name: 'partition_userId_version' },
   ],
