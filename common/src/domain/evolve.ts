@@ -1,17 +1,28 @@
 import type { UserEvent } from './events';
-import type { User, UserPatch, UserState } from './user';
+import { UnreadableEventError } from './unreadable-event';
+import type { User, UserFields, UserPatch, UserState } from './user';
 
-/** Folds one event into the state. The caller guarantees per-user order (see VersionGate). */
+/**
+ * Folds one event into the state. The caller guarantees per-user order (see VersionGate).
+ * Exhaustive over the event types the code knows (the compiler checks it), and defensive about
+ * what is actually stored: an event of another type or shape throws UnreadableEventError rather
+ * than producing a state nobody decided.
+ */
 export function evolve(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserCreated': {
-      const { name, email, group } = event.data;
+      const { name, email, group } = readFields(event, event.data);
       return { version: event.version, user: { id: event.userId, name, email, group } };
     }
-    case 'UserUpdated':
-      return { version: event.version, user: state.user && applyPatch(state.user, event.data) };
+    case 'UserUpdated': {
+      const patch = readPatch(event, event.data);
+      if (!state.user) throw new UnreadableEventError(event.eventId, event.userId, 'an update of a user that does not exist');
+      return { version: event.version, user: applyPatch(state.user, patch) };
+    }
     case 'UserDeleted':
       return { version: event.version, user: null };
+    default:
+      return unknownType(event);
   }
 }
 
@@ -29,4 +40,37 @@ export function applyPatch(user: User, patch: UserPatch): User {
     email: patch.email ?? user.email,
     group: patch.group ?? user.group,
   };
+}
+
+/** Typed `never`: adding an event type without folding it here fails to compile. */
+function unknownType(event: never): never {
+  const { eventId, userId, type } = event as { eventId: string; userId: string; type: unknown };
+  throw new UnreadableEventError(eventId, userId, `unknown event type ${JSON.stringify(type)}`);
+}
+
+const FIELD_CHECKS: { readonly [K in keyof UserFields]: (value: unknown) => boolean } = {
+  name: (value) => typeof value === 'string',
+  email: (value) => typeof value === 'string',
+  group: (value) => Number.isSafeInteger(value),
+};
+
+function readPatch(event: UserEvent, data: unknown): UserPatch {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new UnreadableEventError(event.eventId, event.userId, `${event.type} without data`);
+  }
+  for (const [key, value] of Object.entries(data)) {
+    const check = Object.hasOwn(FIELD_CHECKS, key) ? FIELD_CHECKS[key as keyof UserFields] : undefined;
+    if (!check) throw new UnreadableEventError(event.eventId, event.userId, `${event.type} with an unknown field "${key}"`);
+    if (!check(value)) throw new UnreadableEventError(event.eventId, event.userId, `${event.type} with a malformed ${key}`);
+  }
+  return data as UserPatch;
+}
+
+function readFields(event: UserEvent, data: unknown): UserFields {
+  const patch = readPatch(event, data);
+  const { name, email, group } = patch;
+  if (name === undefined || email === undefined || group === undefined) {
+    throw new UnreadableEventError(event.eventId, event.userId, `${event.type} without name, email and group`);
+  }
+  return { name, email, group };
 }

@@ -4,3 +4,4 @@ export * from './evolve';
 export * from './decide';
 export * from './validation';
 export * from './partitioning';
+export * from './unreadable-event';

@@ -4,11 +4,13 @@ import {
   initialUserState,
   type User,
   type UserCommand,
+  UnreadableEventError,
   type UserEvent,
+  type UserEventBody,
   type UserState,
 } from '@user-service/common';
 import fc from 'fast-check';
-import { eventsFor, fieldsFor } from '../support/events';
+import { created, eventsFor, fieldsFor } from '../support/events';
 
 /** Decides `command` against the folded history and appends what it decides. */
 function run(history: UserEvent[], command: UserCommand) {
@@ -75,12 +77,32 @@ describe('decide and evolve', () => {
     expect(decide({ type: 'DeleteUser', userId: 'u1', expectedVersion: 1 }, live).ok).toBe(false);
   });
 
-  it('never lets unknown keys stored in an event reach the user', () => {
-    const [event] = eventsFor('u1', 0, {
-      type: 'UserCreated',
-      data: { ...ada, admin: true } as typeof ada,
+  describe('an event this code cannot fold', () => {
+    const unreadable = (body: object, before: UserEvent[] = []) => {
+      const [event] = eventsFor('u1', before.length, body as UserEventBody);
+      return () => foldEvents(initialUserState, [...before, event!]);
+    };
+
+    it('is refused, not guessed at: unknown keys never reach the user', () => {
+      const fold = unreadable({ type: 'UserCreated', data: { ...ada, admin: true } });
+      expect(fold).toThrow(UnreadableEventError);
+      expect(fold).toThrow(/UserCreated with an unknown field "admin"/);
     });
-    expect(foldEvents(initialUserState, [event!]).user).toEqual({ id: 'u1', ...ada });
+
+    it.each([
+      ['a type written by a newer version', { type: 'UserRenamed', data: { name: 'X' } }, /unknown event type "UserRenamed"/],
+      ['a create without an email', { type: 'UserCreated', data: { name: 'A', group: 1 } }, /without name, email and group/],
+      ['a group that is not an integer', { type: 'UserCreated', data: { ...ada, group: '1' } }, /malformed group/],
+      ['an update without data', { type: 'UserUpdated' }, /UserUpdated without data/],
+    ])('throws UnreadableEventError naming the event for %s', (_, body, message) => {
+      const fold = unreadable(body, eventsFor('u1', 0, created(ada)));
+      expect(fold).toThrow(UnreadableEventError);
+      expect(fold).toThrow(message);
+    });
+
+    it('refuses an update of a user that was never created', () => {
+      expect(unreadable({ type: 'UserUpdated', data: { group: 2 } })).toThrow(/update of a user that does not exist/);
+    });
   });
 
   it('agrees with a plain model of users for any sequence of commands', () => {
