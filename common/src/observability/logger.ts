@@ -15,16 +15,21 @@ const EMAIL = /[^\s@"'<>]+@[^\s@"'<>]+\.[^\s@"'<>]+/g;
 
 /**
  * Email addresses are personal data: above debug level they are masked wherever they appear in
- * a line, so a careless log call cannot leak them.
+ * a line, nested fields (an error's causes) included, so a careless log call cannot leak them.
  */
 const maskEmails = winston.format((info) => {
   if (info.level === 'debug') return info;
-  for (const key of Object.keys(info)) {
-    const value = info[key];
-    if (typeof value === 'string') info[key] = value.replace(EMAIL, '[email]');
-  }
+  for (const key of Object.keys(info)) info[key] = masked(info[key], 0);
   return info;
 });
+
+/** A copy with every email address in its strings masked; the caller's objects are left as they are. */
+function masked(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value.replace(EMAIL, '[email]');
+  if (typeof value !== 'object' || value === null || depth > 5 || value instanceof Date) return value;
+  if (Array.isArray(value)) return value.map((item) => masked(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, masked(item, depth + 1)]));
+}
 
 export function createLogger(options: LoggerOptions): Logger {
   const transport = options.stream

@@ -1,4 +1,5 @@
-import { createLogger, createMetricsRegistry } from '@user-service/common';
+import { createLogger, createMetricsRegistry, errorFields, StoreUnavailableError } from '@user-service/common';
+import { MongoServerError } from 'mongodb';
 import { PassThrough } from 'node:stream';
 
 function capture(level: string) {
@@ -45,5 +46,36 @@ describe('metrics registry', () => {
     expect(await gateway.metrics()).toMatch(/process_cpu_user_seconds_total\{service="gateway"\}/);
     expect(await aggregator.metrics()).toMatch(/process_cpu_user_seconds_total\{service="aggregator",aggregator="1"\}/);
     expect(await gateway.metrics()).not.toContain('aggregator="1"');
+  });
+});
+
+describe('errorFields in a log line', () => {
+  it('carries the driver error behind a store failure: name, code, codeName, labels and message', () => {
+    const { logger, lines } = capture('info');
+    const cause = new MongoServerError({ code: 13, codeName: 'Unauthorized', errmsg: 'command insert requires authentication' });
+    cause.addErrorLabel('RetryableWriteError');
+    logger.warn('subscription failed', { error: errorFields(new StoreUnavailableError('MongoDB failed to append', { cause })) });
+
+    expect(lines[0]?.error).toEqual({
+      name: 'StoreUnavailableError',
+      message: 'MongoDB failed to append',
+      cause: {
+        name: 'MongoServerError',
+        message: 'command insert requires authentication',
+        code: 13,
+        codeName: 'Unauthorized',
+        labels: ['RetryableWriteError'],
+      },
+    });
+  });
+
+  it('masks email addresses in nested fields above debug, and leaves the caller’s object alone', () => {
+    const { logger, lines } = capture('info');
+    const error = errorFields(new Error('outer', { cause: new Error('duplicate key { email: "ann@example.com" }') }));
+    logger.error('failed', { error });
+
+    expect(JSON.stringify(lines[0])).not.toContain('ann@example.com');
+    expect(JSON.stringify(lines[0])).toContain('[email]');
+    expect(error.cause?.message).toContain('ann@example.com');
   });
 });
