@@ -1,10 +1,35 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { NotReadyReason } from './readiness';
 
 export type AggregatorMetrics = ReturnType<typeof createAggregatorMetrics>;
 
+/** What the gauges below read at each scrape, so they move with time even when nothing else does. */
+export interface AggregatorStatus {
+  readonly notReadyReason: NotReadyReason | null;
+  /** How far behind the store the users in memory may be. */
+  readonly lagSeconds: number;
+  readonly parkedUsers: number;
+}
+
+export const NOT_READY_REASONS: readonly NotReadyReason[] = [
+  'restoring',
+  'reconciling',
+  'behind',
+  'handler-failed',
+  'event-gap',
+  'stream-invalidated',
+  'malformed-event',
+  'stopped',
+];
+
 export function createAggregatorMetrics(registry: Registry) {
   const registers = [registry];
+  let status: () => AggregatorStatus = () => ({ notReadyReason: 'restoring', lagSeconds: 0, parkedUsers: 0 });
   return {
+    /** Where the status gauges read from; the aggregator binds itself here. */
+    reportStatusFrom(source: () => AggregatorStatus): void {
+      status = source;
+    },
     eventsApplied: new Counter({
       name: 'aggregator_events_applied_total',
       help: 'Events folded into the in-memory users',
@@ -13,11 +38,44 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
     applyLag: new Gauge({
       name: 'aggregator_apply_lag_seconds',
-      help: 'Time between an event being stored and being applied, for the latest event',
+      help: 'How far behind the store the users in memory may be: time since the subscription last confirmed it had every change committed up to then',
       registers,
+      collect() {
+        this.set(status().lagSeconds);
+      },
     }),
     usersInMemory: new Gauge({ name: 'aggregator_users_in_memory', help: 'Users held in memory', registers }),
-    ready: new Gauge({ name: 'aggregator_ready', help: '1 once restore and replay are complete', registers }),
+    ready: new Gauge({
+      name: 'aggregator_ready',
+      help: '1 while caught up with the store and serving reads; see aggregator_not_ready for why not',
+      registers,
+      collect() {
+        this.set(status().notReadyReason === null ? 1 : 0);
+      },
+    }),
+    notReady: new Gauge({
+      name: 'aggregator_not_ready',
+      help: '1 for the reason the aggregator is not ready, 0 for the others',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const current = status().notReadyReason;
+        for (const reason of NOT_READY_REASONS) this.set({ reason }, reason === current ? 1 : 0);
+      },
+    }),
+    parkedUsers: new Gauge({
+      name: 'aggregator_parked_users',
+      help: 'Users not served because one of their events cannot be applied (see the log for the event id)',
+      registers,
+      collect() {
+        this.set(status().parkedUsers);
+      },
+    }),
+    unreadableEvents: new Counter({
+      name: 'aggregator_unreadable_events_total',
+      help: 'Events that could not be applied (unknown type or malformed data); each parks its user',
+      registers,
+    }),
     snapshots: new Counter({
       name: 'aggregator_snapshots_total',
       help: 'Snapshots written, by outcome',

@@ -1,5 +1,6 @@
 import {
   createLogger,
+  errorFields,
   createMetricsRegistry,
   listen,
   type SlowClientLimits,
@@ -16,6 +17,8 @@ export interface AggregatorNodeOptions {
   readonly aggregatorCount: number;
   readonly partitions: number;
   readonly snapshotEvery: number;
+  /** See AggregatorOptions.maxLagMs. */
+  readonly maxLagMs?: number;
   readonly store: Store;
   readonly port: number;
   readonly logLevel?: string;
@@ -47,6 +50,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
   const aggregator = new Aggregator({
     partitions,
     snapshotEvery: options.snapshotEvery,
+    ...(options.maxLagMs ? { maxLagMs: options.maxLagMs } : {}),
     store: options.store,
     log,
     metrics: createAggregatorMetrics(registry),
@@ -58,7 +62,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
   );
   const { port } = server.address as AddressInfo;
   log.info('aggregator listening', { port, partitions });
-  aggregator.start().catch((error: unknown) => log.error('aggregator failed to start', { error: String(error) }));
+  aggregator.start().catch((error: unknown) => log.error('aggregator failed to start', { error: errorFields(error) }));
   return {
     aggregator,
     port,

@@ -1,13 +1,16 @@
 import {
   type Checkpoint,
+  errorFields,
   type Logger,
   type Store,
   type Subscription,
+  SubscriptionEndedError,
   type UserEvent,
   type UserState,
 } from '@user-service/common';
 import type { AggregatorMetrics } from './aggregator-metrics';
 import { UserProjection } from './projection';
+import type { NotReadyReason, Readiness } from './readiness';
 
 export interface AggregatorOptions {
   readonly partitions: readonly number[];
@@ -17,11 +20,21 @@ export interface AggregatorOptions {
   readonly metrics: AggregatorMetrics;
   /** Pause between attempts to load the snapshot while the store is unreachable. */
   readonly restoreRetryMs?: number;
+  /**
+   * How long the subscription may go without confirming it is caught up before reads stop being
+   * served here: past it, the users in memory may be older than that.
+   */
+  readonly maxLagMs?: number;
 }
+
+const DEFAULT_MAX_LAG_MS = 10_000;
+/** How often readiness is checked for changes worth a log line. */
+const READINESS_LOG_EVERY_MS = 1000;
 
 /**
  * Owns some partitions: restores their users from the last snapshot, applies every newer event
- * once, serves reads from memory, and snapshots the changed users every `snapshotEvery` events.
+ * once, serves reads from memory while it knows it is caught up, and snapshots the changed users
+ * every `snapshotEvery` events.
  */
 export class Aggregator {
   private projection = new UserProjection();
@@ -29,19 +42,44 @@ export class Aggregator {
   private checkpoint: Checkpoint | null = null;
   private eventsSinceSnapshot = 0;
   private replayed = 0;
-  private ready = false;
+  private caughtUpOnce = false;
+  private reconciling = false;
+  private endedBecause: NotReadyReason | null = null;
   private stopped = false;
+  /** Every change committed before this time (ms) has been applied. */
+  private currentAsOf = Date.now();
   private replayStartedAt = process.hrtime.bigint();
+  private readinessWatch: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: AggregatorOptions) {}
+  constructor(private readonly options: AggregatorOptions) {
+    options.metrics.reportStatusFrom(() => {
+      const readiness = this.readiness();
+      return {
+        notReadyReason: readiness.ready ? null : readiness.reason,
+        lagSeconds: this.lagMs() / 1000,
+        parkedUsers: this.projection.parkedCount,
+      };
+    });
+  }
 
   get isReady(): boolean {
-    return this.ready;
+    return this.readiness().ready;
+  }
+
+  /** Ready means caught up with the store, recently: only then are reads served from memory. */
+  readiness(): Readiness {
+    if (this.stopped) return { ready: false, reason: 'stopped' };
+    if (this.endedBecause) return { ready: false, reason: this.endedBecause };
+    if (!this.caughtUpOnce) return { ready: false, reason: 'restoring' };
+    if (this.reconciling) return { ready: false, reason: 'reconciling' };
+    if (this.lagMs() > (this.options.maxLagMs ?? DEFAULT_MAX_LAG_MS)) return { ready: false, reason: 'behind' };
+    return { ready: true };
   }
 
   /** Starts restoring in the background; `isReady` turns true once caught up. */
   async start(): Promise<void> {
     const { store, partitions, log, metrics } = this.options;
+    this.watchReadiness();
     const loading = process.hrtime.bigint();
     const restored = await this.untilStopped(() => store.snapshots.load(partitions));
     if (!restored || this.stopped) return;
@@ -56,22 +94,31 @@ export class Aggregator {
       { partitions, checkpoint: restored.checkpoint, knownVersions: this.projection.knownVersions() },
       {
         onEvent: (event, checkpoint) => this.apply(event, checkpoint),
-        onCaughtUp: (checkpoint) => this.caughtUp(checkpoint),
+        onCaughtUp: (checkpoint, currentAsOf) => this.caughtUp(checkpoint, currentAsOf),
         onStoreError: (error, attempt) => {
           metrics.storeErrors.inc();
-          log.warn('subscription failed; retrying', { attempt, error: describe(error) });
+          log.warn('subscription failed; retrying', { attempt, error: errorFields(error) });
         },
         onHistoryLost: () => {
           metrics.historyLost.inc();
-          log.warn('checkpoint no longer in history; reconciling partitions from the store');
+          this.reconciling = true;
+          log.warn('checkpoint no longer in history; reconciling partitions from the store (not ready meanwhile)');
         },
       },
     );
-    this.subscription.finished.catch((error: unknown) => log.error('subscription ended', { error: describe(error) }));
+    this.subscription.finished.catch((error: unknown) => {
+      this.endedBecause = error instanceof SubscriptionEndedError ? error.reason : 'handler-failed';
+      log.error('subscription ended; not ready until restarted', { reason: this.endedBecause, error: errorFields(error) });
+    });
   }
 
   user(userId: string): UserState {
     return this.projection.get(userId);
+  }
+
+  /** Whether one of the user's events could not be applied, so that its state here is unknown. */
+  isParked(userId: string): boolean {
+    return this.projection.isParked(userId);
   }
 
   waitForVersion(userId: string, version: number, timeoutMs: number): Promise<boolean> {
@@ -108,40 +155,75 @@ export class Aggregator {
     } catch (error) {
       this.projection.restoreChanges(entries);
       metrics.snapshots.inc({ outcome: 'failed' });
-      log.warn('snapshot failed; its users go into the next one', { users: entries.length, error: describe(error) });
+      log.warn('snapshot failed; its users go into the next one', { users: entries.length, error: errorFields(error) });
     } finally {
       timer();
     }
   }
 
   private async apply(event: UserEvent, checkpoint: Checkpoint | null): Promise<void> {
-    const { metrics, snapshotEvery } = this.options;
-    this.projection.apply(event);
-    if (checkpoint) this.checkpoint = checkpoint;
-    if (!this.ready) this.replayed += 1;
+    const { metrics, snapshotEvery, log } = this.options;
+    const outcome = this.projection.apply(event);
+    if (outcome.kind === 'parked') {
+      metrics.unreadableEvents.inc();
+      log.error('user parked: one of its events cannot be applied; its reads go to the store', {
+        userId: event.userId,
+        eventId: event.eventId,
+        version: event.version,
+        problem: outcome.error.problem,
+      });
+    }
+    this.advanceCheckpoint(checkpoint);
+    if (!this.caughtUpOnce) this.replayed += 1;
     metrics.eventsApplied.inc({ partition: String(event.partition) });
-    metrics.applyLag.set(Math.max(0, (Date.now() - event.occurredAt.getTime()) / 1000));
     metrics.usersInMemory.set(this.projection.size);
     this.eventsSinceSnapshot += 1;
     if (this.eventsSinceSnapshot >= snapshotEvery) await this.snapshot();
   }
 
-  private caughtUp(checkpoint: Checkpoint): void {
-    this.checkpoint = checkpoint;
-    if (this.ready) return;
-    this.ready = true;
+  private caughtUp(checkpoint: Checkpoint, currentAsOf: Date): void {
+    this.advanceCheckpoint(checkpoint);
+    this.currentAsOf = currentAsOf.getTime();
+    this.reconciling = false;
+    if (this.caughtUpOnce) return;
+    this.caughtUpOnce = true;
     const { metrics, log } = this.options;
     const seconds = secondsSince(this.replayStartedAt);
-    metrics.ready.set(1);
     metrics.replayDuration.set(seconds);
     metrics.replayedEvents.set(this.replayed);
     log.info('ready', { users: this.projection.size, replayedEvents: this.replayed, replaySeconds: seconds });
   }
 
+  /**
+   * While a user is parked the saved checkpoint stays before its unreadable event, so that after
+   * a restart (with a fix deployed, or not) that event is met again instead of skipped.
+   */
+  private advanceCheckpoint(checkpoint: Checkpoint | null): void {
+    if (checkpoint && this.projection.parkedCount === 0) this.checkpoint = checkpoint;
+  }
+
+  private lagMs(): number {
+    return Math.max(0, Date.now() - this.currentAsOf);
+  }
+
+  /** Logs each change of readiness after the first, with its reason. */
+  private watchReadiness(): void {
+    let last: Readiness = this.readiness();
+    this.readinessWatch = setInterval(() => {
+      const now = this.readiness();
+      const changed = now.ready !== last.ready || (!now.ready && !last.ready && now.reason !== last.reason);
+      if (changed && this.caughtUpOnce) {
+        if (now.ready) this.options.log.info('ready again');
+        else this.options.log.warn('not ready', { reason: now.reason, lagSeconds: this.lagMs() / 1000 });
+      }
+      last = now;
+    }, READINESS_LOG_EVERY_MS);
+    this.readinessWatch.unref();
+  }
+
   private async halt(): Promise<void> {
     this.stopped = true;
-    this.ready = false;
-    this.options.metrics.ready.set(0);
+    clearInterval(this.readinessWatch);
     await this.subscription?.stop();
   }
 
@@ -150,7 +232,7 @@ export class Aggregator {
       try {
         return await load();
       } catch (error) {
-        this.options.log.warn('cannot load the snapshot yet; retrying', { error: describe(error) });
+        this.options.log.warn('cannot load the snapshot yet; retrying', { error: errorFields(error) });
         await new Promise((resolve) => setTimeout(resolve, this.options.restoreRetryMs ?? 500));
       }
     }
@@ -160,8 +242,4 @@ export class Aggregator {
 
 function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

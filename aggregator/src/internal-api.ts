@@ -18,7 +18,8 @@ export function createInternalApi(
 ): RequestListener {
   const app = createBaseApp(log, registry);
   app.get('/readyz', rememberRoute, (_req, res) => {
-    res.status(aggregator.isReady ? 200 : 503).json({ ready: aggregator.isReady });
+    const readiness = aggregator.readiness();
+    res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   app.use(unknownRoute);
   app.use(problemHandler(log));

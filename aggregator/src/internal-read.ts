@@ -46,10 +46,11 @@ export async function serveInternalRead(
 
 async function answer(aggregator: Aggregator, url: string): Promise<{ status: number; body: unknown }> {
   try {
-    if (!aggregator.isReady) throw new HttpProblem(503, 'not-ready', 'Service Unavailable', 'Still restoring');
+    if (!aggregator.isReady) throw new HttpProblem(503, 'not-ready', 'Service Unavailable', 'Not caught up with the store');
     const [encodedId = '', query = ''] = url.slice(READ_PREFIX.length).split('?', 2);
     const id = validateUserId(decode(encodedId));
     if (!id.ok) throw validationProblem(id.errors);
+    if (aggregator.isParked(id.value)) throw unreadableUser(id.value);
     const params = new URLSearchParams(query);
     const minVersion = parseMinVersion(params.getAll('minVersion'));
     const deleted = parseDeleted(params.getAll('deleted'));
@@ -70,6 +71,11 @@ async function answer(aggregator: Aggregator, url: string): Promise<{ status: nu
     if (!(error instanceof HttpProblem)) throw error;
     return { status: error.status, body: error.toDetails() };
   }
+}
+
+/** The gateway recognises this problem type and reads the user from the store instead. */
+function unreadableUser(userId: string): HttpProblem {
+  return new HttpProblem(503, 'user-unreadable', 'Service Unavailable', `User ${userId} has an event this aggregator cannot apply`);
 }
 
 function decode(segment: string): string | undefined {

@@ -1,4 +1,11 @@
-import { configOrExit, connectMongoWhenReachable, createLogger, requireMongoUrl, stopOnSignals } from '@user-service/common';
+import {
+  configOrExit,
+  connectMongoWhenReachable,
+  createLogger,
+  exitOnMisconfiguration,
+  requireMongoUrl,
+  stopOnSignals,
+} from '@user-service/common';
 import { readAggregatorConfig } from './aggregator-config';
 import { startAggregatorNode } from './aggregator-node';
 
@@ -8,12 +15,15 @@ async function main(): Promise<void> {
     return { ...read, MONGO_URL: requireMongoUrl(read) };
   });
   const log = createLogger({ service: 'aggregator', level: config.LOG_LEVEL, fields: { aggregator: String(config.AGGREGATOR_INDEX) } });
-  const store = await connectMongoWhenReachable(config.MONGO_URL, config.MONGO_DB, log);
+  const store = await connectMongoWhenReachable(config.MONGO_URL, config.MONGO_DB, log, {
+    timeoutMs: config.STORE_TIMEOUT_MS,
+  }).catch(exitOnMisconfiguration);
   const node = await startAggregatorNode({
     index: config.AGGREGATOR_INDEX,
     aggregatorCount: config.AGG_N,
     partitions: config.PARTITIONS,
     snapshotEvery: config.SNAPSHOT_EVERY,
+    maxLagMs: config.MAX_LAG_MS,
     store,
     port: config.PORT,
     logLevel: config.LOG_LEVEL,

@@ -1,9 +1,25 @@
-import { evolve, initialUserState, type SnapshotEntry, type UserEvent, type UserState } from '@user-service/common';
+import {
+  evolve,
+  initialUserState,
+  type SnapshotEntry,
+  UnreadableEventError,
+  type UserEvent,
+  type UserState,
+} from '@user-service/common';
 
 interface HeldUser {
   readonly partition: number;
   readonly state: UserState;
 }
+
+/**
+ * `parked`: the event could not be folded, so the user's state from here on is unknown; the user
+ * is parked. `skipped`: the user was parked already and its later events are not applied either.
+ */
+export type ApplyOutcome =
+  | { readonly kind: 'applied' }
+  | { readonly kind: 'parked'; readonly error: UnreadableEventError }
+  | { readonly kind: 'skipped' };
 
 /**
  * The users of an aggregator's partitions, in memory, as folded from their events. It remembers
@@ -12,6 +28,8 @@ interface HeldUser {
 export class UserProjection {
   private readonly users = new Map<string, HeldUser>();
   private dirty = new Set<string>();
+  /** Parked users, with the id of the event that could not be applied. */
+  private readonly parked = new Map<string, string>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(restored: readonly SnapshotEntry[] = []) {
@@ -28,13 +46,34 @@ export class UserProjection {
     return new Map([...this.users].map(([userId, held]) => [userId, held.state.version]));
   }
 
+  get parkedCount(): number {
+    return this.parked.size;
+  }
+
+  /** Whether the user's events cannot be applied: its state is unknown, so it must not be served. */
+  isParked(userId: string): boolean {
+    return this.parked.has(userId);
+  }
+
   /** The subscription guarantees that `event` is the user's next version. */
-  apply(event: UserEvent): void {
+  apply(event: UserEvent): ApplyOutcome {
+    if (this.parked.has(event.userId)) return { kind: 'skipped' };
     const previous = this.users.get(event.userId)?.state ?? initialUserState;
-    this.users.set(event.userId, { partition: event.partition, state: evolve(previous, event) });
+    let next: UserState;
+    try {
+      next = evolve(previous, event);
+    } catch (error) {
+      if (!(error instanceof UnreadableEventError)) throw error;
+      // Its last good state stays out of snapshots too: what is saved must not look current.
+      this.parked.set(event.userId, event.eventId);
+      this.dirty.delete(event.userId);
+      return { kind: 'parked', error };
+    }
+    this.users.set(event.userId, { partition: event.partition, state: next });
     this.dirty.add(event.userId);
     const waiting = this.waiters.get(event.userId);
     if (waiting) for (const wake of waiting) wake();
+    return { kind: 'applied' };
   }
 
   get(userId: string): UserState {

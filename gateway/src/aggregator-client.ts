@@ -8,7 +8,7 @@ export type ForwardedRead =
   | { readonly kind: 'found'; readonly user: User; readonly version: number }
   | { readonly kind: 'notFound' }
   /** The aggregator could not give an answer to trust; the caller reads the store instead. */
-  | { readonly kind: 'unanswered'; readonly reason: 'behind' | 'failed' | 'circuit-open' };
+  | { readonly kind: 'unanswered'; readonly reason: 'behind' | 'parked' | 'failed' | 'circuit-open' };
 
 export interface AggregatorClientOptions {
   readonly urls: readonly string[];
@@ -93,6 +93,12 @@ export class AggregatorClient {
       bodyTimeout: this.options.timeoutMs,
     });
     if (statusCode === 200) return parseFound(await body.json());
+    if (statusCode === 503) {
+      // A user the aggregator cannot apply says nothing about its health either.
+      const problem: unknown = await body.json().catch(() => null);
+      if (problemType(problem) === '/problems/user-unreadable') return { kind: 'unanswered', reason: 'parked' };
+      throw new AggregatorFailure('aggregator answered 503');
+    }
     await body.dump();
     if (statusCode === 404) return { kind: 'notFound' };
     // Lagging behind a version this gateway wrote is normal and says nothing about its health.
@@ -103,6 +109,10 @@ export class AggregatorClient {
 
 function isOpenCircuit(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 'EOPENBREAKER';
+}
+
+function problemType(body: unknown): unknown {
+  return typeof body === 'object' && body !== null && 'type' in body ? body.type : undefined;
 }
 
 function parseFound(body: unknown): ForwardedRead {

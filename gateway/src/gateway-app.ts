@@ -34,8 +34,13 @@ function countStoreErrors(metrics: GatewayMetrics): ErrorRequestHandler {
 export function createGatewayApp(dependencies: GatewayDependencies): Express {
   const { log, registry } = dependencies;
   const app = createBaseApp(log, registry);
-  app.get('/readyz', rememberRoute, (_req, res) => {
-    res.json({ ready: true });
+  // Ready while the store answers: without it no write can succeed, and a read only sometimes.
+  app.get('/readyz', rememberRoute, async (_req, res) => {
+    const reachable = await dependencies.store.ping().then(
+      () => true,
+      () => false,
+    );
+    res.status(reachable ? 200 : 503).json(reachable ? { ready: true } : { ready: false, reason: 'store-unreachable' });
   });
   const routes = userRoutes({ ...dependencies, written: new WrittenVersions() });
   app.use(['/api/user', '/api/users'], routes);

@@ -1,4 +1,13 @@
-import { createLogger, createMetricsRegistry, listen, partitionOf, type RunningServer, type SlowClientLimits, type Store } from '@user-service/common';
+import {
+  boundedStore,
+  createLogger,
+  createMetricsRegistry,
+  listen,
+  partitionOf,
+  type RunningServer,
+  type SlowClientLimits,
+  type Store,
+} from '@user-service/common';
 import type { AddressInfo } from 'node:net';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
@@ -12,6 +21,8 @@ export interface GatewayNodeOptions {
   readonly aggregatorUrls: readonly string[];
   readonly partitions: number;
   readonly forwardTimeoutMs: number;
+  /** How long a store operation may take before the request is answered 503. */
+  readonly storeTimeoutMs: number;
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
   readonly slowClientLimits?: SlowClientLimits;
@@ -42,7 +53,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     log,
   );
   const app = createGatewayApp({
-    store: countedStore(options.store, metrics.storeOperations),
+    store: countedStore(boundedStore(options.store, options.storeTimeoutMs), metrics.storeOperations),
     aggregators,
     aggregatorCount: options.aggregatorUrls.length,
     partitionOf: (userId) => partitionOf(userId, options.partitions),

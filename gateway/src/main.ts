@@ -1,4 +1,11 @@
-import { configOrExit, connectMongoWhenReachable, createLogger, requireMongoUrl, stopOnSignals } from '@user-service/common';
+import {
+  configOrExit,
+  connectMongoWhenReachable,
+  createLogger,
+  exitOnMisconfiguration,
+  requireMongoUrl,
+  stopOnSignals,
+} from '@user-service/common';
 import { readGatewayConfig } from './gateway-config';
 import { startGatewayNode } from './gateway-node';
 
@@ -8,13 +15,16 @@ async function main(): Promise<void> {
     return { ...read, MONGO_URL: requireMongoUrl(read) };
   });
   const log = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
-  const store = await connectMongoWhenReachable(config.MONGO_URL, config.MONGO_DB, log);
+  const store = await connectMongoWhenReachable(config.MONGO_URL, config.MONGO_DB, log, {
+    timeoutMs: config.STORE_TIMEOUT_MS,
+  }).catch(exitOnMisconfiguration);
   const node = await startGatewayNode({
     store,
     port: config.PORT,
     aggregatorUrls: config.aggregatorUrls,
     partitions: config.PARTITIONS,
     forwardTimeoutMs: config.FORWARD_TIMEOUT_MS,
+    storeTimeoutMs: config.STORE_TIMEOUT_MS,
     logLevel: config.LOG_LEVEL,
     ...(config.INTERNAL_TOKEN ? { internalToken: config.INTERNAL_TOKEN } : {}),
   });

@@ -12,6 +12,8 @@ export interface SystemOptions {
   /** Aggregator i listens on this plus i; 0 picks free ports. */
   readonly aggregatorBasePort: number;
   readonly forwardTimeoutMs?: number;
+  /** How long the gateway waits for the store before answering 503. */
+  readonly storeTimeoutMs?: number;
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
   /** Shared secret between the gateway and the aggregators' internal API. */
@@ -43,6 +45,7 @@ export class System {
       aggregatorUrls: nodes.map((node) => node.url),
       partitions: options.partitions,
       forwardTimeoutMs: options.forwardTimeoutMs ?? 100,
+      storeTimeoutMs: options.storeTimeoutMs ?? 2000,
       ...nodeOptions(options),
     });
     return new System(options, gateway, nodes, nodes.map((node) => node.port));

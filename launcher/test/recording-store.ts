@@ -19,6 +19,7 @@ export function recordSnapshots(store: Store, lagMs = 0): { store: Store; batche
         load: (partitions) => snapshots.load(partitions),
         loadUser: (userId) => snapshots.loadUser(userId),
       },
+      ping: () => store.ping(),
       close: () => store.close(),
     },
   };

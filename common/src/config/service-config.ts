@@ -11,6 +11,8 @@ export function readSharedConfig(env: Environment) {
     STORE: oneOf(['mongo', 'memory'], 'mongo'),
     MONGO_URL: optionalText(),
     MONGO_DB: text({ default: 'users' }),
+    /** How long a store operation may take before a request is answered 503. */
+    STORE_TIMEOUT_MS: integer({ default: 2000, min: 50, max: 600_000 }),
     LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
     /** When set, aggregators answer /internal/* only to callers presenting it (the gateways). */
     INTERNAL_TOKEN: optionalText(),

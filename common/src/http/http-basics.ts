@@ -1,8 +1,9 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import promBundle from 'express-prom-bundle';
 import type { Registry } from 'prom-client';
+import { UnreadableEventError } from '../domain';
 import { StoreUnavailableError } from '../store/errors';
-import type { Logger } from '../observability';
+import { errorFields, type Logger } from '../observability';
 import { HttpProblem, sendProblem } from './problem';
 import { rememberRoute, requestContext, requestIdOf, routeOf } from './request-context';
 
@@ -65,7 +66,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       log.error('request failed', {
         requestId: requestIdOf(res),
         route: routeOf(res),
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        error: errorFields(error),
       });
     }
     sendProblem(res, problem);
@@ -75,9 +76,24 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
 function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof StoreUnavailableError) {
-    return new HttpProblem(503, 'store-unavailable', 'Service Unavailable', 'The event store cannot be reached; retry shortly', undefined, {
-      'Retry-After': '1',
-    });
+    return new HttpProblem(
+      503,
+      'store-unavailable',
+      'Service Unavailable',
+      'The event store did not answer in time. A write may still have been stored: read the user before retrying it',
+      undefined,
+      { 'Retry-After': '1' },
+    );
+  }
+  if (error instanceof UnreadableEventError) {
+    return new HttpProblem(
+      503,
+      'user-unreadable',
+      'Service Unavailable',
+      `User ${error.userId} cannot be read: its event ${error.eventId} is of a kind or shape this version does not know`,
+      undefined,
+      { 'Retry-After': '60' },
+    );
   }
   const type = typeof error === 'object' && error !== null && 'type' in error ? error.type : undefined;
   switch (type) {

@@ -1,14 +1,28 @@
+import { UnreadableEventError } from '../domain';
 import type { ChangeSource, ChangeTail } from './change-source';
-import { HistoryLostError, SubscriberError } from './errors';
+import { HistoryLostError, SubscriptionEndedError } from './errors';
 import type { Checkpoint, Subscription, SubscriptionHandler, SubscriptionRequest } from './ports';
 import { VersionGate } from './version-gate';
 
-export interface RetryPolicy {
-  readonly firstDelayMs: number;
-  readonly maxDelayMs: number;
+export interface SubscriptionTiming {
+  /** First pause after a store failure; it doubles on each failure in a row. */
+  readonly firstRetryMs: number;
+  readonly maxRetryMs: number;
+  /**
+   * While changes keep coming, how often to fix a new target to confirm being caught up against.
+   * When the tail falls idle a new target is fixed at once.
+   */
+  readonly targetEveryMs: number;
+  readonly now: () => number;
 }
 
-const defaultRetry: RetryPolicy = { firstDelayMs: 50, maxDelayMs: 2000 };
+const defaultTiming: SubscriptionTiming = { firstRetryMs: 50, maxRetryMs: 2000, targetEveryMs: 250, now: Date.now };
+
+interface Target {
+  readonly position: Checkpoint;
+  /** Wall-clock time just before `position` was read: everything committed earlier is before it. */
+  readonly fixedAt: number;
+}
 
 /**
  * The subscription algorithm shared by every adapter:
@@ -16,13 +30,18 @@ const defaultRetry: RetryPolicy = { firstDelayMs: 50, maxDelayMs: 2000 };
  *   then deliver every stored event of the partitions, then tail from the point fixed first:
  *   nothing committed meanwhile is missed, and the overlap is dropped by the version gate;
  * - with one, tail from it;
- * - when the store fails, retry from the last checkpoint reached, with backoff, forever.
+ * - caught up is never assumed from a quiet tail: a target (the store's head) is fixed, and only
+ *   once the tail's position has reached it is the subscriber told, with the time the target
+ *   was fixed, so that it knows how current it is;
+ * - when the store fails, retry from the last position reached, with backoff, forever;
+ * - when it cannot go on (SubscriptionEndedError: its handler threw, a gap, an invalidated
+ *   stream, a malformed event), end, and say why through `finished`.
  */
 export function startCatchUpSubscription(
   source: ChangeSource,
   request: SubscriptionRequest,
   handler: SubscriptionHandler,
-  retry: RetryPolicy = defaultRetry,
+  timing: SubscriptionTiming = defaultTiming,
 ): Subscription {
   const gate = new VersionGate(
     request.knownVersions,
@@ -34,6 +53,7 @@ export function startCatchUpSubscription(
   let stopped = false;
   let tail: ChangeTail | null = null;
   let wakeUp: () => void = () => undefined;
+  let failures = 0;
 
   async function catchUpFromStore(): Promise<Checkpoint> {
     const { livePosition, events } = await source.catchUp(partitions);
@@ -44,21 +64,32 @@ export function startCatchUpSubscription(
     return livePosition;
   }
 
-  let failures = 0;
-
   async function followTail(from: Checkpoint): Promise<void> {
+    let target: Target | null = null;
+    let lastFixedAt = Number.NEGATIVE_INFINITY;
+    const fixTarget = async (): Promise<Target> => {
+      lastFixedAt = timing.now();
+      return { position: await source.headPosition(), fixedAt: lastFixedAt };
+    };
+    target = await fixTarget();
+    let position = from;
     tail = source.openTail(partitions, from);
-    let caughtUpReported = false;
     while (!stopped) {
-      const change = await tail.next();
+      const step = await tail.next();
       failures = 0;
-      if (change) {
-        await gate.offer(change.event, change.checkpoint);
-        checkpoint = change.checkpoint;
-        caughtUpReported = false;
-      } else if (!caughtUpReported) {
-        await callHandler(() => handler.onCaughtUp?.(checkpoint ?? from));
-        caughtUpReported = true;
+      if (step.kind === 'change') {
+        await gate.offer(step.event, step.checkpoint);
+        position = step.checkpoint;
+        if (!target && timing.now() - lastFixedAt >= timing.targetEveryMs) target = await fixTarget();
+      } else {
+        if (step.position) position = step.position;
+        target ??= await fixTarget();
+      }
+      checkpoint = position;
+      if (target && source.reached(position, target.position)) {
+        const { fixedAt } = target;
+        await callHandler(() => handler.onCaughtUp?.(position, new Date(fixedAt)));
+        target = null;
       }
     }
   }
@@ -71,7 +102,11 @@ export function startCatchUpSubscription(
         await followTail(checkpoint);
       } catch (error) {
         if (stopped) return;
-        if (error instanceof SubscriberError) throw error;
+        if (error instanceof SubscriptionEndedError) throw error;
+        if (error instanceof UnreadableEventError) {
+          // An event without the envelope ordering relies on: it can neither be applied nor skipped.
+          throw new SubscriptionEndedError('malformed-event', error.message, { cause: error });
+        }
         if (error instanceof HistoryLostError) {
           checkpoint = null;
           handler.onHistoryLost?.();
@@ -79,7 +114,7 @@ export function startCatchUpSubscription(
         }
         failures += 1;
         handler.onStoreError?.(error, failures);
-        await pause(Math.min(retry.firstDelayMs * 2 ** (failures - 1), retry.maxDelayMs));
+        await pause(Math.min(timing.firstRetryMs * 2 ** (failures - 1), timing.maxRetryMs));
       } finally {
         await closeTail();
       }
@@ -120,6 +155,6 @@ async function callHandler(call: () => Promise<void> | void): Promise<void> {
   try {
     await call();
   } catch (error) {
-    throw new SubscriberError(error);
+    throw new SubscriptionEndedError('handler-failed', 'a subscription handler failed', { cause: error });
   }
 }

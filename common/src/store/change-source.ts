@@ -16,6 +16,13 @@ export interface ChangeSource {
   readUserEvents(userId: string, afterVersion: number): Promise<UserEvent[]>;
   /** Changes committed after `from`, in commit order. */
   openTail(partitions: readonly number[], from: Checkpoint): ChangeTail;
+  /**
+   * The store's position now: a tail whose position has reached it has delivered every change
+   * committed before this call.
+   */
+  headPosition(): Promise<Checkpoint>;
+  /** Whether `position` is at or past `target` (both from this source). */
+  reached(position: Checkpoint, target: Checkpoint): boolean;
 }
 
 export interface CatchUp {
@@ -24,16 +31,31 @@ export interface CatchUp {
 }
 
 export interface TailedChange {
+  readonly kind: 'change';
   readonly event: UserEvent;
   /** Resuming from here delivers what was committed after this event. */
   readonly checkpoint: Checkpoint;
 }
 
+/**
+ * No change is waiting (after a bounded wait). `position` is how far the tail has looked: every
+ * matching change before it has been delivered, so it is a checkpoint too. Null while unknown.
+ * It need not be the store's head: a tail may answer "nothing yet" before it has looked at
+ * everything committed so far (a MongoDB getMore that ran out of time scanning the oplog).
+ */
+export interface TailIdle {
+  readonly kind: 'idle';
+  readonly position: Checkpoint | null;
+}
+
+export type TailStep = TailedChange | TailIdle;
+
 export interface ChangeTail {
   /**
-   * The next change, or null when none is waiting (after waiting a bounded time for one).
-   * Throws HistoryLostError when the tail's start point is no longer in the store's history.
+   * The next change, or where the tail has got to when none is waiting. Throws HistoryLostError
+   * when its start point is no longer in the store's history, SubscriptionEndedError when it can
+   * never go on, StoreUnavailableError otherwise.
    */
-  next(): Promise<TailedChange | null>;
+  next(): Promise<TailStep>;
   close(): Promise<void>;
 }

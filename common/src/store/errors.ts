@@ -4,13 +4,25 @@ export class VersionConflictError extends Error {
     readonly userId: string,
     readonly expectedVersion: number,
   ) {
-    super(`another event was stored for user ${userId} after version ${expectedVersion}`);
+    super(`user ${userId} is not at version ${expectedVersion}: another event was stored first, or that version does not exist`);
   }
 }
 
-/** The store could not be reached or did not confirm a write: nothing may be assumed stored. */
+/**
+ * The store could not be reached, or did not confirm in time. For a write the outcome is
+ * unknown: it may not have been stored, or it may have been stored and become visible later.
+ */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
+}
+
+/**
+ * The store was reached but can never work as configured (a malformed address, a server that is
+ * not a replica set, a database without its unique index): retrying cannot help, so the process
+ * should stop and say why.
+ */
+export class StoreMisconfiguredError extends Error {
+  override name = 'StoreMisconfiguredError';
 }
 
 /** A subscription's resume point is older than the history the store still keeps. */
@@ -18,10 +30,23 @@ export class HistoryLostError extends Error {
   override name = 'HistoryLostError';
 }
 
-/** A subscription handler threw: the subscriber's bug, not the store's, so it is not retried. */
-export class SubscriberError extends Error {
-  override name = 'SubscriberError';
-  constructor(cause: unknown) {
-    super('a subscription handler failed', { cause });
+/**
+ * Why a subscription stopped for good:
+ * - `handler-failed`: the subscriber's own code threw;
+ * - `event-gap`: a user's events have a hole the store cannot fill;
+ * - `stream-invalidated`: the collection was dropped or renamed under the change stream;
+ * - `malformed-event`: a stored event lacks the envelope every event has (id, user, version).
+ */
+export type SubscriptionEndReason = 'handler-failed' | 'event-gap' | 'stream-invalidated' | 'malformed-event';
+
+/** The subscription cannot go on by itself, so it is not retried: it ends with this error. */
+export class SubscriptionEndedError extends Error {
+  override name = 'SubscriptionEndedError';
+  constructor(
+    readonly reason: SubscriptionEndReason,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
   }
 }

@@ -4,5 +4,8 @@ export * from './memory/memory-store';
 export * from './memory/memory-event-store';
 export * from './mongo/mongo-store';
 export * from './mongo/schema';
+export { hasCode, MONGO_ERROR } from './mongo/error-codes';
 export * from './user-state';
 export * from './open-store';
+export * from './around-store-calls';
+export * from './bounded-store';

@@ -1,16 +1,24 @@
-import type { Logger } from '../observability';
+import { errorFields, type Logger } from '../observability';
+import { StoreMisconfiguredError } from './errors';
 import { MongoStore } from './mongo/mongo-store';
 
 /**
  * Connects to MongoDB, waiting for it as long as it takes: in a fresh deployment the database
- * may come up after the services, and a process that gives up would only be restarted.
+ * may come up after the services, and a process that gives up would only be restarted. A
+ * deployment that can never work (StoreMisconfiguredError) is not waited for: it is thrown.
  */
-export async function connectMongoWhenReachable(url: string, database: string, log: Logger): Promise<MongoStore> {
+export async function connectMongoWhenReachable(
+  url: string,
+  database: string,
+  log: Logger,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<MongoStore> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await MongoStore.connect(url, database);
+      return await MongoStore.connect(url, database, options);
     } catch (error) {
-      log.warn('MongoDB not reachable yet', { attempt, error: error instanceof Error ? error.message : String(error) });
+      if (error instanceof StoreMisconfiguredError) throw error;
+      log.warn('MongoDB not reachable yet', { attempt, error: errorFields(error) });
       await new Promise((resolve) => setTimeout(resolve, Math.min(500 * attempt, 5000)));
     }
   }

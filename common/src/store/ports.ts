@@ -12,7 +12,9 @@ export type AppendOutcome = 'appended' | 'alreadyStored';
 export interface EventStore {
   /**
    * Durably stores the events of one user, whose versions must follow `expectedVersion` without
-   * a gap. Throws VersionConflictError when another writer took one of those versions first.
+   * a gap. Throws VersionConflictError when another writer took one of those versions first, or
+   * when the user has no event at `expectedVersion` (it must be the stored head). Throws
+   * StoreUnavailableError when the store cannot confirm: then the outcome is unknown.
    */
   append(userId: string, expectedVersion: number, events: readonly UserEvent[]): Promise<AppendOutcome>;
   /** The user's events with a version above `afterVersion`, in version order. */
@@ -39,8 +41,12 @@ export interface SubscriptionHandler {
    * saved; it is null for events delivered while catching up, where no such point exists yet.
    */
   onEvent(event: UserEvent, checkpoint: Checkpoint | null): Promise<void> | void;
-  /** Everything committed so far has been delivered; called again only after more events. */
-  onCaughtUp?(checkpoint: Checkpoint): Promise<void> | void;
+  /**
+   * Every change committed before `currentAsOf` has been delivered, and `checkpoint` resumes
+   * after all of them. Called again each time the subscription confirms a later such moment, so
+   * the distance from `currentAsOf` to now is how far behind the store the subscriber can be.
+   */
+  onCaughtUp?(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> | void;
   /** The store failed; the subscription retries on its own from its last checkpoint. */
   onStoreError?(error: unknown, attempt: number): void;
   /** The checkpoint was too old for the store's history; the partitions are being reconciled instead. */
@@ -50,7 +56,7 @@ export interface SubscriptionHandler {
 export interface Subscription {
   /** Stops delivering; resolves once no handler call is running any more. */
   stop(): Promise<void>;
-  /** Settles when the subscription ends: resolved after stop(), rejected if a handler threw. */
+  /** Settles when the subscription ends: resolved after stop(), rejected with SubscriptionEndedError otherwise. */
   readonly finished: Promise<void>;
 }
 
@@ -71,21 +77,27 @@ export interface SnapshotBatch {
 }
 
 export interface PartitionsSnapshot {
-  /** Live users only: deleted users are removed from the snapshot. */
+  /** Live users only (a deleted user is kept only as a tombstone that `loadUser` returns). */
   readonly entries: readonly SnapshotEntry[];
   /** Null unless every partition asked for has one; the oldest of them otherwise. */
   readonly checkpoint: Checkpoint | null;
 }
 
 export interface SnapshotStore {
-  /** Writes only forward: an entry or checkpoint never replaces a newer one. */
+  /**
+   * Writes only forward: an entry or checkpoint never replaces a newer one, and a deleted user
+   * leaves a tombstone with its version, so that a late, older entry cannot bring it back.
+   */
   save(batch: SnapshotBatch): Promise<void>;
   load(partitions: readonly number[]): Promise<PartitionsSnapshot>;
+  /** The user's saved entry, a deleted one (`user` null) included; null if none was saved. */
   loadUser(userId: string): Promise<SnapshotEntry | null>;
 }
 
 export interface Store {
   readonly events: EventStore;
   readonly snapshots: SnapshotStore;
+  /** Resolves if the store answers now; throws StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { UserEvent } from '../domain';
+import { SubscriptionEndedError } from './errors';
 import type { Checkpoint } from './ports';
 
 export type EventSink = (event: UserEvent, checkpoint: Checkpoint | null) => Promise<void>;
@@ -36,7 +37,9 @@ export class VersionGate {
     }
     const reached = this.heads.get(userId) ?? 0;
     if (reached !== upTo - 1) {
-      throw new Error(`events ${reached + 1}..${upTo - 1} of user ${userId} are missing from the store`);
+      // The store never stores a version without its predecessor, so this hole is damage (a
+      // deleted document, say): no retry can fill it.
+      throw new SubscriptionEndedError('event-gap', `events ${reached + 1}..${upTo - 1} of user ${userId} are missing from the store`);
     }
   }
 

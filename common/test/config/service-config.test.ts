@@ -10,6 +10,7 @@ describe('shared configuration', () => {
       STORE: 'mongo',
       MONGO_URL: mongo.MONGO_URL,
       MONGO_DB: 'users',
+      STORE_TIMEOUT_MS: 2000,
       LOG_LEVEL: 'info',
     });
   });

@@ -33,6 +33,10 @@ export class FaultInjectingStore implements Store {
     this.breakNextSaveOf = new Set(partitions);
   }
 
+  ping(): Promise<void> {
+    return this.store.ping();
+  }
+
   close(): Promise<void> {
     return this.store.close();
   }

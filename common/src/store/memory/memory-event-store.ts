@@ -3,7 +3,7 @@ import { assertAppendable } from '../append-rules';
 import { frozenCopy } from './frozen-copy';
 import { OutageSwitch } from './outage-switch';
 import { startCatchUpSubscription } from '../catch-up-subscription';
-import type { CatchUp, ChangeSource, ChangeTail, TailedChange } from '../change-source';
+import type { CatchUp, ChangeSource, ChangeTail, TailedChange, TailStep } from '../change-source';
 import { HistoryLostError, VersionConflictError } from '../errors';
 import type { AppendOutcome, Checkpoint, EventStore, Subscription, SubscriptionHandler, SubscriptionRequest } from '../ports';
 
@@ -12,6 +12,9 @@ type MemoryCheckpoint = {
   /** How many log entries lie before this point. */
   readonly position: number;
 };
+
+/** How long a tail waits for an append before answering "nothing new", like a change stream's await. */
+const TAIL_WAIT_MS = 500;
 
 /**
  * The event store in one process's memory: the same semantics as the MongoDB adapter, with the
@@ -75,6 +78,15 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     return new MemoryTail(this, new Set(partitions), positionOf(from));
   }
 
+  async headPosition(): Promise<Checkpoint> {
+    this.outage.check('read the head position');
+    return toCheckpoint(this.log.length);
+  }
+
+  reached(position: Checkpoint, target: Checkpoint): boolean {
+    return positionOf(position) >= positionOf(target);
+  }
+
   /** For tails: the next matching change at or after `position`, or undefined. */
   changeAt(position: number, partitions: ReadonlySet<number>): { change?: TailedChange; scanned: number } {
     this.outage.check('tail events');
@@ -82,7 +94,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     for (let index = position; index < this.log.length; index++) {
       const event = this.log[index];
       if (event && partitions.has(event.partition)) {
-        return { change: { event, checkpoint: toCheckpoint(index + 1) }, scanned: index + 1 };
+        return { change: { kind: 'change', event, checkpoint: toCheckpoint(index + 1) }, scanned: index + 1 };
       }
     }
     return { scanned: this.log.length };
@@ -110,21 +122,22 @@ class MemoryTail implements ChangeTail {
     private position: number,
   ) {}
 
-  async next(): Promise<TailedChange | null> {
+  async next(): Promise<TailStep> {
     for (;;) {
-      if (this.closed) return null;
+      if (this.closed) return this.idleStep();
       const { change, scanned } = this.store.changeAt(this.position, this.partitions);
       this.position = scanned;
       if (change) {
         this.idle = false;
         return change;
       }
-      // Like a change stream's empty batch: say "nothing now" once, then wait for an append.
+      // Like a change stream's empty batch: say "nothing now" at once, then only after an append
+      // or a bounded wait, so that a quiet tail still reports where it is.
       if (!this.idle) {
         this.idle = true;
-        return null;
+        return this.idleStep();
       }
-      await this.nextAppend();
+      if (!(await this.nextAppend())) return this.idleStep();
     }
   }
 
@@ -133,13 +146,21 @@ class MemoryTail implements ChangeTail {
     this.wake();
   }
 
-  private nextAppend(): Promise<void> {
+  private idleStep(): TailStep {
+    return { kind: 'idle', position: toCheckpoint(this.position) };
+  }
+
+  /** Resolves true on the next append (or outage, or close), false after TAIL_WAIT_MS without one. */
+  private nextAppend(): Promise<boolean> {
     return new Promise((resolve) => {
-      const unsubscribe = this.store.onAppendOrOutage(() => this.wake());
-      this.wake = () => {
+      const timer = setTimeout(() => finish(false), TAIL_WAIT_MS);
+      const unsubscribe = this.store.onAppendOrOutage(() => finish(true));
+      const finish = (appended: boolean) => {
+        clearTimeout(timer);
         unsubscribe();
-        resolve();
+        resolve(appended);
       };
+      this.wake = () => finish(true);
     });
   }
 }

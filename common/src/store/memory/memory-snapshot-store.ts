@@ -4,6 +4,7 @@ import { positionOf } from './memory-event-store';
 import { OutageSwitch } from './outage-switch';
 
 export class InMemorySnapshotStore implements SnapshotStore {
+  /** Deleted users stay as tombstones (`user` null), so that an older entry cannot revive them. */
   private readonly entries = new Map<string, SnapshotEntry>();
   private readonly checkpoints = new Map<number, Checkpoint>();
 
@@ -13,9 +14,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
     this.outage.check('save a snapshot');
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
-      if (saved && saved.version >= entry.version) continue;
-      if (entry.user) this.entries.set(entry.userId, frozenCopy(entry));
-      else this.entries.delete(entry.userId);
+      if (!saved || saved.version < entry.version) this.entries.set(entry.userId, frozenCopy(entry));
     }
     const { checkpoint } = batch;
     if (!checkpoint) return;
@@ -28,7 +27,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
   async load(partitions: readonly number[]): Promise<PartitionsSnapshot> {
     this.outage.check('load a snapshot');
     const wanted = new Set(partitions);
-    const entries = [...this.entries.values()].filter((entry) => wanted.has(entry.partition));
+    const entries = [...this.entries.values()].filter((entry) => entry.user !== null && wanted.has(entry.partition));
     return { entries, checkpoint: this.oldestCheckpoint(partitions) };
   }
 

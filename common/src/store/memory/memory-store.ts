@@ -10,5 +10,9 @@ export class InMemoryStore implements Store {
   readonly events = new InMemoryEventStore(this.outage);
   readonly snapshots = new InMemorySnapshotStore(this.outage);
 
+  async ping(): Promise<void> {
+    this.outage.check('ping');
+  }
+
   async close(): Promise<void> {}
 }

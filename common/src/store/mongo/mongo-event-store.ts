@@ -1,40 +1,42 @@
-import {
-  type ChangeStreamInsertDocument,
-  type ClientSession,
-  type Collection,
-  type Db,
-  type MongoClient,
-  type ResumeToken,
-  Timestamp,
-} from 'mongodb';
-import type { UserEvent, UserEventBody } from '../../domain';
+import type { ChangeStreamDocument, ClientSession, Collection, Db, MongoClient } from 'mongodb';
+import { UnreadableEventError, type UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { startCatchUpSubscription } from '../catch-up-subscription';
-import type { CatchUp, ChangeSource, ChangeTail, TailedChange } from '../change-source';
-import { HistoryLostError, StoreUnavailableError, VersionConflictError } from '../errors';
+import type { CatchUp, ChangeSource, ChangeTail } from '../change-source';
+import {
+  HistoryLostError,
+  StoreMisconfiguredError,
+  StoreUnavailableError,
+  SubscriptionEndedError,
+  VersionConflictError,
+} from '../errors';
 import type { AppendOutcome, Checkpoint, EventStore, Subscription, SubscriptionHandler, SubscriptionRequest } from '../ports';
-import { COLLECTIONS, type EventDocument, hasCode } from './schema';
+import type { CausalClock } from './causal-clock';
+import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';
+import { toEvent, toEventDocument } from './event-documents';
+import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-checkpoint';
+import { MongoTail } from './mongo-tail';
+import { COLLECTIONS, type EventDocument } from './schema';
 
-const DUPLICATE_KEY = 11000;
-const CHANGE_STREAM_FATAL = 280;
-const CHANGE_STREAM_HISTORY_LOST = 286;
 /** How long one empty wait on the change stream lasts before it answers "nothing new". */
 const TAIL_WAIT_MS = 500;
-
-// A type alias, not an interface: only aliases fit the Checkpoint record type.
-export type MongoCheckpoint = {
-  /** Cluster time of the change, or of the live start point fixed before catching up. */
-  readonly clusterTime: Timestamp;
-  /** The change's resume token; null for a live start point, which is resumed by its time. */
-  readonly resumeToken: ResumeToken | null;
-};
+/**
+ * Server time a catch-up read may take, the wait for its causal point included. Generous: it
+ * reads whole partitions, off the request path; the bound only turns a stuck read into a retry.
+ */
+const CATCH_UP_MAX_MS = 120_000;
+/** Operations after which a collection-level change stream is closed by the server. */
+const STREAM_ENDINGS = ['invalidate', 'drop', 'rename', 'dropDatabase'];
 
 export class MongoEventStore implements EventStore, ChangeSource {
   private readonly events: Collection<EventDocument>;
 
+  /** @param timeoutMs server time each request-path read may take (maxTimeMS) */
   constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
+    private readonly clock: CausalClock,
+    private readonly timeoutMs: number,
   ) {
     this.events = db.collection<EventDocument>(COLLECTIONS.events);
   }
@@ -43,20 +45,24 @@ export class MongoEventStore implements EventStore, ChangeSource {
     const { firstEventId } = assertAppendable(userId, expectedVersion, events);
     const documents = events.map(toEventDocument);
     try {
+      // The unique index stops two events at one version, not a hole: that takes the predecessor.
+      if (expectedVersion > 0) await this.requireVersion(userId, expectedVersion);
       await this.insert(documents);
       return 'appended';
     } catch (error) {
-      if (!hasCode(error, DUPLICATE_KEY)) throw unavailable('append', error);
+      if (!lostRace(error)) throw unavailable('append', error);
       return this.explainDuplicate(userId, expectedVersion, firstEventId);
     }
   }
 
   async readUserEvents(userId: string, afterVersion = 0): Promise<UserEvent[]> {
     try {
-      const documents = await this.events
-        .find({ userId, version: { $gt: afterVersion } })
-        .sort({ version: 1 })
-        .toArray();
+      const documents = await this.clock.read((session) =>
+        this.events
+          .find({ userId, version: { $gt: afterVersion } }, { session, maxTimeMS: this.timeoutMs })
+          .sort({ version: 1 })
+          .toArray(),
+      );
       return documents.map(toEvent);
     } catch (error) {
       throw unavailable('read events', error);
@@ -72,10 +78,7 @@ export class MongoEventStore implements EventStore, ChangeSource {
     // everything up to the live point, so no event falls between the read and the tail.
     const session = this.client.startSession({ causalConsistency: true });
     try {
-      await this.db.command({ ping: 1 }, { session });
-      const clusterTime = session.operationTime;
-      if (!clusterTime) throw new Error('MongoDB gave no operation time: it must run as a replica set');
-      const livePosition: MongoCheckpoint = { clusterTime, resumeToken: null };
+      const livePosition = await this.positionNow(session);
       return { livePosition, events: this.readPartitions(partitions, session) };
     } catch (error) {
       await session.endSession();
@@ -83,38 +86,55 @@ export class MongoEventStore implements EventStore, ChangeSource {
     }
   }
 
+  async headPosition(): Promise<Checkpoint> {
+    const session = this.client.startSession({ causalConsistency: true });
+    try {
+      return await this.positionNow(session);
+    } catch (error) {
+      throw unavailable('read the head position', error);
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  reached(position: Checkpoint, target: Checkpoint): boolean {
+    return compareTimes(asMongoCheckpoint(position).clusterTime, asMongoCheckpoint(target).clusterTime) >= 0;
+  }
+
   openTail(partitions: readonly number[], from: Checkpoint): ChangeTail {
     const { clusterTime, resumeToken } = asMongoCheckpoint(from);
-    const stream = this.events.watch<EventDocument, ChangeStreamInsertDocument<EventDocument>>(
-      [{ $match: { operationType: 'insert', 'fullDocument.partition': { $in: [...partitions] } } }],
+    const stream = this.events.watch<EventDocument, ChangeStreamDocument<EventDocument>>(
+      [
+        {
+          $match: {
+            $or: [
+              { operationType: 'insert', 'fullDocument.partition': { $in: [...partitions] } },
+              // Matched so that the tail sees its stream end, rather than a silence.
+              { operationType: { $in: STREAM_ENDINGS } },
+            ],
+          },
+        },
+      ],
       {
         ...(resumeToken ? { resumeAfter: resumeToken } : { startAtOperationTime: clusterTime }),
         maxAwaitTimeMS: TAIL_WAIT_MS,
       },
     );
-    return {
-      async next(): Promise<TailedChange | null> {
-        try {
-          const change = await stream.tryNext();
-          if (!change) return null;
-          if (!change.clusterTime) throw new Error('a change without cluster time');
-          const checkpoint: MongoCheckpoint = { clusterTime: change.clusterTime, resumeToken: change._id };
-          return { event: toEvent(change.fullDocument), checkpoint };
-        } catch (error) {
-          if (hasCode(error, CHANGE_STREAM_HISTORY_LOST) || hasCode(error, CHANGE_STREAM_FATAL)) {
-            throw new HistoryLostError('the checkpoint is no longer in the oplog', { cause: error });
-          }
-          throw unavailable('tail events', error);
-        }
-      },
-      close: () => stream.close(),
-    };
+    return new MongoTail(stream);
+  }
+
+  /** The operation time of a command that writes nothing: the newest point the server has applied. */
+  private async positionNow(session: ClientSession): Promise<MongoCheckpoint> {
+    await this.db.command({ ping: 1 }, { session });
+    const clusterTime = session.operationTime;
+    if (!clusterTime) throw new StoreMisconfiguredError('MongoDB gave no operation time: it must run as a replica set');
+    return { clusterTime, resumeToken: null };
   }
 
   private async *readPartitions(partitions: readonly number[], session: ClientSession): AsyncIterable<UserEvent> {
     try {
       const cursor = this.events
-        .find({ partition: { $in: [...partitions] } }, { session })
+        .find({ partition: { $in: [...partitions] } }, { session, maxTimeMS: CATCH_UP_MAX_MS })
         .sort({ partition: 1, userId: 1, version: 1 });
       for await (const document of cursor) yield toEvent(document);
     } catch (error) {
@@ -124,16 +144,38 @@ export class MongoEventStore implements EventStore, ChangeSource {
     }
   }
 
-  private async insert(documents: EventDocument[]): Promise<void> {
-    const [first] = documents;
-    if (documents.length === 1 && first) {
-      await this.events.insertOne(first);
-      return;
-    }
-    // Several events of one command are stored all or none.
-    await this.client.withSession((session) =>
-      session.withTransaction(() => this.events.insertMany(documents, { session })),
+  private async requireVersion(userId: string, version: number): Promise<void> {
+    const found = await this.clock.read((session) =>
+      this.events.findOne({ userId, version }, { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs }),
     );
+    if (!found) throw new VersionConflictError(userId, version);
+  }
+
+  private async insert(documents: EventDocument[]): Promise<void> {
+    const session = this.clock.writeSession();
+    try {
+      const [first] = documents;
+      if (documents.length === 1 && first) await this.events.insertOne(first, { session });
+      else await this.insertTogether(documents, session);
+      this.clock.noteWrite(session);
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  /**
+   * Several events of one command are stored all or none, in one attempt: the driver's
+   * withTransaction retries for up to 120 s, and an append must answer within its time limit.
+   */
+  private async insertTogether(documents: EventDocument[], session: ClientSession): Promise<void> {
+    session.startTransaction({ maxCommitTimeMS: this.timeoutMs });
+    try {
+      await this.events.insertMany(documents, { session });
+      await session.commitTransaction();
+    } catch (error) {
+      await session.abortTransaction().catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
@@ -143,7 +185,9 @@ export class MongoEventStore implements EventStore, ChangeSource {
   private async explainDuplicate(userId: string, expectedVersion: number, eventId: string): Promise<AppendOutcome> {
     let ours: EventDocument | null;
     try {
-      ours = await this.events.findOne({ _id: eventId }, { projection: { _id: 1 } });
+      ours = await this.clock.read((session) =>
+        this.events.findOne({ _id: eventId }, { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs }),
+      );
     } catch (error) {
       throw unavailable('check a duplicate', error);
     }
@@ -152,25 +196,27 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 }
 
-export function asMongoCheckpoint(checkpoint: Checkpoint): MongoCheckpoint {
-  const { clusterTime, resumeToken } = checkpoint;
-  if (!(clusterTime instanceof Timestamp)) throw new Error('not a checkpoint of the MongoDB store');
-  return { clusterTime, resumeToken: resumeToken ?? null };
+/**
+ * Another append got there first: a duplicate key, or, inside a transaction, a write conflict
+ * with a concurrent one (which aborted this transaction, so nothing of it was stored).
+ */
+export function lostRace(error: unknown): boolean {
+  return (
+    hasCode(error, MONGO_ERROR.DuplicateKey) ||
+    (hasCode(error, MONGO_ERROR.WriteConflict) && hasLabel(error, 'TransientTransactionError'))
+  );
 }
 
-function toEventDocument(event: UserEvent): EventDocument {
-  const { eventId, userId, version, partition, type, data, occurredAt } = event;
-  return { _id: eventId, userId, version, partition, type, data: { ...data }, occurredAt };
-}
-
-function toEvent(document: EventDocument): UserEvent {
-  const { _id, userId, version, partition, type, data, occurredAt } = document;
-  // Documents of Events are written only by append, from UserEvent values.
-  const body = { type, data } as UserEventBody;
-  return { ...body, eventId: _id, userId, version, partition, occurredAt };
-}
-
+/** Errors that already say what happened pass through; any other failure is the store's. */
 function unavailable(operation: string, error: unknown): Error {
-  if (error instanceof HistoryLostError || error instanceof VersionConflictError) return error;
+  if (
+    error instanceof HistoryLostError ||
+    error instanceof VersionConflictError ||
+    error instanceof UnreadableEventError ||
+    error instanceof SubscriptionEndedError ||
+    error instanceof StoreMisconfiguredError
+  ) {
+    return error;
+  }
   return new StoreUnavailableError(`MongoDB failed to ${operation}`, { cause: error });
 }

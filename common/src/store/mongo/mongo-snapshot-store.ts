@@ -1,7 +1,7 @@
 import { type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter, Timestamp } from 'mongodb';
 import { StoreUnavailableError } from '../errors';
 import type { Checkpoint, PartitionsSnapshot, SnapshotBatch, SnapshotEntry, SnapshotStore } from '../ports';
-import { asMongoCheckpoint } from './mongo-event-store';
+import { asMongoCheckpoint, compareTimes } from './mongo-checkpoint';
 import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
 
 const NO_TIME = new Timestamp({ t: 0, i: 0 });
@@ -10,7 +10,11 @@ export class MongoSnapshotStore implements SnapshotStore {
   private readonly users: Collection<UserDocument>;
   private readonly checkpoints: Collection<CheckpointDocument>;
 
-  constructor(db: Db) {
+  /** @param timeoutMs server time a request-path read may take (maxTimeMS) */
+  constructor(
+    db: Db,
+    private readonly timeoutMs: number,
+  ) {
     this.users = db.collection<UserDocument>(COLLECTIONS.users);
     this.checkpoints = db.collection<CheckpointDocument>(COLLECTIONS.checkpoints);
   }
@@ -38,10 +42,10 @@ export class MongoSnapshotStore implements SnapshotStore {
 
   async load(partitions: readonly number[]): Promise<PartitionsSnapshot> {
     try {
-      const [users, checkpoints] = await Promise.all([
-        this.users.find({ partition: { $in: [...partitions] } }).toArray(),
-        this.checkpoints.find({ _id: { $in: [...partitions] } }).toArray(),
-      ]);
+      // Checkpoints first, then users: users are saved before their checkpoint, so whatever a
+      // concurrent save does in between, the users read are at least as new as the checkpoint.
+      const checkpoints = await this.checkpoints.find({ _id: { $in: [...partitions] } }).toArray();
+      const users = await this.users.find({ partition: { $in: [...partitions] }, deleted: { $ne: true } }).toArray();
       const complete = checkpoints.length === new Set(partitions).size;
       return { entries: users.map(toEntry), checkpoint: complete ? oldest(checkpoints) : null };
     } catch (error) {
@@ -51,7 +55,7 @@ export class MongoSnapshotStore implements SnapshotStore {
 
   async loadUser(userId: string): Promise<SnapshotEntry | null> {
     try {
-      const document = await this.users.findOne({ _id: userId });
+      const document = await this.users.findOne({ _id: userId }, { maxTimeMS: this.timeoutMs });
       return document && toEntry(document);
     } catch (error) {
       throw new StoreUnavailableError('MongoDB failed to load a user snapshot', { cause: error });
@@ -61,7 +65,7 @@ export class MongoSnapshotStore implements SnapshotStore {
 
 function userWrite(entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> {
   const { userId, partition, version, user } = entry;
-  if (!user) return { deleteOne: { filter: { _id: userId, version: { $lt: version } } } };
+  if (!user) return replaceIfNewer<UserDocument>({ _id: userId, partition, version, deleted: true }, 'version', 0);
   const { name, email, group } = user;
   return replaceIfNewer<UserDocument>({ _id: userId, partition, version, name, email, group }, 'version', 0);
 }
@@ -90,8 +94,9 @@ function replaceIfNewer<T extends Document & { _id: unknown }>(
 }
 
 function toEntry(document: UserDocument): SnapshotEntry {
-  const { _id, partition, version, name, email, group } = document;
-  return { userId: _id, partition, version, user: { id: _id, name, email, group } };
+  const { _id, partition, version, name, email, group, deleted } = document;
+  const live = !deleted && name !== undefined && email !== undefined && group !== undefined;
+  return { userId: _id, partition, version, user: live ? { id: _id, name, email, group } : null };
 }
 
 function oldest(checkpoints: readonly CheckpointDocument[]): Checkpoint | null {
@@ -100,8 +105,4 @@ function oldest(checkpoints: readonly CheckpointDocument[]): Checkpoint | null {
     if (!found || compareTimes(checkpoint.clusterTime, found.clusterTime) < 0) found = checkpoint;
   }
   return found ? { clusterTime: found.clusterTime, resumeToken: found.resumeToken } : null;
-}
-
-function compareTimes(a: Timestamp, b: Timestamp): number {
-  return a.t - b.t || a.i - b.i;
 }

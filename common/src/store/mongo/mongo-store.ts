@@ -1,41 +1,109 @@
-import { MongoClient, type MongoClientOptions } from 'mongodb';
-import { StoreUnavailableError } from '../errors';
+import { MongoClient, type MongoClientOptions, MongoInvalidArgumentError, MongoMissingCredentialsError, MongoParseError } from 'mongodb';
+import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
 import type { Store } from '../ports';
+import { CausalClock } from './causal-clock';
+import { deploymentProblem } from './deployment-check';
+import { hasCode, MONGO_ERROR } from './error-codes';
 import { MongoEventStore } from './mongo-event-store';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
+import { COLLECTIONS } from './schema';
+
+export const DEFAULT_STORE_TIMEOUT_MS = 2000;
+
+export interface MongoStoreOptions {
+  /** How long one operation may wait: for a server, a pooled connection, the majority, a read. */
+  readonly timeoutMs?: number;
+  readonly client?: MongoClientOptions;
+}
 
 /**
  * Majority write concern: a write is acknowledged only once it survives the loss of the primary.
- * Majority read concern: nothing read can be rolled back later.
+ * Majority read concern: nothing read can be rolled back later. Every wait is bounded, so that a
+ * majority that stops acknowledging, or a pool that runs dry, turns into an error in `timeoutMs`
+ * and frees the connection, instead of a request that hangs. (The driver's `timeoutMS` would be
+ * one knob for all of it, but it has no effect in driver 7; these are the options that do.)
  */
-const durable: MongoClientOptions = {
-  writeConcern: { w: 'majority' },
-  readConcern: { level: 'majority' },
-  serverSelectionTimeoutMS: 2000,
-};
+function boundedOptions(timeoutMs: number): MongoClientOptions {
+  return {
+    writeConcern: { w: 'majority', wtimeoutMS: timeoutMs },
+    readConcern: { level: 'majority' },
+    serverSelectionTimeoutMS: timeoutMs,
+    waitQueueTimeoutMS: timeoutMs,
+  };
+}
 
 export class MongoStore implements Store {
   readonly events: MongoEventStore;
   readonly snapshots: MongoSnapshotStore;
 
-  private constructor(private readonly client: MongoClient, databaseName: string) {
+  private constructor(
+    private readonly client: MongoClient,
+    databaseName: string,
+    timeoutMs: number,
+  ) {
     const db = client.db(databaseName);
-    this.events = new MongoEventStore(client, db);
-    this.snapshots = new MongoSnapshotStore(db);
+    this.events = new MongoEventStore(client, db, new CausalClock(client), timeoutMs);
+    this.snapshots = new MongoSnapshotStore(db, timeoutMs);
   }
 
-  static async connect(url: string, databaseName: string, options: MongoClientOptions = {}): Promise<MongoStore> {
-    const client = new MongoClient(url, { ...durable, ...options });
+  /**
+   * Throws StoreUnavailableError when MongoDB cannot be reached (worth retrying), and
+   * StoreMisconfiguredError when it never could work as configured (not worth it).
+   */
+  static async connect(url: string, databaseName: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+    let client: MongoClient;
+    try {
+      client = new MongoClient(url, { ...boundedOptions(timeoutMs), ...options.client });
+    } catch (error) {
+      throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${messageOf(error)}`, { cause: error });
+    }
     try {
       await client.connect();
+      const problem = await checkDeployment(client, databaseName);
+      if (problem) throw new StoreMisconfiguredError(problem);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new StoreUnavailableError(`cannot connect to MongoDB: ${reason}`, { cause: error });
+      await client.close().catch(() => undefined);
+      if (error instanceof StoreMisconfiguredError) throw error;
+      if (isConfigurationError(error)) {
+        throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${messageOf(error)}`, { cause: error });
+      }
+      throw new StoreUnavailableError(`cannot connect to MongoDB: ${messageOf(error)}`, { cause: error });
     }
-    return new MongoStore(client, databaseName);
+    return new MongoStore(client, databaseName, timeoutMs);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.client.db('admin').command({ ping: 1 });
+    } catch (error) {
+      throw new StoreUnavailableError('MongoDB did not answer a ping', { cause: error });
+    }
   }
 
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+async function checkDeployment(client: MongoClient, databaseName: string): Promise<string | null> {
+  const db = client.db(databaseName);
+  const hello = await db.command({ hello: 1 });
+  const indexes = await db
+    .collection(COLLECTIONS.events)
+    .listIndexes()
+    .toArray()
+    .catch((error: unknown) => {
+      if (hasCode(error, MONGO_ERROR.NamespaceNotFound)) return [];
+      throw error;
+    });
+  return deploymentProblem(hello, indexes, databaseName);
+}
+
+function isConfigurationError(error: unknown): boolean {
+  return error instanceof MongoParseError || error instanceof MongoInvalidArgumentError || error instanceof MongoMissingCredentialsError;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

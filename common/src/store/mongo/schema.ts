@@ -1,5 +1,6 @@
 import type { Db, IndexDescription, ResumeToken, Timestamp } from 'mongodb';
 import type { UserEventType } from '../../domain';
+import { hasCode, MONGO_ERROR } from './error-codes';
 
 export const COLLECTIONS = { events: 'Events', users: 'Users', checkpoints: 'Checkpoints' } as const;
 
@@ -14,14 +15,18 @@ export interface EventDocument {
   occurredAt: Date;
 }
 
-/** The snapshot of one live user, with the version of the last event folded into it. */
+/**
+ * The snapshot of one user, with the version of the last event folded into it. A deleted user is
+ * a tombstone (`deleted: true`, no fields), so that an older snapshot write cannot revive it.
+ */
 export interface UserDocument {
   _id: string;
   partition: number;
   version: number;
-  name: string;
-  email: string;
-  group: number;
+  name?: string;
+  email?: string;
+  group?: number;
+  deleted?: true;
 }
 
 /** Where the aggregator owning a partition can resume its change stream. */
@@ -42,18 +47,12 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.checkpoints]: [],
 };
 
-const NAMESPACE_EXISTS = 48;
-
 /** Creates the collections and indexes; safe to run again on a database that has them. */
 export async function ensureSchema(db: Db): Promise<void> {
   for (const [name, indexes] of Object.entries(INDEXES)) {
     await db.createCollection(name).catch((error: unknown) => {
-      if (!hasCode(error, NAMESPACE_EXISTS)) throw error;
+      if (!hasCode(error, MONGO_ERROR.NamespaceExists)) throw error;
     });
     if (indexes.length > 0) await db.collection(name).createIndexes([...indexes]);
   }
-}
-
-export function hasCode(error: unknown, code: number): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
 }

@@ -1,0 +1,24 @@
+import { UnreadableEventError, type UserEvent, type UserEventBody } from '../../domain';
+import type { EventDocument } from './schema';
+
+export function toEventDocument(event: UserEvent): EventDocument {
+  const { eventId, userId, version, partition, type, data, occurredAt } = event;
+  return { _id: eventId, userId, version, partition, type, data: { ...data }, occurredAt };
+}
+
+/**
+ * An event as read back. The envelope (id, user, version, partition, time) is what ordering and
+ * routing rely on, so a document without it is refused here; the body (type and data) is left
+ * for `evolve`, which refuses what it cannot fold, user by user.
+ */
+export function toEvent(document: EventDocument): UserEvent {
+  const { _id, userId, version, partition, type, data, occurredAt } = document as Partial<EventDocument>;
+  const id = typeof _id === 'string' ? _id : String(_id);
+  if (typeof userId !== 'string') throw new UnreadableEventError(id, '(unknown)', 'no userId');
+  if (!Number.isSafeInteger(version) || (version ?? 0) < 1) throw new UnreadableEventError(id, userId, 'no valid version');
+  if (!Number.isSafeInteger(partition) || (partition ?? -1) < 0) throw new UnreadableEventError(id, userId, 'no valid partition');
+  if (!(occurredAt instanceof Date)) throw new UnreadableEventError(id, userId, 'no occurredAt date');
+  // The body is checked by evolve, type by type.
+  const body = { type, data } as UserEventBody;
+  return { ...body, eventId: id, userId, version: version as number, partition: partition as number, occurredAt };
+}
