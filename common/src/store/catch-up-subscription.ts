@@ -65,13 +65,12 @@ export function startCatchUpSubscription(
   }
 
   async function followTail(from: Checkpoint): Promise<void> {
-    let target: Target | null = null;
     let lastFixedAt = Number.NEGATIVE_INFINITY;
     const fixTarget = async (): Promise<Target> => {
       lastFixedAt = timing.now();
       return { position: await source.headPosition(), fixedAt: lastFixedAt };
     };
-    target = await fixTarget();
+    let target: Target | null = await fixTarget();
     let position = from;
     tail = source.openTail(partitions, from);
     while (!stopped) {

@@ -11,8 +11,8 @@ export interface OutageFixture {
 
 /**
  * The store goes away for a while: writes answer 503 with Retry-After and store nothing, reads
- * are still served by the aggregators holding the users, and once it is back every process
- * carries on by itself, with nothing lost or doubled.
+ * are still served by the aggregators holding the users, the gateway's /readyz says the store is
+ * unreachable, and once it is back every process carries on by itself, with nothing lost or doubled.
  */
 export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
   const { store } = fixture;
@@ -50,9 +50,12 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
       const answer = await api.get(id);
       expect({ id, status: answer.status, body: answer.body }).toEqual({ id, status: 200, body: expected.get(id)!.user });
     }
+    const readiness = await fetch(`${system.gateway.url}/readyz`);
+    expect({ status: readiness.status, body: await readiness.json() }).toEqual({ status: 503, body: { ready: false, reason: 'store-unreachable' } });
     await new Promise((resolve) => setTimeout(resolve, 200)); // let subscriptions fail and retry meanwhile
 
     await fixture.setDown(false);
+    await until(async () => (await fetch(`${system.gateway.url}/readyz`)).ok);
     expect(await Promise.all(ids.map((id) => store.events.readUserEvents(id)))).toEqual(storedBefore);
     expect(await store.events.readUserEvents('during')).toEqual([]);
 
@@ -76,7 +79,7 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
   }
 }
 
-async function until(condition: () => boolean): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 15_000;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }

@@ -1,0 +1,101 @@
+import { InMemoryStore, type Store, type Subscription, SubscriptionEndedError } from '@user-service/common';
+import { PassThrough } from 'node:stream';
+import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
+
+interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly [field: string]: unknown;
+}
+
+async function startOn(store: Store, maxLagMs?: number): Promise<{ node: AggregatorNode; lines: LogLine[] }> {
+  const stream = new PassThrough();
+  const lines: LogLine[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
+  });
+  const node = await startAggregatorNode({
+    index: 0,
+    aggregatorCount: 1,
+    partitions: 12,
+    snapshotEvery: 100,
+    store,
+    port: 0,
+    logLevel: 'warn',
+    logStream: stream,
+    ...(maxLagMs ? { maxLagMs } : {}),
+  });
+  return { node, lines };
+}
+
+async function readyz(node: AggregatorNode): Promise<{ status: number; body: unknown }> {
+  const answer = await fetch(`${node.url}/readyz`);
+  return { status: answer.status, body: await answer.json() };
+}
+
+async function metric(node: AggregatorNode, line: RegExp): Promise<number> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const found = text.split('\n').find((candidate) => line.test(candidate));
+  return Number(found?.split(' ').at(-1));
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('aggregator readiness', () => {
+  it('stops being ready when the store cannot confirm it is caught up for longer than it may lag, and says why', async () => {
+    const store = new InMemoryStore();
+    const { node } = await startOn(store, 300);
+    try {
+      await until(async () => (await readyz(node)).status === 200);
+      store.outage.setDown(true);
+      await until(async () => (await readyz(node)).status === 503);
+      expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'behind' } });
+      expect(await metric(node, /^aggregator_not_ready\{reason="behind"/)).toBe(1);
+      expect(await metric(node, /^aggregator_ready\{/)).toBe(0);
+
+      // The lag keeps growing while nothing is confirmed, so the alert on it fires.
+      const lagBefore = await metric(node, /^aggregator_apply_lag_seconds\{/);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await metric(node, /^aggregator_apply_lag_seconds\{/)).toBeGreaterThan(lagBefore);
+      expect((await fetch(`${node.url}/internal/users/anyone`)).status).toBe(503);
+
+      store.outage.setDown(false);
+      await until(async () => (await readyz(node)).status === 200);
+      expect(await metric(node, /^aggregator_apply_lag_seconds\{/)).toBeLessThan(lagBefore);
+    } finally {
+      store.outage.setDown(false);
+      await node.crash();
+    }
+  });
+
+  it('is not ready, for good, once its subscription has ended, and logs the reason', async () => {
+    const inner = new InMemoryStore();
+    const ended = new SubscriptionEndedError('event-gap', 'events 2..2 of user ada are missing from the store');
+    // The one thing faked: a subscription that has ended on its own.
+    const subscription: Subscription = { finished: Promise.reject(ended), stop: async () => undefined };
+    subscription.finished.catch(() => undefined);
+    const store: Store = { ...inner, ping: () => inner.ping(), close: () => inner.close(), events: { ...inner.events, subscribe: () => subscription } };
+    const { node, lines } = await startOn(store);
+    try {
+      await until(async () => (await readyz(node)).status === 503 && lines.length > 0);
+      expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'event-gap' } });
+      expect(await metric(node, /^aggregator_not_ready\{reason="event-gap"/)).toBe(1);
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          message: expect.stringContaining('subscription ended'),
+          reason: 'event-gap',
+          error: expect.objectContaining({ message: expect.stringContaining('missing from the store') }),
+        }),
+      );
+    } finally {
+      await node.crash();
+    }
+  });
+});

@@ -1,0 +1,35 @@
+import { boundedStore, InMemoryStore, type Store, StoreUnavailableError } from '@user-service/common';
+import { created, eventsFor, fieldsFor } from '../support/events';
+
+/** A store whose appends never settle, as when the majority stops acknowledging. */
+function withHangingAppends(store: Store): Store {
+  return { ...store, events: { ...store.events, append: () => new Promise(() => undefined) } };
+}
+
+describe('bounded store', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('fails a call that has not settled within the time limit with StoreUnavailableError, saying the outcome is unknown', async () => {
+    jest.useFakeTimers();
+    const store = boundedStore(withHangingAppends(new InMemoryStore()), 2000);
+    const appending = store.events.append('ada', 0, eventsFor('ada', 0, created(fieldsFor(1))));
+    const outcome = appending.catch((error: unknown) => error);
+
+    await jest.advanceTimersByTimeAsync(1999);
+    await expect(Promise.race([outcome, Promise.resolve('pending')])).resolves.toBe('pending');
+    await jest.advanceTimersByTimeAsync(1);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(/append.*outcome is unknown/);
+  });
+
+  it('passes answers and errors of calls that settle in time through unchanged', async () => {
+    const inner = new InMemoryStore();
+    const store = boundedStore(inner, 2000);
+    const events = eventsFor('ada', 0, created(fieldsFor(1)));
+    expect(await store.events.append('ada', 0, events)).toBe('appended');
+    expect(await store.events.readUserEvents('ada')).toEqual(events);
+    inner.outage.setDown(true);
+    await expect(store.ping()).rejects.toThrow(/injected fault/);
+  });
+});

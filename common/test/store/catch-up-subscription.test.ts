@@ -1,0 +1,179 @@
+import {
+  type Checkpoint,
+  SubscriptionEndedError,
+  UnreadableEventError,
+  type UserEvent,
+} from '@user-service/common';
+import type { CatchUp, ChangeSource, ChangeTail, TailStep } from '../../src/store/change-source';
+import { startCatchUpSubscription, type SubscriptionTiming } from '../../src/store/catch-up-subscription';
+import { created, eventsFor, fieldsFor, updated } from '../support/events';
+import { Recorder } from '../support/recorder';
+
+/** A position is a number here: how many changes of the store come before it. */
+const at = (position: number): Checkpoint => ({ position });
+const positionOf = (checkpoint: Checkpoint) => checkpoint.position as number;
+
+/**
+ * A change source whose tail answers from a script, step by step, as a MongoDB change stream
+ * would: with changes, or with "nothing now" and how far it has scanned, which may be short of
+ * the store's head (a getMore that ran out of time scanning the oplog).
+ */
+class ScriptedSource implements ChangeSource {
+  head = 0;
+  private closed = false;
+  private readonly steps: (TailStep | Error)[] = [];
+  private waiting: (() => void) | null = null;
+  readonly stored = new Map<string, UserEvent[]>();
+
+  script(...steps: (TailStep | Error)[]): void {
+    this.steps.push(...steps);
+    this.waiting?.();
+  }
+
+  async catchUp(): Promise<CatchUp> {
+    return { livePosition: at(0), events: (async function* () {})() };
+  }
+
+  async readUserEvents(userId: string, afterVersion: number): Promise<UserEvent[]> {
+    return (this.stored.get(userId) ?? []).filter((event) => event.version > afterVersion);
+  }
+
+  async headPosition(): Promise<Checkpoint> {
+    return at(this.head);
+  }
+
+  reached(position: Checkpoint, target: Checkpoint): boolean {
+    return positionOf(position) >= positionOf(target);
+  }
+
+  openTail(): ChangeTail {
+    this.closed = false;
+    return {
+      next: async () => {
+        for (;;) {
+          if (this.closed) return idle(null);
+          const step = this.steps.shift();
+          if (step instanceof Error) throw step;
+          if (step) return step;
+          // The script ran out: wait for more, as a tail waits for changes.
+          await new Promise<void>((resolve) => (this.waiting = resolve));
+        }
+      },
+      close: async () => {
+        this.closed = true;
+        this.waiting?.();
+      },
+    };
+  }
+}
+
+const timing: SubscriptionTiming = { firstRetryMs: 1, maxRetryMs: 1, targetEveryMs: 0, now: () => 1_000 };
+
+function subscribe(source: ScriptedSource, handler = new Recorder(), knownVersions = new Map<string, number>()) {
+  const subscription = startCatchUpSubscription(source, { partitions: [0], checkpoint: at(0), knownVersions }, handler, timing);
+  return { subscription, handler };
+}
+
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+const [first, second] = eventsFor('ada', 0, created(fieldsFor(1)), updated({ group: 2 }));
+const change = (event: UserEvent, position: number): TailStep => ({ kind: 'change', event, checkpoint: at(position) });
+const idle = (position: number | null): TailStep => ({ kind: 'idle', position: position === null ? null : at(position) });
+
+describe('catch-up subscription', () => {
+  it('does not report caught up on a quiet answer that stops short of the head, only once the tail reaches it', async () => {
+    const source = new ScriptedSource();
+    source.head = 300;
+    const { subscription, handler } = subscribe(source);
+    const caughtUp = jest.spyOn(handler, 'onCaughtUp');
+
+    source.script(change(first!, 100), idle(150), idle(200));
+    await settle();
+    expect(handler.events).toHaveLength(1);
+    expect(caughtUp).not.toHaveBeenCalled();
+
+    source.script(change(second!, 250), idle(300));
+    await settle();
+    expect(caughtUp).toHaveBeenCalledTimes(1);
+    expect(caughtUp).toHaveBeenCalledWith(at(300), new Date(1_000));
+    expect(handler.events.map((event) => event.version)).toEqual([1, 2]);
+    await subscription.stop();
+  });
+
+  it('moves a quiet subscriber’s checkpoint forward with the tail’s position', async () => {
+    const source = new ScriptedSource();
+    const { subscription, handler } = subscribe(source);
+    source.head = 10;
+    source.script(idle(10));
+    await settle();
+    source.head = 20;
+    source.script(idle(20));
+    await settle();
+    expect(handler.lastCheckpoint).toEqual(at(20));
+    await subscription.stop();
+  });
+
+  it('keeps reporting caught up while changes keep coming, without waiting for a quiet moment', async () => {
+    const source = new ScriptedSource();
+    source.head = 1;
+    const { subscription, handler } = subscribe(source);
+    const caughtUp = jest.spyOn(handler, 'onCaughtUp');
+    source.script(change(first!, 1));
+    await settle();
+    source.head = 2;
+    source.script(change(second!, 2));
+    await settle();
+    expect(caughtUp.mock.calls.map(([checkpoint]) => checkpoint)).toEqual([at(1), at(2)]);
+    await subscription.stop();
+  });
+
+  it.each<[string, Error, string]>([
+    ['the tail says the stream was invalidated', new SubscriptionEndedError('stream-invalidated', 'dropped'), 'stream-invalidated'],
+    ['an event lacks its envelope', new UnreadableEventError('e1', 'ada', 'no valid version'), 'malformed-event'],
+  ])('ends, without retrying, when %s', async (_, error, reason) => {
+    const source = new ScriptedSource();
+    const opened = jest.spyOn(source, 'openTail');
+    const { subscription } = subscribe(source);
+    source.script(error, idle(0));
+    await expect(subscription.finished).rejects.toMatchObject({ name: 'SubscriptionEndedError', reason });
+    expect(opened).toHaveBeenCalledTimes(1);
+  });
+
+  it('ends with event-gap when the store cannot fill a hole in a user’s versions', async () => {
+    const source = new ScriptedSource();
+    const { subscription } = subscribe(source);
+    const [, , third] = eventsFor('ada', 0, created(fieldsFor(1)), updated({ group: 2 }), updated({ group: 3 }));
+    source.stored.set('ada', [first!]); // version 2 is missing
+    source.script(change(third!, 3));
+    await expect(subscription.finished).rejects.toMatchObject({ reason: 'event-gap' });
+  });
+
+  it('ends with handler-failed when the subscriber throws', async () => {
+    const source = new ScriptedSource();
+    const handler = new Recorder();
+    handler.onEvent = () => {
+      throw new Error('bug');
+    };
+    const { subscription } = subscribe(source, handler);
+    source.script(change(first!, 1));
+    await expect(subscription.finished).rejects.toMatchObject({ reason: 'handler-failed' });
+  });
+
+  it('retries a store failure from where it got to, and reports it', async () => {
+    const source = new ScriptedSource();
+    const handler = new Recorder();
+    const failures: number[] = [];
+    handler.onStoreError = (_error, attempt) => failures.push(attempt);
+    const opened = jest.spyOn(source, 'openTail');
+    const { subscription } = subscribe(source, handler);
+    source.script(change(first!, 1), new Error('connection reset'), change(second!, 2));
+    await settle();
+    await settle();
+    expect(failures).toEqual([1]);
+    expect(opened.mock.calls.map(([, from]) => from)).toEqual([at(0), at(1)]);
+    expect(handler.events.map((event) => event.version)).toEqual([1, 2]);
+    await subscription.stop();
+  });
+});

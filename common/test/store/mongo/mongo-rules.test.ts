@@ -1,0 +1,60 @@
+import { MongoServerError, Timestamp } from 'mongodb';
+import { deploymentProblem } from '../../../src/store/mongo/deployment-check';
+import { lostRace } from '../../../src/store/mongo/mongo-event-store';
+import { timeOfResumeToken } from '../../../src/store/mongo/resume-token';
+
+describe('resume token time', () => {
+  it('reads the cluster time a v1 token starts with', () => {
+    // A token as the server documents it: 0x82, then seconds 0x635019A0 and increment 1.
+    const token = { _data: '82635019A0000000012B022C0100296E5A1004AB1154ACACD849A48C61756D70D3B21F463C6F7065726174696F6E54797065003C696E736572740046646F63756D656E744B65790046645F69640064635019A078BE67426D7CF4D2000004' };
+    expect(timeOfResumeToken(token)).toEqual(new Timestamp({ t: 0x635019a0, i: 1 }));
+  });
+
+  it.each([
+    ['a token of another form (BinData v0)', { _data: Buffer.from('82') }],
+    ['a token that does not start with a timestamp', { _data: '2B022C0100296E5A1004' }],
+    ['no token', null],
+  ])('gives null for %s, so the position stays unknown', (_, token) => {
+    expect(timeOfResumeToken(token)).toBeNull();
+  });
+});
+
+describe('a lost race for a version', () => {
+  const transient = (code: number) => {
+    const error = new MongoServerError({ code, errmsg: 'conflict' });
+    error.addErrorLabel('TransientTransactionError');
+    return error;
+  };
+
+  it.each([
+    ['a duplicate key', new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' }), true],
+    ['a write conflict that aborted the transaction', transient(112), true],
+    ['a write conflict outside a transaction', new MongoServerError({ code: 112, errmsg: 'conflict' }), false],
+    ['a write concern timeout: the outcome is unknown', new MongoServerError({ code: 64, errmsg: 'waiting for replication timed out' }), false],
+    ['a transient failover', transient(189), false],
+  ])('%s → %s', (_, error, lost) => {
+    expect(lostRace(error)).toBe(lost);
+  });
+});
+
+describe('deployment check', () => {
+  const uniqueIndex = { name: 'userId_version_unique', key: { userId: 1, version: 1 }, unique: true };
+  const replicaSet = { isWritablePrimary: true, setName: 'rs0' };
+
+  it('accepts a replica set member whose Events has the unique { userId, version } index', () => {
+    expect(deploymentProblem(replicaSet, [{ name: '_id_', key: { _id: 1 } }, uniqueIndex], 'users')).toBeNull();
+    expect(deploymentProblem({ msg: 'isdbgrid' }, [uniqueIndex], 'users')).toBeNull();
+  });
+
+  it('refuses a standalone server, saying it is not a replica set', () => {
+    expect(deploymentProblem({ isWritablePrimary: true }, [uniqueIndex], 'users')).toMatch(/not a replica set/);
+  });
+
+  it.each([
+    ['no Events collection', []],
+    ['an index that is not unique', [{ ...uniqueIndex, unique: false }]],
+    ['a unique index on other keys', [{ ...uniqueIndex, key: { version: 1, userId: 1 } }]],
+  ])('refuses %s, naming the index and mongo-init', (_, indexes) => {
+    expect(deploymentProblem(replicaSet, indexes, 'shop')).toMatch(/no unique \{ userId: 1, version: 1 \} index.*mongo-init.*MONGO_DB=shop/);
+  });
+});
