@@ -70,12 +70,15 @@ describe('dashboard and alert queries', () => {
       'aggregator_replay_duration_seconds',
       'gateway_fallback_reads_total',
       'gateway_circuit_open',
+      'aggregator_not_ready',
+      'aggregator_parked_users',
     ]) {
       expect(all).toContain(metric);
     }
     expect(alertQueries().map(({ where }) => where).sort()).toEqual([
       'alert AggregatorApplyLagHigh',
       'alert AggregatorDown',
+      'alert AggregatorParkedUsers',
       'alert GatewayFallbackReads',
       'alert GatewayServerErrorRatio',
     ]);
