@@ -3,7 +3,7 @@
  * Measures the system against a single-process baseline on this machine, in one run, and
  * reports ratios; see bench/README.md for what each part means and the last full results.
  */
-import { DryMongoBinary } from 'mongodb-memory-server';
+import { obtainMongod } from '@user-service/launcher';
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -33,10 +33,11 @@ const BASELINE_PORT = 18090;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-async function storeKind(): Promise<StoreKind> {
-  if (process.env.MONGO_URL) return 'mongo';
-  const binary = await DryMongoBinary.locateBinary(DryMongoBinary.getEnsuredOptions()).catch(() => undefined);
-  return binary ? 'mongo' : 'memory';
+/** MONGO_URL, or else a mongod that is here already (a benchmark never waits for a download); if neither, why. */
+async function storeKind(): Promise<{ store: StoreKind; noMongo?: string }> {
+  if (process.env.MONGO_URL) return { store: 'mongo' };
+  const found = await obtainMongod({ download: false });
+  return found.binary === undefined ? { store: 'memory', noMongo: found.reason } : { store: 'mongo' };
 }
 
 /**
@@ -121,10 +122,10 @@ async function recoveryCheck(options: BenchOptions): Promise<RecoveryReport[]> {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const store = await storeKind();
+  const { store, noMongo } = await storeKind();
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
   say(`# Benchmark${options.quick ? ' (quick)' : ''}`);
-  say(`Store: ${store === 'mongo' ? 'MongoDB' : 'in memory (STORE=memory: no MongoDB binary here and MONGO_URL unset)'}. Machine: ${machine}.`);
+  say(`Store: ${store === 'mongo' ? 'MongoDB' : `in memory (STORE=memory: MONGO_URL unset and ${noMongo})`}. Machine: ${machine}.`);
   say(
     `Each run ${options.duration} s after ${options.warmup} s of warm-up, ${options.connections} connections at saturation ` +
       `(best of ${options.rounds} alternating rounds), 8 at half saturation; ${options.seedUsers} users seeded.\n`,

@@ -28,6 +28,9 @@ export async function startSystem(spec: SystemSpec): Promise<Running> {
       AGG_N: String(spec.aggregators),
       PORT: String(spec.gatewayPort),
       AGGREGATOR_BASE_PORT: String(spec.aggregatorBasePort),
+      // A data directory and port of its own, so that it runs beside npm start and npm run chaos.
+      EMBEDDED_MONGO_DIR: resolve(REPO, '.data/bench-mongo'),
+      EMBEDDED_MONGO_PORT: '27519',
       // Request lines at info would be written for every request by the system but not the baseline.
       LOG_LEVEL: 'warn',
     },

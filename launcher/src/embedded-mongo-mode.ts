@@ -1,13 +1,18 @@
 import { ensureSchema, type Logger } from '@user-service/common';
 import { MongoClient } from 'mongodb';
-import { DryMongoBinary, MongoMemoryReplSet } from 'mongodb-memory-server';
+import { type MongoMemoryReplSet } from 'mongodb-memory-server';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { acceptControl, untilReady } from './control-channel';
+import { obtainMongod } from './mongod-binary';
+import { startReplicaSet } from './replica-set';
 
 export interface MongoModeOptions {
   readonly mongoUrl: string | undefined;
+  /** Where the embedded replica set keeps its data between runs (without mongoUrl). */
+  readonly dataDir: string;
+  /** Fixed, because the replica set's saved configuration names it. */
+  readonly port: number;
   readonly database: string;
   readonly aggregatorCount: number;
   readonly gatewayPort: number;
@@ -16,32 +21,28 @@ export interface MongoModeOptions {
 }
 
 const REPO = resolve(__dirname, '../..');
-const DATA_DIR = resolve(REPO, '.data/mongo');
-/** Pinned, because the replica set's saved configuration names this port. */
-const EMBEDDED_PORT = 27_517;
 
-export const NO_MONGO_MESSAGE =
-  "No MongoDB can be had: no mongod binary here (MONGOMS_SYSTEM_BINARY unset, none in mongodb-memory-server's cache) and MONGO_URL unset. " +
-  'Set MONGOMS_SYSTEM_BINARY=/path/to/mongod, or MONGO_URL to a replica set, or run STORE=memory npm start.';
+/** Says why there is no MongoDB, and names the three other ways to run. */
+export function noMongoMessage(reason: string): string {
+  return (
+    `No MongoDB can be had: MONGO_URL is unset and ${reason}. ` +
+    'Set MONGOMS_SYSTEM_BINARY=/path/to/mongod, or MONGO_URL to a replica set, or run STORE=memory npm start.'
+  );
+}
 
 /**
- * The embedded default: a 1-member replica set keeping its data in ./.data (or MONGO_URL), the
+ * The embedded default: a 1-member replica set keeping its data in dataDir (or MONGO_URL), the
  * schema, then the gateway and the aggregators as child processes of their own.
  */
 export async function runOnMongo(options: MongoModeOptions, log: Logger): Promise<() => Promise<void>> {
   let replSet: MongoMemoryReplSet | undefined;
   let mongoUrl = options.mongoUrl;
   if (!mongoUrl) {
-    const binary = await DryMongoBinary.locateBinary(DryMongoBinary.getEnsuredOptions());
-    if (!binary) throw new Error(NO_MONGO_MESSAGE);
-    mkdirSync(DATA_DIR, { recursive: true });
-    replSet = await MongoMemoryReplSet.create({
-      binary: { systemBinary: binary },
-      replSet: { count: 1, storageEngine: 'wiredTiger' },
-      instanceOpts: [{ dbPath: DATA_DIR, port: EMBEDDED_PORT }],
-    });
+    const mongod = await obtainMongod({ download: true, log: (line) => log.info(line) });
+    if (mongod.binary === undefined) throw new Error(noMongoMessage(mongod.reason));
+    replSet = await startReplicaSet({ binary: mongod.binary, dataDir: options.dataDir, port: options.port });
     mongoUrl = replSet.getUri();
-    log.info('embedded MongoDB started', { dataDir: DATA_DIR });
+    log.info('embedded MongoDB started', { dataDir: options.dataDir, url: mongoUrl });
   }
 
   const client = await MongoClient.connect(mongoUrl);

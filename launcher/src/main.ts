@@ -1,15 +1,19 @@
-import { configOrExit, createLogger, integer, readConfig, readSharedConfig, stopOnSignals } from '@user-service/common';
+import { configOrExit, createLogger, integer, readConfig, readSharedConfig, stopOnSignals, text } from '@user-service/common';
+import { resolve } from 'node:path';
 import { runOnMongo } from './embedded-mongo-mode';
 import { runInMemory } from './memory-mode';
 
 async function main(): Promise<void> {
   const config = configOrExit(() => ({
-    // Without MONGO_URL the launcher starts MongoDB itself, so it stands in for the check here.
-    ...readSharedConfig({ MONGO_URL: 'embedded', ...process.env }),
+    // Without MONGO_URL the launcher starts MongoDB itself, so it stands in for the check here
+    // (an empty MONGO_URL counts as unset).
+    ...readSharedConfig({ ...process.env, MONGO_URL: process.env.MONGO_URL || 'embedded' }),
     ...readConfig(process.env, {
       PORT: integer({ default: 8080, min: 0, max: 65535 }),
       AGGREGATOR_BASE_PORT: integer({ default: 9100, min: 0, max: 65535 }),
       SNAPSHOT_EVERY: integer({ default: 100, min: 1 }),
+      EMBEDDED_MONGO_DIR: text({ default: resolve(__dirname, '../../.data/mongo') }),
+      EMBEDDED_MONGO_PORT: integer({ default: 27517, min: 1, max: 65535 }),
     }),
   }));
   const log = createLogger({ service: 'launcher', level: config.LOG_LEVEL });
@@ -29,6 +33,8 @@ async function main(): Promise<void> {
       : await runOnMongo(
           {
             mongoUrl: process.env.MONGO_URL,
+            dataDir: resolve(config.EMBEDDED_MONGO_DIR),
+            port: config.EMBEDDED_MONGO_PORT,
             database: config.MONGO_DB,
             aggregatorCount: config.AGG_N,
             gatewayPort: config.PORT,

@@ -1,41 +1,59 @@
-import { DryMongoBinary, MongoMemoryReplSet } from 'mongodb-memory-server';
+import type { MongoMemoryReplSet } from 'mongodb-memory-server';
+import { obtainMongod } from '../../../launcher/src/mongod-binary';
+import { startReplicaSet } from '../../../launcher/src/replica-set';
 
 /**
  * Decides once per test run where the MongoDB suites run, and tells the test workers through
  * MONGO_TEST_URL (a replica set) and MONGO_TEST_BINARY (a mongod to start more from); unset,
- * those suites are skipped. No binary is ever downloaded here: this machine's network cannot
- * fetch one, and a test run should not depend on a download anyway.
+ * those suites are skipped, and exactly one printed line says why and how to run them. Without
+ * MONGO_URL a mongod is downloaded when none is here (where the network allows); nothing here
+ * throws, because a failed setup would fail every suite instead of skipping some.
  */
 export default async function setUpMongo(): Promise<void> {
-  const binary = await DryMongoBinary.locateBinary(DryMongoBinary.getEnsuredOptions());
-  if (binary) process.env.MONGO_TEST_BINARY = binary;
+  const mongoUrl = process.env.MONGO_URL;
+  // With MONGO_URL only mongo-init's suite needs a binary, and it is not worth a download.
+  const mongod = await obtainMongod({ download: !mongoUrl, log: report });
+  if (mongod.binary !== undefined) process.env.MONGO_TEST_BINARY = mongod.binary;
 
-  if (process.env.MONGO_URL) {
-    process.env.MONGO_TEST_URL = process.env.MONGO_URL;
+  if (mongoUrl) {
+    process.env.MONGO_TEST_URL = mongoUrl;
     report('MongoDB suites run against MONGO_URL.');
-  } else if (binary) {
-    const replSet = await MongoMemoryReplSet.create({
-      replSet: { count: 1, storageEngine: 'wiredTiger' },
-      binary: { systemBinary: binary },
-    });
-    globalThis.mongoReplSetForTests = replSet;
-    process.env.MONGO_TEST_URL = replSet.getUri();
-    report(`MongoDB suites run against a 1-member replica set started from ${binary}.`);
+    if (mongod.binary === undefined) {
+      report(`MongoDB suites skipped (except those using MONGO_URL): ${mongod.reason}. To run them: MONGOMS_SYSTEM_BINARY=/path/to/mongod npm test.`);
+    }
+    return;
+  }
+  if (mongod.binary === undefined) {
+    report(
+      `MongoDB suites skipped: MONGO_URL unset and ${mongod.reason}. To run them: MONGOMS_SYSTEM_BINARY=/path/to/mongod npm test, ` +
+        "or MONGO_URL='mongodb://host:27017/?replicaSet=rs0' npm test for all but mongo-init's.",
+    );
+    return;
   }
 
-  if (!binary) {
+  try {
+    // Test commands let suites inject faults with configureFailPoint; a server the run starts itself may have them.
+    const replSet = await startReplicaSet({ binary: mongod.binary, args: ['--setParameter', 'enableTestCommands=1'] });
+    globalThis.mongoReplSetForTests = replSet;
+    process.env.MONGO_TEST_URL = replSet.getUri();
+    process.env.MONGO_TEST_COMMANDS = '1';
+    report(`MongoDB suites run against a 1-member replica set started from ${mongod.binary}, with test commands enabled.`);
+  } catch (error) {
+    delete process.env.MONGO_TEST_BINARY;
     report(
-      `MongoDB suites skipped${process.env.MONGO_URL ? ' (except those using MONGO_URL)' : ''}: ` +
-        "no mongod binary here (MONGOMS_SYSTEM_BINARY unset, none in mongodb-memory-server's cache)" +
-        `${process.env.MONGO_URL ? '' : ' and MONGO_URL unset'}. To run them: ` +
-        'MONGOMS_SYSTEM_BINARY=/path/to/mongod npm test' +
-        `${process.env.MONGO_URL ? '' : ", or MONGO_URL='mongodb://host:27017/?replicaSet=rs0' npm test for all but mongo-init's"}.`,
+      `MongoDB suites skipped: a replica set could not be started from ${mongod.binary} (${firstLine(error)}). ` +
+        "To run them: MONGOMS_SYSTEM_BINARY=/path/to/a/working/mongod npm test, or MONGO_URL='mongodb://host:27017/?replicaSet=rs0' npm test.",
     );
   }
 }
 
 function report(line: string): void {
   process.stdout.write(`\n${line}\n`);
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n').find((line) => line.trim())?.trim() ?? 'no reason given';
 }
 
 declare global {

@@ -13,3 +13,11 @@ export function describeWithMongoBinary(name: string, suite: (binary: string) =>
   if (binary) describe(name, () => suite(binary));
   else describe.skip(name, () => suite(''));
 }
+
+/**
+ * Whether the replica set under test accepts test commands (configureFailPoint): true when the
+ * test run started it itself, or when MONGO_TEST_COMMANDS=1 says that the MONGO_URL server does.
+ */
+export function mongoTestCommandsEnabled(): boolean {
+  return process.env.MONGO_TEST_COMMANDS === '1';
+}

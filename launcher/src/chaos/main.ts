@@ -2,23 +2,26 @@
  * npm run chaos [-- --quick]: a fixed-rate mixed load while aggregators are crashed one at a
  * time, then two at once, then restarted; reports failed requests, latency, acknowledged
  * writes missing afterwards and recovery times. In memory unless MONGO_URL is set or a mongod
- * binary can be had, in which case aggregator processes are killed with SIGKILL.
+ * binary is here (none is downloaded), in which case aggregator processes are killed with SIGKILL.
  */
-import { DryMongoBinary } from 'mongodb-memory-server';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { obtainMongod } from '../mongod-binary';
 import { type DrillPlan, runDrill } from './drill';
 import { launchTarget } from './launcher-target';
 import { drillPlan, drillSummary } from './plan';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const binary = await DryMongoBinary.locateBinary(DryMongoBinary.getEnsuredOptions()).catch(() => undefined);
-  const store = process.env.MONGO_URL || binary ? 'mongo' : 'memory';
+  const noMongo = process.env.MONGO_URL ? undefined : await whyNoMongod();
+  const store = noMongo === undefined ? 'mongo' : 'memory';
   const plan: DrillPlan = drillPlan(quick ? { rate: 150, users: 300, phaseMs: 4_000 } : { rate: 300, users: 1_000, phaseMs: 20_000 });
-  process.stdout.write(`# Chaos drill${quick ? ' (quick)' : ''} on ${store === 'mongo' ? 'MongoDB, killing aggregator processes with SIGKILL' : 'the in-memory store'}\n\n`);
+  const on = noMongo === undefined ? 'MongoDB, killing aggregator processes with SIGKILL' : `the in-memory store (${noMongo})`;
+  process.stdout.write(`# Chaos drill${quick ? ' (quick)' : ''} on ${on}\n\n`);
 
-  const target = await launchTarget({ ...process.env, STORE: store }, { gateway: 18180, aggregatorBase: 19200, aggregators: 3 });
+  // A data directory and port of its own, so that it runs beside npm start and npm run bench.
+  const embedded = { EMBEDDED_MONGO_DIR: resolve(__dirname, '../../../.data/chaos-mongo'), EMBEDDED_MONGO_PORT: '27518' };
+  const target = await launchTarget({ ...process.env, ...embedded, STORE: store }, { gateway: 18180, aggregatorBase: 19200, aggregators: 3 });
   try {
     const report = await runDrill(target, plan);
     process.stdout.write(`${drillSummary(plan, report)}\n`);
@@ -31,6 +34,12 @@ async function main(): Promise<void> {
   } finally {
     await target.stop();
   }
+}
+
+/** Why no mongod is here, or undefined when one is. A drill never waits for a download. */
+async function whyNoMongod(): Promise<string | undefined> {
+  const found = await obtainMongod({ download: false });
+  return found.binary === undefined ? found.reason : undefined;
 }
 
 main().catch((error: unknown) => {
