@@ -9,10 +9,24 @@ describe('system on the in-memory store', () => {
 });
 
 describeWithMongo('system on MongoDB', (mongoUrl) => {
+  let admin: MongoClient;
+  /** Every database a test made: each test gets a fresh one, and a shared MONGO_URL server must not keep them. */
+  const databases: string[] = [];
+
+  beforeAll(async () => {
+    admin = await MongoClient.connect(mongoUrl);
+  });
+
+  afterAll(async () => {
+    // By now every test's system, and with it its store, has been closed.
+    for (const databaseName of databases.splice(0)) await admin.db(databaseName).dropDatabase();
+    await admin.close();
+  });
+
   defineSystemContract(async () => {
     const databaseName = `system_${uuidv4().replaceAll('-', '')}`;
-    const admin = await MongoClient.connect(mongoUrl);
-    await ensureSchema(admin.db(databaseName)).finally(() => admin.close());
+    databases.push(databaseName);
+    await ensureSchema(admin.db(databaseName));
     return MongoStore.connect(mongoUrl, databaseName);
   });
 });

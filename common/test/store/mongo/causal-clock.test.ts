@@ -32,7 +32,7 @@ describe('causal clock', () => {
     const { clock, sessions } = clockWithSessions();
     clock.noteWrite({ operationTime: at(20) });
     clock.noteWrite({ operationTime: at(10) });
-    clock.noteWrite({ operationTime: undefined });
+    clock.noteWrite({});
 
     const seen = await clock.read(async (session) => session.operationTime);
     expect(seen).toEqual(at(20));

@@ -1,5 +1,5 @@
 import { MongoServerError, Timestamp } from 'mongodb';
-import { deploymentProblem } from '../../../src/store/mongo/deployment-check';
+import { indexProblem, replicaSetProblem } from '../../../src/store/mongo/deployment-check';
 import { lostRace } from '../../../src/store/mongo/mongo-event-store';
 import { timeOfResumeToken } from '../../../src/store/mongo/resume-token';
 
@@ -39,15 +39,23 @@ describe('a lost race for a version', () => {
 
 describe('deployment check', () => {
   const uniqueIndex = { name: 'userId_version_unique', key: { userId: 1, version: 1 }, unique: true };
-  const replicaSet = { isWritablePrimary: true, setName: 'rs0' };
 
-  it('accepts a replica set member whose Events has the unique { userId, version } index', () => {
-    expect(deploymentProblem(replicaSet, [{ name: '_id_', key: { _id: 1 } }, uniqueIndex], 'users')).toBeNull();
-    expect(deploymentProblem({ msg: 'isdbgrid' }, [uniqueIndex], 'users')).toBeNull();
+  it('accepts a member of the replica set named, or of any set when none is named, and mongos', () => {
+    expect(replicaSetProblem({ isWritablePrimary: true, setName: 'rs0' }, 'rs0')).toBeNull();
+    expect(replicaSetProblem({ secondary: true, setName: 'prod' })).toBeNull();
+    expect(replicaSetProblem({ msg: 'isdbgrid' }, 'rs0')).toBeNull();
   });
 
   it('refuses a standalone server, saying it is not a replica set', () => {
-    expect(deploymentProblem({ isWritablePrimary: true }, [uniqueIndex], 'users')).toMatch(/not a replica set/);
+    expect(replicaSetProblem({ isWritablePrimary: true }, 'rs0')).toMatch(/not a replica set/);
+  });
+
+  it('refuses a member of another replica set than MONGO_URL names, naming both', () => {
+    expect(replicaSetProblem({ isWritablePrimary: true, setName: 'testset' }, 'rs0')).toMatch(/names replica set "rs0".*belongs to "testset"/);
+  });
+
+  it('accepts Events with the unique { userId, version } index', () => {
+    expect(indexProblem([{ name: '_id_', key: { _id: 1 } }, uniqueIndex], 'users')).toBeNull();
   });
 
   it.each([
@@ -55,6 +63,6 @@ describe('deployment check', () => {
     ['an index that is not unique', [{ ...uniqueIndex, unique: false }]],
     ['a unique index on other keys', [{ ...uniqueIndex, key: { version: 1, userId: 1 } }]],
   ])('refuses %s, naming the index and mongo-init', (_, indexes) => {
-    expect(deploymentProblem(replicaSet, indexes, 'shop')).toMatch(/no unique \{ userId: 1, version: 1 \} index.*mongo-init.*MONGO_DB=shop/);
+    expect(indexProblem(indexes, 'shop')).toMatch(/no unique \{ userId: 1, version: 1 \} index.*mongo-init.*MONGO_DB=shop/);
   });
 });
