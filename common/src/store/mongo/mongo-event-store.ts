@@ -123,9 +123,14 @@ export class MongoEventStore implements EventStore, ChangeSource {
     return new MongoTail(stream);
   }
 
-  /** The operation time of a command that writes nothing: the newest point the server has applied. */
+  /**
+   * The operation time of a majority read: the majority commit point, which every acknowledged
+   * write is at or before, and which a change stream (majority-committed changes only) reaches.
+   * A `ping` would give the last applied point instead, which runs ahead of what the stream can
+   * deliver while the majority lags, so the stream would never be seen to catch up with it.
+   */
   private async positionNow(session: ClientSession): Promise<MongoCheckpoint> {
-    await this.db.command({ ping: 1 }, { session });
+    await this.events.findOne({}, { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs });
     const clusterTime = session.operationTime;
     if (!clusterTime) throw new StoreMisconfiguredError('MongoDB gave no operation time: it must run as a replica set');
     return { clusterTime, resumeToken: null };

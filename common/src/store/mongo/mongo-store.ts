@@ -1,8 +1,15 @@
-import { MongoClient, type MongoClientOptions, MongoInvalidArgumentError, MongoMissingCredentialsError, MongoParseError } from 'mongodb';
+import {
+  MongoClient,
+  type MongoClientOptions,
+  MongoInvalidArgumentError,
+  MongoMissingCredentialsError,
+  MongoParseError,
+  MongoServerSelectionError,
+} from 'mongodb';
 import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
 import type { Store } from '../ports';
 import { CausalClock } from './causal-clock';
-import { deploymentProblem } from './deployment-check';
+import { indexProblem, replicaSetProblem } from './deployment-check';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { MongoEventStore } from './mongo-event-store';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
@@ -65,6 +72,8 @@ export class MongoStore implements Store {
     } catch (error) {
       await client.close().catch(() => undefined);
       if (error instanceof StoreMisconfiguredError) throw error;
+      const problem = error instanceof MongoServerSelectionError ? await askSeedsDirectly(client, timeoutMs) : null;
+      if (problem) throw new StoreMisconfiguredError(problem, { cause: error });
       if (isConfigurationError(error)) {
         throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${messageOf(error)}`, { cause: error });
       }
@@ -89,6 +98,8 @@ export class MongoStore implements Store {
 async function checkDeployment(client: MongoClient, databaseName: string): Promise<string | null> {
   const db = client.db(databaseName);
   const hello = await db.command({ hello: 1 });
+  const memberProblem = replicaSetProblem(hello);
+  if (memberProblem) return memberProblem;
   const indexes = await db
     .collection(COLLECTIONS.events)
     .listIndexes()
@@ -97,7 +108,27 @@ async function checkDeployment(client: MongoClient, databaseName: string): Promi
       if (hasCode(error, MONGO_ERROR.NamespaceNotFound)) return [];
       throw error;
     });
-  return deploymentProblem(hello, indexes, databaseName);
+  return indexProblem(indexes, databaseName);
+}
+
+/**
+ * No server could be selected. With `replicaSet=` in MONGO_URL the driver leaves out a
+ * standalone server or another set's member, so that looks like an outage: asking each seed
+ * what it is tells a misconfiguration (not worth waiting for) from a server that is down.
+ */
+async function askSeedsDirectly(client: MongoClient, timeoutMs: number): Promise<string | null> {
+  for (const host of client.options.hosts) {
+    const probe = new MongoClient(`mongodb://${host.toString()}/`, { directConnection: true, serverSelectionTimeoutMS: timeoutMs });
+    try {
+      const problem = replicaSetProblem(await probe.db('admin').command({ hello: 1 }), client.options.replicaSet);
+      if (problem) return problem;
+    } catch {
+      // Not reachable directly either: an outage, or options (TLS, say) this probe does not carry.
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
+  }
+  return null;
 }
 
 function isConfigurationError(error: unknown): boolean {
