@@ -80,7 +80,16 @@ describe('aggregator readiness', () => {
     // The one thing faked: a subscription that has ended on its own.
     const subscription: Subscription = { finished: Promise.reject(ended), stop: async () => undefined };
     subscription.finished.catch(() => undefined);
-    const store: Store = { ...inner, ping: () => inner.ping(), close: () => inner.close(), events: { ...inner.events, subscribe: () => subscription } };
+    const store: Store = {
+      events: {
+        append: (...args) => inner.events.append(...args),
+        readUserEvents: (...args) => inner.events.readUserEvents(...args),
+        subscribe: () => subscription,
+      },
+      snapshots: inner.snapshots,
+      ping: () => inner.ping(),
+      close: () => inner.close(),
+    };
     const { node, lines } = await startOn(store);
     try {
       await until(async () => (await readyz(node)).status === 503 && lines.length > 0);
