@@ -19,6 +19,8 @@ export interface AggregatorNodeOptions {
   readonly snapshotEvery: number;
   /** See AggregatorOptions.maxLagMs. */
   readonly maxLagMs?: number;
+  /** See AggregatorOptions.checkpointEveryMs. */
+  readonly checkpointEveryMs?: number;
   readonly store: Store;
   readonly port: number;
   readonly logLevel?: string;
@@ -51,6 +53,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     partitions,
     snapshotEvery: options.snapshotEvery,
     ...(options.maxLagMs ? { maxLagMs: options.maxLagMs } : {}),
+    ...(options.checkpointEveryMs ? { checkpointEveryMs: options.checkpointEveryMs } : {}),
     store: options.store,
     log,
     metrics: createAggregatorMetrics(registry),

@@ -25,9 +25,15 @@ export interface AggregatorOptions {
    * served here: past it, the users in memory may be older than that.
    */
   readonly maxLagMs?: number;
+  /**
+   * With no events to apply, how often to save the checkpoint alone, so that a restart of a quiet
+   * aggregator resumes near the store's head instead of rescanning all that came since.
+   */
+  readonly checkpointEveryMs?: number;
 }
 
 const DEFAULT_MAX_LAG_MS = 10_000;
+const DEFAULT_CHECKPOINT_EVERY_MS = 60_000;
 /** How often readiness is checked for changes worth a log line. */
 const READINESS_LOG_EVERY_MS = 1000;
 
@@ -41,6 +47,7 @@ export class Aggregator {
   private subscription: Subscription | null = null;
   private checkpoint: Checkpoint | null = null;
   private eventsSinceSnapshot = 0;
+  private lastSnapshotAt = Date.now();
   private replayed = 0;
   private caughtUpOnce = false;
   private reconciling = false;
@@ -146,6 +153,7 @@ export class Aggregator {
     const entries = this.projection.takeChanges();
     const checkpoint = this.checkpoint;
     this.eventsSinceSnapshot = 0;
+    this.lastSnapshotAt = Date.now();
     if (entries.length === 0 && !checkpoint) return;
     const timer = metrics.snapshotDuration.startTimer();
     try {
@@ -181,10 +189,11 @@ export class Aggregator {
     if (this.eventsSinceSnapshot >= snapshotEvery) await this.snapshot();
   }
 
-  private caughtUp(checkpoint: Checkpoint, currentAsOf: Date): void {
+  private async caughtUp(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> {
     this.advanceCheckpoint(checkpoint);
     this.currentAsOf = currentAsOf.getTime();
     this.reconciling = false;
+    if (Date.now() - this.lastSnapshotAt >= (this.options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS)) await this.snapshot();
     if (this.caughtUpOnce) return;
     this.caughtUpOnce = true;
     const { metrics, log } = this.options;
