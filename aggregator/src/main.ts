@@ -1,11 +1,4 @@
-import {
-  configOrExit,
-  connectMongoWhenReachable,
-  createLogger,
-  exitOnMisconfiguration,
-  requireMongoUrl,
-  stopOnSignals,
-} from '@user-service/common';
+import { configOrExit, connectOrExit, createLogger, requireMongoUrl, stopOnSignals } from '@user-service/common';
 import { readAggregatorConfig } from './aggregator-config';
 import { startAggregatorNode } from './aggregator-node';
 
@@ -15,9 +8,7 @@ async function main(): Promise<void> {
     return { ...read, MONGO_URL: requireMongoUrl(read) };
   });
   const log = createLogger({ service: 'aggregator', level: config.LOG_LEVEL, fields: { aggregator: String(config.AGGREGATOR_INDEX) } });
-  const store = await connectMongoWhenReachable(config.MONGO_URL, config.MONGO_DB, log, {
-    timeoutMs: config.STORE_TIMEOUT_MS,
-  }).catch(exitOnMisconfiguration);
+  const store = await connectOrExit(config, log);
   const node = await startAggregatorNode({
     index: config.AGGREGATOR_INDEX,
     aggregatorCount: config.AGG_N,

@@ -1,4 +1,8 @@
+import type { Logger } from '../observability';
+import type { MongoStore } from '../store/mongo/mongo-store';
+import { connectMongoWhenReachable } from '../store/open-store';
 import { ConfigError } from './config';
+import { exitOnMisconfiguration } from './exit-on-config-error';
 
 /**
  * A gateway or aggregator started as a process of its own talks to MongoDB: the in-memory store
@@ -9,6 +13,19 @@ export function requireMongoUrl(config: { STORE: string; MONGO_URL: string | und
     throw new ConfigError('STORE=memory runs every service in one process: use `STORE=memory npm start`');
   }
   return config.MONGO_URL;
+}
+
+/**
+ * The store of a gateway or aggregator: waits for MongoDB as long as it takes, but stops the
+ * process with one line when it can never serve as configured.
+ */
+export function connectOrExit(
+  config: { readonly MONGO_URL: string; readonly MONGO_DB: string; readonly STORE_TIMEOUT_MS: number },
+  log: Logger,
+): Promise<MongoStore> {
+  return connectMongoWhenReachable(config.MONGO_URL, config.MONGO_DB, log, { timeoutMs: config.STORE_TIMEOUT_MS }).catch(
+    exitOnMisconfiguration,
+  );
 }
 
 /** Runs `stop` once on SIGTERM or SIGINT, then exits. */
