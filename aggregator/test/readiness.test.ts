@@ -1,4 +1,14 @@
-import { InMemoryStore, type Store, type Subscription, SubscriptionEndedError } from '@user-service/common';
+import {
+  HistoryLostError,
+  InMemoryStore,
+  partitionOf,
+  stampEvents,
+  type Store,
+  type Subscription,
+  SubscriptionEndedError,
+} from '@user-service/common';
+import type { ChangeSource } from '../../common/src/store/change-source';
+import { startCatchUpSubscription } from '../../common/src/store/catch-up-subscription';
 import { PassThrough } from 'node:stream';
 import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
 
@@ -104,6 +114,64 @@ describe('aggregator readiness', () => {
         }),
       );
     } finally {
+      await node.crash();
+    }
+  });
+});
+
+describe('aggregator readiness after its checkpoint falls out of the store’s history', () => {
+  it('is not ready while it re-reads its partitions, then ready again with every change', async () => {
+    const inner = new InMemoryStore();
+    let loseHistory = false;
+    let releaseCatchUp: () => void = () => undefined;
+    // The memory store's own change source, with two faults that can be switched on: its tail
+    // finds its start point gone, and re-reading the partitions waits until released.
+    const source: ChangeSource = {
+      catchUp: async (partitions) => {
+        if (loseHistory) await new Promise<void>((resolve) => (releaseCatchUp = resolve));
+        return inner.events.catchUp(partitions);
+      },
+      readUserEvents: (userId, afterVersion) => inner.events.readUserEvents(userId, afterVersion),
+      headPosition: () => inner.events.headPosition(),
+      reached: (position, target) => inner.events.reached(position, target),
+      openTail: (partitions, from) => {
+        const tail = inner.events.openTail(partitions, from);
+        return {
+          next: () => (loseHistory ? Promise.reject(new HistoryLostError('the oplog rolled over')) : tail.next()),
+          close: () => tail.close(),
+        };
+      },
+    };
+    const store: Store = {
+      events: {
+        append: (...args) => inner.events.append(...args),
+        readUserEvents: (...args) => inner.events.readUserEvents(...args),
+        subscribe: (request, handler) => startCatchUpSubscription(source, request, handler),
+      },
+      snapshots: inner.snapshots,
+      ping: () => inner.ping(),
+      close: () => inner.close(),
+    };
+    const { node } = await startOn(store);
+    try {
+      await until(async () => (await readyz(node)).status === 200);
+      loseHistory = true;
+      await until(async () => (await readyz(node)).status === 503);
+      expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'reconciling' } });
+      expect(await metric(node, /^aggregator_history_lost_total\{/)).toBe(1);
+
+      const events = stampEvents('ada', 0, [{ type: 'UserCreated', data: { name: 'Ada', email: 'ada@example.com', group: 1 } }], {
+        newEventId: () => 'ada-1',
+        now: () => new Date(),
+        partitionOf: (id) => partitionOf(id, 12),
+      });
+      await inner.events.append('ada', 0, events);
+      loseHistory = false;
+      releaseCatchUp();
+      await until(async () => (await readyz(node)).status === 200);
+      expect(node.aggregator.user('ada').version).toBe(1);
+    } finally {
+      releaseCatchUp();
       await node.crash();
     }
   });
