@@ -6,6 +6,7 @@ import {
   type Subscription,
   SubscriptionEndedError,
   type UserEvent,
+  type UnreadableEventError,
   type UserState,
 } from '@user-service/common';
 import type { AggregatorMetrics } from './aggregator-metrics';
@@ -123,9 +124,9 @@ export class Aggregator {
     return this.projection.get(userId);
   }
 
-  /** Whether one of the user's events could not be applied, so that its state here is unknown. */
-  isParked(userId: string): boolean {
-    return this.projection.isParked(userId);
+  /** Why one of the user's events could not be applied, so that its state here is unknown; undefined if none. */
+  parkedBecause(userId: string): UnreadableEventError | undefined {
+    return this.projection.parkedBecause(userId);
   }
 
   waitForVersion(userId: string, version: number, timeoutMs: number): Promise<boolean> {

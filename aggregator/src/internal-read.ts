@@ -3,6 +3,7 @@ import {
   HttpProblem,
   type Logger,
   logRequest,
+  userUnreadableProblem,
   validateUserId,
   validationProblem,
 } from '@user-service/common';
@@ -50,7 +51,8 @@ async function answer(aggregator: Aggregator, url: string): Promise<{ status: nu
     const [encodedId = '', query = ''] = url.slice(READ_PREFIX.length).split('?', 2);
     const id = validateUserId(decode(encodedId));
     if (!id.ok) throw validationProblem(id.errors);
-    if (aggregator.isParked(id.value)) throw unreadableUser(id.value);
+    const parked = aggregator.parkedBecause(id.value);
+    if (parked) throw userUnreadableProblem(parked);
     const params = new URLSearchParams(query);
     const minVersion = parseMinVersion(params.getAll('minVersion'));
     const deleted = parseDeleted(params.getAll('deleted'));
@@ -71,11 +73,6 @@ async function answer(aggregator: Aggregator, url: string): Promise<{ status: nu
     if (!(error instanceof HttpProblem)) throw error;
     return { status: error.status, body: error.toDetails() };
   }
-}
-
-/** The gateway recognises this problem type and reads the user from the store instead. */
-function unreadableUser(userId: string): HttpProblem {
-  return new HttpProblem(503, 'user-unreadable', 'Service Unavailable', `User ${userId} has an event this aggregator cannot apply`);
 }
 
 function decode(segment: string): string | undefined {

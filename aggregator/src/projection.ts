@@ -28,8 +28,8 @@ export type ApplyOutcome =
 export class UserProjection {
   private readonly users = new Map<string, HeldUser>();
   private dirty = new Set<string>();
-  /** Parked users, with the id of the event that could not be applied. */
-  private readonly parked = new Map<string, string>();
+  /** Parked users, with why the event that parked them could not be applied. */
+  private readonly parked = new Map<string, UnreadableEventError>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(restored: readonly SnapshotEntry[] = []) {
@@ -50,9 +50,9 @@ export class UserProjection {
     return this.parked.size;
   }
 
-  /** Whether the user's events cannot be applied: its state is unknown, so it must not be served. */
-  isParked(userId: string): boolean {
-    return this.parked.has(userId);
+  /** Why the user's events cannot be applied (its state is unknown, so it must not be served), if they cannot. */
+  parkedBecause(userId: string): UnreadableEventError | undefined {
+    return this.parked.get(userId);
   }
 
   /** The subscription guarantees that `event` is the user's next version. */
@@ -65,7 +65,7 @@ export class UserProjection {
     } catch (error) {
       if (!(error instanceof UnreadableEventError)) throw error;
       // Its last good state stays out of snapshots too: what is saved must not look current.
-      this.parked.set(event.userId, event.eventId);
+      this.parked.set(event.userId, error);
       this.dirty.delete(event.userId);
       return { kind: 'parked', error };
     }

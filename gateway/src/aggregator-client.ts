@@ -1,4 +1,4 @@
-import type { Logger, User } from '@user-service/common';
+import { type Logger, type User, USER_UNREADABLE_TYPE } from '@user-service/common';
 import CircuitBreaker from 'opossum';
 import { Pool } from 'undici';
 import type { GatewayMetrics } from './gateway-metrics';
@@ -96,7 +96,7 @@ export class AggregatorClient {
     if (statusCode === 503) {
       // A user the aggregator cannot apply says nothing about its health either.
       const problem: unknown = await body.json().catch(() => null);
-      if (problemType(problem) === '/problems/user-unreadable') return { kind: 'unanswered', reason: 'parked' };
+      if (problemType(problem) === USER_UNREADABLE_TYPE) return { kind: 'unanswered', reason: 'parked' };
       throw new AggregatorFailure('aggregator answered 503');
     }
     await body.dump();

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { UnreadableEventError } from '../domain';
 import { StoreUnavailableError } from '../store/errors';
 import { errorFields, type Logger } from '../observability';
-import { HttpProblem, sendProblem } from './problem';
+import { HttpProblem, sendProblem, userUnreadableProblem } from './problem';
 import { rememberRoute, requestContext, requestIdOf, routeOf } from './request-context';
 
 /**
@@ -85,16 +85,7 @@ function toProblem(error: unknown): HttpProblem {
       { 'Retry-After': '1' },
     );
   }
-  if (error instanceof UnreadableEventError) {
-    return new HttpProblem(
-      503,
-      'user-unreadable',
-      'Service Unavailable',
-      `User ${error.userId} cannot be read: its event ${error.eventId} is of a kind or shape this version does not know`,
-      undefined,
-      { 'Retry-After': '60' },
-    );
-  }
+  if (error instanceof UnreadableEventError) return userUnreadableProblem(error);
   const type = typeof error === 'object' && error !== null && 'type' in error ? error.type : undefined;
   switch (type) {
     case 'entity.parse.failed':

@@ -35,6 +35,21 @@ export function sendProblem(res: Response, problem: HttpProblem): void {
   res.status(problem.status).set(problem.headers).type('application/problem+json').send(JSON.stringify(problem.toDetails()));
 }
 
+/** The problem type the gateway recognises when an aggregator cannot serve one user. */
+export const USER_UNREADABLE_TYPE = '/problems/user-unreadable';
+
+/** A user with a stored event this version cannot read: every other user is still served. */
+export function userUnreadableProblem(error: { readonly userId: string; readonly eventId: string }): HttpProblem {
+  return new HttpProblem(
+    503,
+    'user-unreadable',
+    'Service Unavailable',
+    `User ${error.userId} cannot be read: its event ${error.eventId} is of a kind or shape this version does not know`,
+    undefined,
+    { 'Retry-After': '60' },
+  );
+}
+
 export function validationProblem(errors: readonly FieldError[]): HttpProblem {
   const fields = [...new Set(errors.map((error) => error.field))].join(', ');
   return new HttpProblem(400, 'validation-error', 'The request is not valid', `Invalid: ${fields}`, errors);
