@@ -26,6 +26,11 @@ describe.each([
     expect(all.some((instruction) => /npm ci .*--omit=dev/.test(instruction.args))).toBe(true);
   });
 
+  it('builds and runs on a Node.js release line that still gets security fixes (22 or 24)', () => {
+    const images = all.filter((instruction) => instruction.keyword === 'FROM').map((instruction) => instruction.args.split(/\s+/)[0]);
+    for (const image of images) expect(image).toMatch(/^node:(22|24)[.-]/);
+  });
+
   it('runs the compiled JavaScript as a non-root user', () => {
     expect(of('CMD').map((instruction) => instruction.args)).toEqual([`["node", "${entry}"]`]);
     expect(repoText(path)).not.toMatch(/ts-node|tsx /);

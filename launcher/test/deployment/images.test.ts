@@ -1,0 +1,179 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { imageEnvironment, inside, replayDockerfile, type ReplayedImage } from './dockerfile-replay';
+import { REPO, repoYaml } from './repo-files';
+
+/**
+ * Each image, built by replaying its Dockerfile into a folder, then started from that folder
+ * alone: a file or module the runtime stage forgets fails here, as it would in `docker run`.
+ * The services need MongoDB to run as their CMD; here their CMD is shown to load everything and
+ * wait for it, and the same modules, started on the in-memory store, answer real requests.
+ */
+const REPLAY_MS = 240_000;
+/** Nothing listens here: MongoDB is "not reachable yet". */
+const NO_MONGO = 'mongodb://127.0.0.1:9/?replicaSet=rs0&directConnection=false';
+
+interface Running {
+  readonly child: ChildProcess;
+  output(): string;
+  exit(): Promise<number | string>;
+}
+
+function startIn(image: ReplayedImage, command: readonly string[], env: Record<string, string> = {}): Running {
+  const [program = 'node', ...args] = command;
+  const child = spawn(program, args, {
+    cwd: inside(image, image.workdir),
+    env: { ...imageEnvironment(image), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? '?')));
+  return { child, output: () => output, exit: () => exited };
+}
+
+async function outputMatching(running: Running, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = pattern.exec(running.output());
+    if (found) return found;
+    if (running.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`no output matching ${pattern}; the process printed:\n${running.output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Starts a service's node from the image's own packages, on the in-memory store; resolves to its URL. */
+async function serveFromImage(image: ReplayedImage, script: string): Promise<{ running: Running; url: string }> {
+  const running = startIn(image, ['node', '-e', script]);
+  const [, url = ''] = await outputMatching(running, /listening on (http:\/\/\S+)/);
+  return { running, url };
+}
+
+async function healthcheckAgainst(image: ReplayedImage, url: string): Promise<number | string> {
+  if (!image.healthcheck) throw new Error('the image has no HEALTHCHECK');
+  return startIn(image, image.healthcheck, { PORT: new URL(url).port }).exit();
+}
+
+const folders: string[] = [];
+function replay(dockerfile: string): ReplayedImage {
+  const folder = mkdtempSync(join(tmpdir(), 'image-replay-'));
+  folders.push(folder);
+  const image = replayDockerfile(dockerfile, REPO, folder);
+  process.stdout.write(`\n${dockerfile} replayed without an engine; not replayed:\n${image.notReplayed.map((line) => `  - ${line}`).join('\n')}\n`);
+  return image;
+}
+
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+describe('the gateway image (gateway/Dockerfile)', () => {
+  let image: ReplayedImage;
+  const stopLater: Running[] = [];
+
+  beforeAll(() => {
+    image = replay('gateway/Dockerfile');
+  }, REPLAY_MS);
+
+  afterAll(async () => {
+    for (const running of stopLater) running.child.kill('SIGKILL');
+    await Promise.all(stopLater.map((running) => running.exit()));
+  });
+
+  it('starts its CMD, which waits for MongoDB and stops at once on SIGTERM', async () => {
+    const gateway = startIn(image, image.cmd, { MONGO_URL: NO_MONGO, STORE_TIMEOUT_MS: '200', PORT: '0' });
+    stopLater.push(gateway);
+    await outputMatching(gateway, /MongoDB not reachable yet/);
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exit()).toBe(0);
+    expect(gateway.output()).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+  });
+
+  it('serves the API from its own packages, and its HEALTHCHECK passes', async () => {
+    const { running, url } = await serveFromImage(
+      image,
+      `const { InMemoryStore } = require('@user-service/common');
+       const { startGatewayNode } = require('@user-service/gateway');
+       startGatewayNode({ store: new InMemoryStore(), port: 0, aggregatorUrls: ['http://127.0.0.1:9'], partitions: 12,
+         forwardTimeoutMs: 100, storeTimeoutMs: 2000, logLevel: 'error' })
+         .then((node) => console.log('listening on ' + node.url));`,
+    );
+    stopLater.push(running);
+    const created = await fetch(`${url}/api/user`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'u1', name: 'Ada', email: 'ada@example.com', group: 1 }),
+    });
+    expect(created.status).toBe(201);
+    const invalid = await fetch(`${url}/api/user`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'u2', name: 'Bob', email: 'not an email', group: 1 }),
+    });
+    expect(invalid.status).toBe(400);
+    const read = await fetch(`${url}/api/user/u1`);
+    expect(await read.json()).toEqual({ id: 'u1', name: 'Ada', email: 'ada@example.com', group: 1 });
+    expect(await healthcheckAgainst(image, url)).toBe(0);
+  });
+
+  it("runs mongo-init as Compose does, which loads and tries to reach the replica set's first member", async () => {
+    const compose = repoYaml('docker-compose.yml') as { services: Record<string, { command?: string[] }> };
+    const command = compose.services['mongo-init']?.command;
+    expect(command).toBeDefined();
+    const init = startIn(image, command!, { MONGO_MEMBERS: '127.0.0.1:9', MONGO_INIT_TIMEOUT_MS: '1000' });
+    stopLater.push(init);
+    expect(await init.exit()).toBe(1);
+    expect(init.output()).toMatch(/"message":"mongo-init failed"/);
+    expect(init.output()).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+  });
+});
+
+describe('the aggregator image (aggregator/Dockerfile)', () => {
+  let image: ReplayedImage;
+  const stopLater: Running[] = [];
+
+  beforeAll(() => {
+    image = replay('aggregator/Dockerfile');
+  }, REPLAY_MS);
+
+  afterAll(async () => {
+    for (const running of stopLater) running.child.kill('SIGKILL');
+    await Promise.all(stopLater.map((running) => running.exit()));
+  });
+
+  it('starts its CMD, which waits for MongoDB and stops at once on SIGTERM', async () => {
+    const aggregator = startIn(image, image.cmd, {
+      MONGO_URL: NO_MONGO,
+      STORE_TIMEOUT_MS: '200',
+      AGGREGATOR_INDEX: '0',
+      PORT: '0',
+    });
+    stopLater.push(aggregator);
+    await outputMatching(aggregator, /MongoDB not reachable yet/);
+    aggregator.child.kill('SIGTERM');
+    expect(await aggregator.exit()).toBe(0);
+    expect(aggregator.output()).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+  });
+
+  it('serves its internal API from its own packages, and its HEALTHCHECK passes', async () => {
+    const { running, url } = await serveFromImage(
+      image,
+      `const { InMemoryStore } = require('@user-service/common');
+       const { startAggregatorNode } = require('@user-service/aggregator');
+       startAggregatorNode({ index: 0, aggregatorCount: 1, partitions: 12, snapshotEvery: 100, store: new InMemoryStore(),
+         port: 0, logLevel: 'error' })
+         .then((node) => console.log('listening on ' + node.url));`,
+    );
+    stopLater.push(running);
+    for (const path of ['/healthz', '/metrics']) expect((await fetch(`${url}${path}`)).status).toBe(200);
+    const deadline = Date.now() + 5000;
+    while ((await fetch(`${url}/readyz`)).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect(await healthcheckAgainst(image, url)).toBe(0);
+  });
+});
