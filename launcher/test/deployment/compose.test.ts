@@ -14,6 +14,9 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   restart?: string;
   deploy?: { replicas?: string | number };
+  pull_policy?: string;
+  init?: boolean;
+  stop_grace_period?: string;
 }
 
 const compose = repoYaml('docker-compose.yml') as { services: Record<string, Service>; volumes: Record<string, unknown> };
@@ -34,6 +37,7 @@ describe('docker-compose.yml', () => {
       expect(mongo.healthcheck?.test).toBeDefined();
       const [volume] = mongo.volumes ?? [];
       expect(volume).toMatch(/^[a-z0-9]+:\/data\/db$/);
+      expect(mongo.command).toEqual(expect.arrayContaining(['--wiredTigerCacheSizeGB']));
       expect(Object.keys(compose.volumes)).toContain(volume!.split(':')[0]);
     }
   });
@@ -44,6 +48,21 @@ describe('docker-compose.yml', () => {
     expect(init.depends_on).toEqual(Object.fromEntries(mongos.map((name) => [name, { condition: 'service_healthy' }])));
     expect(init.command).toEqual(['node', 'mongo-init/dist/main.js']);
     expect(init.environment?.MONGO_MEMBERS).toBe(mongos.map((name) => `${name}:27017`).join(','));
+  });
+
+  it('builds the gateway image once and pulls neither of our images', () => {
+    const builders = Object.values(services).filter((candidate) => candidate.build);
+    expect(builders.filter((builder) => builder.build?.dockerfile === 'gateway/Dockerfile')).toHaveLength(1);
+    for (const builder of builders) expect(builder.pull_policy).toBe('build');
+    expect(service('mongo-init')).toMatchObject({ image: service('gateway').image, pull_policy: 'never' });
+  });
+
+  it('runs every node process under an init, so that SIGTERM reaches it at any time', () => {
+    for (const name of ['gateway', 'mongo-init', ...aggregators]) expect(service(name).init).toBe(true);
+  });
+
+  it('gives every long-running process time to stop cleanly', () => {
+    for (const name of [...mongos, ...aggregators]) expect(service(name).stop_grace_period).toBe('30s');
   });
 
   it('starts the gateway and the aggregators only after mongo-init completed', () => {
@@ -63,7 +82,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes the gateway on 8080, points it at every aggregator, and lets it scale', () => {
     const gateway = service('gateway');
-    expect(gateway.ports).toEqual(['${GATEWAY_PORTS:-8080}:8080']);
+    expect(gateway.ports).toEqual(['${GATEWAY_ADDRESS:-127.0.0.1}:${GATEWAY_PORTS:-8080}:8080']);
     expect(gateway.deploy?.replicas).toBe('${GW_N:-1}');
     expect(gateway.environment?.AGGREGATOR_URLS).toBe(aggregators.map((name) => `http://${name}:9100`).join(','));
     expect(gateway.build?.dockerfile).toBe('gateway/Dockerfile');
@@ -79,9 +98,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs Prometheus on 9090 and Grafana on 3000 with files from this repository', () => {
-    expect(service('prometheus').ports).toEqual(['9090:9090']);
-    expect(service('grafana').ports).toEqual(['3000:3000']);
-    for (const name of ['prometheus', 'grafana']) {
+    expect(service('prometheus').ports).toEqual(['${MONITORING_ADDRESS:-127.0.0.1}:9090:9090']);
+    expect(service('grafana').ports).toEqual(['${MONITORING_ADDRESS:-127.0.0.1}:3000:3000']);
+    for (const name of ['prometheus', 'grafana', 'secrets']) {
       for (const volume of service(name).volumes ?? []) {
         const [source] = volume.split(':');
         if (source?.startsWith('./')) expect(existsSync(resolve(REPO, source))).toBe(true);

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Creates the deployment's secrets on the first `docker compose up`, and keeps them afterwards.
+# Compose runs it as root (service `secrets`) into a volume that only the services needing a secret
+# mount; each file is readable by its consumers' user only. No value is ever printed.
+#   usage: generate-secrets.sh [folder]   (default /secrets)
+set -eu
+folder="${1:-/secrets}"
+umask 077
+mkdir -p "$folder"
+# The names are no secret; each file's own mode decides who reads it.
+chmod 755 "$folder"
+
+# The users the images run as: mongodb in mongo:8.0, node in node:24, grafana in grafana/grafana.
+MONGODB=999
+NODE=1000
+GRAFANA=472
+
+random_text() {
+  # 32 characters from [A-Za-z0-9]: about 190 bits, and safe in a URL or a shell.
+  value=""
+  while [ "${#value}" -lt 32 ]; do
+    value="$value$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+  done
+  printf '%s' "$value" | head -c 32
+}
+
+random_keyfile() {
+  # mongod accepts 6 to 1024 characters of the base64 alphabet: 756 bytes make 1008.
+  head -c 756 /dev/urandom | base64 | tr -d '\n'
+}
+
+# secret NAME OWNER GROUP MODE GENERATOR: creates the file once, then (every time) sets who may read it.
+secret() {
+  name="$1"; owner="$2"; group="$3"; mode="$4"; generator="$5"
+  file="$folder/$name"
+  if [ -s "$file" ]; then
+    echo "kept $name"
+  else
+    "$generator" > "$file.new"
+    mv "$file.new" "$file"
+    echo "generated $name"
+  fi
+  chown "$owner:$group" "$file"
+  chmod "$mode" "$file"
+}
+
+secret mongo-keyfile "$MONGODB" "$MONGODB" 400 random_keyfile
+# Read by mongod's entrypoint (as mongodb) to create the root user, and by mongo-init (as node).
+secret mongo-root-password "$MONGODB" "$NODE" 440 random_text
+secret mongo-service-password "$NODE" "$NODE" 400 random_text
+secret internal-token "$NODE" "$NODE" 400 random_text
+secret grafana-admin-password "$GRAFANA" 0 400 random_text
