@@ -29,6 +29,12 @@ export function createBaseApp(log: Logger, registry: Registry): Express {
         labels.path = routeOf(res);
       },
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      // Prometheus makes `up` itself for every target; ours would be a second `up` series per
+      // target (with our service labels), doubling counts of up and never showing a 0.
+      includeUp: false,
+      // Polled every 5 s by healthchecks, not asked by clients: they would fill the request-rate
+      // and latency panels and dilute the 5xx ratio. Matched on the raw URL, query included.
+      excludeRoutes: [/^\/(?:healthz|readyz)\/?(?:\?|$)/],
     }),
   );
   app.get('/healthz', rememberRoute, (_req, res) => {

@@ -10,32 +10,41 @@ export function chooseRequestId(offered: string | string[] | undefined): string 
   return typeof offered === 'string' && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : uuidv4();
 }
 
-/** The one line logged per request. */
+/**
+ * Asked every few seconds by machines, not clients: Docker's healthcheck (/healthz), readiness
+ * probes (/readyz) and Prometheus' scrape (/metrics). An info line for each would bury the
+ * requests that matter in `docker compose logs`, so they are logged at debug only.
+ */
+const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The one line logged per request: at info, or at debug for probes. */
 export function logRequest(
   log: Logger,
   request: { requestId: string; method: string | undefined; route: string; status: number; started: bigint },
+  level: 'info' | 'debug' = 'info',
 ): void {
   const { requestId, method, route, status, started } = request;
-  log.info('request', { requestId, method, route, status, durationMs: Number(process.hrtime.bigint() - started) / 1e6 });
+  log.log(level, 'request', { requestId, method, route, status, durationMs: Number(process.hrtime.bigint() - started) / 1e6 });
 }
 
 /**
  * Gives every request an id, returns it in the response, and logs one line per request when the
- * response is done.
+ * response is done (probes at debug).
  */
 export function requestContext(log: Logger): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const requestId = chooseRequestId(req.get(REQUEST_ID_HEADER));
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
+    const level = PROBE_PATHS.has(req.path.replace(/(.)\/$/, '$1')) ? 'debug' : 'info';
     // winston formats a line before its transports drop it by level: skip the work up front.
-    if (!log.isInfoEnabled()) {
+    if (!log.isLevelEnabled(level)) {
       next();
       return;
     }
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      logRequest(log, { requestId, method: req.method, route: routeOf(res), status: res.statusCode, started });
+      logRequest(log, { requestId, method: req.method, route: routeOf(res), status: res.statusCode, started }, level);
     });
     next();
   };

@@ -37,7 +37,7 @@ function secretFilesOf(service: Service): string[] {
 }
 
 /** The names generate-secrets.sh creates. */
-const generated = [...repoText('mongo-init/generate-secrets.sh').matchAll(/^secret (\S+) /gm)].map(([, name]) => name);
+const generated = [...repoText('mongo-init/generate-secrets.sh').matchAll(/^secret (\S+) /gm)].map(([, name]) => name ?? '');
 
 /** Who each image runs as, so the test can tell whether a service can read its secrets. */
 const UID_OF_IMAGE: Record<string, number> = {

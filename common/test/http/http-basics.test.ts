@@ -1,0 +1,82 @@
+import { createBaseApp, createLogger, createMetricsRegistry, listen, rememberRoute, type RunningServer } from '@user-service/common';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+
+interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly [field: string]: unknown;
+}
+
+/** An app built the way the gateway and the aggregators build theirs, with one API route and /readyz. */
+async function startApp(level: string): Promise<{ url: string; lines: LogLine[]; server: RunningServer }> {
+  const stream = new PassThrough();
+  const lines: LogLine[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
+  });
+  const log = createLogger({ service: 'gateway', level, stream });
+  const app = createBaseApp(log, createMetricsRegistry('gateway'));
+  app.get('/readyz', rememberRoute, (_req, res) => {
+    res.json({ ready: true });
+  });
+  app.get('/api/user/:id', rememberRoute, (req, res) => {
+    res.json({ id: req.params.id });
+  });
+  const server = await listen(app, 0);
+  return { url: `http://127.0.0.1:${(server.address as AddressInfo).port}`, lines, server };
+}
+
+/** Lines are written when a response finishes, which may be just after the client has it. */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+describe('base app', () => {
+  it('logs API requests at info, but not the healthcheck, readiness and scrape requests', async () => {
+    const { url, lines, server } = await startApp('info');
+    try {
+      for (const path of ['/healthz', '/readyz', '/metrics', '/healthz?probe=docker']) {
+        expect((await fetch(`${url}${path}`)).status).toBe(200);
+      }
+      expect((await fetch(`${url}/api/user/ann`, { headers: { 'x-request-id': 'req-api' } })).status).toBe(200);
+      await settle();
+    } finally {
+      await server.close();
+    }
+    expect(lines.filter((line) => line.message === 'request')).toEqual([
+      expect.objectContaining({ level: 'info', requestId: 'req-api', route: '/api/user/:id', status: 200 }),
+    ]);
+  });
+
+  it('still logs the healthcheck at debug, for whoever turns it on', async () => {
+    const { url, lines, server } = await startApp('debug');
+    try {
+      await fetch(`${url}/healthz`);
+      await settle();
+    } finally {
+      await server.close();
+    }
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'debug', message: 'request', route: '/healthz', status: 200 }));
+  });
+
+  it('keeps healthchecks out of the request metrics, and exports no `up` of its own', async () => {
+    const { url, server } = await startApp('warn');
+    let scrape: string;
+    try {
+      for (let n = 0; n < 3; n++) {
+        await fetch(`${url}/healthz`);
+        await fetch(`${url}/readyz`);
+      }
+      await fetch(`${url}/api/user/ann`);
+      scrape = await (await fetch(`${url}/metrics`)).text();
+    } finally {
+      await server.close();
+    }
+    const requestSeries = scrape.split('\n').filter((line) => line.startsWith('http_request_duration_seconds_count'));
+    expect(requestSeries).toEqual([expect.stringContaining('path="/api/user/:id"')]);
+    // Prometheus makes `up{job, instance}` itself; a second one from the process would double it.
+    expect(scrape).not.toMatch(/^up[{ ]/m);
+    expect(scrape).not.toMatch(/^# TYPE up /m);
+  });
+});
