@@ -1,5 +1,6 @@
 import { DEFAULT_PARTITIONS } from '../domain/partitioning';
 import { ConfigError, type Environment, integer, oneOf, optionalText, readConfig, text } from './config';
+import { credentialPair } from './credentials';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
@@ -11,6 +12,9 @@ export function readSharedConfig(env: Environment) {
     STORE: oneOf(['mongo', 'memory'], 'mongo'),
     MONGO_URL: optionalText(),
     MONGO_DB: text({ default: 'users' }),
+    /** The user gateways and aggregators log in as (mongo-init's MONGO_SERVICE_USER); unset, MONGO_URL decides. */
+    MONGO_USER: optionalText(),
+    MONGO_PASSWORD: optionalText(),
     /** How long a store operation may take before a request is answered 503. */
     STORE_TIMEOUT_MS: integer({ default: 2000, min: 50, max: 600_000 }),
     LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
@@ -22,10 +26,14 @@ export function readSharedConfig(env: Environment) {
       `AGG_N (${config.AGG_N}) must not exceed PARTITIONS (${config.PARTITIONS}): an aggregator would own no partition`,
     );
   }
+  const mongoCredentials = credentialPair(
+    { user: 'MONGO_USER', password: 'MONGO_PASSWORD' },
+    { user: config.MONGO_USER, password: config.MONGO_PASSWORD },
+  );
   if (config.STORE === 'mongo' && config.MONGO_URL === undefined) {
     throw new ConfigError('MONGO_URL is required when STORE=mongo (or set STORE=memory)');
   }
-  return config;
+  return { ...config, mongoCredentials };
 }
 
 export type SharedConfig = ReturnType<typeof readSharedConfig>;

@@ -30,6 +30,23 @@ describe('shared configuration', () => {
     expect(() => readSharedConfig({ ...mongo, ...bad })).toThrow(new ConfigError(message));
   });
 
+  it('logs in to MongoDB as MONGO_USER with MONGO_PASSWORD, or as MONGO_URL says when neither is set', () => {
+    expect(readSharedConfig({ ...mongo, MONGO_USER: 'users-service', MONGO_PASSWORD: 's3cret' }).mongoCredentials).toEqual({
+      username: 'users-service',
+      password: 's3cret',
+    });
+    expect(readSharedConfig(mongo).mongoCredentials).toBeUndefined();
+    expect(readSharedConfig({ ...mongo, MONGO_USER: '', MONGO_PASSWORD: '' }).mongoCredentials).toBeUndefined();
+  });
+
+  it.each([
+    [{ MONGO_USER: 'users-service' }, 'MONGO_USER is set but MONGO_PASSWORD is not: set both MONGO_USER and MONGO_PASSWORD, or neither'],
+    [{ MONGO_PASSWORD: 's3cret' }, 'MONGO_PASSWORD is set but MONGO_USER is not: set both MONGO_USER and MONGO_PASSWORD, or neither'],
+  ])('refuses %j: one of MONGO_USER and MONGO_PASSWORD without the other', (half, message) => {
+    expect(() => readSharedConfig({ ...mongo, ...half })).toThrow(new ConfigError(message));
+    expect(() => readSharedConfig({ ...mongo, ...half })).not.toThrow(/s3cret/);
+  });
+
   it('needs MONGO_URL only when the store is MongoDB', () => {
     expect(() => readSharedConfig({})).toThrow(/MONGO_URL is required when STORE=mongo/);
     expect(readSharedConfig({ STORE: 'memory' }).STORE).toBe('memory');
