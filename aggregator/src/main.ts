@@ -2,6 +2,9 @@ import { configOrExit, connectOrExit, createLogger, requireMongoUrl, stopOnSigna
 import { readAggregatorConfig } from './aggregator-config';
 import { startAggregatorNode } from './aggregator-node';
 
+// First of all, so that a signal stops the process even while it still waits for MongoDB.
+const shutdown = stopOnSignals();
+
 async function main(): Promise<void> {
   const config = configOrExit(() => {
     const read = readAggregatorConfig(process.env);
@@ -9,6 +12,7 @@ async function main(): Promise<void> {
   });
   const log = createLogger({ service: 'aggregator', level: config.LOG_LEVEL, fields: { aggregator: String(config.AGGREGATOR_INDEX) } });
   const store = await connectOrExit(config, log);
+  shutdown.add(() => store.close());
   const node = await startAggregatorNode({
     index: config.AGGREGATOR_INDEX,
     aggregatorCount: config.AGG_N,
@@ -20,11 +24,13 @@ async function main(): Promise<void> {
     logLevel: config.LOG_LEVEL,
     ...(config.INTERNAL_TOKEN ? { internalToken: config.INTERNAL_TOKEN } : {}),
   });
-  stopOnSignals(async () => {
+  shutdown.add(async () => {
     log.info('stopping: saving a final snapshot');
     await node.stop();
-    await store.close();
   });
 }
 
-void main();
+main().catch((error: unknown) => {
+  // A start cut short by a signal fails because its store was closed under it: that is the stop, not a crash.
+  if (!shutdown.stopping) throw error;
+});

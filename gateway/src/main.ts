@@ -2,6 +2,9 @@ import { configOrExit, connectOrExit, createLogger, requireMongoUrl, stopOnSigna
 import { readGatewayConfig } from './gateway-config';
 import { startGatewayNode } from './gateway-node';
 
+// First of all, so that a signal stops the process even while it still waits for MongoDB.
+const shutdown = stopOnSignals();
+
 async function main(): Promise<void> {
   const config = configOrExit(() => {
     const read = readGatewayConfig(process.env);
@@ -9,6 +12,7 @@ async function main(): Promise<void> {
   });
   const log = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const store = await connectOrExit(config, log);
+  shutdown.add(() => store.close());
   const node = await startGatewayNode({
     store,
     port: config.PORT,
@@ -19,10 +23,10 @@ async function main(): Promise<void> {
     logLevel: config.LOG_LEVEL,
     ...(config.INTERNAL_TOKEN ? { internalToken: config.INTERNAL_TOKEN } : {}),
   });
-  stopOnSignals(async () => {
-    await node.close();
-    await store.close();
-  });
+  shutdown.add(() => node.close());
 }
 
-void main();
+main().catch((error: unknown) => {
+  // A start cut short by a signal fails because its store was closed under it: that is the stop, not a crash.
+  if (!shutdown.stopping) throw error;
+});

@@ -5,6 +5,7 @@ export * from './memory/memory-event-store';
 export * from './mongo/mongo-store';
 export * from './mongo/schema';
 export { hasCode, MONGO_ERROR } from './mongo/error-codes';
+export { isAuthenticationFailure } from './mongo/authentication-failure';
 export * from './user-state';
 export * from './open-store';
 export * from './around-store-calls';

@@ -1,17 +1,18 @@
 import { errorFields, type Logger } from '../observability';
 import { StoreMisconfiguredError } from './errors';
-import { MongoStore } from './mongo/mongo-store';
+import { type MongoLogin, MongoStore } from './mongo/mongo-store';
 
 /**
  * Connects to MongoDB, waiting for it as long as it takes: in a fresh deployment the database
  * may come up after the services, and a process that gives up would only be restarted. A
- * deployment that can never work (StoreMisconfiguredError) is not waited for: it is thrown.
+ * deployment that can never work (StoreMisconfiguredError, refused credentials among them) is
+ * not waited for: it is thrown.
  */
 export async function connectMongoWhenReachable(
   url: string,
   database: string,
   log: Logger,
-  options: { readonly timeoutMs?: number } = {},
+  options: { readonly timeoutMs?: number; readonly credentials?: MongoLogin | undefined } = {},
 ): Promise<MongoStore> {
   for (let attempt = 1; ; attempt++) {
     try {

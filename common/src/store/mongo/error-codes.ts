@@ -3,6 +3,7 @@
  * internal). Values from the server's error_codes.yml.
  */
 export const MONGO_ERROR = Object.freeze({
+  AuthenticationFailed: 18,
   NamespaceNotFound: 26,
   NamespaceExists: 48,
   WriteConcernTimeout: 64,
@@ -10,6 +11,8 @@ export const MONGO_ERROR = Object.freeze({
   ChangeStreamFatalError: 280,
   ChangeStreamHistoryLost: 286,
   DuplicateKey: 11000,
+  // Not in error_codes.yml: createUser raises it from a source location (codeName Location51003).
+  UserAlreadyExists: 51003,
 } as const);
 
 export function hasCode(error: unknown, code: number): boolean {

@@ -8,6 +8,7 @@ import {
 } from 'mongodb';
 import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
 import type { Store } from '../ports';
+import { isAuthenticationFailure } from './authentication-failure';
 import { CausalClock } from './causal-clock';
 import { indexProblem, replicaSetProblem } from './deployment-check';
 import { hasCode, MONGO_ERROR } from './error-codes';
@@ -21,6 +22,17 @@ export interface MongoStoreOptions {
   /** How long one operation may wait: for a server, a pooled connection, the majority, a read. */
   readonly timeoutMs?: number;
   readonly client?: MongoClientOptions;
+  /**
+   * MONGO_USER and MONGO_PASSWORD. Looked up in the `admin` database (the driver's default when
+   * MONGO_URL names no database or authSource), where mongo-init creates the service user.
+   * Without them, credentials inside MONGO_URL, if any, are used.
+   */
+  readonly credentials?: MongoLogin | undefined;
+}
+
+export interface MongoLogin {
+  readonly username: string;
+  readonly password: string;
 }
 
 /**
@@ -61,7 +73,8 @@ export class MongoStore implements Store {
     const timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
     let client: MongoClient;
     try {
-      client = new MongoClient(url, { ...boundedOptions(timeoutMs), ...options.client });
+      const auth = options.credentials ? { auth: { ...options.credentials } } : {};
+      client = new MongoClient(url, { ...boundedOptions(timeoutMs), ...auth, ...options.client });
     } catch (error) {
       throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${messageOf(error)}`, { cause: error });
     }
@@ -72,6 +85,7 @@ export class MongoStore implements Store {
     } catch (error) {
       await client.close().catch(() => undefined);
       if (error instanceof StoreMisconfiguredError) throw error;
+      if (isAuthenticationFailure(error)) throw new StoreMisconfiguredError(refusedCredentials(options.credentials), { cause: error });
       const problem = error instanceof MongoServerSelectionError ? await askSeedsDirectly(client, timeoutMs) : null;
       if (problem) throw new StoreMisconfiguredError(problem, { cause: error });
       if (isConfigurationError(error)) {
@@ -129,6 +143,14 @@ async function askSeedsDirectly(client: MongoClient, timeoutMs: number): Promise
     }
   }
   return null;
+}
+
+/** Names whose credentials were refused, never the password. */
+function refusedCredentials(credentials: MongoLogin | undefined): string {
+  return credentials
+    ? `MongoDB refused the credentials of MONGO_USER "${credentials.username}" (authentication failed): ` +
+        'check MONGO_USER and MONGO_PASSWORD, and that mongo-init created that user (MONGO_SERVICE_USER, MONGO_SERVICE_PASSWORD)'
+    : 'MongoDB refused the credentials in MONGO_URL (authentication failed)';
 }
 
 function isConfigurationError(error: unknown): boolean {
