@@ -1,4 +1,4 @@
-import { ConfigError, type Environment, integer, readConfig, text } from '@user-service/common';
+import { ConfigError, credentialPair, type Environment, integer, optionalText, readConfig, text } from '@user-service/common';
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
@@ -8,6 +8,12 @@ export function readInitConfig(env: Environment) {
     MONGO_REPLICA_SET: text({ default: 'rs0' }),
     MONGO_DB: text({ default: 'users' }),
     MONGO_INIT_TIMEOUT_MS: integer({ default: 120_000, min: 1000 }),
+    /** The user the mongo image's entrypoint created on each member (MONGO_INITDB_ROOT_USERNAME). */
+    MONGO_ROOT_USER: optionalText(),
+    MONGO_ROOT_PASSWORD: optionalText(),
+    /** The user gateways and aggregators log in as (their MONGO_USER); mongo-init creates it. */
+    MONGO_SERVICE_USER: optionalText(),
+    MONGO_SERVICE_PASSWORD: optionalText(),
   });
   const members = config.MONGO_MEMBERS.split(',').map((member) => member.trim());
   const bad = members.find((member) => !HOST_PORT.test(member));
@@ -19,6 +25,14 @@ export function readInitConfig(env: Environment) {
     replicaSet: config.MONGO_REPLICA_SET,
     database: config.MONGO_DB,
     timeoutMs: config.MONGO_INIT_TIMEOUT_MS,
+    rootCredentials: credentialPair(
+      { user: 'MONGO_ROOT_USER', password: 'MONGO_ROOT_PASSWORD' },
+      { user: config.MONGO_ROOT_USER, password: config.MONGO_ROOT_PASSWORD },
+    ),
+    serviceUser: credentialPair(
+      { user: 'MONGO_SERVICE_USER', password: 'MONGO_SERVICE_PASSWORD' },
+      { user: config.MONGO_SERVICE_USER, password: config.MONGO_SERVICE_PASSWORD },
+    ),
   };
 }
 

@@ -1,7 +1,8 @@
 import { ensureSchema, hasCode, type Logger } from '@user-service/common';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { InitConfig } from './init-config';
 import { retryUntil } from './retry';
+import { ensureServiceUser } from './service-user';
 
 const ALREADY_INITIALIZED = 23;
 
@@ -9,7 +10,8 @@ const ALREADY_INITIALIZED = 23;
  * Brings a fresh or existing deployment to a usable state; running it again changes nothing.
  * 1. initiate the replica set from the member list (already initiated counts as done);
  * 2. wait until it has a primary;
- * 3. create the collections and indexes.
+ * 3. create the collections and indexes;
+ * 4. when configured, create the services' user, or update its password and role.
  */
 export async function initialize(config: InitConfig, log: Logger): Promise<void> {
   const deadline = Date.now() + config.timeoutMs;
@@ -22,14 +24,30 @@ export async function initialize(config: InitConfig, log: Logger): Promise<void>
   const client = new MongoClient(`mongodb://${config.members.join(',')}/?replicaSet=${config.replicaSet}`, {
     serverSelectionTimeoutMS: 5000,
     writeConcern: { w: 'majority' },
+    ...asRoot(config),
   });
   try {
     await retryUntil(deadline, () => client.db('admin').command({ ping: 1 }), onRetry('reach a primary'));
     await retryUntil(deadline, () => ensureSchema(client.db(config.database)), onRetry('create the schema'));
     log.info('collections and indexes are in place', { database: config.database });
+    const { serviceUser } = config;
+    if (serviceUser) {
+      const outcome = await retryUntil(
+        deadline,
+        () => ensureServiceUser((command) => client.db('admin').command(command), serviceUser, config.database),
+        onRetry('create the service user'),
+      );
+      // The name only: the password is a secret.
+      log.info(`service user ${outcome}`, { user: serviceUser.username, role: 'readWrite', database: config.database });
+    }
   } finally {
     await client.close();
   }
+}
+
+/** With keyFile auth on, every command needs the root user the mongo image created on each member. */
+function asRoot(config: InitConfig): MongoClientOptions {
+  return config.rootCredentials ? { auth: { ...config.rootCredentials }, authSource: 'admin' } : {};
 }
 
 async function initiateReplicaSet(config: InitConfig): Promise<void> {
@@ -37,6 +55,7 @@ async function initiateReplicaSet(config: InitConfig): Promise<void> {
   const client = new MongoClient(`mongodb://${config.members[0]}/`, {
     directConnection: true,
     serverSelectionTimeoutMS: 5000,
+    ...asRoot(config),
   });
   try {
     const members = config.members.map((host, index) => ({ _id: index, host }));

@@ -1,10 +1,12 @@
 import { ConfigError, createLogger } from '@user-service/common';
+import { failOnSignals } from './fail-on-signals';
 import { readInitConfig } from './init-config';
 import { initialize } from './initialize';
 
 const log = createLogger({ service: 'mongo-init', level: process.env.LOG_LEVEL ?? 'info' });
 
 async function main(): Promise<void> {
+  failOnSignals(log);
   const config = readInitConfig(process.env);
   await initialize(config, log);
 }

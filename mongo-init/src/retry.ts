@@ -1,6 +1,9 @@
+import { isAuthenticationFailure } from '@user-service/common';
+
 /**
  * Calls `attempt` until it succeeds or `deadline` (epoch ms) passes; containers start in any
- * order, so "not reachable yet" is normal for a while.
+ * order, so "not reachable yet" is normal for a while. Refused credentials are not: waiting
+ * would not change them, so they end the retries at once.
  */
 export async function retryUntil<T>(
   deadline: number,
@@ -12,7 +15,7 @@ export async function retryUntil<T>(
     try {
       return await attempt();
     } catch (error) {
-      if (Date.now() + pauseMs > deadline) throw error;
+      if (isAuthenticationFailure(error) || Date.now() + pauseMs > deadline) throw error;
       onRetry(error);
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }

@@ -21,16 +21,19 @@ describeWithMongoBinary('mongo-init on three fresh mongod processes', (binary) =
     await Promise.all(members.map((member) => member.stop()));
   });
 
-  it('initiates the set, creates collections and indexes, and can run again', async () => {
+  it('initiates the set, creates collections, indexes and the service user, and can run again with a rotated password', async () => {
     const config = {
       members: members.map((member) => `127.0.0.1:${member.instanceInfo!.port}`),
       replicaSet,
       database: 'users',
       timeoutMs: 60_000,
+      // These mongods run without auth, so there is no root user to log in as.
+      rootCredentials: undefined,
+      serviceUser: { username: 'users-service', password: 'first' },
     };
     const log = createLogger({ service: 'mongo-init', stream: new PassThrough() });
     await initialize(config, log);
-    await initialize(config, log);
+    await initialize({ ...config, serviceUser: { username: 'users-service', password: 'rotated' } }, log);
 
     const client = await MongoClient.connect(`mongodb://${config.members.join(',')}/?replicaSet=${replicaSet}`);
     try {
@@ -43,6 +46,9 @@ describeWithMongoBinary('mongo-init on three fresh mongod processes', (binary) =
       }
       const status = await client.db('admin').command({ replSetGetStatus: 1 });
       expect(status.members).toHaveLength(3);
+      const { users } = await client.db('admin').command({ usersInfo: { user: 'users-service', db: 'admin' } });
+      expect(users).toHaveLength(1);
+      expect(users[0].roles).toEqual([{ role: 'readWrite', db: 'users' }]);
     } finally {
       await client.close();
     }
