@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageEnvironment, inside, replayDockerfile, type ReplayedImage } from './dockerfile-replay';
@@ -60,6 +60,27 @@ async function healthcheckAgainst(image: ReplayedImage, url: string): Promise<nu
 }
 
 const folders: string[] = [];
+
+/**
+ * A service's environment as docker-compose.yml gives it, so that the variables Compose sets are
+ * the ones the code reads: its secrets come from a folder standing for /run/secrets, and MongoDB
+ * is one that does not answer.
+ */
+function composeEnvironment(service: string): Record<string, string> {
+  const compose = repoYaml('docker-compose.yml') as { services: Record<string, { environment?: Record<string, string> }> };
+  const secrets = mkdtempSync(join(tmpdir(), 'run-secrets-'));
+  folders.push(secrets);
+  const env = { ...compose.services[service]?.environment };
+  for (const [name, value] of Object.entries(env)) {
+    if (!value.startsWith('/run/secrets/')) continue;
+    const file = join(secrets, value.slice('/run/secrets/'.length));
+    writeFileSync(file, `not-a-real-${name.toLowerCase()}\n`);
+    env[name] = file;
+  }
+  if (env.MONGO_URL) env.MONGO_URL = NO_MONGO;
+  if (env.MONGO_MEMBERS) env.MONGO_MEMBERS = '127.0.0.1:9';
+  return env;
+}
 function replay(dockerfile: string): ReplayedImage {
   const folder = mkdtempSync(join(tmpdir(), 'image-replay-'));
   folders.push(folder);
@@ -85,8 +106,8 @@ describe('the gateway image (gateway/Dockerfile)', () => {
     await Promise.all(stopLater.map((running) => running.exit()));
   });
 
-  it('starts its CMD, which waits for MongoDB and stops at once on SIGTERM', async () => {
-    const gateway = startIn(image, image.cmd, { MONGO_URL: NO_MONGO, STORE_TIMEOUT_MS: '200', PORT: '0' });
+  it('starts its CMD with the environment Compose gives it, which waits for MongoDB and stops at once on SIGTERM', async () => {
+    const gateway = startIn(image, image.cmd, { ...composeEnvironment('gateway'), STORE_TIMEOUT_MS: '200', PORT: '0' });
     stopLater.push(gateway);
     await outputMatching(gateway, /MongoDB not reachable yet/);
     gateway.child.kill('SIGTERM');
@@ -121,11 +142,11 @@ describe('the gateway image (gateway/Dockerfile)', () => {
     expect(await healthcheckAgainst(image, url)).toBe(0);
   });
 
-  it("runs mongo-init as Compose does, which loads and tries to reach the replica set's first member", async () => {
+  it("runs mongo-init as Compose does, which reads its secrets and tries to reach the replica set's first member", async () => {
     const compose = repoYaml('docker-compose.yml') as { services: Record<string, { command?: string[] }> };
     const command = compose.services['mongo-init']?.command;
     expect(command).toBeDefined();
-    const init = startIn(image, command!, { MONGO_MEMBERS: '127.0.0.1:9', MONGO_INIT_TIMEOUT_MS: '1000' });
+    const init = startIn(image, command!, { ...composeEnvironment('mongo-init'), MONGO_INIT_TIMEOUT_MS: '1000' });
     stopLater.push(init);
     expect(await init.exit()).toBe(1);
     expect(init.output()).toMatch(/"message":"mongo-init failed"/);
@@ -146,13 +167,8 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
     await Promise.all(stopLater.map((running) => running.exit()));
   });
 
-  it('starts its CMD, which waits for MongoDB and stops at once on SIGTERM', async () => {
-    const aggregator = startIn(image, image.cmd, {
-      MONGO_URL: NO_MONGO,
-      STORE_TIMEOUT_MS: '200',
-      AGGREGATOR_INDEX: '0',
-      PORT: '0',
-    });
+  it('starts its CMD with the environment Compose gives it, which waits for MongoDB and stops at once on SIGTERM', async () => {
+    const aggregator = startIn(image, image.cmd, { ...composeEnvironment('aggregator-0'), STORE_TIMEOUT_MS: '200', PORT: '0' });
     stopLater.push(aggregator);
     await outputMatching(aggregator, /MongoDB not reachable yet/);
     aggregator.child.kill('SIGTERM');
