@@ -11,6 +11,7 @@ import type { ChangeSource } from '../../common/src/store/change-source';
 import { startCatchUpSubscription } from '../../common/src/store/catch-up-subscription';
 import { PassThrough } from 'node:stream';
 import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
+import { metric, until } from './node-probes';
 
 interface LogLine {
   readonly level: string;
@@ -41,20 +42,6 @@ async function startOn(store: Store, maxLagMs?: number): Promise<{ node: Aggrega
 async function readyz(node: AggregatorNode): Promise<{ status: number; body: unknown }> {
   const answer = await fetch(`${node.url}/readyz`);
   return { status: answer.status, body: await answer.json() };
-}
-
-async function metric(node: AggregatorNode, line: RegExp): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  const found = text.split('\n').find((candidate) => line.test(candidate));
-  return Number(found?.split(' ').at(-1));
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('aggregator readiness', () => {

@@ -1,6 +1,7 @@
 import { InMemoryStore, partitionOf, stampEvents, type Store } from '@user-service/common';
 import { PassThrough } from 'node:stream';
 import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
+import { metric, until } from './node-probes';
 
 const PARTITIONS = 12;
 
@@ -15,20 +16,6 @@ function startOn(store: Store): Promise<AggregatorNode> {
     logLevel: 'error',
     logStream: new PassThrough().resume(),
   });
-}
-
-async function metric(node: AggregatorNode, line: RegExp): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  const found = text.split('\n').find((candidate) => line.test(candidate));
-  return Number(found?.split(' ').at(-1));
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 async function create(store: Store, userId: string): Promise<void> {
