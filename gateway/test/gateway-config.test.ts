@@ -1,10 +1,9 @@
 import { ConfigError } from '@user-service/common';
 import { readGatewayConfig } from '../src/gateway-config';
-import { readAggregatorConfig } from '../../aggregator/src/aggregator-config';
 
 const base = { MONGO_URL: 'mongodb://db/?replicaSet=rs0' };
 
-describe('process configuration', () => {
+describe('gateway configuration', () => {
   it('defaults the gateway to port 8080 and one local aggregator URL per AGG_N', () => {
     const config = readGatewayConfig(base);
     expect(config.PORT).toBe(8080);
@@ -14,11 +13,5 @@ describe('process configuration', () => {
   it('needs exactly AGG_N aggregator URLs', () => {
     expect(() => readGatewayConfig({ ...base, AGGREGATOR_URLS: 'http://a:1,http://b:1' })).toThrow(ConfigError);
     expect(() => readGatewayConfig({ ...base, AGG_N: '1', AGGREGATOR_URLS: 'not a url' })).toThrow(/AGGREGATOR_URLS/);
-  });
-
-  it('needs an aggregator index below AGG_N', () => {
-    expect(readAggregatorConfig({ ...base, AGGREGATOR_INDEX: '2' }).AGGREGATOR_INDEX).toBe(2);
-    expect(() => readAggregatorConfig({ ...base, AGGREGATOR_INDEX: '3' })).toThrow(/AGGREGATOR_INDEX must be below AGG_N/);
-    expect(() => readAggregatorConfig(base)).toThrow(/AGGREGATOR_INDEX is required/);
   });
 });

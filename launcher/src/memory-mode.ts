@@ -1,6 +1,6 @@
 import { InMemoryStore, type Logger } from '@user-service/common';
 import { acceptControl, untilReady } from './control-channel';
-import { System } from './system';
+import { InProcessCluster } from './in-process-cluster';
 
 export interface MemoryModeOptions {
   readonly aggregatorCount: number;
@@ -12,7 +12,7 @@ export interface MemoryModeOptions {
 }
 
 export async function runInMemory(options: MemoryModeOptions, log: Logger): Promise<() => Promise<void>> {
-  const system = await System.start({ ...options, store: new InMemoryStore() });
+  const system = await InProcessCluster.start({ ...options, store: new InMemoryStore() });
   acceptControl({
     crash: (index) => system.stopAggregator(index, 'crash'),
     restart: async (index) => {

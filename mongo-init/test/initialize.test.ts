@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import { MongoMemoryServer } from 'mongodb-memory-server';
 import { PassThrough } from 'node:stream';
 import { initialize } from '../src/initialize';
-import { describeWithMongoBinary } from '../../common/test/support/mongo';
+import { describeWithMongoBinary } from '@user-service/test-support';
 
 describeWithMongoBinary('mongo-init on three fresh mongod processes', (binary) => {
   const replicaSet = 'rs-init-test';

@@ -2,7 +2,7 @@ import { type Document, MongoClient } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { ensureServiceUser } from '../src/service-user';
 import { isAuthenticationFailure } from '../../common/src/store/mongo/authentication-failure';
-import { describeWithMongo } from '../../common/test/support/mongo';
+import { describeWithMongo } from '@user-service/test-support';
 
 // The test replica set runs without auth, but a login is still checked against the users it
 // holds: a wrong password is refused there as it would be in the deployment.

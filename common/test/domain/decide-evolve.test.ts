@@ -10,7 +10,7 @@ import {
   type UserState,
 } from '@user-service/common';
 import fc from 'fast-check';
-import { created, eventsFor, fieldsFor } from '../support/events';
+import { created, eventsFor, fieldsFor } from '@user-service/test-support';
 
 /** Decides `command` against the folded history and appends what it decides. */
 function run(history: UserEvent[], command: UserCommand) {

@@ -1,5 +1,5 @@
 import { boundedStore, InMemoryStore, type Store, StoreUnavailableError } from '@user-service/common';
-import { created, eventsFor, fieldsFor } from '../support/events';
+import { created, eventsFor, fieldsFor } from '@user-service/test-support';
 
 /** A store whose appends never settle, as when the majority stops acknowledging. */
 function withHangingAppends(store: Store): Store {

@@ -6,8 +6,8 @@ import {
 } from '@user-service/common';
 import type { CatchUp, ChangeSource, ChangeTail, TailStep } from '../../src/store/change-source';
 import { startCatchUpSubscription, type SubscriptionTiming } from '../../src/store/catch-up-subscription';
-import { created, eventsFor, fieldsFor, updated } from '../support/events';
-import { Recorder, waitFor } from '../support/recorder';
+import { created, eventsFor, fieldsFor, updated } from '@user-service/test-support';
+import { Recorder, waitFor } from '@user-service/test-support';
 
 /** A position is a number here: how many changes of the store come before it. */
 const at = (position: number): Checkpoint => ({ position });

@@ -1,9 +1,9 @@
 import { type Checkpoint, ensureSchema, MongoStore, type Subscription, type UserEvent } from '@user-service/common';
 import { MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';
-import { created, eventsFor, fieldsFor, idsInPartition } from '../support/events';
-import { describeWithMongo } from '../support/mongo';
-import { Recorder, waitFor } from '../support/recorder';
+import { created, eventsFor, fieldsFor, idsInPartition } from '@user-service/test-support';
+import { describeWithMongo } from '@user-service/test-support';
+import { Recorder, waitFor } from '@user-service/test-support';
 
 const PARTITION = 3;
 /** More than the 101 changes of a change stream's first batch, so that getMores follow it. */

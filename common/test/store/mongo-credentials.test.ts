@@ -1,7 +1,7 @@
 import { connectMongoWhenReachable, createLogger, StoreMisconfiguredError } from '@user-service/common';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { describeWithMongo } from '../support/mongo';
+import { describeWithMongo } from '@user-service/test-support';
 
 // The test replica set runs without auth, but it still checks a login against the users it
 // holds, so a user it does not have is refused as a wrong password is in the deployment.

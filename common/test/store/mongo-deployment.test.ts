@@ -12,8 +12,8 @@ import { MongoClient } from 'mongodb';
 import { MongoMemoryServer } from 'mongodb-memory-server';
 import { PassThrough } from 'node:stream';
 import { v4 as uuidv4 } from 'uuid';
-import { idsInPartition, TEST_PARTITIONS } from '../support/events';
-import { describeWithMongo, describeWithMongoBinary } from '../support/mongo';
+import { idsInPartition, TEST_PARTITIONS } from '@user-service/test-support';
+import { describeWithMongo, describeWithMongoBinary } from '@user-service/test-support';
 
 /** A logger whose lines the test can read back. */
 function capturedLogger() {

@@ -1,7 +1,7 @@
 import { ensureSchema, InMemoryStore, MONGO_ERROR, MongoStore, positionOf } from '@user-service/common';
 import { MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';
-import { describeWithMongo, mongoTestCommandsEnabled } from '../support/mongo';
+import { describeWithMongo, mongoTestCommandsEnabled } from '@user-service/test-support';
 import { defineStoreContract } from './store-contract';
 
 describe('event store contract: in memory', () => {

@@ -9,8 +9,8 @@ import {
   type UserEvent,
   VersionConflictError,
 } from '@user-service/common';
-import { created, deleted, eventsFor, fieldsFor, idsInPartition, TEST_PARTITIONS, updated } from '../support/events';
-import { Recorder } from '../support/recorder';
+import { created, deleted, eventsFor, fieldsFor, idsInPartition, TEST_PARTITIONS, updated } from '@user-service/test-support';
+import { Recorder } from '@user-service/test-support';
 
 export interface StoreFixture {
   readonly store: Store;

@@ -1,8 +1,8 @@
 import { ensureSchema, MongoStore, type User } from '@user-service/common';
 import { type Document, MongoClient } from 'mongodb';
 import { MongoMemoryReplSet, type MongoMemoryServer } from 'mongodb-memory-server';
-import { describeWithMongoBinary } from '../../../common/test/support/mongo';
-import type { System } from '../../src/system';
+import { describeWithMongoBinary } from '@user-service/test-support';
+import type { InProcessCluster } from '@user-service/launcher';
 import { type Answer, apiClient, type ApiClient } from '../http-client';
 import { startTestSystem } from '../test-system';
 
@@ -28,7 +28,7 @@ class ThreeMemberSystem {
     readonly admin: MongoClient,
     /** The store the gateway and the aggregators use. */
     readonly store: MongoStore,
-    readonly system: System,
+    readonly system: InProcessCluster,
     readonly api: ApiClient,
   ) {}
 

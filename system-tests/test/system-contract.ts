@@ -1,7 +1,7 @@
 import { aggregatorOf, partitionOf, type SnapshotBatch, type Store, type User } from '@user-service/common';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
-import type { System } from '../src/system';
+import type { InProcessCluster } from '@user-service/launcher';
 import { startTestSystem } from './test-system';
 
 const PARTITIONS = 12;
@@ -32,7 +32,7 @@ function expectProblem(answer: Answer, status: number): void {
  * gateway and the aggregators; `createStore` decides what it runs on.
  */
 export function defineSystemContract(createStore: () => Promise<Store>): void {
-  let system: System;
+  let system: InProcessCluster;
   let api: ApiClient;
   let snapshots: SnapshotBatch[];
   /** What every read must answer: the users as the API acknowledged them. */

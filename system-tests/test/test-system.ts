@@ -1,10 +1,10 @@
 import type { Store } from '@user-service/common';
 import { PassThrough } from 'node:stream';
-import { System, type SystemOptions } from '../src/system';
+import { InProcessCluster, type InProcessClusterOptions } from '@user-service/launcher';
 
 /** A system for tests: three aggregators, free ports, and quiet logs unless asked otherwise. */
-export function startTestSystem(options: Partial<SystemOptions> & { store: Store }): Promise<System> {
-  return System.start({
+export function startTestSystem(options: Partial<InProcessClusterOptions> & { store: Store }): Promise<InProcessCluster> {
+  return InProcessCluster.start({
     aggregatorCount: 3,
     partitions: 12,
     snapshotEvery: 100,

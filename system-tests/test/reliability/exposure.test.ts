@@ -1,10 +1,10 @@
 import { InMemoryStore } from '@user-service/common';
 import { apiClient } from '../http-client';
-import type { System } from '../../src/system';
+import type { InProcessCluster } from '@user-service/launcher';
 import { startTestSystem } from '../test-system';
 
 describe('exposure', () => {
-  let system: System;
+  let system: InProcessCluster;
 
   beforeAll(async () => {
     system = await startTestSystem({

@@ -2,14 +2,14 @@ import { InMemoryStore, positionOf } from '@user-service/common';
 import fc from 'fast-check';
 import { apiClient } from '../http-client';
 import { rawExchange, rawRequest } from './raw-http';
-import type { System } from '../../src/system';
+import type { InProcessCluster } from '@user-service/launcher';
 import { startTestSystem } from '../test-system';
 
 const HEADERS_TIMEOUT_MS = 300;
 const TOKEN = 'hostile-test-secret';
 
 describe('hostile input', () => {
-  let system: System;
+  let system: InProcessCluster;
   let store: InMemoryStore;
   const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
 

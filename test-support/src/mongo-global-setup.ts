@@ -1,6 +1,6 @@
 import type { MongoMemoryReplSet } from 'mongodb-memory-server';
-import { obtainMongod } from '../../../launcher/src/mongod-binary';
-import { startReplicaSet } from '../../../launcher/src/replica-set';
+import { obtainMongod } from '@user-service/launcher';
+import { startReplicaSet } from '@user-service/launcher';
 
 /**
  * Decides once per test run where the MongoDB suites run, and tells the test workers through
@@ -10,6 +10,10 @@ import { startReplicaSet } from '../../../launcher/src/replica-set';
  * throws, because a failed setup would fail every suite instead of skipping some.
  */
 export default async function setUpMongo(): Promise<void> {
+  if (process.env.MONGO_SUITES === 'skip') {
+    report('MongoDB suites skipped: MONGO_SUITES=skip (the fast unit loop). `npm test` runs them where a mongod can be had.');
+    return;
+  }
   const mongoUrl = process.env.MONGO_URL;
   // With MONGO_URL only mongo-init's suite needs a binary, and it is not worth a download.
   const mongod = await obtainMongod({ download: !mongoUrl, log: report });

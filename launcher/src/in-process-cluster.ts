@@ -2,7 +2,7 @@ import { type AggregatorNode, startAggregatorNode } from '@user-service/aggregat
 import { type SlowClientLimits, type Store } from '@user-service/common';
 import { type GatewayNode, startGatewayNode } from '@user-service/gateway';
 
-export interface SystemOptions {
+export interface InProcessClusterOptions {
   readonly store: Store;
   readonly aggregatorCount: number;
   readonly partitions: number;
@@ -25,15 +25,15 @@ export interface SystemOptions {
  * A gateway and its aggregators in one process, talking real HTTP over loopback: the
  * STORE=memory mode of `npm start`, and the system under test.
  */
-export class System {
+export class InProcessCluster {
   private constructor(
-    private readonly options: SystemOptions,
+    private readonly options: InProcessClusterOptions,
     readonly gateway: GatewayNode,
     private readonly nodes: (AggregatorNode | null)[],
     private readonly ports: readonly number[],
   ) {}
 
-  static async start(options: SystemOptions): Promise<System> {
+  static async start(options: InProcessClusterOptions): Promise<InProcessCluster> {
     const nodes: AggregatorNode[] = [];
     for (let index = 0; index < options.aggregatorCount; index++) {
       const port = options.aggregatorBasePort === 0 ? 0 : options.aggregatorBasePort + index;
@@ -48,7 +48,7 @@ export class System {
       storeTimeoutMs: options.storeTimeoutMs ?? 2000,
       ...nodeOptions(options),
     });
-    return new System(options, gateway, nodes, nodes.map((node) => node.port));
+    return new InProcessCluster(options, gateway, nodes, nodes.map((node) => node.port));
   }
 
   aggregator(index: number): AggregatorNode {
@@ -84,7 +84,7 @@ export class System {
   }
 }
 
-function aggregatorOptions(options: SystemOptions, index: number, port: number) {
+function aggregatorOptions(options: InProcessClusterOptions, index: number, port: number) {
   return {
     index,
     aggregatorCount: options.aggregatorCount,
@@ -97,7 +97,7 @@ function aggregatorOptions(options: SystemOptions, index: number, port: number) 
 }
 
 /** Options every node of the system gets alike. */
-function nodeOptions(options: SystemOptions) {
+function nodeOptions(options: InProcessClusterOptions) {
   return {
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),

@@ -1,7 +1,7 @@
 import { ensureSchema, InMemoryStore, MongoStore } from '@user-service/common';
 import { MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';
-import { describeWithMongo } from '../../../common/test/support/mongo';
+import { describeWithMongo } from '@user-service/test-support';
 import { CuttableProxy } from './cuttable-proxy';
 import { runStoreOutage } from './store-outage';
 

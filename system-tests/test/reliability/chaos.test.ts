@@ -1,7 +1,7 @@
 import { InMemoryStore } from '@user-service/common';
-import { untilReady } from '../../src/control-channel';
-import { runDrill } from '../../src/chaos/drill';
-import { drillPlan } from '../../src/chaos/plan';
+import { untilReady } from '@user-service/launcher';
+import { runDrill } from '@user-service/launcher';
+import { drillPlan } from '@user-service/launcher';
 import { startTestSystem } from '../test-system';
 
 // The short variant of `npm run chaos`: the same drill, in this process, for a few seconds.
