@@ -113,7 +113,7 @@ export function createAggregatorMetrics(registry: Registry) {
       help: 'Events applied between the loaded snapshot and caught up, at the last start',
       registers,
     }),
-    storeErrors: new Counter({
+    subscriptionRestarts: new Counter({
       name: 'aggregator_subscription_restarts_total',
       help: 'Times the subscription restarted after a store error',
       registers,

@@ -104,7 +104,7 @@ export class Aggregator {
         onEvent: (event, checkpoint) => this.apply(event, checkpoint),
         onCaughtUp: (checkpoint, currentAsOf) => this.caughtUp(checkpoint, currentAsOf),
         onStoreError: (error, attempt) => {
-          metrics.storeErrors.inc();
+          metrics.subscriptionRestarts.inc();
           log.warn('subscription failed; retrying', { attempt, error: errorFields(error) });
         },
         onHistoryLost: () => {

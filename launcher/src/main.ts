@@ -1,6 +1,6 @@
 import { configOrExit, createLogger, integer, readConfig, readSharedConfig, stopOnSignals, text } from '@user-service/common';
 import { resolve } from 'node:path';
-import { runOnMongo } from './embedded-mongo-mode';
+import { runOnMongo } from './mongo-mode';
 import { runInMemory } from './memory-mode';
 
 async function main(): Promise<void> {

@@ -1,9 +1,9 @@
 import type { Logger } from '../observability';
 import type { MongoStore } from '../store/mongo/mongo-store';
-import { connectMongoWhenReachable } from '../store/open-store';
+import { connectMongoWhenReachable } from '../store/connect-mongo';
 import { ConfigError } from './config';
 import type { Credentials } from './credentials';
-import { exitOnMisconfiguration } from './exit-on-config-error';
+import { exitOnMisconfiguration } from './config-or-exit';
 import { Shutdown } from './shutdown';
 
 /**

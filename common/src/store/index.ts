@@ -7,6 +7,6 @@ export * from './mongo/schema';
 export { hasCode, MONGO_ERROR } from './mongo/error-codes';
 export { isAuthenticationFailure } from './mongo/authentication-failure';
 export * from './user-state';
-export * from './open-store';
+export * from './connect-mongo';
 export * from './around-store-calls';
 export * from './bounded-store';
