@@ -125,3 +125,16 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
   };
 }
+
+/**
+ * Reads served to gateways, by HTTP status. Registered by the internal API, which counts them on
+ * its raw node:http read route; kept here so that this file lists every metric the aggregator has.
+ */
+export function createReadsCounter(registry: Registry): Counter<'status'> {
+  return new Counter({
+    name: 'aggregator_reads_total',
+    help: 'Reads served to gateways, by HTTP status',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+}

@@ -133,7 +133,10 @@ export class Aggregator {
     return this.projection.waitForVersion(userId, version, timeoutMs);
   }
 
-  /** Live users with versions, for comparing with a reference. */
+  /**
+   * A hook for tests and drills, not used in serving: live users with versions, for comparing
+   * with a reference.
+   */
   liveUsers() {
     return this.projection.liveEntries();
   }
@@ -144,7 +147,11 @@ export class Aggregator {
     await this.snapshot();
   }
 
-  /** Stops without a final snapshot, as a crash would; the state in memory is simply dropped. */
+  /**
+   * A hook for tests and drills (in-process crashes: the in-memory chaos drill, the benchmark's
+   * recovery check), not used in serving: stops without a final snapshot, as a crash would; the
+   * state in memory is simply dropped.
+   */
   async crash(): Promise<void> {
     await this.halt();
   }

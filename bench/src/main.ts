@@ -3,7 +3,8 @@
  * Measures the system against a single-process baseline on this machine, in one run, and
  * reports ratios; see bench/README.md for what each part means and the last full results.
  */
-import { obtainMongod } from '@user-service/launcher';
+import { errorText } from '@user-service/common';
+import { storeAtHand } from '@user-service/launcher';
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -32,13 +33,6 @@ const AGGREGATOR_BASE_PORT = 19100;
 const BASELINE_PORT = 18090;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-/** MONGO_URL, or else a mongod that is here already (a benchmark never waits for a download); if neither, why. */
-async function storeKind(): Promise<{ store: StoreKind; noMongo?: string }> {
-  if (process.env.MONGO_URL) return { store: 'mongo' };
-  const found = await obtainMongod({ download: false });
-  return found.binary === undefined ? { store: 'memory', noMongo: found.reason } : { store: 'mongo' };
-}
 
 /**
  * Saturation first, then a fixed rate of half of it, for the system and the baseline alike.
@@ -122,10 +116,11 @@ async function recoveryCheck(options: BenchOptions): Promise<RecoveryReport[]> {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const { store, noMongo } = await storeKind();
+  const atHand = await storeAtHand();
+  const { store } = atHand;
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
   say(`# Benchmark${options.quick ? ' (quick)' : ''}`);
-  say(`Store: ${store === 'mongo' ? 'MongoDB' : `in memory (STORE=memory: MONGO_URL unset and ${noMongo})`}. Machine: ${machine}.`);
+  say(`Store: ${atHand.store === 'mongo' ? 'MongoDB' : `in memory (STORE=memory: MONGO_URL unset and ${atHand.noMongo})`}. Machine: ${machine}.`);
   say(
     `Each run ${options.duration} s after ${options.warmup} s of warm-up, ${options.connections} connections at saturation ` +
       `(best of ${options.rounds} alternating rounds), 8 at half saturation; ${options.seedUsers} users seeded.\n`,
@@ -175,6 +170,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`${errorText(error, { stack: true })}\n`);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 export * from './domain';
 export * from './config';
+export * from './lifecycle';
 export * from './observability';
 export * from './store';
 export * from './http';

@@ -1,16 +1,27 @@
-import { ConfigError, type Environment, integer, optionalText, readConfig, readSharedConfig } from '@user-service/common';
+import {
+  ConfigError,
+  DEFAULT_AGGREGATOR_PORT,
+  type Environment,
+  integer,
+  optionalText,
+  readConfig,
+  readSharedConfig,
+} from '@user-service/common';
+
+/** Where the gateway, and so the public API, listens unless PORT says otherwise. */
+export const DEFAULT_GATEWAY_PORT = 8080;
 
 export function readGatewayConfig(env: Environment) {
   const shared = readSharedConfig(env);
   const own = readConfig(env, {
-    PORT: integer({ default: 8080, min: 0, max: 65535 }),
-    /** Comma-separated base URLs, aggregator 0 first. Default: 127.0.0.1, ports 9100 and up. */
+    PORT: integer({ default: DEFAULT_GATEWAY_PORT, min: 0, max: 65535 }),
+    /** Comma-separated base URLs, aggregator 0 first. Default: 127.0.0.1, ports DEFAULT_AGGREGATOR_PORT (9100) and up. */
     AGGREGATOR_URLS: optionalText(),
     FORWARD_TIMEOUT_MS: integer({ default: 100, min: 1, max: 10_000 }),
   });
   const urls = own.AGGREGATOR_URLS
     ? own.AGGREGATOR_URLS.split(',').map((url) => url.trim())
-    : Array.from({ length: shared.AGG_N }, (_, index) => `http://127.0.0.1:${9100 + index}`);
+    : Array.from({ length: shared.AGG_N }, (_, index) => `http://127.0.0.1:${DEFAULT_AGGREGATOR_PORT + index}`);
   if (urls.length !== shared.AGG_N || urls.some((url) => !URL.canParse(url))) {
     throw new ConfigError(`AGGREGATOR_URLS must list ${shared.AGG_N} URLs (AGG_N), got "${own.AGGREGATOR_URLS}"`);
   }

@@ -27,17 +27,3 @@ export function acceptControl(control: AggregatorControl): void {
     );
   });
 }
-
-/** Polls `url`/readyz until it answers 200. */
-export async function untilReady(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ready = await fetch(`${url}/readyz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`${url} did not become ready`);
-}

@@ -2,6 +2,9 @@
 export * from './mongod-binary';
 export * from './replica-set';
 export * from './in-process-cluster';
-export { untilReady } from './control-channel';
+export * from './until-ready';
+export * from './stop-child';
+export * from './launch-system';
+export * from './store-at-hand';
 export { runDrill } from './chaos/drill';
 export { drillPlan } from './chaos/plan';

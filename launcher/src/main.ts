@@ -1,16 +1,26 @@
-import { configOrExit, createLogger, integer, readConfig, readSharedConfig, stopOnSignals, text } from '@user-service/common';
+import {
+  configOrExit,
+  createLogger,
+  DEFAULT_AGGREGATOR_PORT,
+  errorText,
+  integer,
+  readConfig,
+  readSharedConfig,
+  stopOnSignals,
+  text,
+} from '@user-service/common';
+import { DEFAULT_GATEWAY_PORT } from '@user-service/gateway';
 import { resolve } from 'node:path';
 import { runOnMongo } from './mongo-mode';
 import { runInMemory } from './memory-mode';
 
 async function main(): Promise<void> {
   const config = configOrExit(() => ({
-    // Without MONGO_URL the launcher starts MongoDB itself, so it stands in for the check here
-    // (an empty MONGO_URL counts as unset).
-    ...readSharedConfig({ ...process.env, MONGO_URL: process.env.MONGO_URL || 'embedded' }),
+    // Without MONGO_URL the launcher starts MongoDB itself.
+    ...readSharedConfig(process.env, { mongoUrl: 'optional' }),
     ...readConfig(process.env, {
-      PORT: integer({ default: 8080, min: 0, max: 65535 }),
-      AGGREGATOR_BASE_PORT: integer({ default: 9100, min: 0, max: 65535 }),
+      PORT: integer({ default: DEFAULT_GATEWAY_PORT, min: 0, max: 65535 }),
+      AGGREGATOR_BASE_PORT: integer({ default: DEFAULT_AGGREGATOR_PORT, min: 0, max: 65535 }),
       SNAPSHOT_EVERY: integer({ default: 100, min: 1 }),
       EMBEDDED_MONGO_DIR: text({ default: resolve(__dirname, '../../.data/mongo') }),
       EMBEDDED_MONGO_PORT: integer({ default: 27517, min: 1, max: 65535 }),
@@ -32,7 +42,7 @@ async function main(): Promise<void> {
         )
       : await runOnMongo(
           {
-            mongoUrl: process.env.MONGO_URL,
+            mongoUrl: config.MONGO_URL,
             dataDir: resolve(config.EMBEDDED_MONGO_DIR),
             port: config.EMBEDDED_MONGO_PORT,
             database: config.MONGO_DB,
@@ -50,6 +60,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`${errorText(error)}\n`);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { InMemoryStore, type Logger } from '@user-service/common';
-import { acceptControl, untilReady } from './control-channel';
+import { acceptControl } from './control-channel';
 import { InProcessCluster } from './in-process-cluster';
+import { untilReady } from './until-ready';
 
 export interface MemoryModeOptions {
   readonly aggregatorCount: number;

@@ -3,9 +3,11 @@ import { MongoClient } from 'mongodb';
 import { type MongoMemoryReplSet } from 'mongodb-memory-server';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { acceptControl, untilReady } from './control-channel';
+import { acceptControl } from './control-channel';
 import { obtainMongod } from './mongod-binary';
 import { startReplicaSet } from './replica-set';
+import { stopChild } from './stop-child';
+import { untilReady } from './until-ready';
 
 export interface MongoModeOptions {
   readonly mongoUrl: string | undefined;
@@ -63,8 +65,9 @@ export async function runOnMongo(options: MongoModeOptions, log: Logger): Promis
       if (child) await stopChild(child, 'SIGKILL');
     },
     restart: async (index) => {
-      aggregators[index] = startAggregator(index);
-      await untilReady(`http://127.0.0.1:${aggregatorPort(index)}`);
+      const child = startAggregator(index);
+      aggregators[index] = child;
+      await untilReady(`http://127.0.0.1:${aggregatorPort(index)}`, { child });
     },
   });
 
@@ -76,12 +79,4 @@ export async function runOnMongo(options: MongoModeOptions, log: Logger): Promis
 
 function start(service: 'gateway' | 'aggregator', env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [resolve(REPO, service, 'dist/main.js')], { env, stdio: 'inherit' });
-}
-
-function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    child.once('exit', () => done());
-    child.kill(signal);
-  });
 }

@@ -1,3 +1,4 @@
+import { errorText } from '@user-service/common';
 import { DryMongoBinary } from 'mongodb-memory-server';
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -120,8 +121,7 @@ function isError(message: unknown): message is { error: string } {
 
 /** mongodb-memory-server's messages put the detail on a second line ("Download failed for url …, Details:\n…"). */
 function oneLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const line = text
+  const line = errorText(error)
     .split('\n')
     .map((part) => part.trim())
     .filter(Boolean)

@@ -1,3 +1,4 @@
+import { errorText } from '@user-service/common';
 import { MongoMemoryReplSet } from 'mongodb-memory-server';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { dataDirectoryProblem } from './data-directory-problem';
@@ -41,7 +42,7 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Mongo
       }),
     );
   } catch (error) {
-    const problem = heldData ? dataDirectoryProblem(dataDir, error instanceof Error ? error.message : String(error)) : undefined;
+    const problem = heldData ? dataDirectoryProblem(dataDir, errorText(error)) : undefined;
     throw problem === undefined ? error : new Error(problem);
   }
 }

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger } from '@user-service/common';
+import { ConfigError, createLogger, errorText } from '@user-service/common';
 import { failOnSignals } from './fail-on-signals';
 import { readInitConfig } from './init-config';
 import { initialize } from './initialize';
@@ -15,7 +15,7 @@ main().then(
   () => process.exit(0),
   (error: unknown) => {
     if (error instanceof ConfigError) log.error(error.message);
-    else log.error('mongo-init failed', { error: error instanceof Error ? error.message : String(error) });
+    else log.error('mongo-init failed', { error: errorText(error) });
     process.exit(1);
   },
 );

@@ -1,23 +1,20 @@
-import { isAuthenticationFailure } from '@user-service/common';
+import { isAuthenticationFailure, retry } from '@user-service/common';
 
 /**
  * Calls `attempt` until it succeeds or `deadline` (epoch ms) passes; containers start in any
  * order, so "not reachable yet" is normal for a while. Refused credentials are not: waiting
  * would not change them, so they end the retries at once.
  */
-export async function retryUntil<T>(
+export function retryUntil<T>(
   deadline: number,
   attempt: () => Promise<T>,
   onRetry: (error: unknown) => void,
   pauseMs = 1000,
 ): Promise<T> {
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (isAuthenticationFailure(error) || Date.now() + pauseMs > deadline) throw error;
-      onRetry(error);
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
-  }
+  return retry(attempt, {
+    deadline,
+    backoff: () => pauseMs,
+    shouldRetry: (error) => !isAuthenticationFailure(error),
+    onRetry,
+  });
 }

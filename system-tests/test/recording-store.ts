@@ -1,4 +1,4 @@
-import type { EventStore, SnapshotBatch, Store } from '@user-service/common';
+import { type EventStore, type SnapshotBatch, type Store, wrapStore } from '@user-service/common';
 
 /**
  * Wraps a store to remember every snapshot batch saved through it, and optionally to hold back
@@ -6,36 +6,27 @@ import type { EventStore, SnapshotBatch, Store } from '@user-service/common';
  */
 export function recordSnapshots(store: Store, lagMs = 0): { store: Store; batches: SnapshotBatch[] } {
   const batches: SnapshotBatch[] = [];
-  const snapshots = store.snapshots;
   return {
     batches,
-    store: {
-      events: lagMs > 0 ? lagging(store.events, lagMs) : store.events,
+    store: wrapStore(store, {
+      events: lagMs > 0 ? { subscribe: lagging(store.events, lagMs) } : {},
       snapshots: {
         save: async (batch) => {
-          await snapshots.save(batch);
+          await store.snapshots.save(batch);
           batches.push(batch);
         },
-        load: (partitions) => snapshots.load(partitions),
-        loadUser: (userId) => snapshots.loadUser(userId),
       },
-      ping: () => store.ping(),
-      close: () => store.close(),
-    },
+    }),
   };
 }
 
-function lagging(events: EventStore, lagMs: number): EventStore {
-  return {
-    append: (...args) => events.append(...args),
-    readUserEvents: (...args) => events.readUserEvents(...args),
-    subscribe: (request, handler) =>
-      events.subscribe(request, {
-        ...handler,
-        onEvent: async (event, checkpoint) => {
-          await new Promise((resolve) => setTimeout(resolve, lagMs));
-          await handler.onEvent(event, checkpoint);
-        },
-      }),
-  };
+function lagging(events: EventStore, lagMs: number): EventStore['subscribe'] {
+  return (request, handler) =>
+    events.subscribe(request, {
+      ...handler,
+      onEvent: async (event, checkpoint) => {
+        await new Promise((resolve) => setTimeout(resolve, lagMs));
+        await handler.onEvent(event, checkpoint);
+      },
+    });
 }

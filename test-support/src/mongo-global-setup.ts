@@ -1,3 +1,4 @@
+import { errorText } from '@user-service/common';
 import type { MongoMemoryReplSet } from 'mongodb-memory-server';
 import { obtainMongod } from '@user-service/launcher';
 import { startReplicaSet } from '@user-service/launcher';
@@ -56,8 +57,7 @@ function report(line: string): void {
 }
 
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n').find((line) => line.trim())?.trim() ?? 'no reason given';
+  return errorText(error).split('\n').find((line) => line.trim())?.trim() ?? 'no reason given';
 }
 
 declare global {

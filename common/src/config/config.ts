@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { errorText } from '../observability/error-fields';
 
 /**
  * Configuration comes from environment variables and is checked once, at start, so that a bad
@@ -56,16 +57,9 @@ function readVariableFile(fileVariable: string, path: string): string | undefine
     contents = readFileSync(path, 'utf8');
   } catch (error) {
     // Node's message names the reason and the path (ENOENT, EACCES, EISDIR), never the contents.
-    throw new ConfigError(`${fileVariable} cannot be read: ${messageOf(error)}`, { cause: error });
+    throw new ConfigError(`${fileVariable} cannot be read: ${errorText(error)}`, { cause: error });
   }
   return contents.replace(/(?:\r?\n)+$/, '') || undefined;
-}
-
-/** Not `instanceof Error`: errors of node's own modules may come from another realm (under jest, say). */
-function messageOf(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string'
-    ? error.message
-    : String(error);
 }
 
 export function integer(options: { default?: number; min?: number; max?: number }): VariableParser<number> {

@@ -4,8 +4,22 @@ import { credentialPair } from './credentials';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
+/**
+ * Where the first aggregator listens unless told otherwise (aggregator i of `npm start` on this
+ * plus i); a gateway's default AGGREGATOR_URLS point there.
+ */
+export const DEFAULT_AGGREGATOR_PORT = 9100;
+
+export interface SharedConfigOptions {
+  /**
+   * 'required' (the default): STORE=mongo needs MONGO_URL. 'optional': without it the caller
+   * starts a MongoDB of its own (the launcher), and MONGO_URL comes back undefined.
+   */
+  readonly mongoUrl?: 'required' | 'optional';
+}
+
 /** Variables every process reads; they must agree across processes. */
-export function readSharedConfig(env: Environment) {
+export function readSharedConfig(env: Environment, options: SharedConfigOptions = {}) {
   const config = readConfig(env, {
     PARTITIONS: integer({ default: DEFAULT_PARTITIONS, min: 1, max: 4096 }),
     AGG_N: integer({ default: 3, min: 1, max: 4096 }),
@@ -30,7 +44,7 @@ export function readSharedConfig(env: Environment) {
     { user: 'MONGO_USER', password: 'MONGO_PASSWORD' },
     { user: config.MONGO_USER, password: config.MONGO_PASSWORD },
   );
-  if (config.STORE === 'mongo' && config.MONGO_URL === undefined) {
+  if (config.STORE === 'mongo' && config.MONGO_URL === undefined && options.mongoUrl !== 'optional') {
     throw new ConfigError('MONGO_URL is required when STORE=mongo (or set STORE=memory)');
   }
   return { ...config, mongoCredentials };

@@ -32,3 +32,16 @@ export function errorFields(error: unknown, depth = 0): ErrorFields {
     ...(error.cause !== undefined && depth < MAX_DEPTH ? { cause: errorFields(error.cause, depth + 1) } : {}),
   };
 }
+
+/**
+ * An error as one line of text: its message, or the thrown value itself when it has none. With
+ * `stack`, the stack instead (it begins with the message), for a program's last words on stderr.
+ * Not `instanceof Error`: errors of node's own modules may come from another realm (under jest, say).
+ */
+export function errorText(error: unknown, options: { readonly stack?: boolean } = {}): string {
+  if (typeof error !== 'object' || error === null || !('message' in error) || typeof error.message !== 'string') {
+    return String(error);
+  }
+  if (options.stack && 'stack' in error && typeof error.stack === 'string') return error.stack;
+  return error.message;
+}

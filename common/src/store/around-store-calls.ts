@@ -1,4 +1,5 @@
 import type { Store } from './ports';
+import { wrapStore } from './wrap-store';
 
 export type StoreOperation = 'append' | 'read_user_events' | 'save_snapshot' | 'load_snapshot' | 'load_user_snapshot' | 'ping';
 
@@ -9,11 +10,10 @@ export type AroundCall = <T>(operation: StoreOperation, call: () => Promise<T>) 
  * to bound it). Subscriptions and closing pass straight through: they are not requests.
  */
 export function aroundStoreCalls(store: Store, around: AroundCall): Store {
-  return {
+  return wrapStore(store, {
     events: {
       append: (...args) => around('append', () => store.events.append(...args)),
       readUserEvents: (...args) => around('read_user_events', () => store.events.readUserEvents(...args)),
-      subscribe: (...args) => store.events.subscribe(...args),
     },
     snapshots: {
       save: (...args) => around('save_snapshot', () => store.snapshots.save(...args)),
@@ -21,6 +21,5 @@ export function aroundStoreCalls(store: Store, around: AroundCall): Store {
       loadUser: (...args) => around('load_user_snapshot', () => store.snapshots.loadUser(...args)),
     },
     ping: () => around('ping', () => store.ping()),
-    close: () => store.close(),
-  };
+  });
 }

@@ -1,3 +1,4 @@
+import { retry } from '../lifecycle/retry';
 import { errorFields, type Logger } from '../observability';
 import { StoreMisconfiguredError } from './errors';
 import { type MongoLogin, MongoStore } from './mongo/mongo-store';
@@ -8,19 +9,15 @@ import { type MongoLogin, MongoStore } from './mongo/mongo-store';
  * deployment that can never work (StoreMisconfiguredError, refused credentials among them) is
  * not waited for: it is thrown.
  */
-export async function connectMongoWhenReachable(
+export function connectMongoWhenReachable(
   url: string,
   database: string,
   log: Logger,
   options: { readonly timeoutMs?: number; readonly credentials?: MongoLogin | undefined } = {},
 ): Promise<MongoStore> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await MongoStore.connect(url, database, options);
-    } catch (error) {
-      if (error instanceof StoreMisconfiguredError) throw error;
-      log.warn('MongoDB not reachable yet', { attempt, error: errorFields(error) });
-      await new Promise((resolve) => setTimeout(resolve, Math.min(500 * attempt, 5000)));
-    }
-  }
+  return retry(() => MongoStore.connect(url, database, options), {
+    backoff: (attempt) => Math.min(500 * attempt, 5000),
+    shouldRetry: (error) => !(error instanceof StoreMisconfiguredError),
+    onRetry: (error, attempt) => log.warn('MongoDB not reachable yet', { attempt, error: errorFields(error) }),
+  });
 }

@@ -51,4 +51,9 @@ describe('shared configuration', () => {
     expect(() => readSharedConfig({})).toThrow(/MONGO_URL is required when STORE=mongo/);
     expect(readSharedConfig({ STORE: 'memory' }).STORE).toBe('memory');
   });
+
+  it('lets a caller that starts MongoDB itself (the launcher) go without MONGO_URL', () => {
+    expect(readSharedConfig({}, { mongoUrl: 'optional' })).toMatchObject({ STORE: 'mongo', MONGO_URL: undefined });
+    expect(readSharedConfig({ MONGO_URL: '' }, { mongoUrl: 'optional' }).MONGO_URL).toBeUndefined();
+  });
 });

@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { untilReady } from '../control-channel';
+import { launchSystem } from '../launch-system';
 import type { ChaosTarget } from './drill';
 
 export interface LaunchedTarget extends ChaosTarget {
@@ -13,13 +11,14 @@ export interface LaunchedTarget extends ChaosTarget {
  * SIGKILL.
  */
 export async function launchTarget(env: NodeJS.ProcessEnv, ports: { gateway: number; aggregatorBase: number; aggregators: number }): Promise<LaunchedTarget> {
-  const child: ChildProcess = spawn(process.execPath, [resolve(__dirname, '../main.js')], {
-    env: { ...env, PORT: String(ports.gateway), AGGREGATOR_BASE_PORT: String(ports.aggregatorBase), AGG_N: String(ports.aggregators), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  const system = await launchSystem({
+    env: { ...env, LOG_LEVEL: 'warn' },
+    gatewayPort: ports.gateway,
+    aggregatorBasePort: ports.aggregatorBase,
+    aggregators: ports.aggregators,
+    control: true,
   });
-  const url = `http://127.0.0.1:${ports.gateway}`;
-  await untilReady(url);
-  for (let index = 0; index < ports.aggregators; index++) await untilReady(`http://127.0.0.1:${ports.aggregatorBase + index}`);
+  const child = system.process;
 
   let nextId = 0;
   const command = (name: 'crash' | 'restart', index: number) =>
@@ -36,16 +35,11 @@ export async function launchTarget(env: NodeJS.ProcessEnv, ports: { gateway: num
     });
 
   return {
-    url,
+    url: system.url,
     crash: async (index) => {
       await command('crash', index);
     },
     restart: (index) => command('restart', index),
-    stop: () =>
-      new Promise((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
+    stop: () => system.stop(),
   };
 }

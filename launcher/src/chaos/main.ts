@@ -4,19 +4,20 @@
  * writes missing afterwards and recovery times. In memory unless MONGO_URL is set or a mongod
  * binary is here (none is downloaded), in which case aggregator processes are killed with SIGKILL.
  */
+import { errorText } from '@user-service/common';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { obtainMongod } from '../mongod-binary';
+import { storeAtHand } from '../store-at-hand';
 import { type DrillPlan, runDrill } from './drill';
 import { launchTarget } from './launcher-target';
 import { drillPlan, drillSummary } from './plan';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const noMongo = process.env.MONGO_URL ? undefined : await whyNoMongod();
-  const store = noMongo === undefined ? 'mongo' : 'memory';
+  const atHand = await storeAtHand();
+  const { store } = atHand;
   const plan: DrillPlan = drillPlan(quick ? { rate: 150, users: 300, phaseMs: 4_000 } : { rate: 300, users: 1_000, phaseMs: 20_000 });
-  const on = noMongo === undefined ? 'MongoDB, killing aggregator processes with SIGKILL' : `the in-memory store (${noMongo})`;
+  const on = atHand.store === 'mongo' ? 'MongoDB, killing aggregator processes with SIGKILL' : `the in-memory store (${atHand.noMongo})`;
   process.stdout.write(`# Chaos drill${quick ? ' (quick)' : ''} on ${on}\n\n`);
 
   // A data directory and port of its own, so that it runs beside npm start and npm run bench.
@@ -36,13 +37,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** Why no mongod is here, or undefined when one is. A drill never waits for a download. */
-async function whyNoMongod(): Promise<string | undefined> {
-  const found = await obtainMongod({ download: false });
-  return found.binary === undefined ? found.reason : undefined;
-}
-
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`${errorText(error, { stack: true })}\n`);
   process.exit(1);
 });

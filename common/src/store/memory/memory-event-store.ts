@@ -1,17 +1,12 @@
 import type { UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { frozenCopy } from './frozen-copy';
+import { positionOf, toCheckpoint } from './memory-checkpoint';
 import { OutageSwitch } from './outage-switch';
 import { startCatchUpSubscription } from '../catch-up-subscription';
 import type { CatchUp, ChangeSource, ChangeTail, TailedChange, TailStep } from '../change-source';
 import { HistoryLostError, VersionConflictError } from '../errors';
 import type { AppendOutcome, Checkpoint, EventStore, Subscription, SubscriptionHandler, SubscriptionRequest } from '../ports';
-
-// A type alias, not an interface: only aliases fit the Checkpoint record type.
-type MemoryCheckpoint = {
-  /** How many log entries lie before this point. */
-  readonly position: number;
-};
 
 /** How long a tail waits for an append before answering "nothing new", like a change stream's await. */
 const TAIL_WAIT_MS = 500;
@@ -163,15 +158,4 @@ class MemoryTail implements ChangeTail {
       this.wake = () => finish(true);
     });
   }
-}
-
-function toCheckpoint(position: number): Checkpoint {
-  const checkpoint: MemoryCheckpoint = { position };
-  return checkpoint;
-}
-
-export function positionOf(checkpoint: Checkpoint): number {
-  const { position } = checkpoint;
-  if (typeof position !== 'number') throw new Error('not a checkpoint of the in-memory store');
-  return position;
 }

@@ -1,6 +1,6 @@
 import type { Checkpoint, PartitionsSnapshot, SnapshotBatch, SnapshotEntry, SnapshotStore } from '../ports';
 import { frozenCopy } from './frozen-copy';
-import { positionOf } from './memory-event-store';
+import { positionOf } from './memory-checkpoint';
 import { OutageSwitch } from './outage-switch';
 
 export class InMemorySnapshotStore implements SnapshotStore {

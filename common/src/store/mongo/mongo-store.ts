@@ -6,6 +6,7 @@ import {
   MongoParseError,
   MongoServerSelectionError,
 } from 'mongodb';
+import { errorText } from '../../observability/error-fields';
 import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
 import type { Store } from '../ports';
 import { isAuthenticationFailure } from './authentication-failure';
@@ -76,7 +77,7 @@ export class MongoStore implements Store {
       const auth = options.credentials ? { auth: { ...options.credentials } } : {};
       client = new MongoClient(url, { ...boundedOptions(timeoutMs), ...auth, ...options.client });
     } catch (error) {
-      throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${messageOf(error)}`, { cause: error });
+      throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${errorText(error)}`, { cause: error });
     }
     try {
       await client.connect();
@@ -89,9 +90,9 @@ export class MongoStore implements Store {
       const problem = error instanceof MongoServerSelectionError ? await askSeedsDirectly(client, timeoutMs) : null;
       if (problem) throw new StoreMisconfiguredError(problem, { cause: error });
       if (isConfigurationError(error)) {
-        throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${messageOf(error)}`, { cause: error });
+        throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${errorText(error)}`, { cause: error });
       }
-      throw new StoreUnavailableError(`cannot connect to MongoDB: ${messageOf(error)}`, { cause: error });
+      throw new StoreUnavailableError(`cannot connect to MongoDB: ${errorText(error)}`, { cause: error });
     }
     return new MongoStore(client, databaseName, timeoutMs);
   }
@@ -155,8 +156,4 @@ function refusedCredentials(credentials: MongoLogin | undefined): string {
 
 function isConfigurationError(error: unknown): boolean {
   return error instanceof MongoParseError || error instanceof MongoInvalidArgumentError || error instanceof MongoMissingCredentialsError;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,0 +1,32 @@
+import type { EventStore, SnapshotStore, Store } from './ports';
+
+/** The members a decorator replaces; everything it leaves out passes straight through. */
+export interface StoreOverrides {
+  readonly events?: Partial<EventStore>;
+  readonly snapshots?: Partial<SnapshotStore>;
+  readonly ping?: Store['ping'];
+  readonly close?: Store['close'];
+}
+
+/**
+ * The same store with some of its methods replaced, so that a decorator (counting, bounding,
+ * injecting faults) writes only what it changes. The inner store's members are looked up at each
+ * call, not once here, so a store that swaps them (a getter) is followed.
+ */
+export function wrapStore(store: Store, overrides: StoreOverrides): Store {
+  const { events = {}, snapshots = {} } = overrides;
+  return {
+    events: {
+      append: events.append ?? ((...args) => store.events.append(...args)),
+      readUserEvents: events.readUserEvents ?? ((...args) => store.events.readUserEvents(...args)),
+      subscribe: events.subscribe ?? ((...args) => store.events.subscribe(...args)),
+    },
+    snapshots: {
+      save: snapshots.save ?? ((...args) => store.snapshots.save(...args)),
+      load: snapshots.load ?? ((...args) => store.snapshots.load(...args)),
+      loadUser: snapshots.loadUser ?? ((...args) => store.snapshots.loadUser(...args)),
+    },
+    ping: overrides.ping ?? (() => store.ping()),
+    close: overrides.close ?? (() => store.close()),
+  };
+}

@@ -1,0 +1,43 @@
+import { InMemoryStore, type Store, wrapStore } from '@user-service/common';
+import { created, eventsFor, fieldsFor } from '@user-service/test-support';
+
+describe('wrapStore', () => {
+  it('passes every call it is not told to replace through to the store', async () => {
+    const inner = new InMemoryStore();
+    const store = wrapStore(inner, {});
+    const events = eventsFor('ada', 0, created(fieldsFor(1)));
+    expect(await store.events.append('ada', 0, events)).toBe('appended');
+    expect(await store.events.readUserEvents('ada')).toEqual(await inner.events.readUserEvents('ada'));
+    const entry = { userId: 'ada', partition: 0, version: 1, user: null };
+    await store.snapshots.save({ partitions: [0], entries: [entry], checkpoint: null });
+    expect(await inner.snapshots.loadUser('ada')).toEqual(entry);
+    expect(await store.snapshots.loadUser('ada')).toEqual(entry);
+    expect((await store.snapshots.load([0])).checkpoint).toBeNull();
+    await expect(store.ping()).resolves.toBeUndefined();
+    const subscription = store.events.subscribe({ partitions: [0], checkpoint: null, knownVersions: new Map() }, { onEvent: () => undefined });
+    await subscription.stop();
+    await store.close();
+  });
+
+  it('calls the replacement for what it replaces, and only that', async () => {
+    const inner = new InMemoryStore();
+    const calls: string[] = [];
+    const store: Store = wrapStore(inner, {
+      events: {
+        append: (...args) => {
+          calls.push('append');
+          return inner.events.append(...args);
+        },
+      },
+      ping: async () => {
+        calls.push('ping');
+      },
+    });
+    await store.events.append('ada', 0, eventsFor('ada', 0, created(fieldsFor(1))));
+    await store.events.readUserEvents('ada');
+    await store.ping();
+    await store.snapshots.loadUser('ada');
+    expect(calls).toEqual(['append', 'ping']);
+    expect(await inner.events.readUserEvents('ada')).toHaveLength(1);
+  });
+});
