@@ -1,8 +1,9 @@
-import { createBaseApp, HttpProblem, type Logger, problemHandler, rememberRoute, unknownRoute } from '@user-service/common';
+import { createBaseApp, type Logger, problemHandler, problems, rememberRoute, unknownRoute } from '@user-service/common';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Aggregator } from './aggregator';
+import { createReadsCounter } from './aggregator-metrics';
 import { READ_PREFIX, serveInternalRead } from './internal-read';
 
 /**
@@ -24,12 +25,7 @@ export function createInternalApi(
   app.use(unknownRoute);
   app.use(problemHandler(log));
 
-  const reads = new Counter({
-    name: 'aggregator_reads_total',
-    help: 'Reads served to gateways, by HTTP status',
-    labelNames: ['status'],
-    registers: [registry],
-  });
+  const reads = createReadsCounter(registry);
   const authorized = bearerCheck(internalToken);
   return (req, res) => {
     if (req.url?.startsWith('/internal/') && !authorized(req)) {
@@ -57,7 +53,7 @@ function bearerCheck(token: string | undefined): (req: IncomingMessage) => boole
 }
 
 function refuse(res: ServerResponse): void {
-  const problem = new HttpProblem(401, 'unauthorized', 'Unauthorized', 'This API is for the gateway only');
-  res.writeHead(401, { 'content-type': 'application/problem+json; charset=utf-8', 'www-authenticate': 'Bearer' });
+  const problem = problems.unauthorized();
+  res.writeHead(problem.status, { 'content-type': 'application/problem+json; charset=utf-8', ...problem.headers });
   res.end(JSON.stringify(problem.toDetails()));
 }

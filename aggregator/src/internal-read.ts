@@ -1,12 +1,4 @@
-import {
-  chooseRequestId,
-  HttpProblem,
-  type Logger,
-  logRequest,
-  userUnreadableProblem,
-  validateUserId,
-  validationProblem,
-} from '@user-service/common';
+import { chooseRequestId, HttpProblem, type Logger, logRequest, problems, validateUserId } from '@user-service/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
 import type { Aggregator } from './aggregator';
@@ -47,12 +39,12 @@ export async function serveInternalRead(
 
 async function answer(aggregator: Aggregator, url: string): Promise<{ status: number; body: unknown }> {
   try {
-    if (!aggregator.isReady) throw new HttpProblem(503, 'not-ready', 'Service Unavailable', 'Not caught up with the store');
+    if (!aggregator.isReady) throw problems.notReady();
     const [encodedId = '', query = ''] = url.slice(READ_PREFIX.length).split('?', 2);
     const id = validateUserId(decode(encodedId));
-    if (!id.ok) throw validationProblem(id.errors);
+    if (!id.ok) throw problems.validationError(id.errors);
     const parked = aggregator.parkedBecause(id.value);
-    if (parked) throw userUnreadableProblem(parked);
+    if (parked) throw problems.userUnreadable(parked);
     const params = new URLSearchParams(query);
     const minVersion = parseMinVersion(params.getAll('minVersion'));
     const deleted = parseDeleted(params.getAll('deleted'));
@@ -62,12 +54,10 @@ async function answer(aggregator: Aggregator, url: string): Promise<{ status: nu
     const currentEnough = held.version >= minVersion || (deleted && held.user === null);
     if (!currentEnough) {
       const reached = await aggregator.waitForVersion(id.value, minVersion, VERSION_WAIT_MS);
-      if (!reached) {
-        throw new HttpProblem(409, 'version-not-applied', 'Conflict', `Version ${minVersion} is not applied yet`);
-      }
+      if (!reached) throw problems.versionNotApplied(minVersion);
     }
     const { user, version } = aggregator.user(id.value);
-    if (!user) throw new HttpProblem(404, 'user-not-found', 'Not Found', `No user ${id.value}`);
+    if (!user) throw problems.userNotFound(id.value);
     return { status: 200, body: { user, version } };
   } catch (error) {
     if (!(error instanceof HttpProblem)) throw error;
@@ -87,7 +77,7 @@ function parseMinVersion(values: readonly string[]): number {
   if (values.length === 0) return 0;
   const [raw] = values;
   if (values.length > 1 || raw === undefined || !/^\d{1,15}$/.test(raw)) {
-    throw validationProblem([{ field: 'minVersion', message: 'must be a non-negative integer' }]);
+    throw problems.validationError([{ field: 'minVersion', message: 'must be a non-negative integer' }]);
   }
   return Number(raw);
 }
@@ -95,5 +85,5 @@ function parseMinVersion(values: readonly string[]): number {
 function parseDeleted(values: readonly string[]): boolean {
   if (values.length === 0) return false;
   if (values.length === 1 && values[0] === 'true') return true;
-  throw validationProblem([{ field: 'deleted', message: 'must be true when present' }]);
+  throw problems.validationError([{ field: 'deleted', message: 'must be true when present' }]);
 }

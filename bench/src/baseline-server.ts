@@ -6,16 +6,15 @@ import {
   createLogger,
   createMetricsRegistry,
   createBaseApp,
-  HttpProblem,
   jsonBody,
   listen,
   problemHandler,
+  problems,
   unknownRoute,
   type User,
   validateCreateUser,
   validateUpdateUser,
   validateUserId,
-  validationProblem,
 } from '@user-service/common';
 import type { Request, Response } from 'express';
 import { PassThrough } from 'node:stream';
@@ -32,11 +31,9 @@ function send(res: Response, status: number, entry: { user: User; version: numbe
 
 function idOf(req: Request): string {
   const id = validateUserId(req.params.id);
-  if (!id.ok) throw validationProblem(id.errors);
+  if (!id.ok) throw problems.validationError(id.errors);
   return id.value;
 }
-
-const notFound = (id: string) => new HttpProblem(404, 'user-not-found', 'Not Found', `No user ${id}`);
 
 app.get('/readyz', (_req, res) => {
   res.json({ ready: true });
@@ -44,9 +41,9 @@ app.get('/readyz', (_req, res) => {
 
 app.post(['/api/user', '/api/users'], ...body, (req, res) => {
   const input = validateCreateUser(req.body);
-  if (!input.ok) throw validationProblem(input.errors);
+  if (!input.ok) throw problems.validationError(input.errors);
   const id = input.value.id ?? randomUUID();
-  if (users.has(id)) throw new HttpProblem(409, 'user-exists', 'Conflict', `User ${id} already exists`);
+  if (users.has(id)) throw problems.userExists(id);
   const entry = { user: { id, ...input.value.fields }, version: 1 };
   users.set(id, entry);
   send(res.location(`/api/user/${id}`), 201, entry);
@@ -55,15 +52,15 @@ app.post(['/api/user', '/api/users'], ...body, (req, res) => {
 app.get(['/api/user/:id', '/api/users/:id'], (req, res) => {
   const id = idOf(req);
   const entry = users.get(id);
-  if (!entry) throw notFound(id);
+  if (!entry) throw problems.userNotFound(id);
   send(res, 200, entry);
 });
 
 app.put(['/api/user', '/api/users'], ...body, (req, res) => {
   const input = validateUpdateUser(req.body);
-  if (!input.ok) throw validationProblem(input.errors);
+  if (!input.ok) throw problems.validationError(input.errors);
   const entry = users.get(input.value.id);
-  if (!entry) throw notFound(input.value.id);
+  if (!entry) throw problems.userNotFound(input.value.id);
   const updated = { user: { ...entry.user, ...input.value.patch }, version: entry.version + 1 };
   users.set(input.value.id, updated);
   send(res, 200, updated);
@@ -71,7 +68,7 @@ app.put(['/api/user', '/api/users'], ...body, (req, res) => {
 
 app.delete(['/api/user/:id', '/api/users/:id'], (req, res) => {
   const id = idOf(req);
-  if (!users.delete(id)) throw notFound(id);
+  if (!users.delete(id)) throw problems.userNotFound(id);
   res.status(204).end();
 });
 

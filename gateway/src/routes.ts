@@ -1,6 +1,6 @@
 import {
-  HttpProblem,
   jsonBody,
+  problems,
   rememberRoute,
   requestIdOf,
   type User,
@@ -8,10 +8,10 @@ import {
   validateCreateUser,
   validateUpdateUser,
   validateUserId,
-  validationProblem,
 } from '@user-service/common';
 import { type Request, type Response, Router } from 'express';
-import { type CommandContext, execute, newUserId } from './user-commands';
+import { v4 as uuidv4 } from 'uuid';
+import { type CommandContext, execute } from './user-commands';
 import { type QueryContext, readUser } from './user-queries';
 
 const BODY_LIMIT = '16kb';
@@ -22,7 +22,7 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
 
   router.post('/', rememberRoute, ...body, async (req, res) => {
     const input = validateCreateUser(req.body);
-    if (!input.ok) throw validationProblem(input.errors);
+    if (!input.ok) throw problems.validationError(input.errors);
     const userId = input.value.id ?? newUserId();
     const state = await execute(context, { type: 'CreateUser', userId, fields: input.value.fields });
     res.status(201).location(`/api/user/${userId}`);
@@ -31,17 +31,17 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
 
   router.get('/:id', rememberRoute, async (req, res) => {
     const userId = pathId(req);
-    const state = await readUser(context, userId, requestIdOf(res));
-    if (!state.user) throw notFound(userId);
-    sendUser(res, state);
+    const found = await readUser(context, userId, requestIdOf(res));
+    if (!found) throw problems.userNotFound(userId);
+    sendUser(res, found);
   });
 
   const update = async (req: Request, res: Response, pathUserId?: string) => {
     const withPathId = pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
     const input = validateUpdateUser(withPathId ? { ...req.body, id: pathUserId } : req.body);
-    if (!input.ok) throw validationProblem(input.errors);
+    if (!input.ok) throw problems.validationError(input.errors);
     if (pathUserId !== undefined && input.value.id !== pathUserId) {
-      throw validationProblem([{ field: 'id', message: 'must match the id in the path' }]);
+      throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
     }
     const expectedVersion = ifMatchVersion(req);
     const state = await execute(context, {
@@ -67,6 +67,11 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
   return router;
 }
 
+/** The id of a user created without one. */
+function newUserId(): string {
+  return uuidv4();
+}
+
 function sendUser(res: Response, state: UserState): void {
   const { user } = state;
   if (!user) throw new Error('sendUser needs a live user');
@@ -76,7 +81,7 @@ function sendUser(res: Response, state: UserState): void {
 
 function pathId(req: Request): string {
   const id = validateUserId(req.params.id);
-  if (!id.ok) throw validationProblem(id.errors);
+  if (!id.ok) throw problems.validationError(id.errors);
   return id.value;
 }
 
@@ -85,21 +90,13 @@ function ifMatchVersion(req: Request): number | undefined {
   const header = req.get('if-match')?.trim();
   if (header === undefined || header === '*') return undefined;
   const match = /^"(\d{1,15})"$/.exec(header);
-  if (!match?.[1]) {
-    throw new HttpProblem(400, 'bad-if-match', 'Bad Request', 'If-Match must be one ETag such as "3", or *');
-  }
+  if (!match?.[1]) throw problems.badIfMatch();
   return Number(match[1]);
-}
-
-function notFound(userId: string): HttpProblem {
-  return new HttpProblem(404, 'user-not-found', 'Not Found', `No user ${userId}`);
 }
 
 function methodNotAllowed(allow: string) {
   return (req: Request) => {
-    throw new HttpProblem(405, 'method-not-allowed', 'Method Not Allowed', `${req.method} is not allowed here`, undefined, {
-      Allow: allow,
-    });
+    throw problems.methodNotAllowed(req.method, allow);
   };
 }
 

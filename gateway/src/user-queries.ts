@@ -1,4 +1,4 @@
-import { aggregatorOf, loadUserState, type Store, type UserState } from '@user-service/common';
+import { aggregatorOf, loadUserState, type Store, type User } from '@user-service/common';
 import type { AggregatorClient } from './aggregator-client';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { WrittenVersions } from './written-versions';
@@ -12,12 +12,22 @@ export interface QueryContext {
   readonly metrics: GatewayMetrics;
 }
 
+/** A live user and the version its ETag names. */
+export interface FoundUser {
+  readonly version: number;
+  readonly user: User;
+}
+
 /**
  * A read goes to the one aggregator owning the user's partition. When it cannot answer (down,
  * restoring, slow, failing, or behind a version this gateway wrote) the user is folded from the
- * store instead: exact, only slower.
+ * store instead: exact, only slower. Null when there is no live user: never created, or deleted.
  */
-export async function readUser(context: QueryContext, userId: string, requestId: string): Promise<UserState> {
+export async function readUser(
+  context: QueryContext,
+  userId: string,
+  requestId: string,
+): Promise<FoundUser | null> {
   const aggregator = aggregatorOf(context.partitionOf(userId), context.aggregatorCount);
   const ownWrite = context.written.get(userId);
   const answer = await context.aggregators.read(aggregator, { userId, ownWrite, requestId });
@@ -25,9 +35,11 @@ export async function readUser(context: QueryContext, userId: string, requestId:
     case 'found':
       return { version: answer.version, user: answer.user };
     case 'notFound':
-      return { version: ownWrite.version, user: null };
-    case 'unanswered':
+      return null;
+    case 'unanswered': {
       context.metrics.fallbackReads.inc({ aggregator: String(aggregator), reason: answer.reason });
-      return loadUserState(context.store, userId);
+      const { version, user } = await loadUserState(context.store, userId);
+      return user ? { version, user } : null;
+    }
   }
 }

@@ -1,10 +1,8 @@
-import { ensureSchema, hasCode, type Logger } from '@user-service/common';
+import { ensureSchema, hasCode, type Logger, MONGO_ERROR } from '@user-service/common';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { InitConfig } from './init-config';
 import { retryUntil } from './retry';
 import { ensureServiceUser } from './service-user';
-
-const ALREADY_INITIALIZED = 23;
 
 /**
  * Brings a fresh or existing deployment to a usable state; running it again changes nothing.
@@ -61,7 +59,7 @@ async function initiateReplicaSet(config: InitConfig): Promise<void> {
     const members = config.members.map((host, index) => ({ _id: index, host }));
     await client.db('admin').command({ replSetInitiate: { _id: config.replicaSet, members } });
   } catch (error) {
-    if (!hasCode(error, ALREADY_INITIALIZED)) throw error;
+    if (!hasCode(error, MONGO_ERROR.AlreadyInitialized)) throw error;
   } finally {
     await client.close();
   }

@@ -5,3 +5,4 @@ export * from './decide';
 export * from './validation';
 export * from './partitioning';
 export * from './unreadable-event';
+export * from './command-failures';

@@ -10,47 +10,56 @@ export interface ProblemDetails {
   readonly errors?: readonly FieldError[];
 }
 
-/** Thrown by handlers to answer with a problem; anything else thrown is answered 500. */
+/** One kind of problem as the catalog (problem-catalog.ts) defines it. */
+export interface ProblemType {
+  /** `/problems/<kind>`: what a client tells problems apart by. */
+  readonly type: string;
+  readonly status: number;
+  readonly title: string;
+  /** One line for the README: what makes the API answer this problem. */
+  readonly when: string;
+}
+
+export interface ProblemExtras {
+  readonly errors?: readonly FieldError[];
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Thrown by handlers to answer with a problem; anything else thrown is mapped by toProblem. Made
+ * by the factories in problem-catalog.ts, which hold every type, status, title and wording.
+ */
 export class HttpProblem extends Error {
   override name = 'HttpProblem';
+  readonly type: string;
+  readonly status: number;
+  readonly title: string;
+  readonly errors: readonly FieldError[] | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+
   constructor(
-    readonly status: number,
-    /** Names the kind of problem; becomes the `type` URI `/problems/<kind>`. */
-    readonly kind: string,
-    readonly title: string,
+    problemType: Omit<ProblemType, 'when'>,
     readonly detail: string,
-    readonly errors?: readonly FieldError[],
-    readonly headers: Readonly<Record<string, string>> = {},
+    extras: ProblemExtras = {},
   ) {
     super(detail);
+    this.type = problemType.type;
+    this.status = problemType.status;
+    this.title = problemType.title;
+    this.errors = extras.errors;
+    this.headers = extras.headers ?? {};
   }
 
   toDetails(): ProblemDetails {
-    const { status, kind, title, detail, errors } = this;
-    return { type: `/problems/${kind}`, title, status, detail, ...(errors ? { errors } : {}) };
+    const { type, status, title, detail, errors } = this;
+    return { type, title, status, detail, ...(errors ? { errors } : {}) };
   }
 }
 
 export function sendProblem(res: Response, problem: HttpProblem): void {
-  res.status(problem.status).set(problem.headers).type('application/problem+json').send(JSON.stringify(problem.toDetails()));
-}
-
-/** The problem type the gateway recognises when an aggregator cannot serve one user. */
-export const USER_UNREADABLE_TYPE = '/problems/user-unreadable';
-
-/** A user with a stored event this version cannot read: every other user is still served. */
-export function userUnreadableProblem(error: { readonly userId: string; readonly eventId: string }): HttpProblem {
-  return new HttpProblem(
-    503,
-    'user-unreadable',
-    'Service Unavailable',
-    `User ${error.userId} cannot be read: its event ${error.eventId} is of a kind or shape this version does not know`,
-    undefined,
-    { 'Retry-After': '60' },
-  );
-}
-
-export function validationProblem(errors: readonly FieldError[]): HttpProblem {
-  const fields = [...new Set(errors.map((error) => error.field))].join(', ');
-  return new HttpProblem(400, 'validation-error', 'The request is not valid', `Invalid: ${fields}`, errors);
+  res
+    .status(problem.status)
+    .set(problem.headers)
+    .type('application/problem+json')
+    .send(JSON.stringify(problem.toDetails()));
 }

@@ -1,9 +1,11 @@
 /**
- * The MongoDB server error codes this adapter acts on, by name (the driver keeps its own list
- * internal). Values from the server's error_codes.yml.
+ * The MongoDB server error codes the store adapter and mongo-init act on, by name (the driver
+ * keeps its own list internal). Values from the server's error_codes.yml.
  */
 export const MONGO_ERROR = Object.freeze({
   AuthenticationFailed: 18,
+  // replSetInitiate on a replica set that is already initiated.
+  AlreadyInitialized: 23,
   NamespaceNotFound: 26,
   NamespaceExists: 48,
   WriteConcernTimeout: 64,

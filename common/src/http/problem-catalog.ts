@@ -1,0 +1,185 @@
+import type { FieldError } from '../domain';
+import { HttpProblem, type ProblemType } from './problem';
+
+/**
+ * Every problem the gateway and the aggregators answer, each once. The README's API contract
+ * shows this list as a table, and a test keeps the two equal: change both together.
+ */
+export const PROBLEM_TYPES = {
+  validationError: {
+    type: '/problems/validation-error',
+    status: 400,
+    title: 'The request is not valid',
+    when: 'a body field, the id in the path or a query parameter breaks a rule; `errors` lists each `{ field, message }`',
+  },
+  malformedJson: {
+    type: '/problems/malformed-json',
+    status: 400,
+    title: 'Bad Request',
+    when: 'the body is not valid JSON',
+  },
+  badIfMatch: {
+    type: '/problems/bad-if-match',
+    status: 400,
+    title: 'Bad Request',
+    when: '`If-Match` is neither one ETag such as `"3"` nor `*`',
+  },
+  badRequest: {
+    type: '/problems/bad-request',
+    status: 400,
+    title: 'Bad Request',
+    when: 'the request cannot be read: an aborted or badly framed body, a path that does not decode (a 4xx chosen by express keeps its status)',
+  },
+  unauthorized: {
+    type: '/problems/unauthorized',
+    status: 401,
+    title: 'Unauthorized',
+    when: 'a request to an aggregator’s `/internal/*` without the bearer token the gateways send (`WWW-Authenticate: Bearer`)',
+  },
+  notFound: {
+    type: '/problems/not-found',
+    status: 404,
+    title: 'Not Found',
+    when: 'no route matches the method and path',
+  },
+  userNotFound: {
+    type: '/problems/user-not-found',
+    status: 404,
+    title: 'Not Found',
+    when: 'the user was never created, or is deleted',
+  },
+  methodNotAllowed: {
+    type: '/problems/method-not-allowed',
+    status: 405,
+    title: 'Method Not Allowed',
+    when: 'the path does not take that method; `Allow` lists those it takes',
+  },
+  userExists: {
+    type: '/problems/user-exists',
+    status: 409,
+    title: 'Conflict',
+    when: 'a create names the id of a live user (a deleted id may be created again)',
+  },
+  versionNotApplied: {
+    type: '/problems/version-not-applied',
+    status: 409,
+    title: 'Conflict',
+    when: 'an aggregator’s internal read: the version the gateway wrote (`minVersion`) did not arrive within 50 ms, so the gateway reads the store',
+  },
+  versionMismatch: {
+    type: '/problems/version-mismatch',
+    status: 412,
+    title: 'Precondition Failed',
+    when: '`If-Match` names a version other than the user’s current one',
+  },
+  bodyTooLarge: {
+    type: '/problems/body-too-large',
+    status: 413,
+    title: 'Content Too Large',
+    when: 'the body is over 16 KiB',
+  },
+  unsupportedMediaType: {
+    type: '/problems/unsupported-media-type',
+    status: 415,
+    title: 'Unsupported Media Type',
+    when: 'the body is not `application/json`, or not UTF-8',
+  },
+  internalError: {
+    type: '/problems/internal-error',
+    status: 500,
+    title: 'Internal Server Error',
+    when: 'a fault of ours, logged with the request id; never caused by what a client sends',
+  },
+  storeUnavailable: {
+    type: '/problems/store-unavailable',
+    status: 503,
+    title: 'Service Unavailable',
+    when: 'the store could not be reached or did not confirm within `STORE_TIMEOUT_MS` (`Retry-After: 1`); a write’s outcome is unknown',
+  },
+  contention: {
+    type: '/problems/contention',
+    status: 503,
+    title: 'Service Unavailable',
+    when: 'a write lost the race for the user’s next version 100 times in a row (`Retry-After: 1`)',
+  },
+  userUnreadable: {
+    type: '/problems/user-unreadable',
+    status: 503,
+    title: 'Service Unavailable',
+    when: 'the user has a stored event this version cannot read (`Retry-After: 60`); every other user is served',
+  },
+  notReady: {
+    type: '/problems/not-ready',
+    status: 503,
+    title: 'Service Unavailable',
+    when: 'an aggregator’s internal read before it has caught up with the store, so the gateway reads the store',
+  },
+} as const satisfies Record<string, ProblemType>;
+
+/** What a client sees in a problem's `type` when an aggregator cannot serve one user. */
+export const USER_UNREADABLE_TYPE = PROBLEM_TYPES.userUnreadable.type;
+
+const { badRequest } = PROBLEM_TYPES;
+
+/** The one way to make each problem, so its wording and headers are the same wherever it is answered. */
+export const problems = {
+  validationError(errors: readonly FieldError[]): HttpProblem {
+    const fields = [...new Set(errors.map((error) => error.field))].join(', ');
+    return new HttpProblem(PROBLEM_TYPES.validationError, `Invalid: ${fields}`, { errors });
+  },
+  malformedJson: () => new HttpProblem(PROBLEM_TYPES.malformedJson, 'The body is not valid JSON'),
+  badIfMatch: () =>
+    new HttpProblem(PROBLEM_TYPES.badIfMatch, 'If-Match must be one ETag such as "3", or *'),
+  unreadableBody: () => new HttpProblem(badRequest, 'The body could not be read'),
+  /** `status`: the 4xx another layer (express, body-parser) gave the error it threw. */
+  unreadableRequest: (status: number = badRequest.status) =>
+    new HttpProblem({ ...badRequest, status }, 'The request could not be read'),
+  unauthorized: () =>
+    new HttpProblem(PROBLEM_TYPES.unauthorized, 'This API is for the gateway only', {
+      headers: { 'WWW-Authenticate': 'Bearer' },
+    }),
+  routeNotFound: (method: string, path: string) =>
+    new HttpProblem(PROBLEM_TYPES.notFound, `No route for ${method} ${path}`),
+  userNotFound: (userId: string) =>
+    new HttpProblem(PROBLEM_TYPES.userNotFound, `No user ${userId}`),
+  /** `allow`: the methods the path takes, as the `Allow` header lists them ("GET, PUT"). */
+  methodNotAllowed: (method: string, allow: string) =>
+    new HttpProblem(PROBLEM_TYPES.methodNotAllowed, `${method} is not allowed here`, {
+      headers: { Allow: allow },
+    }),
+  userExists: (userId: string) =>
+    new HttpProblem(PROBLEM_TYPES.userExists, `User ${userId} already exists`),
+  versionNotApplied: (minVersion: number) =>
+    new HttpProblem(PROBLEM_TYPES.versionNotApplied, `Version ${minVersion} is not applied yet`),
+  versionMismatch: (mismatch: { userId: string; expectedVersion: number; actualVersion: number }) =>
+    new HttpProblem(
+      PROBLEM_TYPES.versionMismatch,
+      `User ${mismatch.userId} is at version ${mismatch.actualVersion}, not ${mismatch.expectedVersion}`,
+    ),
+  bodyTooLarge: () =>
+    new HttpProblem(PROBLEM_TYPES.bodyTooLarge, 'The body is larger than allowed'),
+  bodyNotJson: () =>
+    new HttpProblem(PROBLEM_TYPES.unsupportedMediaType, 'Send the body as application/json'),
+  bodyNotUtf8: () =>
+    new HttpProblem(PROBLEM_TYPES.unsupportedMediaType, 'Send the body as UTF-8 JSON'),
+  internalError: () =>
+    new HttpProblem(PROBLEM_TYPES.internalError, 'Something went wrong on our side'),
+  storeUnavailable: () =>
+    new HttpProblem(
+      PROBLEM_TYPES.storeUnavailable,
+      'The event store did not answer in time. A write may still have been stored: read the user before retrying it',
+      { headers: { 'Retry-After': '1' } },
+    ),
+  contention: () =>
+    new HttpProblem(PROBLEM_TYPES.contention, 'Too many concurrent writes to this user', {
+      headers: { 'Retry-After': '1' },
+    }),
+  /** Retry-After is long: only a deploy of a version that reads the event can help. */
+  userUnreadable: (unreadable: { readonly userId: string; readonly eventId: string }) =>
+    new HttpProblem(
+      PROBLEM_TYPES.userUnreadable,
+      `User ${unreadable.userId} cannot be read: its event ${unreadable.eventId} is of a kind or shape this version does not know`,
+      { headers: { 'Retry-After': '60' } },
+    ),
+  notReady: () => new HttpProblem(PROBLEM_TYPES.notReady, 'Not caught up with the store'),
+};

@@ -1,0 +1,286 @@
+import {
+  type FieldError,
+  HttpProblem,
+  PROBLEM_TYPES,
+  problems,
+  USER_UNREADABLE_TYPE,
+} from '@user-service/common';
+
+interface Expected {
+  readonly type: string;
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  readonly headers?: Record<string, string>;
+  readonly errors?: readonly FieldError[];
+}
+
+const fieldErrors: FieldError[] = [
+  { field: 'name', message: 'is required' },
+  { field: 'group', message: 'must be integer' },
+  { field: 'name', message: 'must be a string' },
+];
+
+/** What clients and the system suites rely on, word for word: a change here is a change of the API. */
+const cases: [string, HttpProblem, Expected][] = [
+  [
+    'validationError',
+    problems.validationError(fieldErrors),
+    {
+      type: '/problems/validation-error',
+      status: 400,
+      title: 'The request is not valid',
+      detail: 'Invalid: name, group',
+      errors: fieldErrors,
+    },
+  ],
+  [
+    'malformedJson',
+    problems.malformedJson(),
+    {
+      type: '/problems/malformed-json',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'The body is not valid JSON',
+    },
+  ],
+  [
+    'badIfMatch',
+    problems.badIfMatch(),
+    {
+      type: '/problems/bad-if-match',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'If-Match must be one ETag such as "3", or *',
+    },
+  ],
+  [
+    'unreadableBody',
+    problems.unreadableBody(),
+    {
+      type: '/problems/bad-request',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'The body could not be read',
+    },
+  ],
+  [
+    'unreadableRequest',
+    problems.unreadableRequest(),
+    {
+      type: '/problems/bad-request',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'The request could not be read',
+    },
+  ],
+  [
+    'unreadableRequest with the status express chose',
+    problems.unreadableRequest(403),
+    {
+      type: '/problems/bad-request',
+      status: 403,
+      title: 'Bad Request',
+      detail: 'The request could not be read',
+    },
+  ],
+  [
+    'unauthorized',
+    problems.unauthorized(),
+    {
+      type: '/problems/unauthorized',
+      status: 401,
+      title: 'Unauthorized',
+      detail: 'This API is for the gateway only',
+      headers: { 'WWW-Authenticate': 'Bearer' },
+    },
+  ],
+  [
+    'routeNotFound',
+    problems.routeNotFound('GET', '/nowhere'),
+    {
+      type: '/problems/not-found',
+      status: 404,
+      title: 'Not Found',
+      detail: 'No route for GET /nowhere',
+    },
+  ],
+  [
+    'userNotFound',
+    problems.userNotFound('ann'),
+    { type: '/problems/user-not-found', status: 404, title: 'Not Found', detail: 'No user ann' },
+  ],
+  [
+    'methodNotAllowed',
+    problems.methodNotAllowed('PATCH', 'GET, PUT, DELETE'),
+    {
+      type: '/problems/method-not-allowed',
+      status: 405,
+      title: 'Method Not Allowed',
+      detail: 'PATCH is not allowed here',
+      headers: { Allow: 'GET, PUT, DELETE' },
+    },
+  ],
+  [
+    'userExists',
+    problems.userExists('ann'),
+    {
+      type: '/problems/user-exists',
+      status: 409,
+      title: 'Conflict',
+      detail: 'User ann already exists',
+    },
+  ],
+  [
+    'versionNotApplied',
+    problems.versionNotApplied(7),
+    {
+      type: '/problems/version-not-applied',
+      status: 409,
+      title: 'Conflict',
+      detail: 'Version 7 is not applied yet',
+    },
+  ],
+  [
+    'versionMismatch',
+    problems.versionMismatch({ userId: 'ann', expectedVersion: 2, actualVersion: 3 }),
+    {
+      type: '/problems/version-mismatch',
+      status: 412,
+      title: 'Precondition Failed',
+      detail: 'User ann is at version 3, not 2',
+    },
+  ],
+  [
+    'bodyTooLarge',
+    problems.bodyTooLarge(),
+    {
+      type: '/problems/body-too-large',
+      status: 413,
+      title: 'Content Too Large',
+      detail: 'The body is larger than allowed',
+    },
+  ],
+  [
+    'bodyNotJson',
+    problems.bodyNotJson(),
+    {
+      type: '/problems/unsupported-media-type',
+      status: 415,
+      title: 'Unsupported Media Type',
+      detail: 'Send the body as application/json',
+    },
+  ],
+  [
+    'bodyNotUtf8',
+    problems.bodyNotUtf8(),
+    {
+      type: '/problems/unsupported-media-type',
+      status: 415,
+      title: 'Unsupported Media Type',
+      detail: 'Send the body as UTF-8 JSON',
+    },
+  ],
+  [
+    'internalError',
+    problems.internalError(),
+    {
+      type: '/problems/internal-error',
+      status: 500,
+      title: 'Internal Server Error',
+      detail: 'Something went wrong on our side',
+    },
+  ],
+  [
+    'storeUnavailable',
+    problems.storeUnavailable(),
+    {
+      type: '/problems/store-unavailable',
+      status: 503,
+      title: 'Service Unavailable',
+      detail:
+        'The event store did not answer in time. A write may still have been stored: read the user before retrying it',
+      headers: { 'Retry-After': '1' },
+    },
+  ],
+  [
+    'contention',
+    problems.contention(),
+    {
+      type: '/problems/contention',
+      status: 503,
+      title: 'Service Unavailable',
+      detail: 'Too many concurrent writes to this user',
+      headers: { 'Retry-After': '1' },
+    },
+  ],
+  [
+    'userUnreadable',
+    problems.userUnreadable({ userId: 'ann', eventId: 'e7' }),
+    {
+      type: '/problems/user-unreadable',
+      status: 503,
+      title: 'Service Unavailable',
+      detail:
+        'User ann cannot be read: its event e7 is of a kind or shape this version does not know',
+      headers: { 'Retry-After': '60' },
+    },
+  ],
+  [
+    'notReady',
+    problems.notReady(),
+    {
+      type: '/problems/not-ready',
+      status: 503,
+      title: 'Service Unavailable',
+      detail: 'Not caught up with the store',
+    },
+  ],
+];
+
+describe('the problem catalog', () => {
+  it.each(cases)(
+    '%s answers its documented type, status, title, wording and headers',
+    (_, problem, expected) => {
+      const { headers = {}, errors, ...details } = expected;
+      expect(problem).toBeInstanceOf(HttpProblem);
+      expect(problem.toDetails()).toEqual({ ...details, ...(errors ? { errors } : {}) });
+      expect(problem.headers).toEqual(headers);
+    },
+  );
+
+  it('has a factory for every type it lists, and each factory makes a listed type', () => {
+    const listed = Object.values(PROBLEM_TYPES).map((entry) => entry.type);
+    const made = cases.map(([, problem]) => problem.type);
+    expect(new Set(made)).toEqual(new Set(listed));
+    for (const [, problem] of cases) {
+      const entry = Object.values(PROBLEM_TYPES).find(
+        (candidate) => candidate.type === problem.type,
+      );
+      expect(entry?.title).toBe(problem.title);
+    }
+  });
+
+  it('lists each type once, as a /problems/<kind> URI', () => {
+    const types = Object.values(PROBLEM_TYPES).map((entry) => entry.type);
+    expect(new Set(types).size).toBe(types.length);
+    for (const type of types) expect(type).toMatch(/^\/problems\/[a-z]+(?:-[a-z]+)*$/);
+  });
+
+  it('serialises as RFC 9457 members in a fixed order, with `errors` only for validation', () => {
+    expect(JSON.stringify(problems.userNotFound('ann').toDetails())).toBe(
+      '{"type":"/problems/user-not-found","title":"Not Found","status":404,"detail":"No user ann"}',
+    );
+    expect(Object.keys(problems.validationError(fieldErrors).toDetails())).toEqual([
+      'type',
+      'title',
+      'status',
+      'detail',
+      'errors',
+    ]);
+  });
+
+  it('names the type the gateway recognises an aggregator’s parked user by', () => {
+    expect(USER_UNREADABLE_TYPE).toBe('/problems/user-unreadable');
+  });
+});
