@@ -2,6 +2,13 @@ import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
+// Workspaces use each other through their package names (and common's sub-paths), never through
+// a relative path into another workspace's folders.
+const WORKSPACE_BOUNDARY = {
+  regex: '^(\\.\\./)+(common|gateway|aggregator|mongo-init|launcher|bench|test-support|system-tests)/',
+  message: 'Import another workspace by its package name (@user-service/...), not by a path into its folders.',
+};
+
 export default defineConfig(
   { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.data/**'] },
   js.configs.recommended,
@@ -16,12 +23,40 @@ export default defineConfig(
     },
   },
   {
+    files: ['**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [WORKSPACE_BOUNDARY] }] },
+  },
+  {
+    // The store port knows no adapter: adapters depend on the port, never the reverse.
+    files: ['common/src/store/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            WORKSPACE_BOUNDARY,
+            { regex: '^\\./(mongo|memory)/', message: 'The port must not import an adapter.' },
+            { regex: '^mongodb$', message: 'The port must not import the MongoDB driver.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The domain is pure: no I/O, so it can be reasoned about and tested without any process.
     files: ['common/src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['node:*', 'fs', 'http', 'net', 'mongodb', 'winston', 'prom-client', 'uuid', '../store/*', '../observability/*'] },
+        {
+          patterns: [
+            WORKSPACE_BOUNDARY,
+            {
+              group: ['node:*', 'fs', 'http', 'net', 'mongodb', 'winston', 'prom-client', 'uuid', '../store/*', '../observability/*'],
+              message: 'The domain is pure: no I/O.',
+            },
+          ],
+        },
       ],
       'no-restricted-globals': ['error', 'process', 'fetch', 'setTimeout', 'setInterval'],
     },

@@ -1,12 +1,4 @@
-import {
-  createLogger,
-  errorFields,
-  createMetricsRegistry,
-  listen,
-  type SlowClientLimits,
-  partitionsOwnedBy,
-  type Store,
-} from '@user-service/common';
+import { createLogger, errorFields, createMetricsRegistry, listen, type SlowClientLimits, partitionsOwnedBy, type Store } from '@user-service/common';
 import type { AddressInfo } from 'node:net';
 import { Aggregator } from './aggregator';
 import { createAggregatorMetrics } from './aggregator-metrics';

@@ -1,14 +1,4 @@
-import {
-  type Checkpoint,
-  errorFields,
-  type Logger,
-  type Store,
-  type Subscription,
-  SubscriptionEndedError,
-  type UserEvent,
-  type UnreadableEventError,
-  type UserState,
-} from '@user-service/common';
+import { type Checkpoint, errorFields, type Logger, type Store, type Subscription, SubscriptionEndedError, type UserEvent, type UnreadableEventError, type UserState } from '@user-service/common';
 import type { AggregatorMetrics } from './aggregator-metrics';
 import { UserProjection } from './projection';
 import type { NotReadyReason, Readiness } from './readiness';

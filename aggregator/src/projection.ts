@@ -1,11 +1,5 @@
-import {
-  evolve,
-  initialUserState,
-  type SnapshotEntry,
-  UnreadableEventError,
-  type UserEvent,
-  type UserState,
-} from '@user-service/common';
+import { evolve, initialUserState, UnreadableEventError, type UserEvent, type UserState } from '@user-service/common/domain';
+import type { SnapshotEntry } from '@user-service/common/store';
 
 interface HeldUser {
   readonly partition: number;

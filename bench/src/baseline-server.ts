@@ -2,20 +2,7 @@
  * The baseline: the same API and validation in one process, users in a Map, nothing
  * distributed and nothing durable. What a plain CRUD service costs on this machine.
  */
-import {
-  createLogger,
-  createMetricsRegistry,
-  createBaseApp,
-  jsonBody,
-  listen,
-  problemHandler,
-  problems,
-  unknownRoute,
-  type User,
-  validateCreateUser,
-  validateUpdateUser,
-  validateUserId,
-} from '@user-service/common';
+import { createLogger, createMetricsRegistry, createBaseApp, jsonBody, listen, problemHandler, problems, unknownRoute, type User, validateCreateUser, validateUpdateUser, validateUserId } from '@user-service/common';
 import type { Request, Response } from 'express';
 import { PassThrough } from 'node:stream';
 import { randomUUID } from 'node:crypto';

@@ -5,13 +5,8 @@
  * Prints one JSON line.
  */
 import { startAggregatorNode } from '@user-service/aggregator';
-import {
-  InMemoryStore,
-  partitionOf,
-  type SnapshotEntry,
-  stampEvents,
-  type UserEventBody,
-} from '@user-service/common';
+import { partitionOf, type SnapshotEntry, stampEvents, type UserEventBody } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';
 
 const PARTITIONS = 12;

@@ -1,12 +1,4 @@
-import {
-  createBaseApp,
-  type Logger,
-  problemHandler,
-  rememberRoute,
-  type Store,
-  StoreUnavailableError,
-  unknownRoute,
-} from '@user-service/common';
+import { createBaseApp, type Logger, problemHandler, rememberRoute, type Store, StoreUnavailableError, unknownRoute } from '@user-service/common';
 import type { ErrorRequestHandler, Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { AggregatorClient } from './aggregator-client';

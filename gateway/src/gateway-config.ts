@@ -1,12 +1,4 @@
-import {
-  ConfigError,
-  DEFAULT_AGGREGATOR_PORT,
-  type Environment,
-  integer,
-  optionalText,
-  readConfig,
-  readSharedConfig,
-} from '@user-service/common';
+import { ConfigError, DEFAULT_AGGREGATOR_PORT, type Environment, integer, optionalText, readConfig, readSharedConfig } from '@user-service/common';
 
 /** Where the gateway, and so the public API, listens unless PORT says otherwise. */
 export const DEFAULT_GATEWAY_PORT = 8080;

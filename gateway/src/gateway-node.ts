@@ -1,13 +1,4 @@
-import {
-  boundedStore,
-  createLogger,
-  createMetricsRegistry,
-  listen,
-  partitionOf,
-  type RunningServer,
-  type SlowClientLimits,
-  type Store,
-} from '@user-service/common';
+import { boundedStore, createLogger, createMetricsRegistry, listen, partitionOf, type RunningServer, type SlowClientLimits, type Store } from '@user-service/common';
 import type { AddressInfo } from 'node:net';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';

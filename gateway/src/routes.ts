@@ -1,14 +1,4 @@
-import {
-  jsonBody,
-  problems,
-  rememberRoute,
-  requestIdOf,
-  type User,
-  type UserState,
-  validateCreateUser,
-  validateUpdateUser,
-  validateUserId,
-} from '@user-service/common';
+import { jsonBody, problems, rememberRoute, requestIdOf, type User, type UserState, validateCreateUser, validateUpdateUser, validateUserId } from '@user-service/common';
 import { type Request, type Response, Router } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import { type CommandContext, execute } from './user-commands';

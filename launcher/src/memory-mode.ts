@@ -1,4 +1,5 @@
-import { InMemoryStore, type Logger } from '@user-service/common';
+import { type Logger } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { acceptControl } from './control-channel';
 import { InProcessCluster } from './in-process-cluster';
 import { untilReady } from './until-ready';

@@ -1,4 +1,5 @@
-import { ensureSchema, type Logger } from '@user-service/common';
+import { type Logger } from '@user-service/common';
+import { ensureSchema } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { type MongoMemoryReplSet } from 'mongodb-memory-server';
 import { type ChildProcess, spawn } from 'node:child_process';

@@ -1,4 +1,5 @@
-import { ensureSchema, hasCode, type Logger, MONGO_ERROR } from '@user-service/common';
+import { type Logger } from '@user-service/common';
+import { ensureSchema, hasCode, MONGO_ERROR } from '@user-service/common/store/mongo';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { InitConfig } from './init-config';
 import { retryUntil } from './retry';

@@ -1,4 +1,5 @@
-import { isAuthenticationFailure, retry } from '@user-service/common';
+import { retry } from '@user-service/common';
+import { isAuthenticationFailure } from '@user-service/common/store/mongo';
 
 /**
  * Calls `attempt` until it succeeds or `deadline` (epoch ms) passes; containers start in any

@@ -1,4 +1,5 @@
-import { type Credentials, hasCode, MONGO_ERROR } from '@user-service/common';
+import { type Credentials } from '@user-service/common';
+import { hasCode, MONGO_ERROR } from '@user-service/common/store/mongo';
 import type { Document } from 'mongodb';
 
 /** Runs one command against the `admin` database, as `db('admin').command(doc)` does. */

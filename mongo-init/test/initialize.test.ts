@@ -1,4 +1,5 @@
-import { COLLECTIONS, createLogger, INDEXES } from '@user-service/common';
+import { createLogger } from '@user-service/common';
+import { COLLECTIONS, INDEXES } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { MongoMemoryServer } from 'mongodb-memory-server';
 import { PassThrough } from 'node:stream';

@@ -1,7 +1,7 @@
 import { type Document, MongoClient } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { ensureServiceUser } from '../src/service-user';
-import { isAuthenticationFailure } from '../../common/src/store/mongo/authentication-failure';
+import { isAuthenticationFailure } from '@user-service/common/store/mongo';
 import { describeWithMongo } from '@user-service/test-support';
 
 // The test replica set runs without auth, but a login is still checked against the users it

@@ -1,4 +1,4 @@
-import { MONGO_ERROR } from '@user-service/common';
+import { MONGO_ERROR } from '@user-service/common/store/mongo';
 import { type Document, MongoServerError } from 'mongodb';
 import { ensureServiceUser } from '../src/service-user';
 

@@ -1,4 +1,4 @@
-import { InMemoryStore } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';
 import { apiClient } from './http-client';
 import { startTestSystem } from './test-system';

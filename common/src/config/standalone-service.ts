@@ -1,6 +1,6 @@
 import type { Logger } from '../observability';
 import type { MongoStore } from '../store/mongo/mongo-store';
-import { connectMongoWhenReachable } from '../store/connect-mongo';
+import { connectMongoWhenReachable } from '../store/mongo/connect-mongo';
 import { ConfigError } from './config';
 import type { Credentials } from './credentials';
 import { exitOnMisconfiguration } from './config-or-exit';

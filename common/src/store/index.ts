@@ -1,14 +1,11 @@
+// The store port (`@user-service/common/store`): what every adapter promises, its errors, the one
+// catch-up algorithm, and decorators over any store. The adapters live behind their own paths:
+// `@user-service/common/store/mongo` and `@user-service/common/store/memory`.
 export * from './ports';
 export * from './errors';
-export * from './memory/memory-store';
-export * from './memory/memory-event-store';
-export { positionOf } from './memory/memory-checkpoint';
-export * from './mongo/mongo-store';
-export * from './mongo/schema';
-export { hasCode, MONGO_ERROR } from './mongo/error-codes';
-export { isAuthenticationFailure } from './mongo/authentication-failure';
 export * from './user-state';
-export * from './connect-mongo';
 export * from './around-store-calls';
 export * from './wrap-store';
 export * from './bounded-store';
+export type { ChangeSource, ChangeTail, CatchUp, TailStep } from './change-source';
+export { startCatchUpSubscription, type SubscriptionTiming } from './catch-up-subscription';

@@ -1,4 +1,5 @@
-import { boundedStore, InMemoryStore, type Store, StoreUnavailableError } from '@user-service/common';
+import { boundedStore, type Store, StoreUnavailableError } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { created, eventsFor, fieldsFor } from '@user-service/test-support';
 
 /** A store whose appends never settle, as when the majority stops acknowledging. */

@@ -1,9 +1,4 @@
-import {
-  type Checkpoint,
-  SubscriptionEndedError,
-  UnreadableEventError,
-  type UserEvent,
-} from '@user-service/common';
+import { type Checkpoint, SubscriptionEndedError, UnreadableEventError, type UserEvent } from '@user-service/common';
 import type { CatchUp, ChangeSource, ChangeTail, TailStep } from '../../src/store/change-source';
 import { startCatchUpSubscription, type SubscriptionTiming } from '../../src/store/catch-up-subscription';
 import { created, eventsFor, fieldsFor, updated } from '@user-service/test-support';

@@ -1,4 +1,5 @@
-import { type Checkpoint, ensureSchema, MongoStore, type Subscription, type UserEvent } from '@user-service/common';
+import { type Checkpoint, type Subscription, type UserEvent } from '@user-service/common';
+import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';
 import { created, eventsFor, fieldsFor, idsInPartition } from '@user-service/test-support';

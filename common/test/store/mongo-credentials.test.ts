@@ -1,4 +1,5 @@
-import { connectMongoWhenReachable, createLogger, StoreMisconfiguredError } from '@user-service/common';
+import { createLogger, StoreMisconfiguredError } from '@user-service/common';
+import { connectMongoWhenReachable } from '@user-service/common/store/mongo';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { describeWithMongo } from '@user-service/test-support';

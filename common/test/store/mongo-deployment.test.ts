@@ -1,13 +1,5 @@
-import {
-  connectMongoWhenReachable,
-  COLLECTIONS,
-  createLogger,
-  ensureSchema,
-  MongoStore,
-  partitionOf,
-  type SnapshotEntry,
-  StoreMisconfiguredError,
-} from '@user-service/common';
+import { createLogger, partitionOf, type SnapshotEntry, StoreMisconfiguredError } from '@user-service/common';
+import { connectMongoWhenReachable, COLLECTIONS, ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { MongoMemoryServer } from 'mongodb-memory-server';
 import { PassThrough } from 'node:stream';

@@ -1,4 +1,5 @@
-import { ensureSchema, InMemoryStore, MONGO_ERROR, MongoStore, positionOf } from '@user-service/common';
+import { ensureSchema, MONGO_ERROR, MongoStore } from '@user-service/common/store/mongo';
+import { InMemoryStore, positionOf } from '@user-service/common/store/memory';
 import { MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';
 import { describeWithMongo, mongoTestCommandsEnabled } from '@user-service/test-support';

@@ -1,14 +1,4 @@
-import {
-  type Checkpoint,
-  foldEvents,
-  initialUserState,
-  partitionOf,
-  type SnapshotEntry,
-  type Store,
-  type Subscription,
-  type UserEvent,
-  VersionConflictError,
-} from '@user-service/common';
+import { type Checkpoint, foldEvents, initialUserState, partitionOf, type SnapshotEntry, type Store, type Subscription, type UserEvent, VersionConflictError } from '@user-service/common';
 import { created, deleted, eventsFor, fieldsFor, idsInPartition, TEST_PARTITIONS, updated } from '@user-service/test-support';
 import { Recorder } from '@user-service/test-support';
 

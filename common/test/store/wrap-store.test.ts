@@ -1,4 +1,5 @@
-import { InMemoryStore, type Store, wrapStore } from '@user-service/common';
+import { type Store, wrapStore } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { created, eventsFor, fieldsFor } from '@user-service/test-support';
 
 describe('wrapStore', () => {

@@ -1,4 +1,4 @@
-import { InMemoryStore } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { apiClient } from '../http-client';
 import { exportedMetricNames, metricNamesIn } from './promql';
 import { repoText, repoYaml } from './repo-files';

@@ -1,4 +1,4 @@
-import { InMemoryStore } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { untilReady } from '@user-service/launcher';
 import { runDrill } from '@user-service/launcher';
 import { drillPlan } from '@user-service/launcher';

@@ -1,4 +1,4 @@
-import { InMemoryStore, positionOf } from '@user-service/common';
+import { InMemoryStore, positionOf } from '@user-service/common/store/memory';
 import fc from 'fast-check';
 import { apiClient } from '../http-client';
 import { rawExchange, rawRequest } from './raw-http';

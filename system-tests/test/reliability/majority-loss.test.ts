@@ -1,4 +1,5 @@
-import { ensureSchema, MongoStore, type User } from '@user-service/common';
+import { type User } from '@user-service/common';
+import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { type Document, MongoClient } from 'mongodb';
 import { MongoMemoryReplSet, type MongoMemoryServer } from 'mongodb-memory-server';
 import { describeWithMongoBinary } from '@user-service/test-support';

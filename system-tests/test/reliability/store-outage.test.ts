@@ -1,4 +1,5 @@
-import { ensureSchema, InMemoryStore, MongoStore } from '@user-service/common';
+import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';
 import { describeWithMongo } from '@user-service/test-support';

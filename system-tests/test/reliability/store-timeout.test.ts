@@ -1,4 +1,5 @@
-import { InMemoryStore, type Store } from '@user-service/common';
+import { type Store } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { apiClient } from '../http-client';
 import { startTestSystem } from '../test-system';
 

@@ -1,7 +1,7 @@
-import { retry } from '../lifecycle/retry';
-import { errorFields, type Logger } from '../observability';
-import { StoreMisconfiguredError } from './errors';
-import { type MongoLogin, MongoStore } from './mongo/mongo-store';
+import { retry } from '../../lifecycle/retry';
+import { errorFields, type Logger } from '../../observability';
+import { StoreMisconfiguredError } from '../errors';
+import { type MongoLogin, MongoStore } from './mongo-store';
 
 /**
  * Connects to MongoDB, waiting for it as long as it takes: in a fresh deployment the database
