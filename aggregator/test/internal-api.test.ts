@@ -1,6 +1,8 @@
-import { InMemoryStore, partitionOf, stampEvents } from '@user-service/common';
+import { partitionOf, stampEvents } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';
 import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
+import { until } from './node-probes';
 
 describe('aggregator internal API', () => {
   let store: InMemoryStore;
@@ -22,9 +24,7 @@ describe('aggregator internal API', () => {
 
   afterEach(() => node.crash());
 
-  async function until(condition: () => boolean): Promise<void> {
-    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  const untilReady = () => until(() => node.aggregator.isReady, 'the aggregator to be ready');
 
   async function append(userId: string, version: number, group: number): Promise<void> {
     const body =
@@ -42,7 +42,7 @@ describe('aggregator internal API', () => {
   const get = (path: string) => fetch(`${node.url}${path}`);
 
   it('serves a user with its version once applied, and 404 for others', async () => {
-    await until(() => node.aggregator.isReady);
+    await untilReady();
     await append('ann', 1, 5);
     const answer = await get('/internal/users/ann?minVersion=1');
     expect(answer.status).toBe(200);
@@ -51,7 +51,7 @@ describe('aggregator internal API', () => {
   });
 
   it('answers 409 when it does not reach the version asked for in time', async () => {
-    await until(() => node.aggregator.isReady);
+    await untilReady();
     await append('ann', 1, 5);
     const answer = await get('/internal/users/ann?minVersion=2');
     expect(answer.status).toBe(409);
@@ -59,7 +59,7 @@ describe('aggregator internal API', () => {
   });
 
   it('answers 404 at once after the caller’s own delete, even without knowing the version', async () => {
-    await until(() => node.aggregator.isReady);
+    await untilReady();
     expect((await get('/internal/users/forgotten?minVersion=3&deleted=true')).status).toBe(404);
     expect((await get('/internal/users/forgotten?minVersion=3')).status).toBe(409);
   });
@@ -72,7 +72,7 @@ describe('aggregator internal API', () => {
     ['/internal/users/ann?minVersion=1&minVersion=2', 400],
     ['/internal/nothing', 404],
   ])('answers %s with %i', async (path, status) => {
-    await until(() => node.aggregator.isReady);
+    await untilReady();
     expect((await get(path)).status).toBe(status);
   });
 

@@ -1,3 +1,4 @@
+import { waitUntil } from '@user-service/common';
 import type { AggregatorNode } from '../src/aggregator-node';
 
 /** The value of the first /metrics line matching `line`. */
@@ -7,11 +8,11 @@ export async function metric(node: AggregatorNode, line: RegExp): Promise<number
   return Number(found?.split(' ').at(-1));
 }
 
-/** Polls `condition` until it holds; fails the test after `timeoutMs`. */
-export async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Polls `condition` until it holds; after `timeoutMs` fails the test naming `what` it waited for. */
+export function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
+  return waitUntil(condition, { describe: what, timeoutMs, intervalMs: 10 });
 }

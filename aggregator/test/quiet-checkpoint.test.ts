@@ -1,4 +1,5 @@
-import { aggregatorOf, InMemoryStore, partitionOf, partitionsOwnedBy, stampEvents } from '@user-service/common';
+import { aggregatorOf, partitionOf, partitionsOwnedBy, stampEvents } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';
 import { startAggregatorNode } from '../src/aggregator-node';
 

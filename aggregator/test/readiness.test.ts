@@ -1,14 +1,7 @@
-import {
-  HistoryLostError,
-  InMemoryStore,
-  partitionOf,
-  stampEvents,
-  type Store,
-  type Subscription,
-  SubscriptionEndedError,
-} from '@user-service/common';
-import type { ChangeSource } from '../../common/src/store/change-source';
-import { startCatchUpSubscription } from '../../common/src/store/catch-up-subscription';
+import { HistoryLostError, partitionOf, stampEvents, type Store, type Subscription, SubscriptionEndedError } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
+import type { ChangeSource } from '@user-service/common/store';
+import { startCatchUpSubscription } from '@user-service/common/store';
 import { PassThrough } from 'node:stream';
 import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
 import { metric, until } from './node-probes';
@@ -49,9 +42,9 @@ describe('aggregator readiness', () => {
     const store = new InMemoryStore();
     const { node } = await startOn(store, 300);
     try {
-      await until(async () => (await readyz(node)).status === 200);
+      await until(async () => (await readyz(node)).status === 200, 'the aggregator to report ready');
       store.outage.setDown(true);
-      await until(async () => (await readyz(node)).status === 503);
+      await until(async () => (await readyz(node)).status === 503, 'the aggregator to report not ready with the store down');
       expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'behind' } });
       expect(await metric(node, /^aggregator_not_ready\{reason="behind"/)).toBe(1);
       expect(await metric(node, /^aggregator_ready\{/)).toBe(0);
@@ -63,7 +56,7 @@ describe('aggregator readiness', () => {
       expect((await fetch(`${node.url}/internal/users/anyone`)).status).toBe(503);
 
       store.outage.setDown(false);
-      await until(async () => (await readyz(node)).status === 200);
+      await until(async () => (await readyz(node)).status === 200, 'the aggregator to report ready again with the store back');
       expect(await metric(node, /^aggregator_apply_lag_seconds\{/)).toBeLessThan(lagBefore);
     } finally {
       store.outage.setDown(false);
@@ -89,7 +82,7 @@ describe('aggregator readiness', () => {
     };
     const { node, lines } = await startOn(store);
     try {
-      await until(async () => (await readyz(node)).status === 503 && lines.length > 0);
+      await until(async () => (await readyz(node)).status === 503 && lines.length > 0, 'the aggregator to report not ready and log why');
       expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'event-gap' } });
       expect(await metric(node, /^aggregator_not_ready\{reason="event-gap"/)).toBe(1);
       expect(lines).toContainEqual(
@@ -141,9 +134,9 @@ describe('aggregator readiness after its checkpoint falls out of the store’s h
     };
     const { node } = await startOn(store);
     try {
-      await until(async () => (await readyz(node)).status === 200);
+      await until(async () => (await readyz(node)).status === 200, 'the aggregator to report ready');
       loseHistory = true;
-      await until(async () => (await readyz(node)).status === 503);
+      await until(async () => (await readyz(node)).status === 503, 'the aggregator to report not ready after losing its history');
       expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'reconciling' } });
       expect(await metric(node, /^aggregator_history_lost_total\{/)).toBe(1);
 
@@ -155,7 +148,7 @@ describe('aggregator readiness after its checkpoint falls out of the store’s h
       await inner.events.append('ada', 0, events);
       loseHistory = false;
       releaseCatchUp();
-      await until(async () => (await readyz(node)).status === 200);
+      await until(async () => (await readyz(node)).status === 200, 'the aggregator to report ready again once reconciled');
       expect(node.aggregator.user('ada').version).toBe(1);
     } finally {
       releaseCatchUp();

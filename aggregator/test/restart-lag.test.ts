@@ -1,4 +1,5 @@
-import { InMemoryStore, partitionOf, stampEvents, type Store } from '@user-service/common';
+import { partitionOf, stampEvents, type Store } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';
 import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
 import { metric, until } from './node-probes';
@@ -32,7 +33,7 @@ describe('apply lag after a restart that replays old events', () => {
     const store = new InMemoryStore();
     const first = await startOn(store);
     try {
-      await until(async () => (await fetch(`${first.url}/readyz`)).status === 200);
+      await until(async () => (await fetch(`${first.url}/readyz`)).status === 200, 'the first aggregator to report ready');
     } finally {
       // The drill: stopped (final snapshot), users written while it is away, started again later.
       await first.stop();
@@ -43,7 +44,7 @@ describe('apply lag after a restart that replays old events', () => {
 
     const second = await startOn(store);
     try {
-      await until(async () => (await fetch(`${second.url}/readyz`)).status === 200);
+      await until(async () => (await fetch(`${second.url}/readyz`)).status === 200, 'the restarted aggregator to report ready');
       expect(await metric(second, /^aggregator_replayed_events\{/)).toBe(10);
       // Taken before the scrape: by the time the lag is read the replayed events are older still.
       const ageOfReplayed = (Date.now() - writtenAt) / 1000;

@@ -3,21 +3,10 @@ import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
 import type { InProcessCluster } from '@user-service/launcher';
 import { startTestSystem } from './test-system';
+import { fieldsFor, idsWhere, ownedBy } from '@user-service/test-support';
 
 const PARTITIONS = 12;
 const AGGREGATORS = 3;
-
-/** Ids whose partition belongs to aggregator `index`. */
-function idsOwnedBy(index: number, count: number, prefix: string): string[] {
-  const ids: string[] = [];
-  for (let n = 0; ids.length < count; n++) {
-    const id = `${prefix}${n}`;
-    if (aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS) === index) ids.push(id);
-  }
-  return ids;
-}
-
-const userNumbered = (n: number) => ({ name: `User ${n}`, email: `user${n}@example.com`, group: n });
 
 function expectProblem(answer: Answer, status: number): void {
   expect(answer.status).toBe(status);
@@ -61,9 +50,9 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
   }
 
   async function created(id: string, n: number): Promise<void> {
-    const answer = await api.create({ id, ...userNumbered(n) });
+    const answer = await api.create({ id, ...fieldsFor(n) });
     expect(answer.status).toBe(201);
-    reference.set(id, { user: { id, ...userNumbered(n) }, version: 1 });
+    reference.set(id, { user: { id, ...fieldsFor(n) }, version: 1 });
   }
 
   async function updated(id: string, patch: Partial<User>): Promise<void> {
@@ -111,76 +100,115 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     });
 
     it('makes up a UUID when the create has no id', async () => {
-      const answer = await api.create(userNumbered(1));
+      const answer = await api.create(fieldsFor(1));
       expect(answer.status).toBe(201);
       const { id } = answer.body as User;
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      expect((await api.get(id)).body).toEqual({ id, ...userNumbered(1) });
+      expect((await api.get(id)).body).toEqual({ id, ...fieldsFor(1) });
     });
 
-    it('refuses a second create of a live id with 409, and allows it again after a delete', async () => {
+    it('refuses a second create of a live id with 409, keeping the first', async () => {
       await created('dup', 1);
-      expectProblem(await api.create({ id: 'dup', ...userNumbered(2) }), 409);
+      expectProblem(await api.create({ id: 'dup', ...fieldsFor(2) }), 409);
+      expect((await api.get('dup')).body).toEqual({ id: 'dup', ...fieldsFor(1) });
+    });
+
+    it('creates a deleted id again, continuing its version', async () => {
+      await created('dup', 1);
       expect((await api.remove('dup')).status).toBe(204);
-      const again = await api.create({ id: 'dup', ...userNumbered(3) });
+      const again = await api.create({ id: 'dup', ...fieldsFor(3) });
       expect(again.status).toBe(201);
       expect(again.headers.get('etag')).toBe('"3"');
-      expect((await api.get('dup')).body).toEqual({ id: 'dup', ...userNumbered(3) });
+      expect((await api.get('dup')).body).toEqual({ id: 'dup', ...fieldsFor(3) });
     });
 
-    it('reads a user with its ETag; unknown is 404 and a malformed id 400', async () => {
+    it('reads a user with its ETag', async () => {
       await created('reader', 1);
       const answer = await api.get('reader');
       expect(answer.status).toBe(200);
-      expect(answer.body).toEqual({ id: 'reader', ...userNumbered(1) });
+      expect(answer.body).toEqual({ id: 'reader', ...fieldsFor(1) });
       expect(answer.headers.get('etag')).toBe('"1"');
+    });
+
+    it('answers a read of an unknown user 404', async () => {
       expectProblem(await api.get('nobody'), 404);
-      expectProblem(await api.get('bad%20id'), 400);
-      expectProblem(await api.get('x'.repeat(65)), 400);
+    });
+
+    it.each(['bad%20id', 'x'.repeat(65)])('answers a read of the malformed id %s 400', async (id) => {
+      expectProblem(await api.get(id), 400);
     });
 
     it('updates part of a user and answers the whole user with its new ETag', async () => {
       await created('upd', 1);
       const answer = await api.update({ id: 'upd', group: 42 });
       expect(answer.status).toBe(200);
-      expect(answer.body).toEqual({ id: 'upd', ...userNumbered(1), group: 42 });
+      expect(answer.body).toEqual({ id: 'upd', ...fieldsFor(1), group: 42 });
       expect(answer.headers.get('etag')).toBe('"2"');
-      const viaPath = await api.send('PUT', '/api/user/upd', { json: { name: 'Renamed' } });
-      expect(viaPath.status).toBe(200);
-      expect(viaPath.body).toEqual({ id: 'upd', ...userNumbered(1), name: 'Renamed', group: 42 });
     });
 
-    it('refuses updates of unknown users (404), mismatched ids (400) and stale If-Match (412)', async () => {
-      await created('guarded', 1);
+    it('updates through PUT /api/user/{id}, taking the id from the path', async () => {
+      await created('upd', 1);
+      const viaPath = await api.send('PUT', '/api/user/upd', { json: { name: 'Renamed' } });
+      expect(viaPath.status).toBe(200);
+      expect(viaPath.body).toEqual({ id: 'upd', ...fieldsFor(1), name: 'Renamed' });
+      expect(viaPath.headers.get('etag')).toBe('"2"');
+    });
+
+    it('answers an update of an unknown user 404', async () => {
       expectProblem(await api.update({ id: 'ghost', group: 1 }), 404);
+    });
+
+    it('answers 400 to a body id that differs from the path id', async () => {
+      await created('guarded', 1);
       expectProblem(await api.send('PUT', '/api/user/guarded', { json: { id: 'other', group: 1 } }), 400);
+    });
+
+    it('answers 400 to an update without any field', async () => {
+      await created('guarded', 1);
       expectProblem(await api.update({ id: 'guarded' }), 400);
+    });
+
+    it('answers 412 to an If-Match that is not the current version', async () => {
+      await created('guarded', 1);
       expectProblem(await api.update({ id: 'guarded', group: 2 }, { 'if-match': '"7"' }), 412);
+    });
+
+    it('updates when If-Match is the current version', async () => {
+      await created('guarded', 1);
       const matching = await api.update({ id: 'guarded', group: 2 }, { 'if-match': '"1"' });
       expect(matching.status).toBe(200);
       expect(matching.headers.get('etag')).toBe('"2"');
+    });
+
+    it('answers 400 to a malformed If-Match', async () => {
+      await created('guarded', 1);
       expectProblem(await api.update({ id: 'guarded', group: 3 }, { 'if-match': 'garbage' }), 400);
     });
 
-    it('deletes with 204 and no body; deleting again or reading it is 404', async () => {
+    it('deletes with 204 and no body', async () => {
       await created('gone', 1);
       const answer = await api.remove('gone');
       expect(answer.status).toBe(204);
       expect(answer.text).toBe('');
+    });
+
+    it('treats a deleted user as unknown: deleting, reading or updating it again is 404', async () => {
+      await created('gone', 1);
+      expect((await api.remove('gone')).status).toBe(204);
       expectProblem(await api.remove('gone'), 404);
       expectProblem(await api.get('gone'), 404);
       expectProblem(await api.update({ id: 'gone', group: 5 }), 404);
     });
 
     it('answers under /api/users too, with or without a trailing slash', async () => {
-      expect((await api.send('POST', '/api/users', { json: { id: 'alias', ...userNumbered(1) } })).status).toBe(201);
+      expect((await api.send('POST', '/api/users', { json: { id: 'alias', ...fieldsFor(1) } })).status).toBe(201);
       expect((await api.send('GET', '/api/users/alias/')).status).toBe(200);
       expect((await api.send('GET', '/api/user/alias/')).status).toBe(200);
       expect((await api.send('PUT', '/api/users/', { json: { id: 'alias', group: 9 } })).status).toBe(200);
       expect((await api.send('DELETE', '/api/users/alias/')).status).toBe(204);
     });
 
-    it('answers every client error as problem+json with the right status', async () => {
+    it('answers a create with invalid fields 400, naming every one of them', async () => {
       const validation = await api.create({ name: '', email: 'nope', group: -1, role: 'admin' });
       expectProblem(validation, 400);
       expect((validation.body as { errors: { field: string }[] }).errors.map((error) => error.field).sort()).toEqual([
@@ -189,24 +217,35 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
         'name',
         'role',
       ]);
-      expectProblem(await api.send('POST', '/api/user', { body: '{"name":', headers: { 'content-type': 'application/json' } }), 400);
-      expectProblem(await api.send('POST', '/api/user', { body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
-      expectProblem(await api.send('POST', '/api/user', { json: { ...userNumbered(1), name: 'x'.repeat(17 * 1024) } }), 413);
-      expectProblem(await api.send('GET', '/api/nothing-here'), 404);
-      expectProblem(await api.send('PATCH', '/api/user/abc'), 405);
-      expectProblem(await api.send('POST', '/api/user', { json: ['a list'] }), 400);
     });
 
-    it('carries a request id: the client’s, or a new one', async () => {
+    it.each<[string, string, string, { json?: unknown; body?: string; headers?: Record<string, string> }, number]>([
+      ['malformed JSON', 'POST', '/api/user', { body: '{"name":', headers: { 'content-type': 'application/json' } }, 400],
+      ['a body that is not JSON', 'POST', '/api/user', { body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],
+      ['a body over 16 KiB', 'POST', '/api/user', { json: { ...fieldsFor(1), name: 'x'.repeat(17 * 1024) } }, 413],
+      ['an unknown route', 'GET', '/api/nothing-here', {}, 404],
+      ['a wrong method', 'PATCH', '/api/user/abc', {}, 405],
+      ['a body that is not an object', 'POST', '/api/user', { json: ['a list'] }, 400],
+    ])('answers %s as problem+json with its status', async (_, method, path, options, status) => {
+      expectProblem(await api.send(method, path, options), status);
+    });
+
+    it('carries the client’s request id back', async () => {
       const given = await api.send('GET', '/api/user/nobody', { headers: { 'x-request-id': 'trace-123' } });
       expect(given.headers.get('x-request-id')).toBe('trace-123');
+    });
+
+    it('makes up a request id when the client sends none', async () => {
       const made = await api.get('nobody');
       expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     });
 
-    it('reports liveness, readiness and metrics labelled with route templates, never raw ids', async () => {
+    it('reports liveness and readiness', async () => {
       expect((await api.send('GET', '/healthz')).status).toBe(200);
       expect((await api.send('GET', '/readyz')).status).toBe(200);
+    });
+
+    it('labels metrics with route templates, never raw ids', async () => {
       await created('metered-user', 1);
       await api.get('metered-user');
       const metrics = (await api.send('GET', '/metrics')).text;
@@ -252,7 +291,7 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
 
     it('gives one 201 to 20 concurrent creates of one id, and 409 to the rest', async () => {
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, n) => api.create({ id: 'race', ...userNumbered(n) })),
+        Array.from({ length: 20 }, (_, n) => api.create({ id: 'race', ...fieldsFor(n) })),
       );
       const statuses = answers.map((answer) => answer.status).sort();
       expect(statuses).toEqual([201, ...Array(19).fill(409)]);
@@ -267,7 +306,7 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     it('reads its own writes: never a 404 right after a 201, never an older version after an update', async () => {
       for (let n = 0; n < 30; n++) {
         const id = `ryw${n}`;
-        expect((await api.create({ id, ...userNumbered(n) })).status).toBe(201);
+        expect((await api.create({ id, ...fieldsFor(n) })).status).toBe(201);
         expect((await api.get(id)).status).toBe(200);
         expect((await api.update({ id, group: 1000 + n })).status).toBe(200);
         const read = await api.get(id);
@@ -335,7 +374,7 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     beforeEach(() => startSystem(100));
 
     it('writes one every 100 applied events, holding only the users changed since the last', async () => {
-      const [first, second, ...rest] = idsOwnedBy(0, 52, 'snap');
+      const [first, second, ...rest] = idsWhere(52, ownedBy(0, AGGREGATORS), { prefix: 'snap', partitions: PARTITIONS });
       for (const [n, id] of [first!, second!, ...rest].entries()) await created(id, n);
       for (let n = 0; n < 48; n++) await updated(n % 2 === 0 ? first! : second!, { group: 500 + n });
       await waitFor(() => snapshots.some((batch) => batch.partitions.includes(0)));

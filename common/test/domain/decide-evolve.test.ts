@@ -1,80 +1,124 @@
-import {
-  decide,
-  foldEvents,
-  initialUserState,
-  type User,
-  type UserCommand,
-  UnreadableEventError,
-  type UserEvent,
-  type UserEventBody,
-  type UserState,
-} from '@user-service/common';
+import { decide, foldEvents, initialUserState, type User, type UserCommand, UnreadableEventError, type UserEvent, type UserEventBody, type UserPatch } from '@user-service/common';
 import fc from 'fast-check';
-import { created, eventsFor, fieldsFor } from '@user-service/test-support';
-
-/** Decides `command` against the folded history and appends what it decides. */
-function run(history: UserEvent[], command: UserCommand) {
-  const state = foldEvents(initialUserState, history);
-  const decision = decide(command, state);
-  if (decision.ok) history.push(...eventsFor(command.userId, state.version, ...decision.events));
-  return decision;
-}
+import {
+  created,
+  deleted,
+  eventsFor,
+  fieldsFor,
+  given,
+  updated,
+  userFor,
+} from '@user-service/test-support';
 
 const ada = fieldsFor(1);
+const createUser = (userId: string, fields = ada): UserCommand => ({
+  type: 'CreateUser',
+  userId,
+  fields,
+});
+const updateUser = (userId: string, patch: UserPatch, expectedVersion?: number): UserCommand => ({
+  type: 'UpdateUser',
+  userId,
+  patch,
+  ...(expectedVersion === undefined ? {} : { expectedVersion }),
+});
+const deleteUser = (userId: string, expectedVersion?: number): UserCommand => ({
+  type: 'DeleteUser',
+  userId,
+  ...(expectedVersion === undefined ? {} : { expectedVersion }),
+});
 
 describe('decide and evolve', () => {
-  it('creates a user at version 1 and rejects creating it again', () => {
-    const history: UserEvent[] = [];
-    run(history, { type: 'CreateUser', userId: 'u1', fields: ada });
-    expect(foldEvents(initialUserState, history)).toEqual({ version: 1, user: { id: 'u1', ...ada } });
-    expect(run(history, { type: 'CreateUser', userId: 'u1', fields: ada })).toEqual({
-      ok: false,
-      error: { code: 'UserAlreadyExists', userId: 'u1' },
-    });
+  it('creates a user at version 1', () => {
+    const state = given().when(createUser('u1')).then(created(ada));
+    expect(state).toEqual({ version: 1, user: userFor('u1', 1) });
   });
 
-  it('records only the fields an update changes, and nothing for an update that changes nothing', () => {
-    const history: UserEvent[] = [];
-    run(history, { type: 'CreateUser', userId: 'u1', fields: ada });
-    const decision = run(history, { type: 'UpdateUser', userId: 'u1', patch: { name: ada.name, group: 9 } });
-    expect(decision).toEqual({ ok: true, events: [{ type: 'UserUpdated', data: { group: 9 } }] });
-    expect(run(history, { type: 'UpdateUser', userId: 'u1', patch: { group: 9 } })).toEqual({ ok: true, events: [] });
-    expect(foldEvents(initialUserState, history)).toEqual({ version: 2, user: { id: 'u1', ...ada, group: 9 } });
+  it('rejects creating a live user again', () => {
+    given(created(ada))
+      .when(createUser('u1'))
+      .thenRejects({ code: 'UserAlreadyExists', userId: 'u1' });
+  });
+
+  it('records only the fields an update changes', () => {
+    const state = given(created(ada))
+      .when(updateUser('u1', { name: ada.name, group: 9 }))
+      .then(updated({ group: 9 }));
+    expect(state).toEqual({ version: 2, user: { ...userFor('u1', 1), group: 9 } });
+  });
+
+  it('decides nothing for an update that changes nothing, so the version stays', () => {
+    given(created(ada), updated({ group: 9 }))
+      .when(updateUser('u1', { group: 9 }))
+      .thenNothingHappened();
+    given(created(ada))
+      .when(updateUser('u1', { name: ada.name, email: ada.email }))
+      .thenNothingHappened();
+  });
+
+  it('deletes a live user, leaving its version counted', () => {
+    const state = given(created(ada)).when(deleteUser('u1')).then(deleted());
+    expect(state).toEqual({ version: 2, user: null });
   });
 
   it('lets a deleted id be created again, continuing its version count', () => {
-    const history: UserEvent[] = [];
-    run(history, { type: 'CreateUser', userId: 'u1', fields: ada });
-    run(history, { type: 'DeleteUser', userId: 'u1' });
-    expect(foldEvents(initialUserState, history)).toEqual({ version: 2, user: null });
-    run(history, { type: 'CreateUser', userId: 'u1', fields: fieldsFor(2) });
-    expect(foldEvents(initialUserState, history)).toEqual({ version: 3, user: { id: 'u1', ...fieldsFor(2) } });
+    const state = given(created(ada), deleted())
+      .when(createUser('u1', fieldsFor(2)))
+      .then(created(fieldsFor(2)));
+    expect(state).toEqual({ version: 3, user: userFor('u1', 2) });
   });
 
-  it.each<UserCommand>([
-    { type: 'UpdateUser', userId: 'ghost', patch: { group: 1 } },
-    { type: 'DeleteUser', userId: 'ghost' },
-  ])('answers not found for $type of an unknown user', (command) => {
-    expect(decide(command, initialUserState)).toEqual({ ok: false, error: { code: 'UserNotFound', userId: 'ghost' } });
-  });
+  it.each<UserCommand>([updateUser('ghost', { group: 1 }), deleteUser('ghost')])(
+    'answers not found for $type of an unknown user',
+    (command) => {
+      given().when(command).thenRejects({ code: 'UserNotFound', userId: 'ghost' });
+    },
+  );
 
-  it('answers not found for a deleted user', () => {
-    const deletedState: UserState = { version: 2, user: null };
-    expect(decide({ type: 'DeleteUser', userId: 'u1' }, deletedState)).toMatchObject({
-      ok: false,
-      error: { code: 'UserNotFound' },
+  it.each<UserCommand>([updateUser('u1', { group: 1 }), deleteUser('u1')])(
+    'answers not found for $type of a deleted user',
+    (command) => {
+      given(created(ada), deleted())
+        .when(command)
+        .thenRejects({ code: 'UserNotFound', userId: 'u1' });
+    },
+  );
+
+  describe('a write that expects a version', () => {
+    const atVersion4 = [
+      created(ada),
+      updated({ group: 2 }),
+      updated({ group: 3 }),
+      updated({ group: 4 }),
+    ];
+
+    it('is rejected when the user is at another one, saying which one is current', () => {
+      given(...atVersion4)
+        .when(updateUser('u1', { group: 3 }, 3))
+        .thenRejects({
+          code: 'VersionMismatch',
+          userId: 'u1',
+          expectedVersion: 3,
+          actualVersion: 4,
+        });
+      given(...atVersion4)
+        .when(deleteUser('u1', 1))
+        .thenRejects({
+          code: 'VersionMismatch',
+          userId: 'u1',
+          expectedVersion: 1,
+          actualVersion: 4,
+        });
     });
-  });
 
-  it('rejects a write that expects another version, saying which one is current', () => {
-    const live: UserState = { version: 4, user: { id: 'u1', ...ada } };
-    const command: UserCommand = { type: 'UpdateUser', userId: 'u1', patch: { group: 3 }, expectedVersion: 3 };
-    expect(decide(command, live)).toEqual({
-      ok: false,
-      error: { code: 'VersionMismatch', userId: 'u1', expectedVersion: 3, actualVersion: 4 },
+    it('goes through when it expects the current one', () => {
+      given(...atVersion4)
+        .when(updateUser('u1', { group: 3 }, 4))
+        .then(updated({ group: 3 }));
+      given(...atVersion4)
+        .when(deleteUser('u1', 4))
+        .then(deleted());
     });
-    expect(decide({ ...command, expectedVersion: 4 }, live).ok).toBe(true);
-    expect(decide({ type: 'DeleteUser', userId: 'u1', expectedVersion: 1 }, live).ok).toBe(false);
   });
 
   describe('an event this code cannot fold', () => {
@@ -90,9 +134,21 @@ describe('decide and evolve', () => {
     });
 
     it.each([
-      ['a type written by a newer version', { type: 'UserRenamed', data: { name: 'X' } }, /unknown event type "UserRenamed"/],
-      ['a create without an email', { type: 'UserCreated', data: { name: 'A', group: 1 } }, /without name, email and group/],
-      ['a group that is not an integer', { type: 'UserCreated', data: { ...ada, group: '1' } }, /malformed group/],
+      [
+        'a type written by a newer version',
+        { type: 'UserRenamed', data: { name: 'X' } },
+        /unknown event type "UserRenamed"/,
+      ],
+      [
+        'a create without an email',
+        { type: 'UserCreated', data: { name: 'A', group: 1 } },
+        /without name, email and group/,
+      ],
+      [
+        'a group that is not an integer',
+        { type: 'UserCreated', data: { ...ada, group: '1' } },
+        /malformed group/,
+      ],
       ['an update without data', { type: 'UserUpdated' }, /UserUpdated without data/],
     ])('throws UnreadableEventError naming the event for %s', (_, body, message) => {
       const fold = unreadable(body, eventsFor('u1', 0, created(ada)));
@@ -101,7 +157,9 @@ describe('decide and evolve', () => {
     });
 
     it('refuses an update of a user that was never created', () => {
-      expect(unreadable({ type: 'UserUpdated', data: { group: 2 } })).toThrow(/update of a user that does not exist/);
+      expect(unreadable({ type: 'UserUpdated', data: { group: 2 } })).toThrow(
+        /update of a user that does not exist/,
+      );
     });
   });
 
@@ -131,17 +189,22 @@ describe('decide and evolve', () => {
         const model = new Map<string, User>();
         for (const next of commands) {
           const history = histories.get(next.userId) ?? [];
-          histories.set(next.userId, history);
-          const accepted = run(history, next).ok;
+          const state = foldEvents(initialUserState, history);
+          const decision = decide(next, state);
+          if (decision.ok)
+            histories.set(next.userId, [
+              ...history,
+              ...eventsFor(next.userId, state.version, ...decision.events),
+            ]);
           const current = model.get(next.userId);
           if (next.type === 'CreateUser') {
-            expect(accepted).toBe(!current);
+            expect(decision.ok).toBe(!current);
             if (!current) model.set(next.userId, { id: next.userId, ...next.fields });
           } else if (next.type === 'UpdateUser') {
-            expect(accepted).toBe(current !== undefined);
+            expect(decision.ok).toBe(current !== undefined);
             if (current) model.set(next.userId, { ...current, ...next.patch });
           } else {
-            expect(accepted).toBe(current !== undefined);
+            expect(decision.ok).toBe(current !== undefined);
             model.delete(next.userId);
           }
         }

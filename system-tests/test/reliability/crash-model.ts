@@ -1,13 +1,6 @@
-import {
-  aggregatorOf,
-  foldEvents,
-  initialUserState,
-  InMemoryStore,
-  partitionOf,
-  partitionsOwnedBy,
-  type User,
-  type UserState,
-} from '@user-service/common';
+import { aggregatorOf, foldEvents, initialUserState, partitionOf, partitionsOwnedBy, type User, type UserState } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
+import { idsWhere, ownedBy, userFor } from '@user-service/test-support';
 import { type Answer, apiClient } from '../http-client';
 import { FaultInjectingStore } from './fault-injecting-store';
 import { startTestSystem } from '../test-system';
@@ -16,19 +9,9 @@ export const PARTITIONS = 12;
 export const AGGREGATORS = 3;
 
 /** Two ids per aggregator: every aggregator has users to lose, and the same ids meet often. */
-export const IDS = ((): string[] => {
-  const ids: string[] = [];
-  for (let index = 0; index < AGGREGATORS; index++) {
-    for (let n = 0, found = 0; found < 2; n++) {
-      const id = `id${n}`;
-      if (aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS) === index && !ids.includes(id)) {
-        ids.push(id);
-        found++;
-      }
-    }
-  }
-  return ids;
-})();
+export const IDS: string[] = Array.from({ length: AGGREGATORS }, (_, index) =>
+  idsWhere(2, ownedBy(index, AGGREGATORS), { prefix: 'id', partitions: PARTITIONS }),
+).flat();
 
 export type Step =
   | { readonly kind: 'create'; readonly id: string; readonly n: number }
@@ -37,8 +20,6 @@ export type Step =
   | { readonly kind: 'read'; readonly id: string }
   | { readonly kind: 'crash'; readonly aggregator: number; readonly midSnapshot: boolean }
   | { readonly kind: 'restart'; readonly aggregator: number };
-
-const userFor = (id: string, n: number): User => ({ id, name: `N${n}`, email: `n${n}@example.com`, group: n });
 
 /**
  * Runs the steps against a fresh in-memory system and checks every answer against a plain

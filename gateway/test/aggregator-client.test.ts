@@ -1,0 +1,137 @@
+import { createLogger, USER_UNREADABLE_TYPE } from '@user-service/common';
+import { userFor } from '@user-service/test-support';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { Registry } from 'prom-client';
+import { AggregatorClient } from '../src/aggregator-client';
+import { createGatewayMetrics } from '../src/gateway-metrics';
+
+type Answer = (res: ServerResponse) => void;
+
+const json =
+  (status: number, body: unknown): Answer =>
+  (res) => {
+    res.writeHead(status, {
+      'content-type': status < 400 ? 'application/json' : 'application/problem+json',
+    });
+    res.end(JSON.stringify(body));
+  };
+
+/** A stand-in aggregator on a free port: answers every request with `answer`, and remembers them. */
+class FakeAggregator {
+  answer: Answer = json(404, { type: '/problems/user-not-found' });
+  readonly requests: IncomingMessage[] = [];
+  private readonly server: Server = createServer((req, res) => {
+    this.requests.push(req);
+    this.answer(res);
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+const ada = userFor('ada', 1);
+const read = { userId: 'ada', ownWrite: { version: 0, deleted: false }, requestId: 'test' };
+
+describe('aggregator client', () => {
+  let aggregator: FakeAggregator;
+  let client: AggregatorClient;
+
+  beforeEach(async () => {
+    aggregator = new FakeAggregator();
+    const url = await aggregator.start();
+    const log = createLogger({
+      service: 'gateway',
+      level: 'error',
+      stream: new PassThrough().resume(),
+    });
+    client = new AggregatorClient(
+      { urls: [url], timeoutMs: 1000, resetMs: 10 },
+      createGatewayMetrics(new Registry()),
+      log,
+    );
+  });
+
+  afterEach(async () => {
+    await client.close();
+    await aggregator.stop();
+  });
+
+  it('answers the user and version an aggregator found', async () => {
+    aggregator.answer = json(200, { user: ada, version: 3 });
+    expect(await client.read(0, read)).toEqual({ kind: 'found', user: ada, version: 3 });
+  });
+
+  it('asks for at least the version this gateway wrote, and says when that write was a delete', async () => {
+    await client.read(0, { ...read, ownWrite: { version: 4, deleted: true } });
+    expect(aggregator.requests.map((request) => request.url)).toEqual([
+      '/internal/users/ada?minVersion=4&deleted=true',
+    ]);
+  });
+
+  it.each([
+    ['a user without an email', { user: { id: 'ada', name: 'Ada', group: 1 }, version: 1 }],
+    ['a version that is not a number', { user: ada, version: '1' }],
+    ['no user at all', { version: 1 }],
+    ['not an object', ['ada']],
+  ])('does not trust a 200 with %s: the read goes to the store', async (_, body) => {
+    aggregator.answer = json(200, body);
+    expect(await client.read(0, read)).toEqual({ kind: 'unanswered', reason: 'failed' });
+  });
+
+  it.each([
+    ['404', json(404, { type: '/problems/user-not-found' }), { kind: 'notFound' }],
+    [
+      '409 (behind the version asked for)',
+      json(409, { type: '/problems/behind' }),
+      { kind: 'unanswered', reason: 'behind' },
+    ],
+    [
+      '503 user-unreadable',
+      json(503, { type: USER_UNREADABLE_TYPE }),
+      { kind: 'unanswered', reason: 'parked' },
+    ],
+    [
+      '503 for another reason',
+      json(503, { type: '/problems/not-ready' }),
+      { kind: 'unanswered', reason: 'failed' },
+    ],
+    [
+      '500',
+      json(500, { type: '/problems/internal-error' }),
+      { kind: 'unanswered', reason: 'failed' },
+    ],
+  ])('reads an answer %s as it means', async (_, answer, expected) => {
+    aggregator.answer = answer;
+    expect(await client.read(0, read)).toEqual(expected);
+  });
+
+  it('stops asking a failing aggregator once its circuit opens, and asks again once it recovers', async () => {
+    aggregator.answer = json(500, { type: '/problems/internal-error' });
+    for (let n = 0; n < 3; n++)
+      expect(await client.read(0, read)).toEqual({ kind: 'unanswered', reason: 'failed' });
+
+    expect(await client.read(0, read)).toEqual({ kind: 'unanswered', reason: 'circuit-open' });
+    expect(aggregator.requests).toHaveLength(3);
+
+    aggregator.answer = json(200, { user: ada, version: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // past resetMs: one trial read goes through
+    expect(await client.read(0, read)).toEqual({ kind: 'found', user: ada, version: 1 });
+    expect(await client.read(0, read)).toEqual({ kind: 'found', user: ada, version: 1 });
+    expect(aggregator.requests).toHaveLength(5);
+  });
+
+  it('does not open the circuit for answers that say nothing about the aggregator’s health', async () => {
+    aggregator.answer = json(409, { type: '/problems/behind' });
+    for (let n = 0; n < 5; n++) await client.read(0, read);
+    expect(aggregator.requests).toHaveLength(5);
+  });
+});

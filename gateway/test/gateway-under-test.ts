@@ -1,0 +1,58 @@
+import { aroundStoreCalls, type Store, StoreUnavailableError, VersionConflictError } from '@user-service/common';
+import { type StartApi, TEST_PARTITIONS } from '@user-service/test-support';
+import { createServer, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { startGatewayNode } from '../src/gateway-node';
+
+export interface HangingUpAggregator {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * An aggregator that hangs up on every request, as a dead one would: each read the gateway
+ * forwards to it fails at once, and the gateway folds the user from the store instead.
+ */
+export async function hangingUpAggregator(): Promise<HangingUpAggregator> {
+  const server = createServer((socket: Socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Starts the gateway as its process does (bounded, counted store; its own HTTP server on a free
+ * port), on the spec's store as `around` changes it, with one aggregator at `aggregatorUrl`.
+ */
+export function startGateway(
+  aggregatorUrl: string,
+  around: (store: Store) => Store = (store) => store,
+): StartApi {
+  return (store) =>
+    startGatewayNode({
+      store: around(store),
+      port: 0,
+      aggregatorUrls: [aggregatorUrl],
+      partitions: TEST_PARTITIONS,
+      forwardTimeoutMs: 1000,
+      storeTimeoutMs: 1000,
+      logLevel: 'error',
+      logStream: new PassThrough().resume(),
+    });
+}
+
+/** A store that cannot be reached: every call fails as a timed-out one does. */
+export const unreachable = (store: Store): Store =>
+  aroundStoreCalls(store, (operation) =>
+    Promise.reject(new StoreUnavailableError(`${operation}: store unreachable`)),
+  );
+
+/** A store where every append loses the race for its version to another writer. */
+export const alwaysContended = (store: Store): Store =>
+  aroundStoreCalls(store, (operation, call) =>
+    operation === 'append' ? Promise.reject(new VersionConflictError('contended', 0)) : call(),
+  );
