@@ -1,4 +1,5 @@
-import { configOrExit, connectOrExit, createLogger, requireMongoUrl, stopOnSignals } from '@user-service/common';
+import { configOrExit, createLogger, requireMongoUrl, stopOnSignals } from '@user-service/common';
+import { connectOrExit } from '@user-service/common/store/mongo';
 import { readAggregatorConfig } from './aggregator-config';
 import { startAggregatorNode } from './aggregator-node';
 

@@ -40,7 +40,7 @@ describe('apply lag after a restart that replays old events', () => {
     }
     for (let n = 0; n < 10; n++) await create(store, `away-${n}`);
     const writtenAt = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await new Promise((resolve) => setTimeout(resolve, 400));
 
     const second = await startOn(store);
     try {

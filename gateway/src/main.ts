@@ -1,4 +1,5 @@
-import { configOrExit, connectOrExit, createLogger, requireMongoUrl, stopOnSignals } from '@user-service/common';
+import { configOrExit, createLogger, requireMongoUrl, stopOnSignals } from '@user-service/common';
+import { connectOrExit } from '@user-service/common/store/mongo';
 import { readGatewayConfig } from './gateway-config';
 import { startGatewayNode } from './gateway-node';
 
