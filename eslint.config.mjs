@@ -5,8 +5,10 @@ import tseslint from 'typescript-eslint';
 // Workspaces use each other through their package names (and common's sub-paths), never through
 // a relative path into another workspace's folders.
 const WORKSPACE_BOUNDARY = {
-  regex: '^(\\.\\./)+(common|gateway|aggregator|mongo-init|launcher|bench|test-support|system-tests)/',
-  message: 'Import another workspace by its package name (@user-service/...), not by a path into its folders.',
+  regex:
+    '^(\\.\\./)+(common|gateway|aggregator|mongo-init|launcher|bench|test-support|system-tests)/',
+  message:
+    'Import another workspace by its package name (@user-service/...), not by a path into its folders.',
 };
 
 export default defineConfig(
@@ -15,7 +17,9 @@ export default defineConfig(
   tseslint.configs.strict,
   {
     files: ['**/*.ts'],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
@@ -52,7 +56,18 @@ export default defineConfig(
           patterns: [
             WORKSPACE_BOUNDARY,
             {
-              group: ['node:*', 'fs', 'http', 'net', 'mongodb', 'winston', 'prom-client', 'uuid', '../store/*', '../observability/*'],
+              group: [
+                'node:*',
+                'fs',
+                'http',
+                'net',
+                'mongodb',
+                'winston',
+                'prom-client',
+                'uuid',
+                '../store/*',
+                '../observability/*',
+              ],
               message: 'The domain is pure: no I/O.',
             },
           ],

@@ -1,4 +1,11 @@
-import { ConfigError, DEFAULT_AGGREGATOR_PORT, type Environment, integer, readConfig, readSharedConfig } from '@user-service/common';
+import {
+  ConfigError,
+  DEFAULT_AGGREGATOR_PORT,
+  type Environment,
+  integer,
+  readConfig,
+  readSharedConfig,
+} from '@user-service/common';
 
 export function readAggregatorConfig(env: Environment) {
   const shared = readSharedConfig(env);
@@ -10,7 +17,9 @@ export function readAggregatorConfig(env: Environment) {
     MAX_LAG_MS: integer({ default: 10_000, min: 100 }),
   });
   if (own.AGGREGATOR_INDEX >= shared.AGG_N) {
-    throw new ConfigError(`AGGREGATOR_INDEX must be below AGG_N (${shared.AGG_N}), got ${own.AGGREGATOR_INDEX}`);
+    throw new ConfigError(
+      `AGGREGATOR_INDEX must be below AGG_N (${shared.AGG_N}), got ${own.AGGREGATOR_INDEX}`,
+    );
   }
   return { ...shared, ...own };
 }

@@ -24,7 +24,11 @@ export const NOT_READY_REASONS: readonly NotReadyReason[] = [
 
 export function createAggregatorMetrics(registry: Registry) {
   const registers = [registry];
-  let status: () => AggregatorStatus = () => ({ notReadyReason: 'restoring', lagSeconds: 0, parkedUsers: 0 });
+  let status: () => AggregatorStatus = () => ({
+    notReadyReason: 'restoring',
+    lagSeconds: 0,
+    parkedUsers: 0,
+  });
   return {
     /** Where the status gauges read from; the aggregator binds itself here. */
     reportStatusFrom(source: () => AggregatorStatus): void {
@@ -44,7 +48,11 @@ export function createAggregatorMetrics(registry: Registry) {
         this.set(status().lagSeconds);
       },
     }),
-    usersInMemory: new Gauge({ name: 'aggregator_users_in_memory', help: 'Users held in memory', registers }),
+    usersInMemory: new Gauge({
+      name: 'aggregator_users_in_memory',
+      help: 'Users held in memory',
+      registers,
+    }),
     ready: new Gauge({
       name: 'aggregator_ready',
       help: '1 while caught up with the store and serving reads; see aggregator_not_ready for why not',

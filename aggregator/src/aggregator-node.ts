@@ -1,4 +1,12 @@
-import { createLogger, errorFields, createMetricsRegistry, listen, type SlowClientLimits, partitionsOwnedBy, type Store } from '@user-service/common';
+import {
+  createLogger,
+  errorFields,
+  createMetricsRegistry,
+  listen,
+  type SlowClientLimits,
+  partitionsOwnedBy,
+  type Store,
+} from '@user-service/common';
 import type { AddressInfo } from 'node:net';
 import { Aggregator } from './aggregator';
 import { createAggregatorMetrics } from './aggregator-metrics';
@@ -57,7 +65,11 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
   );
   const { port } = server.address as AddressInfo;
   log.info('aggregator listening', { port, partitions });
-  aggregator.start().catch((error: unknown) => log.error('aggregator failed to start', { error: errorFields(error) }));
+  aggregator
+    .start()
+    .catch((error: unknown) =>
+      log.error('aggregator failed to start', { error: errorFields(error) }),
+    );
   return {
     aggregator,
     port,

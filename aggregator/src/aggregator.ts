@@ -1,4 +1,14 @@
-import { type Checkpoint, errorFields, type Logger, type Store, type Subscription, SubscriptionEndedError, type UserEvent, type UnreadableEventError, type UserState } from '@user-service/common';
+import {
+  type Checkpoint,
+  errorFields,
+  type Logger,
+  type Store,
+  type Subscription,
+  SubscriptionEndedError,
+  type UserEvent,
+  type UnreadableEventError,
+  type UserState,
+} from '@user-service/common';
 import type { AggregatorMetrics } from './aggregator-metrics';
 import { UserProjection } from './projection';
 import type { NotReadyReason, Readiness } from './readiness';
@@ -70,7 +80,8 @@ export class Aggregator {
     if (this.endedBecause) return { ready: false, reason: this.endedBecause };
     if (!this.caughtUpOnce) return { ready: false, reason: 'restoring' };
     if (this.reconciling) return { ready: false, reason: 'reconciling' };
-    if (this.lagMs() > (this.options.maxLagMs ?? DEFAULT_MAX_LAG_MS)) return { ready: false, reason: 'behind' };
+    if (this.lagMs() > (this.options.maxLagMs ?? DEFAULT_MAX_LAG_MS))
+      return { ready: false, reason: 'behind' };
     return { ready: true };
   }
 
@@ -87,9 +98,16 @@ export class Aggregator {
     metrics.restoredUsers.set(restored.entries.length);
     metrics.usersInMemory.set(this.projection.size);
     this.replayStartedAt = process.hrtime.bigint();
-    log.info('snapshot loaded', { users: restored.entries.length, resumable: restored.checkpoint !== null });
+    log.info('snapshot loaded', {
+      users: restored.entries.length,
+      resumable: restored.checkpoint !== null,
+    });
     this.subscription = store.events.subscribe(
-      { partitions, checkpoint: restored.checkpoint, knownVersions: this.projection.knownVersions() },
+      {
+        partitions,
+        checkpoint: restored.checkpoint,
+        knownVersions: this.projection.knownVersions(),
+      },
       {
         onEvent: (event, checkpoint) => this.apply(event, checkpoint),
         onCaughtUp: (checkpoint, currentAsOf) => this.caughtUp(checkpoint, currentAsOf),
@@ -100,13 +118,18 @@ export class Aggregator {
         onHistoryLost: () => {
           metrics.historyLost.inc();
           this.reconciling = true;
-          log.warn('checkpoint no longer in history; reconciling partitions from the store (not ready meanwhile)');
+          log.warn(
+            'checkpoint no longer in history; reconciling partitions from the store (not ready meanwhile)',
+          );
         },
       },
     );
     this.subscription.finished.catch((error: unknown) => {
       this.endedBecause = error instanceof SubscriptionEndedError ? error.reason : 'handler-failed';
-      log.error('subscription ended; not ready until restarted', { reason: this.endedBecause, error: errorFields(error) });
+      log.error('subscription ended; not ready until restarted', {
+        reason: this.endedBecause,
+        error: errorFields(error),
+      });
     });
   }
 
@@ -161,7 +184,10 @@ export class Aggregator {
     } catch (error) {
       this.projection.restoreChanges(entries);
       metrics.snapshots.inc({ outcome: 'failed' });
-      log.warn('snapshot failed; its users go into the next one', { users: entries.length, error: errorFields(error) });
+      log.warn('snapshot failed; its users go into the next one', {
+        users: entries.length,
+        error: errorFields(error),
+      });
     } finally {
       timer();
     }
@@ -191,14 +217,22 @@ export class Aggregator {
     this.advanceCheckpoint(checkpoint);
     this.currentAsOf = currentAsOf.getTime();
     this.reconciling = false;
-    if (Date.now() - this.lastSnapshotAt >= (this.options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS)) await this.snapshot();
+    if (
+      Date.now() - this.lastSnapshotAt >=
+      (this.options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS)
+    )
+      await this.snapshot();
     if (this.caughtUpOnce) return;
     this.caughtUpOnce = true;
     const { metrics, log } = this.options;
     const seconds = secondsSince(this.replayStartedAt);
     metrics.replayDuration.set(seconds);
     metrics.replayedEvents.set(this.replayed);
-    log.info('ready', { users: this.projection.size, replayedEvents: this.replayed, replaySeconds: seconds });
+    log.info('ready', {
+      users: this.projection.size,
+      replayedEvents: this.replayed,
+      replaySeconds: seconds,
+    });
   }
 
   /**
@@ -218,10 +252,15 @@ export class Aggregator {
     let last: Readiness = this.readiness();
     this.readinessWatch = setInterval(() => {
       const now = this.readiness();
-      const changed = now.ready !== last.ready || (!now.ready && !last.ready && now.reason !== last.reason);
+      const changed =
+        now.ready !== last.ready || (!now.ready && !last.ready && now.reason !== last.reason);
       if (changed && this.caughtUpOnce) {
         if (now.ready) this.options.log.info('ready again');
-        else this.options.log.warn('not ready', { reason: now.reason, lagSeconds: this.lagMs() / 1000 });
+        else
+          this.options.log.warn('not ready', {
+            reason: now.reason,
+            lagSeconds: this.lagMs() / 1000,
+          });
       }
       last = now;
     }, READINESS_LOG_EVERY_MS);
@@ -239,7 +278,9 @@ export class Aggregator {
       try {
         return await load();
       } catch (error) {
-        this.options.log.warn('cannot load the snapshot yet; retrying', { error: errorFields(error) });
+        this.options.log.warn('cannot load the snapshot yet; retrying', {
+          error: errorFields(error),
+        });
         await new Promise((resolve) => setTimeout(resolve, this.options.restoreRetryMs ?? 500));
       }
     }

@@ -1,4 +1,11 @@
-import { createBaseApp, type Logger, problemHandler, problems, rememberRoute, unknownRoute } from '@user-service/common';
+import {
+  createBaseApp,
+  type Logger,
+  problemHandler,
+  problems,
+  rememberRoute,
+  unknownRoute,
+} from '@user-service/common';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -54,6 +61,9 @@ function bearerCheck(token: string | undefined): (req: IncomingMessage) => boole
 
 function refuse(res: ServerResponse): void {
   const problem = problems.unauthorized();
-  res.writeHead(problem.status, { 'content-type': 'application/problem+json; charset=utf-8', ...problem.headers });
+  res.writeHead(problem.status, {
+    'content-type': 'application/problem+json; charset=utf-8',
+    ...problem.headers,
+  });
   res.end(JSON.stringify(problem.toDetails()));
 }

@@ -1,4 +1,11 @@
-import { chooseRequestId, HttpProblem, type Logger, logRequest, problems, validateUserId } from '@user-service/common';
+import {
+  chooseRequestId,
+  HttpProblem,
+  type Logger,
+  logRequest,
+  problems,
+  validateUserId,
+} from '@user-service/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
 import type { Aggregator } from './aggregator';
@@ -28,16 +35,23 @@ export async function serveInternalRead(
   const { status, body } = await answer(aggregator, req.url ?? '');
   const json = JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': status === 200 ? 'application/json; charset=utf-8' : 'application/problem+json; charset=utf-8',
+    'content-type':
+      status === 200
+        ? 'application/json; charset=utf-8'
+        : 'application/problem+json; charset=utf-8',
     'content-length': Buffer.byteLength(json),
     'x-request-id': requestId,
   });
   res.end(json);
   reads.inc({ status: String(status) });
-  if (log.isInfoEnabled()) logRequest(log, { requestId, method: req.method, route: ROUTE, status, started });
+  if (log.isInfoEnabled())
+    logRequest(log, { requestId, method: req.method, route: ROUTE, status, started });
 }
 
-async function answer(aggregator: Aggregator, url: string): Promise<{ status: number; body: unknown }> {
+async function answer(
+  aggregator: Aggregator,
+  url: string,
+): Promise<{ status: number; body: unknown }> {
   try {
     if (!aggregator.isReady) throw problems.notReady();
     const [encodedId = '', query = ''] = url.slice(READ_PREFIX.length).split('?', 2);
@@ -77,7 +91,9 @@ function parseMinVersion(values: readonly string[]): number {
   if (values.length === 0) return 0;
   const [raw] = values;
   if (values.length > 1 || raw === undefined || !/^\d{1,15}$/.test(raw)) {
-    throw problems.validationError([{ field: 'minVersion', message: 'must be a non-negative integer' }]);
+    throw problems.validationError([
+      { field: 'minVersion', message: 'must be a non-negative integer' },
+    ]);
   }
   return Number(raw);
 }

@@ -11,7 +11,11 @@ async function main(): Promise<void> {
     const read = readAggregatorConfig(process.env);
     return { ...read, MONGO_URL: requireMongoUrl(read) };
   });
-  const log = createLogger({ service: 'aggregator', level: config.LOG_LEVEL, fields: { aggregator: String(config.AGGREGATOR_INDEX) } });
+  const log = createLogger({
+    service: 'aggregator',
+    level: config.LOG_LEVEL,
+    fields: { aggregator: String(config.AGGREGATOR_INDEX) },
+  });
   const store = await connectOrExit(config, log);
   shutdown.add(() => store.close());
   const node = await startAggregatorNode({

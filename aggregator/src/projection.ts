@@ -1,4 +1,10 @@
-import { evolve, initialUserState, UnreadableEventError, type UserEvent, type UserState } from '@user-service/common/domain';
+import {
+  evolve,
+  initialUserState,
+  UnreadableEventError,
+  type UserEvent,
+  type UserState,
+} from '@user-service/common/domain';
 import type { SnapshotEntry } from '@user-service/common/store';
 
 interface HeldUser {
@@ -28,7 +34,10 @@ export class UserProjection {
 
   constructor(restored: readonly SnapshotEntry[] = []) {
     for (const entry of restored) {
-      this.users.set(entry.userId, { partition: entry.partition, state: { version: entry.version, user: entry.user } });
+      this.users.set(entry.userId, {
+        partition: entry.partition,
+        state: { version: entry.version, user: entry.user },
+      });
     }
   }
 
@@ -76,7 +85,9 @@ export class UserProjection {
 
   /** Live users only, with their versions: what a snapshot of everything would hold. */
   liveEntries(): SnapshotEntry[] {
-    return [...this.users].flatMap(([userId, held]) => (held.state.user ? [toEntry(userId, held)] : []));
+    return [...this.users].flatMap(([userId, held]) =>
+      held.state.user ? [toEntry(userId, held)] : [],
+    );
   }
 
   /** Hands over the users changed since the last call, deleted ones included. */

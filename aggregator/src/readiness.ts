@@ -9,6 +9,8 @@ import type { SubscriptionEndReason } from '@user-service/common';
  * - a SubscriptionEndReason: its subscription ended for good and needs an operator;
  * - `stopped`: shutting down.
  */
-export type NotReadyReason = 'restoring' | 'reconciling' | 'behind' | SubscriptionEndReason | 'stopped';
+export type NotReadyReason =
+  'restoring' | 'reconciling' | 'behind' | SubscriptionEndReason | 'stopped';
 
-export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: NotReadyReason };
+export type Readiness =
+  { readonly ready: true } | { readonly ready: false; readonly reason: NotReadyReason };

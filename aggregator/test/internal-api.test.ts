@@ -46,7 +46,10 @@ describe('aggregator internal API', () => {
     await append('ann', 1, 5);
     const answer = await get('/internal/users/ann?minVersion=1');
     expect(answer.status).toBe(200);
-    expect(await answer.json()).toEqual({ user: { id: 'ann', name: 'Ann', email: 'ann@example.com', group: 5 }, version: 1 });
+    expect(await answer.json()).toEqual({
+      user: { id: 'ann', name: 'Ann', email: 'ann@example.com', group: 5 },
+      version: 1,
+    });
     expect((await get('/internal/users/bob')).status).toBe(404);
   });
 

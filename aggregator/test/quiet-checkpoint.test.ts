@@ -19,19 +19,28 @@ describe('a quiet aggregator', () => {
     });
     try {
       // Writes to aggregator 1's partitions only: nothing for aggregator 0 to apply.
-      const others = Array.from({ length: 40 }, (_, n) => `other${n}`).filter((id) => aggregatorOf(partitionOf(id, 12), 2) === 1);
+      const others = Array.from({ length: 40 }, (_, n) => `other${n}`).filter(
+        (id) => aggregatorOf(partitionOf(id, 12), 2) === 1,
+      );
       for (const id of others) {
-        const events = stampEvents(id, 0, [{ type: 'UserCreated', data: { name: 'O', email: 'o@example.com', group: 1 } }], {
-          newEventId: () => `${id}-1`,
-          now: () => new Date(),
-          partitionOf: (userId) => partitionOf(userId, 12),
-        });
+        const events = stampEvents(
+          id,
+          0,
+          [{ type: 'UserCreated', data: { name: 'O', email: 'o@example.com', group: 1 } }],
+          {
+            newEventId: () => `${id}-1`,
+            now: () => new Date(),
+            partitionOf: (userId) => partitionOf(userId, 12),
+          },
+        );
         await store.events.append(id, 0, events);
       }
 
-      const saved = async () => (await store.snapshots.load(partitionsOwnedBy(0, 2, 12))).checkpoint?.position;
+      const saved = async () =>
+        (await store.snapshots.load(partitionsOwnedBy(0, 2, 12))).checkpoint?.position;
       const deadline = Date.now() + 5000;
-      while ((await saved()) !== others.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while ((await saved()) !== others.length && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await saved()).toBe(others.length);
       expect(node.aggregator.liveUsers()).toEqual([]);
     } finally {

@@ -1,4 +1,11 @@
-import { HistoryLostError, partitionOf, stampEvents, type Store, type Subscription, SubscriptionEndedError } from '@user-service/common';
+import {
+  HistoryLostError,
+  partitionOf,
+  stampEvents,
+  type Store,
+  type Subscription,
+  SubscriptionEndedError,
+} from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { ChangeSource } from '@user-service/common/store';
 import { startCatchUpSubscription } from '@user-service/common/store';
@@ -12,11 +19,15 @@ interface LogLine {
   readonly [field: string]: unknown;
 }
 
-async function startOn(store: Store, maxLagMs?: number): Promise<{ node: AggregatorNode; lines: LogLine[] }> {
+async function startOn(
+  store: Store,
+  maxLagMs?: number,
+): Promise<{ node: AggregatorNode; lines: LogLine[] }> {
   const stream = new PassThrough();
   const lines: LogLine[] = [];
   stream.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
+    for (const line of chunk.toString().split('\n').filter(Boolean))
+      lines.push(JSON.parse(line) as LogLine);
   });
   const node = await startAggregatorNode({
     index: 0,
@@ -42,9 +53,15 @@ describe('aggregator readiness', () => {
     const store = new InMemoryStore();
     const { node } = await startOn(store, 300);
     try {
-      await until(async () => (await readyz(node)).status === 200, 'the aggregator to report ready');
+      await until(
+        async () => (await readyz(node)).status === 200,
+        'the aggregator to report ready',
+      );
       store.outage.setDown(true);
-      await until(async () => (await readyz(node)).status === 503, 'the aggregator to report not ready with the store down');
+      await until(
+        async () => (await readyz(node)).status === 503,
+        'the aggregator to report not ready with the store down',
+      );
       expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'behind' } });
       expect(await metric(node, /^aggregator_not_ready\{reason="behind"/)).toBe(1);
       expect(await metric(node, /^aggregator_ready\{/)).toBe(0);
@@ -56,7 +73,10 @@ describe('aggregator readiness', () => {
       expect((await fetch(`${node.url}/internal/users/anyone`)).status).toBe(503);
 
       store.outage.setDown(false);
-      await until(async () => (await readyz(node)).status === 200, 'the aggregator to report ready again with the store back');
+      await until(
+        async () => (await readyz(node)).status === 200,
+        'the aggregator to report ready again with the store back',
+      );
       expect(await metric(node, /^aggregator_apply_lag_seconds\{/)).toBeLessThan(lagBefore);
     } finally {
       store.outage.setDown(false);
@@ -66,9 +86,15 @@ describe('aggregator readiness', () => {
 
   it('is not ready, for good, once its subscription has ended, and logs the reason', async () => {
     const inner = new InMemoryStore();
-    const ended = new SubscriptionEndedError('event-gap', 'events 2..2 of user ada are missing from the store');
+    const ended = new SubscriptionEndedError(
+      'event-gap',
+      'events 2..2 of user ada are missing from the store',
+    );
     // The one thing faked: a subscription that has ended on its own.
-    const subscription: Subscription = { finished: Promise.reject(ended), stop: async () => undefined };
+    const subscription: Subscription = {
+      finished: Promise.reject(ended),
+      stop: async () => undefined,
+    };
     subscription.finished.catch(() => undefined);
     const store: Store = {
       events: {
@@ -82,15 +108,23 @@ describe('aggregator readiness', () => {
     };
     const { node, lines } = await startOn(store);
     try {
-      await until(async () => (await readyz(node)).status === 503 && lines.length > 0, 'the aggregator to report not ready and log why');
-      expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'event-gap' } });
+      await until(
+        async () => (await readyz(node)).status === 503 && lines.length > 0,
+        'the aggregator to report not ready and log why',
+      );
+      expect(await readyz(node)).toEqual({
+        status: 503,
+        body: { ready: false, reason: 'event-gap' },
+      });
       expect(await metric(node, /^aggregator_not_ready\{reason="event-gap"/)).toBe(1);
       expect(lines).toContainEqual(
         expect.objectContaining({
           level: 'error',
           message: expect.stringContaining('subscription ended'),
           reason: 'event-gap',
-          error: expect.objectContaining({ message: expect.stringContaining('missing from the store') }),
+          error: expect.objectContaining({
+            message: expect.stringContaining('missing from the store'),
+          }),
         }),
       );
     } finally {
@@ -117,7 +151,10 @@ describe('aggregator readiness after its checkpoint falls out of the store’s h
       openTail: (partitions, from) => {
         const tail = inner.events.openTail(partitions, from);
         return {
-          next: () => (loseHistory ? Promise.reject(new HistoryLostError('the oplog rolled over')) : tail.next()),
+          next: () =>
+            loseHistory
+              ? Promise.reject(new HistoryLostError('the oplog rolled over'))
+              : tail.next(),
           close: () => tail.close(),
         };
       },
@@ -134,21 +171,38 @@ describe('aggregator readiness after its checkpoint falls out of the store’s h
     };
     const { node } = await startOn(store);
     try {
-      await until(async () => (await readyz(node)).status === 200, 'the aggregator to report ready');
+      await until(
+        async () => (await readyz(node)).status === 200,
+        'the aggregator to report ready',
+      );
       loseHistory = true;
-      await until(async () => (await readyz(node)).status === 503, 'the aggregator to report not ready after losing its history');
-      expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'reconciling' } });
+      await until(
+        async () => (await readyz(node)).status === 503,
+        'the aggregator to report not ready after losing its history',
+      );
+      expect(await readyz(node)).toEqual({
+        status: 503,
+        body: { ready: false, reason: 'reconciling' },
+      });
       expect(await metric(node, /^aggregator_history_lost_total\{/)).toBe(1);
 
-      const events = stampEvents('ada', 0, [{ type: 'UserCreated', data: { name: 'Ada', email: 'ada@example.com', group: 1 } }], {
-        newEventId: () => 'ada-1',
-        now: () => new Date(),
-        partitionOf: (id) => partitionOf(id, 12),
-      });
+      const events = stampEvents(
+        'ada',
+        0,
+        [{ type: 'UserCreated', data: { name: 'Ada', email: 'ada@example.com', group: 1 } }],
+        {
+          newEventId: () => 'ada-1',
+          now: () => new Date(),
+          partitionOf: (id) => partitionOf(id, 12),
+        },
+      );
       await inner.events.append('ada', 0, events);
       loseHistory = false;
       releaseCatchUp();
-      await until(async () => (await readyz(node)).status === 200, 'the aggregator to report ready again once reconciled');
+      await until(
+        async () => (await readyz(node)).status === 200,
+        'the aggregator to report ready again once reconciled',
+      );
       expect(node.aggregator.user('ada').version).toBe(1);
     } finally {
       releaseCatchUp();

@@ -20,11 +20,16 @@ function startOn(store: Store): Promise<AggregatorNode> {
 }
 
 async function create(store: Store, userId: string): Promise<void> {
-  const events = stampEvents(userId, 0, [{ type: 'UserCreated', data: { name: 'Old', email: 'old@example.com', group: 1 } }], {
-    newEventId: () => `${userId}-1`,
-    now: () => new Date(),
-    partitionOf: (id) => partitionOf(id, PARTITIONS),
-  });
+  const events = stampEvents(
+    userId,
+    0,
+    [{ type: 'UserCreated', data: { name: 'Old', email: 'old@example.com', group: 1 } }],
+    {
+      newEventId: () => `${userId}-1`,
+      now: () => new Date(),
+      partitionOf: (id) => partitionOf(id, PARTITIONS),
+    },
+  );
   await store.events.append(userId, 0, events);
 }
 
@@ -33,7 +38,10 @@ describe('apply lag after a restart that replays old events', () => {
     const store = new InMemoryStore();
     const first = await startOn(store);
     try {
-      await until(async () => (await fetch(`${first.url}/readyz`)).status === 200, 'the first aggregator to report ready');
+      await until(
+        async () => (await fetch(`${first.url}/readyz`)).status === 200,
+        'the first aggregator to report ready',
+      );
     } finally {
       // The drill: stopped (final snapshot), users written while it is away, started again later.
       await first.stop();
@@ -44,7 +52,10 @@ describe('apply lag after a restart that replays old events', () => {
 
     const second = await startOn(store);
     try {
-      await until(async () => (await fetch(`${second.url}/readyz`)).status === 200, 'the restarted aggregator to report ready');
+      await until(
+        async () => (await fetch(`${second.url}/readyz`)).status === 200,
+        'the restarted aggregator to report ready',
+      );
       expect(await metric(second, /^aggregator_replayed_events\{/)).toBe(10);
       // Taken before the scrape: by the time the lag is read the replayed events are older still.
       const ageOfReplayed = (Date.now() - writtenAt) / 1000;

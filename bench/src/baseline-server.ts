@@ -2,13 +2,30 @@
  * The baseline: the same API and validation in one process, users in a Map, nothing
  * distributed and nothing durable. What a plain CRUD service costs on this machine.
  */
-import { createLogger, createMetricsRegistry, createBaseApp, jsonBody, listen, problemHandler, problems, unknownRoute, type User, validateCreateUser, validateUpdateUser, validateUserId } from '@user-service/common';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createBaseApp,
+  jsonBody,
+  listen,
+  problemHandler,
+  problems,
+  unknownRoute,
+  type User,
+  validateCreateUser,
+  validateUpdateUser,
+  validateUserId,
+} from '@user-service/common';
 import type { Request, Response } from 'express';
 import { PassThrough } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 
 const users = new Map<string, { user: User; version: number }>();
-const log = createLogger({ service: 'baseline', level: 'warn', stream: new PassThrough().resume() });
+const log = createLogger({
+  service: 'baseline',
+  level: 'warn',
+  stream: new PassThrough().resume(),
+});
 const app = createBaseApp(log, createMetricsRegistry('baseline'));
 const body = jsonBody('16kb');
 

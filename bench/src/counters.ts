@@ -1,9 +1,15 @@
 /** Sums the samples of one metric in a Prometheus text scrape whose labels include `labels`. */
-export function sumOf(scrape: string, metric: string, labels: Readonly<Record<string, string>> = {}): number {
+export function sumOf(
+  scrape: string,
+  metric: string,
+  labels: Readonly<Record<string, string>> = {},
+): number {
   let total = 0;
   for (const line of scrape.split('\n')) {
     if (!line.startsWith(`${metric}{`) && !line.startsWith(`${metric} `)) continue;
-    const matches = Object.entries(labels).every(([name, value]) => line.includes(`${name}="${value}"`));
+    const matches = Object.entries(labels).every(([name, value]) =>
+      line.includes(`${name}="${value}"`),
+    );
     if (matches) total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
@@ -23,7 +29,8 @@ export interface Costs {
 }
 
 export function costsBetween(before: string, after: string): Costs {
-  const delta = (metric: string, labels: Record<string, string> = {}) => sumOf(after, metric, labels) - sumOf(before, metric, labels);
+  const delta = (metric: string, labels: Record<string, string> = {}) =>
+    sumOf(after, metric, labels) - sumOf(before, metric, labels);
   return {
     reads: delta('http_request_duration_seconds_count', { method: 'GET', path: '/api/user/:id' }),
     writes: delta('http_request_duration_seconds_count', { method: 'PUT', path: '/api/user/' }),

@@ -3,7 +3,12 @@ import { intendedStatuses, type PlannedRequest, type ScenarioName } from './scen
 
 export interface LoadResult {
   readonly requestsPerSecond: number;
-  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+  readonly latencyMs: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly max: number;
+  };
   readonly requests: number;
   readonly non2xx: number;
   /** Non-2xx answers the scenario did not mean to provoke, plus errors and timeouts. */
@@ -44,14 +49,20 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     ],
   });
   const statusCounts: Record<string, number> = {};
-  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) statusCounts[status] = stats.count ?? 0;
+  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {}))
+    statusCounts[status] = stats.count ?? 0;
   const intended = intendedStatuses(spec.scenario);
   const unintendedStatuses = Object.entries(statusCounts)
     .filter(([status]) => !status.startsWith('2') && !intended.includes(Number(status)))
     .reduce((sum, [, count]) => sum + count, 0);
   return {
     requestsPerSecond: result.requests.average,
-    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
     requests: result.requests.total,
     non2xx: result.non2xx,
     unintended: unintendedStatuses + result.errors + result.timeouts,

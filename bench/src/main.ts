@@ -39,15 +39,28 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  * Saturation is measured in alternating rounds and the best round kept: on a shared machine
  * interference only ever slows a run down.
  */
-async function compareScenario(name: ScenarioName, ours: Running, baseline: Running, options: BenchOptions): Promise<ScenarioReport[]> {
+async function compareScenario(
+  name: ScenarioName,
+  ours: Running,
+  baseline: Running,
+  options: BenchOptions,
+): Promise<ScenarioReport[]> {
   const measure = async (target: Running, tag: string, rate?: number): Promise<LoadResult> => {
     const next = scenario(name, options.seedUsers, tag);
     // A fixed rate over many connections arrives in bursts that measure the load generator, not the server.
     const connections = rate ? Math.min(options.connections, 8) : options.connections;
     await runLoad({ url: target.url, scenario: name, next, seconds: options.warmup, connections }); // warm-up
-    return runLoad({ url: target.url, scenario: name, next, seconds: options.duration, connections, ...(rate ? { rate } : {}) });
+    return runLoad({
+      url: target.url,
+      scenario: name,
+      next,
+      seconds: options.duration,
+      connections,
+      ...(rate ? { rate } : {}),
+    });
   };
-  const best = (runs: LoadResult[]) => runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
+  const best = (runs: LoadResult[]) =>
+    runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
   const oursRounds: LoadResult[] = [];
   const baselineRounds: LoadResult[] = [];
   for (let round = 0; round < options.rounds; round++) {
@@ -66,11 +79,19 @@ async function compareScenario(name: ScenarioName, ours: Running, baseline: Runn
   ];
 }
 
-async function complexityCheck(store: StoreKind, options: BenchOptions): Promise<ComplexityReport[]> {
+async function complexityCheck(
+  store: StoreKind,
+  options: BenchOptions,
+): Promise<ComplexityReport[]> {
   const rows: ComplexityReport[] = [];
   const users = Math.min(options.seedUsers, options.quick ? 2_000 : options.seedUsers);
   for (const aggregators of options.complexityAggregators) {
-    const system = await startSystem({ store, aggregators, gatewayPort: GATEWAY_PORT, aggregatorBasePort: AGGREGATOR_BASE_PORT });
+    const system = await startSystem({
+      store,
+      aggregators,
+      gatewayPort: GATEWAY_PORT,
+      aggregatorBasePort: AGGREGATOR_BASE_PORT,
+    });
     try {
       await seedUsers(system.url, users);
       const run = async (name: ScenarioName) => {
@@ -106,7 +127,13 @@ async function recoveryCheck(options: BenchOptions): Promise<RecoveryReport[]> {
   for (const events of options.recoveryEvents) {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--expose-gc', '--max-old-space-size=8192', resolve(__dirname, 'recovery-child.js'), String(options.recoveryUsers), String(events)],
+      [
+        '--expose-gc',
+        '--max-old-space-size=8192',
+        resolve(__dirname, 'recovery-child.js'),
+        String(options.recoveryUsers),
+        String(events),
+      ],
       { maxBuffer: 1 << 20 },
     );
     rows.push(JSON.parse(stdout.trim()) as RecoveryReport);
@@ -120,26 +147,41 @@ async function main(): Promise<void> {
   const { store } = atHand;
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
   say(`# Benchmark${options.quick ? ' (quick)' : ''}`);
-  say(`Store: ${atHand.store === 'mongo' ? 'MongoDB' : `in memory (STORE=memory: MONGO_URL unset and ${atHand.noMongo})`}. Machine: ${machine}.`);
+  say(
+    `Store: ${atHand.store === 'mongo' ? 'MongoDB' : `in memory (STORE=memory: MONGO_URL unset and ${atHand.noMongo})`}. Machine: ${machine}.`,
+  );
   say(
     `Each run ${options.duration} s after ${options.warmup} s of warm-up, ${options.connections} connections at saturation ` +
       `(best of ${options.rounds} alternating rounds), 8 at half saturation; ${options.seedUsers} users seeded.\n`,
   );
   if (options.profile) {
     for (const name of ['read', 'update'] as const) {
-      say(await profileScenario(name, store, options, { gateway: GATEWAY_PORT, aggregators: AGGREGATOR_BASE_PORT }));
+      say(
+        await profileScenario(name, store, options, {
+          gateway: GATEWAY_PORT,
+          aggregators: AGGREGATOR_BASE_PORT,
+        }),
+      );
     }
     return;
   }
 
-  const system = await startSystem({ store, aggregators: 3, gatewayPort: GATEWAY_PORT, aggregatorBasePort: AGGREGATOR_BASE_PORT });
+  const system = await startSystem({
+    store,
+    aggregators: 3,
+    gatewayPort: GATEWAY_PORT,
+    aggregatorBasePort: AGGREGATOR_BASE_PORT,
+  });
   const baseline = await startBaseline(BASELINE_PORT).catch(async (error: unknown) => {
     await system.stop();
     throw error;
   });
   const scenarios: ScenarioReport[] = [];
   try {
-    await Promise.all([seedUsers(system.url, options.seedUsers), seedUsers(baseline.url, options.seedUsers)]);
+    await Promise.all([
+      seedUsers(system.url, options.seedUsers),
+      seedUsers(baseline.url, options.seedUsers),
+    ]);
     for (const name of SCENARIOS) {
       scenarios.push(...(await compareScenario(name, system, baseline, options)));
       say(`measured ${name}`);
@@ -158,14 +200,20 @@ async function main(): Promise<void> {
   say('\n## Recovery: restart to ready (in-memory store, one aggregator owning every partition)\n');
   say(recoveryTable(recovery));
 
-  const space: SpaceResult = store === 'mongo' && process.env.MONGO_URL ? await measureSpace(process.env.MONGO_URL, 'users') : estimateSpace(options.seedUsers);
+  const space: SpaceResult =
+    store === 'mongo' && process.env.MONGO_URL
+      ? await measureSpace(process.env.MONGO_URL, 'users')
+      : estimateSpace(options.seedUsers);
   say('\n## Space\n');
   say(spaceTable(space));
 
   const resultsDir = resolve(REPO, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const file = resolve(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ options, store, machine, scenarios, complexity, recovery, space }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify({ options, store, machine, scenarios, complexity, recovery, space }, null, 2),
+  );
   say(`\nResults written to ${file}`);
 }
 

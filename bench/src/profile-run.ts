@@ -11,7 +11,12 @@ import { seedUsers } from './seed';
  * Runs one scenario at saturation against a system started with --cpu-prof, and prints where
  * its process spent the CPU. In memory mode gateway and aggregators share that one process.
  */
-export async function profileScenario(name: ScenarioName, store: StoreKind, options: BenchOptions, ports: { gateway: number; aggregators: number }): Promise<string> {
+export async function profileScenario(
+  name: ScenarioName,
+  store: StoreKind,
+  options: BenchOptions,
+  ports: { gateway: number; aggregators: number },
+): Promise<string> {
   const dir = resolve(REPO, 'bench/results/profiles', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -26,7 +31,15 @@ export async function profileScenario(name: ScenarioName, store: StoreKind, opti
   try {
     await seedUsers(system.url, options.seedUsers);
     const next = scenario(name, options.seedUsers, `profile-${name}`);
-    requestsPerSecond = (await runLoad({ url: system.url, scenario: name, next, seconds: options.duration, connections: options.connections })).requestsPerSecond;
+    requestsPerSecond = (
+      await runLoad({
+        url: system.url,
+        scenario: name,
+        next,
+        seconds: options.duration,
+        connections: options.connections,
+      })
+    ).requestsPerSecond;
   } finally {
     await system.stop();
   }

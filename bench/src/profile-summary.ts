@@ -3,7 +3,10 @@ import { REPO } from './processes';
 
 /** A frame's file, relative to the repository or to node_modules. */
 function shortPath(url: string): string {
-  return url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(`${REPO}/`, '');
+  return url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, '')
+    .replace(`${REPO}/`, '');
 }
 
 interface CallFrame {
@@ -17,7 +20,11 @@ interface CpuProfile {
 }
 
 /** Self time of a .cpuprofile, summed by `keyOf`, as "share  key" lines, largest first. */
-function selfTimeBy(profilePath: string, keyOf: (frame: CallFrame) => string, count: number): string[] {
+function selfTimeBy(
+  profilePath: string,
+  keyOf: (frame: CallFrame) => string,
+  count: number,
+): string[] {
   const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
   const hits = new Map<string, number>();
   let total = 0;
@@ -52,9 +59,13 @@ export function selfTimeByArea(profilePath: string): string[] {
     ({ url, functionName }) => {
       if (url.includes('/node_modules/')) {
         const path = url.split('/node_modules/').pop() ?? url;
-        return path.split('/').slice(0, path.startsWith('@') ? 2 : 1).join('/');
+        return path
+          .split('/')
+          .slice(0, path.startsWith('@') ? 2 : 1)
+          .join('/');
       }
-      if (url.startsWith('file://') || url.startsWith('/')) return shortPath(url).split('/')[0] ?? url;
+      if (url.startsWith('file://') || url.startsWith('/'))
+        return shortPath(url).split('/')[0] ?? url;
       return url.startsWith('node:') ? url : `(${functionName || 'native'})`;
     },
     20,

@@ -5,7 +5,12 @@
  * Prints one JSON line.
  */
 import { startAggregatorNode } from '@user-service/aggregator';
-import { partitionOf, type SnapshotEntry, stampEvents, type UserEventBody } from '@user-service/common';
+import {
+  partitionOf,
+  type SnapshotEntry,
+  stampEvents,
+  type UserEventBody,
+} from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';
 
@@ -31,7 +36,12 @@ async function main(): Promise<void> {
     const userId = `user-${n}`;
     const data = { name: `User ${n}`, email: `user${n}@example.com`, group: n % 1000 };
     await store.events.append(userId, 0, stamp(userId, 0, { type: 'UserCreated', data }));
-    entries.push({ userId, partition: partitionOf(userId, PARTITIONS), version: 1, user: { id: userId, ...data } });
+    entries.push({
+      userId,
+      partition: partitionOf(userId, PARTITIONS),
+      version: 1,
+      user: { id: userId, ...data },
+    });
   }
   const { livePosition } = await store.events.catchUp([]);
   const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
@@ -42,7 +52,11 @@ async function main(): Promise<void> {
   for (let n = 0; n < events; n++) {
     const userId = `user-${n % users}`;
     const version = versions.get(userId) ?? 1;
-    await store.events.append(userId, version, stamp(userId, version, { type: 'UserUpdated', data: { group: n } }));
+    await store.events.append(
+      userId,
+      version,
+      stamp(userId, version, { type: 'UserUpdated', data: { group: n } }),
+    );
     versions.set(userId, version + 1);
   }
 

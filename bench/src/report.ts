@@ -25,7 +25,8 @@ export interface RecoveryReport {
   readonly heapBytesPer100kUsers: number;
 }
 
-const n = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const n = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function scenarioTable(rows: readonly ScenarioReport[]): string {
   const lines = [

@@ -19,7 +19,16 @@ export function scenario(name: ScenarioName, seeded: number, runTag: string): ()
   const createNew = (): PlannedRequest => {
     created += 1;
     const id = `new-${runTag}-${created}`;
-    return { method: 'POST', path: '/api/user', body: JSON.stringify({ id, name: `New ${created}`, email: `new${created}@example.com`, group: 1 }) };
+    return {
+      method: 'POST',
+      path: '/api/user',
+      body: JSON.stringify({
+        id,
+        name: `New ${created}`,
+        email: `new${created}@example.com`,
+        group: 1,
+      }),
+    };
   };
   const read = (): PlannedRequest => ({ method: 'GET', path: `/api/user/${randomSeeded()}` });
   const update = (): PlannedRequest => ({
@@ -32,7 +41,11 @@ export function scenario(name: ScenarioName, seeded: number, runTag: string): ()
   const deleteOrRecreate = (): PlannedRequest => {
     const id = Math.random() < 0.5 ? deleted.shift() : undefined;
     if (id !== undefined) {
-      return { method: 'POST', path: '/api/user', body: JSON.stringify({ id, name: 'Again', email: 'again@example.com', group: 2 }) };
+      return {
+        method: 'POST',
+        path: '/api/user',
+        body: JSON.stringify({ id, name: 'Again', email: 'again@example.com', group: 2 }),
+      };
     }
     const victim = randomSeeded();
     deleted.push(victim);

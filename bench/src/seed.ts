@@ -13,10 +13,16 @@ export async function seedUsers(url: string, count: number): Promise<void> {
         method: 'POST',
         path: '/api/user',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id: seededId(n), name: `Bench User ${n}`, email: `bench${n}@example.com`, group: n % 1000 }),
+        body: JSON.stringify({
+          id: seededId(n),
+          name: `Bench User ${n}`,
+          email: `bench${n}@example.com`,
+          group: n % 1000,
+        }),
       });
       await body.dump();
-      if (statusCode !== 201 && statusCode !== 409) throw new Error(`seeding ${seededId(n)} answered ${statusCode}`);
+      if (statusCode !== 201 && statusCode !== 409)
+        throw new Error(`seeding ${seededId(n)} answered ${statusCode}`);
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));

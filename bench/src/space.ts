@@ -18,7 +18,12 @@ export function estimateSpace(users: number): SpaceResult {
   let snapshotBytes = 0;
   let eventBytes = 0;
   for (let n = 0; n < users; n++) {
-    const user = { id: `bench-${n}`, name: `Bench User ${n}`, email: `bench${n}@example.com`, group: n % 1000 };
+    const user = {
+      id: `bench-${n}`,
+      name: `Bench User ${n}`,
+      email: `bench${n}@example.com`,
+      group: n % 1000,
+    };
     usersJsonBytes += Buffer.byteLength(JSON.stringify(user));
     const { id, ...fields } = user;
     snapshotBytes += BSON.calculateObjectSize({ _id: id, partition: 3, version: 2, ...fields });
@@ -48,7 +53,10 @@ export async function measureSpace(mongoUrl: string, database: string): Promise<
   try {
     const db = client.db(database);
     const stats = async (collection: string) => {
-      const [result] = await db.collection(collection).aggregate([{ $collStats: { storageStats: {} } }]).toArray();
+      const [result] = await db
+        .collection(collection)
+        .aggregate([{ $collStats: { storageStats: {} } }])
+        .toArray();
       const storage = (result?.storageStats ?? {}) as { size?: number; count?: number };
       return { size: storage.size ?? 0, count: storage.count ?? 0 };
     };

@@ -8,7 +8,10 @@ export type ForwardedRead =
   | { readonly kind: 'found'; readonly user: User; readonly version: number }
   | { readonly kind: 'notFound' }
   /** The aggregator could not give an answer to trust; the caller reads the store instead. */
-  | { readonly kind: 'unanswered'; readonly reason: 'behind' | 'parked' | 'failed' | 'circuit-open' };
+  | {
+      readonly kind: 'unanswered';
+      readonly reason: 'behind' | 'parked' | 'failed' | 'circuit-open';
+    };
 
 export interface AggregatorClientOptions {
   readonly urls: readonly string[];
@@ -43,7 +46,9 @@ export class AggregatorClient {
     private readonly metrics: GatewayMetrics,
     log: Logger,
   ) {
-    this.pools = options.urls.map((url) => new Pool(url, { connections: 64, keepAliveTimeout: 30_000 }));
+    this.pools = options.urls.map(
+      (url) => new Pool(url, { connections: 64, keepAliveTimeout: 30_000 }),
+    );
     this.breakers = this.pools.map((pool, index) => {
       const breaker = new CircuitBreaker((request: ReadRequest) => this.send(pool, request), {
         timeout: false, // undici's own timeouts below also free the connection
@@ -72,7 +77,10 @@ export class AggregatorClient {
       const reason = breaker.opened && isOpenCircuit(error) ? 'circuit-open' : 'failed';
       return { kind: 'unanswered', reason };
     });
-    this.metrics.forwards.inc({ aggregator: String(aggregator), outcome: result.kind === 'unanswered' ? result.reason : result.kind });
+    this.metrics.forwards.inc({
+      aggregator: String(aggregator),
+      outcome: result.kind === 'unanswered' ? result.reason : result.kind,
+    });
     return result;
   }
 
@@ -81,7 +89,10 @@ export class AggregatorClient {
     await Promise.all(this.pools.map((pool) => pool.destroy()));
   }
 
-  private async send(pool: Pool, { userId, ownWrite, requestId }: ReadRequest): Promise<ForwardedRead> {
+  private async send(
+    pool: Pool,
+    { userId, ownWrite, requestId }: ReadRequest,
+  ): Promise<ForwardedRead> {
     const query = `minVersion=${ownWrite.version}${ownWrite.deleted ? '&deleted=true' : ''}`;
     const { statusCode, body } = await pool.request({
       method: 'GET',
@@ -96,7 +107,8 @@ export class AggregatorClient {
     if (statusCode === 503) {
       // A user the aggregator cannot apply says nothing about its health either.
       const problem: unknown = await body.json().catch(() => null);
-      if (problemType(problem) === USER_UNREADABLE_TYPE) return { kind: 'unanswered', reason: 'parked' };
+      if (problemType(problem) === USER_UNREADABLE_TYPE)
+        return { kind: 'unanswered', reason: 'parked' };
       throw new AggregatorFailure('aggregator answered 503');
     }
     await body.dump();
@@ -108,7 +120,9 @@ export class AggregatorClient {
 }
 
 function isOpenCircuit(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'EOPENBREAKER';
+  return (
+    typeof error === 'object' && error !== null && 'code' in error && error.code === 'EOPENBREAKER'
+  );
 }
 
 function problemType(body: unknown): unknown {

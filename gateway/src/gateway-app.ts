@@ -1,4 +1,12 @@
-import { createBaseApp, type Logger, problemHandler, rememberRoute, type Store, StoreUnavailableError, unknownRoute } from '@user-service/common';
+import {
+  createBaseApp,
+  type Logger,
+  problemHandler,
+  rememberRoute,
+  type Store,
+  StoreUnavailableError,
+  unknownRoute,
+} from '@user-service/common';
 import type { ErrorRequestHandler, Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { AggregatorClient } from './aggregator-client';
@@ -32,7 +40,9 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
       () => true,
       () => false,
     );
-    res.status(reachable ? 200 : 503).json(reachable ? { ready: true } : { ready: false, reason: 'store-unreachable' });
+    res
+      .status(reachable ? 200 : 503)
+      .json(reachable ? { ready: true } : { ready: false, reason: 'store-unreachable' });
   });
   const routes = userRoutes({ ...dependencies, written: new WrittenVersions() });
   app.use(['/api/user', '/api/users'], routes);

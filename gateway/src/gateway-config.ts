@@ -1,4 +1,12 @@
-import { ConfigError, DEFAULT_AGGREGATOR_PORT, type Environment, integer, optionalText, readConfig, readSharedConfig } from '@user-service/common';
+import {
+  ConfigError,
+  DEFAULT_AGGREGATOR_PORT,
+  type Environment,
+  integer,
+  optionalText,
+  readConfig,
+  readSharedConfig,
+} from '@user-service/common';
 
 /** Where the gateway, and so the public API, listens unless PORT says otherwise. */
 export const DEFAULT_GATEWAY_PORT = 8080;
@@ -13,11 +21,21 @@ export function readGatewayConfig(env: Environment) {
   });
   const urls = own.AGGREGATOR_URLS
     ? own.AGGREGATOR_URLS.split(',').map((url) => url.trim())
-    : Array.from({ length: shared.AGG_N }, (_, index) => `http://127.0.0.1:${DEFAULT_AGGREGATOR_PORT + index}`);
+    : Array.from(
+        { length: shared.AGG_N },
+        (_, index) => `http://127.0.0.1:${DEFAULT_AGGREGATOR_PORT + index}`,
+      );
   if (urls.length !== shared.AGG_N || urls.some((url) => !URL.canParse(url))) {
-    throw new ConfigError(`AGGREGATOR_URLS must list ${shared.AGG_N} URLs (AGG_N), got "${own.AGGREGATOR_URLS}"`);
+    throw new ConfigError(
+      `AGGREGATOR_URLS must list ${shared.AGG_N} URLs (AGG_N), got "${own.AGGREGATOR_URLS}"`,
+    );
   }
-  return { ...shared, PORT: own.PORT, FORWARD_TIMEOUT_MS: own.FORWARD_TIMEOUT_MS, aggregatorUrls: urls };
+  return {
+    ...shared,
+    PORT: own.PORT,
+    FORWARD_TIMEOUT_MS: own.FORWARD_TIMEOUT_MS,
+    aggregatorUrls: urls,
+  };
 }
 
 export type GatewayConfig = ReturnType<typeof readGatewayConfig>;

@@ -1,10 +1,18 @@
-import { boundedStore, createLogger, createMetricsRegistry, listen, partitionOf, type RunningServer, type SlowClientLimits, type Store } from '@user-service/common';
+import {
+  boundedStore,
+  createLogger,
+  createMetricsRegistry,
+  listen,
+  partitionOf,
+  type RunningServer,
+  type SlowClientLimits,
+  type Store,
+} from '@user-service/common';
 import type { AddressInfo } from 'node:net';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
 import { countedStore } from './counted-store';
 import { createGatewayMetrics } from './gateway-metrics';
-
 
 export interface GatewayNodeOptions {
   readonly store: Store;
@@ -44,7 +52,10 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     log,
   );
   const app = createGatewayApp({
-    store: countedStore(boundedStore(options.store, options.storeTimeoutMs), metrics.storeOperations),
+    store: countedStore(
+      boundedStore(options.store, options.storeTimeoutMs),
+      metrics.storeOperations,
+    ),
     aggregators,
     aggregatorCount: options.aggregatorUrls.length,
     partitionOf: (userId) => partitionOf(userId, options.partitions),

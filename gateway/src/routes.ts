@@ -1,4 +1,14 @@
-import { jsonBody, problems, rememberRoute, requestIdOf, type User, type UserState, validateCreateUser, validateUpdateUser, validateUserId } from '@user-service/common';
+import {
+  jsonBody,
+  problems,
+  rememberRoute,
+  requestIdOf,
+  type User,
+  type UserState,
+  validateCreateUser,
+  validateUpdateUser,
+  validateUserId,
+} from '@user-service/common';
 import { type Request, type Response, Router } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import { type CommandContext, execute } from './user-commands';
@@ -14,7 +24,11 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
     const input = validateCreateUser(req.body);
     if (!input.ok) throw problems.validationError(input.errors);
     const userId = input.value.id ?? newUserId();
-    const state = await execute(context, { type: 'CreateUser', userId, fields: input.value.fields });
+    const state = await execute(context, {
+      type: 'CreateUser',
+      userId,
+      fields: input.value.fields,
+    });
     res.status(201).location(`/api/user/${userId}`);
     sendUser(res, state);
   });
@@ -48,7 +62,11 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
   router.delete('/:id', rememberRoute, async (req, res) => {
     const userId = pathId(req);
     const expectedVersion = ifMatchVersion(req);
-    await execute(context, { type: 'DeleteUser', userId, ...(expectedVersion === undefined ? {} : { expectedVersion }) });
+    await execute(context, {
+      type: 'DeleteUser',
+      userId,
+      ...(expectedVersion === undefined ? {} : { expectedVersion }),
+    });
     res.status(204).end();
   });
 

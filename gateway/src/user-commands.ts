@@ -1,4 +1,15 @@
-import { CommandRejectedError, decide, foldEvents, loadUserState, stampEvents, type Store, TooMuchContentionError, type UserCommand, type UserState, VersionConflictError } from '@user-service/common';
+import {
+  CommandRejectedError,
+  decide,
+  foldEvents,
+  loadUserState,
+  stampEvents,
+  type Store,
+  TooMuchContentionError,
+  type UserCommand,
+  type UserState,
+  VersionConflictError,
+} from '@user-service/common';
 import { v7 as uuidv7 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { WrittenVersions } from './written-versions';

@@ -7,11 +7,19 @@ describe('gateway configuration', () => {
   it('defaults the gateway to port 8080 and one local aggregator URL per AGG_N', () => {
     const config = readGatewayConfig(base);
     expect(config.PORT).toBe(8080);
-    expect(config.aggregatorUrls).toEqual(['http://127.0.0.1:9100', 'http://127.0.0.1:9101', 'http://127.0.0.1:9102']);
+    expect(config.aggregatorUrls).toEqual([
+      'http://127.0.0.1:9100',
+      'http://127.0.0.1:9101',
+      'http://127.0.0.1:9102',
+    ]);
   });
 
   it('needs exactly AGG_N aggregator URLs', () => {
-    expect(() => readGatewayConfig({ ...base, AGGREGATOR_URLS: 'http://a:1,http://b:1' })).toThrow(ConfigError);
-    expect(() => readGatewayConfig({ ...base, AGG_N: '1', AGGREGATOR_URLS: 'not a url' })).toThrow(/AGGREGATOR_URLS/);
+    expect(() => readGatewayConfig({ ...base, AGGREGATOR_URLS: 'http://a:1,http://b:1' })).toThrow(
+      ConfigError,
+    );
+    expect(() => readGatewayConfig({ ...base, AGG_N: '1', AGGREGATOR_URLS: 'not a url' })).toThrow(
+      /AGGREGATOR_URLS/,
+    );
   });
 });

@@ -1,4 +1,9 @@
-import { aroundStoreCalls, type Store, StoreUnavailableError, VersionConflictError } from '@user-service/common';
+import {
+  aroundStoreCalls,
+  type Store,
+  StoreUnavailableError,
+  VersionConflictError,
+} from '@user-service/common';
 import { type StartApi, TEST_PARTITIONS } from '@user-service/test-support';
 import { createServer, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';

@@ -15,6 +15,8 @@ describe('written versions', () => {
     written.record('b', { version: 1, deleted: false });
     written.record('a', { version: 2, deleted: false });
     written.record('c', { version: 1, deleted: false });
-    expect([written.get('a').version, written.get('b').version, written.get('c').version]).toEqual([2, 0, 1]);
+    expect([written.get('a').version, written.get('b').version, written.get('c').version]).toEqual([
+      2, 0, 1,
+    ]);
   });
 });

@@ -20,7 +20,8 @@ export function acceptControl(control: AggregatorControl): void {
   if (!send) return;
   process.on('message', (message: ControlMessage) => {
     const started = Date.now();
-    const work = message.command === 'crash' ? control.crash(message.index) : control.restart(message.index);
+    const work =
+      message.command === 'crash' ? control.crash(message.index) : control.restart(message.index);
     work.then(
       () => send({ id: message.id, readyMs: Date.now() - started }),
       (error: unknown) => send({ id: message.id, error: String(error) }),

@@ -6,14 +6,22 @@ export interface WatchdogLimits {
   readonly checkEveryMs: number;
 }
 
-export const DOWNLOAD_LIMITS: WatchdogLimits = { firstBytesWithinMs: 12_000, finishWithinMs: 15 * 60_000, checkEveryMs: 250 };
+export const DOWNLOAD_LIMITS: WatchdogLimits = {
+  firstBytesWithinMs: 12_000,
+  finishWithinMs: 15 * 60_000,
+  checkEveryMs: 250,
+};
 
 /**
  * Watches a download from outside, by the bytes it has put on disk, and calls giveUp once with
  * the reason when it is hopeless: nothing written within firstBytesWithinMs, or not finished
  * within finishWithinMs. Returns the function that stops watching.
  */
-export function watchDownload(bytesOnDisk: () => number, limits: WatchdogLimits, giveUp: (reason: string) => void): () => void {
+export function watchDownload(
+  bytesOnDisk: () => number,
+  limits: WatchdogLimits,
+  giveUp: (reason: string) => void,
+): () => void {
   const before = bytesOnDisk();
   const stop = () => {
     clearInterval(poll);

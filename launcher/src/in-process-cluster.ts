@@ -48,7 +48,12 @@ export class InProcessCluster {
       storeTimeoutMs: options.storeTimeoutMs ?? 2000,
       ...nodeOptions(options),
     });
-    return new InProcessCluster(options, gateway, nodes, nodes.map((node) => node.port));
+    return new InProcessCluster(
+      options,
+      gateway,
+      nodes,
+      nodes.map((node) => node.port),
+    );
   }
 
   aggregator(index: number): AggregatorNode {

@@ -45,7 +45,9 @@ export async function launchSystem(options: LaunchOptions): Promise<LaunchedSyst
     stdio: ['ignore', 'ignore', 'inherit', ...(options.control ? (['ipc'] as const) : [])],
   });
   const url = localUrl(options.gatewayPort);
-  const aggregatorUrls = Array.from({ length: options.aggregators }, (_, index) => localUrl(options.aggregatorBasePort + index));
+  const aggregatorUrls = Array.from({ length: options.aggregators }, (_, index) =>
+    localUrl(options.aggregatorBasePort + index),
+  );
   const stop = () => stopChild(child, 'SIGTERM');
   try {
     await untilReady([url, ...aggregatorUrls], { child });

@@ -1,4 +1,14 @@
-import { configOrExit, createLogger, DEFAULT_AGGREGATOR_PORT, errorText, integer, readConfig, readSharedConfig, stopOnSignals, text } from '@user-service/common';
+import {
+  configOrExit,
+  createLogger,
+  DEFAULT_AGGREGATOR_PORT,
+  errorText,
+  integer,
+  readConfig,
+  readSharedConfig,
+  stopOnSignals,
+  text,
+} from '@user-service/common';
 import { DEFAULT_GATEWAY_PORT } from '@user-service/gateway';
 import { resolve } from 'node:path';
 import { runOnMongo } from './mongo-mode';

@@ -13,7 +13,10 @@ export interface MemoryModeOptions {
   readonly logLevel: string;
 }
 
-export async function runInMemory(options: MemoryModeOptions, log: Logger): Promise<() => Promise<void>> {
+export async function runInMemory(
+  options: MemoryModeOptions,
+  log: Logger,
+): Promise<() => Promise<void>> {
   const system = await InProcessCluster.start({ ...options, store: new InMemoryStore() });
   acceptControl({
     crash: (index) => system.stopAggregator(index, 'crash'),

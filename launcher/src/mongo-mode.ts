@@ -37,13 +37,20 @@ export function noMongoMessage(reason: string): string {
  * The embedded default: a 1-member replica set keeping its data in dataDir (or MONGO_URL), the
  * schema, then the gateway and the aggregators as child processes of their own.
  */
-export async function runOnMongo(options: MongoModeOptions, log: Logger): Promise<() => Promise<void>> {
+export async function runOnMongo(
+  options: MongoModeOptions,
+  log: Logger,
+): Promise<() => Promise<void>> {
   let replSet: MongoMemoryReplSet | undefined;
   let mongoUrl = options.mongoUrl;
   if (!mongoUrl) {
     const mongod = await obtainMongod({ download: true, log: (line) => log.info(line) });
     if (mongod.binary === undefined) throw new Error(noMongoMessage(mongod.reason));
-    replSet = await startReplicaSet({ binary: mongod.binary, dataDir: options.dataDir, port: options.port });
+    replSet = await startReplicaSet({
+      binary: mongod.binary,
+      dataDir: options.dataDir,
+      port: options.port,
+    });
     mongoUrl = replSet.getUri();
     log.info('embedded MongoDB started', { dataDir: options.dataDir, url: mongoUrl });
   }
@@ -51,11 +58,23 @@ export async function runOnMongo(options: MongoModeOptions, log: Logger): Promis
   const client = await MongoClient.connect(mongoUrl);
   await ensureSchema(client.db(options.database)).finally(() => client.close());
 
-  const common = { ...options.env, STORE: 'mongo', MONGO_URL: mongoUrl, MONGO_DB: options.database, AGG_N: String(options.aggregatorCount) };
+  const common = {
+    ...options.env,
+    STORE: 'mongo',
+    MONGO_URL: mongoUrl,
+    MONGO_DB: options.database,
+    AGG_N: String(options.aggregatorCount),
+  };
   const aggregatorPort = (index: number) => options.aggregatorBasePort + index;
   const startAggregator = (index: number) =>
-    start('aggregator', { ...common, AGGREGATOR_INDEX: String(index), PORT: String(aggregatorPort(index)) });
-  const aggregators = Array.from({ length: options.aggregatorCount }, (_, index) => startAggregator(index));
+    start('aggregator', {
+      ...common,
+      AGGREGATOR_INDEX: String(index),
+      PORT: String(aggregatorPort(index)),
+    });
+  const aggregators = Array.from({ length: options.aggregatorCount }, (_, index) =>
+    startAggregator(index),
+  );
   const gateway = start('gateway', { ...common, PORT: String(options.gatewayPort) });
   log.info('ready', { api: `http://127.0.0.1:${options.gatewayPort}/api/user` });
 
@@ -79,5 +98,8 @@ export async function runOnMongo(options: MongoModeOptions, log: Logger): Promis
 }
 
 function start(service: 'gateway' | 'aggregator', env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [resolve(REPO, service, 'dist/main.js')], { env, stdio: 'inherit' });
+  return spawn(process.execPath, [resolve(REPO, service, 'dist/main.js')], {
+    env,
+    stdio: 'inherit',
+  });
 }

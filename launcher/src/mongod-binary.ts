@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { DOWNLOAD_LIMITS, watchDownload, type WatchdogLimits } from './download-watchdog';
 
 /** A mongod to run, or why there is none, in words fit to show the user. */
-export type MongodLookup = { readonly binary: string } | { readonly binary: undefined; readonly reason: string };
+export type MongodLookup =
+  { readonly binary: string } | { readonly binary: undefined; readonly reason: string };
 
 export interface ObtainOptions {
   /** Whether to download one through mongodb-memory-server when none is here. */
@@ -17,7 +18,8 @@ export interface ObtainOptions {
   readonly limits?: WatchdogLimits;
 }
 
-const NOT_HERE = "no mongod binary here (MONGOMS_SYSTEM_BINARY unset, none in mongodb-memory-server's cache)";
+const NOT_HERE =
+  "no mongod binary here (MONGOMS_SYSTEM_BINARY unset, none in mongodb-memory-server's cache)";
 
 /**
  * Finds a mongod the way mongodb-memory-server would (MONGOMS_SYSTEM_BINARY, then its caches),
@@ -32,7 +34,9 @@ export async function obtainMongod(options: ObtainOptions): Promise<MongodLookup
     // locateBinary answers "none" with undefined, but throws when the system binary it was told
     // to use is missing or not executable. Downloading would not honour that setting, so stop here.
     const systemBinary = process.env.MONGOMS_SYSTEM_BINARY;
-    const reason = systemBinary ? `MONGOMS_SYSTEM_BINARY=${systemBinary} is not an executable mongod` : `looking for a mongod failed: ${oneLine(error)}`;
+    const reason = systemBinary
+      ? `MONGOMS_SYSTEM_BINARY=${systemBinary} is not an executable mongod`
+      : `looking for a mongod failed: ${oneLine(error)}`;
     return { binary: undefined, reason };
   }
   if (binary) return { binary };
@@ -42,11 +46,18 @@ export async function obtainMongod(options: ObtainOptions): Promise<MongodLookup
   try {
     target = await DryMongoBinary.generateOptions(DryMongoBinary.getEnsuredOptions());
   } catch (error) {
-    return { binary: undefined, reason: `${NOT_HERE}, and no download could be set up: ${oneLine(error)}` };
+    return {
+      binary: undefined,
+      reason: `${NOT_HERE}, and no download could be set up: ${oneLine(error)}`,
+    };
   }
-  options.log?.(`No mongod here: downloading MongoDB ${target.version} into ${target.downloadDir}, where later runs will find it.`);
+  options.log?.(
+    `No mongod here: downloading MongoDB ${target.version} into ${target.downloadDir}, where later runs will find it.`,
+  );
   const outcome = await downloadInChild(target.downloadDir, options.limits ?? DOWNLOAD_LIMITS);
-  return 'binary' in outcome ? outcome : { binary: undefined, reason: `${NOT_HERE}, and downloading one failed: ${outcome.error}` };
+  return 'binary' in outcome
+    ? outcome
+    : { binary: undefined, reason: `${NOT_HERE}, and downloading one failed: ${outcome.error}` };
 }
 
 type DownloadOutcome = { readonly binary: string } | { readonly error: string };
@@ -68,12 +79,16 @@ MongoBinary.getPath().then(
 function downloadInChild(downloadDir: string, limits: WatchdogLimits): Promise<DownloadOutcome> {
   return new Promise((done) => {
     let outcome: DownloadOutcome | undefined;
-    const child = spawn(process.execPath, ['-e', DOWNLOAD_SCRIPT, require.resolve('mongodb-memory-server')], {
-      // Inherited, so that mongodb-memory-server's own progress bar shows on the terminal.
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      // Explicit, because where this runs under jest the MONGOMS_* settings live in a copy of the environment.
-      env: process.env,
-    });
+    const child = spawn(
+      process.execPath,
+      ['-e', DOWNLOAD_SCRIPT, require.resolve('mongodb-memory-server')],
+      {
+        // Inherited, so that mongodb-memory-server's own progress bar shows on the terminal.
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        // Explicit, because where this runs under jest the MONGOMS_* settings live in a copy of the environment.
+        env: process.env,
+      },
+    );
     const stopWatching = watchDownload(
       () => bytesIn(downloadDir),
       limits,
@@ -92,7 +107,9 @@ function downloadInChild(downloadDir: string, limits: WatchdogLimits): Promise<D
     });
     child.on('exit', (code, signal) => {
       stopWatching();
-      done(outcome ?? { error: `the download process ended with ${signal ?? `exit code ${code}`}` });
+      done(
+        outcome ?? { error: `the download process ended with ${signal ?? `exit code ${code}`}` },
+      );
     });
   });
 }
@@ -105,18 +122,32 @@ function bytesIn(dir: string): number {
   try {
     return readdirSync(dir, { withFileTypes: true })
       .filter((entry) => entry.isFile() && !entry.name.endsWith('.lock'))
-      .reduce((sum, entry) => sum + (statSync(join(dir, entry.name), { throwIfNoEntry: false })?.size ?? 0), 0);
+      .reduce(
+        (sum, entry) =>
+          sum + (statSync(join(dir, entry.name), { throwIfNoEntry: false })?.size ?? 0),
+        0,
+      );
   } catch {
     return 0; // not created yet
   }
 }
 
 function isBinary(message: unknown): message is { binary: string } {
-  return typeof message === 'object' && message !== null && 'binary' in message && typeof message.binary === 'string';
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    'binary' in message &&
+    typeof message.binary === 'string'
+  );
 }
 
 function isError(message: unknown): message is { error: string } {
-  return typeof message === 'object' && message !== null && 'error' in message && typeof message.error === 'string';
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    'error' in message &&
+    typeof message.error === 'string'
+  );
 }
 
 /** mongodb-memory-server's messages put the detail on a second line ("Download failed for url …, Details:\n…"). */

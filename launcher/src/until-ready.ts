@@ -9,18 +9,27 @@ export interface ReadyWaitOptions {
 }
 
 /** Polls each URL's /readyz in turn until it answers 200. */
-export async function untilReady(urls: string | readonly string[], options: ReadyWaitOptions = {}): Promise<void> {
+export async function untilReady(
+  urls: string | readonly string[],
+  options: ReadyWaitOptions = {},
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const { child } = options;
   for (const url of typeof urls === 'string' ? [urls] : urls) {
     await waitUntil(
       () => {
         if (child && (child.exitCode !== null || child.signalCode !== null)) {
-          throw new Error(`the process serving ${url} exited with ${child.exitCode ?? child.signalCode}`);
+          throw new Error(
+            `the process serving ${url} exited with ${child.exitCode ?? child.signalCode}`,
+          );
         }
         return answersReady(url);
       },
-      { describe: `${url} to become ready`, timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 20 },
+      {
+        describe: `${url} to become ready`,
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        intervalMs: 20,
+      },
     );
   }
 }

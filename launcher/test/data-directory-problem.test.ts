@@ -5,7 +5,10 @@ const DIR = '/repo/.data/mongo';
 
 describe('the message for a data directory the embedded MongoDB cannot start on', () => {
   it('says that another major version wrote it when mongod exits with 62 (incompatible data files)', () => {
-    const message = dataDirectoryProblem(DIR, 'Instance closed unexpectedly with code "62" and signal "null"');
+    const message = dataDirectoryProblem(
+      DIR,
+      'Instance closed unexpectedly with code "62" and signal "null"',
+    );
 
     expect(message).toBe(
       `The embedded MongoDB could not start on the data in ${DIR}: it was written by another MongoDB major version ` +
@@ -23,7 +26,9 @@ describe('the message for a data directory the embedded MongoDB cannot start on'
 
     const message = dataDirectoryProblem(DIR, failure);
 
-    expect(message).toContain('it was written by another MongoDB major version (UPGRADE PROBLEM: Found an invalid featureCompatibilityVersion document');
+    expect(message).toContain(
+      'it was written by another MongoDB major version (UPGRADE PROBLEM: Found an invalid featureCompatibilityVersion document',
+    );
     expect(message).toContain('MONGOMS_SYSTEM_BINARY');
   });
 
@@ -43,7 +48,9 @@ describe('the message for a data directory the embedded MongoDB cannot start on'
   });
 
   it('says the same for an internal error while opening it', () => {
-    expect(dataDirectoryProblem(DIR, 'Mongod internal error (fassert() failure)')).toContain('or it is damaged (Mongod internal error (fassert() failure))');
+    expect(dataDirectoryProblem(DIR, 'Mongod internal error (fassert() failure)')).toContain(
+      'or it is damaged (Mongod internal error (fassert() failure))',
+    );
   });
 
   it('tells a directory in use by another mongod apart from a damaged one', () => {
@@ -59,24 +66,41 @@ describe('the message for a data directory the embedded MongoDB cannot start on'
   });
 
   it('names both replica set names when the data belongs to a set named otherwise', () => {
-    const message = dataDirectoryProblem(DIR, 'Attempting to reconfigure a replica set with name testset, but command line reports rs0; rejecting');
+    const message = dataDirectoryProblem(
+      DIR,
+      'Attempting to reconfigure a replica set with name testset, but command line reports rs0; rejecting',
+    );
 
-    expect(message).toContain('it belongs to a replica set named testset, and the embedded one is named rs0');
+    expect(message).toContain(
+      'it belongs to a replica set named testset, and the embedded one is named rs0',
+    );
     expect(message).toContain(`Move ${DIR} away or delete it`);
   });
 
   it('points at the port when the saved configuration names another one', () => {
-    const message = dataDirectoryProblem(DIR, 'No host described in new configuration with {version: 2, term: 1} for replica set rs0 maps to this node');
+    const message = dataDirectoryProblem(
+      DIR,
+      'No host described in new configuration with {version: 2, term: 1} for replica set rs0 maps to this node',
+    );
 
     expect(message).toContain('another EMBEDDED_MONGO_PORT');
   });
 
   it.each([
     ['a port in use', 'Port "27517" already in use'],
-    ['a CPU without AVX', 'Instance closed unexpectedly with code "null" and signal "SIGILL"\nThe Process Exited with SIGILL, which mean illegal instruction'],
-    ['a missing library', 'Instance failed to start because a library is missing or cannot be opened: "libcrypto.so.3"'],
+    [
+      'a CPU without AVX',
+      'Instance closed unexpectedly with code "null" and signal "SIGILL"\nThe Process Exited with SIGILL, which mean illegal instruction',
+    ],
+    [
+      'a missing library',
+      'Instance failed to start because a library is missing or cannot be opened: "libcrypto.so.3"',
+    ],
     ['a slow start', 'Instance failed to start within 60000ms'],
-  ])('leaves failures that are not about the data, like %s, to be shown as they are', (_, failure) => {
-    expect(dataDirectoryProblem(DIR, failure)).toBeUndefined();
-  });
+  ])(
+    'leaves failures that are not about the data, like %s, to be shown as they are',
+    (_, failure) => {
+      expect(dataDirectoryProblem(DIR, failure)).toBeUndefined();
+    },
+  );
 });

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +48,12 @@ function fakeMongod(path: string, padding = 0): string {
 function downloadFrom(origin: string): { downloads: string; archive: string } {
   const downloads = join(dir, 'downloads');
   const archive = 'mongodb-linux-x86_64-debian12-0.0.1.tgz';
-  setEnv({ MONGOMS_DOWNLOAD_URL: `${origin}/${archive}`, MONGOMS_USE_HTTP: 'true', MONGOMS_DOWNLOAD_DIR: downloads, MONGOMS_MAX_RETRIES: '1' });
+  setEnv({
+    MONGOMS_DOWNLOAD_URL: `${origin}/${archive}`,
+    MONGOMS_USE_HTTP: 'true',
+    MONGOMS_DOWNLOAD_DIR: downloads,
+    MONGOMS_MAX_RETRIES: '1',
+  });
   return { downloads, archive };
 }
 
@@ -59,10 +72,12 @@ describe('obtainMongod', () => {
     setEnv({ MONGOMS_SYSTEM_BINARY: missing, MONGOMS_DOWNLOAD_DIR: join(dir, 'downloads') });
     const said: string[] = [];
 
-    await expect(obtainMongod({ download: true, log: (line) => said.push(line) })).resolves.toEqual({
-      binary: undefined,
-      reason: `MONGOMS_SYSTEM_BINARY=${missing} is not an executable mongod`,
-    });
+    await expect(obtainMongod({ download: true, log: (line) => said.push(line) })).resolves.toEqual(
+      {
+        binary: undefined,
+        reason: `MONGOMS_SYSTEM_BINARY=${missing} is not an executable mongod`,
+      },
+    );
     expect(said).toEqual([]);
     expect(existsSync(join(dir, 'downloads'))).toBe(false);
   });
@@ -105,7 +120,10 @@ describe('obtainMongod', () => {
     const found = await obtainMongod({ download: true, log: (line) => said.push(line) });
 
     expect(found.binary).toBeUndefined();
-    expect(found).toHaveProperty('reason', expect.stringMatching(/downloading one failed: .*ECONNREFUSED/));
+    expect(found).toHaveProperty(
+      'reason',
+      expect.stringMatching(/downloading one failed: .*ECONNREFUSED/),
+    );
     expect(said).toEqual([expect.stringContaining('downloading MongoDB 0.0.1')]);
   }, 30_000);
 
@@ -120,9 +138,15 @@ describe('obtainMongod', () => {
     });
     downloadFrom(origin);
 
-    const found = await obtainMongod({ download: true, limits: { firstBytesWithinMs: 500, finishWithinMs: 60_000, checkEveryMs: 50 } });
+    const found = await obtainMongod({
+      download: true,
+      limits: { firstBytesWithinMs: 500, finishWithinMs: 60_000, checkEveryMs: 50 },
+    });
 
-    expect(found).toEqual({ binary: undefined, reason: expect.stringContaining('downloading one failed: no bytes arrived within 0.5 s') });
+    expect(found).toEqual({
+      binary: undefined,
+      reason: expect.stringContaining('downloading one failed: no bytes arrived within 0.5 s'),
+    });
   }, 30_000);
 
   it('downloads a mongod into the cache once, where it is found afterwards without a download', async () => {
@@ -134,7 +158,9 @@ describe('obtainMongod', () => {
     execFileSync('tar', ['-czf', archivePath, '-C', staging, 'mongodb']);
     const archiveBytes = readFileSync(archivePath);
     const server = createHttpServer((request, response) => {
-      const body = request.url?.endsWith('.md5') ? Buffer.from(`${createHash('md5').update(archiveBytes).digest('hex')}  archive.tgz\n`) : archiveBytes;
+      const body = request.url?.endsWith('.md5')
+        ? Buffer.from(`${createHash('md5').update(archiveBytes).digest('hex')}  archive.tgz\n`)
+        : archiveBytes;
       response.writeHead(200, { 'content-length': body.length }).end(body);
     });
     const origin = await listen(server);
@@ -144,7 +170,9 @@ describe('obtainMongod', () => {
     const downloaded = await obtainMongod({ download: true });
 
     expect(downloaded).toEqual({ binary: join(downloads, 'mongod-x86_64-debian-0.0.1') });
-    expect(execFileSync(downloaded.binary ?? '', ['--version']).toString()).toContain('db version v8.2.6');
+    expect(execFileSync(downloaded.binary ?? '', ['--version']).toString()).toContain(
+      'db version v8.2.6',
+    );
     await expect(obtainMongod({ download: false })).resolves.toEqual(downloaded);
   }, 30_000);
 });

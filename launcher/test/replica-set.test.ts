@@ -28,7 +28,10 @@ describe('starting the replica set on a data directory written by another versio
   it('fails with one message saying what to do about that directory, and no stack trace', async () => {
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
-    writeFileSync(join(dataDir, 'WiredTiger'), 'WiredTiger\nWiredTiger 11.2.0: (November 10, 2022)\n');
+    writeFileSync(
+      join(dataDir, 'WiredTiger'),
+      'WiredTiger\nWiredTiger 11.2.0: (November 10, 2022)\n',
+    );
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
 
     const started = startReplicaSet({ binary, dataDir });
@@ -45,7 +48,9 @@ describe('starting the replica set on a data directory written by another versio
     const dataDir = join(dir, 'empty');
     jest.spyOn(console, 'warn').mockImplementation(() => undefined);
 
-    await expect(startReplicaSet({ binary, dataDir })).rejects.toThrow('Instance closed unexpectedly with code "62"');
+    await expect(startReplicaSet({ binary, dataDir })).rejects.toThrow(
+      'Instance closed unexpectedly with code "62"',
+    );
     jest.restoreAllMocks();
   });
 });

@@ -17,7 +17,9 @@ export interface SignalledProcess {
 export function failOnSignals(log: Logger, target: SignalledProcess = process): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     target.on(signal, () => {
-      log.error(`mongo-init stopped by ${signal} before it finished: run it again to complete the initialization`);
+      log.error(
+        `mongo-init stopped by ${signal} before it finished: run it again to complete the initialization`,
+      );
       target.exit(SIGNAL_EXIT_CODES[signal]);
     });
   }

@@ -1,4 +1,12 @@
-import { ConfigError, credentialPair, type Environment, integer, optionalText, readConfig, text } from '@user-service/common';
+import {
+  ConfigError,
+  credentialPair,
+  type Environment,
+  integer,
+  optionalText,
+  readConfig,
+  text,
+} from '@user-service/common';
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
@@ -18,7 +26,9 @@ export function readInitConfig(env: Environment) {
   const members = config.MONGO_MEMBERS.split(',').map((member) => member.trim());
   const bad = members.find((member) => !HOST_PORT.test(member));
   if (bad !== undefined) {
-    throw new ConfigError(`MONGO_MEMBERS must be a comma-separated list of host:port, got "${config.MONGO_MEMBERS}"`);
+    throw new ConfigError(
+      `MONGO_MEMBERS must be a comma-separated list of host:port, got "${config.MONGO_MEMBERS}"`,
+    );
   }
   return {
     members,

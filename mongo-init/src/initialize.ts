@@ -15,29 +15,51 @@ import { ensureServiceUser } from './service-user';
 export async function initialize(config: InitConfig, log: Logger): Promise<void> {
   const deadline = Date.now() + config.timeoutMs;
   const onRetry = (step: string) => (error: unknown) =>
-    log.info(`waiting to ${step}`, { reason: error instanceof Error ? error.message : String(error) });
+    log.info(`waiting to ${step}`, {
+      reason: error instanceof Error ? error.message : String(error),
+    });
 
   await retryUntil(deadline, () => initiateReplicaSet(config), onRetry('initiate the replica set'));
   log.info('replica set initiated', { replicaSet: config.replicaSet, members: config.members });
 
-  const client = new MongoClient(`mongodb://${config.members.join(',')}/?replicaSet=${config.replicaSet}`, {
-    serverSelectionTimeoutMS: 5000,
-    writeConcern: { w: 'majority' },
-    ...asRoot(config),
-  });
+  const client = new MongoClient(
+    `mongodb://${config.members.join(',')}/?replicaSet=${config.replicaSet}`,
+    {
+      serverSelectionTimeoutMS: 5000,
+      writeConcern: { w: 'majority' },
+      ...asRoot(config),
+    },
+  );
   try {
-    await retryUntil(deadline, () => client.db('admin').command({ ping: 1 }), onRetry('reach a primary'));
-    await retryUntil(deadline, () => ensureSchema(client.db(config.database)), onRetry('create the schema'));
+    await retryUntil(
+      deadline,
+      () => client.db('admin').command({ ping: 1 }),
+      onRetry('reach a primary'),
+    );
+    await retryUntil(
+      deadline,
+      () => ensureSchema(client.db(config.database)),
+      onRetry('create the schema'),
+    );
     log.info('collections and indexes are in place', { database: config.database });
     const { serviceUser } = config;
     if (serviceUser) {
       const outcome = await retryUntil(
         deadline,
-        () => ensureServiceUser((command) => client.db('admin').command(command), serviceUser, config.database),
+        () =>
+          ensureServiceUser(
+            (command) => client.db('admin').command(command),
+            serviceUser,
+            config.database,
+          ),
         onRetry('create the service user'),
       );
       // The name only: the password is a secret.
-      log.info(`service user ${outcome}`, { user: serviceUser.username, role: 'readWrite', database: config.database });
+      log.info(`service user ${outcome}`, {
+        user: serviceUser.username,
+        role: 'readWrite',
+        database: config.database,
+      });
     }
   } finally {
     await client.close();

@@ -14,7 +14,11 @@ const MAJORITY = { w: 'majority' } as const;
  * Creates it, or when it exists already updates it, so that running again with a rotated
  * secret takes the new password, and running again unchanged changes nothing.
  */
-export async function ensureServiceUser(command: AdminCommand, user: Credentials, database: string): Promise<'created' | 'updated'> {
+export async function ensureServiceUser(
+  command: AdminCommand,
+  user: Credentials,
+  database: string,
+): Promise<'created' | 'updated'> {
   const roles = [{ role: 'readWrite', db: database }];
   try {
     await command({ createUser: user.username, pwd: user.password, roles, writeConcern: MAJORITY });

@@ -27,8 +27,14 @@ describe('mongo-init configuration', () => {
 
   it.each([
     [{}, 'MONGO_MEMBERS is required but not set'],
-    [{ MONGO_MEMBERS: 'mongo1' }, 'MONGO_MEMBERS must be a comma-separated list of host:port, got "mongo1"'],
-    [{ MONGO_MEMBERS: 'a:1,,b:2' }, 'MONGO_MEMBERS must be a comma-separated list of host:port, got "a:1,,b:2"'],
+    [
+      { MONGO_MEMBERS: 'mongo1' },
+      'MONGO_MEMBERS must be a comma-separated list of host:port, got "mongo1"',
+    ],
+    [
+      { MONGO_MEMBERS: 'a:1,,b:2' },
+      'MONGO_MEMBERS must be a comma-separated list of host:port, got "a:1,,b:2"',
+    ],
     [
       { MONGO_MEMBERS: 'mongo1:27017', MONGO_ROOT_USER: 'root' },
       'MONGO_ROOT_USER is set but MONGO_ROOT_PASSWORD is not: set both MONGO_ROOT_USER and MONGO_ROOT_PASSWORD, or neither',

@@ -13,7 +13,10 @@ describeWithMongoBinary('mongo-init on three fresh mongod processes', (binary) =
   beforeAll(async () => {
     members = await Promise.all(
       [0, 1, 2].map(() =>
-        MongoMemoryServer.create({ instance: { replSet: replicaSet, storageEngine: 'wiredTiger' }, binary: { systemBinary: binary } }),
+        MongoMemoryServer.create({
+          instance: { replSet: replicaSet, storageEngine: 'wiredTiger' },
+          binary: { systemBinary: binary },
+        }),
       ),
     );
   }, 60_000);
@@ -34,12 +37,19 @@ describeWithMongoBinary('mongo-init on three fresh mongod processes', (binary) =
     };
     const log = createLogger({ service: 'mongo-init', stream: new PassThrough() });
     await initialize(config, log);
-    await initialize({ ...config, serviceUser: { username: 'users-service', password: 'rotated' } }, log);
+    await initialize(
+      { ...config, serviceUser: { username: 'users-service', password: 'rotated' } },
+      log,
+    );
 
-    const client = await MongoClient.connect(`mongodb://${config.members.join(',')}/?replicaSet=${replicaSet}`);
+    const client = await MongoClient.connect(
+      `mongodb://${config.members.join(',')}/?replicaSet=${replicaSet}`,
+    );
     try {
       const db = client.db('users');
-      const collections = (await db.listCollections().toArray()).map((collection) => collection.name);
+      const collections = (await db.listCollections().toArray()).map(
+        (collection) => collection.name,
+      );
       expect(collections.sort()).toEqual(Object.values(COLLECTIONS).sort());
       for (const [name, indexes] of Object.entries(INDEXES)) {
         const existing = (await db.collection(name).indexes()).map((index) => index.name);
@@ -47,7 +57,9 @@ describeWithMongoBinary('mongo-init on three fresh mongod processes', (binary) =
       }
       const status = await client.db('admin').command({ replSetGetStatus: 1 });
       expect(status.members).toHaveLength(3);
-      const { users } = await client.db('admin').command({ usersInfo: { user: 'users-service', db: 'admin' } });
+      const { users } = await client
+        .db('admin')
+        .command({ usersInfo: { user: 'users-service', db: 'admin' } });
       expect(users).toHaveLength(1);
       expect(users[0].roles).toEqual([{ role: 'readWrite', db: 'users' }]);
     } finally {

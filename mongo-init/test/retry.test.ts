@@ -17,12 +17,21 @@ describe('retryUntil', () => {
       (error) => retried.push(error),
       1,
     );
-    expect({ answer, calls, retried: retried.length }).toEqual({ answer: 'done', calls: 3, retried: 2 });
+    expect({ answer, calls, retried: retried.length }).toEqual({
+      answer: 'done',
+      calls: 3,
+      retried: 2,
+    });
   });
 
   it('gives up at once when MongoDB refuses the credentials: waiting would not change them', async () => {
     let calls = 0;
-    const refused = new MongoServerError({ ok: 0, errmsg: 'Authentication failed.', code: 18, codeName: 'AuthenticationFailed' });
+    const refused = new MongoServerError({
+      ok: 0,
+      errmsg: 'Authentication failed.',
+      code: 18,
+      codeName: 'AuthenticationFailed',
+    });
     await expect(
       retryUntil(
         later(),

@@ -16,7 +16,10 @@ describeWithMongo('the service user on a replica set', (mongoUrl) => {
   });
 
   afterAll(async () => {
-    await admin.db('admin').command({ dropUser: username }).catch(() => undefined);
+    await admin
+      .db('admin')
+      .command({ dropUser: username })
+      .catch(() => undefined);
     await admin.close();
   });
 
@@ -24,7 +27,10 @@ describeWithMongo('the service user on a replica set', (mongoUrl) => {
 
   /** Whether MongoDB lets `password` log in as the service user. */
   async function logsIn(password: string): Promise<boolean> {
-    const client = new MongoClient(mongoUrl, { auth: { username, password }, serverSelectionTimeoutMS: 5000 });
+    const client = new MongoClient(mongoUrl, {
+      auth: { username, password },
+      serverSelectionTimeoutMS: 5000,
+    });
     try {
       await client.connect();
       await client.db('admin').command({ ping: 1 });
@@ -38,10 +44,16 @@ describeWithMongo('the service user on a replica set', (mongoUrl) => {
   }
 
   it('exists in admin with exactly readWrite on the database, and takes a rotated password', async () => {
-    expect(await ensureServiceUser(command, { username, password: 'first' }, database)).toBe('created');
-    expect(await ensureServiceUser(command, { username, password: 'rotated' }, database)).toBe('updated');
+    expect(await ensureServiceUser(command, { username, password: 'first' }, database)).toBe(
+      'created',
+    );
+    expect(await ensureServiceUser(command, { username, password: 'rotated' }, database)).toBe(
+      'updated',
+    );
 
-    const { users } = await admin.db('admin').command({ usersInfo: { user: username, db: 'admin' } });
+    const { users } = await admin
+      .db('admin')
+      .command({ usersInfo: { user: username, db: 'admin' } });
     expect(users).toHaveLength(1);
     expect(users[0].roles).toEqual([{ role: 'readWrite', db: database }]);
     expect(await logsIn('rotated')).toBe(true);

@@ -33,14 +33,24 @@ const majority = { w: 'majority' };
 describe('the service user', () => {
   it('is created with its password and exactly readWrite on the database', async () => {
     const admin = new FakeAdmin();
-    await expect(ensureServiceUser(admin.command, { username: 'users-service', password: 'first' }, 'users')).resolves.toBe('created');
-    expect(admin.commands).toEqual([{ createUser: 'users-service', pwd: 'first', roles: role, writeConcern: majority }]);
+    await expect(
+      ensureServiceUser(admin.command, { username: 'users-service', password: 'first' }, 'users'),
+    ).resolves.toBe('created');
+    expect(admin.commands).toEqual([
+      { createUser: 'users-service', pwd: 'first', roles: role, writeConcern: majority },
+    ]);
   });
 
   it('is updated when it exists, so that a rotated password and the role take effect', async () => {
     const admin = new FakeAdmin();
-    await ensureServiceUser(admin.command, { username: 'users-service', password: 'first' }, 'users');
-    await expect(ensureServiceUser(admin.command, { username: 'users-service', password: 'rotated' }, 'users')).resolves.toBe('updated');
+    await ensureServiceUser(
+      admin.command,
+      { username: 'users-service', password: 'first' },
+      'users',
+    );
+    await expect(
+      ensureServiceUser(admin.command, { username: 'users-service', password: 'rotated' }, 'users'),
+    ).resolves.toBe('updated');
     expect(admin.commands.slice(1)).toEqual([
       { createUser: 'users-service', pwd: 'rotated', roles: role, writeConcern: majority },
       { updateUser: 'users-service', pwd: 'rotated', roles: role, writeConcern: majority },
@@ -59,10 +69,17 @@ describe('the service user', () => {
   });
 
   it('lets any other failure through, for the caller to retry or report', async () => {
-    const unauthorized = new MongoServerError({ ok: 0, errmsg: 'not authorized on admin to execute command', code: 13, codeName: 'Unauthorized' });
+    const unauthorized = new MongoServerError({
+      ok: 0,
+      errmsg: 'not authorized on admin to execute command',
+      code: 13,
+      codeName: 'Unauthorized',
+    });
     const command = async (): Promise<Document> => {
       throw unauthorized;
     };
-    await expect(ensureServiceUser(command, { username: 'users-service', password: 'x' }, 'users')).rejects.toBe(unauthorized);
+    await expect(
+      ensureServiceUser(command, { username: 'users-service', password: 'x' }, 'users'),
+    ).rejects.toBe(unauthorized);
   });
 });

@@ -7,14 +7,22 @@ export interface Answer {
 }
 
 export function apiClient(baseUrl: string) {
-  async function send(method: string, path: string, options: { json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  async function send(
+    method: string,
+    path: string,
+    options: { json?: unknown; body?: string; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = { ...options.headers };
     let body = options.body;
     if (options.json !== undefined) {
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(options.json);
     }
-    const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
     const text = await response.text();
     let parsed: unknown;
     try {
@@ -27,9 +35,11 @@ export function apiClient(baseUrl: string) {
 
   return {
     send,
-    create: (user: object, headers?: Record<string, string>) => send('POST', '/api/user/', { json: user, ...(headers ? { headers } : {}) }),
+    create: (user: object, headers?: Record<string, string>) =>
+      send('POST', '/api/user/', { json: user, ...(headers ? { headers } : {}) }),
     get: (id: string) => send('GET', `/api/user/${id}`),
-    update: (patch: object, headers?: Record<string, string>) => send('PUT', '/api/user/', { json: patch, ...(headers ? { headers } : {}) }),
+    update: (patch: object, headers?: Record<string, string>) =>
+      send('PUT', '/api/user/', { json: patch, ...(headers ? { headers } : {}) }),
     remove: (id: string) => send('DELETE', `/api/user/${id}`),
   };
 }

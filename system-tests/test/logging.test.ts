@@ -8,7 +8,8 @@ describe('request logs', () => {
     const stream = new PassThrough();
     const lines: Record<string, unknown>[] = [];
     stream.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
     });
     const system = await startTestSystem({
       store: new InMemoryStore(),
@@ -18,7 +19,10 @@ describe('request logs', () => {
     });
     try {
       const api = apiClient(system.gateway.url);
-      await api.create({ id: 'logged', name: 'Log', email: 'secret.person@example.com', group: 1 }, { 'x-request-id': 'req-create' });
+      await api.create(
+        { id: 'logged', name: 'Log', email: 'secret.person@example.com', group: 1 },
+        { 'x-request-id': 'req-create' },
+      );
       await api.send('GET', '/api/user/logged', { headers: { 'x-request-id': 'req-read' } });
     } finally {
       await system.close();
@@ -26,10 +30,22 @@ describe('request logs', () => {
 
     const requestLines = lines.filter((line) => line.message === 'request');
     expect(requestLines.filter((line) => line.requestId === 'req-create')).toEqual([
-      expect.objectContaining({ service: 'gateway', method: 'POST', route: '/api/user/', status: 201, level: 'info', timestamp: expect.any(String) }),
+      expect.objectContaining({
+        service: 'gateway',
+        method: 'POST',
+        route: '/api/user/',
+        status: 201,
+        level: 'info',
+        timestamp: expect.any(String),
+      }),
     ]);
     expect(requestLines.filter((line) => line.requestId === 'req-read')).toEqual([
-      expect.objectContaining({ service: 'aggregator', aggregator: '0', route: '/internal/users/:id', status: 200 }),
+      expect.objectContaining({
+        service: 'aggregator',
+        aggregator: '0',
+        route: '/internal/users/:id',
+        status: 200,
+      }),
       expect.objectContaining({ service: 'gateway', route: '/api/user/:id', status: 200 }),
     ]);
     expect(JSON.stringify(lines)).not.toContain('secret.person@example.com');

@@ -4,7 +4,10 @@ import { type EventStore, type SnapshotBatch, type Store, wrapStore } from '@use
  * Wraps a store to remember every snapshot batch saved through it, and optionally to hold back
  * each event delivered to subscribers by `lagMs`, as a busy aggregator would fall behind.
  */
-export function recordSnapshots(store: Store, lagMs = 0): { store: Store; batches: SnapshotBatch[] } {
+export function recordSnapshots(
+  store: Store,
+  lagMs = 0,
+): { store: Store; batches: SnapshotBatch[] } {
   const batches: SnapshotBatch[] = [];
   return {
     batches,

@@ -1,4 +1,10 @@
-import { aggregatorOf, partitionOf, type SnapshotBatch, type Store, type User } from '@user-service/common';
+import {
+  aggregatorOf,
+  partitionOf,
+  type SnapshotBatch,
+  type Store,
+  type User,
+} from '@user-service/common';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
 import type { InProcessCluster } from '@user-service/launcher';
@@ -12,7 +18,12 @@ function expectProblem(answer: Answer, status: number): void {
   expect(answer.status).toBe(status);
   expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(answer.body).toEqual(
-    expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }),
+    expect.objectContaining({
+      type: expect.any(String),
+      title: expect.any(String),
+      status,
+      detail: expect.any(String),
+    }),
   );
 }
 
@@ -59,13 +70,21 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     const answer = await api.update({ id, ...patch });
     expect(answer.status).toBe(200);
     const known = reference.get(id)!;
-    reference.set(id, { user: { ...known.user, ...patch }, version: Number(JSON.parse(answer.headers.get('etag')!)) });
+    reference.set(id, {
+      user: { ...known.user, ...patch },
+      version: Number(JSON.parse(answer.headers.get('etag')!)),
+    });
   }
 
   async function expectReadsMatchReference(): Promise<void> {
     for (const [id, { user, version }] of reference) {
       const answer = await api.get(id);
-      expect({ id, status: answer.status, body: answer.body, etag: answer.headers.get('etag') }).toEqual({
+      expect({
+        id,
+        status: answer.status,
+        body: answer.body,
+        etag: answer.headers.get('etag'),
+      }).toEqual({
         id,
         status: 200,
         body: user,
@@ -92,9 +111,19 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     beforeEach(() => startSystem());
 
     it('creates a user: 201, the user with exactly its four keys, Location and ETag', async () => {
-      const answer = await api.create({ id: '13AE742', name: '  Ada  ', email: 'ada@example.com', group: 1 });
+      const answer = await api.create({
+        id: '13AE742',
+        name: '  Ada  ',
+        email: 'ada@example.com',
+        group: 1,
+      });
       expect(answer.status).toBe(201);
-      expect(answer.body).toEqual({ id: '13AE742', name: 'Ada', email: 'ada@example.com', group: 1 });
+      expect(answer.body).toEqual({
+        id: '13AE742',
+        name: 'Ada',
+        email: 'ada@example.com',
+        group: 1,
+      });
       expect(answer.headers.get('location')).toBe('/api/user/13AE742');
       expect(answer.headers.get('etag')).toBe('"1"');
     });
@@ -134,9 +163,12 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
       expectProblem(await api.get('nobody'), 404);
     });
 
-    it.each(['bad%20id', 'x'.repeat(65)])('answers a read of the malformed id %s 400', async (id) => {
-      expectProblem(await api.get(id), 400);
-    });
+    it.each(['bad%20id', 'x'.repeat(65)])(
+      'answers a read of the malformed id %s 400',
+      async (id) => {
+        expectProblem(await api.get(id), 400);
+      },
+    );
 
     it('updates part of a user and answers the whole user with its new ETag', async () => {
       await created('upd', 1);
@@ -160,7 +192,10 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
 
     it('answers 400 to a body id that differs from the path id', async () => {
       await created('guarded', 1);
-      expectProblem(await api.send('PUT', '/api/user/guarded', { json: { id: 'other', group: 1 } }), 400);
+      expectProblem(
+        await api.send('PUT', '/api/user/guarded', { json: { id: 'other', group: 1 } }),
+        400,
+      );
     });
 
     it('answers 400 to an update without any field', async () => {
@@ -201,28 +236,57 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     });
 
     it('answers under /api/users too, with or without a trailing slash', async () => {
-      expect((await api.send('POST', '/api/users', { json: { id: 'alias', ...fieldsFor(1) } })).status).toBe(201);
+      expect(
+        (await api.send('POST', '/api/users', { json: { id: 'alias', ...fieldsFor(1) } })).status,
+      ).toBe(201);
       expect((await api.send('GET', '/api/users/alias/')).status).toBe(200);
       expect((await api.send('GET', '/api/user/alias/')).status).toBe(200);
-      expect((await api.send('PUT', '/api/users/', { json: { id: 'alias', group: 9 } })).status).toBe(200);
+      expect(
+        (await api.send('PUT', '/api/users/', { json: { id: 'alias', group: 9 } })).status,
+      ).toBe(200);
       expect((await api.send('DELETE', '/api/users/alias/')).status).toBe(204);
     });
 
     it('answers a create with invalid fields 400, naming every one of them', async () => {
       const validation = await api.create({ name: '', email: 'nope', group: -1, role: 'admin' });
       expectProblem(validation, 400);
-      expect((validation.body as { errors: { field: string }[] }).errors.map((error) => error.field).sort()).toEqual([
-        'email',
-        'group',
-        'name',
-        'role',
-      ]);
+      expect(
+        (validation.body as { errors: { field: string }[] }).errors
+          .map((error) => error.field)
+          .sort(),
+      ).toEqual(['email', 'group', 'name', 'role']);
     });
 
-    it.each<[string, string, string, { json?: unknown; body?: string; headers?: Record<string, string> }, number]>([
-      ['malformed JSON', 'POST', '/api/user', { body: '{"name":', headers: { 'content-type': 'application/json' } }, 400],
-      ['a body that is not JSON', 'POST', '/api/user', { body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],
-      ['a body over 16 KiB', 'POST', '/api/user', { json: { ...fieldsFor(1), name: 'x'.repeat(17 * 1024) } }, 413],
+    it.each<
+      [
+        string,
+        string,
+        string,
+        { json?: unknown; body?: string; headers?: Record<string, string> },
+        number,
+      ]
+    >([
+      [
+        'malformed JSON',
+        'POST',
+        '/api/user',
+        { body: '{"name":', headers: { 'content-type': 'application/json' } },
+        400,
+      ],
+      [
+        'a body that is not JSON',
+        'POST',
+        '/api/user',
+        { body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        415,
+      ],
+      [
+        'a body over 16 KiB',
+        'POST',
+        '/api/user',
+        { json: { ...fieldsFor(1), name: 'x'.repeat(17 * 1024) } },
+        413,
+      ],
       ['an unknown route', 'GET', '/api/nothing-here', {}, 404],
       ['a wrong method', 'PATCH', '/api/user/abc', {}, 405],
       ['a body that is not an object', 'POST', '/api/user', { json: ['a list'] }, 400],
@@ -231,7 +295,9 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     });
 
     it('carries the client’s request id back', async () => {
-      const given = await api.send('GET', '/api/user/nobody', { headers: { 'x-request-id': 'trace-123' } });
+      const given = await api.send('GET', '/api/user/nobody', {
+        headers: { 'x-request-id': 'trace-123' },
+      });
       expect(given.headers.get('x-request-id')).toBe('trace-123');
     });
 
@@ -262,7 +328,9 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
           [...text.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
         return {
           forwards: total(/^gateway_aggregator_forwards_total\{[^}]*\} (\d+)$/gm),
-          appends: total(/^gateway_store_operations_total\{[^}]*operation="append"[^}]*\} (\d+)$/gm),
+          appends: total(
+            /^gateway_store_operations_total\{[^}]*operation="append"[^}]*\} (\d+)$/gm,
+          ),
         };
       };
       const before = await counters();
@@ -271,7 +339,10 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
         expect((await api.get('counted')).status).toBe(200);
       }
       const after = await counters();
-      expect({ forwards: after.forwards - before.forwards, appends: after.appends - before.appends }).toEqual({
+      expect({
+        forwards: after.forwards - before.forwards,
+        appends: after.appends - before.appends,
+      }).toEqual({
         forwards: 10,
         appends: 10,
       });
@@ -350,7 +421,9 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
 
     it('restores a crashed aggregator from snapshot plus replay, equal to the reference', async () => {
       await writeSome('r', 60);
-      await waitFor(() => snapshots.some((batch) => batch.partitions.includes(0) && batch.checkpoint !== null));
+      await waitFor(() =>
+        snapshots.some((batch) => batch.partitions.includes(0) && batch.checkpoint !== null),
+      );
       await system.stopAggregator(0, 'crash');
       await writeSome('s', 30);
       await system.startAggregator(0);
@@ -374,20 +447,29 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     beforeEach(() => startSystem(100));
 
     it('writes one every 100 applied events, holding only the users changed since the last', async () => {
-      const [first, second, ...rest] = idsWhere(52, ownedBy(0, AGGREGATORS), { prefix: 'snap', partitions: PARTITIONS });
+      const [first, second, ...rest] = idsWhere(52, ownedBy(0, AGGREGATORS), {
+        prefix: 'snap',
+        partitions: PARTITIONS,
+      });
       for (const [n, id] of [first!, second!, ...rest].entries()) await created(id, n);
-      for (let n = 0; n < 48; n++) await updated(n % 2 === 0 ? first! : second!, { group: 500 + n });
+      for (let n = 0; n < 48; n++)
+        await updated(n % 2 === 0 ? first! : second!, { group: 500 + n });
       await waitFor(() => snapshots.some((batch) => batch.partitions.includes(0)));
 
       const ofAggregator0 = snapshots.filter((batch) => batch.partitions.includes(0));
       expect(ofAggregator0).toHaveLength(1);
-      expect(ofAggregator0[0]!.entries.map((entry) => entry.userId).sort()).toEqual([first!, second!, ...rest].sort());
+      expect(ofAggregator0[0]!.entries.map((entry) => entry.userId).sort()).toEqual(
+        [first!, second!, ...rest].sort(),
+      );
 
-      for (let n = 0; n < 100; n++) await updated(n % 2 === 0 ? first! : second!, { group: 600 + n });
+      for (let n = 0; n < 100; n++)
+        await updated(n % 2 === 0 ? first! : second!, { group: 600 + n });
       await waitFor(() => snapshots.filter((batch) => batch.partitions.includes(0)).length === 2);
       const latest = snapshots.filter((batch) => batch.partitions.includes(0))[1]!;
       expect(latest.entries.map((entry) => entry.userId).sort()).toEqual([first!, second!].sort());
-      expect(latest.entries.find((entry) => entry.userId === first)!.version).toBe(reference.get(first!)!.version);
+      expect(latest.entries.find((entry) => entry.userId === first)!.version).toBe(
+        reference.get(first!)!.version,
+      );
     });
   });
 }

@@ -1,4 +1,12 @@
-import { decide, type DomainError, foldEvents, initialUserState, type UserCommand, type UserEventBody, type UserState } from '@user-service/common';
+import {
+  decide,
+  type DomainError,
+  foldEvents,
+  initialUserState,
+  type UserCommand,
+  type UserEventBody,
+  type UserState,
+} from '@user-service/common';
 import { eventsFor } from './events';
 
 export interface DeciderWhen {

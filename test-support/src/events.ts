@@ -1,4 +1,13 @@
-import { aggregatorOf, partitionOf, stampEvents, type User, type UserEvent, type UserEventBody, type UserFields, type UserPatch } from '@user-service/common';
+import {
+  aggregatorOf,
+  partitionOf,
+  stampEvents,
+  type User,
+  type UserEvent,
+  type UserEventBody,
+  type UserFields,
+  type UserPatch,
+} from '@user-service/common';
 import { v7 as uuidv7 } from 'uuid';
 
 export const TEST_PARTITIONS = 12;

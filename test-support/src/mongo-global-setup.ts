@@ -12,7 +12,9 @@ import { startReplicaSet } from '@user-service/launcher';
  */
 export default async function setUpMongo(): Promise<void> {
   if (process.env.MONGO_SUITES === 'skip') {
-    report('MongoDB suites skipped: MONGO_SUITES=skip (the fast unit loop). `npm test` runs them where a mongod can be had.');
+    report(
+      'MongoDB suites skipped: MONGO_SUITES=skip (the fast unit loop). `npm test` runs them where a mongod can be had.',
+    );
     return;
   }
   const mongoUrl = process.env.MONGO_URL;
@@ -24,7 +26,9 @@ export default async function setUpMongo(): Promise<void> {
     process.env.MONGO_TEST_URL = mongoUrl;
     report('MongoDB suites run against MONGO_URL.');
     if (mongod.binary === undefined) {
-      report(`MongoDB suites skipped (except those using MONGO_URL): ${mongod.reason}. To run them: MONGOMS_SYSTEM_BINARY=/path/to/mongod npm test.`);
+      report(
+        `MongoDB suites skipped (except those using MONGO_URL): ${mongod.reason}. To run them: MONGOMS_SYSTEM_BINARY=/path/to/mongod npm test.`,
+      );
     }
     return;
   }
@@ -38,11 +42,16 @@ export default async function setUpMongo(): Promise<void> {
 
   try {
     // Test commands let suites inject faults with configureFailPoint; a server the run starts itself may have them.
-    const replSet = await startReplicaSet({ binary: mongod.binary, args: ['--setParameter', 'enableTestCommands=1'] });
+    const replSet = await startReplicaSet({
+      binary: mongod.binary,
+      args: ['--setParameter', 'enableTestCommands=1'],
+    });
     globalThis.mongoReplSetForTests = replSet;
     process.env.MONGO_TEST_URL = replSet.getUri();
     process.env.MONGO_TEST_COMMANDS = '1';
-    report(`MongoDB suites run against a 1-member replica set started from ${mongod.binary}, with test commands enabled.`);
+    report(
+      `MongoDB suites run against a 1-member replica set started from ${mongod.binary}, with test commands enabled.`,
+    );
   } catch (error) {
     delete process.env.MONGO_TEST_BINARY;
     report(
@@ -57,7 +66,12 @@ function report(line: string): void {
 }
 
 function firstLine(error: unknown): string {
-  return errorText(error).split('\n').find((line) => line.trim())?.trim() ?? 'no reason given';
+  return (
+    errorText(error)
+      .split('\n')
+      .find((line) => line.trim())
+      ?.trim() ?? 'no reason given'
+  );
 }
 
 declare global {

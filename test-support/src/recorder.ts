@@ -39,12 +39,17 @@ export class Recorder implements SubscriptionHandler {
   async caughtUpWith(count: number): Promise<void> {
     await waitFor(
       () => this.events.length >= count && this.caughtUpAt === this.events.length,
-      () => `caught up with ${count} events (have ${this.events.length}, caught up at ${this.caughtUpAt})`,
+      () =>
+        `caught up with ${count} events (have ${this.events.length}, caught up at ${this.caughtUpAt})`,
     );
   }
 }
 
-export async function waitFor(condition: () => boolean, describe: () => string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  condition: () => boolean,
+  describe: () => string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${describe()}`);

@@ -18,9 +18,15 @@ export type Environment = Readonly<Record<string, string | undefined>>;
  * Reads one variable; `raw` is undefined when the variable is not set. An error message shows
  * `raw` only through `quote`: a value read from a file may be a secret, and is then not repeated.
  */
-export type VariableParser<T> = (raw: string | undefined, variable: string, quote: (raw: string) => string) => T;
+export type VariableParser<T> = (
+  raw: string | undefined,
+  variable: string,
+  quote: (raw: string) => string,
+) => T;
 
-type ParsedConfig<Spec> = { readonly [K in keyof Spec]: Spec[K] extends VariableParser<infer T> ? T : never };
+type ParsedConfig<Spec> = {
+  readonly [K in keyof Spec]: Spec[K] extends VariableParser<infer T> ? T : never;
+};
 
 const quoteValue = (raw: string) => `"${raw}"`;
 
@@ -36,7 +42,8 @@ export function readConfig<Spec extends Record<string, VariableParser<unknown>>>
       config[variable] = parse(env[variable] || undefined, variable, quoteValue);
       continue;
     }
-    if (env[variable]) throw new ConfigError(`${variable} and ${fileVariable} are both set: set only one of them`);
+    if (env[variable])
+      throw new ConfigError(`${variable} and ${fileVariable} are both set: set only one of them`);
     const raw = readVariableFile(fileVariable, file);
     try {
       config[variable] = parse(raw, variable, () => `the contents of ${fileVariable} (not shown)`);
@@ -62,13 +69,19 @@ function readVariableFile(fileVariable: string, path: string): string | undefine
   return contents.replace(/(?:\r?\n)+$/, '') || undefined;
 }
 
-export function integer(options: { default?: number; min?: number; max?: number }): VariableParser<number> {
+export function integer(options: {
+  default?: number;
+  min?: number;
+  max?: number;
+}): VariableParser<number> {
   const { min = 0, max = Number.MAX_SAFE_INTEGER } = options;
   return (raw, variable, quote) => {
     if (raw === undefined) return required(options.default, variable);
     const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max) {
-      throw new ConfigError(`${variable} must be an integer from ${min} to ${max}, got ${quote(raw)}`);
+      throw new ConfigError(
+        `${variable} must be an integer from ${min} to ${max}, got ${quote(raw)}`,
+      );
     }
     return value;
   };

@@ -16,8 +16,13 @@ export function credentialPair(
 ): Credentials | undefined {
   if (values.user === undefined && values.password === undefined) return undefined;
   if (values.user === undefined || values.password === undefined) {
-    const [set, unset] = values.user === undefined ? [variables.password, variables.user] : [variables.user, variables.password];
-    throw new ConfigError(`${set} is set but ${unset} is not: set both ${variables.user} and ${variables.password}, or neither`);
+    const [set, unset] =
+      values.user === undefined
+        ? [variables.password, variables.user]
+        : [variables.user, variables.password];
+    throw new ConfigError(
+      `${set} is set but ${unset} is not: set both ${variables.user} and ${variables.password}, or neither`,
+    );
   }
   return { username: values.user, password: values.password };
 }

@@ -1,5 +1,13 @@
 import { DEFAULT_PARTITIONS } from '../domain/partitioning';
-import { ConfigError, type Environment, integer, oneOf, optionalText, readConfig, text } from './config';
+import {
+  ConfigError,
+  type Environment,
+  integer,
+  oneOf,
+  optionalText,
+  readConfig,
+  text,
+} from './config';
 import { credentialPair } from './credentials';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -44,7 +52,11 @@ export function readSharedConfig(env: Environment, options: SharedConfigOptions 
     { user: 'MONGO_USER', password: 'MONGO_PASSWORD' },
     { user: config.MONGO_USER, password: config.MONGO_PASSWORD },
   );
-  if (config.STORE === 'mongo' && config.MONGO_URL === undefined && options.mongoUrl !== 'optional') {
+  if (
+    config.STORE === 'mongo' &&
+    config.MONGO_URL === undefined &&
+    options.mongoUrl !== 'optional'
+  ) {
     throw new ConfigError('MONGO_URL is required when STORE=mongo (or set STORE=memory)');
   }
   return { ...config, mongoCredentials };

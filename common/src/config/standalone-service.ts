@@ -6,7 +6,9 @@ import { ConfigError } from './config';
  */
 export function requireMongoUrl(config: { STORE: string; MONGO_URL: string | undefined }): string {
   if (config.STORE !== 'mongo' || !config.MONGO_URL) {
-    throw new ConfigError('STORE=memory runs every service in one process: use `STORE=memory npm start`');
+    throw new ConfigError(
+      'STORE=memory runs every service in one process: use `STORE=memory npm start`',
+    );
   }
   return config.MONGO_URL;
 }

@@ -16,7 +16,12 @@ export function evolve(state: UserState, event: UserEvent): UserState {
     }
     case 'UserUpdated': {
       const patch = readPatch(event, event.data);
-      if (!state.user) throw new UnreadableEventError(event.eventId, event.userId, 'an update of a user that does not exist');
+      if (!state.user)
+        throw new UnreadableEventError(
+          event.eventId,
+          event.userId,
+          'an update of a user that does not exist',
+        );
       return { version: event.version, user: applyPatch(state.user, patch) };
     }
     case 'UserDeleted':
@@ -59,9 +64,21 @@ function readPatch(event: UserEvent, data: unknown): UserPatch {
     throw new UnreadableEventError(event.eventId, event.userId, `${event.type} without data`);
   }
   for (const [key, value] of Object.entries(data)) {
-    const check = Object.hasOwn(FIELD_CHECKS, key) ? FIELD_CHECKS[key as keyof UserFields] : undefined;
-    if (!check) throw new UnreadableEventError(event.eventId, event.userId, `${event.type} with an unknown field "${key}"`);
-    if (!check(value)) throw new UnreadableEventError(event.eventId, event.userId, `${event.type} with a malformed ${key}`);
+    const check = Object.hasOwn(FIELD_CHECKS, key)
+      ? FIELD_CHECKS[key as keyof UserFields]
+      : undefined;
+    if (!check)
+      throw new UnreadableEventError(
+        event.eventId,
+        event.userId,
+        `${event.type} with an unknown field "${key}"`,
+      );
+    if (!check(value))
+      throw new UnreadableEventError(
+        event.eventId,
+        event.userId,
+        `${event.type} with a malformed ${key}`,
+      );
   }
   return data as UserPatch;
 }
@@ -70,7 +87,11 @@ function readFields(event: UserEvent, data: unknown): UserFields {
   const patch = readPatch(event, data);
   const { name, email, group } = patch;
   if (name === undefined || email === undefined || group === undefined) {
-    throw new UnreadableEventError(event.eventId, event.userId, `${event.type} without name, email and group`);
+    throw new UnreadableEventError(
+      event.eventId,
+      event.userId,
+      `${event.type} without name, email and group`,
+    );
   }
   return { name, email, group };
 }

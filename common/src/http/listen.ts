@@ -19,10 +19,17 @@ const defaultLimits: SlowClientLimits = { headersTimeoutMs: 5_000, requestTimeou
  * Starts an HTTP server whose sockets a slow client cannot hold for long (slowloris): headers
  * and whole requests have deadlines, checked every second rather than node's default 30 s.
  */
-export function listen(handler: RequestListener, port: number, limits: SlowClientLimits = defaultLimits): Promise<RunningServer> {
+export function listen(
+  handler: RequestListener,
+  port: number,
+  limits: SlowClientLimits = defaultLimits,
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = createServer(
-      { connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs), requestTimeout: limits.requestTimeoutMs },
+      {
+        connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+        requestTimeout: limits.requestTimeoutMs,
+      },
       handler,
     );
     server.headersTimeout = limits.headersTimeoutMs;

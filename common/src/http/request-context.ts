@@ -20,11 +20,23 @@ const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metri
 /** The one line logged per request: at info, or at debug for probes. */
 export function logRequest(
   log: Logger,
-  request: { requestId: string; method: string | undefined; route: string; status: number; started: bigint },
+  request: {
+    requestId: string;
+    method: string | undefined;
+    route: string;
+    status: number;
+    started: bigint;
+  },
   level: 'info' | 'debug' = 'info',
 ): void {
   const { requestId, method, route, status, started } = request;
-  log.log(level, 'request', { requestId, method, route, status, durationMs: Number(process.hrtime.bigint() - started) / 1e6 });
+  log.log(level, 'request', {
+    requestId,
+    method,
+    route,
+    status,
+    durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+  });
 }
 
 /**
@@ -44,7 +56,11 @@ export function requestContext(log: Logger): RequestHandler {
     }
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      logRequest(log, { requestId, method: req.method, route: routeOf(res), status: res.statusCode, started }, level);
+      logRequest(
+        log,
+        { requestId, method: req.method, route: routeOf(res), status: res.statusCode, started },
+        level,
+      );
     });
     next();
   };
@@ -60,7 +76,12 @@ export function requestIdOf(res: Response): string {
  */
 export const rememberRoute: RequestHandler = (req, res, next) => {
   const route: unknown = req.route;
-  if (typeof route === 'object' && route !== null && 'path' in route && typeof route.path === 'string') {
+  if (
+    typeof route === 'object' &&
+    route !== null &&
+    'path' in route &&
+    typeof route.path === 'string'
+  ) {
     res.locals.route = `${req.baseUrl}${route.path}`;
   }
   next();

@@ -19,7 +19,8 @@ export async function retry<T>(attempt: () => Promise<T>, options: RetryOptions)
       return await attempt();
     } catch (error) {
       const pauseMs = options.backoff(retries);
-      const pastDeadline = options.deadline !== undefined && Date.now() + pauseMs > options.deadline;
+      const pastDeadline =
+        options.deadline !== undefined && Date.now() + pauseMs > options.deadline;
       if (pastDeadline || options.shouldRetry?.(error) === false) throw error;
       options.onRetry?.(error, retries);
       await new Promise((resolve) => setTimeout(resolve, pauseMs));

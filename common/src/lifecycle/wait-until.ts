@@ -11,11 +11,15 @@ export interface WaitOptions {
  * `timeoutMs`. An error thrown by `condition` ends the wait with that error: it is how a caller
  * says that waiting longer is pointless (the process that should answer has exited, say).
  */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, options: WaitOptions): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  options: WaitOptions,
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (await condition()) return;
-    if (Date.now() >= deadline) throw new Error(`gave up after ${options.timeoutMs} ms waiting for ${options.describe}`);
+    if (Date.now() >= deadline)
+      throw new Error(`gave up after ${options.timeoutMs} ms waiting for ${options.describe}`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
   }
 }

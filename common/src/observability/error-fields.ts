@@ -22,14 +22,20 @@ export interface ErrorFields {
 export function errorFields(error: unknown, depth = 0): ErrorFields {
   if (!(error instanceof Error)) return { name: typeof error, message: String(error) };
   const details = error as Error & { code?: unknown; codeName?: unknown; errorLabels?: unknown };
-  const labels = Array.isArray(details.errorLabels) ? details.errorLabels.filter((label) => typeof label === 'string') : [];
+  const labels = Array.isArray(details.errorLabels)
+    ? details.errorLabels.filter((label) => typeof label === 'string')
+    : [];
   return {
     name: error.name,
     message: error.message,
-    ...(typeof details.code === 'number' || typeof details.code === 'string' ? { code: details.code } : {}),
+    ...(typeof details.code === 'number' || typeof details.code === 'string'
+      ? { code: details.code }
+      : {}),
     ...(typeof details.codeName === 'string' ? { codeName: details.codeName } : {}),
     ...(labels.length > 0 ? { labels } : {}),
-    ...(error.cause !== undefined && depth < MAX_DEPTH ? { cause: errorFields(error.cause, depth + 1) } : {}),
+    ...(error.cause !== undefined && depth < MAX_DEPTH
+      ? { cause: errorFields(error.cause, depth + 1) }
+      : {}),
   };
 }
 
@@ -39,7 +45,12 @@ export function errorFields(error: unknown, depth = 0): ErrorFields {
  * Not `instanceof Error`: errors of node's own modules may come from another realm (under jest, say).
  */
 export function errorText(error: unknown, options: { readonly stack?: boolean } = {}): string {
-  if (typeof error !== 'object' || error === null || !('message' in error) || typeof error.message !== 'string') {
+  if (
+    typeof error !== 'object' ||
+    error === null ||
+    !('message' in error) ||
+    typeof error.message !== 'string'
+  ) {
     return String(error);
   }
   if (options.stack && 'stack' in error && typeof error.stack === 'string') return error.stack;

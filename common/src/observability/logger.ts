@@ -26,9 +26,12 @@ const maskEmails = winston.format((info) => {
 /** A copy with every email address in its strings masked; the caller's objects are left as they are. */
 function masked(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return value.replace(EMAIL, '[email]');
-  if (typeof value !== 'object' || value === null || depth > 5 || value instanceof Date) return value;
+  if (typeof value !== 'object' || value === null || depth > 5 || value instanceof Date)
+    return value;
   if (Array.isArray(value)) return value.map((item) => masked(item, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, masked(item, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, masked(item, depth + 1)]),
+  );
 }
 
 export function createLogger(options: LoggerOptions): Logger {

@@ -1,7 +1,8 @@
 import type { Store } from './ports';
 import { wrapStore } from './wrap-store';
 
-export type StoreOperation = 'append' | 'read_user_events' | 'save_snapshot' | 'load_snapshot' | 'load_user_snapshot' | 'ping';
+export type StoreOperation =
+  'append' | 'read_user_events' | 'save_snapshot' | 'load_snapshot' | 'load_user_snapshot' | 'ping';
 
 export type AroundCall = <T>(operation: StoreOperation, call: () => Promise<T>) => Promise<T>;
 
@@ -13,7 +14,8 @@ export function aroundStoreCalls(store: Store, around: AroundCall): Store {
   return wrapStore(store, {
     events: {
       append: (...args) => around('append', () => store.events.append(...args)),
-      readUserEvents: (...args) => around('read_user_events', () => store.events.readUserEvents(...args)),
+      readUserEvents: (...args) =>
+        around('read_user_events', () => store.events.readUserEvents(...args)),
     },
     snapshots: {
       save: (...args) => around('save_snapshot', () => store.snapshots.save(...args)),

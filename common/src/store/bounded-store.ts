@@ -12,11 +12,20 @@ export function boundedStore(store: Store, timeoutMs: number): Store {
   return aroundStoreCalls(store, (operation, call) => withDeadline(call(), timeoutMs, operation));
 }
 
-export function withDeadline<T>(work: Promise<T>, timeoutMs: number, operation: string): Promise<T> {
+export function withDeadline<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  operation: string,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new StoreUnavailableError(`the store did not answer ${operation} within ${timeoutMs} ms; its outcome is unknown`)),
+      () =>
+        reject(
+          new StoreUnavailableError(
+            `the store did not answer ${operation} within ${timeoutMs} ms; its outcome is unknown`,
+          ),
+        ),
       timeoutMs,
     );
   });

@@ -16,7 +16,12 @@ export interface SubscriptionTiming {
   readonly now: () => number;
 }
 
-const defaultTiming: SubscriptionTiming = { firstRetryMs: 50, maxRetryMs: 2000, targetEveryMs: 250, now: Date.now };
+const defaultTiming: SubscriptionTiming = {
+  firstRetryMs: 50,
+  maxRetryMs: 2000,
+  targetEveryMs: 250,
+  now: Date.now,
+};
 
 interface Target {
   readonly position: Checkpoint;
@@ -79,7 +84,8 @@ export function startCatchUpSubscription(
       if (step.kind === 'change') {
         await gate.offer(step.event, step.checkpoint);
         position = step.checkpoint;
-        if (!target && timing.now() - lastFixedAt >= timing.targetEveryMs) target = await fixTarget();
+        if (!target && timing.now() - lastFixedAt >= timing.targetEveryMs)
+          target = await fixTarget();
       } else {
         if (step.position) position = step.position;
         target ??= await fixTarget();
@@ -154,6 +160,8 @@ async function callHandler(call: () => Promise<void> | void): Promise<void> {
   try {
     await call();
   } catch (error) {
-    throw new SubscriptionEndedError('handler-failed', 'a subscription handler failed', { cause: error });
+    throw new SubscriptionEndedError('handler-failed', 'a subscription handler failed', {
+      cause: error,
+    });
   }
 }

@@ -4,7 +4,9 @@ export class VersionConflictError extends Error {
     readonly userId: string,
     readonly expectedVersion: number,
   ) {
-    super(`user ${userId} is not at version ${expectedVersion}: another event was stored first, or that version does not exist`);
+    super(
+      `user ${userId} is not at version ${expectedVersion}: another event was stored first, or that version does not exist`,
+    );
   }
 }
 
@@ -37,7 +39,8 @@ export class HistoryLostError extends Error {
  * - `stream-invalidated`: the collection was dropped or renamed under the change stream;
  * - `malformed-event`: a stored event lacks the envelope every event has (id, user, version).
  */
-export type SubscriptionEndReason = 'handler-failed' | 'event-gap' | 'stream-invalidated' | 'malformed-event';
+export type SubscriptionEndReason =
+  'handler-failed' | 'event-gap' | 'stream-invalidated' | 'malformed-event';
 
 /** The subscription cannot go on by itself, so it is not retried: it ends with this error. */
 export class SubscriptionEndedError extends Error {

@@ -16,7 +16,11 @@ export interface EventStore {
    * when the user has no event at `expectedVersion` (it must be the stored head). Throws
    * StoreUnavailableError when the store cannot confirm: then the outcome is unknown.
    */
-  append(userId: string, expectedVersion: number, events: readonly UserEvent[]): Promise<AppendOutcome>;
+  append(
+    userId: string,
+    expectedVersion: number,
+    events: readonly UserEvent[],
+  ): Promise<AppendOutcome>;
   /** The user's events with a version above `afterVersion`, in version order. */
   readUserEvents(userId: string, afterVersion?: number): Promise<UserEvent[]>;
   /** Delivers the events of some partitions, starting after a checkpoint; see SubscriptionHandler. */

@@ -7,6 +7,8 @@ import type { Store } from './ports';
  */
 export async function loadUserState(store: Store, userId: string): Promise<UserState> {
   const snapshot = await store.snapshots.loadUser(userId);
-  const start: UserState = snapshot ? { version: snapshot.version, user: snapshot.user } : initialUserState;
+  const start: UserState = snapshot
+    ? { version: snapshot.version, user: snapshot.user }
+    : initialUserState;
   return foldEvents(start, await store.events.readUserEvents(userId, start.version));
 }

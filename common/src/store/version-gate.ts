@@ -39,7 +39,10 @@ export class VersionGate {
     if (reached !== upTo - 1) {
       // The store never stores a version without its predecessor, so this hole is damage (a
       // deleted document, say): no retry can fill it.
-      throw new SubscriptionEndedError('event-gap', `events ${reached + 1}..${upTo - 1} of user ${userId} are missing from the store`);
+      throw new SubscriptionEndedError(
+        'event-gap',
+        `events ${reached + 1}..${upTo - 1} of user ${userId} are missing from the store`,
+      );
     }
   }
 

@@ -25,23 +25,37 @@ describe('shared configuration', () => {
     [{ PARTITIONS: '1.5' }, 'PARTITIONS must be an integer from 1 to 4096, got "1.5"'],
     [{ STORE: 'redis' }, 'STORE must be one of mongo, memory, got "redis"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of error, warn, info, debug, got "loud"'],
-    [{ AGG_N: '13' }, 'AGG_N (13) must not exceed PARTITIONS (12): an aggregator would own no partition'],
+    [
+      { AGG_N: '13' },
+      'AGG_N (13) must not exceed PARTITIONS (12): an aggregator would own no partition',
+    ],
   ])('stops on %j with one message naming the variable', (bad, message) => {
     expect(() => readSharedConfig({ ...mongo, ...bad })).toThrow(new ConfigError(message));
   });
 
   it('logs in to MongoDB as MONGO_USER with MONGO_PASSWORD, or as MONGO_URL says when neither is set', () => {
-    expect(readSharedConfig({ ...mongo, MONGO_USER: 'users-service', MONGO_PASSWORD: 's3cret' }).mongoCredentials).toEqual({
+    expect(
+      readSharedConfig({ ...mongo, MONGO_USER: 'users-service', MONGO_PASSWORD: 's3cret' })
+        .mongoCredentials,
+    ).toEqual({
       username: 'users-service',
       password: 's3cret',
     });
     expect(readSharedConfig(mongo).mongoCredentials).toBeUndefined();
-    expect(readSharedConfig({ ...mongo, MONGO_USER: '', MONGO_PASSWORD: '' }).mongoCredentials).toBeUndefined();
+    expect(
+      readSharedConfig({ ...mongo, MONGO_USER: '', MONGO_PASSWORD: '' }).mongoCredentials,
+    ).toBeUndefined();
   });
 
   it.each([
-    [{ MONGO_USER: 'users-service' }, 'MONGO_USER is set but MONGO_PASSWORD is not: set both MONGO_USER and MONGO_PASSWORD, or neither'],
-    [{ MONGO_PASSWORD: 's3cret' }, 'MONGO_PASSWORD is set but MONGO_USER is not: set both MONGO_USER and MONGO_PASSWORD, or neither'],
+    [
+      { MONGO_USER: 'users-service' },
+      'MONGO_USER is set but MONGO_PASSWORD is not: set both MONGO_USER and MONGO_PASSWORD, or neither',
+    ],
+    [
+      { MONGO_PASSWORD: 's3cret' },
+      'MONGO_PASSWORD is set but MONGO_USER is not: set both MONGO_USER and MONGO_PASSWORD, or neither',
+    ],
   ])('refuses %j: one of MONGO_USER and MONGO_PASSWORD without the other', (half, message) => {
     expect(() => readSharedConfig({ ...mongo, ...half })).toThrow(new ConfigError(message));
     expect(() => readSharedConfig({ ...mongo, ...half })).not.toThrow(/s3cret/);
@@ -53,7 +67,10 @@ describe('shared configuration', () => {
   });
 
   it('lets a caller that starts MongoDB itself (the launcher) go without MONGO_URL', () => {
-    expect(readSharedConfig({}, { mongoUrl: 'optional' })).toMatchObject({ STORE: 'mongo', MONGO_URL: undefined });
+    expect(readSharedConfig({}, { mongoUrl: 'optional' })).toMatchObject({
+      STORE: 'mongo',
+      MONGO_URL: undefined,
+    });
     expect(readSharedConfig({ MONGO_URL: '' }, { mongoUrl: 'optional' }).MONGO_URL).toBeUndefined();
   });
 });

@@ -1,4 +1,14 @@
-import { decide, foldEvents, initialUserState, type User, type UserCommand, UnreadableEventError, type UserEvent, type UserEventBody, type UserPatch } from '@user-service/common';
+import {
+  decide,
+  foldEvents,
+  initialUserState,
+  type User,
+  type UserCommand,
+  UnreadableEventError,
+  type UserEvent,
+  type UserEventBody,
+  type UserPatch,
+} from '@user-service/common';
 import fc from 'fast-check';
 import {
   created,

@@ -23,17 +23,23 @@ describe('partitioning', () => {
 
   it('gives each partition to exactly one aggregator, for any counts', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 64 }), (partitions, extra) => {
-        const aggregators = Math.min(partitions, extra);
-        const owned = Array.from({ length: aggregators }, (_, index) =>
-          partitionsOwnedBy(index, aggregators, partitions),
-        );
-        expect(owned.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: partitions }, (_, p) => p));
-        owned.forEach((mine, index) => {
-          expect(mine.length).toBeGreaterThan(0);
-          for (const partition of mine) expect(aggregatorOf(partition, aggregators)).toBe(index);
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 64 }),
+        (partitions, extra) => {
+          const aggregators = Math.min(partitions, extra);
+          const owned = Array.from({ length: aggregators }, (_, index) =>
+            partitionsOwnedBy(index, aggregators, partitions),
+          );
+          expect(owned.flat().sort((a, b) => a - b)).toEqual(
+            Array.from({ length: partitions }, (_, p) => p),
+          );
+          owned.forEach((mine, index) => {
+            expect(mine.length).toBeGreaterThan(0);
+            for (const partition of mine) expect(aggregatorOf(partition, aggregators)).toBe(index);
+          });
+        },
+      ),
     );
   });
 

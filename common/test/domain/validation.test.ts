@@ -10,7 +10,10 @@ describe('create validation', () => {
   it.each(['13AE742', 'f47ac10b-58cc-4372-a567-0e02b2c3d479', 'a_b-C', 'x'.repeat(64)])(
     'accepts the id %s',
     (id) => {
-      expect(validateCreateUser({ ...valid, id })).toEqual({ ok: true, value: { id, fields: valid } });
+      expect(validateCreateUser({ ...valid, id })).toEqual({
+        ok: true,
+        value: { id, fields: valid },
+      });
     },
   );
 
@@ -20,7 +23,10 @@ describe('create validation', () => {
       ok: true,
       value: { fields: { ...valid, name: 'n'.repeat(200) } },
     });
-    expect(validateCreateUser({ ...valid, name: '   ' })).toMatchObject({ ok: false, errors: [{ field: 'name' }] });
+    expect(validateCreateUser({ ...valid, name: '   ' })).toMatchObject({
+      ok: false,
+      errors: [{ field: 'name' }],
+    });
     expect(validateCreateUser({ ...valid, name: 'n'.repeat(201) })).toMatchObject({
       ok: false,
       errors: [{ field: 'name' }],
@@ -66,14 +72,19 @@ describe('create validation', () => {
     });
   });
 
-  it.each([['role'], ['__proto__'], ['constructor'], ['$where']])('rejects the unknown key %s', (key) => {
-    const body: unknown = JSON.parse(`{"name":"A","email":"a@example.com","group":1,"${key}":{"admin":true}}`);
-    expect(validateCreateUser(body)).toEqual({
-      ok: false,
-      errors: [{ field: key, message: 'is not an allowed field' }],
-    });
-    expect(({} as Record<string, unknown>).admin).toBeUndefined();
-  });
+  it.each([['role'], ['__proto__'], ['constructor'], ['$where']])(
+    'rejects the unknown key %s',
+    (key) => {
+      const body: unknown = JSON.parse(
+        `{"name":"A","email":"a@example.com","group":1,"${key}":{"admin":true}}`,
+      );
+      expect(validateCreateUser(body)).toEqual({
+        ok: false,
+        errors: [{ field: key, message: 'is not an allowed field' }],
+      });
+      expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    },
+  );
 
   it.each([null, [], 'text', 42, true])('rejects a body that is not an object: %j', (body) => {
     expect(validateCreateUser(body)).toMatchObject({ ok: false, errors: [{ field: 'body' }] });
@@ -82,7 +93,10 @@ describe('create validation', () => {
 
 describe('update validation', () => {
   it('accepts an id with any non-empty subset of fields', () => {
-    expect(validateUpdateUser({ id: 'u1', group: 0 })).toEqual({ ok: true, value: { id: 'u1', patch: { group: 0 } } });
+    expect(validateUpdateUser({ id: 'u1', group: 0 })).toEqual({
+      ok: true,
+      value: { id: 'u1', patch: { group: 0 } },
+    });
     expect(validateUpdateUser({ id: 'u1', name: ' Bo ', email: 'b@example.com' })).toEqual({
       ok: true,
       value: { id: 'u1', patch: { name: 'Bo', email: 'b@example.com' } },
@@ -90,15 +104,24 @@ describe('update validation', () => {
   });
 
   it('needs the id', () => {
-    expect(validateUpdateUser({ name: 'Bo' })).toEqual({ ok: false, errors: [{ field: 'id', message: 'is required' }] });
+    expect(validateUpdateUser({ name: 'Bo' })).toEqual({
+      ok: false,
+      errors: [{ field: 'id', message: 'is required' }],
+    });
   });
 
   it('needs at least one field to change', () => {
-    expect(validateUpdateUser({ id: 'u1' })).toMatchObject({ ok: false, errors: [{ field: 'body' }] });
+    expect(validateUpdateUser({ id: 'u1' })).toMatchObject({
+      ok: false,
+      errors: [{ field: 'body' }],
+    });
   });
 
   it('rejects null for a field rather than treating it as absent', () => {
-    expect(validateUpdateUser({ id: 'u1', name: null })).toMatchObject({ ok: false, errors: [{ field: 'name' }] });
+    expect(validateUpdateUser({ id: 'u1', name: null })).toMatchObject({
+      ok: false,
+      errors: [{ field: 'name' }],
+    });
   });
 
   it('rejects keys that could pollute a merged object', () => {

@@ -1,4 +1,11 @@
-import { createBaseApp, createLogger, createMetricsRegistry, listen, rememberRoute, type RunningServer } from '@user-service/common';
+import {
+  createBaseApp,
+  createLogger,
+  createMetricsRegistry,
+  listen,
+  rememberRoute,
+  type RunningServer,
+} from '@user-service/common';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 
@@ -9,11 +16,14 @@ interface LogLine {
 }
 
 /** An app built the way the gateway and the aggregators build theirs, with one API route and /readyz. */
-async function startApp(level: string): Promise<{ url: string; lines: LogLine[]; server: RunningServer }> {
+async function startApp(
+  level: string,
+): Promise<{ url: string; lines: LogLine[]; server: RunningServer }> {
   const stream = new PassThrough();
   const lines: LogLine[] = [];
   stream.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
+    for (const line of chunk.toString().split('\n').filter(Boolean))
+      lines.push(JSON.parse(line) as LogLine);
   });
   const log = createLogger({ service: 'gateway', level, stream });
   const app = createBaseApp(log, createMetricsRegistry('gateway'));
@@ -39,13 +49,20 @@ describe('base app', () => {
       for (const path of ['/healthz', '/readyz', '/metrics', '/healthz?probe=docker']) {
         expect((await fetch(`${url}${path}`)).status).toBe(200);
       }
-      expect((await fetch(`${url}/api/user/ann`, { headers: { 'x-request-id': 'req-api' } })).status).toBe(200);
+      expect(
+        (await fetch(`${url}/api/user/ann`, { headers: { 'x-request-id': 'req-api' } })).status,
+      ).toBe(200);
       await settle();
     } finally {
       await server.close();
     }
     expect(lines.filter((line) => line.message === 'request')).toEqual([
-      expect.objectContaining({ level: 'info', requestId: 'req-api', route: '/api/user/:id', status: 200 }),
+      expect.objectContaining({
+        level: 'info',
+        requestId: 'req-api',
+        route: '/api/user/:id',
+        status: 200,
+      }),
     ]);
   });
 
@@ -57,7 +74,14 @@ describe('base app', () => {
     } finally {
       await server.close();
     }
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'debug', message: 'request', route: '/healthz', status: 200 }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'debug',
+        message: 'request',
+        route: '/healthz',
+        status: 200,
+      }),
+    );
   });
 
   it('keeps healthchecks out of the request metrics, and exports no `up` of its own', async () => {
@@ -73,7 +97,9 @@ describe('base app', () => {
     } finally {
       await server.close();
     }
-    const requestSeries = scrape.split('\n').filter((line) => line.startsWith('http_request_duration_seconds_count'));
+    const requestSeries = scrape
+      .split('\n')
+      .filter((line) => line.startsWith('http_request_duration_seconds_count'));
     expect(requestSeries).toEqual([expect.stringContaining('path="/api/user/:id"')]);
     // Prometheus makes `up{job, instance}` itself; a second one from the process would double it.
     expect(scrape).not.toMatch(/^up[{ ]/m);

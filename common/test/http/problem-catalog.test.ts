@@ -1,4 +1,10 @@
-import { type FieldError, HttpProblem, PROBLEM_TYPES, problems, USER_UNREADABLE_TYPE } from '@user-service/common';
+import {
+  type FieldError,
+  HttpProblem,
+  PROBLEM_TYPES,
+  problems,
+  USER_UNREADABLE_TYPE,
+} from '@user-service/common';
 
 interface Expected {
   readonly type: string;

@@ -1,4 +1,15 @@
-import { createBaseApp, createLogger, createMetricsRegistry, jsonBody, listen, problemHandler, rememberRoute, type RunningServer, StoreUnavailableError, unknownRoute } from '@user-service/common';
+import {
+  createBaseApp,
+  createLogger,
+  createMetricsRegistry,
+  jsonBody,
+  listen,
+  problemHandler,
+  rememberRoute,
+  type RunningServer,
+  StoreUnavailableError,
+  unknownRoute,
+} from '@user-service/common';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 

@@ -1,4 +1,12 @@
-import { CommandRejectedError, type HttpProblem, problems, StoreUnavailableError, TooMuchContentionError, toProblem, UnreadableEventError } from '@user-service/common';
+import {
+  CommandRejectedError,
+  type HttpProblem,
+  problems,
+  StoreUnavailableError,
+  TooMuchContentionError,
+  toProblem,
+  UnreadableEventError,
+} from '@user-service/common';
 
 /** What the client is sent: comparing errors themselves would compare little more than messages. */
 function answer(problem: HttpProblem) {

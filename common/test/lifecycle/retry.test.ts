@@ -42,7 +42,11 @@ describe('retry', () => {
     const { attempt, thrown } = failingTimes(5);
     const retried: unknown[] = [];
     await expect(
-      retry(attempt, { backoff: () => 1, shouldRetry: () => false, onRetry: (error) => retried.push(error) }),
+      retry(attempt, {
+        backoff: () => 1,
+        shouldRetry: () => false,
+        onRetry: (error) => retried.push(error),
+      }),
     ).rejects.toThrow('failure 1');
     expect({ attempts: thrown.length, retried }).toEqual({ attempts: 1, retried: [] });
   });
@@ -50,7 +54,9 @@ describe('retry', () => {
   it('throws the last failure when the next pause would end after the deadline', async () => {
     jest.useFakeTimers();
     const { attempt, thrown } = failingTimes(10);
-    const outcome = retry(attempt, { deadline: Date.now() + 2500, backoff: () => 1000 }).catch((error: unknown) => error);
+    const outcome = retry(attempt, { deadline: Date.now() + 2500, backoff: () => 1000 }).catch(
+      (error: unknown) => error,
+    );
     await jest.runAllTimersAsync();
     // Attempts at 0, 1000 and 2000 ms; a fourth would start at 3000, past the deadline.
     expect(await outcome).toBe(thrown[2]);

@@ -37,7 +37,10 @@ describe('stopping what a process has started so far', () => {
     const stopped: string[] = [];
     const shutdown = new Shutdown();
     let storeClosing!: () => void;
-    shutdown.add(() => new Promise<void>((resolve) => (storeClosing = () => resolve(void stopped.push('store')))));
+    shutdown.add(
+      () =>
+        new Promise<void>((resolve) => (storeClosing = () => resolve(void stopped.push('store')))),
+    );
     const stopping = shutdown.stop();
     shutdown.add(async () => void stopped.push('node'));
     storeClosing();

@@ -5,23 +5,34 @@ describe('waitUntil', () => {
 
   it('resolves once the condition holds, looking again after each pause', async () => {
     let looks = 0;
-    await waitUntil(() => ++looks === 3, { describe: 'the third look', timeoutMs: 10_000, intervalMs: 1 });
+    await waitUntil(() => ++looks === 3, {
+      describe: 'the third look',
+      timeoutMs: 10_000,
+      intervalMs: 1,
+    });
     expect(looks).toBe(3);
   });
 
   it('accepts a condition that answers asynchronously', async () => {
     let looks = 0;
-    await waitUntil(async () => ++looks === 2, { describe: 'the second look', timeoutMs: 10_000, intervalMs: 1 });
+    await waitUntil(async () => ++looks === 2, {
+      describe: 'the second look',
+      timeoutMs: 10_000,
+      intervalMs: 1,
+    });
     expect(looks).toBe(2);
   });
 
   it('gives up after the timeout with an error naming what it waited for', async () => {
     jest.useFakeTimers();
-    const outcome = waitUntil(() => false, { describe: 'http://127.0.0.1:9100 to become ready', timeoutMs: 1000 }).catch(
-      (error: unknown) => error,
-    );
+    const outcome = waitUntil(() => false, {
+      describe: 'http://127.0.0.1:9100 to become ready',
+      timeoutMs: 1000,
+    }).catch((error: unknown) => error);
     await jest.runAllTimersAsync();
-    expect(await outcome).toEqual(new Error('gave up after 1000 ms waiting for http://127.0.0.1:9100 to become ready'));
+    expect(await outcome).toEqual(
+      new Error('gave up after 1000 ms waiting for http://127.0.0.1:9100 to become ready'),
+    );
   });
 
   it('ends the wait with the error the condition throws: the caller knows waiting longer is pointless', async () => {

@@ -13,7 +13,9 @@ describe('errorText', () => {
   });
 
   it("reads the message of an error from another realm (node's own modules under jest)", () => {
-    expect(errorText(runInNewContext("new Error('ENOENT: no such file')"))).toBe('ENOENT: no such file');
+    expect(errorText(runInNewContext("new Error('ENOENT: no such file')"))).toBe(
+      'ENOENT: no such file',
+    );
   });
 
   it('gives the stack when asked, which begins with the message', () => {

@@ -1,4 +1,9 @@
-import { createLogger, createMetricsRegistry, errorFields, StoreUnavailableError } from '@user-service/common';
+import {
+  createLogger,
+  createMetricsRegistry,
+  errorFields,
+  StoreUnavailableError,
+} from '@user-service/common';
 import { MongoServerError } from 'mongodb';
 import { PassThrough } from 'node:stream';
 
@@ -44,7 +49,9 @@ describe('metrics registry', () => {
     const gateway = createMetricsRegistry('gateway');
     const aggregator = createMetricsRegistry('aggregator', { aggregator: '1' });
     expect(await gateway.metrics()).toMatch(/process_cpu_user_seconds_total\{service="gateway"\}/);
-    expect(await aggregator.metrics()).toMatch(/process_cpu_user_seconds_total\{service="aggregator",aggregator="1"\}/);
+    expect(await aggregator.metrics()).toMatch(
+      /process_cpu_user_seconds_total\{service="aggregator",aggregator="1"\}/,
+    );
     expect(await gateway.metrics()).not.toContain('aggregator="1"');
   });
 });
@@ -52,9 +59,15 @@ describe('metrics registry', () => {
 describe('errorFields in a log line', () => {
   it('carries the driver error behind a store failure: name, code, codeName, labels and message', () => {
     const { logger, lines } = capture('info');
-    const cause = new MongoServerError({ code: 13, codeName: 'Unauthorized', errmsg: 'command insert requires authentication' });
+    const cause = new MongoServerError({
+      code: 13,
+      codeName: 'Unauthorized',
+      errmsg: 'command insert requires authentication',
+    });
     cause.addErrorLabel('RetryableWriteError');
-    logger.warn('subscription failed', { error: errorFields(new StoreUnavailableError('MongoDB failed to append', { cause })) });
+    logger.warn('subscription failed', {
+      error: errorFields(new StoreUnavailableError('MongoDB failed to append', { cause })),
+    });
 
     expect(lines[0]?.error).toEqual({
       name: 'StoreUnavailableError',
@@ -71,7 +84,9 @@ describe('errorFields in a log line', () => {
 
   it('masks email addresses in nested fields above debug, and leaves the caller’s object alone', () => {
     const { logger, lines } = capture('info');
-    const error = errorFields(new Error('outer', { cause: new Error('duplicate key { email: "ann@example.com" }') }));
+    const error = errorFields(
+      new Error('outer', { cause: new Error('duplicate key { email: "ann@example.com" }') }),
+    );
     logger.error('failed', { error });
 
     expect(JSON.stringify(lines[0])).not.toContain('ann@example.com');

@@ -1,6 +1,14 @@
-import { type Checkpoint, SubscriptionEndedError, UnreadableEventError, type UserEvent } from '@user-service/common';
+import {
+  type Checkpoint,
+  SubscriptionEndedError,
+  UnreadableEventError,
+  type UserEvent,
+} from '@user-service/common';
 import type { CatchUp, ChangeSource, ChangeTail, TailStep } from '../../src/store/change-source';
-import { startCatchUpSubscription, type SubscriptionTiming } from '../../src/store/catch-up-subscription';
+import {
+  startCatchUpSubscription,
+  type SubscriptionTiming,
+} from '../../src/store/catch-up-subscription';
 import { created, eventsFor, fieldsFor, updated } from '@user-service/test-support';
 import { Recorder, waitFor } from '@user-service/test-support';
 
@@ -67,10 +75,24 @@ class ScriptedSource implements ChangeSource {
   }
 }
 
-const timing: SubscriptionTiming = { firstRetryMs: 1, maxRetryMs: 1, targetEveryMs: 0, now: () => 1_000 };
+const timing: SubscriptionTiming = {
+  firstRetryMs: 1,
+  maxRetryMs: 1,
+  targetEveryMs: 0,
+  now: () => 1_000,
+};
 
-function subscribe(source: ScriptedSource, handler = new Recorder(), knownVersions = new Map<string, number>()) {
-  const subscription = startCatchUpSubscription(source, { partitions: [0], checkpoint: at(0), knownVersions }, handler, timing);
+function subscribe(
+  source: ScriptedSource,
+  handler = new Recorder(),
+  knownVersions = new Map<string, number>(),
+) {
+  const subscription = startCatchUpSubscription(
+    source,
+    { partitions: [0], checkpoint: at(0), knownVersions },
+    handler,
+    timing,
+  );
   return { subscription, handler };
 }
 
@@ -79,8 +101,15 @@ async function settle(): Promise<void> {
 }
 
 const [first, second] = eventsFor('ada', 0, created(fieldsFor(1)), updated({ group: 2 }));
-const change = (event: UserEvent, position: number): TailStep => ({ kind: 'change', event, checkpoint: at(position) });
-const idle = (position: number | null): TailStep => ({ kind: 'idle', position: position === null ? null : at(position) });
+const change = (event: UserEvent, position: number): TailStep => ({
+  kind: 'change',
+  event,
+  checkpoint: at(position),
+});
+const idle = (position: number | null): TailStep => ({
+  kind: 'idle',
+  position: position === null ? null : at(position),
+});
 
 describe('catch-up subscription', () => {
   it('does not report caught up on a quiet answer that stops short of the head, only once the tail reaches it', async () => {
@@ -130,20 +159,37 @@ describe('catch-up subscription', () => {
   });
 
   it.each<[string, Error, string]>([
-    ['the tail says the stream was invalidated', new SubscriptionEndedError('stream-invalidated', 'dropped'), 'stream-invalidated'],
-    ['an event lacks its envelope', new UnreadableEventError('e1', 'ada', 'no valid version'), 'malformed-event'],
+    [
+      'the tail says the stream was invalidated',
+      new SubscriptionEndedError('stream-invalidated', 'dropped'),
+      'stream-invalidated',
+    ],
+    [
+      'an event lacks its envelope',
+      new UnreadableEventError('e1', 'ada', 'no valid version'),
+      'malformed-event',
+    ],
   ])('ends, without retrying, when %s', async (_, error, reason) => {
     const source = new ScriptedSource();
     const { subscription } = subscribe(source);
     source.script(error, idle(0));
-    await expect(subscription.finished).rejects.toMatchObject({ name: 'SubscriptionEndedError', reason });
+    await expect(subscription.finished).rejects.toMatchObject({
+      name: 'SubscriptionEndedError',
+      reason,
+    });
     expect(source.opened).toHaveLength(1);
   });
 
   it('ends with event-gap when the store cannot fill a hole in a user’s versions', async () => {
     const source = new ScriptedSource();
     const { subscription } = subscribe(source);
-    const [, , third] = eventsFor('ada', 0, created(fieldsFor(1)), updated({ group: 2 }), updated({ group: 3 }));
+    const [, , third] = eventsFor(
+      'ada',
+      0,
+      created(fieldsFor(1)),
+      updated({ group: 2 }),
+      updated({ group: 3 }),
+    );
     source.stored.set('ada', [first!]); // version 2 is missing
     source.script(change(third!, 3));
     await expect(subscription.finished).rejects.toMatchObject({ reason: 'event-gap' });
@@ -163,10 +209,15 @@ describe('catch-up subscription', () => {
   it('retries a store failure from where it got to, and reports it', async () => {
     const source = new ScriptedSource();
     const failures: number[] = [];
-    const handler = Object.assign(new Recorder(), { onStoreError: (_error: unknown, attempt: number) => failures.push(attempt) });
+    const handler = Object.assign(new Recorder(), {
+      onStoreError: (_error: unknown, attempt: number) => failures.push(attempt),
+    });
     const { subscription } = subscribe(source, handler);
     source.script(change(first!, 1), new Error('connection reset'), change(second!, 2));
-    await waitFor(() => handler.events.length === 2, () => 'both events delivered');
+    await waitFor(
+      () => handler.events.length === 2,
+      () => 'both events delivered',
+    );
     expect(failures).toEqual([1]);
     expect(source.opened).toEqual([at(0), at(1)]);
     expect(handler.events.map((event) => event.version)).toEqual([1, 2]);

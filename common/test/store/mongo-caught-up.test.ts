@@ -49,7 +49,10 @@ describeWithMongo('MongoDB subscription: caught up means caught up', (mongoUrl) 
   // came while events of its partitions were still unread, reads would be served stale.
   it('does not report caught up on an empty wait while unread events lie beyond a long stretch of other writes', async () => {
     const first = new Recorder();
-    const firstRun = store.events.subscribe({ partitions: [PARTITION], checkpoint: null, knownVersions: new Map() }, first);
+    const firstRun = store.events.subscribe(
+      { partitions: [PARTITION], checkpoint: null, knownVersions: new Map() },
+      first,
+    );
     subscriptions.push(firstRun);
     await first.caughtUpWith(0);
     await firstRun.stop();
@@ -71,7 +74,10 @@ describeWithMongo('MongoDB subscription: caught up means caught up', (mongoUrl) 
 
     const resumed = new FirstCatchUpRecorder();
     subscriptions.push(
-      store.events.subscribe({ partitions: [PARTITION], checkpoint, knownVersions: first.heldVersions() }, resumed),
+      store.events.subscribe(
+        { partitions: [PARTITION], checkpoint, knownVersions: first.heldVersions() },
+        resumed,
+      ),
     );
     await waitFor(
       () => resumed.deliveredAtFirstCatchUp !== null,

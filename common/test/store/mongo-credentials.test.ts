@@ -14,14 +14,19 @@ describeWithMongo('connecting to MongoDB with credentials it refuses', (mongoUrl
     const log = createLogger({ service: 'gateway', stream });
     const credentials = { username: `nobody_${randomUUID()}`, password: 'wrong-password-123' };
 
-    const outcome = await connectMongoWhenReachable(mongoUrl, 'users', log, { timeoutMs: 2000, credentials }).then(
+    const outcome = await connectMongoWhenReachable(mongoUrl, 'users', log, {
+      timeoutMs: 2000,
+      credentials,
+    }).then(
       (store) => store.close(),
       (error: unknown) => error,
     );
 
     expect(outcome).toBeInstanceOf(StoreMisconfiguredError);
     const { message } = outcome as StoreMisconfiguredError;
-    expect(message).toContain(`MongoDB refused the credentials of MONGO_USER "${credentials.username}"`);
+    expect(message).toContain(
+      `MongoDB refused the credentials of MONGO_USER "${credentials.username}"`,
+    );
     expect(message).not.toContain(credentials.password);
     // Not one "not reachable yet": waiting cannot make these credentials work.
     expect(lines).toEqual([]);

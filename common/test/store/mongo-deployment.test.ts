@@ -1,5 +1,15 @@
-import { createLogger, partitionOf, type SnapshotEntry, StoreMisconfiguredError } from '@user-service/common';
-import { connectMongoWhenReachable, COLLECTIONS, ensureSchema, MongoStore } from '@user-service/common/store/mongo';
+import {
+  createLogger,
+  partitionOf,
+  type SnapshotEntry,
+  StoreMisconfiguredError,
+} from '@user-service/common';
+import {
+  connectMongoWhenReachable,
+  COLLECTIONS,
+  ensureSchema,
+  MongoStore,
+} from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { MongoMemoryServer } from 'mongodb-memory-server';
 import { PassThrough } from 'node:stream';
@@ -19,7 +29,10 @@ function capturedLogger() {
 function within<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still going after ${ms} ms: retrying instead of giving up`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`still going after ${ms} ms: retrying instead of giving up`)),
+      ms,
+    );
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
@@ -27,16 +40,27 @@ function within<T>(work: Promise<T>, ms: number): Promise<T> {
 // Runs everywhere: no server is involved, because these addresses are refused before any connection.
 describe('connecting to MongoDB with an unusable MONGO_URL', () => {
   it.each([
-    { what: 'a malformed address', url: 'mongodb//bad', reason: /MONGO_URL cannot be used: .*scheme/ },
-    { what: 'an unsupported option', url: 'mongodb://h/?replicaSet=rs0&foo=bar', reason: /MONGO_URL cannot be used: .*foo/ },
-  ])('gives up at once on $what, saying why, instead of waiting for MongoDB forever', async ({ url, reason }) => {
-    const { logger, lines } = capturedLogger();
-    const outcome = within(connectMongoWhenReachable(url, 'users', logger), 2000);
-    await expect(outcome).rejects.toBeInstanceOf(StoreMisconfiguredError);
-    await expect(outcome).rejects.toThrow(reason);
-    // Not one "not reachable yet": waiting cannot make this address work.
-    expect(lines).toEqual([]);
-  });
+    {
+      what: 'a malformed address',
+      url: 'mongodb//bad',
+      reason: /MONGO_URL cannot be used: .*scheme/,
+    },
+    {
+      what: 'an unsupported option',
+      url: 'mongodb://h/?replicaSet=rs0&foo=bar',
+      reason: /MONGO_URL cannot be used: .*foo/,
+    },
+  ])(
+    'gives up at once on $what, saying why, instead of waiting for MongoDB forever',
+    async ({ url, reason }) => {
+      const { logger, lines } = capturedLogger();
+      const outcome = within(connectMongoWhenReachable(url, 'users', logger), 2000);
+      await expect(outcome).rejects.toBeInstanceOf(StoreMisconfiguredError);
+      await expect(outcome).rejects.toThrow(reason);
+      // Not one "not reachable yet": waiting cannot make this address work.
+      expect(lines).toEqual([]);
+    },
+  );
 });
 
 describeWithMongo('connecting to a database mongo-init has not prepared', (mongoUrl) => {
@@ -56,7 +80,9 @@ describeWithMongo('connecting to a database mongo-init has not prepared', (mongo
   // service must refuse to start, naming what is missing and what to run.
   it('refuses to connect until the unique index exists, then connects', async () => {
     const missingIndex = /unique \{ userId: 1, version: 1 \} index on Events[\s\S]*mongo-init/;
-    await expect(MongoStore.connect(mongoUrl, databaseName)).rejects.toThrow(StoreMisconfiguredError);
+    await expect(MongoStore.connect(mongoUrl, databaseName)).rejects.toThrow(
+      StoreMisconfiguredError,
+    );
     await expect(MongoStore.connect(mongoUrl, databaseName)).rejects.toThrow(missingIndex);
 
     // As after a mongo-init that stopped between creating the collections and their indexes.
@@ -73,7 +99,10 @@ describeWithMongoBinary('connecting to a MongoDB that is not a replica set', (bi
   let standalone: MongoMemoryServer;
 
   beforeAll(async () => {
-    standalone = await MongoMemoryServer.create({ instance: { storageEngine: 'wiredTiger' }, binary: { systemBinary: binary } });
+    standalone = await MongoMemoryServer.create({
+      instance: { storageEngine: 'wiredTiger' },
+      binary: { systemBinary: binary },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -88,7 +117,9 @@ describeWithMongoBinary('connecting to a MongoDB that is not a replica set', (bi
     // fails, which must not pass for an outage.
     ['with replicaSet=rs0 in the URL', '?replicaSet=rs0'],
   ])('refuses to connect %s, saying that it is not a replica set', async (_, query) => {
-    const connecting = MongoStore.connect(`${standalone.getUri()}${query}`, 'users', { timeoutMs: 1000 });
+    const connecting = MongoStore.connect(`${standalone.getUri()}${query}`, 'users', {
+      timeoutMs: 1000,
+    });
     await expect(connecting).rejects.toBeInstanceOf(StoreMisconfiguredError);
     await expect(connecting).rejects.toThrow(/not a replica set/);
   });
@@ -133,7 +164,11 @@ describeWithMongo('two aggregators owning one partition (an overlapping deploy)'
       user: { id: zombie!, name: 'Zed', email: 'zed@example.com', group: 1 },
     };
 
-    await newOwner.snapshots.save({ partitions: [partition], entries: [tombstone, other], checkpoint: null });
+    await newOwner.snapshots.save({
+      partitions: [partition],
+      entries: [tombstone, other],
+      checkpoint: null,
+    });
     await oldOwner.snapshots.save({ partitions: [partition], entries: [stale], checkpoint: null });
 
     for (const reader of [newOwner, oldOwner]) {

@@ -46,11 +46,16 @@ describeWithMongo('event store contract: MongoDB', (mongoUrl) => {
         // simply work. Instead the next change-stream aggregate of this store fails the way a
         // rolled-over oplog makes it fail; the checkpoint itself stays as it is.
         async loseHistorySince(checkpoint) {
-          if (!mongoTestCommandsEnabled()) throw new Error('history can only be lost with test commands enabled');
+          if (!mongoTestCommandsEnabled())
+            throw new Error('history can only be lost with test commands enabled');
           await admin.db('admin').command({
             configureFailPoint: 'failCommand',
             mode: { times: 1 },
-            data: { failCommands: ['aggregate'], errorCode: MONGO_ERROR.ChangeStreamHistoryLost, appName },
+            data: {
+              failCommands: ['aggregate'],
+              errorCode: MONGO_ERROR.ChangeStreamHistoryLost,
+              appName,
+            },
           });
           failPointSet = true;
           return checkpoint;
@@ -58,7 +63,8 @@ describeWithMongo('event store contract: MongoDB', (mongoUrl) => {
         async dispose() {
           // Off whether or not it fired (a test that failed early never sent its aggregate), so
           // that the server is left as it was found for whatever runs on it next.
-          if (failPointSet) await admin.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+          if (failPointSet)
+            await admin.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
           await store.close();
           await admin.db(databaseName).dropDatabase();
         },

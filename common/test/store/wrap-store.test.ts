@@ -8,14 +8,19 @@ describe('wrapStore', () => {
     const store = wrapStore(inner, {});
     const events = eventsFor('ada', 0, created(fieldsFor(1)));
     expect(await store.events.append('ada', 0, events)).toBe('appended');
-    expect(await store.events.readUserEvents('ada')).toEqual(await inner.events.readUserEvents('ada'));
+    expect(await store.events.readUserEvents('ada')).toEqual(
+      await inner.events.readUserEvents('ada'),
+    );
     const entry = { userId: 'ada', partition: 0, version: 1, user: null };
     await store.snapshots.save({ partitions: [0], entries: [entry], checkpoint: null });
     expect(await inner.snapshots.loadUser('ada')).toEqual(entry);
     expect(await store.snapshots.loadUser('ada')).toEqual(entry);
     expect((await store.snapshots.load([0])).checkpoint).toBeNull();
     await expect(store.ping()).resolves.toBeUndefined();
-    const subscription = store.events.subscribe({ partitions: [0], checkpoint: null, knownVersions: new Map() }, { onEvent: () => undefined });
+    const subscription = store.events.subscribe(
+      { partitions: [0], checkpoint: null, knownVersions: new Map() },
+      { onEvent: () => undefined },
+    );
     await subscription.stop();
     await store.close();
   });

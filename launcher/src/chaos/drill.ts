@@ -15,7 +15,11 @@ export interface DrillPlan {
   readonly rate: number;
   readonly users: number;
   readonly durationMs: number;
-  readonly faults: readonly { readonly atMs: number; readonly crash?: readonly number[]; readonly restart?: readonly number[] }[];
+  readonly faults: readonly {
+    readonly atMs: number;
+    readonly crash?: readonly number[];
+    readonly restart?: readonly number[];
+  }[];
 }
 
 export interface DrillReport {
@@ -54,7 +58,11 @@ export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<Dr
 
   const send = async (method: string, path: string, body?: unknown) => {
     const started = performance.now();
-    const { statusCode, headers, body: stream } = await pool.request({
+    const {
+      statusCode,
+      headers,
+      body: stream,
+    } = await pool.request({
       method: method as 'GET',
       path,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -64,7 +72,8 @@ export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<Dr
     });
     const text = await stream.text();
     latencies.push(performance.now() - started);
-    const etag = typeof headers.etag === 'string' ? Number(headers.etag.replaceAll('"', '')) : undefined;
+    const etag =
+      typeof headers.etag === 'string' ? Number(headers.etag.replaceAll('"', '')) : undefined;
     return { status: statusCode, json: text ? (JSON.parse(text) as unknown) : undefined, etag };
   };
 
@@ -75,7 +84,9 @@ export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<Dr
       if (roll < 0.8) {
         const answer = await send('GET', `/api/user/${id}`);
         const right = state.user
-          ? answer.status === 200 && answer.etag === state.version && JSON.stringify(answer.json) === JSON.stringify(state.user)
+          ? answer.status === 200 &&
+            answer.etag === state.version &&
+            JSON.stringify(answer.json) === JSON.stringify(state.user)
           : answer.status === 404;
         if (!right) fail(answer.status >= 500 ? `read ${answer.status}` : 'read answered wrongly');
       } else if (roll < 0.9 || (roll < 0.95 && state.user)) {
@@ -120,7 +131,9 @@ export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<Dr
         (async () => {
           for (const index of fault.crash ?? []) await target.crash(index);
           await Promise.all(
-            (fault.restart ?? []).map(async (index) => recoveries.push({ aggregator: index, readyMs: await target.restart(index) })),
+            (fault.restart ?? []).map(async (index) =>
+              recoveries.push({ aggregator: index, readyMs: await target.restart(index) }),
+            ),
           );
         })(),
       );
@@ -148,7 +161,9 @@ export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<Dr
   for (const [id, state] of known) {
     const answer = await send('GET', `/api/user/${id}`);
     const present = state.user
-      ? answer.status === 200 && answer.etag === state.version && JSON.stringify(answer.json) === JSON.stringify(state.user)
+      ? answer.status === 200 &&
+        answer.etag === state.version &&
+        JSON.stringify(answer.json) === JSON.stringify(state.user)
       : answer.status === 404;
     if (!present) missingWrites++;
   }

@@ -10,7 +10,10 @@ export interface LaunchedTarget extends ChaosTarget {
  * aggregators are dropped and rebuilt inside it, on MongoDB they are real processes killed with
  * SIGKILL.
  */
-export async function launchTarget(env: NodeJS.ProcessEnv, ports: { gateway: number; aggregatorBase: number; aggregators: number }): Promise<LaunchedTarget> {
+export async function launchTarget(
+  env: NodeJS.ProcessEnv,
+  ports: { gateway: number; aggregatorBase: number; aggregators: number },
+): Promise<LaunchedTarget> {
   const system = await launchSystem({
     env: { ...env, LOG_LEVEL: 'warn' },
     gatewayPort: ports.gateway,

@@ -16,13 +16,26 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const atHand = await storeAtHand();
   const { store } = atHand;
-  const plan: DrillPlan = drillPlan(quick ? { rate: 150, users: 300, phaseMs: 4_000 } : { rate: 300, users: 1_000, phaseMs: 20_000 });
-  const on = atHand.store === 'mongo' ? 'MongoDB, killing aggregator processes with SIGKILL' : `the in-memory store (${atHand.noMongo})`;
+  const plan: DrillPlan = drillPlan(
+    quick
+      ? { rate: 150, users: 300, phaseMs: 4_000 }
+      : { rate: 300, users: 1_000, phaseMs: 20_000 },
+  );
+  const on =
+    atHand.store === 'mongo'
+      ? 'MongoDB, killing aggregator processes with SIGKILL'
+      : `the in-memory store (${atHand.noMongo})`;
   process.stdout.write(`# Chaos drill${quick ? ' (quick)' : ''} on ${on}\n\n`);
 
   // A data directory and port of its own, so that it runs beside npm start and npm run bench.
-  const embedded = { EMBEDDED_MONGO_DIR: resolve(__dirname, '../../../.data/chaos-mongo'), EMBEDDED_MONGO_PORT: '27518' };
-  const target = await launchTarget({ ...process.env, ...embedded, STORE: store }, { gateway: 18180, aggregatorBase: 19200, aggregators: 3 });
+  const embedded = {
+    EMBEDDED_MONGO_DIR: resolve(__dirname, '../../../.data/chaos-mongo'),
+    EMBEDDED_MONGO_PORT: '27518',
+  };
+  const target = await launchTarget(
+    { ...process.env, ...embedded, STORE: store },
+    { gateway: 18180, aggregatorBase: 19200, aggregators: 3 },
+  );
   try {
     const report = await runDrill(target, plan);
     process.stdout.write(`${drillSummary(plan, report)}\n`);

@@ -20,7 +20,10 @@ export function drillPlan(options: { rate: number; users: number; phaseMs: numbe
 }
 
 export function drillSummary(plan: DrillPlan, report: DrillReport): string {
-  const failures = Object.entries(report.failures).map(([reason, count]) => `${reason}: ${count}`).join(', ') || 'none';
+  const failures =
+    Object.entries(report.failures)
+      .map(([reason, count]) => `${reason}: ${count}`)
+      .join(', ') || 'none';
   return [
     '| figure | value | target |',
     '| --- | ---: | --- |',

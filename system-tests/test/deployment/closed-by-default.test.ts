@@ -23,7 +23,10 @@ const SECRETS_FOLDER = '/run/secrets';
 
 /** What Compose substitutes when the user sets nothing: `${NAME:-default}` becomes `default`. */
 function withDefaults(text: string): string {
-  return text.replace(/\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g, (_match, fallback: string | undefined) => fallback ?? '');
+  return text.replace(
+    /\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g,
+    (_match, fallback: string | undefined) => fallback ?? '',
+  );
 }
 
 /** The secret files a service reads: `*_FILE` variables and mongod's `--keyFile`. */
@@ -37,7 +40,9 @@ function secretFilesOf(service: Service): string[] {
 }
 
 /** The names generate-secrets.sh creates. */
-const generated = [...repoText('mongo-init/generate-secrets.sh').matchAll(/^secret (\S+) /gm)].map(([, name]) => name ?? '');
+const generated = [...repoText('mongo-init/generate-secrets.sh').matchAll(/^secret (\S+) /gm)].map(
+  ([, name]) => name ?? '',
+);
 
 /** Who each image runs as, so the test can tell whether a service can read its secrets. */
 const UID_OF_IMAGE: Record<string, number> = {
@@ -45,11 +50,14 @@ const UID_OF_IMAGE: Record<string, number> = {
   'user-service/gateway': 1000,
   'user-service/aggregator': 1000,
 };
-const uidOf = (service: Service): number => UID_OF_IMAGE[service.image ?? ''] ?? (service.image?.startsWith('grafana/') ? 472 : -1);
+const uidOf = (service: Service): number =>
+  UID_OF_IMAGE[service.image ?? ''] ?? (service.image?.startsWith('grafana/') ? 472 : -1);
 
 describe('docker-compose.yml, closed by default', () => {
   it('publishes every port on 127.0.0.1 only, unless the user names another address', () => {
-    const published = services.flatMap(([name, service]) => (service.ports ?? []).map((port) => ({ name, port: withDefaults(port) })));
+    const published = services.flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => ({ name, port: withDefaults(port) })),
+    );
     expect(published.length).toBeGreaterThanOrEqual(3);
     const open = published.filter(({ port }) => !/^(127\.0\.0\.1|\[::1\]):/.test(port));
     expect(open).toEqual([]);
@@ -58,7 +66,9 @@ describe('docker-compose.yml, closed by default', () => {
   it('sets no credential in the file: every password, token and key comes from a generated secret', () => {
     const written = services.flatMap(([name, service]) =>
       Object.entries(service.environment ?? {})
-        .filter(([variable]) => /PASSWORD|SECRET|TOKEN|KEY/.test(variable) && !variable.endsWith('_FILE'))
+        .filter(
+          ([variable]) => /PASSWORD|SECRET|TOKEN|KEY/.test(variable) && !variable.endsWith('_FILE'),
+        )
         .map(([variable, value]) => `${name}: ${variable}=${value}`),
     );
     expect(written).toEqual([]);
@@ -74,7 +84,13 @@ describe('docker-compose.yml, closed by default', () => {
     const needs: Record<string, string[]> = {
       'mongo-keyfile': ['mongo1', 'mongo2', 'mongo3'],
       'mongo-root-password': ['mongo1', 'mongo2', 'mongo3', 'mongo-init'],
-      'mongo-service-password': ['mongo-init', 'gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2'],
+      'mongo-service-password': [
+        'mongo-init',
+        'gateway',
+        'aggregator-0',
+        'aggregator-1',
+        'aggregator-2',
+      ],
       'internal-token': ['gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2'],
       'grafana-admin-password': ['grafana'],
     };
@@ -82,8 +98,14 @@ describe('docker-compose.yml, closed by default', () => {
     for (const [secret, consumers] of Object.entries(needs)) {
       for (const name of consumers) {
         const service = compose.services[name]!;
-        expect({ name, reads: secretFilesOf(service) }).toEqual({ name, reads: expect.arrayContaining([`${SECRETS_FOLDER}/${secret}`]) });
-        expect({ name, mounts: service.volumes }).toEqual({ name, mounts: expect.arrayContaining([`secrets:${SECRETS_FOLDER}:ro`]) });
+        expect({ name, reads: secretFilesOf(service) }).toEqual({
+          name,
+          reads: expect.arrayContaining([`${SECRETS_FOLDER}/${secret}`]),
+        });
+        expect({ name, mounts: service.volumes }).toEqual({
+          name,
+          mounts: expect.arrayContaining([`secrets:${SECRETS_FOLDER}:ro`]),
+        });
       }
     }
     const generator = compose.services.secrets!;
@@ -95,10 +117,15 @@ describe('docker-compose.yml, closed by default', () => {
     for (const name of ['mongo1', 'mongo2', 'mongo3']) {
       const mongo = compose.services[name]!;
       expect(mongo.command).toContain('--keyFile');
-      expect(mongo.environment).toMatchObject({ MONGO_INITDB_ROOT_PASSWORD_FILE: `${SECRETS_FOLDER}/mongo-root-password` });
+      expect(mongo.environment).toMatchObject({
+        MONGO_INITDB_ROOT_PASSWORD_FILE: `${SECRETS_FOLDER}/mongo-root-password`,
+      });
     }
     for (const name of ['gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2']) {
-      expect(compose.services[name]?.environment).toMatchObject({ MONGO_USER: expect.any(String), INTERNAL_TOKEN_FILE: expect.any(String) });
+      expect(compose.services[name]?.environment).toMatchObject({
+        MONGO_USER: expect.any(String),
+        INTERNAL_TOKEN_FILE: expect.any(String),
+      });
     }
     expect(compose.services.grafana?.environment?.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
   });
@@ -110,7 +137,9 @@ describe('mongo-init/generate-secrets.sh', () => {
   const generate = (folder?: string): string => {
     const into = folder ?? mkdtempSync(join(tmpdir(), 'secrets-'));
     if (!folder) folders.push(into);
-    const run = spawnSync('sh', [join(REPO, 'mongo-init/generate-secrets.sh'), into], { encoding: 'utf8' });
+    const run = spawnSync('sh', [join(REPO, 'mongo-init/generate-secrets.sh'), into], {
+      encoding: 'utf8',
+    });
     if (run.status !== 0) throw new Error(`generate-secrets.sh failed: ${run.stderr}`);
     return into;
   };
@@ -120,44 +149,64 @@ describe('mongo-init/generate-secrets.sh', () => {
 
   beforeAll(() => {
     // Compose runs it as root, which it needs to hand each file to its reader.
-    if (!isRoot) process.stdout.write('\ngenerate-secrets.sh tests skipped: they need root (chown), as in Compose.\n');
+    if (!isRoot)
+      process.stdout.write(
+        '\ngenerate-secrets.sh tests skipped: they need root (chown), as in Compose.\n',
+      );
   });
   const asRoot = isRoot ? it : it.skip;
 
-  asRoot('creates different random values on each deployment, and keeps them on the next up', () => {
-    const first = generate();
-    const second = generate();
-    for (const name of generated) {
-      const value = readFileSync(join(first, name), 'utf8');
-      expect(value.length).toBeGreaterThanOrEqual(32);
-      expect(value).not.toBe(readFileSync(join(second, name), 'utf8'));
-    }
-    const before = generated.map((name) => readFileSync(join(first, name), 'utf8'));
-    generate(first);
-    expect(generated.map((name) => readFileSync(join(first, name), 'utf8'))).toEqual(before);
-  });
-
-  asRoot('writes a keyFile mongod accepts: 6 to 1024 base64 characters, readable by mongodb alone', () => {
-    const folder = generate();
-    const keyFile = readFileSync(join(folder, 'mongo-keyfile'), 'utf8');
-    expect(keyFile).toMatch(/^[A-Za-z0-9+/=]{6,1024}$/);
-    const { mode, uid } = statSync(join(folder, 'mongo-keyfile'));
-    expect({ mode: mode & 0o777, uid }).toEqual({ mode: 0o400, uid: 999 });
-  });
-
-  asRoot('lets each secret be read by the users of the services that need it, and by no one else', () => {
-    const folder = generate();
-    expect(statSync(folder).mode & 0o777).toBe(0o755);
-    for (const name of generated) {
-      const { mode, uid, gid } = statSync(join(folder, name));
-      expect({ name, others: mode & 0o007 }).toEqual({ name, others: 0 });
-      const readers = services.filter(([, service]) => secretFilesOf(service).includes(`${SECRETS_FOLDER}/${name}`));
-      for (const [service, config] of readers) {
-        const reader = uidOf(config);
-        // The images' users have a group of the same number (grafana's is 0, and it owns its file).
-        const canRead = (reader === uid && (mode & 0o400) !== 0) || (reader === gid && (mode & 0o040) !== 0);
-        expect({ name, service, reader, canRead }).toEqual({ name, service, reader, canRead: true });
+  asRoot(
+    'creates different random values on each deployment, and keeps them on the next up',
+    () => {
+      const first = generate();
+      const second = generate();
+      for (const name of generated) {
+        const value = readFileSync(join(first, name), 'utf8');
+        expect(value.length).toBeGreaterThanOrEqual(32);
+        expect(value).not.toBe(readFileSync(join(second, name), 'utf8'));
       }
-    }
-  });
+      const before = generated.map((name) => readFileSync(join(first, name), 'utf8'));
+      generate(first);
+      expect(generated.map((name) => readFileSync(join(first, name), 'utf8'))).toEqual(before);
+    },
+  );
+
+  asRoot(
+    'writes a keyFile mongod accepts: 6 to 1024 base64 characters, readable by mongodb alone',
+    () => {
+      const folder = generate();
+      const keyFile = readFileSync(join(folder, 'mongo-keyfile'), 'utf8');
+      expect(keyFile).toMatch(/^[A-Za-z0-9+/=]{6,1024}$/);
+      const { mode, uid } = statSync(join(folder, 'mongo-keyfile'));
+      expect({ mode: mode & 0o777, uid }).toEqual({ mode: 0o400, uid: 999 });
+    },
+  );
+
+  asRoot(
+    'lets each secret be read by the users of the services that need it, and by no one else',
+    () => {
+      const folder = generate();
+      expect(statSync(folder).mode & 0o777).toBe(0o755);
+      for (const name of generated) {
+        const { mode, uid, gid } = statSync(join(folder, name));
+        expect({ name, others: mode & 0o007 }).toEqual({ name, others: 0 });
+        const readers = services.filter(([, service]) =>
+          secretFilesOf(service).includes(`${SECRETS_FOLDER}/${name}`),
+        );
+        for (const [service, config] of readers) {
+          const reader = uidOf(config);
+          // The images' users have a group of the same number (grafana's is 0, and it owns its file).
+          const canRead =
+            (reader === uid && (mode & 0o400) !== 0) || (reader === gid && (mode & 0o040) !== 0);
+          expect({ name, service, reader, canRead }).toEqual({
+            name,
+            service,
+            reader,
+            canRead: true,
+          });
+        }
+      }
+    },
+  );
 });

@@ -19,7 +19,10 @@ interface Service {
   stop_grace_period?: string;
 }
 
-const compose = repoYaml('docker-compose.yml') as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = repoYaml('docker-compose.yml') as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const { services } = compose;
 const service = (name: string): Service => {
   const found = services[name];
@@ -45,29 +48,40 @@ describe('docker-compose.yml', () => {
   it('runs mongo-init once, after every member is healthy, on the same member list', () => {
     const init = service('mongo-init');
     expect(init.restart).toBe('no');
-    expect(init.depends_on).toEqual(Object.fromEntries(mongos.map((name) => [name, { condition: 'service_healthy' }])));
+    expect(init.depends_on).toEqual(
+      Object.fromEntries(mongos.map((name) => [name, { condition: 'service_healthy' }])),
+    );
     expect(init.command).toEqual(['node', 'mongo-init/dist/main.js']);
     expect(init.environment?.MONGO_MEMBERS).toBe(mongos.map((name) => `${name}:27017`).join(','));
   });
 
   it('builds the gateway image once and pulls neither of our images', () => {
     const builders = Object.values(services).filter((candidate) => candidate.build);
-    expect(builders.filter((builder) => builder.build?.dockerfile === 'gateway/Dockerfile')).toHaveLength(1);
+    expect(
+      builders.filter((builder) => builder.build?.dockerfile === 'gateway/Dockerfile'),
+    ).toHaveLength(1);
     for (const builder of builders) expect(builder.pull_policy).toBe('build');
-    expect(service('mongo-init')).toMatchObject({ image: service('gateway').image, pull_policy: 'never' });
+    expect(service('mongo-init')).toMatchObject({
+      image: service('gateway').image,
+      pull_policy: 'never',
+    });
   });
 
   it('runs every node process under an init, so that SIGTERM reaches it at any time', () => {
-    for (const name of ['gateway', 'mongo-init', ...aggregators]) expect(service(name).init).toBe(true);
+    for (const name of ['gateway', 'mongo-init', ...aggregators])
+      expect(service(name).init).toBe(true);
   });
 
   it('gives every long-running process time to stop cleanly', () => {
-    for (const name of [...mongos, ...aggregators]) expect(service(name).stop_grace_period).toBe('30s');
+    for (const name of [...mongos, ...aggregators])
+      expect(service(name).stop_grace_period).toBe('30s');
   });
 
   it('starts the gateway and the aggregators only after mongo-init completed', () => {
     for (const name of ['gateway', ...aggregators]) {
-      expect(service(name).depends_on).toEqual({ 'mongo-init': { condition: 'service_completed_successfully' } });
+      expect(service(name).depends_on).toEqual({
+        'mongo-init': { condition: 'service_completed_successfully' },
+      });
     }
   });
 
@@ -84,7 +98,9 @@ describe('docker-compose.yml', () => {
     const gateway = service('gateway');
     expect(gateway.ports).toEqual(['${GATEWAY_ADDRESS:-127.0.0.1}:${GATEWAY_PORTS:-8080}:8080']);
     expect(gateway.deploy?.replicas).toBe('${GW_N:-1}');
-    expect(gateway.environment?.AGGREGATOR_URLS).toBe(aggregators.map((name) => `http://${name}:9100`).join(','));
+    expect(gateway.environment?.AGGREGATOR_URLS).toBe(
+      aggregators.map((name) => `http://${name}:9100`).join(','),
+    );
     expect(gateway.build?.dockerfile).toBe('gateway/Dockerfile');
   });
 
@@ -94,7 +110,9 @@ describe('docker-compose.yml', () => {
       return { MONGO_URL, MONGO_DB, PARTITIONS, AGG_N, STORE };
     });
     expect(new Set(settings.map((setting) => JSON.stringify(setting))).size).toBe(1);
-    expect(settings[0]?.MONGO_URL).toBe('mongodb://mongo1:27017,mongo2:27017,mongo3:27017/?replicaSet=rs0');
+    expect(settings[0]?.MONGO_URL).toBe(
+      'mongodb://mongo1:27017,mongo2:27017,mongo3:27017/?replicaSet=rs0',
+    );
   });
 
   it('runs Prometheus on 9090 and Grafana on 3000 with files from this repository', () => {

@@ -16,13 +16,19 @@ interface AlertRules {
 }
 
 function dashboardQueries(): { where: string; expr: string }[] {
-  const dashboard = JSON.parse(repoText('observability/grafana/dashboards/user-service.json')) as Dashboard;
-  return dashboard.panels.flatMap((panel) => (panel.targets ?? []).map(({ expr }) => ({ where: `panel "${panel.title}"`, expr })));
+  const dashboard = JSON.parse(
+    repoText('observability/grafana/dashboards/user-service.json'),
+  ) as Dashboard;
+  return dashboard.panels.flatMap((panel) =>
+    (panel.targets ?? []).map(({ expr }) => ({ where: `panel "${panel.title}"`, expr })),
+  );
 }
 
 function alertQueries(): { where: string; expr: string }[] {
   const rules = repoYaml('observability/alerts.yml') as AlertRules;
-  return rules.groups.flatMap((group) => group.rules.map(({ alert, expr }) => ({ where: `alert ${alert}`, expr })));
+  return rules.groups.flatMap((group) =>
+    group.rules.map(({ alert, expr }) => ({ where: `alert ${alert}`, expr })),
+  );
 }
 
 describe('dashboard and alert queries', () => {
@@ -40,7 +46,9 @@ describe('dashboard and alert queries', () => {
         await api.get(`m${n}`);
       }
       const scrapes = await Promise.all(
-        [system.gateway.url, ...system.aggregatorUrls].map(async (url) => (await fetch(`${url}/metrics`)).text()),
+        [system.gateway.url, ...system.aggregatorUrls].map(async (url) =>
+          (await fetch(`${url}/metrics`)).text(),
+        ),
       );
       exported = new Set(scrapes.flatMap((scrape) => [...exportedMetricNames(scrape)]));
     } finally {
@@ -60,7 +68,9 @@ describe('dashboard and alert queries', () => {
   });
 
   it('cover what operators watch: traffic, errors, latency, lag, snapshots, recovery, fallback, circuits', () => {
-    const all = dashboardQueries().map(({ expr }) => expr).join('\n');
+    const all = dashboardQueries()
+      .map(({ expr }) => expr)
+      .join('\n');
     for (const metric of [
       'http_request_duration_seconds_count',
       'http_request_duration_seconds_bucket',
@@ -75,7 +85,11 @@ describe('dashboard and alert queries', () => {
     ]) {
       expect(all).toContain(metric);
     }
-    expect(alertQueries().map(({ where }) => where).sort()).toEqual([
+    expect(
+      alertQueries()
+        .map(({ where }) => where)
+        .sort(),
+    ).toEqual([
       'alert AggregatorApplyLagHigh',
       'alert AggregatorDown',
       'alert AggregatorParkedUsers',
@@ -86,7 +100,9 @@ describe('dashboard and alert queries', () => {
 
   it('reads metric names out of PromQL, leaving functions, labels and strings aside', () => {
     expect(
-      metricNamesIn('histogram_quantile(0.99, sum by (le, path) (rate(http_x_bucket{service="a", path=~"/b.."}[1m]))) / up'),
+      metricNamesIn(
+        'histogram_quantile(0.99, sum by (le, path) (rate(http_x_bucket{service="a", path=~"/b.."}[1m]))) / up',
+      ),
     ).toEqual(['http_x_bucket', 'up']);
   });
 });

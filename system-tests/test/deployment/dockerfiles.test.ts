@@ -19,15 +19,20 @@ describe.each([
 ])('%s', (path, entry, port) => {
   const all = instructions(path);
   const finalStage = all.slice(all.map((instruction) => instruction.keyword).lastIndexOf('FROM'));
-  const of = (keyword: string) => finalStage.filter((instruction) => instruction.keyword === keyword);
+  const of = (keyword: string) =>
+    finalStage.filter((instruction) => instruction.keyword === keyword);
 
   it('builds in one stage and runs from another', () => {
-    expect(all.filter((instruction) => instruction.keyword === 'FROM').length).toBeGreaterThanOrEqual(2);
+    expect(
+      all.filter((instruction) => instruction.keyword === 'FROM').length,
+    ).toBeGreaterThanOrEqual(2);
     expect(all.some((instruction) => /npm ci .*--omit=dev/.test(instruction.args))).toBe(true);
   });
 
   it('builds and runs on a Node.js release line that still gets security fixes (22 or 24)', () => {
-    const images = all.filter((instruction) => instruction.keyword === 'FROM').map((instruction) => instruction.args.split(/\s+/)[0]);
+    const images = all
+      .filter((instruction) => instruction.keyword === 'FROM')
+      .map((instruction) => instruction.args.split(/\s+/)[0]);
     for (const image of images) expect(image).toMatch(/^node:(22|24)[.-]/);
   });
 
@@ -48,6 +53,7 @@ describe.each([
 describe('.dockerignore', () => {
   it('keeps installed, built and data folders out of the build context', () => {
     const ignored = repoText('.dockerignore').split('\n');
-    for (const entry of ['**/node_modules', '**/dist', '.data', '.git']) expect(ignored).toContain(entry);
+    for (const entry of ['**/node_modules', '**/dist', '.data', '.git'])
+      expect(ignored).toContain(entry);
   });
 });

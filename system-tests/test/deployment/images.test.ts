@@ -2,7 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { imageEnvironment, inside, replayDockerfile, type ReplayedImage } from './dockerfile-replay';
+import {
+  imageEnvironment,
+  inside,
+  replayDockerfile,
+  type ReplayedImage,
+} from './dockerfile-replay';
 import { REPO, repoYaml } from './repo-files';
 
 /**
@@ -21,7 +26,11 @@ interface Running {
   exit(): Promise<number | string>;
 }
 
-function startIn(image: ReplayedImage, command: readonly string[], env: Record<string, string> = {}): Running {
+function startIn(
+  image: ReplayedImage,
+  command: readonly string[],
+  env: Record<string, string> = {},
+): Running {
   const [program = 'node', ...args] = command;
   const child = spawn(program, args, {
     cwd: inside(image, image.workdir),
@@ -31,11 +40,17 @@ function startIn(image: ReplayedImage, command: readonly string[], env: Record<s
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? '?')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? '?')),
+  );
   return { child, output: () => output, exit: () => exited };
 }
 
-async function outputMatching(running: Running, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
+async function outputMatching(
+  running: Running,
+  pattern: RegExp,
+  timeoutMs = 15_000,
+): Promise<RegExpExecArray> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = pattern.exec(running.output());
@@ -48,7 +63,10 @@ async function outputMatching(running: Running, pattern: RegExp, timeoutMs = 15_
 }
 
 /** Starts a service's node from the image's own packages, on the in-memory store; resolves to its URL. */
-async function serveFromImage(image: ReplayedImage, script: string): Promise<{ running: Running; url: string }> {
+async function serveFromImage(
+  image: ReplayedImage,
+  script: string,
+): Promise<{ running: Running; url: string }> {
   const running = startIn(image, ['node', '-e', script]);
   const [, url = ''] = await outputMatching(running, /listening on (http:\/\/\S+)/);
   return { running, url };
@@ -67,7 +85,9 @@ const folders: string[] = [];
  * is one that does not answer.
  */
 function composeEnvironment(service: string): Record<string, string> {
-  const compose = repoYaml('docker-compose.yml') as { services: Record<string, { environment?: Record<string, string> }> };
+  const compose = repoYaml('docker-compose.yml') as {
+    services: Record<string, { environment?: Record<string, string> }>;
+  };
   const secrets = mkdtempSync(join(tmpdir(), 'run-secrets-'));
   folders.push(secrets);
   const env = { ...compose.services[service]?.environment };
@@ -85,7 +105,9 @@ function replay(dockerfile: string): ReplayedImage {
   const folder = mkdtempSync(join(tmpdir(), 'image-replay-'));
   folders.push(folder);
   const image = replayDockerfile(dockerfile, REPO, folder);
-  process.stdout.write(`\n${dockerfile} replayed without an engine; not replayed:\n${image.notReplayed.map((line) => `  - ${line}`).join('\n')}\n`);
+  process.stdout.write(
+    `\n${dockerfile} replayed without an engine; not replayed:\n${image.notReplayed.map((line) => `  - ${line}`).join('\n')}\n`,
+  );
   return image;
 }
 
@@ -107,7 +129,11 @@ describe('the gateway image (gateway/Dockerfile)', () => {
   });
 
   it('starts its CMD with the environment Compose gives it, which waits for MongoDB and stops at once on SIGTERM', async () => {
-    const gateway = startIn(image, image.cmd, { ...composeEnvironment('gateway'), STORE_TIMEOUT_MS: '200', PORT: '0' });
+    const gateway = startIn(image, image.cmd, {
+      ...composeEnvironment('gateway'),
+      STORE_TIMEOUT_MS: '200',
+      PORT: '0',
+    });
     stopLater.push(gateway);
     await outputMatching(gateway, /MongoDB not reachable yet/);
     gateway.child.kill('SIGTERM');
@@ -138,15 +164,25 @@ describe('the gateway image (gateway/Dockerfile)', () => {
     });
     expect(invalid.status).toBe(400);
     const read = await fetch(`${url}/api/user/u1`);
-    expect(await read.json()).toEqual({ id: 'u1', name: 'Ada', email: 'ada@example.com', group: 1 });
+    expect(await read.json()).toEqual({
+      id: 'u1',
+      name: 'Ada',
+      email: 'ada@example.com',
+      group: 1,
+    });
     expect(await healthcheckAgainst(image, url)).toBe(0);
   });
 
   it("runs mongo-init as Compose does, which reads its secrets and tries to reach the replica set's first member", async () => {
-    const compose = repoYaml('docker-compose.yml') as { services: Record<string, { command?: string[] }> };
+    const compose = repoYaml('docker-compose.yml') as {
+      services: Record<string, { command?: string[] }>;
+    };
     const command = compose.services['mongo-init']?.command;
     expect(command).toBeDefined();
-    const init = startIn(image, command!, { ...composeEnvironment('mongo-init'), MONGO_INIT_TIMEOUT_MS: '1000' });
+    const init = startIn(image, command!, {
+      ...composeEnvironment('mongo-init'),
+      MONGO_INIT_TIMEOUT_MS: '1000',
+    });
     stopLater.push(init);
     expect(await init.exit()).toBe(1);
     expect(init.output()).toMatch(/"message":"mongo-init failed"/);
@@ -168,7 +204,11 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
   });
 
   it('starts its CMD with the environment Compose gives it, which waits for MongoDB and stops at once on SIGTERM', async () => {
-    const aggregator = startIn(image, image.cmd, { ...composeEnvironment('aggregator-0'), STORE_TIMEOUT_MS: '200', PORT: '0' });
+    const aggregator = startIn(image, image.cmd, {
+      ...composeEnvironment('aggregator-0'),
+      STORE_TIMEOUT_MS: '200',
+      PORT: '0',
+    });
     stopLater.push(aggregator);
     await outputMatching(aggregator, /MongoDB not reachable yet/);
     aggregator.child.kill('SIGTERM');
@@ -186,9 +226,11 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
          .then((node) => console.log('listening on ' + node.url));`,
     );
     stopLater.push(running);
-    for (const path of ['/healthz', '/metrics']) expect((await fetch(`${url}${path}`)).status).toBe(200);
+    for (const path of ['/healthz', '/metrics'])
+      expect((await fetch(`${url}${path}`)).status).toBe(200);
     const deadline = Date.now() + 5000;
-    while ((await fetch(`${url}/readyz`)).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await fetch(`${url}/readyz`)).status !== 200 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     expect(await healthcheckAgainst(image, url)).toBe(0);
   });

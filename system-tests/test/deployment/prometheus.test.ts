@@ -21,7 +21,9 @@ describe('prometheus.yml', () => {
       'aggregator-1:9100',
       'aggregator-2:9100',
     ]);
-    expect(job('gateway')?.dns_sd_configs).toEqual([expect.objectContaining({ names: ['gateway'], port: 8080 })]);
+    expect(job('gateway')?.dns_sd_configs).toEqual([
+      expect.objectContaining({ names: ['gateway'], port: 8080 }),
+    ]);
   });
 
   it('loads alert rules that exist in the repository', () => {
@@ -32,11 +34,17 @@ describe('prometheus.yml', () => {
 
 describe('grafana provisioning', () => {
   it('points the datasource at the Prometheus service and the dashboards at their mounted folder', () => {
-    const datasources = repoYaml('observability/grafana/provisioning/datasources/prometheus.yml') as {
+    const datasources = repoYaml(
+      'observability/grafana/provisioning/datasources/prometheus.yml',
+    ) as {
       datasources: { url: string; uid: string }[];
     };
-    expect(datasources.datasources).toEqual([expect.objectContaining({ url: 'http://prometheus:9090', uid: 'prometheus' })]);
-    const providers = repoYaml('observability/grafana/provisioning/dashboards/user-service.yml') as {
+    expect(datasources.datasources).toEqual([
+      expect.objectContaining({ url: 'http://prometheus:9090', uid: 'prometheus' }),
+    ]);
+    const providers = repoYaml(
+      'observability/grafana/provisioning/dashboards/user-service.yml',
+    ) as {
       providers: { options: { path: string } }[];
     };
     expect(providers.providers[0]?.options.path).toBe('/etc/grafana/dashboards');

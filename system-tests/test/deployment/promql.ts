@@ -1,7 +1,33 @@
 const NOT_METRICS = new Set([
-  'sum', 'min', 'max', 'avg', 'count', 'rate', 'irate', 'increase', 'delta', 'histogram_quantile',
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool',
-  'offset', 'abs', 'clamp_min', 'clamp_max', 'topk', 'bottomk', 'time', 'vector', 'scalar',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'count',
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'histogram_quantile',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'abs',
+  'clamp_min',
+  'clamp_max',
+  'topk',
+  'bottomk',
+  'time',
+  'vector',
+  'scalar',
 ]);
 
 /** The metric names a PromQL expression reads (not functions, keywords, labels or strings). */
@@ -22,7 +48,8 @@ export function exportedMetricNames(scrape: string): Set<string> {
     const [, name, type] = match;
     if (!name) continue;
     names.add(name);
-    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${name}${suffix}`);
+    if (type === 'histogram')
+      for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${name}${suffix}`);
     if (type === 'summary') for (const suffix of ['_sum', '_count']) names.add(`${name}${suffix}`);
   }
   return names;

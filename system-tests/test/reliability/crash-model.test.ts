@@ -4,11 +4,32 @@ import { AGGREGATORS, IDS, runCrashScenario, type Step } from './crash-model';
 const id = fc.constantFrom(...IDS);
 const aggregator = fc.integer({ min: 0, max: AGGREGATORS - 1 });
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('create' as const), id, n: fc.integer({ min: 0, max: 9 }) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('update' as const), id, group: fc.integer({ min: 0, max: 9 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('create' as const),
+      id,
+      n: fc.integer({ min: 0, max: 9 }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('update' as const),
+      id,
+      group: fc.integer({ min: 0, max: 9 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), id }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('read' as const), id }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), aggregator, midSnapshot: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('crash' as const),
+      aggregator,
+      midSnapshot: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('restart' as const), aggregator }) },
 );
 
@@ -25,17 +46,21 @@ describe('crashes at random points lose nothing (model-based)', () => {
 
   it('keeps every read equal to the model and every aggregator equal to a fold of the store', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(1, 7, 100), fc.array(step, { minLength: 10, maxLength: 60, size: 'max' }), (snapshotEvery, steps) => {
-        ran.sequences += 1;
-        for (const { kind, ...rest } of steps) {
-          if (kind === 'crash') {
-            ran.crashes += 1;
-            if ('midSnapshot' in rest && rest.midSnapshot) ran.midSnapshot += 1;
-          } else if (kind === 'restart') ran.restarts += 1;
-          else ran.operations += 1;
-        }
-        return runCrashScenario(snapshotEvery, steps);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(1, 7, 100),
+        fc.array(step, { minLength: 10, maxLength: 60, size: 'max' }),
+        (snapshotEvery, steps) => {
+          ran.sequences += 1;
+          for (const { kind, ...rest } of steps) {
+            if (kind === 'crash') {
+              ran.crashes += 1;
+              if ('midSnapshot' in rest && rest.midSnapshot) ran.midSnapshot += 1;
+            } else if (kind === 'restart') ran.restarts += 1;
+            else ran.operations += 1;
+          }
+          return runCrashScenario(snapshotEvery, steps);
+        },
+      ),
       { numRuns: 100 },
     );
   }, 300_000);

@@ -1,4 +1,12 @@
-import { aggregatorOf, foldEvents, initialUserState, partitionOf, partitionsOwnedBy, type User, type UserState } from '@user-service/common';
+import {
+  aggregatorOf,
+  foldEvents,
+  initialUserState,
+  partitionOf,
+  partitionsOwnedBy,
+  type User,
+  type UserState,
+} from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { idsWhere, ownedBy, userFor } from '@user-service/test-support';
 import { type Answer, apiClient } from '../http-client';
@@ -26,7 +34,10 @@ export type Step =
  * model; then brings every aggregator back and checks reads and each aggregator's state.
  * Throws (through expect) on the first difference.
  */
-export async function runCrashScenario(snapshotEvery: number, steps: readonly Step[]): Promise<void> {
+export async function runCrashScenario(
+  snapshotEvery: number,
+  steps: readonly Step[],
+): Promise<void> {
   const store = new FaultInjectingStore(new InMemoryStore());
   const system = await startTestSystem({
     store,
@@ -39,7 +50,12 @@ export async function runCrashScenario(snapshotEvery: number, steps: readonly St
   const running = new Set([0, 1, 2]);
 
   const expectAnswer = (step: Step, answer: Answer, status: number, state?: UserState) => {
-    const seen = { step, status: answer.status, body: answer.body, etag: answer.headers.get('etag') };
+    const seen = {
+      step,
+      status: answer.status,
+      body: answer.body,
+      etag: answer.headers.get('etag'),
+    };
     const wanted = state?.user
       ? { step, status, body: state.user, etag: `"${state.version}"` }
       : { step, status, body: seen.body, etag: seen.etag };
@@ -68,7 +84,9 @@ export async function runCrashScenario(snapshotEvery: number, steps: readonly St
             expectAnswer(step, answer, 404);
           } else {
             const changed = current.user.group !== step.group;
-            const next = changed ? { version: current.version + 1, user: { ...current.user, group: step.group } } : current;
+            const next = changed
+              ? { version: current.version + 1, user: { ...current.user, group: step.group } }
+              : current;
             model.set(step.id, next);
             expectAnswer(step, answer, 200, next);
           }
@@ -125,13 +143,24 @@ type Live = { userId: string; version: number; user: User | null };
 
 /** An aggregator's users as folded independently from the store's events. */
 async function foldStore(store: FaultInjectingStore, index: number): Promise<Live[]> {
-  const owned = IDS.filter((id) => aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS) === index);
-  const states = await Promise.all(owned.map(async (id) => ({ id, state: foldEvents(initialUserState, await store.events.readUserEvents(id)) })));
-  return states.filter(({ state }) => state.user).map(({ id, state }) => ({ userId: id, version: state.version, user: state.user }));
+  const owned = IDS.filter(
+    (id) => aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS) === index,
+  );
+  const states = await Promise.all(
+    owned.map(async (id) => ({
+      id,
+      state: foldEvents(initialUserState, await store.events.readUserEvents(id)),
+    })),
+  );
+  return states
+    .filter(({ state }) => state.user)
+    .map(({ id, state }) => ({ userId: id, version: state.version, user: state.user }));
 }
 
 function sorted(entries: readonly Live[]): Live[] {
-  return entries.map(({ userId, version, user }) => ({ userId, version, user })).sort((a, b) => a.userId.localeCompare(b.userId));
+  return entries
+    .map(({ userId, version, user }) => ({ userId, version, user }))
+    .sort((a, b) => a.userId.localeCompare(b.userId));
 }
 
 function sameUsers(a: readonly Live[], b: readonly Live[]): boolean {
@@ -140,5 +169,6 @@ function sameUsers(a: readonly Live[], b: readonly Live[]): boolean {
 
 async function until(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 2_000;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!condition() && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 10));
 }

@@ -12,14 +12,20 @@ describe('exposure', () => {
       aggregatorCount: 1,
       internalToken: 'shared-secret',
     });
-    await apiClient(system.gateway.url).create({ id: 'private', name: 'P', email: 'p@example.com', group: 1 });
+    await apiClient(system.gateway.url).create({
+      id: 'private',
+      name: 'P',
+      email: 'p@example.com',
+      group: 1,
+    });
   });
 
   afterAll(() => system.close());
 
   it('lets only callers with the shared secret into the aggregators’ internal API', async () => {
     const [aggregator] = system.aggregatorUrls;
-    const read = (headers: Record<string, string>) => fetch(`${aggregator}/internal/users/private`, { headers });
+    const read = (headers: Record<string, string>) =>
+      fetch(`${aggregator}/internal/users/private`, { headers });
     expect((await read({})).status).toBe(401);
     expect((await read({ authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await read({ authorization: 'Bearer shared-secret' })).status).toBe(200);
@@ -34,9 +40,15 @@ describe('exposure', () => {
   it('never puts a stack trace in an error response', async () => {
     const api = apiClient(system.gateway.url);
     const answers = [
-      await api.send('POST', '/api/user', { body: '{"name":', headers: { 'content-type': 'application/json' } }),
+      await api.send('POST', '/api/user', {
+        body: '{"name":',
+        headers: { 'content-type': 'application/json' },
+      }),
       await api.send('GET', '/api/user/%E0%A4%A'),
-      await api.send('PUT', '/api/user', { body: 'x'.repeat(20_000), headers: { 'content-type': 'application/json' } }),
+      await api.send('PUT', '/api/user', {
+        body: 'x'.repeat(20_000),
+        headers: { 'content-type': 'application/json' },
+      }),
     ];
     for (const answer of answers) {
       expect(answer.status).toBeGreaterThanOrEqual(400);

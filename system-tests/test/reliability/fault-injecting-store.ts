@@ -1,4 +1,10 @@
-import { type EventStore, type SnapshotBatch, type SnapshotStore, type Store, wrapStore } from '@user-service/common';
+import {
+  type EventStore,
+  type SnapshotBatch,
+  type SnapshotStore,
+  type Store,
+  wrapStore,
+} from '@user-service/common';
 
 /**
  * A store whose next snapshot save for some partitions can be made to die half-way: half the

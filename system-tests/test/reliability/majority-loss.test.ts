@@ -36,7 +36,12 @@ class ThreeMemberSystem {
   static async start(binary: string, name: string): Promise<ThreeMemberSystem> {
     const replSet = await MongoMemoryReplSet.create({
       binary: { systemBinary: binary },
-      replSet: { name, count: 3, storageEngine: 'wiredTiger', args: ['--setParameter', 'enableTestCommands=1'] },
+      replSet: {
+        name,
+        count: 3,
+        storageEngine: 'wiredTiger',
+        args: ['--setParameter', 'enableTestCommands=1'],
+      },
     });
     const admin = await MongoClient.connect(replSet.getUri());
     let store: MongoStore | undefined;
@@ -54,7 +59,11 @@ class ThreeMemberSystem {
       });
       // A generous forward timeout: reads must be seen served by the aggregators, not by the
       // store because a busy test machine was slow to answer one.
-      const system = await startTestSystem({ store, storeTimeoutMs: STORE_TIMEOUT_MS, forwardTimeoutMs: 1000 });
+      const system = await startTestSystem({
+        store,
+        storeTimeoutMs: STORE_TIMEOUT_MS,
+        forwardTimeoutMs: 1000,
+      });
       await until(
         () => [0, 1, 2].every((index) => system.aggregator(index).aggregator.isReady),
         'the aggregators to be ready',
@@ -71,7 +80,9 @@ class ThreeMemberSystem {
 
   /** The members in this state (PRIMARY or SECONDARY), as their mongodb-memory-server instances. */
   async servers(state: string): Promise<MongoMemoryServer[]> {
-    const ports = (await members(this.admin)).filter((member) => member.state === state).map((member) => portOf(member.name));
+    const ports = (await members(this.admin))
+      .filter((member) => member.state === state)
+      .map((member) => portOf(member.name));
     return this.replSet.servers.filter((server) => ports.includes(server.instanceInfo?.port ?? -1));
   }
 
@@ -102,10 +113,16 @@ function portOf(hostAndPort: string): number {
 
 /** A client for one member alone, as an operator would connect to lock or inspect it. */
 function directClient(server: MongoMemoryServer): Promise<MongoClient> {
-  return MongoClient.connect(`mongodb://127.0.0.1:${server.instanceInfo!.port}/?directConnection=true`);
+  return MongoClient.connect(
+    `mongodb://127.0.0.1:${server.instanceInfo!.port}/?directConnection=true`,
+  );
 }
 
-async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+async function until(
+  condition: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -135,10 +152,17 @@ function expectUnavailable(answer: Answer): void {
   expect(answer.status).toBe(503);
   expect(answer.headers.get('retry-after')).toBe('1');
   expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(answer.body).toEqual(expect.objectContaining({ status: 503, type: expect.any(String), detail: expect.any(String) }));
+  expect(answer.body).toEqual(
+    expect.objectContaining({ status: 503, type: expect.any(String), detail: expect.any(String) }),
+  );
 }
 
-const userNumbered = (n: number): User => ({ id: `kept${n}`, name: `Kept ${n}`, email: `kept${n}@example.com`, group: n });
+const userNumbered = (n: number): User => ({
+  id: `kept${n}`,
+  name: `Kept ${n}`,
+  email: `kept${n}@example.com`,
+  group: n,
+});
 
 describeWithMongoBinary('majority lost: one secondary stopped, the other locked', (binary) => {
   let running: ThreeMemberSystem | undefined;
@@ -159,7 +183,12 @@ describeWithMongoBinary('majority lost: one secondary stopped, the other locked'
     const users = Array.from({ length: 6 }, (_, n) => userNumbered(n));
     for (const user of users) expect((await api.create(user)).status).toBe(201);
     await until(
-      () => users.every((user) => [0, 1, 2].some((index) => system.aggregator(index).aggregator.user(user.id).version === 1)),
+      () =>
+        users.every((user) =>
+          [0, 1, 2].some(
+            (index) => system.aggregator(index).aggregator.user(user.id).version === 1,
+          ),
+        ),
       'the aggregators to apply the users',
       10_000,
     );
@@ -187,12 +216,19 @@ describeWithMongoBinary('majority lost: one secondary stopped, the other locked'
       const fallbacksBefore = await fallbackReads(system.gateway.url);
       for (const user of users) {
         const read = await api.get(user.id);
-        expect({ id: user.id, status: read.status, body: read.body }).toEqual({ id: user.id, status: 200, body: user });
+        expect({ id: user.id, status: read.status, body: read.body }).toEqual({
+          id: user.id,
+          status: 200,
+          body: user,
+        });
       }
       expect(await fallbackReads(system.gateway.url)).toBe(fallbacksBefore);
     } finally {
       // Unlocked before the system stops, so that its final snapshots have their majority again.
-      await lockClient.db('admin').command({ fsyncUnlock: 1 }).catch(() => undefined);
+      await lockClient
+        .db('admin')
+        .command({ fsyncUnlock: 1 })
+        .catch(() => undefined);
       await lockClient.close();
     }
   }, 60_000);
@@ -232,13 +268,23 @@ describeWithMongoBinary('the outcome of a 503 is unknown', (binary) => {
     }
 
     // Majority reads may take a moment to include it: the failed write was not acknowledged.
-    await until(async () => (await store.events.readUserEvents(user.id)).length > 0, 'the event to be visible', 5000);
+    await until(
+      async () => (await store.events.readUserEvents(user.id)).length > 0,
+      'the event to be visible',
+      5000,
+    );
     const stored = await store.events.readUserEvents(user.id);
-    expect(stored).toEqual([expect.objectContaining({ userId: user.id, version: 1, type: 'UserCreated' })]);
+    expect(stored).toEqual([
+      expect.objectContaining({ userId: user.id, version: 1, type: 'UserCreated' }),
+    ]);
     // The client's retry of its own create finds its own user, which the aggregators apply
     // like any other: it exists, though its create was answered 503.
     expect((await api.create(user)).status).toBe(409);
-    await until(async () => (await api.get(user.id)).status === 200, 'the user to be readable', 5000);
+    await until(
+      async () => (await api.get(user.id)).status === 200,
+      'the user to be readable',
+      5000,
+    );
     expect((await api.get(user.id)).body).toEqual(user);
   }, 60_000);
 });

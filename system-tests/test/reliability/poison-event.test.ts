@@ -6,11 +6,16 @@ import { startTestSystem } from '../test-system';
 
 /** An event as a newer version of the gateway might write it, of a type this version does not know. */
 function eventOfUnknownType(userId: string, afterVersion: number): UserEvent {
-  const [event] = stampEvents(userId, afterVersion, [{ type: 'UserCreated', data: { name: 'x', email: 'x@example.com', group: 0 } }], {
-    newEventId: () => 'poison-event-1',
-    now: () => new Date(),
-    partitionOf: (id) => partitionOf(id, 12),
-  });
+  const [event] = stampEvents(
+    userId,
+    afterVersion,
+    [{ type: 'UserCreated', data: { name: 'x', email: 'x@example.com', group: 0 } }],
+    {
+      newEventId: () => 'poison-event-1',
+      now: () => new Date(),
+      partitionOf: (id) => partitionOf(id, 12),
+    },
+  );
   return { ...event!, type: 'UserRenamed', data: { name: 'Secret Name' } } as unknown as UserEvent;
 }
 
@@ -20,29 +25,50 @@ describe('an event an aggregator cannot apply', () => {
     const stream = new PassThrough();
     const lines: Record<string, unknown>[] = [];
     stream.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
     });
     const system = await startTestSystem({ store, logLevel: 'error', logStream: stream });
     const api = apiClient(system.gateway.url);
     try {
       // Two users owned by the same aggregator, so that "every other user" is tested where it matters.
       const owner = aggregatorOf(partitionOf('poisoned', 12), 3);
-      const neighbour = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'].find((id) => aggregatorOf(partitionOf(id, 12), 3) === owner)!;
-      expect((await api.create({ id: 'poisoned', name: 'P', email: 'p@example.com', group: 1 })).status).toBe(201);
-      expect((await api.create({ id: neighbour, name: 'N', email: 'n@example.com', group: 2 })).status).toBe(201);
+      const neighbour = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'].find(
+        (id) => aggregatorOf(partitionOf(id, 12), 3) === owner,
+      )!;
+      expect(
+        (await api.create({ id: 'poisoned', name: 'P', email: 'p@example.com', group: 1 })).status,
+      ).toBe(201);
+      expect(
+        (await api.create({ id: neighbour, name: 'N', email: 'n@example.com', group: 2 })).status,
+      ).toBe(201);
       await store.events.append('poisoned', 1, [eventOfUnknownType('poisoned', 1)]);
 
-      const parked = () => fetch(`${system.aggregator(owner).url}/metrics`).then(async (answer) => (await answer.text()).match(/^aggregator_parked_users\{[^}]*\} (\d+)/m)?.[1]);
+      const parked = () =>
+        fetch(`${system.aggregator(owner).url}/metrics`).then(
+          async (answer) =>
+            (await answer.text()).match(/^aggregator_parked_users\{[^}]*\} (\d+)/m)?.[1],
+        );
       await until(async () => (await parked()) === '1');
 
-      for (const answer of [await api.get('poisoned'), await api.update({ id: 'poisoned', group: 5 })]) {
+      for (const answer of [
+        await api.get('poisoned'),
+        await api.update({ id: 'poisoned', group: 5 }),
+      ]) {
         expect(answer.status).toBe(503);
         expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        expect(answer.body).toEqual(expect.objectContaining({ type: '/problems/user-unreadable', detail: expect.stringContaining('poisoned') }));
+        expect(answer.body).toEqual(
+          expect.objectContaining({
+            type: '/problems/user-unreadable',
+            detail: expect.stringContaining('poisoned'),
+          }),
+        );
       }
       expect((await api.get(neighbour)).status).toBe(200);
       expect((await fetch(`${system.aggregator(owner).url}/readyz`)).status).toBe(200);
-      expect(lines).toContainEqual(expect.objectContaining({ level: 'error', userId: 'poisoned', eventId: 'poison-event-1' }));
+      expect(lines).toContainEqual(
+        expect.objectContaining({ level: 'error', userId: 'poisoned', eventId: 'poison-event-1' }),
+      );
       expect(JSON.stringify(lines)).not.toContain('Secret Name');
 
       // Its checkpoint was held before the event, so a restarted aggregator meets it again.

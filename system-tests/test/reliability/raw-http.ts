@@ -9,21 +9,34 @@ export interface RawAnswer {
 /** One request with whatever method, path, headers and body, as node's client will send them. */
 export function rawRequest(
   url: string,
-  options: { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+  options: {
+    method: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+  },
 ): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
   // node's client sends a DELETE's body without Content-Length, which the server rightly reads
   // as a second, malformed request; framing it keeps this a test of one request.
-  const headers = options.body === undefined ? { ...options.headers } : { ...options.headers, 'content-length': String(Buffer.byteLength(options.body)) };
+  const headers =
+    options.body === undefined
+      ? { ...options.headers }
+      : { ...options.headers, 'content-length': String(Buffer.byteLength(options.body)) };
   return new Promise((resolve, reject) => {
     // A fresh connection each time: the server may close one after a refused request, and a reused
     // socket would then report a hang-up that says nothing about the answer.
-    const req = request({ hostname, port, method: options.method, path: options.path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { hostname, port, method: options.method, path: options.path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -33,7 +46,11 @@ export function rawRequest(
  * Writes bytes on a bare socket and collects what comes back until the server closes it, or,
  * with `giveUpAfterMs`, until the client gives up waiting and closes it itself.
  */
-export function rawExchange(url: string, bytes: string, giveUpAfterMs = 0): Promise<{ reply: string; closedBy: 'server' | 'client' }> {
+export function rawExchange(
+  url: string,
+  bytes: string,
+  giveUpAfterMs = 0,
+): Promise<{ reply: string; closedBy: 'server' | 'client' }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     let closedBy: 'server' | 'client' = 'server';

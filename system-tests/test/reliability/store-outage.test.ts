@@ -26,7 +26,10 @@ describeWithMongo('store outage: MongoDB behind a cut network', (mongoUrl) => {
     const hello = await admin.db('admin').command({ hello: 1 });
     const [host = '127.0.0.1', port = '27017'] = String(hello.primary ?? hello.me).split(':');
     const proxy = await CuttableProxy.start({ host, port: Number(port) });
-    const store = await MongoStore.connect(`mongodb://127.0.0.1:${proxy.port}/?directConnection=true`, databaseName);
+    const store = await MongoStore.connect(
+      `mongodb://127.0.0.1:${proxy.port}/?directConnection=true`,
+      databaseName,
+    );
     await runStoreOutage({
       store,
       setDown: async (down) => proxy.setCut(down),

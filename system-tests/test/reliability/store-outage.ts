@@ -48,15 +48,24 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
     }
     for (const id of ids) {
       const answer = await api.get(id);
-      expect({ id, status: answer.status, body: answer.body }).toEqual({ id, status: 200, body: expected.get(id)!.user });
+      expect({ id, status: answer.status, body: answer.body }).toEqual({
+        id,
+        status: 200,
+        body: expected.get(id)!.user,
+      });
     }
     const readiness = await fetch(`${system.gateway.url}/readyz`);
-    expect({ status: readiness.status, body: await readiness.json() }).toEqual({ status: 503, body: { ready: false, reason: 'store-unreachable' } });
+    expect({ status: readiness.status, body: await readiness.json() }).toEqual({
+      status: 503,
+      body: { ready: false, reason: 'store-unreachable' },
+    });
     await new Promise((resolve) => setTimeout(resolve, 200)); // let subscriptions fail and retry meanwhile
 
     await fixture.setDown(false);
     await until(async () => (await fetch(`${system.gateway.url}/readyz`)).ok);
-    expect(await Promise.all(ids.map((id) => store.events.readUserEvents(id)))).toEqual(storedBefore);
+    expect(await Promise.all(ids.map((id) => store.events.readUserEvents(id)))).toEqual(
+      storedBefore,
+    );
     expect(await store.events.readUserEvents('during')).toEqual([]);
 
     for (const [n, id] of ids.entries()) {
@@ -67,7 +76,10 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
     await until(allApplied);
     for (const index of [0, 1, 2]) {
       for (const entry of system.aggregator(index).aggregator.liveUsers()) {
-        const folded = foldEvents(initialUserState, await store.events.readUserEvents(entry.userId));
+        const folded = foldEvents(
+          initialUserState,
+          await store.events.readUserEvents(entry.userId),
+        );
         expect({ version: entry.version, user: entry.user }).toEqual(folded);
         expect(folded).toEqual(expected.get(entry.userId));
       }
@@ -81,5 +93,6 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
 
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 15_000;
-  while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (!(await condition()) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
 }

@@ -11,7 +11,8 @@ const STORE_TIMEOUT_MS = 300;
  */
 function hangingStore(inner: InMemoryStore): { store: Store; hang(on: boolean): void } {
   let hanging = false;
-  const unless = <T>(call: () => Promise<T>): Promise<T> => (hanging ? new Promise<T>(() => undefined) : call());
+  const unless = <T>(call: () => Promise<T>): Promise<T> =>
+    hanging ? new Promise<T>(() => undefined) : call();
   return {
     hang: (on) => (hanging = on),
     store: {
@@ -37,7 +38,10 @@ describe('a store that stops answering', () => {
     const system = await startTestSystem({ store, storeTimeoutMs: STORE_TIMEOUT_MS });
     const api = apiClient(system.gateway.url);
     try {
-      expect((await api.create({ id: 'kept', name: 'Kept', email: 'kept@example.com', group: 1 })).status).toBe(201);
+      expect(
+        (await api.create({ id: 'kept', name: 'Kept', email: 'kept@example.com', group: 1 }))
+          .status,
+      ).toBe(201);
       hang(true);
 
       for (const write of [
@@ -47,15 +51,29 @@ describe('a store that stops answering', () => {
       ]) {
         const started = Date.now();
         const answer = await write();
-        expect({ status: answer.status, retryAfter: answer.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '1' });
-        expect(answer.body).toEqual(expect.objectContaining({ type: '/problems/store-unavailable', detail: expect.stringMatching(/may still have been stored/) }));
+        expect({ status: answer.status, retryAfter: answer.headers.get('retry-after') }).toEqual({
+          status: 503,
+          retryAfter: '1',
+        });
+        expect(answer.body).toEqual(
+          expect.objectContaining({
+            type: '/problems/store-unavailable',
+            detail: expect.stringMatching(/may still have been stored/),
+          }),
+        );
         // A system test with real time: generous slack on top of the limit, but far from a hang.
         expect(Date.now() - started).toBeLessThan(STORE_TIMEOUT_MS + 1500);
       }
       const read = await api.get('kept');
-      expect({ status: read.status, body: read.body }).toEqual({ status: 200, body: { id: 'kept', name: 'Kept', email: 'kept@example.com', group: 1 } });
+      expect({ status: read.status, body: read.body }).toEqual({
+        status: 200,
+        body: { id: 'kept', name: 'Kept', email: 'kept@example.com', group: 1 },
+      });
       const readiness = await fetch(`${system.gateway.url}/readyz`);
-      expect({ status: readiness.status, body: await readiness.json() }).toEqual({ status: 503, body: { ready: false, reason: 'store-unreachable' } });
+      expect({ status: readiness.status, body: await readiness.json() }).toEqual({
+        status: 503,
+        body: { ready: false, reason: 'store-unreachable' },
+      });
 
       hang(false);
       expect((await api.update({ id: 'kept', group: 3 })).status).toBe(200);

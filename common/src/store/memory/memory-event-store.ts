@@ -6,7 +6,14 @@ import { OutageSwitch } from './outage-switch';
 import { startCatchUpSubscription } from '../catch-up-subscription';
 import type { CatchUp, ChangeSource, ChangeTail, TailedChange, TailStep } from '../change-source';
 import { HistoryLostError, VersionConflictError } from '../errors';
-import type { AppendOutcome, Checkpoint, EventStore, Subscription, SubscriptionHandler, SubscriptionRequest } from '../ports';
+import type {
+  AppendOutcome,
+  Checkpoint,
+  EventStore,
+  Subscription,
+  SubscriptionHandler,
+  SubscriptionRequest,
+} from '../ports';
 
 /** How long a tail waits for an append before answering "nothing new", like a change stream's await. */
 const TAIL_WAIT_MS = 500;
@@ -25,12 +32,17 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
 
   constructor(private readonly outage = new OutageSwitch()) {}
 
-  async append(userId: string, expectedVersion: number, events: readonly UserEvent[]): Promise<AppendOutcome> {
+  async append(
+    userId: string,
+    expectedVersion: number,
+    events: readonly UserEvent[],
+  ): Promise<AppendOutcome> {
     assertAppendable(userId, expectedVersion, events);
     this.outage.check('append');
     if (events.some((event) => this.eventIds.has(event.eventId))) return 'alreadyStored';
     const userEvents = this.eventsByUser.get(userId) ?? [];
-    if (userEvents.length !== expectedVersion) throw new VersionConflictError(userId, expectedVersion);
+    if (userEvents.length !== expectedVersion)
+      throw new VersionConflictError(userId, expectedVersion);
     for (const event of events) {
       const stored = frozenCopy(event);
       userEvents.push(stored);
@@ -83,13 +95,20 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   }
 
   /** For tails: the next matching change at or after `position`, or undefined. */
-  changeAt(position: number, partitions: ReadonlySet<number>): { change?: TailedChange; scanned: number } {
+  changeAt(
+    position: number,
+    partitions: ReadonlySet<number>,
+  ): { change?: TailedChange; scanned: number } {
     this.outage.check('tail events');
-    if (position < this.historyStart) throw new HistoryLostError(`position ${position} is no longer in the log`);
+    if (position < this.historyStart)
+      throw new HistoryLostError(`position ${position} is no longer in the log`);
     for (let index = position; index < this.log.length; index++) {
       const event = this.log[index];
       if (event && partitions.has(event.partition)) {
-        return { change: { kind: 'change', event, checkpoint: toCheckpoint(index + 1) }, scanned: index + 1 };
+        return {
+          change: { kind: 'change', event, checkpoint: toCheckpoint(index + 1) },
+          scanned: index + 1,
+        };
       }
     }
     return { scanned: this.log.length };

@@ -1,4 +1,10 @@
-import type { Checkpoint, PartitionsSnapshot, SnapshotBatch, SnapshotEntry, SnapshotStore } from '../ports';
+import type {
+  Checkpoint,
+  PartitionsSnapshot,
+  SnapshotBatch,
+  SnapshotEntry,
+  SnapshotStore,
+} from '../ports';
 import { frozenCopy } from './frozen-copy';
 import { positionOf } from './memory-checkpoint';
 import { OutageSwitch } from './outage-switch';
@@ -14,20 +20,24 @@ export class InMemorySnapshotStore implements SnapshotStore {
     this.outage.check('save a snapshot');
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
-      if (!saved || saved.version < entry.version) this.entries.set(entry.userId, frozenCopy(entry));
+      if (!saved || saved.version < entry.version)
+        this.entries.set(entry.userId, frozenCopy(entry));
     }
     const { checkpoint } = batch;
     if (!checkpoint) return;
     for (const partition of batch.partitions) {
       const saved = this.checkpoints.get(partition);
-      if (!saved || positionOf(saved) < positionOf(checkpoint)) this.checkpoints.set(partition, checkpoint);
+      if (!saved || positionOf(saved) < positionOf(checkpoint))
+        this.checkpoints.set(partition, checkpoint);
     }
   }
 
   async load(partitions: readonly number[]): Promise<PartitionsSnapshot> {
     this.outage.check('load a snapshot');
     const wanted = new Set(partitions);
-    const entries = [...this.entries.values()].filter((entry) => entry.user !== null && wanted.has(entry.partition));
+    const entries = [...this.entries.values()].filter(
+      (entry) => entry.user !== null && wanted.has(entry.partition),
+    );
     return { entries, checkpoint: this.oldestCheckpoint(partitions) };
   }
 

@@ -14,7 +14,8 @@ export class OutageSwitch {
   }
 
   check(operation: string): void {
-    if (this.down) throw new StoreUnavailableError(`the store is down (injected fault): ${operation} failed`);
+    if (this.down)
+      throw new StoreUnavailableError(`the store is down (injected fault): ${operation} failed`);
   }
 
   onOutage(listener: () => void): () => void {

@@ -13,10 +13,12 @@ export function isAuthenticationFailure(error: unknown): boolean {
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     if (seen.has(next)) continue;
     seen.add(next);
-    if (next instanceof MongoServerError && hasCode(next, MONGO_ERROR.AuthenticationFailed)) return true;
+    if (next instanceof MongoServerError && hasCode(next, MONGO_ERROR.AuthenticationFailed))
+      return true;
     if (next instanceof Error && next.cause !== undefined) pending.push(next.cause);
     if (next instanceof MongoSystemError && next.reason) {
-      for (const server of next.reason.servers.values()) if (server.error) pending.push(server.error);
+      for (const server of next.reason.servers.values())
+        if (server.error) pending.push(server.error);
     }
   }
   return false;

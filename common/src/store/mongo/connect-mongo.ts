@@ -18,6 +18,7 @@ export function connectMongoWhenReachable(
   return retry(() => MongoStore.connect(url, database, options), {
     backoff: (attempt) => Math.min(500 * attempt, 5000),
     shouldRetry: (error) => !(error instanceof StoreMisconfiguredError),
-    onRetry: (error, attempt) => log.warn('MongoDB not reachable yet', { attempt, error: errorFields(error) }),
+    onRetry: (error, attempt) =>
+      log.warn('MongoDB not reachable yet', { attempt, error: errorFields(error) }),
   });
 }

@@ -23,7 +23,9 @@ export function replicaSetProblem(hello: Document, expectedSetName?: string): st
 
 /** @param eventIndexes the indexes of `Events` (empty when the collection does not exist) */
 export function indexProblem(eventIndexes: readonly Document[], database: string): string | null {
-  const unique = eventIndexes.some((index) => index.unique === true && sameKeys(index.key, { userId: 1, version: 1 }));
+  const unique = eventIndexes.some(
+    (index) => index.unique === true && sameKeys(index.key, { userId: 1, version: 1 }),
+  );
   if (unique) return null;
   return `database "${database}" has no unique { userId: 1, version: 1 } index on Events, so concurrent writes could both win: run mongo-init against it (MONGO_DB=${database}) before starting the services`;
 }

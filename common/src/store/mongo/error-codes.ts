@@ -18,7 +18,9 @@ export const MONGO_ERROR = Object.freeze({
 } as const);
 
 export function hasCode(error: unknown, code: number): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && Number(error.code) === code;
+  return (
+    typeof error === 'object' && error !== null && 'code' in error && Number(error.code) === code
+  );
 }
 
 export function hasLabel(error: unknown, label: string): boolean {

@@ -12,13 +12,24 @@ export function toEventDocument(event: UserEvent): EventDocument {
  * for `evolve`, which refuses what it cannot fold, user by user.
  */
 export function toEvent(document: EventDocument): UserEvent {
-  const { _id, userId, version, partition, type, data, occurredAt } = document as Partial<EventDocument>;
+  const { _id, userId, version, partition, type, data, occurredAt } =
+    document as Partial<EventDocument>;
   const id = typeof _id === 'string' ? _id : String(_id);
   if (typeof userId !== 'string') throw new UnreadableEventError(id, '(unknown)', 'no userId');
-  if (!Number.isSafeInteger(version) || (version ?? 0) < 1) throw new UnreadableEventError(id, userId, 'no valid version');
-  if (!Number.isSafeInteger(partition) || (partition ?? -1) < 0) throw new UnreadableEventError(id, userId, 'no valid partition');
-  if (!(occurredAt instanceof Date)) throw new UnreadableEventError(id, userId, 'no occurredAt date');
+  if (!Number.isSafeInteger(version) || (version ?? 0) < 1)
+    throw new UnreadableEventError(id, userId, 'no valid version');
+  if (!Number.isSafeInteger(partition) || (partition ?? -1) < 0)
+    throw new UnreadableEventError(id, userId, 'no valid partition');
+  if (!(occurredAt instanceof Date))
+    throw new UnreadableEventError(id, userId, 'no occurredAt date');
   // The body is checked by evolve, type by type.
   const body = { type, data } as UserEventBody;
-  return { ...body, eventId: id, userId, version: version as number, partition: partition as number, occurredAt };
+  return {
+    ...body,
+    eventId: id,
+    userId,
+    version: version as number,
+    partition: partition as number,
+    occurredAt,
+  };
 }

@@ -10,7 +10,14 @@ import {
   SubscriptionEndedError,
   VersionConflictError,
 } from '../errors';
-import type { AppendOutcome, Checkpoint, EventStore, Subscription, SubscriptionHandler, SubscriptionRequest } from '../ports';
+import type {
+  AppendOutcome,
+  Checkpoint,
+  EventStore,
+  Subscription,
+  SubscriptionHandler,
+  SubscriptionRequest,
+} from '../ports';
 import type { CausalClock } from './causal-clock';
 import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';
 import { toEvent, toEventDocument } from './event-documents';
@@ -41,7 +48,11 @@ export class MongoEventStore implements EventStore, ChangeSource {
     this.events = db.collection<EventDocument>(COLLECTIONS.events);
   }
 
-  async append(userId: string, expectedVersion: number, events: readonly UserEvent[]): Promise<AppendOutcome> {
+  async append(
+    userId: string,
+    expectedVersion: number,
+    events: readonly UserEvent[],
+  ): Promise<AppendOutcome> {
     const { firstEventId } = assertAppendable(userId, expectedVersion, events);
     const documents = events.map(toEventDocument);
     try {
@@ -98,7 +109,12 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 
   reached(position: Checkpoint, target: Checkpoint): boolean {
-    return compareTimes(asMongoCheckpoint(position).clusterTime, asMongoCheckpoint(target).clusterTime) >= 0;
+    return (
+      compareTimes(
+        asMongoCheckpoint(position).clusterTime,
+        asMongoCheckpoint(target).clusterTime,
+      ) >= 0
+    );
   }
 
   openTail(partitions: readonly number[], from: Checkpoint): ChangeTail {
@@ -132,11 +148,17 @@ export class MongoEventStore implements EventStore, ChangeSource {
   private async positionNow(session: ClientSession): Promise<MongoCheckpoint> {
     await this.events.findOne({}, { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs });
     const clusterTime = session.operationTime;
-    if (!clusterTime) throw new StoreMisconfiguredError('MongoDB gave no operation time: it must run as a replica set');
+    if (!clusterTime)
+      throw new StoreMisconfiguredError(
+        'MongoDB gave no operation time: it must run as a replica set',
+      );
     return { clusterTime, resumeToken: null };
   }
 
-  private async *readPartitions(partitions: readonly number[], session: ClientSession): AsyncIterable<UserEvent> {
+  private async *readPartitions(
+    partitions: readonly number[],
+    session: ClientSession,
+  ): AsyncIterable<UserEvent> {
     try {
       const cursor = this.events
         .find({ partition: { $in: [...partitions] } }, { session, maxTimeMS: CATCH_UP_MAX_MS })
@@ -151,7 +173,10 @@ export class MongoEventStore implements EventStore, ChangeSource {
 
   private async requireVersion(userId: string, version: number): Promise<void> {
     const found = await this.clock.read((session) =>
-      this.events.findOne({ userId, version }, { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs }),
+      this.events.findOne(
+        { userId, version },
+        { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs },
+      ),
     );
     if (!found) throw new VersionConflictError(userId, version);
   }
@@ -187,11 +212,18 @@ export class MongoEventStore implements EventStore, ChangeSource {
    * A duplicate key means either that this append's eventId is stored already (a retry of a
    * write that did succeed: a no-op) or that another writer took the version (a conflict).
    */
-  private async explainDuplicate(userId: string, expectedVersion: number, eventId: string): Promise<AppendOutcome> {
+  private async explainDuplicate(
+    userId: string,
+    expectedVersion: number,
+    eventId: string,
+  ): Promise<AppendOutcome> {
     let ours: EventDocument | null;
     try {
       ours = await this.clock.read((session) =>
-        this.events.findOne({ _id: eventId }, { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs }),
+        this.events.findOne(
+          { _id: eventId },
+          { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs },
+        ),
       );
     } catch (error) {
       throw unavailable('check a duplicate', error);

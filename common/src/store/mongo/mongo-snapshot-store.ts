@@ -1,6 +1,19 @@
-import { type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter, Timestamp } from 'mongodb';
+import {
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  Timestamp,
+} from 'mongodb';
 import { StoreUnavailableError } from '../errors';
-import type { Checkpoint, PartitionsSnapshot, SnapshotBatch, SnapshotEntry, SnapshotStore } from '../ports';
+import type {
+  Checkpoint,
+  PartitionsSnapshot,
+  SnapshotBatch,
+  SnapshotEntry,
+  SnapshotStore,
+} from '../ports';
 import { asMongoCheckpoint, compareTimes } from './mongo-checkpoint';
 import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
 
@@ -30,7 +43,11 @@ export class MongoSnapshotStore implements SnapshotStore {
         const { clusterTime, resumeToken } = asMongoCheckpoint(batch.checkpoint);
         await this.checkpoints.bulkWrite(
           batch.partitions.map((partition) =>
-            replaceIfNewer<CheckpointDocument>({ _id: partition, clusterTime, resumeToken }, 'clusterTime', NO_TIME),
+            replaceIfNewer<CheckpointDocument>(
+              { _id: partition, clusterTime, resumeToken },
+              'clusterTime',
+              NO_TIME,
+            ),
           ),
           { ordered: false },
         );
@@ -45,7 +62,9 @@ export class MongoSnapshotStore implements SnapshotStore {
       // Checkpoints first, then users: users are saved before their checkpoint, so whatever a
       // concurrent save does in between, the users read are at least as new as the checkpoint.
       const checkpoints = await this.checkpoints.find({ _id: { $in: [...partitions] } }).toArray();
-      const users = await this.users.find({ partition: { $in: [...partitions] }, deleted: { $ne: true } }).toArray();
+      const users = await this.users
+        .find({ partition: { $in: [...partitions] }, deleted: { $ne: true } })
+        .toArray();
       const complete = checkpoints.length === new Set(partitions).size;
       return { entries: users.map(toEntry), checkpoint: complete ? oldest(checkpoints) : null };
     } catch (error) {
@@ -65,9 +84,18 @@ export class MongoSnapshotStore implements SnapshotStore {
 
 function userWrite(entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> {
   const { userId, partition, version, user } = entry;
-  if (!user) return replaceIfNewer<UserDocument>({ _id: userId, partition, version, deleted: true }, 'version', 0);
+  if (!user)
+    return replaceIfNewer<UserDocument>(
+      { _id: userId, partition, version, deleted: true },
+      'version',
+      0,
+    );
   const { name, email, group } = user;
-  return replaceIfNewer<UserDocument>({ _id: userId, partition, version, name, email, group }, 'version', 0);
+  return replaceIfNewer<UserDocument>(
+    { _id: userId, partition, version, name, email, group },
+    'version',
+    0,
+  );
 }
 
 /**
@@ -81,13 +109,20 @@ function replaceIfNewer<T extends Document & { _id: unknown }>(
   floor: unknown,
 ): AnyBulkWriteOperation<T> {
   const isNewer = {
-    $lt: [{ $ifNull: [`$${orderField}`, { $literal: floor }] }, { $literal: replacement[orderField] }],
+    $lt: [
+      { $ifNull: [`$${orderField}`, { $literal: floor }] },
+      { $literal: replacement[orderField] },
+    ],
   };
   return {
     updateOne: {
       // Generic code cannot prove that an _id equality is a Filter<T>; it is one for every T here.
       filter: { _id: replacement._id } as Filter<T>,
-      update: [{ $replaceWith: { $cond: { if: isNewer, then: { $literal: replacement }, else: '$$ROOT' } } }],
+      update: [
+        {
+          $replaceWith: { $cond: { if: isNewer, then: { $literal: replacement }, else: '$$ROOT' } },
+        },
+      ],
       upsert: true,
     },
   };

@@ -70,14 +70,20 @@ export class MongoStore implements Store {
    * Throws StoreUnavailableError when MongoDB cannot be reached (worth retrying), and
    * StoreMisconfiguredError when it never could work as configured (not worth it).
    */
-  static async connect(url: string, databaseName: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
+  static async connect(
+    url: string,
+    databaseName: string,
+    options: MongoStoreOptions = {},
+  ): Promise<MongoStore> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
     let client: MongoClient;
     try {
       const auth = options.credentials ? { auth: { ...options.credentials } } : {};
       client = new MongoClient(url, { ...boundedOptions(timeoutMs), ...auth, ...options.client });
     } catch (error) {
-      throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${errorText(error)}`, { cause: error });
+      throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${errorText(error)}`, {
+        cause: error,
+      });
     }
     try {
       await client.connect();
@@ -86,13 +92,23 @@ export class MongoStore implements Store {
     } catch (error) {
       await client.close().catch(() => undefined);
       if (error instanceof StoreMisconfiguredError) throw error;
-      if (isAuthenticationFailure(error)) throw new StoreMisconfiguredError(refusedCredentials(options.credentials), { cause: error });
-      const problem = error instanceof MongoServerSelectionError ? await askSeedsDirectly(client, timeoutMs) : null;
+      if (isAuthenticationFailure(error))
+        throw new StoreMisconfiguredError(refusedCredentials(options.credentials), {
+          cause: error,
+        });
+      const problem =
+        error instanceof MongoServerSelectionError
+          ? await askSeedsDirectly(client, timeoutMs)
+          : null;
       if (problem) throw new StoreMisconfiguredError(problem, { cause: error });
       if (isConfigurationError(error)) {
-        throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${errorText(error)}`, { cause: error });
+        throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${errorText(error)}`, {
+          cause: error,
+        });
       }
-      throw new StoreUnavailableError(`cannot connect to MongoDB: ${errorText(error)}`, { cause: error });
+      throw new StoreUnavailableError(`cannot connect to MongoDB: ${errorText(error)}`, {
+        cause: error,
+      });
     }
     return new MongoStore(client, databaseName, timeoutMs);
   }
@@ -133,9 +149,15 @@ async function checkDeployment(client: MongoClient, databaseName: string): Promi
  */
 async function askSeedsDirectly(client: MongoClient, timeoutMs: number): Promise<string | null> {
   for (const host of client.options.hosts) {
-    const probe = new MongoClient(`mongodb://${host.toString()}/`, { directConnection: true, serverSelectionTimeoutMS: timeoutMs });
+    const probe = new MongoClient(`mongodb://${host.toString()}/`, {
+      directConnection: true,
+      serverSelectionTimeoutMS: timeoutMs,
+    });
     try {
-      const problem = replicaSetProblem(await probe.db('admin').command({ hello: 1 }), client.options.replicaSet);
+      const problem = replicaSetProblem(
+        await probe.db('admin').command({ hello: 1 }),
+        client.options.replicaSet,
+      );
       if (problem) return problem;
     } catch {
       // Not reachable directly either: an outage, or options (TLS, say) this probe does not carry.
@@ -155,5 +177,9 @@ function refusedCredentials(credentials: MongoLogin | undefined): string {
 }
 
 function isConfigurationError(error: unknown): boolean {
-  return error instanceof MongoParseError || error instanceof MongoInvalidArgumentError || error instanceof MongoMissingCredentialsError;
+  return (
+    error instanceof MongoParseError ||
+    error instanceof MongoInvalidArgumentError ||
+    error instanceof MongoMissingCredentialsError
+  );
 }

@@ -9,7 +9,10 @@ import { timeOfResumeToken } from './resume-token';
 import type { EventDocument } from './schema';
 
 /** The parts of a driver ChangeStream a tail uses. */
-export type TailStream = Pick<ChangeStream<EventDocument, ChangeStreamDocument<EventDocument>>, 'tryNext' | 'resumeToken' | 'closed' | 'close'>;
+export type TailStream = Pick<
+  ChangeStream<EventDocument, ChangeStreamDocument<EventDocument>>,
+  'tryNext' | 'resumeToken' | 'closed' | 'close'
+>;
 
 /**
  * One change stream, read one change at a time. After an empty batch the stream's resume token
@@ -30,13 +33,19 @@ export class MongoTail implements ChangeTail {
       throw tailError(error);
     }
     if (!change) {
-      if (this.stream.closed && !this.closedByUs) throw invalidated('the server closed the change stream');
+      if (this.stream.closed && !this.closedByUs)
+        throw invalidated('the server closed the change stream');
       return { kind: 'idle', position: this.position() };
     }
-    if (change.operationType !== 'insert') throw invalidated(`the change stream saw a ${change.operationType}`);
-    if (!change.clusterTime) throw new StoreUnavailableError('MongoDB sent a change without cluster time');
+    if (change.operationType !== 'insert')
+      throw invalidated(`the change stream saw a ${change.operationType}`);
+    if (!change.clusterTime)
+      throw new StoreUnavailableError('MongoDB sent a change without cluster time');
     try {
-      const checkpoint: MongoCheckpoint = { clusterTime: change.clusterTime, resumeToken: change._id };
+      const checkpoint: MongoCheckpoint = {
+        clusterTime: change.clusterTime,
+        resumeToken: change._id,
+      };
       return { kind: 'change', event: toEvent(change.fullDocument), checkpoint };
     } catch (error) {
       if (!(error instanceof UnreadableEventError)) throw error;
@@ -57,12 +66,18 @@ export class MongoTail implements ChangeTail {
 }
 
 function tailError(error: unknown): Error {
-  if (hasCode(error, MONGO_ERROR.ChangeStreamHistoryLost) || hasCode(error, MONGO_ERROR.ChangeStreamFatalError)) {
+  if (
+    hasCode(error, MONGO_ERROR.ChangeStreamHistoryLost) ||
+    hasCode(error, MONGO_ERROR.ChangeStreamFatalError)
+  ) {
     return new HistoryLostError('the checkpoint is no longer in the oplog', { cause: error });
   }
   return new StoreUnavailableError('MongoDB failed to tail events', { cause: error });
 }
 
 function invalidated(why: string): SubscriptionEndedError {
-  return new SubscriptionEndedError('stream-invalidated', `${why}: Events was dropped or renamed; restart once it is restored`);
+  return new SubscriptionEndedError(
+    'stream-invalidated',
+    `${why}: Events was dropped or renamed; restart once it is restored`,
+  );
 }

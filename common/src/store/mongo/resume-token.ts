@@ -11,7 +11,8 @@ const KEYSTRING_TIMESTAMP = 0x82;
  * is that time (the "v1" format of every server this project supports); anything else gives null.
  */
 export function timeOfResumeToken(token: ResumeToken): Timestamp | null {
-  const data = typeof token === 'object' && token !== null && '_data' in token ? token._data : undefined;
+  const data =
+    typeof token === 'object' && token !== null && '_data' in token ? token._data : undefined;
   if (typeof data !== 'string' || !/^([0-9a-fA-F]{2}){9,}/.test(data)) return null;
   const bytes = Buffer.from(data.slice(0, 18), 'hex');
   if (bytes[0] !== KEYSTRING_TIMESTAMP) return null;

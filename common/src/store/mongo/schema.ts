@@ -2,7 +2,11 @@ import type { Db, IndexDescription, ResumeToken, Timestamp } from 'mongodb';
 import type { UserEventType } from '../../domain';
 import { hasCode, MONGO_ERROR } from './error-codes';
 
-export const COLLECTIONS = { events: 'Events', users: 'Users', checkpoints: 'Checkpoints' } as const;
+export const COLLECTIONS = {
+  events: 'Events',
+  users: 'Users',
+  checkpoints: 'Checkpoints',
+} as const;
 
 /** One immutable document per event; `_id` is the eventId, so the eventId is unique. */
 export interface EventDocument {

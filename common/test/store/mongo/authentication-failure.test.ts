@@ -1,10 +1,21 @@
 import { StoreUnavailableError } from '@user-service/common';
-import { MongoClient, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import {
+  MongoClient,
+  MongoNetworkError,
+  MongoServerError,
+  MongoServerSelectionError,
+} from 'mongodb';
 import { createServer } from 'node:net';
 import { isAuthenticationFailure } from '../../../src/store/mongo/authentication-failure';
 
 /** What mongod answers saslStart/saslContinue with for an unknown user or a wrong password. */
-const refused = () => new MongoServerError({ ok: 0, errmsg: 'Authentication failed.', code: 18, codeName: 'AuthenticationFailed' });
+const refused = () =>
+  new MongoServerError({
+    ok: 0,
+    errmsg: 'Authentication failed.',
+    code: 18,
+    codeName: 'AuthenticationFailed',
+  });
 
 /** A port nothing listens on: a connection to it is refused at once. */
 async function closedPort(): Promise<number> {
@@ -19,7 +30,9 @@ async function closedPort(): Promise<number> {
 /** The driver's own server selection failure, from a topology of two members nobody answers on. */
 async function selectionFailure(): Promise<MongoServerSelectionError> {
   const hosts = [`127.0.0.1:${await closedPort()}`, `127.0.0.1:${await closedPort()}`];
-  const client = new MongoClient(`mongodb://${hosts.join(',')}/?replicaSet=rs0`, { serverSelectionTimeoutMS: 300 });
+  const client = new MongoClient(`mongodb://${hosts.join(',')}/?replicaSet=rs0`, {
+    serverSelectionTimeoutMS: 300,
+  });
   try {
     await client.connect();
   } catch (error) {
@@ -37,7 +50,11 @@ describe('telling refused credentials from an outage', () => {
   });
 
   it('recognizes it as the cause of another error', () => {
-    expect(isAuthenticationFailure(new StoreUnavailableError('cannot connect to MongoDB', { cause: refused() }))).toBe(true);
+    expect(
+      isAuthenticationFailure(
+        new StoreUnavailableError('cannot connect to MongoDB', { cause: refused() }),
+      ),
+    ).toBe(true);
   });
 
   it('does not take servers nobody answers on for refused credentials', async () => {
@@ -55,14 +72,28 @@ describe('telling refused credentials from an outage', () => {
     expect(isAuthenticationFailure(outage)).toBe(true);
 
     first!.error = refused();
-    const rebuilt = new MongoServerSelectionError('Server selection timed out after 300 ms', outage.reason!);
+    const rebuilt = new MongoServerSelectionError(
+      'Server selection timed out after 300 ms',
+      outage.reason!,
+    );
     expect(rebuilt.cause).toBeInstanceOf(MongoServerError);
     expect(isAuthenticationFailure(rebuilt)).toBe(true);
   });
 
   it('does not take another server error or a non-error for one', () => {
-    expect(isAuthenticationFailure(new MongoNetworkError('connect ECONNREFUSED 10.0.0.1:27017'))).toBe(false);
-    expect(isAuthenticationFailure(new MongoServerError({ ok: 0, errmsg: 'not authorized on users', code: 13, codeName: 'Unauthorized' }))).toBe(false);
+    expect(
+      isAuthenticationFailure(new MongoNetworkError('connect ECONNREFUSED 10.0.0.1:27017')),
+    ).toBe(false);
+    expect(
+      isAuthenticationFailure(
+        new MongoServerError({
+          ok: 0,
+          errmsg: 'not authorized on users',
+          code: 13,
+          codeName: 'Unauthorized',
+        }),
+      ),
+    ).toBe(false);
     expect(isAuthenticationFailure({ code: 18 })).toBe(false);
     expect(isAuthenticationFailure(undefined)).toBe(false);
   });

@@ -6,7 +6,10 @@ import { timeOfResumeToken } from '../../../src/store/mongo/resume-token';
 describe('resume token time', () => {
   it('reads the cluster time a v1 token starts with', () => {
     // A token as the server documents it: 0x82, then seconds 0x635019A0 and increment 1.
-    const token = { _data: '82635019A0000000012B022C0100296E5A1004AB1154ACACD849A48C61756D70D3B21F463C6F7065726174696F6E54797065003C696E736572740046646F63756D656E744B65790046645F69640064635019A078BE67426D7CF4D2000004' };
+    const token = {
+      _data:
+        '82635019A0000000012B022C0100296E5A1004AB1154ACACD849A48C61756D70D3B21F463C6F7065726174696F6E54797065003C696E736572740046646F63756D656E744B65790046645F69640064635019A078BE67426D7CF4D2000004',
+    };
     expect(timeOfResumeToken(token)).toEqual(new Timestamp({ t: 0x635019a0, i: 1 }));
   });
 
@@ -27,10 +30,22 @@ describe('a lost race for a version', () => {
   };
 
   it.each([
-    ['a duplicate key', new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' }), true],
+    [
+      'a duplicate key',
+      new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' }),
+      true,
+    ],
     ['a write conflict that aborted the transaction', transient(112), true],
-    ['a write conflict outside a transaction', new MongoServerError({ code: 112, errmsg: 'conflict' }), false],
-    ['a write concern timeout: the outcome is unknown', new MongoServerError({ code: 64, errmsg: 'waiting for replication timed out' }), false],
+    [
+      'a write conflict outside a transaction',
+      new MongoServerError({ code: 112, errmsg: 'conflict' }),
+      false,
+    ],
+    [
+      'a write concern timeout: the outcome is unknown',
+      new MongoServerError({ code: 64, errmsg: 'waiting for replication timed out' }),
+      false,
+    ],
     ['a transient failover', transient(189), false],
   ])('%s → %s', (_, error, lost) => {
     expect(lostRace(error)).toBe(lost);
@@ -38,7 +53,11 @@ describe('a lost race for a version', () => {
 });
 
 describe('deployment check', () => {
-  const uniqueIndex = { name: 'userId_version_unique', key: { userId: 1, version: 1 }, unique: true };
+  const uniqueIndex = {
+    name: 'userId_version_unique',
+    key: { userId: 1, version: 1 },
+    unique: true,
+  };
 
   it('accepts a member of the replica set named, or of any set when none is named, and mongos', () => {
     expect(replicaSetProblem({ isWritablePrimary: true, setName: 'rs0' }, 'rs0')).toBeNull();
@@ -51,7 +70,9 @@ describe('deployment check', () => {
   });
 
   it('refuses a member of another replica set than MONGO_URL names, naming both', () => {
-    expect(replicaSetProblem({ isWritablePrimary: true, setName: 'testset' }, 'rs0')).toMatch(/names replica set "rs0".*belongs to "testset"/);
+    expect(replicaSetProblem({ isWritablePrimary: true, setName: 'testset' }, 'rs0')).toMatch(
+      /names replica set "rs0".*belongs to "testset"/,
+    );
   });
 
   it('accepts Events with the unique { userId, version } index', () => {
@@ -63,6 +84,8 @@ describe('deployment check', () => {
     ['an index that is not unique', [{ ...uniqueIndex, unique: false }]],
     ['a unique index on other keys', [{ ...uniqueIndex, key: { version: 1, userId: 1 } }]],
   ])('refuses %s, naming the index and mongo-init', (_, indexes) => {
-    expect(indexProblem(indexes, 'shop')).toMatch(/no unique \{ userId: 1, version: 1 \} index.*mongo-init.*MONGO_DB=shop/);
+    expect(indexProblem(indexes, 'shop')).toMatch(
+      /no unique \{ userId: 1, version: 1 \} index.*mongo-init.*MONGO_DB=shop/,
+    );
   });
 });

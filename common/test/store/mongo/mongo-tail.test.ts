@@ -1,4 +1,8 @@
-import { HistoryLostError, StoreUnavailableError, SubscriptionEndedError } from '@user-service/common';
+import {
+  HistoryLostError,
+  StoreUnavailableError,
+  SubscriptionEndedError,
+} from '@user-service/common';
 import { type ChangeStreamDocument, MongoServerError, type ResumeToken, Timestamp } from 'mongodb';
 import { MongoTail, type TailStream } from '../../../src/store/mongo/mongo-tail';
 import type { EventDocument } from '../../../src/store/mongo/schema';
@@ -16,7 +20,9 @@ function tokenAt(t: number, i: number): ResumeToken {
 class FakeStream implements TailStream {
   resumeToken: ResumeToken = null;
   closed = false;
-  constructor(private readonly answers: (ChangeStreamDocument<EventDocument> | null | Error | (() => void))[]) {}
+  constructor(
+    private readonly answers: (ChangeStreamDocument<EventDocument> | null | Error | (() => void))[],
+  ) {}
 
   async tryNext(): Promise<ChangeStreamDocument<EventDocument> | null> {
     for (;;) {
@@ -64,7 +70,15 @@ describe('MongoDB tail', () => {
     const step = await tail.next();
     expect(step).toEqual({
       kind: 'change',
-      event: { eventId: 'e1', userId: 'ada', version: 1, partition: 3, type: 'UserCreated', data: document.data, occurredAt: document.occurredAt },
+      event: {
+        eventId: 'e1',
+        userId: 'ada',
+        version: 1,
+        partition: 3,
+        type: 'UserCreated',
+        data: document.data,
+        occurredAt: document.occurredAt,
+      },
       checkpoint: { clusterTime: time, resumeToken: tokenAt(100, 2) },
     });
   });
@@ -72,38 +86,61 @@ describe('MongoDB tail', () => {
   it('after an empty batch, reports the post-batch token’s time as its position', async () => {
     const stream = new FakeStream([() => (stream.resumeToken = tokenAt(200, 7)), null]);
     const tail = new MongoTail(stream);
-    expect(await tail.next()).toEqual({ kind: 'idle', position: { clusterTime: new Timestamp({ t: 200, i: 7 }), resumeToken: tokenAt(200, 7) } });
+    expect(await tail.next()).toEqual({
+      kind: 'idle',
+      position: { clusterTime: new Timestamp({ t: 200, i: 7 }), resumeToken: tokenAt(200, 7) },
+    });
   });
 
   it('has no position before the server has sent a token', async () => {
-    expect(await new MongoTail(new FakeStream([null])).next()).toEqual({ kind: 'idle', position: null });
+    expect(await new MongoTail(new FakeStream([null])).next()).toEqual({
+      kind: 'idle',
+      position: null,
+    });
   });
 
   it.each([
     ['ChangeStreamHistoryLost (286)', 286],
     ['ChangeStreamFatalError (280)', 280],
   ])('turns %s into HistoryLostError', async (_, code) => {
-    const tail = new MongoTail(new FakeStream([new MongoServerError({ code, errmsg: 'resume point gone' })]));
+    const tail = new MongoTail(
+      new FakeStream([new MongoServerError({ code, errmsg: 'resume point gone' })]),
+    );
     await expect(tail.next()).rejects.toBeInstanceOf(HistoryLostError);
   });
 
   it('turns any other failure into StoreUnavailableError, keeping the cause', async () => {
-    const cause = new MongoServerError({ code: 13, codeName: 'Unauthorized', errmsg: 'not authorized' });
-    const failure = await new MongoTail(new FakeStream([cause])).next().catch((error: unknown) => error);
+    const cause = new MongoServerError({
+      code: 13,
+      codeName: 'Unauthorized',
+      errmsg: 'not authorized',
+    });
+    const failure = await new MongoTail(new FakeStream([cause]))
+      .next()
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StoreUnavailableError);
     expect((failure as Error).cause).toBe(cause);
   });
 
   it('ends on an invalidate: Events was dropped or renamed', async () => {
-    const invalidate = { _id: tokenAt(300, 1), operationType: 'invalidate', clusterTime: new Timestamp({ t: 300, i: 1 }) };
+    const invalidate = {
+      _id: tokenAt(300, 1),
+      operationType: 'invalidate',
+      clusterTime: new Timestamp({ t: 300, i: 1 }),
+    };
     const tail = new MongoTail(new FakeStream([invalidate as ChangeStreamDocument<EventDocument>]));
-    await expect(tail.next()).rejects.toMatchObject({ name: 'SubscriptionEndedError', reason: 'stream-invalidated' });
+    await expect(tail.next()).rejects.toMatchObject({
+      name: 'SubscriptionEndedError',
+      reason: 'stream-invalidated',
+    });
   });
 
   it('ends when the server closed the stream, but not when it was closed here', async () => {
     const closedByServer = new FakeStream([]);
     closedByServer.closed = true;
-    await expect(new MongoTail(closedByServer).next()).rejects.toBeInstanceOf(SubscriptionEndedError);
+    await expect(new MongoTail(closedByServer).next()).rejects.toBeInstanceOf(
+      SubscriptionEndedError,
+    );
 
     const tail = new MongoTail(new FakeStream([]));
     await tail.close();
@@ -113,6 +150,9 @@ describe('MongoDB tail', () => {
   it('ends with malformed-event on an event without a version, naming the event', async () => {
     const broken = { ...document, version: undefined } as unknown as EventDocument;
     const tail = new MongoTail(new FakeStream([insert(broken, new Timestamp({ t: 1, i: 1 }))]));
-    await expect(tail.next()).rejects.toMatchObject({ reason: 'malformed-event', message: expect.stringContaining('e1') });
+    await expect(tail.next()).rejects.toMatchObject({
+      reason: 'malformed-event',
+      message: expect.stringContaining('e1'),
+    });
   });
 });
