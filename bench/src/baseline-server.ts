@@ -6,6 +6,7 @@ import {
   createLogger,
   createMetricsRegistry,
   createBaseApp,
+  API_BODY_LIMIT,
   jsonBody,
   listen,
   problemHandler,
@@ -27,7 +28,7 @@ const log = createLogger({
   stream: new PassThrough().resume(),
 });
 const app = createBaseApp(log, createMetricsRegistry('baseline'));
-const body = jsonBody('16kb');
+const body = jsonBody(API_BODY_LIMIT);
 
 function send(res: Response, status: number, entry: { user: User; version: number }): void {
   res.status(status).set('ETag', `"${entry.version}"`).json(entry.user);

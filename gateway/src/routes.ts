@@ -1,4 +1,5 @@
 import {
+  API_BODY_LIMIT,
   jsonBody,
   problems,
   rememberRoute,
@@ -14,11 +15,9 @@ import { v4 as uuidv4 } from 'uuid';
 import { type CommandContext, execute } from './user-commands';
 import { type QueryContext, readUser } from './user-queries';
 
-const BODY_LIMIT = '16kb';
-
 export function userRoutes(context: CommandContext & QueryContext): Router {
   const router = Router();
-  const body = jsonBody(BODY_LIMIT);
+  const body = jsonBody(API_BODY_LIMIT);
 
   router.post('/', rememberRoute, ...body, async (req, res) => {
     const input = validateCreateUser(req.body);

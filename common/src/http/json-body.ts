@@ -2,6 +2,9 @@ import express, { type RequestHandler } from 'express';
 import { problems } from './problem-catalog';
 
 /** Parses JSON bodies of at most `limit`; anything but JSON is refused with 415. */
+/** The largest body the API reads: a user is a few hundred bytes, so this is generous. */
+export const API_BODY_LIMIT = '16kb';
+
 export function jsonBody(limit: string): RequestHandler[] {
   const requireJson: RequestHandler = (req, _res, next) => {
     // req.is answers null for a request without a body, false for a body of another type.
