@@ -144,7 +144,7 @@ describe('the gateway image (gateway/Dockerfile)', () => {
   it('serves the API from its own packages, and its HEALTHCHECK passes', async () => {
     const { running, url } = await serveFromImage(
       image,
-      `const { InMemoryStore } = require('@user-service/common');
+      `const { InMemoryStore } = require('@user-service/common/store/memory');
        const { startGatewayNode } = require('@user-service/gateway');
        startGatewayNode({ store: new InMemoryStore(), port: 0, aggregatorUrls: ['http://127.0.0.1:9'], partitions: 12,
          forwardTimeoutMs: 100, storeTimeoutMs: 2000, logLevel: 'error' })
@@ -219,7 +219,7 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
   it('serves its internal API from its own packages, and its HEALTHCHECK passes', async () => {
     const { running, url } = await serveFromImage(
       image,
-      `const { InMemoryStore } = require('@user-service/common');
+      `const { InMemoryStore } = require('@user-service/common/store/memory');
        const { startAggregatorNode } = require('@user-service/aggregator');
        startAggregatorNode({ index: 0, aggregatorCount: 1, partitions: 12, snapshotEvery: 100, store: new InMemoryStore(),
          port: 0, logLevel: 'error' })
