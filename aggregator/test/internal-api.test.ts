@@ -1,7 +1,7 @@
 import { partitionOf, stampEvents } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { PassThrough } from 'node:stream';
-import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
+import type { AggregatorNode } from '../src/aggregator-node';
+import { startTestAggregator } from './test-aggregator';
 import { until } from './node-probes';
 
 describe('aggregator internal API', () => {
@@ -10,16 +10,7 @@ describe('aggregator internal API', () => {
 
   beforeEach(async () => {
     store = new InMemoryStore();
-    node = await startAggregatorNode({
-      index: 0,
-      aggregatorCount: 1,
-      partitions: 12,
-      snapshotEvery: 100,
-      store,
-      port: 0,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
-    });
+    node = await startTestAggregator(store);
   });
 
   afterEach(() => node.crash());
@@ -83,16 +74,7 @@ describe('aggregator internal API', () => {
     await node.crash();
     const failing = new InMemoryStore();
     failing.snapshots.load = () => Promise.reject(new Error('store down'));
-    node = await startAggregatorNode({
-      index: 0,
-      aggregatorCount: 1,
-      partitions: 12,
-      snapshotEvery: 100,
-      store: failing,
-      port: 0,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
-    });
+    node = await startTestAggregator(failing);
     expect((await get('/readyz')).status).toBe(503);
     expect((await get('/internal/users/ann')).status).toBe(503);
     expect((await get('/healthz')).status).toBe(200);

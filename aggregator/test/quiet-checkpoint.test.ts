@@ -1,22 +1,11 @@
 import { aggregatorOf, partitionOf, partitionsOwnedBy, stampEvents } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { PassThrough } from 'node:stream';
-import { startAggregatorNode } from '../src/aggregator-node';
+import { startTestAggregator } from './test-aggregator';
 
 describe('a quiet aggregator', () => {
   it('saves its checkpoint as the store moves on, though none of the changes are its own', async () => {
     const store = new InMemoryStore();
-    const node = await startAggregatorNode({
-      index: 0,
-      aggregatorCount: 2,
-      partitions: 12,
-      snapshotEvery: 100,
-      checkpointEveryMs: 50,
-      store,
-      port: 0,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
-    });
+    const node = await startTestAggregator(store, { aggregatorCount: 2, checkpointEveryMs: 50 });
     try {
       // Writes to aggregator 1's partitions only: nothing for aggregator 0 to apply.
       const others = Array.from({ length: 40 }, (_, n) => `other${n}`).filter(

@@ -10,7 +10,8 @@ import { InMemoryStore } from '@user-service/common/store/memory';
 import type { ChangeSource } from '@user-service/common/store';
 import { startCatchUpSubscription } from '@user-service/common/store';
 import { PassThrough } from 'node:stream';
-import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
+import type { AggregatorNode } from '../src/aggregator-node';
+import { startTestAggregator } from './test-aggregator';
 import { metric, until } from './node-probes';
 
 interface LogLine {
@@ -29,13 +30,7 @@ async function startOn(
     for (const line of chunk.toString().split('\n').filter(Boolean))
       lines.push(JSON.parse(line) as LogLine);
   });
-  const node = await startAggregatorNode({
-    index: 0,
-    aggregatorCount: 1,
-    partitions: 12,
-    snapshotEvery: 100,
-    store,
-    port: 0,
+  const node = await startTestAggregator(store, {
     logLevel: 'warn',
     logStream: stream,
     ...(maxLagMs ? { maxLagMs } : {}),

@@ -1,22 +1,13 @@
 import { partitionOf, stampEvents, type Store } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { PassThrough } from 'node:stream';
-import { type AggregatorNode, startAggregatorNode } from '../src/aggregator-node';
+import type { AggregatorNode } from '../src/aggregator-node';
+import { startTestAggregator } from './test-aggregator';
 import { metric, until } from './node-probes';
 
 const PARTITIONS = 12;
 
 function startOn(store: Store): Promise<AggregatorNode> {
-  return startAggregatorNode({
-    index: 0,
-    aggregatorCount: 1,
-    partitions: PARTITIONS,
-    snapshotEvery: 100,
-    store,
-    port: 0,
-    logLevel: 'error',
-    logStream: new PassThrough().resume(),
-  });
+  return startTestAggregator(store, { partitions: PARTITIONS });
 }
 
 async function create(store: Store, userId: string): Promise<void> {

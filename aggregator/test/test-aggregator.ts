@@ -1,0 +1,25 @@
+import type { Store } from '@user-service/common';
+import { PassThrough } from 'node:stream';
+import {
+  type AggregatorNode,
+  type AggregatorNodeOptions,
+  startAggregatorNode,
+} from '../src/aggregator-node';
+
+/** Aggregator 0 of one, on 12 partitions and a free port, with quiet logs unless told otherwise. */
+export function startTestAggregator(
+  store: Store,
+  options: Partial<AggregatorNodeOptions> = {},
+): Promise<AggregatorNode> {
+  return startAggregatorNode({
+    index: 0,
+    aggregatorCount: 1,
+    partitions: 12,
+    snapshotEvery: 100,
+    store,
+    port: 0,
+    logLevel: 'error',
+    logStream: new PassThrough().resume(),
+    ...options,
+  });
+}
