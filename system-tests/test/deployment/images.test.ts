@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from '@user-service/common/lifecycle';
 import {
   imageEnvironment,
   inside,
@@ -111,35 +112,38 @@ function replay(dockerfile: string): ReplayedImage {
   return image;
 }
 
-afterAll(() => {
+const stopLater: Running[] = [];
+
+afterAll(async () => {
+  for (const running of stopLater) running.child.kill('SIGKILL');
+  await Promise.all(stopLater.map((running) => running.exit()));
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 });
 
+/** The CMD, with the environment Compose gives `service`: it loads, waits for MongoDB, and stops at once on SIGTERM. */
+function itStartsItsCmd(image: () => ReplayedImage, service: string): void {
+  it('starts its CMD with the environment Compose gives it, which waits for MongoDB and stops at once on SIGTERM', async () => {
+    const running = startIn(image(), image().cmd, {
+      ...composeEnvironment(service),
+      STORE_TIMEOUT_MS: '200',
+      PORT: '0',
+    });
+    stopLater.push(running);
+    await outputMatching(running, /MongoDB not reachable yet/);
+    running.child.kill('SIGTERM');
+    expect(await running.exit()).toBe(0);
+    expect(running.output()).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+  });
+}
+
 describe('the gateway image (gateway/Dockerfile)', () => {
   let image: ReplayedImage;
-  const stopLater: Running[] = [];
 
   beforeAll(() => {
     image = replay('gateway/Dockerfile');
   }, REPLAY_MS);
 
-  afterAll(async () => {
-    for (const running of stopLater) running.child.kill('SIGKILL');
-    await Promise.all(stopLater.map((running) => running.exit()));
-  });
-
-  it('starts its CMD with the environment Compose gives it, which waits for MongoDB and stops at once on SIGTERM', async () => {
-    const gateway = startIn(image, image.cmd, {
-      ...composeEnvironment('gateway'),
-      STORE_TIMEOUT_MS: '200',
-      PORT: '0',
-    });
-    stopLater.push(gateway);
-    await outputMatching(gateway, /MongoDB not reachable yet/);
-    gateway.child.kill('SIGTERM');
-    expect(await gateway.exit()).toBe(0);
-    expect(gateway.output()).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
-  });
+  itStartsItsCmd(() => image, 'gateway');
 
   it('serves the API from its own packages, and its HEALTHCHECK passes', async () => {
     const { running, url } = await serveFromImage(
@@ -192,29 +196,12 @@ describe('the gateway image (gateway/Dockerfile)', () => {
 
 describe('the aggregator image (aggregator/Dockerfile)', () => {
   let image: ReplayedImage;
-  const stopLater: Running[] = [];
 
   beforeAll(() => {
     image = replay('aggregator/Dockerfile');
   }, REPLAY_MS);
 
-  afterAll(async () => {
-    for (const running of stopLater) running.child.kill('SIGKILL');
-    await Promise.all(stopLater.map((running) => running.exit()));
-  });
-
-  it('starts its CMD with the environment Compose gives it, which waits for MongoDB and stops at once on SIGTERM', async () => {
-    const aggregator = startIn(image, image.cmd, {
-      ...composeEnvironment('aggregator-0'),
-      STORE_TIMEOUT_MS: '200',
-      PORT: '0',
-    });
-    stopLater.push(aggregator);
-    await outputMatching(aggregator, /MongoDB not reachable yet/);
-    aggregator.child.kill('SIGTERM');
-    expect(await aggregator.exit()).toBe(0);
-    expect(aggregator.output()).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
-  });
+  itStartsItsCmd(() => image, 'aggregator-0');
 
   it('serves its internal API from its own packages, and its HEALTHCHECK passes', async () => {
     const { running, url } = await serveFromImage(
@@ -228,10 +215,10 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
     stopLater.push(running);
     for (const path of ['/healthz', '/metrics'])
       expect((await fetch(`${url}${path}`)).status).toBe(200);
-    const deadline = Date.now() + 5000;
-    while ((await fetch(`${url}/readyz`)).status !== 200 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, {
+      describe: 'the aggregator to report ready',
+      timeoutMs: 5000,
+    });
     expect(await healthcheckAgainst(image, url)).toBe(0);
   });
 });
