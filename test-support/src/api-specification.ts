@@ -88,9 +88,9 @@ async function run(
   const recording = wrapStore(store, {
     events: {
       append: async (userId, expectedVersion, events) => {
-        const outcome = await store.events.append(userId, expectedVersion, events);
-        if (outcome === 'appended') appended.push(...events);
-        return outcome;
+        const result = await store.events.append(userId, expectedVersion, events);
+        if (result.outcome === 'appended') appended.push(...events);
+        return result;
       },
     },
   });

@@ -35,10 +35,29 @@ export function eventsFor(
   afterVersion: number,
   ...bodies: UserEventBody[]
 ): UserEvent[] {
+  return eventsWith(userId, afterVersion, {}, ...bodies);
+}
+
+/** What a test may fix of the envelopes eventsWith stamps; the rest is as eventsFor's. */
+export interface EnvelopeOptions {
+  /** When every one of the events occurred; now when absent. */
+  readonly occurredAt?: Date;
+  /** The request that wrote them; null on the events when absent. */
+  readonly requestId?: string;
+}
+
+/** As eventsFor, with the occurrence time or request id a test needs. */
+export function eventsWith(
+  userId: string,
+  afterVersion: number,
+  { occurredAt, requestId }: EnvelopeOptions,
+  ...bodies: UserEventBody[]
+): UserEvent[] {
   return stampEvents(userId, afterVersion, bodies, {
     newEventId: uuidv7,
-    now: () => new Date(),
+    now: () => occurredAt ?? new Date(),
     partitionOf: (id) => partitionOf(id, TEST_PARTITIONS),
+    ...(requestId === undefined ? {} : { requestId }),
   });
 }
 

@@ -15,6 +15,8 @@ export interface EventMetadata {
   readonly version: number;
   readonly partition: number;
   readonly occurredAt: Date;
+  /** The `X-Request-Id` of the request that wrote the event; null on events stored before it was kept. */
+  readonly requestId: string | null;
 }
 
 export type UserEvent = UserEventBody & EventMetadata;
@@ -23,6 +25,8 @@ export interface StampContext {
   readonly newEventId: () => string;
   readonly now: () => Date;
   readonly partitionOf: (userId: string) => number;
+  /** The request that caused the events, for tracing a change back to its caller. */
+  readonly requestId?: string;
 }
 
 /**
@@ -43,5 +47,6 @@ export function stampEvents(
     version: currentVersion + index + 1,
     partition,
     occurredAt: context.now(),
+    requestId: context.requestId ?? null,
   }));
 }

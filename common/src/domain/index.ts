@@ -6,3 +6,4 @@ export * from './validation';
 export * from './partitioning';
 export * from './unreadable-event';
 export * from './command-failures';
+export * from './as-of';

@@ -4,6 +4,9 @@ import type { UserFields, UserPatch } from './user';
 
 export const USER_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 const userIdRegExp = new RegExp(USER_ID_PATTERN);
+/** Ids that name a route under `/api/user/` (`GET /api/user/count`), so no user can have them. */
+export const RESERVED_USER_IDS: readonly string[] = ['count'];
+const RESERVED_ID_MESSAGE = `must not be ${RESERVED_USER_IDS.map((id) => `"${id}"`).join(' or ')} (a route name)`;
 
 /** One problem with one field of a request, in words a client can show next to that field. */
 export interface FieldError {
@@ -34,7 +37,7 @@ interface UpdateUserBody extends UserPatch {
 }
 
 const fieldSchemas = {
-  id: { type: 'string', pattern: USER_ID_PATTERN },
+  id: { type: 'string', pattern: USER_ID_PATTERN, not: { enum: RESERVED_USER_IDS } },
   // Checked after trimming, and stored trimmed.
   name: { type: 'string', minLength: 1, maxLength: 200 },
   email: { type: 'string', format: 'email', maxLength: 254 },
@@ -90,6 +93,8 @@ export function validateUpdateUser(body: unknown): Validated<UpdateUserInput> {
 }
 
 export function validateUserId(id: unknown): Validated<string> {
+  if (typeof id === 'string' && RESERVED_USER_IDS.includes(id))
+    return { ok: false, errors: [{ field: 'id', message: RESERVED_ID_MESSAGE }] };
   if (typeof id === 'string' && userIdRegExp.test(id)) return { ok: true, value: id };
   return {
     ok: false,
@@ -117,6 +122,8 @@ function toFieldError(error: ErrorObject): FieldError {
       return { field: String(error.params.missingProperty), message: 'is required' };
     case 'additionalProperties':
       return { field: String(error.params.additionalProperty), message: 'is not an allowed field' };
+    case 'not':
+      return { field: error.instancePath.replace(/^\//, ''), message: RESERVED_ID_MESSAGE };
     default:
       return {
         field: error.instancePath.replace(/^\//, '') || 'body',

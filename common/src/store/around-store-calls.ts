@@ -2,13 +2,23 @@ import type { Store } from './ports';
 import { wrapStore } from './wrap-store';
 
 export type StoreOperation =
-  'append' | 'read_user_events' | 'save_snapshot' | 'load_snapshot' | 'load_user_snapshot' | 'ping';
+  | 'append'
+  | 'read_user_events'
+  | 'read_user_history'
+  | 'count_events_by_day'
+  | 'save_snapshot'
+  | 'load_snapshot'
+  | 'load_user_snapshot'
+  | 'list_users'
+  | 'count_users_by_group'
+  | 'ping';
 
 export type AroundCall = <T>(operation: StoreOperation, call: () => Promise<T>) => Promise<T>;
 
 /**
  * The same store with every call that answers a request passed through `around` (to count it,
- * to bound it). Subscriptions and closing pass straight through: they are not requests.
+ * to bound it). Subscriptions, closing and the synchronous position functions pass straight
+ * through: they are not requests to the store.
  */
 export function aroundStoreCalls(store: Store, around: AroundCall): Store {
   return wrapStore(store, {
@@ -16,11 +26,18 @@ export function aroundStoreCalls(store: Store, around: AroundCall): Store {
       append: (...args) => around('append', () => store.events.append(...args)),
       readUserEvents: (...args) =>
         around('read_user_events', () => store.events.readUserEvents(...args)),
+      readUserHistory: (...args) =>
+        around('read_user_history', () => store.events.readUserHistory(...args)),
+      countEventsByDay: (...args) =>
+        around('count_events_by_day', () => store.events.countEventsByDay(...args)),
     },
     snapshots: {
       save: (...args) => around('save_snapshot', () => store.snapshots.save(...args)),
       load: (...args) => around('load_snapshot', () => store.snapshots.load(...args)),
       loadUser: (...args) => around('load_user_snapshot', () => store.snapshots.loadUser(...args)),
+      listUsers: (...args) => around('list_users', () => store.snapshots.listUsers(...args)),
+      countUsersByGroup: (...args) =>
+        around('count_users_by_group', () => store.snapshots.countUsersByGroup(...args)),
     },
     ping: () => around('ping', () => store.ping()),
   });

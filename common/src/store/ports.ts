@@ -1,4 +1,4 @@
-import type { User, UserEvent } from '../domain';
+import type { User, UserEvent, UserEventType } from '../domain';
 
 /**
  * Where a subscription has got to. Opaque to everyone but the adapter that produced it: store it
@@ -8,6 +8,54 @@ export type Checkpoint = Readonly<Record<string, unknown>>;
 
 /** `alreadyStored`: these events' ids were stored before, so this call was a harmless retry. */
 export type AppendOutcome = 'appended' | 'alreadyStored';
+
+/**
+ * A point in the store's commit order, as text that can travel in a URL. Opaque like a
+ * Checkpoint: compare two with `comparePositions` of the same kind of store.
+ */
+export type CommitPosition = string;
+
+export interface AppendResult {
+  readonly outcome: AppendOutcome;
+  /**
+   * At or after the commit of these events: a subscription of their partition whose checkpoint
+   * reaches it has delivered them (see `commitPositionOf`). For `alreadyStored`, at or after the
+   * commit of the stored events (possibly later than it). Several events of one append commit at
+   * one point: on MongoDB every checkpoint delivered with them stands at that point, so a
+   * checkpoint taken between two of them already reaches the position.
+   */
+  readonly position: CommitPosition;
+}
+
+/** Which of one user's events to read: all those matching every given condition, in version order. */
+export interface HistoryQuery {
+  /** Only versions above this one. */
+  readonly afterVersion: number;
+  /** Only events of these types; every type when absent. */
+  readonly types?: readonly UserEventType[];
+  /** Only events with `from <= occurredAt`. */
+  readonly from?: Date;
+  /** Only events with `occurredAt < to`. */
+  readonly to?: Date;
+  /** At most this many: a positive integer, or the read throws a plain Error. */
+  readonly limit: number;
+}
+
+/** How many events of one type occurred on one UTC day (`YYYY-MM-DD`). */
+export interface EventDayCount {
+  readonly day: string;
+  readonly type: string;
+  readonly count: number;
+}
+
+/** A page of live users from the snapshot: those after `after` in id order, optionally of one group. */
+export interface UserListQuery {
+  readonly group?: number;
+  /** Only ids greater than this one (compared by UTF-16 code units, as JavaScript compares). */
+  readonly after?: string;
+  /** At most this many: a positive integer, or the read throws a plain Error. */
+  readonly limit: number;
+}
 
 export interface EventStore {
   /**
@@ -20,11 +68,28 @@ export interface EventStore {
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
-  ): Promise<AppendOutcome>;
+  ): Promise<AppendResult>;
   /** The user's events with a version above `afterVersion`, in version order. */
   readUserEvents(userId: string, afterVersion?: number): Promise<UserEvent[]>;
+  /** The user's events matching the query, in version order; reads only that user's events. */
+  readUserHistory(userId: string, query: HistoryQuery): Promise<UserEvent[]>;
+  /**
+   * Counts the events with `from <= occurredAt < to` per UTC day and type, computed by the store
+   * itself; sorted by day, then type. Days and types without an event are left out.
+   */
+  countEventsByDay(from: Date, to: Date): Promise<EventDayCount[]>;
   /** Delivers the events of some partitions, starting after a checkpoint; see SubscriptionHandler. */
   subscribe(request: SubscriptionRequest, handler: SubscriptionHandler): Subscription;
+  /**
+   * Where a subscription checkpoint stands in commit order: once a subscription's checkpoint is
+   * at or after an append's position, it has delivered that append's events (of its partitions).
+   */
+  commitPositionOf(checkpoint: Checkpoint): CommitPosition;
+  /**
+   * Negative when `a` comes before `b`, zero when they are the same point, positive after. Throws
+   * a plain Error when either is not a position of this kind of store (e.g. text from a caller).
+   */
+  comparePositions(a: CommitPosition, b: CommitPosition): number;
 }
 
 export interface SubscriptionRequest {
@@ -96,6 +161,10 @@ export interface SnapshotStore {
   load(partitions: readonly number[]): Promise<PartitionsSnapshot>;
   /** The user's saved entry, a deleted one (`user` null) included; null if none was saved. */
   loadUser(userId: string): Promise<SnapshotEntry | null>;
+  /** Live users of the partitions as saved, in id order; the store filters, sorts and limits. */
+  listUsers(partitions: readonly number[], query: UserListQuery): Promise<User[]>;
+  /** How many live users of the partitions each group has, as saved; groups with none left out. */
+  countUsersByGroup(partitions: readonly number[], group?: number): Promise<Map<number, number>>;
 }
 
 export interface Store {

@@ -19,12 +19,23 @@ export function wrapStore(store: Store, overrides: StoreOverrides): Store {
     events: {
       append: events.append ?? ((...args) => store.events.append(...args)),
       readUserEvents: events.readUserEvents ?? ((...args) => store.events.readUserEvents(...args)),
+      readUserHistory:
+        events.readUserHistory ?? ((...args) => store.events.readUserHistory(...args)),
+      countEventsByDay:
+        events.countEventsByDay ?? ((...args) => store.events.countEventsByDay(...args)),
       subscribe: events.subscribe ?? ((...args) => store.events.subscribe(...args)),
+      commitPositionOf:
+        events.commitPositionOf ?? ((...args) => store.events.commitPositionOf(...args)),
+      comparePositions:
+        events.comparePositions ?? ((...args) => store.events.comparePositions(...args)),
     },
     snapshots: {
       save: snapshots.save ?? ((...args) => store.snapshots.save(...args)),
       load: snapshots.load ?? ((...args) => store.snapshots.load(...args)),
       loadUser: snapshots.loadUser ?? ((...args) => store.snapshots.loadUser(...args)),
+      listUsers: snapshots.listUsers ?? ((...args) => store.snapshots.listUsers(...args)),
+      countUsersByGroup:
+        snapshots.countUsersByGroup ?? ((...args) => store.snapshots.countUsersByGroup(...args)),
     },
     ping: overrides.ping ?? (() => store.ping()),
     close: overrides.close ?? (() => store.close()),

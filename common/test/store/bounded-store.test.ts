@@ -28,7 +28,10 @@ describe('bounded store', () => {
     const inner = new InMemoryStore();
     const store = boundedStore(inner, 2000);
     const events = eventsFor('ada', 0, created(fieldsFor(1)));
-    expect(await store.events.append('ada', 0, events)).toBe('appended');
+    expect(await store.events.append('ada', 0, events)).toEqual({
+      outcome: 'appended',
+      position: '1',
+    });
     expect(await store.events.readUserEvents('ada')).toEqual(events);
     inner.outage.setDown(true);
     await expect(store.ping()).rejects.toThrow(/injected fault/);

@@ -1,22 +1,27 @@
 import {
+  type AppendResult,
   type Checkpoint,
   foldEvents,
+  type HistoryQuery,
   initialUserState,
   partitionOf,
   type SnapshotEntry,
   type Store,
   type Subscription,
   type UserEvent,
+  type UserEventBody,
   VersionConflictError,
 } from '@user-service/common';
 import {
   created,
   deleted,
   eventsFor,
+  eventsWith,
   fieldsFor,
   idsInPartition,
   TEST_PARTITIONS,
   updated,
+  userFor,
 } from '@user-service/test-support';
 import { Recorder } from '@user-service/test-support';
 
@@ -87,8 +92,12 @@ export function defineStoreContract(
     return recorder;
   }
 
-  async function appendAll(events: readonly UserEvent[]): Promise<void> {
-    for (const event of events) await store.events.append(event.userId, event.version - 1, [event]);
+  /** Appends each event on its own, in order; returns each append's result. */
+  async function appendAll(events: readonly UserEvent[]): Promise<AppendResult[]> {
+    const results: AppendResult[] = [];
+    for (const event of events)
+      results.push(await store.events.append(event.userId, event.version - 1, [event]));
+    return results;
   }
 
   /** Creates then updates each user, one append per event; returns every event. */
@@ -152,7 +161,7 @@ export function defineStoreContract(
 
     it('stores several events of one append together', async () => {
       const events = eventsFor('carol', 0, created(fieldsFor(3)), updated({ group: 7 }));
-      expect(await store.events.append('carol', 0, events)).toBe('appended');
+      expect((await store.events.append('carol', 0, events)).outcome).toBe('appended');
       expect((await store.events.readUserEvents('carol')).map((event) => event.version)).toEqual([
         1, 2,
       ]);
@@ -188,9 +197,9 @@ export function defineStoreContract(
     it('treats appending an already stored eventId as a no-op, even after later events', async () => {
       const [first] = eventsFor('frank', 0, created(fieldsFor(5)));
       await store.events.append('frank', 0, [first!]);
-      expect(await store.events.append('frank', 0, [first!])).toBe('alreadyStored');
+      expect((await store.events.append('frank', 0, [first!])).outcome).toBe('alreadyStored');
       await appendAll(eventsFor('frank', 1, updated({ group: 9 })));
-      expect(await store.events.append('frank', 0, [first!])).toBe('alreadyStored');
+      expect((await store.events.append('frank', 0, [first!])).outcome).toBe('alreadyStored');
       expect(
         (await store.events.readUserEvents('frank')).map((event) => event.eventId),
       ).toHaveLength(2);
@@ -216,6 +225,223 @@ export function defineStoreContract(
       const gap = eventsFor('gina', 1, updated({ group: 1 }));
       await expect(store.events.append('gina', 0, gap)).rejects.toThrow(/expected 1/);
       expect(await store.events.readUserEvents('gina')).toEqual([]);
+    });
+  });
+
+  describe('request ids', () => {
+    it('keeps the request id an event was written with, and null when it had none', async () => {
+      const traced = eventsWith('rita', 0, { requestId: 'req-7f3a' }, created(fieldsFor(1)));
+      const untraced = eventsFor('rita', 1, updated({ group: 2 }));
+      await appendAll([...traced, ...untraced]);
+
+      const read = await store.events.readUserEvents('rita');
+      expect(read.map((event) => event.requestId)).toEqual(['req-7f3a', null]);
+      expect(read).toEqual([...traced, ...untraced]);
+    });
+  });
+
+  describe('user history', () => {
+    const at = (iso: string) => new Date(iso);
+    const t0 = at('2031-05-01T08:00:00.000Z');
+    const t1 = at('2031-05-01T09:00:00.000Z');
+    const t2 = at('2031-05-02T10:00:00.000Z');
+    const t3 = at('2031-05-03T11:00:00.000Z');
+
+    /** Five events of `hilda` at t0 … t3 (two at t3), and as many of `otto` at the same times. */
+    async function seedHistory(): Promise<UserEvent[]> {
+      const bodies: [Date, UserEventBody][] = [
+        [t0, created(fieldsFor(1))],
+        [t1, updated({ group: 2 })],
+        [t2, updated({ name: 'Hilda' })],
+        [t3, deleted()],
+        [t3, created(fieldsFor(3))],
+      ];
+      const history = (userId: string) =>
+        bodies.flatMap(([occurredAt, body], index) =>
+          eventsWith(userId, index, { occurredAt }, body),
+        );
+      const hilda = history('hilda');
+      await appendAll(hilda);
+      await appendAll(history('otto'));
+      return hilda;
+    }
+
+    const versions = (events: readonly UserEvent[]) => events.map((event) => event.version);
+
+    it('reads all of a user’s events, in version order, and none of another user’s', async () => {
+      const hilda = await seedHistory();
+      expect(await store.events.readUserHistory('hilda', { afterVersion: 0, limit: 50 })).toEqual(
+        hilda,
+      );
+      expect(await store.events.readUserHistory('nobody', { afterVersion: 0, limit: 50 })).toEqual(
+        [],
+      );
+    });
+
+    it('filters by type, by time from inclusive to exclusive to the millisecond, and by version', async () => {
+      await seedHistory();
+      const history = async (query: Omit<HistoryQuery, 'limit'>) =>
+        versions(await store.events.readUserHistory('hilda', { ...query, limit: 50 }));
+
+      expect(await history({ afterVersion: 0, types: ['UserUpdated'] })).toEqual([2, 3]);
+      expect(await history({ afterVersion: 0, types: ['UserCreated', 'UserDeleted'] })).toEqual([
+        1, 4, 5,
+      ]);
+      expect(await history({ afterVersion: 0, from: t1, to: t3 })).toEqual([2, 3]);
+      expect(
+        await history({
+          afterVersion: 0,
+          from: new Date(t1.getTime() + 1),
+          to: new Date(t3.getTime() + 1),
+        }),
+      ).toEqual([3, 4, 5]);
+      expect(await history({ afterVersion: 0, from: t3 })).toEqual([4, 5]);
+      expect(await history({ afterVersion: 0, to: t1 })).toEqual([1]);
+      expect(await history({ afterVersion: 3 })).toEqual([4, 5]);
+      expect(await history({ afterVersion: 1, types: ['UserCreated'], from: t0 })).toEqual([5]);
+      expect(await history({ afterVersion: 0, from: t3, to: t3 })).toEqual([]);
+    });
+
+    it('gives at most `limit` events, the first ones, so that afterVersion pages through them', async () => {
+      await seedHistory();
+      const page = async (afterVersion: number, types?: UserEvent['type'][]) =>
+        versions(
+          await store.events.readUserHistory('hilda', {
+            afterVersion,
+            limit: 2,
+            ...(types && { types }),
+          }),
+        );
+      expect(await page(0)).toEqual([1, 2]);
+      expect(await page(2)).toEqual([3, 4]);
+      expect(await page(4)).toEqual([5]);
+      expect(await page(0, ['UserCreated', 'UserDeleted'])).toEqual([1, 4]);
+    });
+
+    it('refuses a limit that is not a positive integer', async () => {
+      for (const limit of [0, -1, 1.5])
+        await expect(
+          store.events.readUserHistory('hilda', { afterVersion: 0, limit }),
+        ).rejects.toThrow(/limit/);
+    });
+  });
+
+  describe('events by day', () => {
+    const at = (iso: string) => new Date(iso);
+
+    it('counts events per UTC day and type, from inclusive to exclusive, sorted by day then type', async () => {
+      // In log order: neither the days nor the types within a day come in sorted order.
+      const log: [string, UserEventBody, string][] = [
+        ['ivo', created(fieldsFor(1)), '2031-03-16T00:00:00.000Z'],
+        ['ivo', updated({ group: 5 }), '2031-03-15T06:00:00.000Z'],
+        ['ulla', created(fieldsFor(2)), '2031-03-15T00:00:00.000Z'],
+        ['ulla', deleted(), '2031-03-15T12:00:00.000Z'],
+        ['udo', created(fieldsFor(3)), '2031-03-13T23:59:59.999Z'],
+        ['uwe', created(fieldsFor(4)), '2031-03-14T00:00:00.000Z'],
+        ['uwe', updated({ group: 6 }), '2031-03-15T23:59:59.999Z'],
+        ['ute', created(fieldsFor(5)), '2031-03-14T23:59:59.999Z'],
+      ];
+      const versions = new Map<string, number>();
+      for (const [userId, body, occurredAt] of log) {
+        const version = versions.get(userId) ?? 0;
+        await appendAll(eventsWith(userId, version, { occurredAt: at(occurredAt) }, body));
+        versions.set(userId, version + 1);
+      }
+
+      expect(
+        await store.events.countEventsByDay(
+          at('2031-03-14T00:00:00.000Z'),
+          at('2031-03-16T00:00:00.000Z'),
+        ),
+      ).toEqual([
+        { day: '2031-03-14', type: 'UserCreated', count: 2 },
+        { day: '2031-03-15', type: 'UserCreated', count: 1 },
+        { day: '2031-03-15', type: 'UserDeleted', count: 1 },
+        { day: '2031-03-15', type: 'UserUpdated', count: 2 },
+      ]);
+      expect(
+        await store.events.countEventsByDay(
+          at('2031-03-15T00:00:00.001Z'),
+          at('2031-03-16T00:00:00.001Z'),
+        ),
+      ).toEqual([
+        { day: '2031-03-15', type: 'UserDeleted', count: 1 },
+        { day: '2031-03-15', type: 'UserUpdated', count: 2 },
+        { day: '2031-03-16', type: 'UserCreated', count: 1 },
+      ]);
+    });
+
+    it('gives no rows for a range without events, or an empty range', async () => {
+      const occurredAt = at('2031-07-01T10:00:00.000Z');
+      await appendAll(eventsWith('vera', 0, { occurredAt }, created(fieldsFor(1))));
+      expect(
+        await store.events.countEventsByDay(at('2031-06-01T00:00:00Z'), at('2031-07-01T00:00:00Z')),
+      ).toEqual([]);
+      expect(await store.events.countEventsByDay(occurredAt, occurredAt)).toEqual([]);
+    });
+  });
+
+  describe('commit positions', () => {
+    /** Remembers the checkpoint each event was delivered with. */
+    class CheckpointRecorder extends Recorder {
+      readonly checkpointOf = new Map<string, Checkpoint>();
+      override onEvent(event: UserEvent, checkpoint: Checkpoint | null): void {
+        super.onEvent(event, checkpoint);
+        if (checkpoint) this.checkpointOf.set(event.eventId, checkpoint);
+      }
+    }
+
+    const compare = (a: string, b: string) => store.events.comparePositions(a, b);
+    const reached = (checkpoint: Checkpoint, result: AppendResult) =>
+      compare(store.events.commitPositionOf(checkpoint), result.position) >= 0;
+
+    it('are reached by the checkpoint of a subscription once it has delivered the append', async () => {
+      const [userId] = idsInPartition(10, 1);
+      const [first] = await appendAll(eventsFor(userId!, 0, created(fieldsFor(1))));
+      const recorder = new CheckpointRecorder();
+      subscribe([10], recorder);
+      await recorder.caughtUpWith(1);
+      const caughtUp = recorder.lastCheckpoint;
+      expect(reached(caughtUp, first!)).toBe(true);
+
+      // Live, and several events in one append: the last one's checkpoint reaches its position.
+      const live = eventsWith(
+        userId!,
+        1,
+        { requestId: 'req-live' },
+        updated({ group: 2 }),
+        deleted(),
+      );
+      const second = await store.events.append(userId!, 1, live);
+      expect(reached(caughtUp, second)).toBe(false);
+      await recorder.caughtUpWith(3);
+      expect(recorder.events.slice(1)).toEqual(live);
+      expect(reached(recorder.checkpointOf.get(live[1]!.eventId)!, second)).toBe(true);
+      expect(reached(recorder.lastCheckpoint, second)).toBe(true);
+    });
+
+    it('grow with each append, and a retry’s is never before the first append’s', async () => {
+      const [event] = eventsFor('paul', 0, created(fieldsFor(1)));
+      const first = await store.events.append('paul', 0, [event!]);
+      const retry = await store.events.append('paul', 0, [event!]);
+      const [later] = await appendAll(eventsFor('pia', 0, created(fieldsFor(2))));
+      const lateRetry = await store.events.append('paul', 0, [event!]);
+
+      expect(retry.outcome).toBe('alreadyStored');
+      expect(compare(retry.position, first.position)).toBeGreaterThanOrEqual(0);
+      expect(compare(lateRetry.position, first.position)).toBeGreaterThanOrEqual(0);
+      expect(compare(later!.position, first.position)).toBeGreaterThan(0);
+      expect(compare(first.position, later!.position)).toBeLessThan(0);
+      expect(compare(later!.position, later!.position)).toBe(0);
+      expect(later!.position).toMatch(/^[A-Za-z0-9._~-]+$/);
+    });
+
+    it('refuses to compare text that is not a position of the store', async () => {
+      const [{ position }] = (await appendAll(eventsFor('rolf', 0, created(fieldsFor(1))))) as [
+        AppendResult,
+      ];
+      for (const text of ['', 'soon', '-1', ' 1', '1e3'])
+        expect(() => compare(text, position)).toThrow();
     });
   });
 
@@ -430,6 +656,102 @@ export function defineStoreContract(
 
       expect((await store.snapshots.load([1])).entries).toEqual([]);
       expect(await store.snapshots.loadUser('bob')).toEqual(deletedBob);
+    });
+
+    describe('listing users', () => {
+      /** Live users over partitions 0 to 2 and groups 1 and 2, saved out of id order. */
+      const live: SnapshotEntry[] = [
+        ['user-a', 0, 1],
+        ['User-b', 1, 2],
+        ['user_c', 0, 2],
+        ['user-10', 2, 1],
+        ['user-9', 0, 1],
+      ].map(([id, partition, group]) => ({
+        userId: id as string,
+        partition: partition as number,
+        version: 1,
+        user: { ...userFor(id as string, group as number) },
+      }));
+      /** By id as JavaScript compares code units: capitals before small letters, '-' before '_', digits one by one. */
+      const inIdOrder = ['User-b', 'user-10', 'user-9', 'user-a', 'user_c'];
+
+      async function saveUsers(): Promise<void> {
+        const gone: SnapshotEntry = { userId: 'user-0', partition: 0, version: 2, user: null };
+        const leaving: SnapshotEntry = {
+          userId: 'user-1',
+          partition: 1,
+          version: 1,
+          user: userFor('user-1', 1),
+        };
+        await store.snapshots.save({
+          partitions: [0, 1, 2],
+          entries: [...live, gone, leaving],
+          checkpoint: null,
+        });
+        await store.snapshots.save({
+          partitions: [1],
+          entries: [{ ...leaving, version: 2, user: null }],
+          checkpoint: null,
+        });
+      }
+
+      const ids = (users: readonly { id: string }[]) => users.map((user) => user.id);
+
+      it('lists the live users of the partitions in id order, as saved', async () => {
+        await saveUsers();
+        const all = await store.snapshots.listUsers([0, 1, 2], { limit: 50 });
+        expect(ids(all)).toEqual(inIdOrder);
+        expect(all[0]).toEqual(live[1]!.user);
+        expect(ids(await store.snapshots.listUsers([0], { limit: 50 }))).toEqual([
+          'user-9',
+          'user-a',
+          'user_c',
+        ]);
+        expect(ids(await store.snapshots.listUsers([1, 2], { group: 1, limit: 50 }))).toEqual([
+          'user-10',
+        ]);
+        expect(await store.snapshots.listUsers([3], { limit: 50 })).toEqual([]);
+      });
+
+      it('pages: at most `limit`, after a given id, within a group', async () => {
+        await saveUsers();
+        const page = async (after: string | undefined, group?: number) =>
+          ids(
+            await store.snapshots.listUsers([0, 1, 2], {
+              limit: 2,
+              ...(after !== undefined && { after }),
+              ...(group !== undefined && { group }),
+            }),
+          );
+        expect(await page(undefined)).toEqual(['User-b', 'user-10']);
+        expect(await page('user-10')).toEqual(['user-9', 'user-a']);
+        expect(await page('user-a')).toEqual(['user_c']);
+        expect(await page('user_c')).toEqual([]);
+        // After an id that is not stored: from the next one up.
+        expect(await page('user-5')).toEqual(['user-9', 'user-a']);
+        expect(await page(undefined, 2)).toEqual(['User-b', 'user_c']);
+        expect(await page('User-b', 1)).toEqual(['user-10', 'user-9']);
+        await expect(store.snapshots.listUsers([0], { limit: 0 })).rejects.toThrow(/limit/);
+      });
+
+      it('counts the live users of the partitions per group, or of one group', async () => {
+        await saveUsers();
+        expect(await store.snapshots.countUsersByGroup([0, 1, 2])).toEqual(
+          new Map([
+            [1, 3],
+            [2, 2],
+          ]),
+        );
+        expect(await store.snapshots.countUsersByGroup([0])).toEqual(
+          new Map([
+            [1, 2],
+            [2, 1],
+          ]),
+        );
+        expect(await store.snapshots.countUsersByGroup([0, 1, 2], 2)).toEqual(new Map([[2, 2]]));
+        expect(await store.snapshots.countUsersByGroup([2], 2)).toEqual(new Map());
+        expect(await store.snapshots.countUsersByGroup([])).toEqual(new Map());
+      });
     });
 
     it('keeps the newer checkpoint, and loads the oldest one of several partitions', async () => {

@@ -1,21 +1,38 @@
 import { type Store, wrapStore } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { created, eventsFor, fieldsFor } from '@user-service/test-support';
+import { created, eventsFor, fieldsFor, userFor } from '@user-service/test-support';
 
 describe('wrapStore', () => {
   it('passes every call it is not told to replace through to the store', async () => {
     const inner = new InMemoryStore();
     const store = wrapStore(inner, {});
     const events = eventsFor('ada', 0, created(fieldsFor(1)));
-    expect(await store.events.append('ada', 0, events)).toBe('appended');
+    const { outcome, position } = await store.events.append('ada', 0, events);
+    expect(outcome).toBe('appended');
     expect(await store.events.readUserEvents('ada')).toEqual(
       await inner.events.readUserEvents('ada'),
     );
+    expect(await store.events.readUserHistory('ada', { afterVersion: 0, limit: 5 })).toEqual(
+      events,
+    );
+    const day = events[0]!.occurredAt.toISOString().slice(0, 10);
+    expect(
+      await store.events.countEventsByDay(
+        new Date(0),
+        new Date(events[0]!.occurredAt.getTime() + 1),
+      ),
+    ).toEqual([{ day, type: 'UserCreated', count: 1 }]);
+    expect(store.events.commitPositionOf({ position: 1 })).toBe(position);
+    expect(store.events.comparePositions('1', position)).toBe(0);
     const entry = { userId: 'ada', partition: 0, version: 1, user: null };
     await store.snapshots.save({ partitions: [0], entries: [entry], checkpoint: null });
     expect(await inner.snapshots.loadUser('ada')).toEqual(entry);
     expect(await store.snapshots.loadUser('ada')).toEqual(entry);
     expect((await store.snapshots.load([0])).checkpoint).toBeNull();
+    const bob = { userId: 'bob', partition: 1, version: 1, user: userFor('bob', 4) };
+    await store.snapshots.save({ partitions: [1], entries: [bob], checkpoint: null });
+    expect(await store.snapshots.listUsers([0, 1], { limit: 5 })).toEqual([bob.user]);
+    expect(await store.snapshots.countUsersByGroup([1])).toEqual(new Map([[4, 1]]));
     await expect(store.ping()).resolves.toBeUndefined();
     const subscription = store.events.subscribe(
       { partitions: [0], checkpoint: null, knownVersions: new Map() },

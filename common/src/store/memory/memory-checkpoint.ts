@@ -1,4 +1,4 @@
-import type { Checkpoint } from '../ports';
+import type { Checkpoint, CommitPosition } from '../ports';
 
 /** Where a subscription on the in-memory store has got to (a type alias: only aliases fit the Checkpoint record type). */
 export type MemoryCheckpoint = {
@@ -14,5 +14,18 @@ export function toCheckpoint(position: number): Checkpoint {
 export function positionOf(checkpoint: Checkpoint): number {
   const { position } = checkpoint;
   if (typeof position !== 'number') throw new Error('not a checkpoint of the in-memory store');
+  return position;
+}
+
+/** A log position as a commit position: the count of log entries before it, in decimal. */
+export function encodePosition(position: number): CommitPosition {
+  return String(position);
+}
+
+/** Reads back `encodePosition`; anything but a non-negative decimal integer is refused. */
+export function decodePosition(text: CommitPosition): number {
+  const position = /^(0|[1-9][0-9]*)$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(position))
+    throw new Error(`not a commit position of the in-memory store: ${JSON.stringify(text)}`);
   return position;
 }

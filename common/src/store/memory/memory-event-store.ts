@@ -1,19 +1,28 @@
 import type { UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { frozenCopy } from './frozen-copy';
-import { positionOf, toCheckpoint } from './memory-checkpoint';
+import { decodePosition, encodePosition, positionOf, toCheckpoint } from './memory-checkpoint';
 import { OutageSwitch } from './outage-switch';
 import { startCatchUpSubscription } from '../catch-up-subscription';
 import type { CatchUp, ChangeSource, ChangeTail, TailedChange, TailStep } from '../change-source';
 import { HistoryLostError, VersionConflictError } from '../errors';
+import { assertLimit } from '../query-rules';
 import type {
-  AppendOutcome,
+  AppendResult,
   Checkpoint,
+  CommitPosition,
+  EventDayCount,
   EventStore,
+  HistoryQuery,
   Subscription,
   SubscriptionHandler,
   SubscriptionRequest,
 } from '../ports';
+
+const MS_PER_DAY = 86_400_000;
+
+/** Orders strings by their code units, not by locale: as MongoDB's sort without a collation, for ASCII. */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** How long a tail waits for an append before answering "nothing new", like a change stream's await. */
 const TAIL_WAIT_MS = 500;
@@ -25,7 +34,8 @@ const TAIL_WAIT_MS = 500;
 export class InMemoryEventStore implements EventStore, ChangeSource {
   private readonly log: UserEvent[] = [];
   private readonly eventsByUser = new Map<string, UserEvent[]>();
-  private readonly eventIds = new Set<string>();
+  /** Each stored event's index in the log, by eventId. */
+  private readonly logIndexes = new Map<string, number>();
   private readonly appendListeners = new Set<() => void>();
   /** Tails cannot resume from a position before this one: the history before it is gone. */
   private historyStart = 0;
@@ -36,27 +46,86 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
-  ): Promise<AppendOutcome> {
+  ): Promise<AppendResult> {
     assertAppendable(userId, expectedVersion, events);
     this.outage.check('append');
-    if (events.some((event) => this.eventIds.has(event.eventId))) return 'alreadyStored';
+    const stored = this.storedPosition(events);
+    if (stored !== undefined) return { outcome: 'alreadyStored', position: stored };
     const userEvents = this.eventsByUser.get(userId) ?? [];
     if (userEvents.length !== expectedVersion)
       throw new VersionConflictError(userId, expectedVersion);
     for (const event of events) {
       const stored = frozenCopy(event);
       userEvents.push(stored);
+      this.logIndexes.set(stored.eventId, this.log.length);
       this.log.push(stored);
-      this.eventIds.add(stored.eventId);
     }
     this.eventsByUser.set(userId, userEvents);
     for (const notify of this.appendListeners) notify();
-    return 'appended';
+    // A tail's checkpoint after the last of these events is the log length now.
+    return { outcome: 'appended', position: encodePosition(this.log.length) };
+  }
+
+  /** Just after the latest of these events that is stored already, if any is. */
+  private storedPosition(events: readonly UserEvent[]): CommitPosition | undefined {
+    let latest: number | undefined;
+    for (const { eventId } of events) {
+      const index = this.logIndexes.get(eventId);
+      if (index !== undefined && (latest === undefined || index > latest)) latest = index;
+    }
+    return latest === undefined ? undefined : encodePosition(latest + 1);
   }
 
   async readUserEvents(userId: string, afterVersion = 0): Promise<UserEvent[]> {
     this.outage.check('read events');
     return (this.eventsByUser.get(userId) ?? []).slice(afterVersion);
+  }
+
+  async readUserHistory(userId: string, query: HistoryQuery): Promise<UserEvent[]> {
+    const { afterVersion, types, from, to, limit } = query;
+    assertLimit(limit);
+    this.outage.check('read a user history');
+    const fromMs = from?.getTime() ?? Number.NEGATIVE_INFINITY;
+    const toMs = to?.getTime() ?? Number.POSITIVE_INFINITY;
+    const found: UserEvent[] = [];
+    // A user's list holds version n at index n - 1.
+    for (const event of (this.eventsByUser.get(userId) ?? []).slice(Math.max(afterVersion, 0))) {
+      if (found.length >= limit) break;
+      const at = event.occurredAt.getTime();
+      if (at >= fromMs && at < toMs && (!types || types.includes(event.type))) found.push(event);
+    }
+    return found;
+  }
+
+  async countEventsByDay(from: Date, to: Date): Promise<EventDayCount[]> {
+    this.outage.check('count events by day');
+    const fromMs = from.getTime();
+    const toMs = to.getTime();
+    // Per day number since the epoch, per type: the day's text is built once per day, not per
+    // event, and the log being mostly in time order, one day's counts are looked up once per run.
+    const days = new Map<number, Map<string, number>>();
+    let runDay = Number.NaN;
+    let runTypes = new Map<string, number>();
+    for (const event of this.log) {
+      const at = event.occurredAt.getTime();
+      if (!(at >= fromMs && at < toMs)) continue;
+      const dayNumber = Math.floor(at / MS_PER_DAY);
+      if (dayNumber !== runDay) {
+        runDay = dayNumber;
+        const types = days.get(dayNumber);
+        if (types) runTypes = types;
+        else days.set(dayNumber, (runTypes = new Map()));
+      }
+      runTypes.set(event.type, (runTypes.get(event.type) ?? 0) + 1);
+    }
+    const counts: EventDayCount[] = [];
+    for (const dayNumber of [...days.keys()].sort((a, b) => a - b)) {
+      const day = new Date(dayNumber * MS_PER_DAY).toISOString().slice(0, 10);
+      const types = days.get(dayNumber) ?? new Map<string, number>();
+      for (const type of [...types.keys()].sort(byCodeUnits))
+        counts.push({ day, type, count: types.get(type) ?? 0 });
+    }
+    return counts;
   }
 
   subscribe(request: SubscriptionRequest, handler: SubscriptionHandler): Subscription {
@@ -66,6 +135,14 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   /** Fault injection: forget the history before now, as a MongoDB oplog does when it rolls over. */
   forgetHistory(): void {
     this.historyStart = this.log.length;
+  }
+
+  commitPositionOf(checkpoint: Checkpoint): CommitPosition {
+    return encodePosition(positionOf(checkpoint));
+  }
+
+  comparePositions(a: CommitPosition, b: CommitPosition): number {
+    return Math.sign(decodePosition(a) - decodePosition(b));
   }
 
   async catchUp(partitions: readonly number[]): Promise<CatchUp> {

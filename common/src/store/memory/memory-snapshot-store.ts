@@ -1,9 +1,12 @@
+import type { User } from '../../domain';
+import { assertLimit } from '../query-rules';
 import type {
   Checkpoint,
   PartitionsSnapshot,
   SnapshotBatch,
   SnapshotEntry,
   SnapshotStore,
+  UserListQuery,
 } from '../ports';
 import { frozenCopy } from './frozen-copy';
 import { positionOf } from './memory-checkpoint';
@@ -12,6 +15,8 @@ import { OutageSwitch } from './outage-switch';
 export class InMemorySnapshotStore implements SnapshotStore {
   /** Deleted users stay as tombstones (`user` null), so that an older entry cannot revive them. */
   private readonly entries = new Map<string, SnapshotEntry>();
+  /** Every key of `entries`, in id order, so that a page is found without sorting everyone. */
+  private readonly sortedIds: string[] = [];
   private readonly checkpoints = new Map<number, Checkpoint>();
 
   constructor(private readonly outage = new OutageSwitch()) {}
@@ -20,6 +25,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
     this.outage.check('save a snapshot');
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
+      if (!saved) this.sortedIds.splice(this.indexAfter(entry.userId), 0, entry.userId);
       if (!saved || saved.version < entry.version)
         this.entries.set(entry.userId, frozenCopy(entry));
     }
@@ -44,6 +50,48 @@ export class InMemorySnapshotStore implements SnapshotStore {
   async loadUser(userId: string): Promise<SnapshotEntry | null> {
     this.outage.check('load a user snapshot');
     return this.entries.get(userId) ?? null;
+  }
+
+  async listUsers(partitions: readonly number[], query: UserListQuery): Promise<User[]> {
+    const { group, after, limit } = query;
+    assertLimit(limit);
+    this.outage.check('list users');
+    const wanted = new Set(partitions);
+    const users: User[] = [];
+    const start = after === undefined ? 0 : this.indexAfter(after);
+    for (let index = start; index < this.sortedIds.length && users.length < limit; index++) {
+      const entry = this.entries.get(this.sortedIds[index] ?? '');
+      const user = entry?.user;
+      if (user && wanted.has(entry.partition) && (group === undefined || user.group === group))
+        users.push(user);
+    }
+    return users;
+  }
+
+  async countUsersByGroup(
+    partitions: readonly number[],
+    group?: number,
+  ): Promise<Map<number, number>> {
+    this.outage.check('count users by group');
+    const wanted = new Set(partitions);
+    const counts = new Map<number, number>();
+    for (const { partition, user } of this.entries.values()) {
+      if (user && wanted.has(partition) && (group === undefined || user.group === group))
+        counts.set(user.group, (counts.get(user.group) ?? 0) + 1);
+    }
+    return new Map([...counts].sort(([a], [b]) => a - b));
+  }
+
+  /** The index of the first id in `sortedIds` greater than `id` (JavaScript string order). */
+  private indexAfter(id: string): number {
+    let low = 0;
+    let high = this.sortedIds.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.sortedIds[middle] ?? '') <= id) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   private oldestCheckpoint(partitions: readonly number[]): Checkpoint | null {

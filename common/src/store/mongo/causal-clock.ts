@@ -24,10 +24,22 @@ export class CausalClock {
 
   /** Runs `read` in a session that sees at least every write noted so far. */
   async read<T>(read: (session: ClientSession) => Promise<T>): Promise<T> {
+    return (await this.readTimed(read)).result;
+  }
+
+  /**
+   * As `read`, also giving the session's operation time after the read: the point in the
+   * cluster's order the read saw (for a majority read, the majority commit point), so at or
+   * after the commit of anything it found. Undefined where the server keeps no cluster time.
+   */
+  async readTimed<T>(
+    read: (session: ClientSession) => Promise<T>,
+  ): Promise<{ readonly result: T; readonly operationTime: Timestamp | undefined }> {
     const session = this.client.startSession({ causalConsistency: true });
     if (this.latest) session.advanceOperationTime(this.latest);
     try {
-      return await read(session);
+      const result = await read(session);
+      return { result, operationTime: session.operationTime };
     } finally {
       await session.endSession();
     }

@@ -2,17 +2,27 @@ import { UnreadableEventError, type UserEvent, type UserEventBody } from '../../
 import type { EventDocument } from './schema';
 
 export function toEventDocument(event: UserEvent): EventDocument {
-  const { eventId, userId, version, partition, type, data, occurredAt } = event;
-  return { _id: eventId, userId, version, partition, type, data: { ...data }, occurredAt };
+  const { eventId, userId, version, partition, type, data, occurredAt, requestId } = event;
+  return {
+    _id: eventId,
+    userId,
+    version,
+    partition,
+    type,
+    data: { ...data },
+    occurredAt,
+    requestId,
+  };
 }
 
 /**
  * An event as read back. The envelope (id, user, version, partition, time) is what ordering and
  * routing rely on, so a document without it is refused here; the body (type and data) is left
- * for `evolve`, which refuses what it cannot fold, user by user.
+ * for `evolve`, which refuses what it cannot fold, user by user. The request id is only for
+ * tracing: events stored before it was kept have none, and anything but a string reads as null.
  */
 export function toEvent(document: EventDocument): UserEvent {
-  const { _id, userId, version, partition, type, data, occurredAt } =
+  const { _id, userId, version, partition, type, data, occurredAt, requestId } =
     document as Partial<EventDocument>;
   const id = typeof _id === 'string' ? _id : String(_id);
   if (typeof userId !== 'string') throw new UnreadableEventError(id, '(unknown)', 'no userId');
@@ -31,5 +41,6 @@ export function toEvent(document: EventDocument): UserEvent {
     version: version as number,
     partition: partition as number,
     occurredAt,
+    requestId: typeof requestId === 'string' ? requestId : null,
   };
 }

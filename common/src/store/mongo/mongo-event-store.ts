@@ -1,4 +1,12 @@
-import type { ChangeStreamDocument, ClientSession, Collection, Db, MongoClient } from 'mongodb';
+import type {
+  ChangeStreamDocument,
+  ClientSession,
+  Collection,
+  Db,
+  Filter,
+  MongoClient,
+  Timestamp,
+} from 'mongodb';
 import { UnreadableEventError, type UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { startCatchUpSubscription } from '../catch-up-subscription';
@@ -10,15 +18,20 @@ import {
   SubscriptionEndedError,
   VersionConflictError,
 } from '../errors';
+import { assertLimit } from '../query-rules';
 import type {
-  AppendOutcome,
+  AppendResult,
   Checkpoint,
+  CommitPosition,
+  EventDayCount,
   EventStore,
+  HistoryQuery,
   Subscription,
   SubscriptionHandler,
   SubscriptionRequest,
 } from '../ports';
 import type { CausalClock } from './causal-clock';
+import { decodePosition, encodePosition } from './commit-position';
 import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';
 import { toEvent, toEventDocument } from './event-documents';
 import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-checkpoint';
@@ -52,14 +65,14 @@ export class MongoEventStore implements EventStore, ChangeSource {
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
-  ): Promise<AppendOutcome> {
+  ): Promise<AppendResult> {
     const { firstEventId } = assertAppendable(userId, expectedVersion, events);
     const documents = events.map(toEventDocument);
     try {
       // The unique index stops two events at one version, not a hole: that takes the predecessor.
       if (expectedVersion > 0) await this.requireVersion(userId, expectedVersion);
-      await this.insert(documents);
-      return 'appended';
+      const committedAt = await this.insert(documents);
+      return { outcome: 'appended', position: encodePosition(committedAt) };
     } catch (error) {
       if (!lostRace(error)) throw unavailable('append', error);
       return this.explainDuplicate(userId, expectedVersion, firstEventId);
@@ -80,8 +93,68 @@ export class MongoEventStore implements EventStore, ChangeSource {
     }
   }
 
+  async readUserHistory(userId: string, query: HistoryQuery): Promise<UserEvent[]> {
+    const { afterVersion, types, from, to, limit } = query;
+    assertLimit(limit);
+    // userId first, so that the userId_version_unique index bounds the scan to this user's events.
+    const filter: Filter<EventDocument> = { userId, version: { $gt: afterVersion } };
+    if (types) filter.type = { $in: [...types] };
+    if (from || to) filter.occurredAt = { ...(from && { $gte: from }), ...(to && { $lt: to }) };
+    try {
+      const documents = await this.clock.read((session) =>
+        this.events
+          .find(filter, { session, maxTimeMS: this.timeoutMs })
+          .sort({ version: 1 })
+          .limit(limit)
+          .toArray(),
+      );
+      return documents.map(toEvent);
+    } catch (error) {
+      throw unavailable('read a user history', error);
+    }
+  }
+
+  async countEventsByDay(from: Date, to: Date): Promise<EventDayCount[]> {
+    try {
+      // The occurredAt_type index covers both stages: no event document is fetched.
+      const groups = await this.clock.read((session) =>
+        this.events
+          .aggregate<DayGroup>(
+            [
+              { $match: { occurredAt: { $gte: from, $lt: to } } },
+              {
+                $group: {
+                  _id: {
+                    day: {
+                      $dateToString: { format: '%Y-%m-%d', date: '$occurredAt', timezone: 'UTC' },
+                    },
+                    type: '$type',
+                  },
+                  count: { $sum: 1 },
+                },
+              },
+              { $sort: { '_id.day': 1, '_id.type': 1 } },
+            ],
+            { session, maxTimeMS: this.timeoutMs },
+          )
+          .toArray(),
+      );
+      return groups.map(({ _id, count }) => ({ day: _id.day, type: String(_id.type), count }));
+    } catch (error) {
+      throw unavailable('count events by day', error);
+    }
+  }
+
   subscribe(request: SubscriptionRequest, handler: SubscriptionHandler): Subscription {
     return startCatchUpSubscription(this, request, handler);
+  }
+
+  commitPositionOf(checkpoint: Checkpoint): CommitPosition {
+    return encodePosition(asMongoCheckpoint(checkpoint).clusterTime);
+  }
+
+  comparePositions(a: CommitPosition, b: CommitPosition): number {
+    return Math.sign(compareTimes(decodePosition(a), decodePosition(b)));
   }
 
   async catchUp(partitions: readonly number[]): Promise<CatchUp> {
@@ -147,12 +220,7 @@ export class MongoEventStore implements EventStore, ChangeSource {
    */
   private async positionNow(session: ClientSession): Promise<MongoCheckpoint> {
     await this.events.findOne({}, { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs });
-    const clusterTime = session.operationTime;
-    if (!clusterTime)
-      throw new StoreMisconfiguredError(
-        'MongoDB gave no operation time: it must run as a replica set',
-      );
-    return { clusterTime, resumeToken: null };
+    return { clusterTime: requireTime(session.operationTime), resumeToken: null };
   }
 
   private async *readPartitions(
@@ -181,13 +249,19 @@ export class MongoEventStore implements EventStore, ChangeSource {
     if (!found) throw new VersionConflictError(userId, version);
   }
 
-  private async insert(documents: EventDocument[]): Promise<void> {
+  /**
+   * The operation time of the write: the optime of the insert (of the commit, for several),
+   * which is the clusterTime of its change events, so a subscription's checkpoint reaches it
+   * once it has delivered them.
+   */
+  private async insert(documents: EventDocument[]): Promise<Timestamp> {
     const session = this.clock.writeSession();
     try {
       const [first] = documents;
       if (documents.length === 1 && first) await this.events.insertOne(first, { session });
       else await this.insertTogether(documents, session);
       this.clock.noteWrite(session);
+      return requireTime(session.operationTime);
     } finally {
       await session.endSession();
     }
@@ -216,10 +290,10 @@ export class MongoEventStore implements EventStore, ChangeSource {
     userId: string,
     expectedVersion: number,
     eventId: string,
-  ): Promise<AppendOutcome> {
-    let ours: EventDocument | null;
+  ): Promise<AppendResult> {
+    let found: { result: EventDocument | null; operationTime: Timestamp | undefined };
     try {
-      ours = await this.clock.read((session) =>
+      found = await this.clock.readTimed((session) =>
         this.events.findOne(
           { _id: eventId },
           { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs },
@@ -228,9 +302,23 @@ export class MongoEventStore implements EventStore, ChangeSource {
     } catch (error) {
       throw unavailable('check a duplicate', error);
     }
-    if (ours) return 'alreadyStored';
-    throw new VersionConflictError(userId, expectedVersion);
+    if (!found.result) throw new VersionConflictError(userId, expectedVersion);
+    // The majority read that found it saw its commit, so the read's time is at or after it.
+    return { outcome: 'alreadyStored', position: encodePosition(requireTime(found.operationTime)) };
   }
+}
+
+interface DayGroup {
+  readonly _id: { readonly day: string; readonly type: unknown };
+  readonly count: number;
+}
+
+function requireTime(time: Timestamp | undefined): Timestamp {
+  if (!time)
+    throw new StoreMisconfiguredError(
+      'MongoDB gave no operation time: it must run as a replica set',
+    );
+  return time;
 }
 
 /**

@@ -6,13 +6,16 @@ import {
   type Filter,
   Timestamp,
 } from 'mongodb';
+import type { User } from '../../domain';
 import { StoreUnavailableError } from '../errors';
+import { assertLimit } from '../query-rules';
 import type {
   Checkpoint,
   PartitionsSnapshot,
   SnapshotBatch,
   SnapshotEntry,
   SnapshotStore,
+  UserListQuery,
 } from '../ports';
 import { asMongoCheckpoint, compareTimes } from './mongo-checkpoint';
 import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
@@ -80,6 +83,58 @@ export class MongoSnapshotStore implements SnapshotStore {
       throw new StoreUnavailableError('MongoDB failed to load a user snapshot', { cause: error });
     }
   }
+
+  async listUsers(partitions: readonly number[], query: UserListQuery): Promise<User[]> {
+    const { group, after, limit } = query;
+    assertLimit(limit);
+    // Served in id order by partition_id, or group_partition_id with a group.
+    const filter = liveUsersOf(partitions, group);
+    if (after !== undefined) filter._id = { $gt: after };
+    try {
+      const documents = await this.users
+        .find(filter, { maxTimeMS: this.timeoutMs })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray();
+      return documents.flatMap((document) => toEntry(document).user ?? []);
+    } catch (error) {
+      throw new StoreUnavailableError('MongoDB failed to list users', { cause: error });
+    }
+  }
+
+  async countUsersByGroup(
+    partitions: readonly number[],
+    group?: number,
+  ): Promise<Map<number, number>> {
+    try {
+      const groups = await this.users
+        .aggregate<{ _id: number; count: number }>(
+          [
+            { $match: liveUsersOf(partitions, group) },
+            { $group: { _id: '$group', count: { $sum: 1 } } },
+            { $sort: { _id: 1 } },
+          ],
+          { maxTimeMS: this.timeoutMs },
+        )
+        .toArray();
+      return new Map(groups.map(({ _id, count }) => [_id, count]));
+    } catch (error) {
+      throw new StoreUnavailableError('MongoDB failed to count users by group', { cause: error });
+    }
+  }
+}
+
+/** The live users (no tombstones) of the partitions, and of `group` when given. */
+function liveUsersOf(
+  partitions: readonly number[],
+  group: number | undefined,
+): Filter<UserDocument> {
+  const filter: Filter<UserDocument> = {
+    partition: { $in: [...partitions] },
+    deleted: { $ne: true },
+  };
+  if (group !== undefined) filter.group = group;
+  return filter;
 }
 
 function userWrite(entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> {

@@ -17,6 +17,8 @@ export interface EventDocument {
   type: UserEventType;
   data: Record<string, unknown>;
   occurredAt: Date;
+  /** The X-Request-Id of the request that wrote it; absent on events stored before it was kept. */
+  requestId?: string | null;
 }
 
 /**
@@ -46,8 +48,17 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { key: { userId: 1, version: 1 }, name: 'userId_version_unique', unique: true },
     // Serves catching up on a set of partitions, user by user in version order.
     { key: { partition: 1, userId: 1, version: 1 }, name: 'partition_userId_version' },
+    // Covers counting events per day and type over a time range: the match and the grouping
+    // read only the index.
+    { key: { occurredAt: 1, type: 1 }, name: 'occurredAt_type' },
   ],
-  [COLLECTIONS.users]: [{ key: { partition: 1 }, name: 'partition' }],
+  [COLLECTIONS.users]: [
+    { key: { partition: 1 }, name: 'partition' },
+    // Serves listing the users of some partitions in id order, a page at a time.
+    { key: { partition: 1, _id: 1 }, name: 'partition_id' },
+    // The same within one group, and counting one group's users.
+    { key: { group: 1, partition: 1, _id: 1 }, name: 'group_partition_id' },
+  ],
   [COLLECTIONS.checkpoints]: [],
 };
 

@@ -49,4 +49,15 @@ describe('causal clock', () => {
     ).rejects.toThrow('read failed');
     expect(sessions[0]?.ended).toBe(true);
   });
+
+  it('gives the operation time a read saw, taken before its session ends', async () => {
+    const { clock, sessions } = clockWithSessions();
+    clock.noteWrite({ operationTime: at(20) });
+    const timed = await clock.readTimed(async (session) => {
+      (session as unknown as FakeSession).operationTime = at(25);
+      return 'found';
+    });
+    expect(timed).toEqual({ result: 'found', operationTime: at(25) });
+    expect(sessions[0]?.ended).toBe(true);
+  });
 });

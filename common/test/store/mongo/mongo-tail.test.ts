@@ -78,6 +78,7 @@ describe('MongoDB tail', () => {
         type: 'UserCreated',
         data: document.data,
         occurredAt: document.occurredAt,
+        requestId: null,
       },
       checkpoint: { clusterTime: time, resumeToken: tokenAt(100, 2) },
     });

@@ -1,0 +1,41 @@
+import { aroundStoreCalls, type StoreOperation } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
+import { created, eventsFor, fieldsFor } from '@user-service/test-support';
+
+describe('aroundStoreCalls', () => {
+  it('passes every request to the store through `around`, under its operation name', async () => {
+    const operations: StoreOperation[] = [];
+    const store = aroundStoreCalls(new InMemoryStore(), (operation, call) => {
+      operations.push(operation);
+      return call();
+    });
+    const [event] = eventsFor('ada', 0, created(fieldsFor(1)));
+    const { position } = await store.events.append('ada', 0, [event!]);
+    await store.events.readUserEvents('ada');
+    await store.events.readUserHistory('ada', { afterVersion: 0, limit: 1 });
+    await store.events.countEventsByDay(new Date(0), new Date());
+    await store.snapshots.save({ partitions: [0], entries: [], checkpoint: null });
+    await store.snapshots.load([0]);
+    await store.snapshots.loadUser('ada');
+    await store.snapshots.listUsers([0], { limit: 1 });
+    await store.snapshots.countUsersByGroup([0]);
+    await store.ping();
+
+    expect(operations).toEqual([
+      'append',
+      'read_user_events',
+      'read_user_history',
+      'count_events_by_day',
+      'save_snapshot',
+      'load_snapshot',
+      'load_user_snapshot',
+      'list_users',
+      'count_users_by_group',
+      'ping',
+    ]);
+    // The position functions are not requests: they answer at once, around nothing.
+    expect(store.events.comparePositions(position, position)).toBe(0);
+    expect(store.events.commitPositionOf({ position: 0 })).toBe('0');
+    expect(operations).toHaveLength(10);
+  });
+});
