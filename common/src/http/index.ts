@@ -7,3 +7,4 @@ export * from './json-body';
 export * from './unknown-route';
 export * from './problem-handler';
 export * from './listen';
+export * from './query-parameters';

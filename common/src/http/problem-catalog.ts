@@ -24,6 +24,12 @@ export const PROBLEM_TYPES = {
     title: 'Bad Request',
     when: '`If-Match` is neither one ETag such as `"3"` nor `*`',
   },
+  badIfNoneMatch: {
+    type: '/problems/bad-if-none-match',
+    status: 400,
+    title: 'Bad Request',
+    when: '`If-None-Match` is neither a list of ETags such as `"3", "4"` nor `*`',
+  },
   badRequest: {
     type: '/problems/bad-request',
     status: 400,
@@ -64,7 +70,7 @@ export const PROBLEM_TYPES = {
     type: '/problems/version-not-applied',
     status: 409,
     title: 'Conflict',
-    when: 'an aggregator’s internal read: the version the gateway wrote (`minVersion`) did not arrive within 50 ms, so the gateway reads the store',
+    when: 'an aggregator’s internal read: the version the gateway wrote (`minVersion`), or for a list or count the commit position of its last write there (`position`), did not arrive within 50 ms, so the gateway reads the store',
   },
   versionMismatch: {
     type: '/problems/version-mismatch',
@@ -130,6 +136,11 @@ export const problems = {
   malformedJson: () => new HttpProblem(PROBLEM_TYPES.malformedJson, 'The body is not valid JSON'),
   badIfMatch: () =>
     new HttpProblem(PROBLEM_TYPES.badIfMatch, 'If-Match must be one ETag such as "3", or *'),
+  badIfNoneMatch: () =>
+    new HttpProblem(
+      PROBLEM_TYPES.badIfNoneMatch,
+      'If-None-Match must be ETags such as "3" separated by commas, or *',
+    ),
   unreadableBody: () => new HttpProblem(badRequest, 'The body could not be read'),
   /** `status`: the 4xx another layer (express, body-parser) gave the error it threw. */
   unreadableRequest: (status: number = badRequest.status) =>
@@ -151,6 +162,11 @@ export const problems = {
     new HttpProblem(PROBLEM_TYPES.userExists, `User ${userId} already exists`),
   versionNotApplied: (minVersion: number) =>
     new HttpProblem(PROBLEM_TYPES.versionNotApplied, `Version ${minVersion} is not applied yet`),
+  positionNotApplied: () =>
+    new HttpProblem(
+      PROBLEM_TYPES.versionNotApplied,
+      'The latest writes of the gateway asking are not applied yet',
+    ),
   versionMismatch: (mismatch: { userId: string; expectedVersion: number; actualVersion: number }) =>
     new HttpProblem(
       PROBLEM_TYPES.versionMismatch,

@@ -55,6 +55,16 @@ const cases: [string, HttpProblem, Expected][] = [
     },
   ],
   [
+    'badIfNoneMatch',
+    problems.badIfNoneMatch(),
+    {
+      type: '/problems/bad-if-none-match',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'If-None-Match must be ETags such as "3" separated by commas, or *',
+    },
+  ],
+  [
     'unreadableBody',
     problems.unreadableBody(),
     {
@@ -139,6 +149,16 @@ const cases: [string, HttpProblem, Expected][] = [
       status: 409,
       title: 'Conflict',
       detail: 'Version 7 is not applied yet',
+    },
+  ],
+  [
+    'positionNotApplied',
+    problems.positionNotApplied(),
+    {
+      type: '/problems/version-not-applied',
+      status: 409,
+      title: 'Conflict',
+      detail: 'The latest writes of the gateway asking are not applied yet',
     },
   ],
   [
