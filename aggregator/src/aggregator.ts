@@ -1,5 +1,6 @@
 import {
   type Checkpoint,
+  type CommitPosition,
   errorFields,
   type Logger,
   type Store,
@@ -7,9 +8,11 @@ import {
   SubscriptionEndedError,
   type UserEvent,
   type UnreadableEventError,
+  type User,
   type UserState,
 } from '@user-service/common';
 import type { AggregatorMetrics } from './aggregator-metrics';
+import type { UserPageQuery } from './live-user-index';
 import { UserProjection } from './projection';
 import type { NotReadyReason, Readiness } from './readiness';
 
@@ -58,6 +61,9 @@ export class Aggregator {
   private currentAsOf = Date.now();
   private replayStartedAt = process.hrtime.bigint();
   private readinessWatch: NodeJS.Timeout | undefined;
+  /** Every change committed at or before this point has been applied (null before the first). */
+  private appliedPosition: CommitPosition | null = null;
+  private readonly positionWaiters = new Set<() => void>();
 
   constructor(private readonly options: AggregatorOptions) {
     options.metrics.reportStatusFrom(() => {
@@ -146,6 +152,42 @@ export class Aggregator {
     return this.projection.waitForVersion(userId, version, timeoutMs);
   }
 
+  /** A page of the live users held here, in id order. */
+  listUsers(query: UserPageQuery): User[] {
+    return this.projection.page(query);
+  }
+
+  /** The live users held here per group (only `group` when given). */
+  countUsersByGroup(group?: number): Map<number, number> {
+    return this.projection.countByGroup(group);
+  }
+
+  /** A user whose state here is unknown (so no list is exact here), if there is one. */
+  anyParked(): UnreadableEventError | undefined {
+    return this.projection.anyParked();
+  }
+
+  /**
+   * Resolves true once every change committed up to `position` (an append's position, from a
+   * gateway) has been applied here, or false after `timeoutMs`. Throws on a position that is not
+   * one of this store's.
+   */
+  async waitForPosition(position: CommitPosition, timeoutMs: number): Promise<boolean> {
+    if (this.hasApplied(position)) return true;
+    return new Promise((resolve) => {
+      const finish = (reached: boolean) => {
+        clearTimeout(timer);
+        this.positionWaiters.delete(check);
+        resolve(reached);
+      };
+      const check = () => {
+        if (this.hasApplied(position)) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.positionWaiters.add(check);
+    });
+  }
+
   /**
    * A hook for tests and drills, not used in serving: live users with versions, for comparing
    * with a reference.
@@ -206,6 +248,7 @@ export class Aggregator {
       });
     }
     this.advanceCheckpoint(checkpoint);
+    this.noteApplied(checkpoint);
     if (!this.caughtUpOnce) this.replayed += 1;
     metrics.eventsApplied.inc({ partition: String(event.partition) });
     metrics.usersInMemory.set(this.projection.size);
@@ -215,6 +258,7 @@ export class Aggregator {
 
   private async caughtUp(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> {
     this.advanceCheckpoint(checkpoint);
+    this.noteApplied(checkpoint);
     this.currentAsOf = currentAsOf.getTime();
     this.reconciling = false;
     if (
@@ -241,6 +285,21 @@ export class Aggregator {
    */
   private advanceCheckpoint(checkpoint: Checkpoint | null): void {
     if (checkpoint && this.projection.parkedCount === 0) this.checkpoint = checkpoint;
+  }
+
+  /** Parked users do not hold it back: lists refuse to answer while any user is parked. */
+  private noteApplied(checkpoint: Checkpoint | null): void {
+    if (!checkpoint) return;
+    this.appliedPosition = this.options.store.events.commitPositionOf(checkpoint);
+    for (const check of [...this.positionWaiters]) check();
+  }
+
+  private hasApplied(position: CommitPosition): boolean {
+    const { events } = this.options.store;
+    // Compared even before the first position, so that a malformed one is refused at once.
+    const applied = this.appliedPosition;
+    const order = events.comparePositions(applied ?? position, position);
+    return applied !== null && order >= 0;
   }
 
   private lagMs(): number {

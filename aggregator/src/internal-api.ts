@@ -11,6 +11,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Registry } from 'prom-client';
 import type { Aggregator } from './aggregator';
 import { createReadsCounter } from './aggregator-metrics';
+import { internalListRoutes } from './internal-lists';
 import { READ_PREFIX, serveInternalRead } from './internal-read';
 
 /**
@@ -29,6 +30,7 @@ export function createInternalApi(
     const readiness = aggregator.readiness();
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
+  app.use(internalListRoutes(aggregator));
   app.use(unknownRoute);
   app.use(problemHandler(log));
 

@@ -6,6 +6,7 @@ import {
   type UserState,
 } from '@user-service/common/domain';
 import type { SnapshotEntry } from '@user-service/common/store';
+import { LiveUserIndex, type UserPageQuery } from './live-user-index';
 
 interface HeldUser {
   readonly partition: number;
@@ -31,6 +32,7 @@ export class UserProjection {
   /** Parked users, with why the event that parked them could not be applied. */
   private readonly parked = new Map<string, UnreadableEventError>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly live = new LiveUserIndex();
 
   constructor(restored: readonly SnapshotEntry[] = []) {
     for (const entry of restored) {
@@ -38,6 +40,7 @@ export class UserProjection {
         partition: entry.partition,
         state: { version: entry.version, user: entry.user },
       });
+      this.live.set(entry.userId, entry.user);
     }
   }
 
@@ -58,6 +61,10 @@ export class UserProjection {
     return this.parked.get(userId);
   }
 
+  anyParked(): UnreadableEventError | undefined {
+    return this.parked.values().next().value;
+  }
+
   /** The subscription guarantees that `event` is the user's next version. */
   apply(event: UserEvent): ApplyOutcome {
     if (this.parked.has(event.userId)) return { kind: 'skipped' };
@@ -73,6 +80,7 @@ export class UserProjection {
       return { kind: 'parked', error };
     }
     this.users.set(event.userId, { partition: event.partition, state: next });
+    this.live.set(event.userId, next.user);
     this.dirty.add(event.userId);
     const waiting = this.waiters.get(event.userId);
     if (waiting) for (const wake of waiting) wake();
@@ -81,6 +89,16 @@ export class UserProjection {
 
   get(userId: string): UserState {
     return this.users.get(userId)?.state ?? initialUserState;
+  }
+
+  /** A page of live users in id order. */
+  page(query: UserPageQuery) {
+    return this.live.page(query);
+  }
+
+  /** Live users per group (only `group` when given). */
+  countByGroup(group?: number): Map<number, number> {
+    return this.live.countByGroup(group);
   }
 
   /** Live users only, with their versions: what a snapshot of everything would hold. */

@@ -8,7 +8,7 @@ import {
 } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { ChangeSource } from '@user-service/common/store';
-import { startCatchUpSubscription } from '@user-service/common/store';
+import { startCatchUpSubscription, wrapStore } from '@user-service/common/store';
 import { PassThrough } from 'node:stream';
 import type { AggregatorNode } from '../src/aggregator-node';
 import { startTestAggregator } from './test-aggregator';
@@ -91,16 +91,7 @@ describe('aggregator readiness', () => {
       stop: async () => undefined,
     };
     subscription.finished.catch(() => undefined);
-    const store: Store = {
-      events: {
-        append: (...args) => inner.events.append(...args),
-        readUserEvents: (...args) => inner.events.readUserEvents(...args),
-        subscribe: () => subscription,
-      },
-      snapshots: inner.snapshots,
-      ping: () => inner.ping(),
-      close: () => inner.close(),
-    };
+    const store = wrapStore(inner, { events: { subscribe: () => subscription } });
     const { node, lines } = await startOn(store);
     try {
       await until(
@@ -154,16 +145,11 @@ describe('aggregator readiness after its checkpoint falls out of the store’s h
         };
       },
     };
-    const store: Store = {
+    const store = wrapStore(inner, {
       events: {
-        append: (...args) => inner.events.append(...args),
-        readUserEvents: (...args) => inner.events.readUserEvents(...args),
         subscribe: (request, handler) => startCatchUpSubscription(source, request, handler),
       },
-      snapshots: inner.snapshots,
-      ping: () => inner.ping(),
-      close: () => inner.close(),
-    };
+    });
     const { node } = await startOn(store);
     try {
       await until(

@@ -1,0 +1,88 @@
+import {
+  problems,
+  type QueryValidator,
+  type QueryValues,
+  queryValidator,
+  rememberRoute,
+  USER_ID_PATTERN,
+} from '@user-service/common';
+import { type Request, Router } from 'express';
+import type { Aggregator } from './aggregator';
+
+/** How long a list may wait for the writes the asking gateway made (as long as a user read). */
+const POSITION_WAIT_MS = 50;
+/** A page is at most the gateway's largest `offset + limit + 1`; this bounds what one call costs. */
+const MAX_PAGE = 101_001;
+
+const position = {
+  schema: { type: 'string', pattern: '^[0-9.]{1,64}$' },
+  expected: 'a commit position this store handed out',
+};
+const group = {
+  schema: { type: 'integer', minimum: 0, maximum: 2147483647 },
+  expected: 'an integer from 0 to 2147483647',
+};
+const readPage = queryValidator({
+  position,
+  group,
+  after: { schema: { type: 'string', pattern: USER_ID_PATTERN }, expected: 'a user id' },
+  limit: {
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
+    expected: `an integer from 1 to ${MAX_PAGE}`,
+  },
+});
+const readCounts = queryValidator({ position, group });
+
+/**
+ * The gateway's lists and counts: `GET /internal/users?after&group&limit` answers a page of the
+ * live users held here in id order, `GET /internal/user-counts?group` their number per group.
+ * Both answer only what is exact: while this copy is not caught up, holds a user it cannot read,
+ * or has not applied the asking gateway's latest write here (`position`) within a short wait,
+ * they refuse, and the gateway reads the snapshot instead.
+ */
+export function internalListRoutes(aggregator: Aggregator): Router {
+  const router = Router();
+  router.get('/internal/users', rememberRoute, async (req, res) => {
+    const query = await exactQuery(aggregator, req, readPage);
+    const users = aggregator.listUsers({
+      limit: query.limit as number,
+      ...(query.after === undefined ? {} : { after: String(query.after) }),
+      ...(query.group === undefined ? {} : { group: Number(query.group) }),
+    });
+    res.json({ users });
+  });
+  router.get('/internal/user-counts', rememberRoute, async (req, res) => {
+    const query = await exactQuery(aggregator, req, readCounts);
+    const counts = aggregator.countUsersByGroup(
+      query.group === undefined ? undefined : Number(query.group),
+    );
+    res.json({ byGroup: Object.fromEntries(counts) });
+  });
+  return router;
+}
+
+async function exactQuery(
+  aggregator: Aggregator,
+  req: Request,
+  validate: QueryValidator,
+): Promise<QueryValues> {
+  if (!aggregator.isReady) throw problems.notReady();
+  const parked = aggregator.anyParked();
+  if (parked) throw problems.userUnreadable(parked);
+  const query = validate(req.url.split('?', 2)[1] ?? '');
+  if (!query.ok) throw problems.validationError(query.errors);
+  const { position: written } = query.value;
+  if (written !== undefined && !(await reaches(aggregator, String(written))))
+    throw problems.positionNotApplied();
+  return query.value;
+}
+
+async function reaches(aggregator: Aggregator, written: string): Promise<boolean> {
+  try {
+    return await aggregator.waitForPosition(written, POSITION_WAIT_MS);
+  } catch {
+    throw problems.validationError([
+      { field: 'position', message: `must be ${position.expected}` },
+    ]);
+  }
+}
