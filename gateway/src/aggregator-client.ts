@@ -1,6 +1,11 @@
-import { type Logger, type User, USER_UNREADABLE_TYPE } from '@user-service/common';
+import {
+  type CommitPosition,
+  type Logger,
+  type User,
+  USER_UNREADABLE_TYPE,
+} from '@user-service/common';
 import CircuitBreaker from 'opossum';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { OwnWrite } from './written-versions';
 
@@ -8,10 +13,25 @@ export type ForwardedRead =
   | { readonly kind: 'found'; readonly user: User; readonly version: number }
   | { readonly kind: 'notFound' }
   /** The aggregator could not give an answer to trust; the caller reads the store instead. */
-  | {
-      readonly kind: 'unanswered';
-      readonly reason: 'behind' | 'parked' | 'failed' | 'circuit-open';
-    };
+  | Unanswered;
+
+export interface Unanswered {
+  readonly kind: 'unanswered';
+  readonly reason: 'behind' | 'parked' | 'failed' | 'circuit-open';
+}
+
+/** A list's or count's answer, or why the aggregator could not give one to trust. */
+export type ForwardedQuery<T> = { readonly kind: 'answered'; readonly value: T } | Unanswered;
+
+/** What a list or count sent to one aggregator asks. */
+export interface QueryRequest {
+  readonly group?: number;
+  readonly after?: string;
+  readonly limit?: number;
+  /** The commit position of this gateway's latest write to the aggregator's partitions. */
+  readonly position: CommitPosition | null;
+  readonly requestId: string;
+}
 
 export interface AggregatorClientOptions {
   readonly urls: readonly string[];
@@ -39,7 +59,8 @@ class AggregatorFailure extends Error {
  */
 export class AggregatorClient {
   private readonly pools: Pool[];
-  private readonly breakers: CircuitBreaker<[ReadRequest], ForwardedRead>[];
+  /** Each runs the call it is given, so that reads, lists and counts share one circuit. */
+  private readonly breakers: CircuitBreaker<[() => Promise<unknown>], unknown>[];
 
   constructor(
     private readonly options: AggregatorClientOptions,
@@ -50,7 +71,7 @@ export class AggregatorClient {
       (url) => new Pool(url, { connections: 64, keepAliveTimeout: 30_000 }),
     );
     this.breakers = this.pools.map((pool, index) => {
-      const breaker = new CircuitBreaker((request: ReadRequest) => this.send(pool, request), {
+      const breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
         timeout: false, // undici's own timeouts below also free the connection
         errorThresholdPercentage: 50,
         volumeThreshold: 3,
@@ -71,15 +92,47 @@ export class AggregatorClient {
   }
 
   async read(aggregator: number, request: ReadRequest): Promise<ForwardedRead> {
+    return this.forward(aggregator, (pool) => this.send(pool, request));
+  }
+
+  /** A page of the aggregator's live users in id order (`GET /internal/users`). */
+  async list(aggregator: number, request: QueryRequest): Promise<ForwardedQuery<User[]>> {
+    return this.forward(aggregator, (pool) =>
+      this.query(pool, '/internal/users', request, (body) =>
+        parseField(body, 'users', (users) => Array.isArray(users) && users.every(isUser)),
+      ),
+    );
+  }
+
+  /** The aggregator's live users per group (`GET /internal/user-counts`). */
+  async countByGroup(
+    aggregator: number,
+    request: QueryRequest,
+  ): Promise<ForwardedQuery<Record<string, number>>> {
+    return this.forward(aggregator, (pool) =>
+      this.query(pool, '/internal/user-counts', request, (body) =>
+        parseField(body, 'byGroup', isCountsByGroup),
+      ),
+    );
+  }
+
+  private async forward<T extends { readonly kind: string }>(
+    aggregator: number,
+    call: (pool: Pool) => Promise<T>,
+  ): Promise<T | Unanswered> {
     const breaker = this.breakers[aggregator];
-    if (!breaker) throw new Error(`no aggregator ${aggregator}`);
-    const result = await breaker.fire(request).catch((error: unknown): ForwardedRead => {
-      const reason = breaker.opened && isOpenCircuit(error) ? 'circuit-open' : 'failed';
-      return { kind: 'unanswered', reason };
-    });
+    const pool = this.pools[aggregator];
+    if (!breaker || !pool) throw new Error(`no aggregator ${aggregator}`);
+    const result = await (breaker.fire(() => call(pool)) as Promise<T>).catch(
+      (error: unknown): Unanswered => {
+        const reason = breaker.opened && isOpenCircuit(error) ? 'circuit-open' : 'failed';
+        return { kind: 'unanswered', reason };
+      },
+    );
     this.metrics.forwards.inc({
       aggregator: String(aggregator),
-      outcome: result.kind === 'unanswered' ? result.reason : result.kind,
+      outcome:
+        result.kind === 'unanswered' && 'reason' in result ? String(result.reason) : result.kind,
     });
     return result;
   }
@@ -94,29 +147,83 @@ export class AggregatorClient {
     { userId, ownWrite, requestId }: ReadRequest,
   ): Promise<ForwardedRead> {
     const query = `minVersion=${ownWrite.version}${ownWrite.deleted ? '&deleted=true' : ''}`;
-    const { statusCode, body } = await pool.request({
+    const { statusCode, body } = await this.get(
+      pool,
+      `/internal/users/${encodeURIComponent(userId)}?${query}`,
+      requestId,
+    );
+    if (statusCode === 200) return parseFound(await body.json());
+    if (statusCode === 404) {
+      await body.dump();
+      return { kind: 'notFound' };
+    }
+    return unanswered(statusCode, body);
+  }
+
+  private async query<T>(
+    pool: Pool,
+    path: string,
+    request: QueryRequest,
+    parse: (body: unknown) => T,
+  ): Promise<ForwardedQuery<T>> {
+    const params = new URLSearchParams();
+    if (request.group !== undefined) params.set('group', String(request.group));
+    if (request.after !== undefined) params.set('after', request.after);
+    if (request.limit !== undefined) params.set('limit', String(request.limit));
+    if (request.position !== null) params.set('position', request.position);
+    const { statusCode, body } = await this.get(pool, `${path}?${params}`, request.requestId);
+    if (statusCode === 200) return { kind: 'answered', value: parse(await body.json()) };
+    return unanswered(statusCode, body);
+  }
+
+  private get(pool: Pool, path: string, requestId: string) {
+    return pool.request({
       method: 'GET',
-      path: `/internal/users/${encodeURIComponent(userId)}?${query}`,
+      path,
       headers: this.options.internalToken
         ? { 'x-request-id': requestId, authorization: `Bearer ${this.options.internalToken}` }
         : { 'x-request-id': requestId },
       headersTimeout: this.options.timeoutMs,
       bodyTimeout: this.options.timeoutMs,
     });
-    if (statusCode === 200) return parseFound(await body.json());
-    if (statusCode === 503) {
-      // A user the aggregator cannot apply says nothing about its health either.
-      const problem: unknown = await body.json().catch(() => null);
-      if (problemType(problem) === USER_UNREADABLE_TYPE)
-        return { kind: 'unanswered', reason: 'parked' };
-      throw new AggregatorFailure('aggregator answered 503');
-    }
-    await body.dump();
-    if (statusCode === 404) return { kind: 'notFound' };
-    // Lagging behind a version this gateway wrote is normal and says nothing about its health.
-    if (statusCode === 409) return { kind: 'unanswered', reason: 'behind' };
-    throw new AggregatorFailure(`aggregator answered ${statusCode}`);
   }
+}
+
+/**
+ * An answer other than 200 (or a read's 404). Lagging behind a write of this gateway (409), or
+ * holding a user it cannot apply (503 user-unreadable), is normal and says nothing about the
+ * aggregator's health; anything else counts against its circuit.
+ */
+async function unanswered(
+  statusCode: number,
+  body: Dispatcher.ResponseData['body'],
+): Promise<Unanswered> {
+  if (statusCode === 503) {
+    const problem: unknown = await body.json().catch(() => null);
+    if (problemType(problem) === USER_UNREADABLE_TYPE)
+      return { kind: 'unanswered', reason: 'parked' };
+    throw new AggregatorFailure('aggregator answered 503');
+  }
+  await body.dump();
+  if (statusCode === 409) return { kind: 'unanswered', reason: 'behind' };
+  throw new AggregatorFailure(`aggregator answered ${statusCode}`);
+}
+
+function parseField<T>(body: unknown, field: string, valid: (value: unknown) => boolean): T {
+  if (typeof body === 'object' && body !== null && field in body) {
+    const value = (body as Record<string, unknown>)[field];
+    if (valid(value)) return value as T;
+  }
+  throw new AggregatorFailure(`aggregator answered 200 without ${field}`);
+}
+
+function isCountsByGroup(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((count) => Number.isSafeInteger(count) && count > 0)
+  );
 }
 
 function isOpenCircuit(error: unknown): boolean {

@@ -11,13 +11,18 @@ import type { ErrorRequestHandler, Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { AggregatorClient } from './aggregator-client';
 import type { GatewayMetrics } from './gateway-metrics';
+import { eventStatsRoutes } from './event-stats-routes';
+import { historyRoutes } from './history-routes';
+import { listRoutes, userStatsRoutes } from './list-routes';
 import { userRoutes } from './routes';
+import { WrittenPositions } from './written-positions';
 import { WrittenVersions } from './written-versions';
 
 export interface GatewayDependencies {
   readonly store: Store;
   readonly aggregators: AggregatorClient;
   readonly aggregatorCount: number;
+  readonly partitions: number;
   readonly partitionOf: (userId: string) => number;
   readonly metrics: GatewayMetrics;
   readonly registry: Registry;
@@ -44,8 +49,20 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
       .status(reachable ? 200 : 503)
       .json(reachable ? { ready: true } : { ready: false, reason: 'store-unreachable' });
   });
-  const routes = userRoutes({ ...dependencies, written: new WrittenVersions() });
-  app.use(['/api/user', '/api/users'], routes);
+  const context = {
+    ...dependencies,
+    written: new WrittenVersions(),
+    writtenPositions: new WrittenPositions((a, b) =>
+      dependencies.store.events.comparePositions(a, b),
+    ),
+  };
+  app.use(
+    ['/api/user', '/api/users'],
+    listRoutes(context),
+    historyRoutes(context),
+    userRoutes(context),
+  );
+  app.use('/api/stats', userStatsRoutes(context), eventStatsRoutes(context));
   app.use(unknownRoute);
   app.use(countStoreErrors(dependencies.metrics));
   app.use(problemHandler(log));

@@ -58,6 +58,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     ),
     aggregators,
     aggregatorCount: options.aggregatorUrls.length,
+    partitions: options.partitions,
     partitionOf: (userId) => partitionOf(userId, options.partitions),
     metrics,
     registry,

@@ -1,6 +1,8 @@
 import {
   API_BODY_LIMIT,
+  type AsOf,
   jsonBody,
+  parseRfc3339,
   problems,
   rememberRoute,
   requestIdOf,
@@ -8,12 +10,13 @@ import {
   type UserState,
   validateCreateUser,
   validateUpdateUser,
-  validateUserId,
 } from '@user-service/common';
 import { type Request, type Response, Router } from 'express';
 import { v4 as uuidv4 } from 'uuid';
+import { QUERIES } from './query-schemas';
+import { pathId, validQuery } from './request-parts';
 import { type CommandContext, execute } from './user-commands';
-import { type QueryContext, readUser } from './user-queries';
+import { type QueryContext, readUser, readUserAsOf } from './user-queries';
 
 export function userRoutes(context: CommandContext & QueryContext): Router {
   const router = Router();
@@ -23,19 +26,26 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
     const input = validateCreateUser(req.body);
     if (!input.ok) throw problems.validationError(input.errors);
     const userId = input.value.id ?? newUserId();
-    const state = await execute(context, {
-      type: 'CreateUser',
-      userId,
-      fields: input.value.fields,
-    });
+    const state = await execute(
+      context,
+      { type: 'CreateUser', userId, fields: input.value.fields },
+      requestIdOf(res),
+    );
     res.status(201).location(`/api/user/${userId}`);
     sendUser(res, state);
   });
 
   router.get('/:id', rememberRoute, async (req, res) => {
     const userId = pathId(req);
-    const found = await readUser(context, userId, requestIdOf(res));
+    const asOf = asOfQuery(req);
+    const found = asOf
+      ? await readUserAsOf(context, userId, asOf)
+      : await readUser(context, userId, requestIdOf(res));
     if (!found) throw problems.userNotFound(userId);
+    if (matchesIfNoneMatch(req, found.version)) {
+      res.status(304).set('ETag', `"${found.version}"`).end();
+      return;
+    }
     sendUser(res, found);
   });
 
@@ -47,12 +57,16 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
       throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
     }
     const expectedVersion = ifMatchVersion(req);
-    const state = await execute(context, {
-      type: 'UpdateUser',
-      userId: input.value.id,
-      patch: input.value.patch,
-      ...(expectedVersion === undefined ? {} : { expectedVersion }),
-    });
+    const state = await execute(
+      context,
+      {
+        type: 'UpdateUser',
+        userId: input.value.id,
+        patch: input.value.patch,
+        ...(expectedVersion === undefined ? {} : { expectedVersion }),
+      },
+      requestIdOf(res),
+    );
     sendUser(res, state);
   };
   router.put('/', rememberRoute, ...body, (req, res) => update(req, res));
@@ -61,15 +75,19 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
   router.delete('/:id', rememberRoute, async (req, res) => {
     const userId = pathId(req);
     const expectedVersion = ifMatchVersion(req);
-    await execute(context, {
-      type: 'DeleteUser',
-      userId,
-      ...(expectedVersion === undefined ? {} : { expectedVersion }),
-    });
+    await execute(
+      context,
+      {
+        type: 'DeleteUser',
+        userId,
+        ...(expectedVersion === undefined ? {} : { expectedVersion }),
+      },
+      requestIdOf(res),
+    );
     res.status(204).end();
   });
 
-  router.all('/', rememberRoute, methodNotAllowed('POST, PUT'));
+  router.all('/', rememberRoute, methodNotAllowed('GET, POST, PUT'));
   router.all('/:id', rememberRoute, methodNotAllowed('GET, PUT, DELETE'));
   return router;
 }
@@ -79,17 +97,41 @@ function newUserId(): string {
   return uuidv4();
 }
 
-function sendUser(res: Response, state: UserState): void {
+function sendUser(res: Response, state: Pick<UserState, 'version' | 'user'>): void {
   const { user } = state;
   if (!user) throw new Error('sendUser needs a live user');
   const body: User = { id: user.id, name: user.name, email: user.email, group: user.group };
   res.set('ETag', `"${state.version}"`).json(body);
 }
 
-function pathId(req: Request): string {
-  const id = validateUserId(req.params.id);
-  if (!id.ok) throw problems.validationError(id.errors);
-  return id.value;
+/** `?version=N` or `?at=T`: which past state to read; undefined for the current one. */
+function asOfQuery(req: Request): AsOf | undefined {
+  const { version, at } = validQuery(req, QUERIES.user);
+  if (version !== undefined && at !== undefined) {
+    throw problems.validationError([
+      { field: 'version', message: 'must not be given together with at' },
+      { field: 'at', message: 'must not be given together with version' },
+    ]);
+  }
+  if (version !== undefined) return { version: Number(version) };
+  if (at === undefined) return undefined;
+  const time = parseRfc3339(String(at), 'at');
+  if (!time.ok) throw problems.validationError(time.errors);
+  return { at: time.value };
+}
+
+/**
+ * `If-None-Match: "3"` (a list; weak tags compare weakly, as RFC 9110 says) or `*`: true when it
+ * names the version about to be sent, so the client's copy is current. A well-formed tag we did
+ * not hand out just does not match; a malformed header is the client's mistake.
+ */
+function matchesIfNoneMatch(req: Request, version: number): boolean {
+  const header = req.get('if-none-match')?.trim();
+  if (header === undefined) return false;
+  if (header === '*') return true;
+  const tags = header.split(',').map((tag) => /^(?:W\/)?"([\x21\x23-\x7e]*)"$/.exec(tag.trim()));
+  if (tags.some((tag) => tag === null)) throw problems.badIfNoneMatch();
+  return tags.some((tag) => tag?.[1] === String(version));
 }
 
 /** `If-Match: "3"` (the ETag we hand out) or `*`; anything else is a client error. */

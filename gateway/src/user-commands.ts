@@ -1,4 +1,5 @@
 import {
+  aggregatorOf,
   CommandRejectedError,
   decide,
   foldEvents,
@@ -12,6 +13,7 @@ import {
 } from '@user-service/common';
 import { v7 as uuidv7 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
+import type { WrittenPositions } from './written-positions';
 import type { WrittenVersions } from './written-versions';
 
 /** Losing this many races in a row for one user means heavy contention: ask the client to retry. */
@@ -20,7 +22,9 @@ const MAX_ATTEMPTS = 100;
 export interface CommandContext {
   readonly store: Store;
   readonly partitionOf: (userId: string) => number;
+  readonly aggregatorCount: number;
   readonly written: WrittenVersions;
+  readonly writtenPositions: WrittenPositions;
   readonly metrics: GatewayMetrics;
 }
 
@@ -32,7 +36,11 @@ export interface CommandContext {
  * Throws CommandRejectedError when the domain refuses the command, TooMuchContentionError
  * when it keeps losing races; how a client is told either is the HTTP layer's (toProblem).
  */
-export async function execute(context: CommandContext, command: UserCommand): Promise<UserState> {
+export async function execute(
+  context: CommandContext,
+  command: UserCommand,
+  requestId: string,
+): Promise<UserState> {
   const { store, written, metrics } = context;
   for (let attempt = 1; ; attempt++) {
     const state = await loadUserState(store, command.userId);
@@ -43,9 +51,11 @@ export async function execute(context: CommandContext, command: UserCommand): Pr
       newEventId: uuidv7,
       now: () => new Date(),
       partitionOf: context.partitionOf,
+      requestId,
     });
+    let position: string;
     try {
-      await store.events.append(command.userId, state.version, events);
+      ({ position } = await store.events.append(command.userId, state.version, events));
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       const givingUp = attempt >= MAX_ATTEMPTS;
@@ -55,6 +65,8 @@ export async function execute(context: CommandContext, command: UserCommand): Pr
     }
     const next = foldEvents(state, events);
     written.record(command.userId, { version: next.version, deleted: next.user === null });
+    const partition = context.partitionOf(command.userId);
+    context.writtenPositions.record(aggregatorOf(partition, context.aggregatorCount), position);
     return next;
   }
 }

@@ -1,4 +1,11 @@
-import { aggregatorOf, loadUserState, type Store, type User } from '@user-service/common';
+import {
+  aggregatorOf,
+  type AsOf,
+  loadUserState,
+  stateAsOf,
+  type Store,
+  type User,
+} from '@user-service/common';
 import type { AggregatorClient } from './aggregator-client';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { WrittenVersions } from './written-versions';
@@ -42,4 +49,17 @@ export async function readUser(
       return user ? { version, user } : null;
     }
   }
+}
+
+/**
+ * The user as it was right after one of its versions, or as of a moment: folded from all its
+ * events, so exact. Null when there was no live user then (or no such version).
+ */
+export async function readUserAsOf(
+  context: Pick<QueryContext, 'store'>,
+  userId: string,
+  asOf: AsOf,
+): Promise<FoundUser | null> {
+  const state = stateAsOf(await context.store.events.readUserEvents(userId), asOf);
+  return state?.user ? { version: state.version, user: state.user } : null;
 }

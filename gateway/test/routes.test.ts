@@ -376,8 +376,8 @@ describe('gateway routes', () => {
     it.each([
       ['PATCH', '/api/user/ada', 'GET, PUT, DELETE'],
       ['POST', '/api/user/ada', 'GET, PUT, DELETE'],
-      ['GET', '/api/user', 'POST, PUT'],
-      ['DELETE', '/api/users/', 'POST, PUT'],
+      ['PATCH', '/api/user', 'GET, POST, PUT'],
+      ['DELETE', '/api/users/', 'GET, POST, PUT'],
     ])(
       'answers %s %s 405 method-not-allowed, saying what is allowed',
       async (method, path, allow) => {

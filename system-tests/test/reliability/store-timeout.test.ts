@@ -1,4 +1,4 @@
-import { type Store } from '@user-service/common';
+import { aroundStoreCalls, type Store } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { apiClient } from '../http-client';
 import { startTestSystem } from '../test-system';
@@ -15,20 +15,10 @@ function hangingStore(inner: InMemoryStore): { store: Store; hang(on: boolean): 
     hanging ? new Promise<T>(() => undefined) : call();
   return {
     hang: (on) => (hanging = on),
-    store: {
-      events: {
-        append: (...args) => unless(() => inner.events.append(...args)),
-        readUserEvents: (...args) => unless(() => inner.events.readUserEvents(...args)),
-        subscribe: (...args) => inner.events.subscribe(...args),
-      },
-      snapshots: {
-        save: (batch) => inner.snapshots.save(batch),
-        load: (partitions) => inner.snapshots.load(partitions),
-        loadUser: (userId) => unless(() => inner.snapshots.loadUser(userId)),
-      },
-      ping: () => unless(() => inner.ping()),
-      close: () => inner.close(),
-    },
+    // The aggregators' own snapshot saves and loads go on; every request-path call hangs.
+    store: aroundStoreCalls(inner, (operation, call) =>
+      operation === 'save_snapshot' || operation === 'load_snapshot' ? call() : unless(call),
+    ),
   };
 }
 

@@ -1,0 +1,46 @@
+import { problems, rememberRoute, type Store } from '@user-service/common';
+import { type Request, Router } from 'express';
+import { QUERIES } from './query-schemas';
+import { onlyGet } from './list-routes';
+import { validQuery } from './request-parts';
+
+const DAY_MS = 86_400_000;
+/** Days in the range when `from` is not given: `to` and the 29 before it. */
+const DEFAULT_DAYS = 30;
+/** The longest range one request may ask for, both ends counted. */
+const MAX_DAYS = 366;
+
+/**
+ * `GET /api/stats/events?from&to`: how many events of each type occurred on each UTC day, counted
+ * by the store from the log itself, so exact.
+ */
+export function eventStatsRoutes(context: { readonly store: Store }): Router {
+  const router = Router();
+  router.get('/events', rememberRoute, async (req, res) => {
+    const { from, to } = dayRange(req, new Date());
+    res.json(await context.store.events.countEventsByDay(from, new Date(to.getTime() + DAY_MS)));
+  });
+  router.all('/events', rememberRoute, onlyGet);
+  return router;
+}
+
+/** The first and last day asked for (both included), as UTC midnights. */
+function dayRange(req: Request, now: Date): { from: Date; to: Date } {
+  const query = validQuery(req, QUERIES.eventStats);
+  const to =
+    query.to === undefined ? new Date(now.toISOString().slice(0, 10)) : new Date(String(query.to));
+  const from =
+    query.from === undefined
+      ? new Date(to.getTime() - (DEFAULT_DAYS - 1) * DAY_MS)
+      : new Date(String(query.from));
+  if (from > to) {
+    throw problems.validationError([{ field: 'from', message: 'must not be after to' }]);
+  }
+  const days = (to.getTime() - from.getTime()) / DAY_MS + 1;
+  if (days > MAX_DAYS) {
+    throw problems.validationError([
+      { field: 'to', message: `must be at most ${MAX_DAYS} days from from, both included` },
+    ]);
+  }
+  return { from, to };
+}

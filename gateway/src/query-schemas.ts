@@ -1,0 +1,73 @@
+import { queryValidator, USER_ID_PATTERN } from '@user-service/common';
+
+/** The largest page of users or events one request answers. */
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
+/**
+ * The deepest `offset` a list takes: each aggregator sends `offset + limit + 1` users, so deeper
+ * pages would cost more than they are worth; `after` (the `Link` the answer gives) goes anywhere.
+ */
+export const MAX_OFFSET = 100_000;
+const EVENT_TYPES = ['UserCreated', 'UserUpdated', 'UserDeleted'] as const;
+
+const limit = {
+  schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT },
+  expected: `an integer from 1 to ${MAX_LIMIT}`,
+};
+const group = {
+  schema: { type: 'integer', minimum: 0, maximum: 2147483647 },
+  expected: 'an integer from 0 to 2147483647',
+};
+const dateTime = {
+  schema: { type: 'string', format: 'date-time' },
+  expected: 'an RFC 3339 date-time such as 2026-11-22T01:47:42.123Z',
+};
+const day = {
+  schema: { type: 'string', format: 'date' },
+  expected: 'a date such as 2026-11-22',
+};
+
+/** Every query parameter of every gateway route, in one place: the routes validate with these. */
+export const QUERIES = {
+  /** `GET /api/user/{id}`: the current state, or as of a version or a time. */
+  user: queryValidator({
+    version: {
+      schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+      expected: 'a positive integer',
+    },
+    at: dateTime,
+  }),
+  /** `GET /api/user/{id}/events` */
+  history: queryValidator({
+    type: {
+      schema: {
+        type: 'string',
+        pattern: `^(${EVENT_TYPES.join('|')})(,(${EVENT_TYPES.join('|')}))*$`,
+      },
+      expected: `one or more of ${EVENT_TYPES.join(', ')}, separated by commas`,
+    },
+    from: dateTime,
+    to: dateTime,
+    after: {
+      schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+      expected: 'an integer of 0 or more',
+    },
+    limit,
+  }),
+  /** `GET /api/user` */
+  list: queryValidator({
+    group,
+    limit,
+    after: { schema: { type: 'string', pattern: USER_ID_PATTERN }, expected: 'a user id' },
+    offset: {
+      schema: { type: 'integer', minimum: 0, maximum: MAX_OFFSET },
+      expected: `an integer from 0 to ${MAX_OFFSET}`,
+    },
+  }),
+  /** `GET /api/user/count` */
+  count: queryValidator({ group }),
+  /** `GET /api/stats/users` */
+  userStats: queryValidator({}),
+  /** `GET /api/stats/events` */
+  eventStats: queryValidator({ from: day, to: day }),
+};
