@@ -30,7 +30,11 @@ export interface ExpectedResponse {
 }
 
 /** An event the request must have appended: its body, and its user and version where they matter. */
-export type ExpectedEvent = UserEventBody & { readonly userId?: string; readonly version?: number };
+export type ExpectedEvent = UserEventBody & {
+  readonly userId?: string;
+  readonly version?: number;
+  readonly requestId?: string | null;
+};
 
 export interface ApiOutcome {
   readonly status: number;

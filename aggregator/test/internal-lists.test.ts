@@ -1,0 +1,114 @@
+import { created, deleted, eventsFor, fieldsFor, updated } from '@user-service/test-support';
+import type { UserEvent } from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
+import type { AggregatorNode } from '../src/aggregator-node';
+import { startTestAggregator } from './test-aggregator';
+import { until } from './node-probes';
+
+describe('aggregator internal lists and counts', () => {
+  let store: InMemoryStore;
+  let node: AggregatorNode;
+
+  beforeEach(async () => {
+    store = new InMemoryStore();
+    node = await startTestAggregator(store);
+    await until(() => node.aggregator.isReady, 'the aggregator to be ready');
+  });
+
+  afterEach(() => node.crash());
+
+  /** Appends the events and answers the position the gateway would remember for them. */
+  async function write(events: UserEvent[]): Promise<string> {
+    let position = '';
+    for (const event of events)
+      ({ position } = await store.events.append(event.userId, event.version - 1, [event]));
+    return position;
+  }
+
+  const get = async (path: string) => {
+    const answer = await fetch(`${node.url}${path}`);
+    return { status: answer.status, body: (await answer.json()) as unknown };
+  };
+
+  /** Five users: u0..u4 in groups 0, 1, 0, 1, 0; u3 deleted, u1 moved to group 7. */
+  async function population(): Promise<string> {
+    const ids = ['u3', 'u0', 'u4', 'u1', 'u2'];
+    let position = '';
+    for (const id of ids)
+      position = await write(eventsFor(id, 0, created(fieldsFor(Number(id[1]) % 2))));
+    await write(eventsFor('u3', 1, deleted()));
+    return write(eventsFor('u1', 1, updated({ group: 7 })));
+  }
+
+  const ids = (body: unknown) => (body as { users: { id: string }[] }).users.map((user) => user.id);
+
+  it('answers a page of live users in id order once it has applied the position asked for', async () => {
+    const position = await population();
+    const page = await get(`/internal/users?limit=10&position=${position}`);
+    expect(page.status).toBe(200);
+    expect(ids(page.body)).toEqual(['u0', 'u1', 'u2', 'u4']);
+    expect((page.body as { users: unknown[] }).users[1]).toEqual({
+      id: 'u1',
+      ...fieldsFor(1),
+      group: 7,
+    });
+  });
+
+  it('pages after an id, within a group, up to a limit', async () => {
+    const position = await population();
+    const after = await get(`/internal/users?after=u0&limit=2&position=${position}`);
+    expect(ids(after.body)).toEqual(['u1', 'u2']);
+    const group = await get(`/internal/users?group=0&limit=10&position=${position}`);
+    expect(ids(group.body)).toEqual(['u0', 'u2', 'u4']);
+    const moved = await get(`/internal/users?group=1&limit=10&position=${position}`);
+    expect(ids(moved.body)).toEqual([]);
+  });
+
+  it('counts live users per group, or in one group', async () => {
+    const position = await population();
+    expect((await get(`/internal/user-counts?position=${position}`)).body).toEqual({
+      byGroup: { '0': 3, '7': 1 },
+    });
+    expect((await get(`/internal/user-counts?group=7&position=${position}`)).body).toEqual({
+      byGroup: { '7': 1 },
+    });
+    expect((await get(`/internal/user-counts?group=1&position=${position}`)).body).toEqual({
+      byGroup: {},
+    });
+  });
+
+  it('answers 409 when the position asked for is not applied within the wait', async () => {
+    const position = await population();
+    const ahead = String(Number(position) + 1);
+    const answer = await get(`/internal/users?limit=1&position=${ahead}`);
+    expect(answer).toEqual({
+      status: 409,
+      body: expect.objectContaining({ type: '/problems/version-not-applied' }),
+    });
+  });
+
+  it('answers 503 not-ready while not caught up, so the gateway reads the snapshot', async () => {
+    await node.crash();
+    const failing = new InMemoryStore();
+    failing.snapshots.load = () => Promise.reject(new Error('store down'));
+    node = await startTestAggregator(failing);
+    const answer = await get('/internal/users?limit=1');
+    expect(answer).toEqual({
+      status: 503,
+      body: expect.objectContaining({ type: '/problems/not-ready' }),
+    });
+  });
+
+  it.each([
+    ['/internal/users?limit=0', ['limit']],
+    ['/internal/users?limit=1&position=abc', ['position']],
+    ['/internal/users?limit=1&position=1.2.3', ['position']],
+    ['/internal/users?limit=1&group=x&after=a.b', ['after', 'group']],
+    ['/internal/user-counts?limit=1', ['limit']],
+  ])('answers %s 400 naming %j', async (path, fields) => {
+    const answer = await get(path);
+    expect(answer.status).toBe(400);
+    const { errors } = answer.body as { errors: { field: string }[] };
+    expect(errors.map((error) => error.field).sort()).toEqual(fields);
+  });
+});
