@@ -29,6 +29,8 @@ const day = {
 
 /** Every query parameter of every gateway route, in one place: the routes validate with these. */
 export const QUERIES = {
+  /** Writes take no query parameters: one sent by mistake is refused rather than ignored. */
+  none: queryValidator({}),
   /** `GET /api/user/{id}`: the current state, or as of a version or a time. */
   user: queryValidator({
     version: {
@@ -66,7 +68,7 @@ export const QUERIES = {
   }),
   /** `GET /api/user/count` */
   count: queryValidator({ group }),
-  /** `GET /api/stats/users` */
+  /** `GET /api/stats/users`: no parameters either. */
   userStats: queryValidator({}),
   /** `GET /api/stats/events` */
   eventStats: queryValidator({ from: day, to: day }),

@@ -23,6 +23,7 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
   const body = jsonBody(API_BODY_LIMIT);
 
   router.post('/', rememberRoute, ...body, async (req, res) => {
+    validQuery(req, QUERIES.none);
     const input = validateCreateUser(req.body);
     if (!input.ok) throw problems.validationError(input.errors);
     const userId = input.value.id ?? newUserId();
@@ -50,6 +51,7 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
   });
 
   const update = async (req: Request, res: Response, pathUserId?: string) => {
+    validQuery(req, QUERIES.none);
     const withPathId = pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
     const input = validateUpdateUser(withPathId ? { ...req.body, id: pathUserId } : req.body);
     if (!input.ok) throw problems.validationError(input.errors);
@@ -74,6 +76,7 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
 
   router.delete('/:id', rememberRoute, async (req, res) => {
     const userId = pathId(req);
+    validQuery(req, QUERIES.none);
     const expectedVersion = ifMatchVersion(req);
     await execute(
       context,

@@ -273,6 +273,20 @@ describe('gateway read-side routes', () => {
     });
   });
 
+  describe('writes take no query parameters', () => {
+    it.each([
+      ['POST', '/api/user?dryRun=true'],
+      ['PUT', '/api/user/ada?force=1'],
+      ['DELETE', '/api/user/ada?soft=true'],
+    ])('answers %s %s 400 naming the parameter, writing nothing', async (method, path) => {
+      const outcome = await spec
+        .given(...eventsFor('ada', 0, created(ada)))
+        .when({ method, path, ...(method === 'DELETE' ? {} : { json: { id: 'ada', ...ada } }) })
+        .then({ status: 400, problem: '/problems/validation-error' });
+      expect(fieldsOf(outcome)).toHaveLength(1);
+    });
+  });
+
   describe('"count" is a route, not a user id', () => {
     it('answers a create naming it 400 on id', async () => {
       const outcome = await spec
