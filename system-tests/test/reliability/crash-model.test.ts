@@ -22,6 +22,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), id }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('read' as const), id }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('list' as const) }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -34,17 +35,25 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe('crashes at random points lose nothing (model-based)', () => {
-  const ran = { sequences: 0, operations: 0, crashes: 0, midSnapshot: 0, restarts: 0 };
+  const ran = {
+    sequences: 0,
+    operations: 0,
+    lists: 0,
+    exact: 0,
+    crashes: 0,
+    midSnapshot: 0,
+    restarts: 0,
+  };
 
   // One line of figures per run, for RELIABILITY.md.
   afterAll(() => {
     process.stdout.write(
-      `crash model: ${ran.sequences} sequences, ${ran.operations} API operations, ${ran.crashes} crash steps ` +
+      `crash model: ${ran.sequences} sequences, ${ran.operations} API operations, ${ran.lists} list steps (a list and a count each; ${ran.exact} of their answers exact and compared with the model), ${ran.crashes} crash steps ` +
         `(${ran.midSnapshot} during a snapshot), ${ran.restarts} restart steps\n`,
     );
   });
 
-  it('keeps every read equal to the model and every aggregator equal to a fold of the store', async () => {
+  it('keeps every read, and every list and count that says exact, equal to the model, and every aggregator equal to a fold of the store', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(1, 7, 100),
@@ -56,9 +65,12 @@ describe('crashes at random points lose nothing (model-based)', () => {
               ran.crashes += 1;
               if ('midSnapshot' in rest && rest.midSnapshot) ran.midSnapshot += 1;
             } else if (kind === 'restart') ran.restarts += 1;
+            else if (kind === 'list') ran.lists += 1;
             else ran.operations += 1;
           }
-          return runCrashScenario(snapshotEvery, steps);
+          return runCrashScenario(snapshotEvery, steps).then(({ exactAnswers }) => {
+            ran.exact += exactAnswers;
+          });
         },
       ),
       { numRuns: 100 },

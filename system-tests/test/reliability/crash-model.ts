@@ -26,18 +26,21 @@ export type Step =
   | { readonly kind: 'update'; readonly id: string; readonly group: number }
   | { readonly kind: 'delete'; readonly id: string }
   | { readonly kind: 'read'; readonly id: string }
+  /** A list of every user and a count, which must equal the model whenever they say `exact`. */
+  | { readonly kind: 'list' }
   | { readonly kind: 'crash'; readonly aggregator: number; readonly midSnapshot: boolean }
   | { readonly kind: 'restart'; readonly aggregator: number };
 
 /**
  * Runs the steps against a fresh in-memory system and checks every answer against a plain
  * model; then brings every aggregator back and checks reads and each aggregator's state.
- * Throws (through expect) on the first difference.
+ * Throws (through expect) on the first difference; answers how many list and count answers said
+ * `exact` (and so were compared with the model).
  */
 export async function runCrashScenario(
   snapshotEvery: number,
   steps: readonly Step[],
-): Promise<void> {
+): Promise<{ exactAnswers: number }> {
   const store = new FaultInjectingStore(new InMemoryStore());
   const system = await startTestSystem({
     store,
@@ -60,6 +63,23 @@ export async function runCrashScenario(
       ? { step, status, body: state.user, etag: `"${state.version}"` }
       : { step, status, body: seen.body, etag: seen.etag };
     expect(seen).toEqual(wanted);
+  };
+
+  let exactAnswers = 0;
+  /**
+   * An `exact` answer equals the model. A `snapshot` one is what the gateway answers while it
+   * cannot get an aggregator's answer (down, restoring, or its circuit still open after it came
+   * back), so only its status is checked; the figures line says how many were exact.
+   */
+  const expectList = (step: Step, answer: Answer, exact: unknown) => {
+    const consistency = answer.headers.get('x-consistency');
+    const seen = { step, status: answer.status, consistency, body: answer.body };
+    if (consistency === 'exact') {
+      exactAnswers += 1;
+      expect(seen).toEqual({ step, status: 200, consistency, body: exact });
+    } else {
+      expect(seen).toEqual({ ...seen, status: 200, consistency: 'snapshot' });
+    }
   };
 
   try {
@@ -104,6 +124,14 @@ export async function runCrashScenario(
           expectAnswer(step, await api.get(step.id), current.user ? 200 : 404, current);
           break;
         }
+        case 'list': {
+          const live = [...model.values()]
+            .flatMap((state) => (state.user ? [state.user] : []))
+            .sort((a, b) => (a.id < b.id ? -1 : 1));
+          expectList(step, await api.send('GET', '/api/user?limit=1000'), live);
+          expectList(step, await api.send('GET', '/api/user/count'), { count: live.length });
+          break;
+        }
         case 'crash': {
           if (!running.has(step.aggregator)) break;
           if (step.midSnapshot) {
@@ -134,6 +162,7 @@ export async function runCrashScenario(
       await until(() => sameUsers(system.aggregator(index).aggregator.liveUsers(), folded));
       expect(sorted(system.aggregator(index).aggregator.liveUsers())).toEqual(sorted(folded));
     }
+    return { exactAnswers };
   } finally {
     await system.close();
   }
