@@ -132,7 +132,12 @@ function matchesIfNoneMatch(req: Request, version: number): boolean {
   const header = req.get('if-none-match')?.trim();
   if (header === undefined) return false;
   if (header === '*') return true;
-  const tags = header.split(',').map((tag) => /^(?:W\/)?"([\x21\x23-\x7e]*)"$/.exec(tag.trim()));
+  // Empty list elements are ignored (RFC 9110 §5.6.1); a tag may hold obs-text bytes, which
+  // Node hands over as latin1 characters.
+  const elements = header.split(',').map((element) => element.trim());
+  const tags = elements
+    .filter((element) => element !== '')
+    .map((element) => /^(?:W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/.exec(element));
   if (tags.some((tag) => tag === null)) throw problems.badIfNoneMatch();
   return tags.some((tag) => tag?.[1] === String(version));
 }

@@ -228,6 +228,23 @@ describe('gateway read-side routes', () => {
       },
     );
 
+    it.each(['"1"', '"1", ', '', '"é"'])(
+      'answers 200 with the user when %j names no current version (empty elements ignored)',
+      async (tag) => {
+        await spec
+          .given(...adaAt2())
+          .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-none-match': tag } })
+          .then({ status: 200, headers: { etag: '"2"' } });
+      },
+    );
+
+    it('answers 304 when a list with empty elements names the current version', async () => {
+      await spec
+        .given(...adaAt2())
+        .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-none-match': ', "2",' } })
+        .then({ status: 304, headers: { etag: '"2"' } });
+    });
+
     it('answers 200 with the user when the tag names an older version', async () => {
       await spec
         .given(...adaAt2())
