@@ -129,11 +129,8 @@ export class AggregatorClient {
         return { kind: 'unanswered', reason };
       },
     );
-    this.metrics.forwards.inc({
-      aggregator: String(aggregator),
-      outcome:
-        result.kind === 'unanswered' && 'reason' in result ? String(result.reason) : result.kind,
-    });
+    const outcome = 'reason' in result ? result.reason : result.kind;
+    this.metrics.forwards.inc({ aggregator: String(aggregator), outcome });
     return result;
   }
 
@@ -171,7 +168,11 @@ export class AggregatorClient {
     if (request.after !== undefined) params.set('after', request.after);
     if (request.limit !== undefined) params.set('limit', String(request.limit));
     if (request.position !== null) params.set('position', request.position);
-    const { statusCode, body } = await this.get(pool, `${path}?${params}`, request.requestId);
+    const { statusCode, body } = await this.get(
+      pool,
+      params.size > 0 ? `${path}?${params}` : path,
+      request.requestId,
+    );
     if (statusCode === 200) return { kind: 'answered', value: parse(await body.json()) };
     return unanswered(statusCode, body);
   }

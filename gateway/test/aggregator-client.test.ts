@@ -134,4 +134,46 @@ describe('aggregator client', () => {
     for (let n = 0; n < 5; n++) await client.read(0, read);
     expect(aggregator.requests).toHaveLength(5);
   });
+
+  describe('lists and counts', () => {
+    const query = { position: '17', requestId: 'test' };
+
+    it('asks for a page with the position of this gateway’s last write there, and answers it', async () => {
+      aggregator.answer = json(200, { users: [ada] });
+      const page = await client.list(0, { ...query, group: 1, after: 'a b', limit: 3 });
+      expect(page).toEqual({ kind: 'answered', value: [ada] });
+      expect(aggregator.requests.map((request) => request.url)).toEqual([
+        '/internal/users?group=1&after=a+b&limit=3&position=17',
+      ]);
+    });
+
+    it('leaves the position out when this gateway has written nothing there', async () => {
+      aggregator.answer = json(200, { byGroup: { '1': 2 } });
+      expect(await client.countByGroup(0, { position: null, requestId: 'test' })).toEqual({
+        kind: 'answered',
+        value: { '1': 2 },
+      });
+      expect(aggregator.requests.map((request) => request.url)).toEqual(['/internal/user-counts']);
+    });
+
+    it.each([
+      ['users that are not users', () => client.list(0, query), { users: [{ id: 'ada' }] }],
+      ['no users', () => client.list(0, query), { byGroup: {} }],
+      ['a count that is not a count', () => client.countByGroup(0, query), { byGroup: { 1: -1 } }],
+      ['counts in a list', () => client.countByGroup(0, query), { byGroup: [3] }],
+    ])(
+      'does not trust a 200 with %s: that aggregator’s partitions come from the snapshot',
+      async (_, ask, body) => {
+        aggregator.answer = json(200, body);
+        expect(await ask()).toEqual({ kind: 'unanswered', reason: 'failed' });
+      },
+    );
+
+    it('reads a 409 as behind this gateway’s writes, which leaves the circuit closed', async () => {
+      aggregator.answer = json(409, { type: '/problems/version-not-applied' });
+      for (let n = 0; n < 5; n++)
+        expect(await client.list(0, query)).toEqual({ kind: 'unanswered', reason: 'behind' });
+      expect(aggregator.requests).toHaveLength(5);
+    });
+  });
 });
