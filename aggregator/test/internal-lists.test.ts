@@ -32,10 +32,8 @@ describe('aggregator internal lists and counts', () => {
 
   /** Five users: u0..u4 in groups 0, 1, 0, 1, 0; u3 deleted, u1 moved to group 7. */
   async function population(): Promise<string> {
-    const ids = ['u3', 'u0', 'u4', 'u1', 'u2'];
-    let position = '';
-    for (const id of ids)
-      position = await write(eventsFor(id, 0, created(fieldsFor(Number(id[1]) % 2))));
+    for (const id of ['u3', 'u0', 'u4', 'u1', 'u2'])
+      await write(eventsFor(id, 0, created(fieldsFor(Number(id[1]) % 2))));
     await write(eventsFor('u3', 1, deleted()));
     return write(eventsFor('u1', 1, updated({ group: 7 })));
   }
