@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { intendedStatuses, type PlannedRequest, type ScenarioName } from './scenarios';
+import { intendedStatuses, type PlannedRequest } from './scenarios';
 
 export interface LoadResult {
   readonly requestsPerSecond: number;
@@ -18,7 +18,8 @@ export interface LoadResult {
 
 export interface LoadSpec {
   readonly url: string;
-  readonly scenario: ScenarioName;
+  /** A scenario's name; see intendedStatuses. */
+  readonly scenario: string;
   readonly next: () => PlannedRequest;
   readonly seconds: number;
   readonly connections: number;

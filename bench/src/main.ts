@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --quick] [--duration S] [--connections N] [--users N] [--profile]
+ *   [--only scenarios,complexity,recovery,space,read-side] [--read-users N] [--read-connections N]
  * Measures the system against a single-process baseline on this machine, in one run, and
  * reports ratios; see bench/README.md for what each part means and the last full results.
  */
@@ -15,9 +16,11 @@ import { type LoadResult, runLoad } from './load';
 import { type BenchOptions, parseOptions } from './options';
 import { REPO, type Running, type StoreKind, startBaseline, startSystem } from './processes';
 import { profileScenario } from './profile-run';
+import { readSideCheck, type ReadSideReport } from './read-side';
 import {
   type ComplexityReport,
   complexityTable,
+  readSideTable,
   type RecoveryReport,
   recoveryTable,
   type ScenarioReport,
@@ -77,6 +80,37 @@ async function compareScenario(
     { scenario: name, load: 'saturation', ours: oursSaturated, baseline: baselineSaturated },
     { scenario: name, load: 'half saturation', ours: oursHalf, baseline: baselineHalf },
   ];
+}
+
+/** The system and the baseline side by side, seeded alike, through every scenario. */
+async function scenariosAgainstBaseline(
+  store: StoreKind,
+  options: BenchOptions,
+): Promise<ScenarioReport[]> {
+  const system = await startSystem({
+    store,
+    aggregators: 3,
+    gatewayPort: GATEWAY_PORT,
+    aggregatorBasePort: AGGREGATOR_BASE_PORT,
+  });
+  const baseline = await startBaseline(BASELINE_PORT).catch(async (error: unknown) => {
+    await system.stop();
+    throw error;
+  });
+  const scenarios: ScenarioReport[] = [];
+  try {
+    await Promise.all([
+      seedUsers(system.url, options.seedUsers),
+      seedUsers(baseline.url, options.seedUsers),
+    ]);
+    for (const name of SCENARIOS) {
+      scenarios.push(...(await compareScenario(name, system, baseline, options)));
+      say(`measured ${name}`);
+    }
+  } finally {
+    await Promise.all([system.stop(), baseline.stop()]);
+  }
+  return scenarios;
 }
 
 async function complexityCheck(
@@ -166,53 +200,74 @@ async function main(): Promise<void> {
     return;
   }
 
-  const system = await startSystem({
-    store,
-    aggregators: 3,
-    gatewayPort: GATEWAY_PORT,
-    aggregatorBasePort: AGGREGATOR_BASE_PORT,
-  });
-  const baseline = await startBaseline(BASELINE_PORT).catch(async (error: unknown) => {
-    await system.stop();
-    throw error;
-  });
-  const scenarios: ScenarioReport[] = [];
-  try {
-    await Promise.all([
-      seedUsers(system.url, options.seedUsers),
-      seedUsers(baseline.url, options.seedUsers),
-    ]);
-    for (const name of SCENARIOS) {
-      scenarios.push(...(await compareScenario(name, system, baseline, options)));
-      say(`measured ${name}`);
-    }
-  } finally {
-    await Promise.all([system.stop(), baseline.stop()]);
+  const { parts } = options;
+  let scenarios: ScenarioReport[] | undefined;
+  if (parts.has('scenarios')) {
+    scenarios = await scenariosAgainstBaseline(store, options);
+    say('\n## Throughput and latency, ours against the baseline\n');
+    say(scenarioTable(scenarios));
   }
-  say('\n## Throughput and latency, ours against the baseline\n');
-  say(scenarioTable(scenarios));
 
-  const complexity = await complexityCheck(store, options);
-  say('\n## Cost per request as AGG_N grows (from the gateway’s own counters)\n');
-  say(complexityTable(complexity));
+  let complexity: ComplexityReport[] | undefined;
+  if (parts.has('complexity')) {
+    complexity = await complexityCheck(store, options);
+    say('\n## Cost per request as AGG_N grows (from the gateway’s own counters)\n');
+    say(complexityTable(complexity));
+  }
 
-  const recovery = await recoveryCheck(options);
-  say('\n## Recovery: restart to ready (in-memory store, one aggregator owning every partition)\n');
-  say(recoveryTable(recovery));
+  let recovery: RecoveryReport[] | undefined;
+  if (parts.has('recovery')) {
+    recovery = await recoveryCheck(options);
+    say(
+      '\n## Recovery: restart to ready (in-memory store, one aggregator owning every partition)\n',
+    );
+    say(recoveryTable(recovery));
+  }
 
-  const space: SpaceResult =
-    store === 'mongo' && process.env.MONGO_URL
-      ? await measureSpace(process.env.MONGO_URL, 'users')
-      : estimateSpace(options.seedUsers);
-  say('\n## Space\n');
-  say(spaceTable(space));
+  let space: SpaceResult | undefined;
+  if (parts.has('space')) {
+    space =
+      store === 'mongo' && process.env.MONGO_URL
+        ? await measureSpace(process.env.MONGO_URL, 'users')
+        : estimateSpace(options.seedUsers);
+    say('\n## Space\n');
+    say(spaceTable(space));
+  }
+
+  let readSide: ReadSideReport | undefined;
+  if (parts.has('read-side')) {
+    readSide = await readSideCheck(options, {
+      gateway: GATEWAY_PORT,
+      aggregators: AGGREGATOR_BASE_PORT,
+    });
+    say('\n## Read side: lists, count, history, event statistics (in-memory store, light load)\n');
+    if (options.quick)
+      say(
+        `Quick: ${options.readUsers.toLocaleString('en-US')} users instead of the full run's 100,000, and short runs; ` +
+          'the targets are for the full run.\n',
+      );
+    say(readSideTable(readSide));
+  }
 
   const resultsDir = resolve(REPO, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const file = resolve(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    JSON.stringify({ options, store, machine, scenarios, complexity, recovery, space }, null, 2),
+    JSON.stringify(
+      {
+        options: { ...options, parts: [...options.parts] },
+        store,
+        machine,
+        scenarios,
+        complexity,
+        recovery,
+        space,
+        readSide,
+      },
+      null,
+      2,
+    ),
   );
   say(`\nResults written to ${file}`);
 }

@@ -12,6 +12,26 @@ export interface BenchOptions {
   readonly complexityAggregators: readonly number[];
   /** Profile the system process under `read` and `update` instead of the full run. */
   readonly profile: boolean;
+  /** The parts of the run to do (`--only read-side,space`); every part when not given. */
+  readonly parts: ReadonlySet<BenchPart>;
+  /** Read side: users seeded, events of the one user whose history is read, days the events span. */
+  readonly readUsers: number;
+  readonly historyEvents: number;
+  readonly eventDays: number;
+  /** Read side: connections of its load, a few, for light load. */
+  readonly readConnections: number;
+}
+
+export const BENCH_PARTS = ['scenarios', 'complexity', 'recovery', 'space', 'read-side'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
+
+function partsOf(list: string | undefined): ReadonlySet<BenchPart> {
+  if (list === undefined) return new Set(BENCH_PARTS);
+  const parts = list.split(',');
+  const unknown = parts.filter((part) => !(BENCH_PARTS as readonly string[]).includes(part));
+  if (unknown.length > 0)
+    throw new Error(`--only takes some of ${BENCH_PARTS.join(', ')}, separated by commas`);
+  return new Set(parts as BenchPart[]);
 }
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -25,6 +45,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   };
   const quick = flag('quick');
   const recoveryUsers = number('recovery-users', quick ? 10_000 : 100_000);
+  // One page of history answers at most 1,000 events (the gateway's MAX_LIMIT).
+  const historyEvents = number('history-events', 1_000);
+  if (!Number.isInteger(historyEvents) || historyEvents > 1_000)
+    throw new Error('--history-events needs an integer of at most 1000');
+  // The statistics route answers at most 366 days at a time.
+  const eventDays = number('event-days', 30);
+  if (!Number.isInteger(eventDays) || eventDays > 366)
+    throw new Error('--event-days needs an integer of at most 366');
   return {
     quick,
     duration: number('duration', quick ? 2 : 10),
@@ -37,5 +65,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     recoveryEvents: [0, recoveryUsers / 10, recoveryUsers],
     complexityAggregators: [1, 3, 6],
     profile: flag('profile'),
+    parts: partsOf(argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '') : undefined),
+    readUsers: number('read-users', quick ? 10_000 : 100_000),
+    historyEvents,
+    eventDays,
+    readConnections: number('read-connections', 4),
   };
 }

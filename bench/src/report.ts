@@ -1,4 +1,5 @@
 import type { LoadResult } from './load';
+import { LIGHT_SHARE, type ReadSideReport, type ReadSideScenarioName } from './read-side';
 import type { SpaceResult } from './space';
 
 export interface ScenarioReport {
@@ -73,4 +74,60 @@ export function spaceTable(space: SpaceResult): string {
     '| ---: | ---: | ---: | ---: | ---: |',
     `| ${n(space.users)} | ${n(space.usersJsonBytes)} B | ${n(space.snapshotBytes)} B | ${n(space.snapshotToJson, 2)} | ${n(space.bytesPerEvent)} |`,
   ].join('\n');
+}
+
+/** What bounds each read-side route, in memory and on MongoDB (see bench/README.md). */
+export const READ_SIDE_BOUNDS: Readonly<Record<ReadSideScenarioName, string>> = {
+  'list, page 1':
+    'one call to each aggregator (a binary search and a slice of its sorted ids, 101 users), the gateway’s check and merge of 3×101 users, 100 users of JSON',
+  'list, random after': 'as page 1: `after` only moves the binary search',
+  count:
+    'one call to each aggregator, answering the sizes of its per-group id lists (a count per group), summed by the gateway',
+  history:
+    'one read of the user’s own event list (no scan of others), then mapping and JSON of 1,000 events',
+  'event statistics':
+    'one scan of the whole log in the store, counting per day and type (MongoDB: one aggregation covered by `occurredAt_type`)',
+};
+
+export function readSideTable(report: ReadSideReport): string {
+  const { seeded, connections, runs } = report;
+  const lines = [
+    `Seeded through the store in ${n(seeded.seedMs / 1000, 1)} s: ${n(seeded.users)} users, ${n(seeded.events)} events ` +
+      `from ${seeded.firstDay} to ${seeded.lastDay}, ${seeded.historyUser} with ${n(seeded.historyEvents)} of them; ` +
+      `the aggregators caught up and ready ${n(seeded.startMs / 1000, 1)} s later. ` +
+      `Load over ${connections} connections: saturation (closed loop), then light load: ${n(LIGHT_SHARE * 100)}% of that rate, arriving at random (Poisson), latency from when each request was due.`,
+    '',
+    '| scenario | load | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | target p99 | at light load |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const run of runs) {
+    const verdict = run.light.latencyMs.p99 < run.targetP99Ms ? 'pass' : '**miss**';
+    for (const [load, result, target] of [
+      ['saturation', run.saturation, ''],
+      [`light (${n(run.light.rate)}/s)`, run.light, `< ${n(run.targetP99Ms)} ms | ${verdict}`],
+    ] as const) {
+      lines.push(
+        `| ${run.scenario} | ${load} | ${n(result.requestsPerSecond)} | ${n(result.latencyMs.p50, 1)} | ${n(result.latencyMs.p90, 1)} | ` +
+          `${n(result.latencyMs.p99, 1)} | ${n(result.latencyMs.max)} | ${n(result.non2xx)} | ${target || ' |'} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    '| scenario | request | answer | aggregator calls per request | store operations per request | snapshot fallbacks | store call alone | bounded by |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...runs.map((run) => {
+      const storeMs =
+        run.scenario === 'history'
+          ? `${n(seeded.storeHistoryMs, 2)} ms`
+          : run.scenario === 'event statistics'
+            ? `${n(seeded.storeEventStatsMs, 1)} ms`
+            : '-';
+      return (
+        `| ${run.scenario} | \`GET ${run.request}\` | ${run.answerBytes < 1024 ? `${n(run.answerBytes)} B` : `${n(run.answerBytes / 1024, 1)} KiB`} | ${n(run.aggregatorCallsPerRequest, 2)} | ` +
+        `${n(run.storeOperationsPerRequest, 2)} | ${n(run.snapshotFallbacks)} | ${storeMs} | ${READ_SIDE_BOUNDS[run.scenario]} |`
+      );
+    }),
+  );
+  return lines.join('\n');
 }

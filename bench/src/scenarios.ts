@@ -74,6 +74,6 @@ export function scenario(name: ScenarioName, seeded: number, runTag: string): ()
  * Statuses a scenario means to provoke: in the mixed scenario a read or update can meet a user
  * deleted a moment ago (404), and a re-create can come before its delete landed (409).
  */
-export function intendedStatuses(name: ScenarioName): readonly number[] {
+export function intendedStatuses(name: string): readonly number[] {
   return name === 'mixed' ? [404, 409] : [];
 }
