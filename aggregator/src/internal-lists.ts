@@ -1,10 +1,10 @@
 import {
+  COMMON_PARAMETERS,
   problems,
   type QueryValidator,
   type QueryValues,
   queryValidator,
   rememberRoute,
-  USER_ID_PATTERN,
 } from '@user-service/common';
 import { type Request, Router } from 'express';
 import type { Aggregator } from './aggregator';
@@ -18,14 +18,11 @@ const position = {
   schema: { type: 'string', pattern: '^[0-9.]{1,64}$' },
   expected: 'a commit position this store handed out',
 };
-const group = {
-  schema: { type: 'integer', minimum: 0, maximum: 2147483647 },
-  expected: 'an integer from 0 to 2147483647',
-};
+const { group, afterUser } = COMMON_PARAMETERS;
 const readPage = queryValidator({
   position,
   group,
-  after: { schema: { type: 'string', pattern: USER_ID_PATTERN }, expected: 'a user id' },
+  after: afterUser,
   limit: {
     schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
     expected: `an integer from 1 to ${MAX_PAGE}`,

@@ -1,4 +1,4 @@
-import { queryValidator, USER_ID_PATTERN } from '@user-service/common';
+import { COMMON_PARAMETERS, queryValidator } from '@user-service/common';
 
 /** The largest page of users or events one request answers. */
 export const MAX_LIMIT = 1000;
@@ -14,10 +14,7 @@ const limit = {
   schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT },
   expected: `an integer from 1 to ${MAX_LIMIT}`,
 };
-const group = {
-  schema: { type: 'integer', minimum: 0, maximum: 2147483647 },
-  expected: 'an integer from 0 to 2147483647',
-};
+const { group, afterUser } = COMMON_PARAMETERS;
 const dateTime = {
   schema: { type: 'string', format: 'date-time' },
   expected: 'an RFC 3339 date-time such as 2026-11-22T01:47:42.123Z',
@@ -60,7 +57,7 @@ export const QUERIES = {
   list: queryValidator({
     group,
     limit,
-    after: { schema: { type: 'string', pattern: USER_ID_PATTERN }, expected: 'a user id' },
+    after: afterUser,
     offset: {
       schema: { type: 'integer', minimum: 0, maximum: MAX_OFFSET },
       expected: `an integer from 0 to ${MAX_OFFSET}`,

@@ -1,6 +1,6 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FieldError, Validated } from '../domain';
+import { type FieldError, USER_ID_PATTERN, type Validated } from '../domain';
 
 /** One query parameter: a JSON Schema for its value, and the words a client reads when it is wrong. */
 export interface QueryParameter {
@@ -17,6 +17,17 @@ export type QueryValues = Readonly<Record<string, string | number | undefined>>;
 
 /** Validates a raw query string (the part after `?`). */
 export type QueryValidator = (query: string) => Validated<QueryValues>;
+
+/** The parameters that mean the same on every route that takes them. */
+export const COMMON_PARAMETERS = {
+  /** A user's group, as in its body. */
+  group: {
+    schema: { type: 'integer', minimum: 0, maximum: 2147483647 },
+    expected: 'an integer from 0 to 2147483647',
+  },
+  /** Only the users whose id comes after this one. */
+  afterUser: { schema: { type: 'string', pattern: USER_ID_PATTERN }, expected: 'a user id' },
+} as const satisfies QueryParameters;
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 addFormats(ajv, ['date-time', 'date']);

@@ -1,0 +1,42 @@
+import type { Store } from '@user-service/common';
+import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
+import { InMemoryStore } from '@user-service/common/store/memory';
+import { describeWithMongo } from '@user-service/test-support';
+import { MongoClient } from 'mongodb';
+import { v4 as uuidv4 } from 'uuid';
+
+/**
+ * Runs a contract on the in-memory store and, where a MongoDB can be had, on MongoDB: each store
+ * the contract asks for there is a fresh database, dropped once the contract is done.
+ */
+export function onBothStores(
+  title: string,
+  defineContract: (createStore: () => Promise<Store>) => void,
+): void {
+  describe(`${title} on the in-memory store`, () => {
+    defineContract(async () => new InMemoryStore());
+  });
+
+  describeWithMongo(`${title} on MongoDB`, (mongoUrl) => {
+    let admin: MongoClient;
+    /** Every database a test made: a shared MONGO_URL server must not keep them. */
+    const databases: string[] = [];
+
+    beforeAll(async () => {
+      admin = await MongoClient.connect(mongoUrl);
+    });
+
+    afterAll(async () => {
+      // By now every system, and with it its store, has been closed.
+      for (const databaseName of databases.splice(0)) await admin.db(databaseName).dropDatabase();
+      await admin.close();
+    });
+
+    defineContract(async () => {
+      const databaseName = `contract_${uuidv4().replaceAll('-', '')}`;
+      databases.push(databaseName);
+      await ensureSchema(admin.db(databaseName));
+      return MongoStore.connect(mongoUrl, databaseName);
+    });
+  });
+}
