@@ -1,8 +1,7 @@
 import { problems, rememberRoute, type Store } from '@user-service/common';
 import { type Request, Router } from 'express';
 import { QUERIES } from './query-schemas';
-import { onlyGet } from './list-routes';
-import { validQuery } from './request-parts';
+import { onlyGet, validQuery } from './request-parts';
 
 const DAY_MS = 86_400_000;
 /** Days in the range when `from` is not given: `to` and the 29 before it. */

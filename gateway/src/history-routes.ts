@@ -8,9 +8,8 @@ import {
   type UserEventType,
 } from '@user-service/common';
 import { type Request, Router } from 'express';
-import { onlyGet } from './list-routes';
 import { DEFAULT_LIMIT, QUERIES } from './query-schemas';
-import { linkNext, pathId, validQuery } from './request-parts';
+import { linkNext, onlyGet, pathId, validQuery } from './request-parts';
 
 /** One event as a client sees it: the envelope's routing fields (partition) stay inside. */
 export interface HistoryEvent {

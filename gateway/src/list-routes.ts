@@ -1,7 +1,7 @@
-import { problems, rememberRoute, requestIdOf } from '@user-service/common';
-import { type Request, type Response, Router } from 'express';
+import { rememberRoute, requestIdOf } from '@user-service/common';
+import { type Response, Router } from 'express';
 import { DEFAULT_LIMIT, QUERIES } from './query-schemas';
-import { linkNext, validQuery } from './request-parts';
+import { linkNext, onlyGet, validQuery } from './request-parts';
 import { type Consistency, countUsers, type ListContext, listUsers } from './user-lists';
 
 /** `GET /api/user` (a page of live users in id order) and `GET /api/user/count`. */
@@ -49,8 +49,4 @@ export function userStatsRoutes(context: ListContext): Router {
 
 export function withConsistency(res: Response, consistency: Consistency): Response {
   return res.set('X-Consistency', consistency);
-}
-
-export function onlyGet(req: Request): never {
-  throw problems.methodNotAllowed(req.method, 'GET');
 }

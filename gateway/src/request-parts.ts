@@ -43,3 +43,8 @@ export function linkNext(
   const path = req.originalUrl.split('?', 1)[0] ?? '';
   res.set('Link', `<${path}?${params}>; rel="next"`);
 }
+
+/** For a path that only reads: any other method is answered 405 with `Allow: GET`. */
+export function onlyGet(req: Request): never {
+  throw problems.methodNotAllowed(req.method, 'GET');
+}
