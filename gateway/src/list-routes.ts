@@ -47,6 +47,6 @@ export function userStatsRoutes(context: ListContext): Router {
   return router;
 }
 
-export function withConsistency(res: Response, consistency: Consistency): Response {
+function withConsistency(res: Response, consistency: Consistency): Response {
   return res.set('X-Consistency', consistency);
 }

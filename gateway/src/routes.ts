@@ -100,7 +100,7 @@ function newUserId(): string {
   return uuidv4();
 }
 
-function sendUser(res: Response, state: Pick<UserState, 'version' | 'user'>): void {
+function sendUser(res: Response, state: UserState): void {
   const { user } = state;
   if (!user) throw new Error('sendUser needs a live user');
   const body: User = { id: user.id, name: user.name, email: user.email, group: user.group };
