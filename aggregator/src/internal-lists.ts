@@ -13,6 +13,7 @@ import type { Aggregator } from './aggregator';
 const POSITION_WAIT_MS = 50;
 /** A page is at most the gateway's largest `offset + limit + 1`; this bounds what one call costs. */
 const MAX_PAGE = 101_001;
+const DEFAULT_PAGE = 100;
 
 const position = {
   schema: { type: 'string', pattern: '^[0-9.]{1,64}$' },
@@ -42,7 +43,7 @@ export function internalListRoutes(aggregator: Aggregator): Router {
   router.get('/internal/users', rememberRoute, async (req, res) => {
     const query = await exactQuery(aggregator, req, readPage);
     const users = aggregator.listUsers({
-      limit: query.limit as number,
+      limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit),
       ...(query.after === undefined ? {} : { after: String(query.after) }),
       ...(query.group === undefined ? {} : { group: Number(query.group) }),
     });

@@ -52,6 +52,13 @@ describe('aggregator internal lists and counts', () => {
     });
   });
 
+  it('answers a page of 100 when no limit is given', async () => {
+    let position = '';
+    for (let n = 0; n < 101; n++)
+      position = await write(eventsFor(`u${1000 + n}`, 0, created(fieldsFor(n))));
+    expect(ids((await get(`/internal/users?position=${position}`)).body)).toHaveLength(100);
+  });
+
   it('pages after an id, within a group, up to a limit', async () => {
     const position = await population();
     const after = await get(`/internal/users?after=u0&limit=2&position=${position}`);
