@@ -32,7 +32,7 @@ export class UserProjection {
   /** Parked users, with why the event that parked them could not be applied. */
   private readonly parked = new Map<string, UnreadableEventError>();
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly live = new LiveUserIndex();
+  private readonly live = new LiveUserIndex((userId) => this.get(userId).user);
 
   constructor(restored: readonly SnapshotEntry[] = []) {
     for (const entry of restored) {
@@ -40,7 +40,7 @@ export class UserProjection {
         partition: entry.partition,
         state: { version: entry.version, user: entry.user },
       });
-      this.live.set(entry.userId, entry.user);
+      this.live.change(entry.userId, null, entry.user);
     }
   }
 
@@ -80,7 +80,7 @@ export class UserProjection {
       return { kind: 'parked', error };
     }
     this.users.set(event.userId, { partition: event.partition, state: next });
-    this.live.set(event.userId, next.user);
+    this.live.change(event.userId, previous.user, next.user);
     this.dirty.add(event.userId);
     const waiting = this.waiters.get(event.userId);
     if (waiting) for (const wake of waiting) wake();

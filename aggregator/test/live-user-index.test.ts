@@ -24,12 +24,12 @@ describe('LiveUserIndex', () => {
     });
     fc.assert(
       fc.property(fc.array(fc.oneof(change, change, query), { maxLength: 60 }), (steps) => {
-        const index = new LiveUserIndex();
         const model = new Map<string, User>();
+        const index = new LiveUserIndex((id) => model.get(id) ?? null);
         for (const step of steps) {
           if (step.kind === 'change') {
             const next = step.group === null ? null : user(step.id, step.group);
-            index.set(step.id, next);
+            index.change(step.id, model.get(step.id) ?? null, next);
             if (next) model.set(step.id, next);
             else model.delete(step.id);
             continue;
@@ -59,10 +59,10 @@ describe('LiveUserIndex', () => {
   });
 
   it('counts one group, and answers nothing for a group without users', () => {
-    const index = new LiveUserIndex();
-    index.set('a', user('a', 1));
-    index.set('b', user('b', 1));
-    index.set('b', user('b', 2));
+    const index = new LiveUserIndex(() => null);
+    index.change('a', null, user('a', 1));
+    index.change('b', null, user('b', 1));
+    index.change('b', user('b', 1), user('b', 2));
     expect(index.countByGroup(1)).toEqual(new Map([[1, 1]]));
     expect(index.countByGroup(3)).toEqual(new Map());
   });
