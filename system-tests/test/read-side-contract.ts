@@ -11,7 +11,7 @@ import type { InProcessCluster } from '@user-service/launcher';
 import { idsWhere, ownedBy } from '@user-service/test-support';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
-import { startTestSystem } from './test-system';
+import { startTestSystem, untilAggregatorsReady } from './test-system';
 
 const PARTITIONS = 12;
 const AGGREGATORS = 3;
@@ -122,11 +122,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
     await untilReady([0, 1, 2]);
   }
 
-  async function untilReady(indexes: number[]): Promise<void> {
-    await until('aggregators to be ready', async () =>
-      indexes.every((index) => system.aggregator(index).aggregator.isReady) ? true : undefined,
-    );
-  }
+  const untilReady = (indexes: number[]) => untilAggregatorsReady(system, indexes);
 
   // Writes, each kept in the reference once acknowledged.
 

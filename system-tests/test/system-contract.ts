@@ -8,7 +8,7 @@ import {
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
 import type { InProcessCluster } from '@user-service/launcher';
-import { startTestSystem } from './test-system';
+import { startTestSystem, untilAggregatorsReady } from './test-system';
 import { fieldsFor, idsWhere, ownedBy } from '@user-service/test-support';
 
 const PARTITIONS = 12;
@@ -52,13 +52,7 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     await untilReady([0, 1, 2]);
   }
 
-  async function untilReady(indexes: number[]): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!indexes.every((index) => system.aggregator(index).aggregator.isReady)) {
-      if (Date.now() > deadline) throw new Error('aggregators did not become ready');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
+  const untilReady = (indexes: number[]) => untilAggregatorsReady(system, indexes);
 
   async function created(id: string, n: number): Promise<void> {
     const answer = await api.create({ id, ...fieldsFor(n) });

@@ -1,4 +1,5 @@
 import type { Store } from '@user-service/common';
+import { waitUntil } from '@user-service/common/lifecycle';
 import { PassThrough } from 'node:stream';
 import { InProcessCluster, type InProcessClusterOptions } from '@user-service/launcher';
 
@@ -15,5 +16,17 @@ export function startTestSystem(
     logLevel: 'error',
     logStream: new PassThrough().resume(),
     ...options,
+  });
+}
+
+/** Resolves once the aggregators at `indexes` report ready (caught up), or fails after 10 s. */
+export function untilAggregatorsReady(
+  system: InProcessCluster,
+  indexes: readonly number[],
+): Promise<void> {
+  return waitUntil(() => indexes.every((index) => system.aggregator(index).aggregator.isReady), {
+    describe: `aggregators ${indexes.join(', ')} to be ready`,
+    timeoutMs: 10_000,
+    intervalMs: 10,
   });
 }
