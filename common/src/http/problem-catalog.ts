@@ -30,6 +30,12 @@ export const PROBLEM_TYPES = {
     title: 'Bad Request',
     when: '`If-None-Match` is neither a list of ETags such as `"3", "4"` nor `*`',
   },
+  badIdempotencyKey: {
+    type: '/problems/bad-idempotency-key',
+    status: 400,
+    title: 'Bad Request',
+    when: '`Idempotency-Key` is empty, longer than 255 characters, or holds a character outside `!` to `~`',
+  },
   badRequest: {
     type: '/problems/bad-request',
     status: 400,
@@ -66,6 +72,18 @@ export const PROBLEM_TYPES = {
     title: 'Conflict',
     when: 'a create names the id of a live user (a deleted id may be created again)',
   },
+  emailTaken: {
+    type: '/problems/email-taken',
+    status: 409,
+    title: 'Conflict',
+    when: 'a create or update would give a user an email another live user holds (compared case-insensitively); `errors` names `email`',
+  },
+  idempotencyKeyInFlight: {
+    type: '/problems/idempotency-key-in-flight',
+    status: 409,
+    title: 'Conflict',
+    when: 'the first request with this `Idempotency-Key` is still being carried out (`Retry-After: 1`)',
+  },
   versionNotApplied: {
     type: '/problems/version-not-applied',
     status: 409,
@@ -83,6 +101,12 @@ export const PROBLEM_TYPES = {
     status: 413,
     title: 'Content Too Large',
     when: 'the body is over 16 KiB',
+  },
+  idempotencyKeyReused: {
+    type: '/problems/idempotency-key-reused',
+    status: 422,
+    title: 'Unprocessable Content',
+    when: 'this `Idempotency-Key` was used for a different request (another method, path or body) within `IDEMPOTENCY_TTL_HOURS`',
   },
   unsupportedMediaType: {
     type: '/problems/unsupported-media-type',
@@ -141,6 +165,11 @@ export const problems = {
       PROBLEM_TYPES.badIfNoneMatch,
       'If-None-Match must be ETags such as "3" separated by commas, or *',
     ),
+  badIdempotencyKey: () =>
+    new HttpProblem(
+      PROBLEM_TYPES.badIdempotencyKey,
+      'Idempotency-Key must be 1 to 255 characters from ! to ~',
+    ),
   unreadableBody: () => new HttpProblem(badRequest, 'The body could not be read'),
   /** `status`: the 4xx another layer (express, body-parser) gave the error it threw. */
   unreadableRequest: (status: number = badRequest.status) =>
@@ -160,6 +189,21 @@ export const problems = {
     }),
   userExists: (userId: string) =>
     new HttpProblem(PROBLEM_TYPES.userExists, `User ${userId} already exists`),
+  emailTaken: () =>
+    new HttpProblem(PROBLEM_TYPES.emailTaken, 'Another user has this email', {
+      errors: [{ field: 'email', message: 'is taken by another user' }],
+    }),
+  idempotencyKeyInFlight: () =>
+    new HttpProblem(
+      PROBLEM_TYPES.idempotencyKeyInFlight,
+      'A request with this Idempotency-Key is still being carried out',
+      { headers: { 'Retry-After': '1' } },
+    ),
+  idempotencyKeyReused: () =>
+    new HttpProblem(
+      PROBLEM_TYPES.idempotencyKeyReused,
+      'This Idempotency-Key was used for a different request: use a new key for a new request',
+    ),
   versionNotApplied: (minVersion: number) =>
     new HttpProblem(PROBLEM_TYPES.versionNotApplied, `Version ${minVersion} is not applied yet`),
   positionNotApplied: () =>

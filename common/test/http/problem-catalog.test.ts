@@ -55,6 +55,49 @@ const cases: [string, HttpProblem, Expected][] = [
     },
   ],
   [
+    'badIdempotencyKey',
+    problems.badIdempotencyKey(),
+    {
+      type: '/problems/bad-idempotency-key',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'Idempotency-Key must be 1 to 255 characters from ! to ~',
+    },
+  ],
+  [
+    'emailTaken',
+    problems.emailTaken(),
+    {
+      type: '/problems/email-taken',
+      status: 409,
+      title: 'Conflict',
+      detail: 'Another user has this email',
+      errors: [{ field: 'email', message: 'is taken by another user' }],
+    },
+  ],
+  [
+    'idempotencyKeyInFlight',
+    problems.idempotencyKeyInFlight(),
+    {
+      type: '/problems/idempotency-key-in-flight',
+      status: 409,
+      title: 'Conflict',
+      detail: 'A request with this Idempotency-Key is still being carried out',
+      headers: { 'Retry-After': '1' },
+    },
+  ],
+  [
+    'idempotencyKeyReused',
+    problems.idempotencyKeyReused(),
+    {
+      type: '/problems/idempotency-key-reused',
+      status: 422,
+      title: 'Unprocessable Content',
+      detail:
+        'This Idempotency-Key was used for a different request: use a new key for a new request',
+    },
+  ],
+  [
     'badIfNoneMatch',
     problems.badIfNoneMatch(),
     {
