@@ -7,3 +7,4 @@ export * from './partitioning';
 export * from './unreadable-event';
 export * from './command-failures';
 export * from './as-of';
+export * from './email-claims';

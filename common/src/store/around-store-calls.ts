@@ -3,6 +3,7 @@ import { wrapStore } from './wrap-store';
 
 export type StoreOperation =
   | 'append'
+  | 'read_event'
   | 'read_user_events'
   | 'read_user_history'
   | 'count_events_by_day'
@@ -11,6 +12,9 @@ export type StoreOperation =
   | 'load_user_snapshot'
   | 'list_users'
   | 'count_users_by_group'
+  | 'begin_idempotent'
+  | 'finish_idempotent'
+  | 'abandon_idempotent'
   | 'ping';
 
 export type AroundCall = <T>(operation: StoreOperation, call: () => Promise<T>) => Promise<T>;
@@ -24,6 +28,7 @@ export function aroundStoreCalls(store: Store, around: AroundCall): Store {
   return wrapStore(store, {
     events: {
       append: (...args) => around('append', () => store.events.append(...args)),
+      readEvent: (...args) => around('read_event', () => store.events.readEvent(...args)),
       readUserEvents: (...args) =>
         around('read_user_events', () => store.events.readUserEvents(...args)),
       readUserHistory: (...args) =>
@@ -38,6 +43,11 @@ export function aroundStoreCalls(store: Store, around: AroundCall): Store {
       listUsers: (...args) => around('list_users', () => store.snapshots.listUsers(...args)),
       countUsersByGroup: (...args) =>
         around('count_users_by_group', () => store.snapshots.countUsersByGroup(...args)),
+    },
+    idempotency: {
+      begin: (...args) => around('begin_idempotent', () => store.idempotency.begin(...args)),
+      finish: (...args) => around('finish_idempotent', () => store.idempotency.finish(...args)),
+      abandon: (...args) => around('abandon_idempotent', () => store.idempotency.abandon(...args)),
     },
     ping: () => around('ping', () => store.ping()),
   });

@@ -11,6 +11,17 @@ export class VersionConflictError extends Error {
 }
 
 /**
+ * The append would give a live user an email another live user holds, so nothing was stored. The
+ * message names neither the email nor the holder: both are personal data.
+ */
+export class EmailTakenError extends Error {
+  override name = 'EmailTakenError';
+  constructor(readonly userId: string) {
+    super(`user ${userId} cannot take an email another live user holds`);
+  }
+}
+
+/**
  * The store could not be reached, or did not confirm in time. For a write the outcome is
  * unknown: it may not have been stored, or it may have been stored and become visible later.
  */

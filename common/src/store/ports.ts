@@ -63,12 +63,18 @@ export interface EventStore {
    * a gap. Throws VersionConflictError when another writer took one of those versions first, or
    * when the user has no event at `expectedVersion` (it must be the stored head). Throws
    * StoreUnavailableError when the store cannot confirm: then the outcome is unknown.
+   *
+   * It also keeps one live user per email, from the events alone (`emailClaimChange`): events
+   * that give the user an email another user holds are not stored, and EmailTakenError is thrown;
+   * a delete, or a change of email, frees the email the user held, in the same atomic step.
    */
   append(
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
   ): Promise<AppendResult>;
+  /** The stored event with this id, or null: tells a retried write whether its event is stored. */
+  readEvent(eventId: string): Promise<UserEvent | null>;
   /** The user's events with a version above `afterVersion`, in version order. */
   readUserEvents(userId: string, afterVersion?: number): Promise<UserEvent[]>;
   /** The user's events matching the query, in version order; reads only that user's events. */
@@ -167,9 +173,61 @@ export interface SnapshotStore {
   countUsersByGroup(partitions: readonly number[], group?: number): Promise<Map<number, number>>;
 }
 
+/** A response as sent, so that a retry of the request with the same key gets it again. */
+export interface RememberedOutcome {
+  readonly status: number;
+  /** Those worth sending again: `Content-Type`, `ETag`, `Location`. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body exactly as sent; empty for none. */
+  readonly body: string;
+}
+
+/** One attempt at carrying out a request with an idempotency key. */
+export interface IdempotentAttempt {
+  /** What makes two requests the same request: a retry must match it. */
+  readonly fingerprint: string;
+  /** Unique per attempt: only the attempt holding the key may finish or abandon it. */
+  readonly token: string;
+  readonly now: Date;
+  /** After this, the attempt is presumed dead (its process crashed) and may be taken over. */
+  readonly leaseUntil: Date;
+  /** After this the key is forgotten: the store may delete it, and a new attempt starts afresh. */
+  readonly expiresAt: Date;
+}
+
+/**
+ * What `begin` found:
+ * - `started`: this attempt holds the key (no one had it, its holder's lease ran out, or its
+ *   record expired); carry the request out, then `finish` or `abandon`;
+ * - `inFlight`: another attempt holds the key and its lease runs;
+ * - `completed`: a request with this key was carried out; its fingerprint tells whether this
+ *   request is a retry of it.
+ */
+export type IdempotentBegin =
+  | { readonly kind: 'started' }
+  | { readonly kind: 'inFlight' }
+  | {
+      readonly kind: 'completed';
+      readonly fingerprint: string;
+      readonly outcome: RememberedOutcome;
+    };
+
+/**
+ * The outcomes of requests sent with an `Idempotency-Key`, shared by every gateway: keys are
+ * unique across the store, whatever route they were sent to.
+ */
+export interface IdempotencyStore {
+  begin(key: string, attempt: IdempotentAttempt): Promise<IdempotentBegin>;
+  /** Remembers the outcome, if this attempt (`token`) still holds the key; a no-op otherwise. */
+  finish(key: string, token: string, outcome: RememberedOutcome, expiresAt: Date): Promise<void>;
+  /** Forgets the key, if this attempt still holds it, so that a retry runs the request again. */
+  abandon(key: string, token: string): Promise<void>;
+}
+
 export interface Store {
   readonly events: EventStore;
   readonly snapshots: SnapshotStore;
+  readonly idempotency: IdempotencyStore;
   /** Resolves if the store answers now; throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,9 +1,10 @@
-import type { EventStore, SnapshotStore, Store } from './ports';
+import type { EventStore, IdempotencyStore, SnapshotStore, Store } from './ports';
 
 /** The members a decorator replaces; everything it leaves out passes straight through. */
 export interface StoreOverrides {
   readonly events?: Partial<EventStore>;
   readonly snapshots?: Partial<SnapshotStore>;
+  readonly idempotency?: Partial<IdempotencyStore>;
   readonly ping?: Store['ping'];
   readonly close?: Store['close'];
 }
@@ -14,10 +15,11 @@ export interface StoreOverrides {
  * call, not once here, so a store that swaps them (a getter) is followed.
  */
 export function wrapStore(store: Store, overrides: StoreOverrides): Store {
-  const { events = {}, snapshots = {} } = overrides;
+  const { events = {}, snapshots = {}, idempotency = {} } = overrides;
   return {
     events: {
       append: events.append ?? ((...args) => store.events.append(...args)),
+      readEvent: events.readEvent ?? ((...args) => store.events.readEvent(...args)),
       readUserEvents: events.readUserEvents ?? ((...args) => store.events.readUserEvents(...args)),
       readUserHistory:
         events.readUserHistory ?? ((...args) => store.events.readUserHistory(...args)),
@@ -36,6 +38,11 @@ export function wrapStore(store: Store, overrides: StoreOverrides): Store {
       listUsers: snapshots.listUsers ?? ((...args) => store.snapshots.listUsers(...args)),
       countUsersByGroup:
         snapshots.countUsersByGroup ?? ((...args) => store.snapshots.countUsersByGroup(...args)),
+    },
+    idempotency: {
+      begin: idempotency.begin ?? ((...args) => store.idempotency.begin(...args)),
+      finish: idempotency.finish ?? ((...args) => store.idempotency.finish(...args)),
+      abandon: idempotency.abandon ?? ((...args) => store.idempotency.abandon(...args)),
     },
     ping: overrides.ping ?? (() => store.ping()),
     close: overrides.close ?? (() => store.close()),

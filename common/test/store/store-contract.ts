@@ -1,6 +1,7 @@
 import {
   type AppendResult,
   type Checkpoint,
+  EmailTakenError,
   foldEvents,
   type HistoryQuery,
   initialUserState,
@@ -104,13 +105,20 @@ export function defineStoreContract(
   async function seed(userIds: readonly string[], updatesPerUser = 1): Promise<UserEvent[]> {
     const all: UserEvent[] = [];
     for (const [n, userId] of userIds.entries()) {
-      const bodies = [created(fieldsFor(n))];
+      const bodies = [ownEmail(userId, created(fieldsFor(n)))];
       for (let u = 1; u <= updatesPerUser; u++) bodies.push(updated({ group: n * 100 + u }));
       const events = eventsFor(userId, 0, ...bodies);
       await appendAll(events);
       all.push(...events);
     }
     return all;
+  }
+
+  /** A create with an email made of the user's id, so that users seeded apart never share one. */
+  function ownEmail(userId: string, body: UserEventBody): UserEventBody {
+    return body.type === 'UserCreated'
+      ? { ...body, data: { ...body.data, email: `${userId}.${body.data.email}` } }
+      : body;
   }
 
   async function readAll(userIds: readonly string[]): Promise<UserEvent[]> {
@@ -228,6 +236,141 @@ export function defineStoreContract(
     });
   });
 
+  describe('one live user per email', () => {
+    const withEmail = (n: number, email: string) => ({ ...fieldsFor(n), email });
+
+    it('refuses to store a create or an email change that takes an email another live user holds, case aside', async () => {
+      await appendAll(eventsFor('ann', 0, created(withEmail(1, 'Shared@Example.org'))));
+      await appendAll(eventsFor('ben', 0, created(withEmail(2, 'ben@example.org'))));
+
+      await expect(
+        store.events.append(
+          'cid',
+          0,
+          eventsFor('cid', 0, created(withEmail(3, 'shared@EXAMPLE.org'))),
+        ),
+      ).rejects.toBeInstanceOf(EmailTakenError);
+      await expect(
+        store.events.append(
+          'ben',
+          1,
+          eventsFor('ben', 1, updated({ email: 'SHARED@example.org' })),
+        ),
+      ).rejects.toBeInstanceOf(EmailTakenError);
+      expect(await store.events.readUserEvents('cid')).toEqual([]);
+      expect(await store.events.readUserEvents('ben')).toHaveLength(1);
+    });
+
+    it('lets a user keep its own email, in another case too, and change fields other than the email', async () => {
+      await appendAll(eventsFor('dan', 0, created(withEmail(1, 'dan@example.org'))));
+      await appendAll(
+        eventsFor('dan', 1, updated({ email: 'DAN@example.org' }), updated({ group: 5 })),
+      );
+      expect(await store.events.readUserEvents('dan')).toHaveLength(3);
+    });
+
+    it('frees an email once its user is deleted or changes email', async () => {
+      await appendAll(eventsFor('eve', 0, created(withEmail(1, 'eve@example.org')), deleted()));
+      await appendAll(eventsFor('fay', 0, created(withEmail(2, 'fay@example.org'))));
+      await appendAll(eventsFor('fay', 1, updated({ email: 'fay2@example.org' })));
+
+      await appendAll(eventsFor('gus', 0, created(withEmail(3, 'EVE@example.org'))));
+      await appendAll(eventsFor('hal', 0, created(withEmail(4, 'fay@example.org'))));
+      // The deleted user, created again, finds its old email taken.
+      await expect(
+        store.events.append(
+          'eve',
+          2,
+          eventsFor('eve', 2, created(withEmail(1, 'eve@example.org'))),
+        ),
+      ).rejects.toBeInstanceOf(EmailTakenError);
+    });
+
+    it('of 20 concurrent creates of different users with one email, stores exactly one', async () => {
+      const ids = Array.from({ length: 20 }, (_, n) => `racer${n}`);
+      const outcomes = await Promise.allSettled(
+        ids.map((id, n) =>
+          store.events.append(id, 0, eventsFor(id, 0, created(withEmail(n, `Race@example.org`)))),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+      for (const outcome of outcomes)
+        if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(EmailTakenError);
+      expect((await readAll(ids)).map((event) => event.type)).toEqual(['UserCreated']);
+    });
+
+    it('answers a retry of a stored append as alreadyStored, even once its email has passed to another user', async () => {
+      const first = eventsFor('ida', 0, created(withEmail(1, 'ida@example.org')));
+      await appendAll(first);
+      await appendAll(eventsFor('ida', 1, updated({ email: 'ida2@example.org' })));
+      await appendAll(eventsFor('jon', 0, created(withEmail(2, 'ida@example.org'))));
+      expect((await store.events.append('ida', 0, first)).outcome).toBe('alreadyStored');
+    });
+  });
+
+  describe('reading one event', () => {
+    it('finds a stored event by its id, and null for an id never stored', async () => {
+      const events = eventsFor('kim', 0, created(fieldsFor(1)), updated({ group: 3 }));
+      await appendAll(events);
+      expect(await store.events.readEvent(events[1]!.eventId)).toEqual(events[1]);
+      expect(await store.events.readEvent('never-stored')).toBeNull();
+    });
+  });
+
+  describe('idempotency keys', () => {
+    const at = (seconds: number) => new Date(Date.UTC(2026, 10, 22, 12, 0, seconds));
+    const attempt = (token: string, now: number, fingerprint = 'POST /api/user {}') => ({
+      fingerprint,
+      token,
+      now: at(now),
+      leaseUntil: at(now + 10),
+      expiresAt: at(now + 50),
+    });
+    const outcome = { status: 201, headers: { ETag: '"1"' }, body: '{"id":"a"}' };
+
+    it('lets the first attempt start, answers in-flight while its lease runs, and the outcome once finished', async () => {
+      const keys = store.idempotency;
+      expect(await keys.begin('k1', attempt('t1', 0))).toEqual({ kind: 'started' });
+      expect(await keys.begin('k1', attempt('t2', 5))).toEqual({ kind: 'inFlight' });
+      await keys.finish('k1', 't1', outcome, at(40));
+      expect(await keys.begin('k1', attempt('t3', 6, 'another request'))).toEqual({
+        kind: 'completed',
+        fingerprint: 'POST /api/user {}',
+        outcome,
+      });
+      expect(await keys.begin('k2', attempt('t4', 6))).toEqual({ kind: 'started' });
+    });
+
+    it('hands the key to a new attempt once the holder’s lease runs out; the old holder can then neither finish nor abandon it', async () => {
+      const keys = store.idempotency;
+      await keys.begin('k1', attempt('dead', 0));
+      expect(await keys.begin('k1', attempt('next', 11))).toEqual({ kind: 'started' });
+      await keys.finish('k1', 'dead', { ...outcome, status: 200 }, at(40));
+      await keys.abandon('k1', 'dead');
+      expect(await keys.begin('k1', attempt('third', 12))).toEqual({ kind: 'inFlight' });
+      await keys.finish('k1', 'next', outcome, at(40));
+      expect(await keys.begin('k1', attempt('fourth', 13))).toMatchObject({ outcome });
+    });
+
+    it('forgets an abandoned key at once, and a finished one after it expires', async () => {
+      const keys = store.idempotency;
+      await keys.begin('k1', attempt('t1', 0));
+      await keys.abandon('k1', 't1');
+      expect(await keys.begin('k1', attempt('t2', 1))).toEqual({ kind: 'started' });
+      await keys.finish('k1', 't2', outcome, at(30));
+      expect(await keys.begin('k1', attempt('t3', 29))).toMatchObject({ kind: 'completed' });
+      expect(await keys.begin('k1', attempt('t4', 30))).toEqual({ kind: 'started' });
+    });
+
+    it('lets exactly one of 10 concurrent first attempts start', async () => {
+      const begins = await Promise.all(
+        Array.from({ length: 10 }, (_, n) => store.idempotency.begin('k1', attempt(`t${n}`, 0))),
+      );
+      expect(begins.filter((begin) => begin.kind === 'started')).toHaveLength(1);
+      expect(begins.filter((begin) => begin.kind === 'inFlight')).toHaveLength(9);
+    });
+  });
+
   describe('request ids', () => {
     it('keeps the request id an event was written with, and null when it had none', async () => {
       const traced = eventsWith('rita', 0, { requestId: 'req-7f3a' }, created(fieldsFor(1)));
@@ -256,9 +399,10 @@ export function defineStoreContract(
         [t3, deleted()],
         [t3, created(fieldsFor(3))],
       ];
+      // Each user with emails of its own: two live users cannot share one.
       const history = (userId: string) =>
         bodies.flatMap(([occurredAt, body], index) =>
-          eventsWith(userId, index, { occurredAt }, body),
+          eventsWith(userId, index, { occurredAt }, ownEmail(userId, body)),
         );
       const hilda = history('hilda');
       await appendAll(hilda);

@@ -14,6 +14,7 @@ import {
 export class FaultInjectingStore implements Store {
   readonly events: EventStore;
   readonly snapshots: SnapshotStore;
+  readonly idempotency: Store['idempotency'];
   readonly ping: Store['ping'];
   readonly close: Store['close'];
   private breakNextSaveOf: ReadonlySet<number> | null = null;
@@ -22,6 +23,7 @@ export class FaultInjectingStore implements Store {
     const wrapped = wrapStore(store, { snapshots: { save: (batch) => this.save(store, batch) } });
     this.events = wrapped.events;
     this.snapshots = wrapped.snapshots;
+    this.idempotency = wrapped.idempotency;
     this.ping = wrapped.ping;
     this.close = wrapped.close;
   }

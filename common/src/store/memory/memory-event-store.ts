@@ -1,6 +1,7 @@
-import type { UserEvent } from '../../domain';
+import { emailClaimChange, type UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { frozenCopy } from './frozen-copy';
+import { MemoryEmailClaims } from './memory-email-claims';
 import { decodePosition, encodePosition, positionOf, toCheckpoint } from './memory-checkpoint';
 import { OutageSwitch } from './outage-switch';
 import { startCatchUpSubscription } from '../catch-up-subscription';
@@ -37,6 +38,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   /** Each stored event's index in the log, by eventId. */
   private readonly logIndexes = new Map<string, number>();
   private readonly appendListeners = new Set<() => void>();
+  private readonly emailClaims = new MemoryEmailClaims();
   /** Tails cannot resume from a position before this one: the history before it is gone. */
   private historyStart = 0;
 
@@ -54,6 +56,9 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     const userEvents = this.eventsByUser.get(userId) ?? [];
     if (userEvents.length !== expectedVersion)
       throw new VersionConflictError(userId, expectedVersion);
+    const claimChange = emailClaimChange(events);
+    this.emailClaims.check(userId, claimChange);
+    this.emailClaims.apply(userId, claimChange);
     for (const event of events) {
       const stored = frozenCopy(event);
       userEvents.push(stored);
@@ -74,6 +79,12 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
       if (index !== undefined && (latest === undefined || index > latest)) latest = index;
     }
     return latest === undefined ? undefined : encodePosition(latest + 1);
+  }
+
+  async readEvent(eventId: string): Promise<UserEvent | null> {
+    this.outage.check('read an event');
+    const index = this.logIndexes.get(eventId);
+    return index === undefined ? null : (this.log[index] ?? null);
   }
 
   async readUserEvents(userId: string, afterVersion = 0): Promise<UserEvent[]> {

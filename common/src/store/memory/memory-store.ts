@@ -1,5 +1,6 @@
 import type { Store } from '../ports';
 import { InMemoryEventStore } from './memory-event-store';
+import { InMemoryIdempotencyStore } from './memory-idempotency-store';
 import { InMemorySnapshotStore } from './memory-snapshot-store';
 import { OutageSwitch } from './outage-switch';
 
@@ -9,6 +10,7 @@ export class InMemoryStore implements Store {
   readonly outage = new OutageSwitch();
   readonly events = new InMemoryEventStore(this.outage);
   readonly snapshots = new InMemorySnapshotStore(this.outage);
+  readonly idempotency = new InMemoryIdempotencyStore(this.outage);
 
   async ping(): Promise<void> {
     this.outage.check('ping');

@@ -7,11 +7,17 @@ import type {
   MongoClient,
   Timestamp,
 } from 'mongodb';
-import { UnreadableEventError, type UserEvent } from '../../domain';
+import {
+  type EmailClaimChange,
+  emailClaimChange,
+  UnreadableEventError,
+  type UserEvent,
+} from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { startCatchUpSubscription } from '../catch-up-subscription';
 import type { CatchUp, ChangeSource, ChangeTail } from '../change-source';
 import {
+  EmailTakenError,
   HistoryLostError,
   StoreMisconfiguredError,
   StoreUnavailableError,
@@ -36,7 +42,7 @@ import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';
 import { toEvent, toEventDocument } from './event-documents';
 import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-checkpoint';
 import { MongoTail } from './mongo-tail';
-import { COLLECTIONS, type EventDocument } from './schema';
+import { COLLECTIONS, type EmailClaimDocument, type EventDocument } from './schema';
 
 /** How long one empty wait on the change stream lasts before it answers "nothing new". */
 const TAIL_WAIT_MS = 500;
@@ -50,6 +56,7 @@ const STREAM_ENDINGS = ['invalidate', 'drop', 'rename', 'dropDatabase'];
 
 export class MongoEventStore implements EventStore, ChangeSource {
   private readonly events: Collection<EventDocument>;
+  private readonly claims: Collection<EmailClaimDocument>;
 
   /** @param timeoutMs server time each request-path read may take (maxTimeMS) */
   constructor(
@@ -59,6 +66,7 @@ export class MongoEventStore implements EventStore, ChangeSource {
     private readonly timeoutMs: number,
   ) {
     this.events = db.collection<EventDocument>(COLLECTIONS.events);
+    this.claims = db.collection<EmailClaimDocument>(COLLECTIONS.emailClaims);
   }
 
   async append(
@@ -71,11 +79,23 @@ export class MongoEventStore implements EventStore, ChangeSource {
     try {
       // The unique index stops two events at one version, not a hole: that takes the predecessor.
       if (expectedVersion > 0) await this.requireVersion(userId, expectedVersion);
-      const committedAt = await this.insert(documents);
+      const committedAt = await this.insert(userId, documents, emailClaimChange(events));
       return { outcome: 'appended', position: encodePosition(committedAt) };
     } catch (error) {
+      if (error instanceof EmailTakenError) throw error;
       if (!lostRace(error)) throw unavailable('append', error);
       return this.explainDuplicate(userId, expectedVersion, firstEventId);
+    }
+  }
+
+  async readEvent(eventId: string): Promise<UserEvent | null> {
+    try {
+      const document = await this.clock.read((session) =>
+        this.events.findOne({ _id: eventId }, { session, maxTimeMS: this.timeoutMs }),
+      );
+      return document ? toEvent(document) : null;
+    } catch (error) {
+      throw unavailable('read an event', error);
     }
   }
 
@@ -250,16 +270,29 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 
   /**
-   * The operation time of the write: the optime of the insert (of the commit, for several),
-   * which is the clusterTime of its change events, so a subscription's checkpoint reaches it
-   * once it has delivered them.
+   * The operation time of the write: the optime of the insert (of the commit, for a
+   * transaction), which is the clusterTime of its change events, so a subscription's checkpoint
+   * reaches it once it has delivered them. One event that leaves the emails as they were is a
+   * plain insert; anything else is a transaction (decision 0009).
    */
-  private async insert(documents: EventDocument[]): Promise<Timestamp> {
+  private async insert(
+    userId: string,
+    documents: EventDocument[],
+    claimChange: EmailClaimChange | undefined,
+  ): Promise<Timestamp> {
     const session = this.clock.writeSession();
     try {
       const [first] = documents;
-      if (documents.length === 1 && first) await this.events.insertOne(first, { session });
-      else await this.insertTogether(documents, session);
+      if (documents.length === 1 && first && !claimChange) {
+        await this.events.insertOne(first, { session });
+      } else {
+        await this.inTransaction(session, async () => {
+          // Events first: a retry of a stored append fails here, as alreadyStored, before its
+          // claim could be refused because the email moved on since.
+          await this.events.insertMany(documents, { session });
+          if (claimChange) await this.changeClaims(userId, claimChange, session);
+        });
+      }
       this.clock.noteWrite(session);
       return requireTime(session.operationTime);
     } finally {
@@ -268,16 +301,47 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 
   /**
-   * Several events of one command are stored all or none, in one attempt: the driver's
-   * withTransaction retries for up to 120 s, and an append must answer within its time limit.
+   * Stored all or none, in one attempt: the driver's withTransaction retries for up to 120 s,
+   * and an append must answer within its time limit. A transient error (a write conflict with a
+   * concurrent transaction) reaches the caller as a lost race, which the gateway decides again.
    */
-  private async insertTogether(documents: EventDocument[], session: ClientSession): Promise<void> {
+  private async inTransaction(session: ClientSession, work: () => Promise<void>): Promise<void> {
     session.startTransaction({ maxCommitTimeMS: this.timeoutMs });
     try {
-      await this.events.insertMany(documents, { session });
+      await work();
       await session.commitTransaction();
     } catch (error) {
       await session.abortTransaction().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Afterwards the user holds exactly the email the change names, or none. Its other claims go
+   * first, so the unique index on `userId` never sees two. The upsert matches only a claim this
+   * user holds already; one held by another user makes it insert a second `_id`: a duplicate key.
+   */
+  private async changeClaims(
+    userId: string,
+    change: EmailClaimChange,
+    session: ClientSession,
+  ): Promise<void> {
+    if (change.kind === 'release') {
+      await this.claims.deleteMany({ userId }, { session });
+      return;
+    }
+    await this.claims.deleteMany({ userId, _id: { $ne: change.email } }, { session });
+    try {
+      await this.claims.replaceOne(
+        { _id: change.email, userId },
+        { userId },
+        {
+          session,
+          upsert: true,
+        },
+      );
+    } catch (error) {
+      if (hasCode(error, MONGO_ERROR.DuplicateKey)) throw new EmailTakenError(userId);
       throw error;
     }
   }
@@ -335,6 +399,7 @@ export function lostRace(error: unknown): boolean {
 /** Errors that already say what happened pass through; any other failure is the store's. */
 function unavailable(operation: string, error: unknown): Error {
   if (
+    error instanceof EmailTakenError ||
     error instanceof HistoryLostError ||
     error instanceof VersionConflictError ||
     error instanceof UnreadableEventError ||

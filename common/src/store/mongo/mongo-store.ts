@@ -14,6 +14,7 @@ import { CausalClock } from './causal-clock';
 import { indexProblem, replicaSetProblem } from './deployment-check';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { MongoEventStore } from './mongo-event-store';
+import { MongoIdempotencyStore } from './mongo-idempotency-store';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
 import { COLLECTIONS } from './schema';
 
@@ -55,6 +56,7 @@ function boundedOptions(timeoutMs: number): MongoClientOptions {
 export class MongoStore implements Store {
   readonly events: MongoEventStore;
   readonly snapshots: MongoSnapshotStore;
+  readonly idempotency: MongoIdempotencyStore;
 
   private constructor(
     private readonly client: MongoClient,
@@ -64,6 +66,7 @@ export class MongoStore implements Store {
     const db = client.db(databaseName);
     this.events = new MongoEventStore(client, db, new CausalClock(client), timeoutMs);
     this.snapshots = new MongoSnapshotStore(db, timeoutMs);
+    this.idempotency = new MongoIdempotencyStore(db, timeoutMs);
   }
 
   /**

@@ -1,11 +1,14 @@
 import type { Db, IndexDescription, ResumeToken, Timestamp } from 'mongodb';
 import type { UserEventType } from '../../domain';
+import type { KeyRecord } from '../idempotency-rules';
 import { hasCode, MONGO_ERROR } from './error-codes';
 
 export const COLLECTIONS = {
   events: 'Events',
   users: 'Users',
   checkpoints: 'Checkpoints',
+  emailClaims: 'EmailClaims',
+  idempotentRequests: 'IdempotentRequests',
 } as const;
 
 /** One immutable document per event; `_id` is the eventId, so the eventId is unique. */
@@ -42,6 +45,24 @@ export interface CheckpointDocument {
   resumeToken: ResumeToken | null;
 }
 
+/**
+ * Which live user holds an email (normalised): written in the transaction of every append that
+ * changes who holds one (decision 0009). `_id` makes an email held once; a unique `userId` makes
+ * a user hold at most one.
+ */
+export interface EmailClaimDocument {
+  _id: string;
+  userId: string;
+}
+
+/**
+ * A request sent with an Idempotency-Key (`_id`): its attempt in flight, then its outcome. The
+ * TTL index deletes it after `expiresAt`.
+ */
+export interface IdempotentRequestDocument extends KeyRecord {
+  _id: string;
+}
+
 export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.events]: [
     // The arbiter of concurrent writes: one event per user and version.
@@ -60,6 +81,12 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { key: { group: 1, partition: 1, _id: 1 }, name: 'group_partition_id' },
   ],
   [COLLECTIONS.checkpoints]: [],
+  [COLLECTIONS.emailClaims]: [{ key: { userId: 1 }, name: 'userId_unique', unique: true }],
+  // The server's TTL monitor deletes forgotten keys (about once a minute): `begin` checks
+  // `expiresAt` itself, so a key is forgotten on time even while its document lingers.
+  [COLLECTIONS.idempotentRequests]: [
+    { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 },
+  ],
 };
 
 /** Creates the collections and indexes; safe to run again on a database that has them. */
