@@ -13,6 +13,7 @@ import type { AggregatorClient } from './aggregator-client';
 import type { GatewayMetrics } from './gateway-metrics';
 import { eventStatsRoutes } from './event-stats-routes';
 import { historyRoutes } from './history-routes';
+import type { IdempotencySettings } from './idempotent-writes';
 import { listRoutes, userStatsRoutes } from './list-routes';
 import { userRoutes } from './routes';
 import { WrittenPositions } from './written-positions';
@@ -27,6 +28,7 @@ export interface GatewayDependencies {
   readonly metrics: GatewayMetrics;
   readonly registry: Registry;
   readonly log: Logger;
+  readonly idempotency: IdempotencySettings;
 }
 
 function countStoreErrors(metrics: GatewayMetrics): ErrorRequestHandler {

@@ -8,6 +8,8 @@ import {
   readSharedConfig,
 } from '@user-service/common';
 
+import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './idempotent-writes';
+
 /** Where the gateway, and so the public API, listens unless PORT says otherwise. */
 export const DEFAULT_GATEWAY_PORT = 8080;
 
@@ -18,6 +20,12 @@ export function readGatewayConfig(env: Environment) {
     /** Comma-separated base URLs, aggregator 0 first. Default: 127.0.0.1, ports DEFAULT_AGGREGATOR_PORT (9100) and up. */
     AGGREGATOR_URLS: optionalText(),
     FORWARD_TIMEOUT_MS: integer({ default: 100, min: 1, max: 10_000 }),
+    /** How long the outcome of a request with an Idempotency-Key is remembered. */
+    IDEMPOTENCY_TTL_HOURS: integer({
+      default: DEFAULT_IDEMPOTENCY_TTL_HOURS,
+      min: 1,
+      max: 24 * 366,
+    }),
   });
   const urls = own.AGGREGATOR_URLS
     ? own.AGGREGATOR_URLS.split(',').map((url) => url.trim())
@@ -34,6 +42,7 @@ export function readGatewayConfig(env: Environment) {
     ...shared,
     PORT: own.PORT,
     FORWARD_TIMEOUT_MS: own.FORWARD_TIMEOUT_MS,
+    IDEMPOTENCY_TTL_HOURS: own.IDEMPOTENCY_TTL_HOURS,
     aggregatorUrls: urls,
   };
 }

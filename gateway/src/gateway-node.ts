@@ -13,6 +13,9 @@ import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
 import { countedStore } from './counted-store';
 import { createGatewayMetrics } from './gateway-metrics';
+import { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_HOURS } from './idempotent-writes';
+
+const HOUR_MS = 3_600_000;
 
 export interface GatewayNodeOptions {
   readonly store: Store;
@@ -27,6 +30,10 @@ export interface GatewayNodeOptions {
   readonly slowClientLimits?: SlowClientLimits;
   /** Sent to the aggregators as a bearer token. */
   readonly internalToken?: string;
+  /** How long the outcome of a request with an Idempotency-Key is remembered. */
+  readonly idempotencyTtlMs?: number;
+  /** How long an attempt holds its key before another gateway may take it over. */
+  readonly idempotencyLeaseMs?: number;
 }
 
 export interface GatewayNode {
@@ -63,6 +70,11 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     metrics,
     registry,
     log,
+    idempotency: {
+      ttlMs: options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_HOURS * HOUR_MS,
+      leaseMs: options.idempotencyLeaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS,
+      now: () => new Date(),
+    },
   });
   const server: RunningServer = await listen(app, options.port, options.slowClientLimits);
   const { port } = server.address as AddressInfo;

@@ -15,26 +15,33 @@ import { type Request, type Response, Router } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import { QUERIES } from './query-schemas';
 import { pathId, validQuery } from './request-parts';
+import { idempotent, type IdempotencyContext, type Write } from './idempotent-writes';
 import { type CommandContext, execute } from './user-commands';
+import { deletedOutcome, userOutcome } from './write-outcome';
 import { type QueryContext, readUser, readUserAsOf } from './user-queries';
 
-export function userRoutes(context: CommandContext & QueryContext): Router {
+export function userRoutes(context: CommandContext & QueryContext & IdempotencyContext): Router {
   const router = Router();
   const body = jsonBody(API_BODY_LIMIT);
 
-  router.post('/', rememberRoute, ...body, async (req, res) => {
-    validQuery(req, QUERIES.none);
-    const input = validateCreateUser(req.body);
-    if (!input.ok) throw problems.validationError(input.errors);
-    const userId = input.value.id ?? newUserId();
-    const state = await execute(
-      context,
-      { type: 'CreateUser', userId, fields: input.value.fields },
-      requestIdOf(res),
-    );
-    res.status(201).location(`/api/user/${userId}`);
-    sendUser(res, state);
-  });
+  router.post(
+    '/',
+    rememberRoute,
+    ...body,
+    idempotent(context, noPathId, async (req, res, keyed) => {
+      validQuery(req, QUERIES.none);
+      const input = validateCreateUser(req.body);
+      if (!input.ok) throw problems.validationError(input.errors);
+      const userId = input.value.id ?? keyed?.userId ?? newUserId();
+      const state = await execute(
+        context,
+        { type: 'CreateUser', userId, fields: input.value.fields },
+        requestIdOf(res),
+        keyed?.eventId,
+      );
+      return userOutcome(state, 201, `/api/user/${userId}`);
+    }),
+  );
 
   router.get('/:id', rememberRoute, async (req, res) => {
     const userId = pathId(req);
@@ -50,52 +57,64 @@ export function userRoutes(context: CommandContext & QueryContext): Router {
     sendUser(res, found);
   });
 
-  const update = async (req: Request, res: Response, pathUserId?: string) => {
-    validQuery(req, QUERIES.none);
-    const withPathId = pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
-    const input = validateUpdateUser(withPathId ? { ...req.body, id: pathUserId } : req.body);
-    if (!input.ok) throw problems.validationError(input.errors);
-    if (pathUserId !== undefined && input.value.id !== pathUserId) {
-      throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
-    }
-    const expectedVersion = ifMatchVersion(req);
-    const state = await execute(
-      context,
-      {
-        type: 'UpdateUser',
-        userId: input.value.id,
-        patch: input.value.patch,
-        ...(expectedVersion === undefined ? {} : { expectedVersion }),
-      },
-      requestIdOf(res),
-    );
-    sendUser(res, state);
-  };
-  router.put('/', rememberRoute, ...body, (req, res) => update(req, res));
-  router.put('/:id', rememberRoute, ...body, (req, res) => update(req, res, pathId(req)));
+  const update =
+    (userIdInPath: (req: Request) => string | undefined): Write =>
+    async (req, res, keyed) => {
+      validQuery(req, QUERIES.none);
+      const pathUserId = userIdInPath(req);
+      const withPathId =
+        pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
+      const input = validateUpdateUser(withPathId ? { ...req.body, id: pathUserId } : req.body);
+      if (!input.ok) throw problems.validationError(input.errors);
+      if (pathUserId !== undefined && input.value.id !== pathUserId) {
+        throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
+      }
+      const expectedVersion = ifMatchVersion(req);
+      const state = await execute(
+        context,
+        {
+          type: 'UpdateUser',
+          userId: input.value.id,
+          patch: input.value.patch,
+          ...(expectedVersion === undefined ? {} : { expectedVersion }),
+        },
+        requestIdOf(res),
+        keyed?.eventId,
+      );
+      return userOutcome(state, 200);
+    };
+  router.put('/', rememberRoute, ...body, idempotent(context, noPathId, update(noPathId)));
+  router.put('/:id', rememberRoute, ...body, idempotent(context, pathId, update(pathId)));
 
-  router.delete('/:id', rememberRoute, async (req, res) => {
-    const userId = pathId(req);
-    validQuery(req, QUERIES.none);
-    const expectedVersion = ifMatchVersion(req);
-    await execute(
-      context,
-      {
-        type: 'DeleteUser',
-        userId,
-        ...(expectedVersion === undefined ? {} : { expectedVersion }),
-      },
-      requestIdOf(res),
-    );
-    res.status(204).end();
-  });
+  router.delete(
+    '/:id',
+    rememberRoute,
+    idempotent(context, pathId, async (req, res, keyed) => {
+      const userId = pathId(req);
+      validQuery(req, QUERIES.none);
+      const expectedVersion = ifMatchVersion(req);
+      await execute(
+        context,
+        {
+          type: 'DeleteUser',
+          userId,
+          ...(expectedVersion === undefined ? {} : { expectedVersion }),
+        },
+        requestIdOf(res),
+        keyed?.eventId,
+      );
+      return deletedOutcome;
+    }),
+  );
 
   router.all('/', rememberRoute, methodNotAllowed('GET, POST, PUT'));
   router.all('/:id', rememberRoute, methodNotAllowed('GET, PUT, DELETE'));
   return router;
 }
 
-/** The id of a user created without one. */
+const noPathId = (): undefined => undefined;
+
+/** The id of a user created without one (and without an Idempotency-Key to derive it from). */
 function newUserId(): string {
   return uuidv4();
 }

@@ -5,6 +5,7 @@ import {
   foldEvents,
   loadUserState,
   stampEvents,
+  stateAsOf,
   type Store,
   TooMuchContentionError,
   type UserCommand,
@@ -33,22 +34,33 @@ export interface CommandContext {
  * version expected. The store's one-event-per-version rule is the arbiter: a lost race is
  * decided again on the newer state, so concurrent updates all land and none is lost.
  *
+ * `eventId`, derived from an Idempotency-Key, names the event the command stores: when an
+ * earlier attempt stored it, the command is not run again and the state it left is answered.
+ *
  * Throws CommandRejectedError when the domain refuses the command, TooMuchContentionError
- * when it keeps losing races; how a client is told either is the HTTP layer's (toProblem).
+ * when it keeps losing races, EmailTakenError when the store refuses the email; how a client is
+ * told is the HTTP layer's (toProblem).
  */
 export async function execute(
   context: CommandContext,
   command: UserCommand,
   requestId: string,
+  eventId?: string,
 ): Promise<UserState> {
   const { store, written, metrics } = context;
+  if (eventId !== undefined) {
+    const earlier = await stateLeftBy(store, eventId);
+    if (earlier) return earlier;
+  }
   for (let attempt = 1; ; attempt++) {
     const state = await loadUserState(store, command.userId);
     const decision = decide(command, state);
     if (!decision.ok) throw new CommandRejectedError(decision.error);
     if (decision.events.length === 0) return state;
+    if (eventId !== undefined && decision.events.length > 1)
+      throw new Error('a keyed command may decide one event only: its id is derived from the key');
     const events = stampEvents(command.userId, state.version, decision.events, {
-      newEventId: uuidv7,
+      newEventId: eventId === undefined ? uuidv7 : () => eventId,
       now: () => new Date(),
       partitionOf: context.partitionOf,
       requestId,
@@ -69,4 +81,12 @@ export async function execute(
     context.writtenPositions.record(aggregatorOf(partition, context.aggregatorCount), position);
     return next;
   }
+}
+
+/** The user's state just after the stored event `eventId`, or undefined when none is stored. */
+async function stateLeftBy(store: Store, eventId: string): Promise<UserState | undefined> {
+  const stored = await store.events.readEvent(eventId);
+  if (!stored) return undefined;
+  const events = await store.events.readUserEvents(stored.userId);
+  return stateAsOf(events, { version: stored.version });
 }

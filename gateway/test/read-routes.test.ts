@@ -355,7 +355,12 @@ describe('gateway read-side routes', () => {
       await spec
         .given(
           ...eventsWith('ada', 0, { occurredAt: new Date(now - 29 * DAY_MS) }, created(ada)),
-          ...eventsWith('old', 0, { occurredAt: new Date(now - 31 * DAY_MS) }, created(ada)),
+          ...eventsWith(
+            'old',
+            0,
+            { occurredAt: new Date(now - 31 * DAY_MS) },
+            created(fieldsFor(3)),
+          ),
           ...eventsWith('bob', 0, { occurredAt: new Date(now) }, created(fieldsFor(2))),
         )
         .when({ method: 'GET', path: '/api/stats/events' })

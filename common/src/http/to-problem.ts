@@ -4,7 +4,7 @@ import {
   TooMuchContentionError,
   UnreadableEventError,
 } from '../domain';
-import { StoreUnavailableError } from '../store/errors';
+import { EmailTakenError, StoreUnavailableError } from '../store/errors';
 import { HttpProblem } from './problem';
 import { problems } from './problem-catalog';
 
@@ -15,6 +15,7 @@ import { problems } from './problem-catalog';
 export function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof CommandRejectedError) return rejectionProblem(error.rejection);
+  if (error instanceof EmailTakenError) return problems.emailTaken();
   if (error instanceof TooMuchContentionError) return problems.contention();
   if (error instanceof StoreUnavailableError) return problems.storeUnavailable();
   if (error instanceof UnreadableEventError) return problems.userUnreadable(error);

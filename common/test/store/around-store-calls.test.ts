@@ -11,6 +11,7 @@ describe('aroundStoreCalls', () => {
     });
     const [event] = eventsFor('ada', 0, created(fieldsFor(1)));
     const { position } = await store.events.append('ada', 0, [event!]);
+    await store.events.readEvent(event!.eventId);
     await store.events.readUserEvents('ada');
     await store.events.readUserHistory('ada', { afterVersion: 0, limit: 1 });
     await store.events.countEventsByDay(new Date(0), new Date());
@@ -19,10 +20,16 @@ describe('aroundStoreCalls', () => {
     await store.snapshots.loadUser('ada');
     await store.snapshots.listUsers([0], { limit: 1 });
     await store.snapshots.countUsersByGroup([0]);
+    const now = new Date();
+    const attempt = { fingerprint: 'f', token: 't', now, leaseUntil: now, expiresAt: now };
+    await store.idempotency.begin('key', attempt);
+    await store.idempotency.finish('key', 't', { status: 204, headers: {}, body: '' }, now);
+    await store.idempotency.abandon('key', 't');
     await store.ping();
 
     expect(operations).toEqual([
       'append',
+      'read_event',
       'read_user_events',
       'read_user_history',
       'count_events_by_day',
@@ -31,11 +38,14 @@ describe('aroundStoreCalls', () => {
       'load_user_snapshot',
       'list_users',
       'count_users_by_group',
+      'begin_idempotent',
+      'finish_idempotent',
+      'abandon_idempotent',
       'ping',
     ]);
     // The position functions are not requests: they answer at once, around nothing.
     expect(store.events.comparePositions(position, position)).toBe(0);
     expect(store.events.commitPositionOf({ position: 0 })).toBe('0');
-    expect(operations).toHaveLength(10);
+    expect(operations).toHaveLength(14);
   });
 });

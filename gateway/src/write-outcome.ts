@@ -1,0 +1,44 @@
+import {
+  type HttpProblem,
+  type RememberedOutcome,
+  type User,
+  type UserState,
+} from '@user-service/common';
+import type { Response } from 'express';
+
+/**
+ * A write's answer as a value: what is sent, and what a retry with the same Idempotency-Key is
+ * sent again (status, body, `Content-Type`, `ETag`, `Location`).
+ */
+export type WriteOutcome = RememberedOutcome;
+
+export function userOutcome(state: UserState, status: 200 | 201, location?: string): WriteOutcome {
+  const { user } = state;
+  if (!user) throw new Error('a user outcome needs a live user');
+  const body: User = { id: user.id, name: user.name, email: user.email, group: user.group };
+  return {
+    status,
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      ETag: `"${state.version}"`,
+      ...(location ? { Location: location } : {}),
+    },
+    body: JSON.stringify(body),
+  };
+}
+
+export const deletedOutcome: WriteOutcome = { status: 204, headers: {}, body: '' };
+
+export function problemOutcome(problem: HttpProblem): WriteOutcome {
+  return {
+    status: problem.status,
+    headers: { 'Content-Type': 'application/problem+json' },
+    body: JSON.stringify(problem.toDetails()),
+  };
+}
+
+export function sendOutcome(res: Response, outcome: WriteOutcome): void {
+  res.status(outcome.status).set(outcome.headers);
+  if (outcome.body === '') res.end();
+  else res.send(outcome.body);
+}
