@@ -34,6 +34,8 @@ export interface GatewayNodeOptions {
   readonly idempotencyTtlMs?: number;
   /** How long an attempt holds its key before another gateway may take it over. */
   readonly idempotencyLeaseMs?: number;
+  /** The clock that keys' leases and expiries are read against; tests move it by hand. */
+  readonly now?: () => Date;
 }
 
 export interface GatewayNode {
@@ -73,7 +75,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     idempotency: {
       ttlMs: options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_HOURS * HOUR_MS,
       leaseMs: options.idempotencyLeaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS,
-      now: () => new Date(),
+      now: options.now ?? (() => new Date()),
     },
   });
   const server: RunningServer = await listen(app, options.port, options.slowClientLimits);

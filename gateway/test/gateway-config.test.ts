@@ -22,4 +22,14 @@ describe('gateway configuration', () => {
       /AGGREGATOR_URLS/,
     );
   });
+
+  it('remembers idempotent outcomes 24 hours unless IDEMPOTENCY_TTL_HOURS says otherwise', () => {
+    expect(readGatewayConfig(base).IDEMPOTENCY_TTL_HOURS).toBe(24);
+    expect(readGatewayConfig({ ...base, IDEMPOTENCY_TTL_HOURS: '72' }).IDEMPOTENCY_TTL_HOURS).toBe(
+      72,
+    );
+    expect(() => readGatewayConfig({ ...base, IDEMPOTENCY_TTL_HOURS: '0' })).toThrow(
+      /IDEMPOTENCY_TTL_HOURS/,
+    );
+  });
 });

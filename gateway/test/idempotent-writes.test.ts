@@ -1,0 +1,360 @@
+import {
+  type AppendResult,
+  type Store,
+  StoreUnavailableError,
+  wrapStore,
+} from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
+import {
+  apiSpecification,
+  created,
+  eventsFor,
+  fieldsFor,
+  TEST_PARTITIONS,
+} from '@user-service/test-support';
+import { PassThrough } from 'node:stream';
+import { type GatewayNode, startGatewayNode } from '../src/gateway-node';
+import { type HangingUpAggregator, hangingUpAggregator, startGateway } from './gateway-under-test';
+
+const ada = fieldsFor(1);
+const HOUR_MS = 3_600_000;
+const LEASE_MS = 10_000;
+
+interface Sent {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/** Gateways on one store with a clock the test moves; every answer with its raw text. */
+class Fixture {
+  readonly store = new InMemoryStore();
+  private readonly gateways: GatewayNode[] = [];
+  private time = Date.UTC(2026, 10, 22, 12);
+
+  constructor(private readonly aggregatorUrl: string) {}
+
+  async gateway(around: (store: Store) => Store = (store) => store): Promise<GatewayNode> {
+    const node = await startGatewayNode({
+      store: around(this.store),
+      port: 0,
+      aggregatorUrls: [this.aggregatorUrl],
+      partitions: TEST_PARTITIONS,
+      forwardTimeoutMs: 1000,
+      storeTimeoutMs: 1000,
+      logLevel: 'error',
+      logStream: new PassThrough().resume(),
+      idempotencyTtlMs: 24 * HOUR_MS,
+      idempotencyLeaseMs: LEASE_MS,
+      now: () => new Date(this.time),
+    });
+    this.gateways.push(node);
+    return node;
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.gateways.map((gateway) => gateway.close()));
+  }
+}
+
+async function send(
+  gateway: GatewayNode,
+  method: string,
+  path: string,
+  options: { key?: string; json?: unknown } = {},
+): Promise<Sent> {
+  const response = await fetch(`${gateway.url}${path}`, {
+    method,
+    headers: {
+      ...(options.key === undefined ? {} : { 'idempotency-key': options.key }),
+      ...(options.json === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(options.json === undefined ? {} : { body: JSON.stringify(options.json) }),
+  });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+/** What a replay must repeat of the first answer, and whether it says it is one. */
+function seen(answer: Sent) {
+  return {
+    status: answer.status,
+    text: answer.text,
+    etag: answer.headers.get('etag'),
+    location: answer.headers.get('location'),
+    contentType: answer.headers.get('content-type'),
+    replayed: answer.headers.get('idempotent-replayed'),
+  };
+}
+
+const typeOf = (answer: Sent): unknown => (JSON.parse(answer.text) as { type: string }).type;
+
+describe('Idempotency-Key on writes', () => {
+  let aggregator: HangingUpAggregator;
+  let fixture: Fixture;
+
+  beforeAll(async () => {
+    aggregator = await hangingUpAggregator();
+  });
+  afterAll(() => aggregator.close());
+  beforeEach(() => {
+    fixture = new Fixture(aggregator.url);
+  });
+  afterEach(() => fixture.close());
+
+  describe('the key itself', () => {
+    const spec = () => apiSpecification(startGateway(aggregator.url));
+
+    it.each([
+      ['empty', ''],
+      ['256 characters', 'k'.repeat(256)],
+      ['a space', 'a b'],
+      ['a character above ~', 'clé'],
+    ])('answers a key that is %s 400 bad-idempotency-key, storing nothing', async (_, key) => {
+      await spec()
+        .given()
+        .when({ method: 'POST', path: '/api/user', json: ada, headers: { 'idempotency-key': key } })
+        .then({ status: 400, problem: '/problems/bad-idempotency-key' });
+    });
+
+    it('takes 255 characters from ! to ~', async () => {
+      const key = '!~'.repeat(127) + 'x';
+      await spec()
+        .given()
+        .when({ method: 'POST', path: '/api/user', json: ada, headers: { 'idempotency-key': key } })
+        .then({ status: 201, headers: { 'idempotent-replayed': null } }, { type: 'UserCreated' });
+    });
+  });
+
+  it('replays a create: the same status, body, ETag and Location, marked replayed, and no second event', async () => {
+    const gateway = await fixture.gateway();
+    const first = await send(gateway, 'POST', '/api/user', { key: 'k-1', json: ada });
+    const again = await send(gateway, 'POST', '/api/users/', { key: 'k-1', json: { ...ada } });
+
+    expect(first.status).toBe(201);
+    expect(seen(again)).toEqual({ ...seen(first), replayed: 'true' });
+    expect(seen(first).replayed).toBeNull();
+    const { id } = JSON.parse(first.text) as { id: string };
+    expect(await fixture.store.events.readUserEvents(id)).toHaveLength(1);
+  });
+
+  it('derives the id of a create without one from the key: another store, the same request, the same id', async () => {
+    const other = new Fixture(aggregator.url);
+    try {
+      const one = await send(await fixture.gateway(), 'POST', '/api/user', { key: 'k', json: ada });
+      const two = await send(await other.gateway(), 'POST', '/api/user', { key: 'k', json: ada });
+      expect(JSON.parse(one.text)).toEqual(JSON.parse(two.text));
+      const three = await send(await other.gateway(), 'POST', '/api/user', {
+        key: 'k2',
+        json: fieldsFor(2),
+      });
+      expect((JSON.parse(three.text) as { id: string }).id).not.toBe(
+        (JSON.parse(one.text) as { id: string }).id,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('takes a body equal as JSON, in another key order, and the /api/users alias as the same request', async () => {
+    const gateway = await fixture.gateway();
+    await send(gateway, 'POST', '/api/user', { key: 'k', json: { id: 'ada', ...ada } });
+    const reordered = { group: ada.group, email: ada.email, name: ada.name, id: 'ada' };
+    const again = await send(gateway, 'POST', '/api/users', { key: 'k', json: reordered });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('answers the key with another request 422 idempotency-key-reused, and writes nothing', async () => {
+    const gateway = await fixture.gateway();
+    await send(gateway, 'POST', '/api/user', { key: 'k', json: { id: 'ada', ...ada } });
+    const otherBody = await send(gateway, 'POST', '/api/user', {
+      key: 'k',
+      json: { id: 'ada', ...ada, group: 9 },
+    });
+    const otherMethod = await send(gateway, 'PUT', '/api/user/ada', {
+      key: 'k',
+      json: { group: 9 },
+    });
+    const otherPath = await send(gateway, 'DELETE', '/api/user/ada', { key: 'k' });
+
+    for (const answer of [otherBody, otherMethod, otherPath]) {
+      expect({ status: answer.status, type: typeOf(answer) }).toEqual({
+        status: 422,
+        type: '/problems/idempotency-key-reused',
+      });
+    }
+    expect(await fixture.store.events.readUserEvents('ada')).toHaveLength(1);
+  });
+
+  it('remembers a 4xx: the retry gets the same 404 even once the user exists', async () => {
+    const gateway = await fixture.gateway();
+    const first = await send(gateway, 'PUT', '/api/user/ada', { key: 'k', json: { group: 3 } });
+    await send(gateway, 'POST', '/api/user', { json: { id: 'ada', ...ada } });
+    const again = await send(gateway, 'PUT', '/api/user/ada', { key: 'k', json: { group: 3 } });
+
+    expect(first.status).toBe(404);
+    expect(seen(again)).toEqual({ ...seen(first), replayed: 'true' });
+    expect(await fixture.store.events.readUserEvents('ada')).toHaveLength(1);
+  });
+
+  it('replays a delete as 204, marked replayed', async () => {
+    const gateway = await fixture.gateway();
+    await send(gateway, 'POST', '/api/user', { json: { id: 'ada', ...ada } });
+    expect((await send(gateway, 'DELETE', '/api/user/ada', { key: 'd' })).status).toBe(204);
+    const again = await send(gateway, 'DELETE', '/api/user/ada', { key: 'd' });
+    expect({ status: again.status, replayed: again.headers.get('idempotent-replayed') }).toEqual({
+      status: 204,
+      replayed: 'true',
+    });
+    expect(await fixture.store.events.readUserEvents('ada')).toHaveLength(2);
+  });
+
+  it('forgets a 5xx, so the retry runs again', async () => {
+    let failAppends = true;
+    const gateway = await fixture.gateway((store) =>
+      wrapStore(store, {
+        events: {
+          append: (...args) =>
+            failAppends
+              ? Promise.reject(new StoreUnavailableError('down'))
+              : store.events.append(...args),
+        },
+      }),
+    );
+    const first = await send(gateway, 'POST', '/api/user', {
+      key: 'k',
+      json: { id: 'ada', ...ada },
+    });
+    failAppends = false;
+    const again = await send(gateway, 'POST', '/api/user', {
+      key: 'k',
+      json: { id: 'ada', ...ada },
+    });
+
+    expect([first.status, again.status]).toEqual([503, 201]);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('after an unknown outcome (stored, then 503), the retry answers the create and stores no second user', async () => {
+    let loseAnswers = true;
+    const gateway = await fixture.gateway((store) =>
+      wrapStore(store, {
+        events: {
+          append: async (...args): Promise<AppendResult> => {
+            const result = await store.events.append(...args);
+            if (loseAnswers) throw new StoreUnavailableError('the answer was lost');
+            return result;
+          },
+        },
+      }),
+    );
+    const first = await send(gateway, 'POST', '/api/user', { key: 'k', json: ada });
+    loseAnswers = false;
+    const again = await send(gateway, 'POST', '/api/user', { key: 'k', json: ada });
+
+    expect(first.status).toBe(503);
+    expect(again.status).toBe(201);
+    const { id } = JSON.parse(again.text) as { id: string };
+    expect(again.headers.get('location')).toBe(`/api/user/${id}`);
+    expect(await fixture.store.events.readUserEvents(id)).toHaveLength(1);
+    const third = await send(gateway, 'POST', '/api/user', { key: 'k', json: ada });
+    expect(seen(third)).toEqual({ ...seen(again), replayed: 'true' });
+  });
+
+  it('answers 409 idempotency-key-in-flight with Retry-After while the first request runs', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let appending: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (appending = resolve));
+    const gateway = await fixture.gateway((store) =>
+      wrapStore(store, {
+        events: {
+          append: async (...args) => {
+            appending();
+            await held;
+            return store.events.append(...args);
+          },
+        },
+      }),
+    );
+    const first = send(gateway, 'POST', '/api/user', { key: 'k', json: { id: 'ada', ...ada } });
+    await reached;
+    const during = await send(gateway, 'PUT', '/api/user/ada', { key: 'k', json: { group: 2 } });
+    release();
+
+    expect({
+      status: during.status,
+      type: typeOf(during),
+      retryAfter: during.headers.get('retry-after'),
+    }).toEqual({ status: 409, type: '/problems/idempotency-key-in-flight', retryAfter: '1' });
+    expect((await first).status).toBe(201);
+  });
+
+  it('holds across gateways, and lets a retry take over a key whose gateway died once its lease runs out', async () => {
+    const one = await fixture.gateway();
+    const two = await fixture.gateway();
+    await send(one, 'POST', '/api/user', { key: 'k', json: { id: 'ada', ...ada } });
+    const onTwo = await send(two, 'POST', '/api/user', { key: 'k', json: { id: 'ada', ...ada } });
+    expect(onTwo.headers.get('idempotent-replayed')).toBe('true');
+
+    // A gateway that began "k2" and died before finishing it.
+    const now = new Date(Date.UTC(2026, 10, 22, 12));
+    await fixture.store.idempotency.begin('k2', {
+      fingerprint: 'whatever the dead gateway was doing',
+      token: 'dead',
+      now,
+      leaseUntil: new Date(now.getTime() + LEASE_MS),
+      expiresAt: new Date(now.getTime() + 24 * HOUR_MS),
+    });
+    const bob = { json: { id: 'bob', ...fieldsFor(2) }, key: 'k2' };
+    expect((await send(two, 'POST', '/api/user', bob)).status).toBe(409);
+    fixture.advance(LEASE_MS);
+    expect((await send(two, 'POST', '/api/user', bob)).status).toBe(201);
+  });
+
+  it('forgets an outcome after IDEMPOTENCY_TTL_HOURS: the key then starts a new request', async () => {
+    const gateway = await fixture.gateway();
+    await send(gateway, 'POST', '/api/user', { key: 'k', json: { id: 'ada', ...ada } });
+    fixture.advance(24 * HOUR_MS - 1);
+    const within = await send(gateway, 'PUT', '/api/user/ada', { key: 'k', json: { group: 5 } });
+    fixture.advance(1);
+    const after = await send(gateway, 'PUT', '/api/user/ada', { key: 'k', json: { group: 5 } });
+    expect([within.status, after.status]).toEqual([422, 200]);
+  });
+});
+
+describe('one live user per email, at the gateway', () => {
+  let aggregator: HangingUpAggregator;
+  beforeAll(async () => {
+    aggregator = await hangingUpAggregator();
+  });
+  afterAll(() => aggregator.close());
+  const spec = () => apiSpecification(startGateway(aggregator.url));
+
+  it('answers a create with a live user’s email, in any case, 409 email-taken naming the email field', async () => {
+    const outcome = await spec()
+      .given(...eventsFor('ada', 0, created(ada)))
+      .when({
+        method: 'POST',
+        path: '/api/user',
+        json: { id: 'bob', ...fieldsFor(2), email: ada.email.toUpperCase() },
+      })
+      .then({ status: 409, problem: '/problems/email-taken' });
+    expect(outcome.body).toMatchObject({ errors: [{ field: 'email' }] });
+  });
+
+  it('answers an update to a live user’s email 409 email-taken, and lets a user keep its own', async () => {
+    await spec()
+      .given(...eventsFor('ada', 0, created(ada)), ...eventsFor('bob', 0, created(fieldsFor(2))))
+      .when({ method: 'PUT', path: '/api/user/bob', json: { email: ada.email } })
+      .then({ status: 409, problem: '/problems/email-taken' });
+    await spec()
+      .given(...eventsFor('ada', 0, created(ada)))
+      .when({ method: 'PUT', path: '/api/user/ada', json: { email: ada.email, group: 4 } })
+      .then({ status: 200 }, { type: 'UserUpdated', data: { group: 4 } });
+  });
+});
