@@ -30,10 +30,16 @@ describe('aggregator internal lists and counts', () => {
     return { status: answer.status, body: (await answer.json()) as unknown };
   };
 
+  /** User `uN`'s fields: in group N % 2, with an email of its own. */
+  const fieldsOf = (id: string) => ({
+    ...fieldsFor(Number(id[1]) % 2),
+    email: `${id}@example.com`,
+  });
+
   /** Five users: u0..u4 in groups 0, 1, 0, 1, 0; u3 deleted, u1 moved to group 7. */
   async function population(): Promise<string> {
     for (const id of ['u3', 'u0', 'u4', 'u1', 'u2'])
-      await write(eventsFor(id, 0, created(fieldsFor(Number(id[1]) % 2))));
+      await write(eventsFor(id, 0, created(fieldsOf(id))));
     await write(eventsFor('u3', 1, deleted()));
     return write(eventsFor('u1', 1, updated({ group: 7 })));
   }
@@ -47,7 +53,7 @@ describe('aggregator internal lists and counts', () => {
     expect(ids(page.body)).toEqual(['u0', 'u1', 'u2', 'u4']);
     expect((page.body as { users: unknown[] }).users[1]).toEqual({
       id: 'u1',
-      ...fieldsFor(1),
+      ...fieldsOf('u1'),
       group: 7,
     });
   });

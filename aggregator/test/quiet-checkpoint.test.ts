@@ -15,7 +15,7 @@ describe('a quiet aggregator', () => {
         const events = stampEvents(
           id,
           0,
-          [{ type: 'UserCreated', data: { name: 'O', email: 'o@example.com', group: 1 } }],
+          [{ type: 'UserCreated', data: { name: 'O', email: `${id}@example.com`, group: 1 } }],
           {
             newEventId: () => `${id}-1`,
             now: () => new Date(),

@@ -14,7 +14,7 @@ async function create(store: Store, userId: string): Promise<void> {
   const events = stampEvents(
     userId,
     0,
-    [{ type: 'UserCreated', data: { name: 'Old', email: 'old@example.com', group: 1 } }],
+    [{ type: 'UserCreated', data: { name: 'Old', email: `${userId}@example.com`, group: 1 } }],
     {
       newEventId: () => `${userId}-1`,
       now: () => new Date(),

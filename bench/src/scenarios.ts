@@ -25,7 +25,8 @@ export function scenario(name: ScenarioName, seeded: number, runTag: string): ()
       body: JSON.stringify({
         id,
         name: `New ${created}`,
-        email: `new${created}@example.com`,
+        // Of the id, which no other run uses: two live users cannot share an email.
+        email: `${id}@example.com`,
         group: 1,
       }),
     };
@@ -44,7 +45,7 @@ export function scenario(name: ScenarioName, seeded: number, runTag: string): ()
       return {
         method: 'POST',
         path: '/api/user',
-        body: JSON.stringify({ id, name: 'Again', email: 'again@example.com', group: 2 }),
+        body: JSON.stringify({ id, name: 'Again', email: `${id}.again@example.com`, group: 2 }),
       };
     }
     const victim = randomSeeded();

@@ -125,7 +125,10 @@ describe('Idempotency-Key on writes', () => {
       await spec()
         .given()
         .when({ method: 'POST', path: '/api/user', json: ada, headers: { 'idempotency-key': key } })
-        .then({ status: 201, headers: { 'idempotent-replayed': null } }, { type: 'UserCreated' });
+        .then(
+          { status: 201, headers: { 'idempotent-replayed': null } },
+          { type: 'UserCreated', data: ada },
+        );
     });
   });
 

@@ -19,6 +19,8 @@ export interface InProcessClusterOptions {
   /** Shared secret between the gateway and the aggregators' internal API. */
   readonly internalToken?: string;
   readonly slowClientLimits?: SlowClientLimits;
+  /** How long a write holds its Idempotency-Key before another attempt may take it over. */
+  readonly idempotencyLeaseMs?: number;
 }
 
 /**
@@ -28,7 +30,8 @@ export interface InProcessClusterOptions {
 export class InProcessCluster {
   private constructor(
     private readonly options: InProcessClusterOptions,
-    readonly gateway: GatewayNode,
+    private gatewayNode: GatewayNode | null,
+    private readonly gatewayPort: number,
     private readonly nodes: (AggregatorNode | null)[],
     private readonly ports: readonly number[],
   ) {}
@@ -39,21 +42,34 @@ export class InProcessCluster {
       const port = options.aggregatorBasePort === 0 ? 0 : options.aggregatorBasePort + index;
       nodes.push(await startAggregatorNode(aggregatorOptions(options, index, port)));
     }
-    const gateway = await startGatewayNode({
-      store: options.store,
-      port: options.gatewayPort,
-      aggregatorUrls: nodes.map((node) => node.url),
-      partitions: options.partitions,
-      forwardTimeoutMs: options.forwardTimeoutMs ?? 100,
-      storeTimeoutMs: options.storeTimeoutMs ?? 2000,
-      ...nodeOptions(options),
-    });
-    return new InProcessCluster(
-      options,
-      gateway,
-      nodes,
-      nodes.map((node) => node.port),
+    const ports = nodes.map((node) => node.port);
+    const gateway = await startGatewayNode(gatewayOptions(options, options.gatewayPort, ports));
+    const { port } = new URL(gateway.url);
+    return new InProcessCluster(options, gateway, Number(port), nodes, ports);
+  }
+
+  get gateway(): GatewayNode {
+    if (!this.gatewayNode) throw new Error('the gateway is not running');
+    return this.gatewayNode;
+  }
+
+  /**
+   * Stops the gateway as a crash would: every connection cut, requests in flight unanswered.
+   * A request stuck in a store call stays stuck, as in a process that is gone.
+   */
+  async stopGateway(): Promise<void> {
+    const node = this.gateway;
+    this.gatewayNode = null;
+    await node.close();
+  }
+
+  /** Starts a new gateway on the old port: nothing of the old one's memory survives. */
+  async startGateway(): Promise<GatewayNode> {
+    if (this.gatewayNode) throw new Error('the gateway is already running');
+    this.gatewayNode = await startGatewayNode(
+      gatewayOptions(this.options, this.gatewayPort, this.ports),
     );
+    return this.gatewayNode;
   }
 
   aggregator(index: number): AggregatorNode {
@@ -83,10 +99,25 @@ export class InProcessCluster {
   }
 
   async close(): Promise<void> {
-    await this.gateway.close();
+    await this.gatewayNode?.close();
     await Promise.all(this.nodes.map((node) => node?.stop()));
     await this.options.store.close();
   }
+}
+
+function gatewayOptions(options: InProcessClusterOptions, port: number, ports: readonly number[]) {
+  return {
+    store: options.store,
+    port,
+    aggregatorUrls: ports.map((aggregatorPort) => `http://127.0.0.1:${aggregatorPort}`),
+    partitions: options.partitions,
+    forwardTimeoutMs: options.forwardTimeoutMs ?? 100,
+    storeTimeoutMs: options.storeTimeoutMs ?? 2000,
+    ...(options.idempotencyLeaseMs === undefined
+      ? {}
+      : { idempotencyLeaseMs: options.idempotencyLeaseMs }),
+    ...nodeOptions(options),
+  };
 }
 
 function aggregatorOptions(options: InProcessClusterOptions, index: number, port: number) {

@@ -34,9 +34,12 @@ interface DayCount {
   readonly count: number;
 }
 
-/** The fields of user `n` in one of a few groups, so that groups have many members. */
-function fields(n: number, group = n % 4): UserFields {
-  return { name: `User ${n}`, email: `user${n}@example.com`, group };
+/**
+ * The fields of user `n` of id `id`, in one of a few groups so that groups have many members;
+ * the email is made of the id, since two live users cannot share one.
+ */
+function fields(id: string, n: number, group = n % 4): UserFields {
+  return { name: `User ${n}`, email: `${id}.${n}@example.com`, group };
 }
 
 /** Ids compare by UTF-16 code units, as the API orders them. */
@@ -206,7 +209,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
 
     it('lists and counts a user at once after its 201, exact, for users of every aggregator', async () => {
       for (const [n, id] of spreadIds(24, 'new-').entries()) {
-        await create(id, fields(n));
+        await create(id, fields(id, n));
         await expectReadSideMatches();
         expectAnswer(
           await api.send('GET', `/api/user/count?group=${reference.get(id)!.group}`),
@@ -218,7 +221,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
 
     it('drops a user from lists and counts at once after its 204, exact', async () => {
       const ids = spreadIds(15, 'gone-');
-      for (const [n, id] of ids.entries()) await create(id, fields(n));
+      for (const [n, id] of ids.entries()) await create(id, fields(id, n));
       for (const id of ids) {
         await remove(id);
         await expectReadSideMatches();
@@ -227,7 +230,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
 
     it('moves an updated user between groups in the very next list and count', async () => {
       const ids = spreadIds(12, 'mover-');
-      for (const [n, id] of ids.entries()) await create(id, fields(n, 1));
+      for (const [n, id] of ids.entries()) await create(id, fields(id, n, 1));
       for (const [n, id] of ids.entries()) {
         const to = 10 + (n % 3);
         await update(id, { group: to, name: `Moved ${n}` });
@@ -253,10 +256,10 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
     it('lists and counts every one of 60 concurrent creates, then none of their concurrent deletes, at once', async () => {
       const ids = spreadIds(60, 'burst-');
       const created = await Promise.all(
-        ids.map((id, n) => api.create({ id, ...fields(n) }).then((answer) => answer.status)),
+        ids.map((id, n) => api.create({ id, ...fields(id, n) }).then((answer) => answer.status)),
       );
       expect(created).toEqual(ids.map(() => 201));
-      for (const [n, id] of ids.entries()) reference.set(id, { id, ...fields(n) });
+      for (const [n, id] of ids.entries()) reference.set(id, { id, ...fields(id, n) });
       await expectReadSideMatches();
       const deleted = await Promise.all(
         ids.map((id) => api.remove(id).then((answer) => answer.status)),
@@ -275,7 +278,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
         const id = ids[random(ids.length)]!;
         if (!reference.has(id)) {
           if (seen.has(id)) recreated += 1;
-          await create(id, fields(step, random(5)));
+          await create(id, fields(id, step, random(5)));
           seen.add(id);
         } else if (random(3) === 0) {
           await remove(id);
@@ -310,7 +313,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
 
     it('waits for the writes it acknowledged: exact, with a create, update or delete made just before', async () => {
       for (const [n, id] of spreadIds(12, 'lag-').entries()) {
-        await create(id, fields(n));
+        await create(id, fields(id, n));
         await expectReadSideMatches();
         await update(id, { group: 40 + (n % 2) });
         expectAnswer(
@@ -337,7 +340,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
         ...spreadIds(9, '_q'),
         ...spreadIds(9, 'Z-'),
       ];
-      for (const [n, id] of ids.entries()) await create(id, fields(n));
+      for (const [n, id] of ids.entries()) await create(id, fields(id, n));
       for (const id of ids.filter((_, n) => n % 7 === 3)) await remove(id);
     });
     afterAll(() => system.close());
@@ -389,7 +392,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
     });
 
     it('answers 100 users by default, with a Link when more follow', async () => {
-      for (let n = 0; live().length <= 100; n++) await create(`more-${n}`, fields(n));
+      for (let n = 0; live().length <= 100; n++) await create(`more-${n}`, fields(`more-${n}`, n));
       const first = await api.send('GET', '/api/user');
       expectAnswer(first, 'exact', live().slice(0, 100));
       const next = nextLink(first)!;
@@ -475,7 +478,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
     });
 
     it('refuses count as a user id, answering GET /api/user/count with the count', async () => {
-      const byBody = await api.create({ id: 'count', ...fields(1) });
+      const byBody = await api.create({ id: 'count', ...fields('count', 1) });
       expect(byBody.status).toBe(400);
       expect((byBody.body as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([
         'id',
@@ -497,7 +500,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
     async function lifeOf(id: string): Promise<(User | null)[]> {
       const states: (User | null)[] = [null];
       const after = () => states.push(reference.get(id) ?? null);
-      await create(id, fields(1), { 'x-request-id': `${id}-create` });
+      await create(id, fields(id, 1), { 'x-request-id': `${id}-create` });
       after();
       await update(id, { name: 'Ada L.' }, { 'x-request-id': `${id}-rename` });
       after();
@@ -505,7 +508,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
       after();
       await remove(id, { 'x-request-id': `${id}-delete` });
       after();
-      await create(id, fields(2), { 'x-request-id': `${id}-again` });
+      await create(id, fields(id, 2), { 'x-request-id': `${id}-again` });
       after();
       await update(id, { group: 9 }, { 'x-request-id': `${id}-last` });
       after();
@@ -518,7 +521,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
       expect(
         events.map(({ type, version, data, requestId }) => ({ type, version, data, requestId })),
       ).toEqual([
-        { type: 'UserCreated', version: 1, data: fields(1), requestId: 'ada-create' },
+        { type: 'UserCreated', version: 1, data: fields('ada', 1), requestId: 'ada-create' },
         { type: 'UserUpdated', version: 2, data: { name: 'Ada L.' }, requestId: 'ada-rename' },
         {
           type: 'UserUpdated',
@@ -527,7 +530,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
           requestId: 'ada-move',
         },
         { type: 'UserDeleted', version: 4, data: {}, requestId: 'ada-delete' },
-        { type: 'UserCreated', version: 5, data: fields(2), requestId: 'ada-again' },
+        { type: 'UserCreated', version: 5, data: fields('ada', 2), requestId: 'ada-again' },
         { type: 'UserUpdated', version: 6, data: { group: 9 }, requestId: 'ada-last' },
       ]);
       for (const event of events) {
@@ -546,21 +549,21 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
       const times = events.map((event) => Date.parse(event.occurredAt));
       expect(times).toEqual([...times].sort((a, b) => a - b));
       // the write answered with the request id the event keeps
-      const made = await api.create({ id: 'no-request-id', ...fields(3) });
+      const made = await api.create({ id: 'no-request-id', ...fields('no-request-id', 3) });
       const [first] = await history('no-request-id');
       expect(first?.requestId).toBe(made.headers.get('x-request-id'));
       expect(first?.requestId).toEqual(expect.any(String));
-      reference.set('no-request-id', { id: 'no-request-id', ...fields(3) });
+      reference.set('no-request-id', { id: 'no-request-id', ...fields('no-request-id', 3) });
     });
 
     it('keeps a deleted user’s history, through /api/users too, while the user reads 404', async () => {
-      await create('gone', fields(4));
+      await create('gone', fields('gone', 4));
       await update('gone', { name: 'Going' });
       await remove('gone');
       expect((await api.get('gone')).status).toBe(404);
       const events = await history('gone');
       expect(events.map((event) => [event.type, event.data])).toEqual([
-        ['UserCreated', fields(4)],
+        ['UserCreated', fields('gone', 4)],
         ['UserUpdated', { name: 'Going' }],
         ['UserDeleted', {}],
       ]);
@@ -571,7 +574,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
       const none = await api.send('GET', '/api/user/never-written/events');
       expect(none.status).toBe(404);
       expect(none.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      await create('quiet', fields(5));
+      await create('quiet', fields('quiet', 5));
       expect(await history('quiet', '?type=UserDeleted')).toEqual([]);
       expect(await history('quiet', '?after=1')).toEqual([]);
     });
@@ -627,7 +630,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
     });
 
     it('pages a history with Link next by version, keeping the filters, the last page without a Link', async () => {
-      await create('paged', fields(6));
+      await create('paged', fields('paged', 6));
       for (let n = 0; n < 8; n++) await update('paged', { group: 100 + n });
       const all = await history('paged');
       expect(all).toHaveLength(9);
@@ -724,7 +727,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
     });
 
     it('answers 304 with the ETag and no body to an If-None-Match naming the current version, and 200 once an update changed it', async () => {
-      await create('cached', fields(8));
+      await create('cached', fields('cached', 8));
       const conditional = (tag: string, query = '') =>
         api.send('GET', `/api/user/cached${query}`, { headers: { 'if-none-match': tag } });
       for (const tag of ['"1"', '*', '"7", "1"', 'W/"1"', ' "1" ']) {
@@ -781,7 +784,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
       const firstDay = day(Date.now());
       const before = perType(await eventsByDay(`?from=${firstDay}&to=${firstDay}`));
       const ids = spreadIds(6, 'stat-');
-      for (const [n, id] of ids.entries()) await create(id, fields(n));
+      for (const [n, id] of ids.entries()) await create(id, fields(id, n));
       for (const id of ids.slice(0, 4)) await update(id, { group: 50 });
       await update(ids[0]!, { name: 'Twice' });
       for (const id of ids.slice(0, 2)) await remove(id);
@@ -844,7 +847,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
 
     async function writeMany(prefix: string, count: number): Promise<void> {
       for (const [n, id] of spreadIds(count, prefix).entries()) {
-        await create(id, fields(n));
+        await create(id, fields(id, n));
         if (n % 3 === 1) await update(id, { group: 20 + (n % 2) });
         if (n % 5 === 2) await remove(id);
       }
@@ -865,12 +868,14 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
         prefix: 'during-',
         partitions: PARTITIONS,
       });
-      await create(own1!, fields(1));
+      await create(own1!, fields(own1!, 1));
       await update(saved[0]!.id, { group: 77 });
       await remove(saved[1]!.id);
-      await create(own2!, fields(2));
-      await create(idsWhere(1, ownedBy(0, AGGREGATORS), { prefix: 'during-' })[0]!, fields(3));
-      await create(idsWhere(1, ownedBy(2, AGGREGATORS), { prefix: 'during-' })[0]!, fields(4));
+      await create(own2!, fields(own2!, 2));
+      const [during0] = idsWhere(1, ownedBy(0, AGGREGATORS), { prefix: 'during-' });
+      const [during2] = idsWhere(1, ownedBy(2, AGGREGATORS), { prefix: 'during-' });
+      await create(during0!, fields(during0!, 3));
+      await create(during2!, fields(during2!, 4));
       await expectReadSideMatches(expected(), 'snapshot');
       const { pages, users } = await walk('/api/user?limit=7');
       expect(users).toEqual(expected());
@@ -911,7 +916,7 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
         prefix: 'after-',
         partitions: PARTITIONS,
       });
-      await create(own!, fields(5));
+      await create(own!, fields(own!, 5));
       await expectReadSideMatches();
     });
 

@@ -387,10 +387,13 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     // Frequent snapshots, so that a restart restores from one and replays only what followed.
     beforeEach(() => startSystem(10));
 
+    /** Users of one test count on from here: each has fields (and so an email) of its own. */
+    let serial = 0;
+
     async function writeSome(prefix: string, count: number): Promise<void> {
       for (let n = 0; n < count; n++) {
         const id = `${prefix}${n}`;
-        await created(id, n);
+        await created(id, serial++);
         if (n % 2 === 0) await updated(id, { name: `Changed ${n}` });
       }
     }
