@@ -1,26 +1,46 @@
 import fc from 'fast-check';
-import { AGGREGATORS, IDS, runCrashScenario, type Step } from './crash-model';
+import {
+  AGGREGATORS,
+  EMAILS,
+  IDS,
+  runCrashScenario,
+  type Step,
+  type WriteStep,
+} from './crash-model';
 
 const id = fc.constantFrom(...IDS);
 const aggregator = fc.integer({ min: 0, max: AGGREGATORS - 1 });
+const email = fc.integer({ min: 0, max: EMAILS.length - 1 });
+const keyed = fc.boolean();
+const create = fc.record({
+  kind: fc.constant('create' as const),
+  id,
+  n: fc.integer({ min: 0, max: 9 }),
+  email,
+  keyed,
+});
+const update = fc.record({
+  kind: fc.constant('update' as const),
+  id,
+  group: fc.integer({ min: 0, max: 9 }),
+  email: fc.option(email, { nil: null }),
+  keyed,
+});
+const remove = fc.record({ kind: fc.constant('delete' as const), id, keyed });
+const write: fc.Arbitrary<WriteStep> = fc.oneof(create, update, remove);
 const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 3, arbitrary: create },
+  { weight: 4, arbitrary: update },
+  { weight: 2, arbitrary: remove },
   {
-    weight: 3,
+    weight: 2,
     arbitrary: fc.record({
-      kind: fc.constant('create' as const),
-      id,
-      n: fc.integer({ min: 0, max: 9 }),
+      kind: fc.constant('gatewayCrash' as const),
+      write: write.map((chosen) => ({ ...chosen, keyed: true })),
+      at: fc.constantFrom('afterBegin', 'beforeAppend', 'afterAppend', 'afterFinish'),
+      retry: fc.boolean(),
     }),
   },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant('update' as const),
-      id,
-      group: fc.integer({ min: 0, max: 9 }),
-    }),
-  },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), id }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('read' as const), id }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('list' as const) }) },
   {
@@ -43,17 +63,24 @@ describe('crashes at random points lose nothing (model-based)', () => {
     crashes: 0,
     midSnapshot: 0,
     restarts: 0,
+    keyed: 0,
+    emailChanges: 0,
+    gatewayCrashes: 0,
+    retried: 0,
+    deaths: 0,
   };
 
   // One line of figures per run, for RELIABILITY.md.
   afterAll(() => {
     process.stdout.write(
       `crash model: ${ran.sequences} sequences, ${ran.operations} API operations, ${ran.lists} list steps (a list and a count each; ${ran.exact} of their answers exact and compared with the model), ${ran.crashes} crash steps ` +
-        `(${ran.midSnapshot} during a snapshot), ${ran.restarts} restart steps\n`,
+        `(${ran.midSnapshot} during a snapshot), ${ran.restarts} restart steps; ` +
+        `${ran.keyed} keyed writes each sent twice, ${ran.emailChanges} email changes, ` +
+        `${ran.gatewayCrashes} gateway crash steps (${ran.deaths} died mid-write, the rest were refused before their step; ${ran.retried} retried after a restart)\n`,
     );
   });
 
-  it('keeps every read, and every list and count that says exact, equal to the model, and every aggregator equal to a fold of the store', async () => {
+  it('keeps every answer, every list and count that says exact, and every email held once equal to the model, and every aggregator equal to a fold of the store', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(1, 7, 100),
@@ -67,9 +94,16 @@ describe('crashes at random points lose nothing (model-based)', () => {
             } else if (kind === 'restart') ran.restarts += 1;
             else if (kind === 'list') ran.lists += 1;
             else ran.operations += 1;
+            if ('keyed' in rest && rest.keyed) ran.keyed += 1;
+            if (kind === 'update' && 'email' in rest && rest.email !== null) ran.emailChanges += 1;
+            if (kind === 'gatewayCrash') {
+              ran.gatewayCrashes += 1;
+              if ('retry' in rest && rest.retry) ran.retried += 1;
+            }
           }
-          return runCrashScenario(snapshotEvery, steps).then(({ exactAnswers }) => {
+          return runCrashScenario(snapshotEvery, steps).then(({ exactAnswers, gatewayDeaths }) => {
             ran.exact += exactAnswers;
+            ran.deaths += gatewayDeaths;
           });
         },
       ),

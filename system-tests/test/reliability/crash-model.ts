@@ -2,15 +2,16 @@ import {
   aggregatorOf,
   foldEvents,
   initialUserState,
+  normalizeEmail,
   partitionOf,
   partitionsOwnedBy,
   type User,
   type UserState,
 } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { idsWhere, ownedBy, userFor } from '@user-service/test-support';
+import { idsWhere, ownedBy } from '@user-service/test-support';
 import { type Answer, apiClient } from '../http-client';
-import { FaultInjectingStore } from './fault-injecting-store';
+import { FaultInjectingStore, type GatewayCrashPoint } from './fault-injecting-store';
 import { startTestSystem } from '../test-system';
 
 export const PARTITIONS = 12;
@@ -21,11 +22,51 @@ export const IDS: string[] = Array.from({ length: AGGREGATORS }, (_, index) =>
   idsWhere(2, ownedBy(index, AGGREGATORS), { prefix: 'id', partitions: PARTITIONS }),
 ).flat();
 
+/**
+ * Few emails for six ids, some equal but for case, so that creates and changes of email meet
+ * emails other live users hold.
+ */
+export const EMAILS = [
+  'ann@example.com',
+  'ANN@example.com',
+  'bob@example.com',
+  'Cy@Example.com',
+  'cy@example.com',
+  'dee@example.com',
+] as const;
+
+/** A write; `keyed` ones carry an Idempotency-Key and are sent twice, the second a replay. */
+export type WriteStep =
+  | {
+      readonly kind: 'create';
+      readonly id: string;
+      readonly n: number;
+      readonly email: number;
+      readonly keyed: boolean;
+    }
+  | {
+      readonly kind: 'update';
+      readonly id: string;
+      readonly group: number;
+      /** An index into EMAILS, or null to leave the email as it is. */
+      readonly email: number | null;
+      readonly keyed: boolean;
+    }
+  | { readonly kind: 'delete'; readonly id: string; readonly keyed: boolean };
+
 export type Step =
-  | { readonly kind: 'create'; readonly id: string; readonly n: number }
-  | { readonly kind: 'update'; readonly id: string; readonly group: number }
-  | { readonly kind: 'delete'; readonly id: string }
+  | WriteStep
   | { readonly kind: 'read'; readonly id: string }
+  /**
+   * A keyed write whose gateway dies at `at`; a new gateway starts, and the client sends the
+   * write again with its key (`retry`) or gives up.
+   */
+  | {
+      readonly kind: 'gatewayCrash';
+      readonly write: WriteStep;
+      readonly at: GatewayCrashPoint;
+      readonly retry: boolean;
+    }
   /** A list of every user and a count, which must equal the model whenever they say `exact`. */
   | { readonly kind: 'list' }
   | { readonly kind: 'crash'; readonly aggregator: number; readonly midSnapshot: boolean }
@@ -35,37 +76,121 @@ export type Step =
  * Runs the steps against a fresh in-memory system and checks every answer against a plain
  * model; then brings every aggregator back and checks reads and each aggregator's state.
  * Throws (through expect) on the first difference; answers how many list and count answers said
- * `exact` (and so were compared with the model).
+ * `exact` (and so were compared with the model), and how many gateways died mid-write (a
+ * refused write never reaches the step where it was to die).
  */
 export async function runCrashScenario(
   snapshotEvery: number,
   steps: readonly Step[],
-): Promise<{ exactAnswers: number }> {
+): Promise<{ exactAnswers: number; gatewayDeaths: number }> {
   const store = new FaultInjectingStore(new InMemoryStore());
   const system = await startTestSystem({
     store,
     aggregatorCount: AGGREGATORS,
     partitions: PARTITIONS,
     snapshotEvery,
+    // A dead gateway's key is taken over after this; short, so retries need not wait long.
+    idempotencyLeaseMs: LEASE_MS,
   });
   const api = apiClient(system.gateway.url);
   const model = new Map<string, UserState>(IDS.map((id) => [id, initialUserState]));
   const running = new Set([0, 1, 2]);
 
-  const expectAnswer = (step: Step, answer: Answer, status: number, state?: UserState) => {
+  /** What the model says a write answers, and the state it leaves (unchanged when refused). */
+  const expectedOf = (write: WriteStep): Expected => {
+    const current = model.get(write.id)!;
+    const takenByOther = (email: string) =>
+      [...model.values()].some(
+        ({ user }) =>
+          user !== null &&
+          user.id !== write.id &&
+          normalizeEmail(user.email) === normalizeEmail(email),
+      );
+    switch (write.kind) {
+      case 'create': {
+        if (current.user) return refused(current, 409, '/problems/user-exists');
+        const user = {
+          id: write.id,
+          name: `User ${write.n}`,
+          email: EMAILS[write.email]!,
+          group: write.n,
+        };
+        if (takenByOther(user.email)) return refused(current, 409, '/problems/email-taken');
+        return { status: 201, next: { version: current.version + 1, user } };
+      }
+      case 'update': {
+        if (!current.user) return refused(current, 404, '/problems/user-not-found');
+        const email = write.email === null ? current.user.email : EMAILS[write.email]!;
+        if (write.email !== null && takenByOther(email))
+          return refused(current, 409, '/problems/email-taken');
+        const user = { ...current.user, group: write.group, email };
+        const changed = user.group !== current.user.group || user.email !== current.user.email;
+        return { status: 200, next: changed ? { version: current.version + 1, user } : current };
+      }
+      case 'delete':
+        if (!current.user) return refused(current, 404, '/problems/user-not-found');
+        return { status: 204, next: { version: current.version + 1, user: null } };
+    }
+  };
+
+  const sendWrite = (write: WriteStep, key?: string): Promise<Answer> => {
+    const headers = key === undefined ? {} : { 'idempotency-key': key };
+    switch (write.kind) {
+      case 'create':
+        return api.create(
+          { id: write.id, name: `User ${write.n}`, email: EMAILS[write.email]!, group: write.n },
+          headers,
+        );
+      case 'update':
+        return api.update(
+          {
+            id: write.id,
+            group: write.group,
+            ...(write.email === null ? {} : { email: EMAILS[write.email] }),
+          },
+          headers,
+        );
+      case 'delete':
+        return api.send('DELETE', `/api/user/${write.id}`, { headers });
+    }
+  };
+
+  const expectAnswer = (step: Step, answer: Answer, expected: Expected) => {
     const seen = {
       step,
       status: answer.status,
       body: answer.body,
       etag: answer.headers.get('etag'),
     };
-    const wanted = state?.user
-      ? { step, status, body: state.user, etag: `"${state.version}"` }
-      : { step, status, body: seen.body, etag: seen.etag };
+    const { user } = expected.next;
+    const wanted =
+      expected.problem !== undefined
+        ? {
+            ...seen,
+            status: expected.status,
+            body: expect.objectContaining({ type: expected.problem }),
+          }
+        : user && expected.status !== 204
+          ? { step, status: expected.status, body: user, etag: `"${expected.next.version}"` }
+          : { ...seen, status: expected.status };
     expect(seen).toEqual(wanted);
   };
 
+  /** Once every running aggregator has applied what the model holds: a dead gateway's writes too. */
+  const untilApplied = async () => {
+    await until(() =>
+      IDS.every((id) => {
+        const owner = aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS);
+        return (
+          !running.has(owner) ||
+          system.aggregator(owner).aggregator.user(id).version >= model.get(id)!.version
+        );
+      }),
+    );
+  };
+
   let exactAnswers = 0;
+  let gatewayDeaths = 0;
   /**
    * An `exact` answer equals the model. A `snapshot` one is what the gateway answers while it
    * cannot get an aggregator's answer (down, restoring, or its circuit still open after it came
@@ -83,45 +208,61 @@ export async function runCrashScenario(
   };
 
   try {
-    for (const step of steps) {
+    for (const [index, step] of steps.entries()) {
       switch (step.kind) {
-        case 'create': {
-          const current = model.get(step.id)!;
-          const answer = await api.create(userFor(step.id, step.n));
-          if (current.user) {
-            expectAnswer(step, answer, 409);
-          } else {
-            const next = { version: current.version + 1, user: userFor(step.id, step.n) };
-            model.set(step.id, next);
-            expectAnswer(step, answer, 201, next);
-          }
-          break;
-        }
-        case 'update': {
-          const current = model.get(step.id)!;
-          const answer = await api.update({ id: step.id, group: step.group });
-          if (!current.user) {
-            expectAnswer(step, answer, 404);
-          } else {
-            const changed = current.user.group !== step.group;
-            const next = changed
-              ? { version: current.version + 1, user: { ...current.user, group: step.group } }
-              : current;
-            model.set(step.id, next);
-            expectAnswer(step, answer, 200, next);
-          }
-          break;
-        }
+        case 'create':
+        case 'update':
         case 'delete': {
-          const current = model.get(step.id)!;
-          const answer = await api.remove(step.id);
-          if (current.user) model.set(step.id, { version: current.version + 1, user: null });
-          expectAnswer(step, answer, current.user ? 204 : 404);
+          const expected = expectedOf(step);
+          const key = step.keyed ? `step-${index}` : undefined;
+          const answer = await sendWrite(step, key);
+          expectAnswer(step, answer, expected);
+          model.set(step.id, expected.next);
+          if (key !== undefined) {
+            const replay = await sendWrite(step, key);
+            expectAnswer(step, replay, expected);
+            expect({ step, replayed: replay.headers.get('idempotent-replayed') }).toEqual({
+              step,
+              replayed: 'true',
+            });
+          }
+          break;
+        }
+        case 'gatewayCrash': {
+          const expected = expectedOf(step.write);
+          const key = `crash-${index}`;
+          const sprung = store.stopNextWriteAt(step.at);
+          const sent = sendWrite(step.write, key);
+          const first = await Promise.race([sprung.then(() => null), sent]);
+          if (first !== null) {
+            // Refused before the step where it was to die (no append, say): it never died.
+            store.disarm();
+            expectAnswer(step, first, expected);
+            model.set(step.write.id, expected.next);
+            break;
+          }
+          gatewayDeaths += 1;
+          await system.stopGateway();
+          await sent.catch(() => undefined);
+          await system.startGateway();
+          const stored =
+            expected.problem === undefined &&
+            (step.at === 'afterAppend' || step.at === 'afterFinish');
+          if (step.retry) {
+            expectAnswer(step, await untilCarriedOut(() => sendWrite(step.write, key)), expected);
+            model.set(step.write.id, expected.next);
+          } else if (stored) {
+            model.set(step.write.id, expected.next);
+          }
+          await untilApplied();
           break;
         }
         case 'read': {
           const current = model.get(step.id)!;
-          expectAnswer(step, await api.get(step.id), current.user ? 200 : 404, current);
+          const expected = current.user
+            ? { status: 200, next: current }
+            : refused(current, 404, '/problems/user-not-found');
+          expectAnswer(step, await api.get(step.id), expected);
           break;
         }
         case 'list': {
@@ -155,17 +296,59 @@ export async function runCrashScenario(
     for (const index of [0, 1, 2]) if (!running.has(index)) await system.startAggregator(index);
     for (const id of IDS) {
       const current = model.get(id)!;
-      expectAnswer({ kind: 'read', id }, await api.get(id), current.user ? 200 : 404, current);
+      const expected = current.user
+        ? { status: 200, next: current }
+        : refused(current, 404, '/problems/user-not-found');
+      expectAnswer({ kind: 'read', id }, await api.get(id), expected);
     }
     for (const index of [0, 1, 2]) {
       const folded = await foldStore(store, index);
       await until(() => sameUsers(system.aggregator(index).aggregator.liveUsers(), folded));
       expect(sorted(system.aggregator(index).aggregator.liveUsers())).toEqual(sorted(folded));
     }
-    return { exactAnswers };
+    expectOneHolderPerEmail(model);
+    return { exactAnswers, gatewayDeaths };
   } finally {
     await system.close();
   }
+}
+
+const LEASE_MS = 50;
+
+interface Expected {
+  readonly status: number;
+  /** The problem type of a refusal. */
+  readonly problem?: string;
+  readonly next: UserState;
+}
+
+function refused(current: UserState, status: number, problem: string): Expected {
+  return { status, problem, next: current };
+}
+
+/**
+ * Sends a keyed write again until it is carried out, as a client would: a connection pooled to
+ * the dead gateway fails, and the dead gateway's key answers 409 in-flight until its lease ends.
+ */
+async function untilCarriedOut(send: () => Promise<Answer>): Promise<Answer> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const answer = await send().catch(() => null);
+    const inFlight =
+      answer?.status === 409 &&
+      (answer.body as { type?: string }).type === '/problems/idempotency-key-in-flight';
+    if (answer && !inFlight) return answer;
+    if (Date.now() > deadline) throw new Error('the retried write was never carried out');
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS / 2));
+  }
+}
+
+/** The model itself never gives two live users one email: what the system was checked against. */
+function expectOneHolderPerEmail(model: ReadonlyMap<string, UserState>): void {
+  const emails = [...model.values()].flatMap(({ user }) =>
+    user ? [normalizeEmail(user.email)] : [],
+  );
+  expect(new Set(emails).size).toBe(emails.length);
 }
 
 type Live = { userId: string; version: number; user: User | null };

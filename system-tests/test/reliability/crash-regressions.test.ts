@@ -6,8 +6,8 @@ describe('crash regressions', () => {
 
   it('does not bring a deleted user back after a restart from a snapshot taken after the delete', async () => {
     await runCrashScenario(1, [
-      { kind: 'create', id: first!, n: 1 },
-      { kind: 'delete', id: first! },
+      { kind: 'create', id: first!, n: 1, email: 1, keyed: false },
+      { kind: 'delete', id: first!, keyed: false },
       { kind: 'crash', aggregator: 0, midSnapshot: false },
       { kind: 'restart', aggregator: 0 },
       { kind: 'read', id: first! },
@@ -16,11 +16,11 @@ describe('crash regressions', () => {
 
   it('recovers from dying half-way through writing a snapshot', async () => {
     await runCrashScenario(100, [
-      { kind: 'create', id: first!, n: 1 },
-      { kind: 'create', id: second!, n: 2 },
-      { kind: 'update', id: first!, group: 7 },
+      { kind: 'create', id: first!, n: 1, email: 1, keyed: false },
+      { kind: 'create', id: second!, n: 2, email: 2, keyed: false },
+      { kind: 'update', id: first!, group: 7, email: null, keyed: false },
       { kind: 'crash', aggregator: 0, midSnapshot: true },
-      { kind: 'update', id: second!, group: 8 },
+      { kind: 'update', id: second!, group: 8, email: null, keyed: false },
       { kind: 'restart', aggregator: 0 },
       { kind: 'read', id: first! },
       { kind: 'read', id: second! },
@@ -29,12 +29,51 @@ describe('crash regressions', () => {
 
   it('re-creates a deleted id across crashes, continuing its version', async () => {
     await runCrashScenario(7, [
-      { kind: 'create', id: first!, n: 1 },
-      { kind: 'delete', id: first! },
+      { kind: 'create', id: first!, n: 1, email: 1, keyed: false },
+      { kind: 'delete', id: first!, keyed: false },
       { kind: 'crash', aggregator: 0, midSnapshot: true },
-      { kind: 'create', id: first!, n: 3 },
+      { kind: 'create', id: first!, n: 3, email: 3, keyed: false },
       { kind: 'restart', aggregator: 0 },
       { kind: 'read', id: first! },
+    ]);
+  });
+
+  it('keeps the email of a create whose gateway died after storing it, though the client gave up', async () => {
+    await runCrashScenario(100, [
+      {
+        kind: 'gatewayCrash',
+        write: { kind: 'create', id: first!, n: 1, email: 0, keyed: true },
+        at: 'afterAppend',
+        retry: false,
+      },
+      { kind: 'create', id: second!, n: 2, email: 1, keyed: false },
+      { kind: 'read', id: first! },
+    ]);
+  });
+
+  it('leaves the email free when the gateway died before storing the create', async () => {
+    await runCrashScenario(100, [
+      {
+        kind: 'gatewayCrash',
+        write: { kind: 'create', id: first!, n: 1, email: 0, keyed: true },
+        at: 'beforeAppend',
+        retry: false,
+      },
+      { kind: 'create', id: second!, n: 2, email: 1, keyed: false },
+      { kind: 'read', id: first! },
+    ]);
+  });
+
+  it('answers the retry of a delete whose gateway died after remembering it as the replay', async () => {
+    await runCrashScenario(100, [
+      { kind: 'create', id: first!, n: 1, email: 0, keyed: false },
+      {
+        kind: 'gatewayCrash',
+        write: { kind: 'delete', id: first!, keyed: true },
+        at: 'afterFinish',
+        retry: true,
+      },
+      { kind: 'create', id: second!, n: 2, email: 1, keyed: false },
     ]);
   });
 });

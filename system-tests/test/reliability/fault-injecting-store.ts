@@ -1,5 +1,6 @@
 import {
   type EventStore,
+  type IdempotencyStore,
   type SnapshotBatch,
   type SnapshotStore,
   type Store,
@@ -7,20 +8,41 @@ import {
 } from '@user-service/common';
 
 /**
+ * Where a gateway can die during a keyed write: right after it took the key, just before its
+ * append, right after the append (stored or refused), or right after it remembered the outcome.
+ */
+export type GatewayCrashPoint = 'afterBegin' | 'beforeAppend' | 'afterAppend' | 'afterFinish';
+
+/**
  * A store whose next snapshot save for some partitions can be made to die half-way: half the
  * users are written, the checkpoint is not, and the save fails, as when the process is killed
- * in the middle of writing a snapshot.
+ * in the middle of writing a snapshot. A gateway's write can be made to stop for good at one of
+ * its steps, as when the gateway's process is killed there: the store call it is in never
+ * returns (the step itself is done or not, as the point says).
  */
 export class FaultInjectingStore implements Store {
   readonly events: EventStore;
   readonly snapshots: SnapshotStore;
-  readonly idempotency: Store['idempotency'];
+  readonly idempotency: IdempotencyStore;
   readonly ping: Store['ping'];
   readonly close: Store['close'];
   private breakNextSaveOf: ReadonlySet<number> | null = null;
+  private gatewayTrap: { point: GatewayCrashPoint; sprung: () => void } | null = null;
 
   constructor(store: Store) {
-    const wrapped = wrapStore(store, { snapshots: { save: (batch) => this.save(store, batch) } });
+    const wrapped = wrapStore(store, {
+      snapshots: { save: (batch) => this.save(store, batch) },
+      events: {
+        append: async (...args) => {
+          await this.stopAt('beforeAppend');
+          return this.after('afterAppend', store.events.append(...args));
+        },
+      },
+      idempotency: {
+        begin: (...args) => this.after('afterBegin', store.idempotency.begin(...args)),
+        finish: (...args) => this.after('afterFinish', store.idempotency.finish(...args)),
+      },
+    });
     this.events = wrapped.events;
     this.snapshots = wrapped.snapshots;
     this.idempotency = wrapped.idempotency;
@@ -30,6 +52,36 @@ export class FaultInjectingStore implements Store {
 
   breakNextSnapshotOf(partitions: readonly number[]): void {
     this.breakNextSaveOf = new Set(partitions);
+  }
+
+  /** Resolves when the next keyed write of a gateway reaches `point`, which it never passes. */
+  stopNextWriteAt(point: GatewayCrashPoint): Promise<void> {
+    return new Promise((sprung) => {
+      this.gatewayTrap = { point, sprung };
+    });
+  }
+
+  /** Disarms a trap the write never reached (it was refused before that step). */
+  disarm(): void {
+    this.gatewayTrap = null;
+  }
+
+  /** The step is done, whether it succeeded or failed, and then the process stops at `point`. */
+  private async after<T>(point: GatewayCrashPoint, step: Promise<T>): Promise<T> {
+    try {
+      return await step;
+    } finally {
+      await this.stopAt(point);
+    }
+  }
+
+  /** At the armed point, never returns: the process that made the call is gone. */
+  private stopAt(point: GatewayCrashPoint): Promise<void> {
+    const trap = this.gatewayTrap;
+    if (trap?.point !== point) return Promise.resolve();
+    this.gatewayTrap = null;
+    trap.sprung();
+    return new Promise<void>(() => undefined);
   }
 
   private async save(store: Store, batch: SnapshotBatch): Promise<void> {
