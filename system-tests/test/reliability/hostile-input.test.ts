@@ -99,6 +99,15 @@ describe('hostile input', () => {
     fc.constant('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}'),
   );
 
+  // Reused keys meet other requests, so replays, 422s and in-flight 409s are all provoked.
+  const idempotencyKey = fc.option(
+    fc.oneof(
+      fc.constantFrom('same-key', 'other-key', '', 'x'.repeat(256), ' padded ', 'clé'),
+      fc.string({ maxLength: 300 }),
+    ),
+    { nil: undefined },
+  );
+
   it('answers anything sent to the gateway with a non-5xx status, and changes nothing by refusing it', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -107,7 +116,8 @@ describe('hostile input', () => {
         segment,
         contentType,
         body,
-        async (verb, base, tail, type, payload) => {
+        idempotencyKey,
+        async (verb, base, tail, type, payload, key) => {
           const before = await storedEvents();
           const sendsBody = verb !== 'GET' && verb !== 'HEAD';
           let answer;
@@ -115,7 +125,10 @@ describe('hostile input', () => {
             answer = await rawRequest(system.gateway.url, {
               method: verb,
               path: `${base}${tail}`.replace(/[^\x21-\x7e]/g, encodeURIComponent),
-              headers: type ? { 'content-type': type } : {},
+              headers: {
+                ...(type ? { 'content-type': type } : {}),
+                ...(key === undefined ? {} : { 'idempotency-key': key }),
+              },
               ...(sendsBody ? { body: payload } : {}),
             });
           } catch (error) {
