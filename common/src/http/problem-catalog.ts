@@ -227,7 +227,7 @@ export const problems = {
   storeUnavailable: () =>
     new HttpProblem(
       PROBLEM_TYPES.storeUnavailable,
-      'The event store did not answer in time. A write may still have been stored: read the user before retrying it',
+      'The event store did not answer in time. A write may still have been stored: retry it with the same Idempotency-Key, or read the user first',
       { headers: { 'Retry-After': '1' } },
     ),
   contention: () =>

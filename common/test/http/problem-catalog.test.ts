@@ -262,7 +262,7 @@ const cases: [string, HttpProblem, Expected][] = [
       status: 503,
       title: 'Service Unavailable',
       detail:
-        'The event store did not answer in time. A write may still have been stored: read the user before retrying it',
+        'The event store did not answer in time. A write may still have been stored: retry it with the same Idempotency-Key, or read the user first',
       headers: { 'Retry-After': '1' },
     },
   ],
