@@ -29,6 +29,12 @@ export function createGatewayMetrics(registry: Registry) {
       labelNames: ['resolution'],
       registers,
     }),
+    idempotentRequests: new Counter({
+      name: 'gateway_idempotent_requests_total',
+      help: 'Writes sent with an Idempotency-Key, by what became of them: carried_out, replayed, key_reused, in_flight',
+      labelNames: ['outcome'],
+      registers,
+    }),
     storeOperations: new Counter({
       name: 'gateway_store_operations_total',
       help: 'Operations the gateway asked of the event store, by operation',

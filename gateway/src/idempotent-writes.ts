@@ -8,6 +8,7 @@ import {
 } from '@user-service/common';
 import type { Request, RequestHandler, Response } from 'express';
 import { v4 as uuidv4 } from 'uuid';
+import type { GatewayMetrics } from './gateway-metrics';
 import { fingerprintOf, idempotencyKeyOf, type KeyedIds, keyedIds } from './idempotency-key';
 import { problemOutcome, sendOutcome, type WriteOutcome } from './write-outcome';
 
@@ -31,6 +32,7 @@ export interface IdempotencyContext {
   readonly store: Store;
   readonly idempotency: IdempotencySettings;
   readonly log: Logger;
+  readonly metrics: GatewayMetrics;
 }
 
 /**
@@ -61,7 +63,9 @@ export function idempotent(
       sendOutcome(res, await write(req, res, undefined));
       return;
     }
-    const { store, idempotency, log } = context;
+    const { store, idempotency, log, metrics } = context;
+    const count = (outcome: 'carried_out' | 'replayed' | 'key_reused' | 'in_flight') =>
+      metrics.idempotentRequests.inc({ outcome });
     const fingerprint = fingerprintOf(req, userIdInPath(req));
     const token = uuidv4();
     const now = idempotency.now();
@@ -73,14 +77,22 @@ export function idempotent(
       leaseUntil: new Date(now.getTime() + idempotency.leaseMs),
       expiresAt,
     });
-    if (begin.kind === 'inFlight') throw problems.idempotencyKeyInFlight();
+    if (begin.kind === 'inFlight') {
+      count('in_flight');
+      throw problems.idempotencyKeyInFlight();
+    }
     if (begin.kind === 'completed') {
-      if (begin.fingerprint !== fingerprint) throw problems.idempotencyKeyReused();
+      if (begin.fingerprint !== fingerprint) {
+        count('key_reused');
+        throw problems.idempotencyKeyReused();
+      }
+      count('replayed');
       res.set('Idempotent-Replayed', 'true');
       sendOutcome(res, begin.outcome);
       return;
     }
 
+    count('carried_out');
     let outcome: WriteOutcome;
     try {
       outcome = await write(req, res, keyedIds(key, fingerprint));
