@@ -1,5 +1,6 @@
 import {
   errorFields,
+  type IdempotentAttempt,
   type Logger,
   problems,
   requestIdOf,
@@ -63,63 +64,91 @@ export function idempotent(
       sendOutcome(res, await write(req, res, undefined));
       return;
     }
-    const { store, idempotency, log, metrics } = context;
     const count = (outcome: 'carried_out' | 'replayed' | 'key_reused' | 'in_flight') =>
-      metrics.idempotentRequests.inc({ outcome });
+      context.metrics.idempotentRequests.inc({ outcome });
     const fingerprint = fingerprintOf(req, userIdInPath(req));
     const token = uuidv4();
-    const now = idempotency.now();
-    const expiresAt = new Date(now.getTime() + idempotency.ttlMs);
-    const begin = await store.idempotency.begin(key, {
-      fingerprint,
-      token,
-      now,
-      leaseUntil: new Date(now.getTime() + idempotency.leaseMs),
-      expiresAt,
-    });
-    if (begin.kind === 'inFlight') {
-      count('in_flight');
-      throw problems.idempotencyKeyInFlight();
+    const begin = await context.store.idempotency.begin(
+      key,
+      attemptOf(fingerprint, token, context.idempotency),
+    );
+    switch (begin.kind) {
+      case 'inFlight':
+        count('in_flight');
+        throw problems.idempotencyKeyInFlight();
+      case 'completed':
+        if (begin.fingerprint !== fingerprint) {
+          count('key_reused');
+          throw problems.idempotencyKeyReused();
+        }
+        count('replayed');
+        res.set('Idempotent-Replayed', 'true');
+        sendOutcome(res, begin.outcome);
+        return;
+      case 'started':
+        count('carried_out');
+        sendOutcome(
+          res,
+          await carryOut(context, { key, token, requestId: requestIdOf(res) }, () =>
+            write(req, res, keyedIds(key, fingerprint)),
+          ),
+        );
     }
-    if (begin.kind === 'completed') {
-      if (begin.fingerprint !== fingerprint) {
-        count('key_reused');
-        throw problems.idempotencyKeyReused();
-      }
-      count('replayed');
-      res.set('Idempotent-Replayed', 'true');
-      sendOutcome(res, begin.outcome);
-      return;
-    }
+  };
+}
 
-    count('carried_out');
-    let outcome: WriteOutcome;
-    try {
-      outcome = await write(req, res, keyedIds(key, fingerprint));
-    } catch (error) {
-      const problem = toProblem(error);
-      if (problem.status >= 500) {
-        await store.idempotency.abandon(key, token).catch((abandonError: unknown) => {
-          // The key stays held until its lease runs out: the retry waits, then takes it over.
-          log.warn('could not release an idempotency key', {
-            requestId: requestIdOf(res),
-            error: errorFields(abandonError),
-          });
-        });
-        throw error;
-      }
+function attemptOf(
+  fingerprint: string,
+  token: string,
+  settings: IdempotencySettings,
+): IdempotentAttempt {
+  const now = settings.now();
+  return {
+    fingerprint,
+    token,
+    now,
+    leaseUntil: new Date(now.getTime() + settings.leaseMs),
+    expiresAt: new Date(now.getTime() + settings.ttlMs),
+  };
+}
+
+/**
+ * Runs the write of the attempt holding the key, and remembers its final outcome; a 5xx is
+ * thrown on, the key released. Either store call failing only costs the retry a wait for the
+ * lease: the write's own outcome is answered.
+ */
+async function carryOut(
+  context: IdempotencyContext,
+  attempt: { readonly key: string; readonly token: string; readonly requestId: string },
+  run: () => Promise<WriteOutcome>,
+): Promise<WriteOutcome> {
+  const { store, idempotency, log } = context;
+  const { key, token, requestId } = attempt;
+  let outcome: WriteOutcome;
+  try {
+    outcome = await run();
+  } catch (error) {
+    const problem = toProblem(error);
+    if (problem.status < 500) {
       outcome = problemOutcome(problem);
-    }
-    await store.idempotency
-      .finish(key, token, outcome, new Date(idempotency.now().getTime() + idempotency.ttlMs))
-      .catch((finishError: unknown) => {
-        // The write itself is done and durable: answer it. A retry takes the key over once the
-        // lease runs out, and finds the stored event by its derived id.
-        log.warn('could not remember the outcome of an idempotent request', {
-          requestId: requestIdOf(res),
-          error: errorFields(finishError),
+    } else {
+      await store.idempotency.abandon(key, token).catch((abandonError: unknown) => {
+        log.warn('could not release an idempotency key', {
+          requestId,
+          error: errorFields(abandonError),
         });
       });
-    sendOutcome(res, outcome);
-  };
+      throw error;
+    }
+  }
+  const expiresAt = new Date(idempotency.now().getTime() + idempotency.ttlMs);
+  await store.idempotency.finish(key, token, outcome, expiresAt).catch((finishError: unknown) => {
+    // The write is done and durable: answer it. A retry takes the key over once the lease
+    // runs out, and finds the stored event by its derived id.
+    log.warn('could not remember the outcome of an idempotent request', {
+      requestId,
+      error: errorFields(finishError),
+    });
+  });
+  return outcome;
 }
