@@ -45,15 +45,16 @@ const fieldSchemas = {
 } as const;
 
 // Plain schemas rather than JSONSchemaType: that type would demand `nullable` on optional
-// fields, and null is not a valid value for any of them.
-const createUserSchema = {
+// fields, and null is not a valid value for any of them. Exported for the gateway's OpenAPI
+// document, which shows these very objects, so that it cannot say other than what is checked.
+export const createUserSchema = {
   type: 'object',
   properties: fieldSchemas,
   required: ['name', 'email', 'group'],
   additionalProperties: false,
 };
 
-const updateUserSchema = {
+export const updateUserSchema = {
   type: 'object',
   properties: fieldSchemas,
   required: ['id'],

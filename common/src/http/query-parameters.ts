@@ -16,7 +16,11 @@ export type QueryParameters = Readonly<Record<string, QueryParameter>>;
 export type QueryValues = Readonly<Record<string, string | number | undefined>>;
 
 /** Validates a raw query string (the part after `?`). */
-export type QueryValidator = (query: string) => Validated<QueryValues>;
+export interface QueryValidator {
+  (query: string): Validated<QueryValues>;
+  /** What it validates with, as given: the gateway's OpenAPI document shows these very objects. */
+  readonly parameters: QueryParameters;
+}
 
 /** The parameters that mean the same on every route that takes them. */
 export const COMMON_PARAMETERS = {
@@ -47,7 +51,7 @@ export function queryValidator(parameters: QueryParameters): QueryValidator {
     ),
     additionalProperties: false,
   });
-  return (query) => {
+  const validate = (query: string): Validated<QueryValues> => {
     const values: Record<string, string | number> = {};
     const errors: FieldError[] = [];
     const seen = new Set<string>();
@@ -72,6 +76,7 @@ export function queryValidator(parameters: QueryParameters): QueryValidator {
     }
     return errors.length > 0 ? { ok: false, errors } : { ok: true, value: values };
   };
+  return Object.assign(validate, { parameters });
 }
 
 /**
