@@ -5,7 +5,8 @@ import { stringify } from 'safe-stable-stringify';
 import { v5 as uuidv5 } from 'uuid';
 
 /** Visible ASCII, as the IETF draft's examples and Stripe's keys are: no spaces, no controls. */
-const KEY = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7E]{1,255}$';
+const KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
 
 /** Names the ids derived from keys, so that they cannot collide with ids made another way. */
 const KEY_NAMESPACE = '0d4f4b1e-6a57-4c43-9a55-2f6a3f0c8e21';

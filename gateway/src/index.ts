@@ -1,2 +1,3 @@
 export * from './gateway-node';
 export * from './gateway-config';
+export * from './openapi-document';
