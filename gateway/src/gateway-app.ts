@@ -10,6 +10,7 @@ import {
 import type { ErrorRequestHandler, Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { AggregatorClient } from './aggregator-client';
+import { docsRoutes } from './docs-routes';
 import type { GatewayMetrics } from './gateway-metrics';
 import { eventStatsRoutes } from './event-stats-routes';
 import { historyRoutes } from './history-routes';
@@ -65,6 +66,7 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
     userRoutes(context),
   );
   app.use('/api/stats', userStatsRoutes(context), eventStatsRoutes(context));
+  app.use(docsRoutes());
   app.use(unknownRoute);
   app.use(countStoreErrors(dependencies.metrics));
   app.use(problemHandler(log));
