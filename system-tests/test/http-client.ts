@@ -1,4 +1,9 @@
-/** A small client for the gateway's API, for tests: every answer with its status, headers and body. */
+import { expectConforms } from './openapi-conformance';
+
+/**
+ * A small client for the gateway's API, for tests: every answer with its status, headers and
+ * body, each checked against the gateway's OpenAPI document (a mismatch throws).
+ */
 export interface Answer {
   readonly status: number;
   readonly headers: Headers;
@@ -24,6 +29,7 @@ export function apiClient(baseUrl: string) {
       ...(body === undefined ? {} : { body }),
     });
     const text = await response.text();
+    expectConforms({ method, path, status: response.status, headers: response.headers, text });
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
