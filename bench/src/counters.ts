@@ -15,6 +15,19 @@ export function sumOf(
   return total;
 }
 
+/** Sums the samples of one metric by the value of one of its labels, e.g. store operations by operation. */
+export function sumsBy(scrape: string, metric: string, label: string): Record<string, number> {
+  const sums: Record<string, number> = {};
+  const valueOf = new RegExp(`[{,]${label}="([^"]*)"`);
+  for (const line of scrape.split('\n')) {
+    if (!line.startsWith(`${metric}{`)) continue;
+    const value = valueOf.exec(line)?.[1];
+    if (value === undefined) continue;
+    sums[value] = (sums[value] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sums;
+}
+
 export async function scrape(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();
 }
@@ -22,20 +35,63 @@ export async function scrape(url: string): Promise<string> {
 /** What the gateway's own counters say one request of each kind cost. */
 export interface Costs {
   readonly reads: number;
+  /** Writes answered, whatever their status: POST, PUT and DELETE. */
   readonly writes: number;
   readonly aggregatorCalls: number;
   readonly appends: number;
   readonly storeOperations: number;
+  /** The same operations by name (`append`, `begin_idempotent`, ...); those not asked for are absent. */
+  readonly storeOperationsByName: Readonly<Record<string, number>>;
+  /** Appends that lost a race for a version and were decided again: each costs another load and append. */
+  readonly appendConflicts: number;
+  /** Keyed writes answered from the store, as the first attempt's outcome. */
+  readonly replays: number;
 }
+
+const WRITE_METHODS = ['POST', 'PUT', 'DELETE'] as const;
 
 export function costsBetween(before: string, after: string): Costs {
   const delta = (metric: string, labels: Record<string, string> = {}) =>
     sumOf(after, metric, labels) - sumOf(before, metric, labels);
+  const operationsBefore = sumsBy(before, 'gateway_store_operations_total', 'operation');
+  const operationsByName: Record<string, number> = {};
+  for (const [name, count] of Object.entries(
+    sumsBy(after, 'gateway_store_operations_total', 'operation'),
+  )) {
+    const asked = count - (operationsBefore[name] ?? 0);
+    if (asked > 0) operationsByName[name] = asked;
+  }
   return {
     reads: delta('http_request_duration_seconds_count', { method: 'GET', path: '/api/user/:id' }),
-    writes: delta('http_request_duration_seconds_count', { method: 'PUT', path: '/api/user/' }),
+    writes: WRITE_METHODS.reduce(
+      (sum, method) => sum + delta('http_request_duration_seconds_count', { method }),
+      0,
+    ),
     aggregatorCalls: delta('gateway_aggregator_forwards_total'),
     appends: delta('gateway_store_operations_total', { operation: 'append' }),
     storeOperations: delta('gateway_store_operations_total'),
+    storeOperationsByName: operationsByName,
+    appendConflicts: delta('gateway_append_conflicts_total'),
+    replays: delta('gateway_idempotent_requests_total', { outcome: 'replayed' }),
+  };
+}
+
+/** The costs of several measured runs together, e.g. of every round of one kind of request. */
+export function sumCosts(runs: readonly Costs[]): Costs {
+  const byName: Record<string, number> = {};
+  for (const run of runs)
+    for (const [name, count] of Object.entries(run.storeOperationsByName))
+      byName[name] = (byName[name] ?? 0) + count;
+  const total = (field: Exclude<keyof Costs, 'storeOperationsByName'>) =>
+    runs.reduce((sum, run) => sum + run[field], 0);
+  return {
+    reads: total('reads'),
+    writes: total('writes'),
+    aggregatorCalls: total('aggregatorCalls'),
+    appends: total('appends'),
+    storeOperations: total('storeOperations'),
+    storeOperationsByName: byName,
+    appendConflicts: total('appendConflicts'),
+    replays: total('replays'),
   };
 }

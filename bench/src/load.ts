@@ -42,7 +42,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
             ...request,
             method: planned.method,
             path: planned.path,
-            headers: planned.body ? { 'content-type': 'application/json' } : {},
+            headers: {
+              ...(planned.body ? { 'content-type': 'application/json' } : {}),
+              ...planned.headers,
+            },
             ...(planned.body ? { body: planned.body } : { body: undefined }),
           };
         },

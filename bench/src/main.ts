@@ -1,6 +1,7 @@
 /**
  * npm run bench [-- --quick] [--duration S] [--connections N] [--users N] [--profile]
- *   [--only scenarios,complexity,recovery,space,read-side] [--read-users N] [--read-connections N]
+ *   [--only scenarios,complexity,safe-writes,recovery,space,read-side] [--read-users N]
+ *   [--read-connections N]
  * Measures the system against a single-process baseline on this machine, in one run, and
  * reports ratios; see bench/README.md for what each part means and the last full results.
  */
@@ -23,10 +24,12 @@ import {
   readSideTable,
   type RecoveryReport,
   recoveryTable,
+  safeWritesTable,
   type ScenarioReport,
   scenarioTable,
   spaceTable,
 } from './report';
+import { safeWritesCheck, type SafeWritesReport } from './safe-writes';
 import { scenario, SCENARIOS, type ScenarioName } from './scenarios';
 import { seedUsers } from './seed';
 import { estimateSpace, measureSpace, type SpaceResult } from './space';
@@ -215,6 +218,16 @@ async function main(): Promise<void> {
     say(complexityTable(complexity));
   }
 
+  let safeWrites: SafeWritesReport | undefined;
+  if (parts.has('safe-writes')) {
+    safeWrites = await safeWritesCheck(store, options, {
+      gateway: GATEWAY_PORT,
+      aggregators: AGGREGATOR_BASE_PORT,
+    });
+    say('\n## Safe writes: with an Idempotency-Key, retried, changing the email\n');
+    say(safeWritesTable(safeWrites));
+  }
+
   let recovery: RecoveryReport[] | undefined;
   if (parts.has('recovery')) {
     recovery = await recoveryCheck(options);
@@ -261,6 +274,7 @@ async function main(): Promise<void> {
         machine,
         scenarios,
         complexity,
+        safeWrites,
         recovery,
         space,
         readSide,

@@ -22,7 +22,14 @@ export interface BenchOptions {
   readonly readConnections: number;
 }
 
-export const BENCH_PARTS = ['scenarios', 'complexity', 'recovery', 'space', 'read-side'] as const;
+export const BENCH_PARTS = [
+  'scenarios',
+  'complexity',
+  'safe-writes',
+  'recovery',
+  'space',
+  'read-side',
+] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 function partsOf(list: string | undefined): ReadonlySet<BenchPart> {

@@ -1,5 +1,6 @@
 import type { LoadResult } from './load';
 import { LIGHT_SHARE, type ReadSideReport, type ReadSideScenarioName } from './read-side';
+import type { SafeWriteRun, SafeWritesReport } from './safe-writes';
 import type { SpaceResult } from './space';
 
 export interface ScenarioReport {
@@ -130,4 +131,51 @@ export function readSideTable(report: ReadSideReport): string {
     }),
   );
   return lines.join('\n');
+}
+
+/** The store operations of a keyed write, in the order it asks for them. */
+const KEYED_WRITE_OPERATIONS = [
+  'begin_idempotent',
+  'read_event',
+  'load_user_snapshot',
+  'read_user_events',
+  'append',
+  'finish_idempotent',
+];
+
+export function safeWritesTable(report: SafeWritesReport): string {
+  const { runs } = report;
+  const answers = (run: SafeWriteRun) => {
+    const all = [...run.warmups, ...run.rounds];
+    return `${n(all.reduce((sum, load) => sum + load.non2xx, 0))} (${n(all.reduce((sum, load) => sum + load.unintended, 0))})`;
+  };
+  const seen = new Set(runs.flatMap((run) => Object.keys(run.costs.storeOperationsByName)));
+  const operations = [
+    ...KEYED_WRITE_OPERATIONS,
+    ...[...seen].filter((name) => !KEYED_WRITE_OPERATIONS.includes(name)).sort(),
+  ];
+  const perWrite = (run: SafeWriteRun, count: number | undefined) =>
+    count === undefined ? '-' : n(count / Math.max(1, run.costs.writes), 3);
+  return [
+    `${n(report.seededUsers)} users seeded, each then updated once with a key (the originals that \`update, replayed\` sends again). ` +
+      `Saturation over ${report.connections} connections; req/s, p50, p99 and max are those of the best round; the ratio is to the other write's ` +
+      'throughput in the same round; non-2xx over every round and warm-up.',
+    '',
+    '| write | request | req/s | req/s per round | against | throughput ratio per round | mean | p50 ms | p99 ms | max ms | non-2xx (unintended) |',
+    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...runs.map(
+      (run) =>
+        `| ${run.kind} | ${run.request} | ${n(run.best.requestsPerSecond)} | ${run.rounds.map((load) => n(load.requestsPerSecond)).join(' / ')} | ` +
+        `${run.against ?? '-'} | ${run.ratios.map((ratio) => n(ratio, 2)).join(' / ') || '-'} | ${run.ratio === null ? '-' : `**${n(run.ratio, 2)}**`} | ` +
+        `${n(run.best.latencyMs.p50, 1)} | ${n(run.best.latencyMs.p99, 1)} | ${n(run.best.latencyMs.max)} | ${answers(run)} |`,
+    ),
+    '',
+    `| write | ${operations.join(' | ')} | store operations per write | append conflicts per write | replayed per write |`,
+    `| --- | ${operations.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
+    ...runs.map(
+      (run) =>
+        `| ${run.kind} | ${operations.map((name) => perWrite(run, run.costs.storeOperationsByName[name])).join(' | ')} | ` +
+        `${perWrite(run, run.costs.storeOperations)} | ${perWrite(run, run.costs.appendConflicts)} | ${perWrite(run, run.costs.replays)} |`,
+    ),
+  ].join('\n');
 }

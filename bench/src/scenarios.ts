@@ -7,6 +7,8 @@ export interface PlannedRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly body?: string;
+  /** Sent besides `content-type`, e.g. an `Idempotency-Key`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
