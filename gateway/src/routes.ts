@@ -6,18 +6,16 @@ import {
   problems,
   rememberRoute,
   requestIdOf,
-  type User,
-  type UserState,
   validateCreateUser,
   validateUpdateUser,
 } from '@user-service/common';
-import { type Request, type Response, Router } from 'express';
+import { type Request, Router } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import { QUERIES } from './query-schemas';
 import { pathId, validQuery } from './request-parts';
 import { idempotent, type IdempotencyContext, type Write } from './idempotent-writes';
 import { type CommandContext, execute } from './user-commands';
-import { deletedOutcome, userOutcome } from './write-outcome';
+import { deletedOutcome, sendOutcome, userOutcome } from './write-outcome';
 import { type QueryContext, readUser, readUserAsOf } from './user-queries';
 
 export function userRoutes(context: CommandContext & QueryContext & IdempotencyContext): Router {
@@ -54,7 +52,7 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
       res.status(304).set('ETag', `"${found.version}"`).end();
       return;
     }
-    sendUser(res, found);
+    sendOutcome(res, userOutcome(found, 200));
   });
 
   const update =
@@ -117,13 +115,6 @@ const noPathId = (): undefined => undefined;
 /** The id of a user created without one (and without an Idempotency-Key to derive it from). */
 function newUserId(): string {
   return uuidv4();
-}
-
-function sendUser(res: Response, state: UserState): void {
-  const { user } = state;
-  if (!user) throw new Error('sendUser needs a live user');
-  const body: User = { id: user.id, name: user.name, email: user.email, group: user.group };
-  res.set('ETag', `"${state.version}"`).json(body);
 }
 
 /** `?version=N` or `?at=T`: which past state to read; undefined for the current one. */

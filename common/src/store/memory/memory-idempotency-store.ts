@@ -38,14 +38,14 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (record?.token === token) this.records.set(key, { ...record, outcome, expiresAt });
   }
 
+  async abandon(key: string, token: string): Promise<void> {
+    this.outage.check('abandon an idempotent request');
+    if (this.records.get(key)?.token === token) this.records.delete(key);
+  }
+
   private sweep(now: Date): void {
     this.beginsSinceSweep = 0;
     for (const [key, record] of this.records)
       if (record.expiresAt.getTime() <= now.getTime()) this.records.delete(key);
-  }
-
-  async abandon(key: string, token: string): Promise<void> {
-    this.outage.check('abandon an idempotent request');
-    if (this.records.get(key)?.token === token) this.records.delete(key);
   }
 }

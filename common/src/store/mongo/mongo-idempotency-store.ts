@@ -18,7 +18,7 @@ const TAKE_ROUNDS = 3;
  * the token read (its holder's lease ran out, or the key expired): of two attempts racing for
  * it, one wins and the other reads again. That the record is right matters for the answer a
  * retry gets, not for how often a write happens: the gateway derives the event's id from the key,
- * so two attempts that both ran would store one event (decision 0009).
+ * so two attempts that both ran would store one event (decision 0010).
  */
 export class MongoIdempotencyStore implements IdempotencyStore {
   private readonly requests: Collection<IdempotentRequestDocument>;
