@@ -1,5 +1,5 @@
 import type { User } from '@user-service/common/domain';
-import { SortedIds } from './sorted-ids';
+import { SortedIds } from '@user-service/common/store';
 
 export interface UserPageQuery {
   readonly group?: number;

@@ -9,3 +9,4 @@ export * from './wrap-store';
 export * from './bounded-store';
 export type { ChangeSource, ChangeTail, CatchUp, TailStep } from './change-source';
 export { startCatchUpSubscription, type SubscriptionTiming } from './catch-up-subscription';
+export * from './sorted-ids';

@@ -857,6 +857,34 @@ export function defineStoreContract(
         expect(await store.snapshots.listUsers([3], { limit: 50 })).toEqual([]);
       });
 
+      it('finds the few users of a partition among thousands of others saved in any id order', async () => {
+        const others: SnapshotEntry[] = Array.from({ length: 2500 }, (_, n) => ({
+          userId: `other-${(n * 7919) % 2500}`,
+          partition: 0,
+          version: 1,
+          user: userFor(`other-${(n * 7919) % 2500}`, 1),
+        }));
+        const few = ['other-0a', 'other-1249a', 'zed'].map((id) => ({
+          userId: id,
+          partition: 2,
+          version: 1,
+          user: userFor(id, 2),
+        }));
+        await store.snapshots.save({
+          partitions: [0, 2],
+          entries: [...few, ...others],
+          checkpoint: null,
+        });
+        expect(ids(await store.snapshots.listUsers([2], { limit: 10 }))).toEqual([
+          'other-0a',
+          'other-1249a',
+          'zed',
+        ]);
+        expect(ids(await store.snapshots.listUsers([2], { after: 'other-0a', limit: 1 }))).toEqual([
+          'other-1249a',
+        ]);
+      });
+
       it('pages: at most `limit`, after a given id, within a group', async () => {
         await saveUsers();
         const page = async (after: string | undefined, group?: number) =>

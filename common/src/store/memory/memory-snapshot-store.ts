@@ -1,5 +1,6 @@
 import type { User } from '../../domain';
 import { assertLimit } from '../query-rules';
+import { SortedIds } from '../sorted-ids';
 import type {
   Checkpoint,
   PartitionsSnapshot,
@@ -12,11 +13,16 @@ import { frozenCopy } from './frozen-copy';
 import { positionOf } from './memory-checkpoint';
 import { OutageSwitch } from './outage-switch';
 
+const IDS_PER_STEP = 1000;
+
 export class InMemorySnapshotStore implements SnapshotStore {
   /** Deleted users stay as tombstones (`user` null), so that an older entry cannot revive them. */
   private readonly entries = new Map<string, SnapshotEntry>();
-  /** Every key of `entries`, in id order, so that a page is found without sorting everyone. */
-  private readonly sortedIds: string[] = [];
+  /**
+   * Every key of `entries`, in id order, so that a page is found without sorting everyone; new
+   * ids are merged in a batch, so saving users of random ids does not move the others one by one.
+   */
+  private readonly ids = new SortedIds();
   private readonly checkpoints = new Map<number, Checkpoint>();
 
   constructor(private readonly outage = new OutageSwitch()) {}
@@ -25,7 +31,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
     this.outage.check('save a snapshot');
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
-      if (!saved) this.sortedIds.splice(this.indexAfter(entry.userId), 0, entry.userId);
+      if (!saved) this.ids.add(entry.userId);
       if (!saved || saved.version < entry.version)
         this.entries.set(entry.userId, frozenCopy(entry));
     }
@@ -58,12 +64,18 @@ export class InMemorySnapshotStore implements SnapshotStore {
     this.outage.check('list users');
     const wanted = new Set(partitions);
     const users: User[] = [];
-    const start = after === undefined ? 0 : this.indexAfter(after);
-    for (let index = start; index < this.sortedIds.length && users.length < limit; index++) {
-      const entry = this.entries.get(this.sortedIds[index] ?? '');
-      const user = entry?.user;
-      if (user && wanted.has(entry.partition) && (group === undefined || user.group === group))
-        users.push(user);
+    // Ids a step at a time: most of them may be other partitions' or groups', or tombstones.
+    for (let from = after; users.length < limit;) {
+      const ids = this.ids.page(from, IDS_PER_STEP);
+      for (const id of ids) {
+        const entry = this.entries.get(id);
+        const user = entry?.user;
+        if (user && wanted.has(entry.partition) && (group === undefined || user.group === group))
+          users.push(user);
+        if (users.length === limit) break;
+      }
+      if (ids.length < IDS_PER_STEP) break;
+      from = ids.at(-1);
     }
     return users;
   }
@@ -80,18 +92,6 @@ export class InMemorySnapshotStore implements SnapshotStore {
         counts.set(user.group, (counts.get(user.group) ?? 0) + 1);
     }
     return new Map([...counts].sort(([a], [b]) => a - b));
-  }
-
-  /** The index of the first id in `sortedIds` greater than `id` (JavaScript string order). */
-  private indexAfter(id: string): number {
-    let low = 0;
-    let high = this.sortedIds.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if ((this.sortedIds[middle] ?? '') <= id) low = middle + 1;
-      else high = middle;
-    }
-    return low;
   }
 
   private oldestCheckpoint(partitions: readonly number[]): Checkpoint | null {
