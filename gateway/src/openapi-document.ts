@@ -4,6 +4,7 @@ import {
   PROBLEM_TYPES,
   type QueryValidator,
   updateUserSchema,
+  USER_EVENT_TYPES,
   USER_ID_PATTERN,
 } from '@user-service/common';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency-key';
@@ -76,7 +77,6 @@ export interface OpenApiDocument {
 type ProblemKey = keyof typeof PROBLEM_TYPES;
 type ProblemAnswers = Readonly<Partial<Record<number, readonly ProblemKey[]>>>;
 
-const EVENT_TYPES = ['UserCreated', 'UserUpdated', 'UserDeleted'] as const;
 const JSON_TYPE = 'application/json';
 const PROBLEM_JSON_TYPE = 'application/problem+json';
 
@@ -774,7 +774,7 @@ function dataSchemas(): Record<string, SchemaObject> {
       additionalProperties: false,
       properties: {
         eventId: { type: 'string' },
-        type: { type: 'string', examples: [...EVENT_TYPES] },
+        type: { type: 'string', examples: [...USER_EVENT_TYPES] },
         version: { type: 'integer', minimum: 1 },
         occurredAt: { type: 'string', format: 'date-time' },
         data: { type: 'object' },

@@ -1,4 +1,4 @@
-import { COMMON_PARAMETERS, queryValidator } from '@user-service/common';
+import { COMMON_PARAMETERS, queryValidator, USER_EVENT_TYPES } from '@user-service/common';
 
 /** The largest page of users or events one request answers. */
 export const MAX_LIMIT = 1000;
@@ -8,7 +8,6 @@ export const DEFAULT_LIMIT = 100;
  * pages would cost more than they are worth; `after` (the `Link` the answer gives) goes anywhere.
  */
 export const MAX_OFFSET = 100_000;
-const EVENT_TYPES = ['UserCreated', 'UserUpdated', 'UserDeleted'] as const;
 
 const limit = {
   schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT },
@@ -41,9 +40,9 @@ export const QUERIES = {
     type: {
       schema: {
         type: 'string',
-        pattern: `^(${EVENT_TYPES.join('|')})(,(${EVENT_TYPES.join('|')}))*$`,
+        pattern: `^(${USER_EVENT_TYPES.join('|')})(,(${USER_EVENT_TYPES.join('|')}))*$`,
       },
-      expected: `one or more of ${EVENT_TYPES.join(', ')}, separated by commas`,
+      expected: `one or more of ${USER_EVENT_TYPES.join(', ')}, separated by commas`,
     },
     from: dateTime,
     to: dateTime,

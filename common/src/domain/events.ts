@@ -7,6 +7,16 @@ export type UserEventBody =
 
 export type UserEventType = UserEventBody['type'];
 
+// A record keyed by every type, so that a new kind of event cannot be left out of the list.
+const EVENT_TYPE_SET = {
+  UserCreated: true,
+  UserUpdated: true,
+  UserDeleted: true,
+} as const satisfies Record<UserEventType, true>;
+
+/** Every kind of event this version writes and reads. */
+export const USER_EVENT_TYPES = Object.keys(EVENT_TYPE_SET) as UserEventType[];
+
 export interface EventMetadata {
   /** Unique per event; storing the same eventId twice is a no-op, which makes retries safe. */
   readonly eventId: string;

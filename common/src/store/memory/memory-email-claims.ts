@@ -9,15 +9,16 @@ export class MemoryEmailClaims {
   private readonly holders = new Map<string, string>();
   private readonly emailOf = new Map<string, string>();
 
-  /** Throws EmailTakenError when `change` would take an email another user holds. */
-  check(userId: string, change: EmailClaimChange | undefined): void {
-    if (change?.kind !== 'hold') return;
-    const holder = this.holders.get(change.email);
-    if (holder !== undefined && holder !== userId) throw new EmailTakenError(userId);
-  }
-
-  apply(userId: string, change: EmailClaimChange | undefined): void {
+  /**
+   * Applies what an append does to the emails its user holds, or throws EmailTakenError, having
+   * changed nothing, when it would take an email another user holds.
+   */
+  change(userId: string, change: EmailClaimChange | undefined): void {
     if (!change) return;
+    if (change.kind === 'hold') {
+      const holder = this.holders.get(change.email);
+      if (holder !== undefined && holder !== userId) throw new EmailTakenError(userId);
+    }
     const held = this.emailOf.get(userId);
     if (held !== undefined) this.holders.delete(held);
     this.emailOf.delete(userId);

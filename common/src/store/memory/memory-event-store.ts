@@ -56,9 +56,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     const userEvents = this.eventsByUser.get(userId) ?? [];
     if (userEvents.length !== expectedVersion)
       throw new VersionConflictError(userId, expectedVersion);
-    const claimChange = emailClaimChange(events);
-    this.emailClaims.check(userId, claimChange);
-    this.emailClaims.apply(userId, claimChange);
+    this.emailClaims.change(userId, emailClaimChange(events));
     for (const event of events) {
       const stored = frozenCopy(event);
       userEvents.push(stored);

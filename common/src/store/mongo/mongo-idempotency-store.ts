@@ -14,9 +14,9 @@ import { COLLECTIONS, type IdempotentRequestDocument } from './schema';
 const TAKE_ROUNDS = 3;
 
 /**
- * One document per key. Taking a key is an insert (no one had it) or an update conditioned on
- * the token read (its holder's lease ran out, or the key expired): of two attempts racing for
- * it, one wins and the other reads again. That the record is right matters for the answer a
+ * One document per key. Taking a key is an insert (no one had it) or, once the insert is refused,
+ * an update conditioned on the token read (its holder's lease ran out, or the key expired): of
+ * two attempts racing for it, one wins and the other reads again. That the record is right matters for the answer a
  * retry gets, not for how often a write happens: the gateway derives the event's id from the key,
  * so two attempts that both ran would store one event (decision 0010).
  */
@@ -35,10 +35,18 @@ export class MongoIdempotencyStore implements IdempotencyStore {
     const fresh = { fingerprint, token, leaseUntil, expiresAt, outcome: null };
     try {
       for (let round = 0; round < TAKE_ROUNDS; round++) {
+        // Inserting first: most keys are new, and then that one write is all it costs.
+        if (await this.insert(key, fresh)) return { kind: 'started' };
         const found = await this.requests.findOne({ _id: key }, { maxTimeMS: this.timeoutMs });
+        // Gone since the insert was refused (abandoned, or expired): insert again.
+        if (!found) continue;
         const standing = standingOf(found, now);
         if (standing !== 'free') return standing;
-        if (await this.take(key, found?.token, fresh)) return { kind: 'started' };
+        const taken = await this.requests.updateOne(
+          { _id: key, token: found.token },
+          { $set: fresh },
+        );
+        if (taken.matchedCount === 1) return { kind: 'started' };
       }
       return { kind: 'inFlight' };
     } catch (error) {
@@ -69,16 +77,11 @@ export class MongoIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /** True when this attempt now holds the key; false when another attempt took it first. */
-  private async take(
+  /** True when the key was free and this attempt now holds it; false when it has a document. */
+  private async insert(
     key: string,
-    heldBy: string | undefined,
     fresh: Omit<IdempotentRequestDocument, '_id'>,
   ): Promise<boolean> {
-    if (heldBy !== undefined) {
-      const taken = await this.requests.updateOne({ _id: key, token: heldBy }, { $set: fresh });
-      return taken.matchedCount === 1;
-    }
     try {
       await this.requests.insertOne({ _id: key, ...fresh });
       return true;

@@ -20,6 +20,7 @@ class FakeRequests {
     return this.docs.get(filter._id) ?? null;
   }
   async insertOne(doc: Doc): Promise<void> {
+    if (this.failWith) throw this.failWith;
     this.beforeWrite();
     if (this.docs.has(doc._id)) throw Object.assign(new Error('E11000'), { code: 11000 });
     this.docs.set(doc._id, doc);
@@ -50,7 +51,7 @@ function storeWith(requests: FakeRequests): MongoIdempotencyStore {
 }
 
 describe('MongoDB idempotency store, against a fake collection', () => {
-  it('answers in-flight when another gateway inserts the key between its read and its insert', async () => {
+  it('answers in-flight when another gateway inserts the key just before it', async () => {
     const requests = new FakeRequests();
     requests.beforeWrite = () => {
       requests.beforeWrite = () => undefined;
