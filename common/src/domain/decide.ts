@@ -9,7 +9,9 @@ export type UserCommand =
       readonly patch: UserPatch;
       readonly expectedVersion?: number;
     }
-  | { readonly type: 'DeleteUser'; readonly userId: string; readonly expectedVersion?: number };
+  | { readonly type: 'DeleteUser'; readonly userId: string; readonly expectedVersion?: number }
+  /** Erases the personal data of every event ever stored for the id, and deletes a live user. */
+  | { readonly type: 'EraseUser'; readonly userId: string };
 
 export type DomainError =
   | { readonly code: 'UserNotFound'; readonly userId: string }
@@ -48,6 +50,11 @@ export function decide(command: UserCommand, state: UserState): Decision {
       if (mismatch) return reject(mismatch);
       return accept({ type: 'UserDeleted', data: {} });
     }
+    case 'EraseUser':
+      if (state.version === 0) return reject({ code: 'UserNotFound', userId });
+      // Erased already, and not created again since: nothing is left to erase.
+      if (state.erasure === 'erased') return { ok: true, events: [] };
+      return accept({ type: 'UserErased', data: {} });
   }
 }
 

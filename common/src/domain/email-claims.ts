@@ -14,7 +14,7 @@ export function normalizeEmail(email: string): string {
  * What some events of one user do to the emails held, decided from the events alone so that the
  * store enforces the rule on whatever it appends:
  * - `hold`: afterwards the user holds this (normalised) email and no other;
- * - `release`: afterwards the user holds no email (it is deleted);
+ * - `release`: afterwards the user holds no email (it is deleted or erased);
  * - undefined: the events leave the user's email as it was.
  */
 export type EmailClaimChange =
@@ -23,8 +23,8 @@ export type EmailClaimChange =
 export function emailClaimChange(events: readonly UserEventBody[]): EmailClaimChange | undefined {
   let change: EmailClaimChange | undefined;
   for (const event of events) {
-    if (event.type === 'UserDeleted') change = { kind: 'release' };
-    else if (event.data.email !== undefined)
+    if (event.type === 'UserDeleted' || event.type === 'UserErased') change = { kind: 'release' };
+    else if (typeof event.data.email === 'string')
       change = { kind: 'hold', email: normalizeEmail(event.data.email) };
   }
   return change;

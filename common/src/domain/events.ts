@@ -1,9 +1,22 @@
 import type { UserFields, UserPatch } from './user';
 
+/** The fields that are personal data: stored sealed, and erased with the user's data key. */
+export type PersonalField = 'name' | 'email';
+
+/**
+ * Data as read back from the log: once a user's personal data is erased, its events keep every
+ * other field, and their personal fields read null.
+ */
+export type Erasable<T> = {
+  readonly [K in keyof T]: K extends PersonalField ? T[K] | null : T[K];
+};
+
 export type UserEventBody =
-  | { readonly type: 'UserCreated'; readonly data: UserFields }
-  | { readonly type: 'UserUpdated'; readonly data: UserPatch }
-  | { readonly type: 'UserDeleted'; readonly data: Record<string, never> };
+  | { readonly type: 'UserCreated'; readonly data: Erasable<UserFields> }
+  | { readonly type: 'UserUpdated'; readonly data: Erasable<UserPatch> }
+  | { readonly type: 'UserDeleted'; readonly data: Record<string, never> }
+  /** The user's personal data was erased (and a live user deleted); holds none itself. */
+  | { readonly type: 'UserErased'; readonly data: Record<string, never> };
 
 export type UserEventType = UserEventBody['type'];
 
@@ -12,6 +25,7 @@ const EVENT_TYPE_SET = {
   UserCreated: true,
   UserUpdated: true,
   UserDeleted: true,
+  UserErased: true,
 } as const satisfies Record<UserEventType, true>;
 
 /** Every kind of event this version writes and reads. */

@@ -1,4 +1,4 @@
-import type { UserEvent } from './events';
+import type { Erasable, UserEvent } from './events';
 import { UnreadableEventError } from './unreadable-event';
 import type { User, UserFields, UserPatch, UserState } from './user';
 
@@ -12,23 +12,35 @@ export function evolve(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserCreated': {
       const { name, email, group } = readFields(event, event.data);
+      if (name === null || email === null) return unreadable(event);
       return { version: event.version, user: { id: event.userId, name, email, group } };
     }
     case 'UserUpdated': {
       const patch = readPatch(event, event.data);
+      // An update of a user whose personal data is erased leaves it so, whatever it changed.
+      if (state.erasure === 'unreadable') return unreadable(event);
       if (!state.user)
         throw new UnreadableEventError(
           event.eventId,
           event.userId,
           'an update of a user that does not exist',
         );
-      return { version: event.version, user: applyPatch(state.user, patch) };
+      if (patch.name === null || patch.email === null) return unreadable(event);
+      // Neither personal field is null, checked just above.
+      return { version: event.version, user: applyPatch(state.user, patch as UserPatch) };
     }
     case 'UserDeleted':
       return { version: event.version, user: null };
+    case 'UserErased':
+      return { version: event.version, user: null, erasure: 'erased' };
     default:
       return unknownType(event);
   }
+}
+
+/** A live user whose personal data is erased: it is known to exist, and nothing more. */
+function unreadable(event: UserEvent): UserState {
+  return { version: event.version, user: null, erasure: 'unreadable' };
 }
 
 export function foldEvents(state: UserState, events: Iterable<UserEvent>): UserState {
@@ -53,13 +65,14 @@ function unknownType(event: never): never {
   throw new UnreadableEventError(eventId, userId, `unknown event type ${JSON.stringify(type)}`);
 }
 
+// Personal fields read null once erased.
 const FIELD_CHECKS: { readonly [K in keyof UserFields]: (value: unknown) => boolean } = {
-  name: (value) => typeof value === 'string',
-  email: (value) => typeof value === 'string',
+  name: (value) => typeof value === 'string' || value === null,
+  email: (value) => typeof value === 'string' || value === null,
   group: (value) => Number.isSafeInteger(value),
 };
 
-function readPatch(event: UserEvent, data: unknown): UserPatch {
+function readPatch(event: UserEvent, data: unknown): Erasable<UserPatch> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new UnreadableEventError(event.eventId, event.userId, `${event.type} without data`);
   }
@@ -80,10 +93,10 @@ function readPatch(event: UserEvent, data: unknown): UserPatch {
         `${event.type} with a malformed ${key}`,
       );
   }
-  return data as UserPatch;
+  return data as Erasable<UserPatch>;
 }
 
-function readFields(event: UserEvent, data: unknown): UserFields {
+function readFields(event: UserEvent, data: unknown): Erasable<UserFields> {
   const patch = readPatch(event, data);
   const { name, email, group } = patch;
   if (name === undefined || email === undefined || group === undefined) {

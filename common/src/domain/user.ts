@@ -16,6 +16,13 @@ export type UserPatch = Partial<UserFields>;
 export interface UserState {
   readonly version: number;
   readonly user: User | null;
+  /**
+   * Why `user` is null beyond never created or deleted:
+   * - `erased`: the id's latest event is UserErased;
+   * - `unreadable`: its events leave a live user, but that user's personal data is erased (read
+   *   as of a version before an erasure, or between an erasure's key destruction and its event).
+   */
+  readonly erasure?: 'erased' | 'unreadable';
 }
 
 export const initialUserState: UserState = Object.freeze({ version: 0, user: null });
