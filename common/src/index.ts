@@ -4,3 +4,4 @@ export * from './lifecycle';
 export * from './observability';
 export * from './store';
 export * from './http';
+export * from './personal-data';

@@ -96,6 +96,12 @@ export const PROBLEM_TYPES = {
     title: 'Precondition Failed',
     when: '`If-Match` names a version other than the user’s current one',
   },
+  personalDataErased: {
+    type: '/problems/personal-data-erased',
+    status: 410,
+    title: 'Gone',
+    when: 'an as-of read of a version at which the user was live, but whose personal data has been erased since (`DELETE /api/user/{id}/personal-data`)',
+  },
   bodyTooLarge: {
     type: '/problems/body-too-large',
     status: 413,
@@ -187,6 +193,11 @@ export const problems = {
     new HttpProblem(PROBLEM_TYPES.methodNotAllowed, `${method} is not allowed here`, {
       headers: { Allow: allow },
     }),
+  personalDataErased: (userId: string) =>
+    new HttpProblem(
+      PROBLEM_TYPES.personalDataErased,
+      `The personal data of user ${userId} has been erased`,
+    ),
   userExists: (userId: string) =>
     new HttpProblem(PROBLEM_TYPES.userExists, `User ${userId} already exists`),
   emailTaken: () =>

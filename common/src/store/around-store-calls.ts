@@ -15,6 +15,11 @@ export type StoreOperation =
   | 'begin_idempotent'
   | 'finish_idempotent'
   | 'abandon_idempotent'
+  | 'get_or_create_data_key'
+  | 'get_data_keys'
+  | 'destroy_data_key'
+  | 'list_data_keys'
+  | 'rewrap_data_key'
   | 'ping';
 
 export type AroundCall = <T>(operation: StoreOperation, call: () => Promise<T>) => Promise<T>;
@@ -48,6 +53,15 @@ export function aroundStoreCalls(store: Store, around: AroundCall): Store {
       begin: (...args) => around('begin_idempotent', () => store.idempotency.begin(...args)),
       finish: (...args) => around('finish_idempotent', () => store.idempotency.finish(...args)),
       abandon: (...args) => around('abandon_idempotent', () => store.idempotency.abandon(...args)),
+    },
+    dataKeys: {
+      getOrCreate: (...args) =>
+        around('get_or_create_data_key', () => store.dataKeys.getOrCreate(...args)),
+      get: (...args) => around('get_data_keys', () => store.dataKeys.get(...args)),
+      destroy: (...args) => around('destroy_data_key', () => store.dataKeys.destroy(...args)),
+      wrappedOtherwise: (...args) =>
+        around('list_data_keys', () => store.dataKeys.wrappedOtherwise(...args)),
+      rewrap: (...args) => around('rewrap_data_key', () => store.dataKeys.rewrap(...args)),
     },
     ping: () => around('ping', () => store.ping()),
   });

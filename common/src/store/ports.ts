@@ -57,6 +57,17 @@ export interface UserListQuery {
   readonly limit: number;
 }
 
+/**
+ * What an append does to the emails its user holds, one live user per email: hold the email
+ * whose keyed hash (`emailKey` of the personal-data layer) is `key`, and no other; or hold none.
+ */
+export type EmailClaim =
+  { readonly kind: 'hold'; readonly key: string } | { readonly kind: 'release' };
+
+/**
+ * The store holds personal data sealed: in the events and snapshot entries it is given and gives
+ * back, `name` and `email` are sealed text (see `personal-data/`), never the plain values.
+ */
 export interface EventStore {
   /**
    * Durably stores the events of one user, whose versions must follow `expectedVersion` without
@@ -64,14 +75,16 @@ export interface EventStore {
    * when the user has no event at `expectedVersion` (it must be the stored head). Throws
    * StoreUnavailableError when the store cannot confirm: then the outcome is unknown.
    *
-   * It also keeps one live user per email, from the events alone (`emailClaimChange`): events
-   * that give the user an email another user holds are not stored, and EmailTakenError is thrown;
-   * a delete, or a change of email, frees the email the user held, in the same atomic step.
+   * It also keeps one live user per email, applying `emailClaim` (what the events do to the
+   * user's email, hashed by the caller since the events hold it sealed) in the same atomic step:
+   * events that would give the user an email another user holds are not stored, and
+   * EmailTakenError is thrown; a release frees the email the user held.
    */
   append(
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
+    emailClaim?: EmailClaim,
   ): Promise<AppendResult>;
   /** The stored event with this id, or null: tells a retried write whether its event is stored. */
   readEvent(eventId: string): Promise<UserEvent | null>;
@@ -178,8 +191,12 @@ export interface RememberedOutcome {
   readonly status: number;
   /** Those worth sending again: `Content-Type`, `ETag`, `Location`. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The body exactly as sent; empty for none. */
+  /**
+   * The body as sent; empty for none. When `userId` is set it is a JSON object whose `name` and
+   * `email` are that user's personal data: stored, they are sealed with the user's data key.
+   */
   readonly body: string;
+  readonly userId?: string;
 }
 
 /** One attempt at carrying out a request with an idempotency key. */
@@ -224,10 +241,43 @@ export interface IdempotencyStore {
   abandon(key: string, token: string): Promise<void>;
 }
 
+/**
+ * A user's data key as stored: encrypted ("wrapped") by a master key that never reaches the store.
+ * `keyId` is random per key, and every value sealed with the key names it.
+ */
+export interface WrappedDataKey {
+  readonly keyId: string;
+  /** Which master key wrapped it (a fingerprint of that key, never the key). */
+  readonly masterKeyId: string;
+  readonly wrapped: string;
+}
+
+/**
+ * The data keys, one per owner (a user id, or a key of the system's own such as the email
+ * index's). Destroying a user's key is what erases its personal data, everywhere it is stored.
+ */
+export interface DataKeyStore {
+  /** The owner's key; if it has none, `candidate` is stored and returned. Racing calls all get the one stored. */
+  getOrCreate(owner: string, candidate: WrappedDataKey): Promise<WrappedDataKey>;
+  /** The keys these owners have; an owner without one is left out. */
+  get(owners: readonly string[]): Promise<Map<string, WrappedDataKey>>;
+  /** Durably deletes the owner's key; resolves too when there was none. */
+  destroy(owner: string): Promise<void>;
+  /** Up to `limit` keys not wrapped by `masterKeyId`, of owners after `after`, in owner order. */
+  wrappedOtherwise(
+    masterKeyId: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<Array<{ readonly owner: string; readonly key: WrappedDataKey }>>;
+  /** Replaces the owner's key `from` by `to` (the same key wrapped again); false if it is not `from` any more. */
+  rewrap(owner: string, from: WrappedDataKey, to: WrappedDataKey): Promise<boolean>;
+}
+
 export interface Store {
   readonly events: EventStore;
   readonly snapshots: SnapshotStore;
   readonly idempotency: IdempotencyStore;
+  readonly dataKeys: DataKeyStore;
   /** Resolves if the store answers now; throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,14 +1,20 @@
 import { foldEvents, initialUserState, type UserState } from '../domain';
+import type { PersonalData } from '../personal-data/personal-data';
 import type { Store } from './ports';
 
 /**
- * The exact current state of one user, straight from the store: its snapshot (if any) plus the
- * events stored after it. Used where an aggregator's copy cannot be trusted to be current.
+ * The exact current state of one user, straight from the store, its personal data opened: its
+ * snapshot (if any) plus the events stored after it. Used where an aggregator's copy cannot be
+ * trusted to be current. A tombstone is not started from: it does not tell a deleted user from
+ * an erased one, and erasing again must append nothing (a deleted id is rarely written to).
  */
-export async function loadUserState(store: Store, userId: string): Promise<UserState> {
+export async function loadUserState(
+  store: Store,
+  personalData: PersonalData,
+  userId: string,
+): Promise<UserState> {
   const snapshot = await store.snapshots.loadUser(userId);
-  const start: UserState = snapshot
-    ? { version: snapshot.version, user: snapshot.user }
-    : initialUserState;
-  return foldEvents(start, await store.events.readUserEvents(userId, start.version));
+  const start = snapshot?.user ? await personalData.openEntry(snapshot) : initialUserState;
+  const events = await store.events.readUserEvents(userId, start.version);
+  return foldEvents(start, await personalData.openEvents(userId, events));
 }

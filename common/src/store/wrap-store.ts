@@ -1,10 +1,11 @@
-import type { EventStore, IdempotencyStore, SnapshotStore, Store } from './ports';
+import type { DataKeyStore, EventStore, IdempotencyStore, SnapshotStore, Store } from './ports';
 
 /** The members a decorator replaces; everything it leaves out passes straight through. */
 export interface StoreOverrides {
   readonly events?: Partial<EventStore>;
   readonly snapshots?: Partial<SnapshotStore>;
   readonly idempotency?: Partial<IdempotencyStore>;
+  readonly dataKeys?: Partial<DataKeyStore>;
   readonly ping?: Store['ping'];
   readonly close?: Store['close'];
 }
@@ -15,7 +16,7 @@ export interface StoreOverrides {
  * call, not once here, so a store that swaps them (a getter) is followed.
  */
 export function wrapStore(store: Store, overrides: StoreOverrides): Store {
-  const { events = {}, snapshots = {}, idempotency = {} } = overrides;
+  const { events = {}, snapshots = {}, idempotency = {}, dataKeys = {} } = overrides;
   return {
     events: {
       append: events.append ?? ((...args) => store.events.append(...args)),
@@ -43,6 +44,14 @@ export function wrapStore(store: Store, overrides: StoreOverrides): Store {
       begin: idempotency.begin ?? ((...args) => store.idempotency.begin(...args)),
       finish: idempotency.finish ?? ((...args) => store.idempotency.finish(...args)),
       abandon: idempotency.abandon ?? ((...args) => store.idempotency.abandon(...args)),
+    },
+    dataKeys: {
+      getOrCreate: dataKeys.getOrCreate ?? ((...args) => store.dataKeys.getOrCreate(...args)),
+      get: dataKeys.get ?? ((...args) => store.dataKeys.get(...args)),
+      destroy: dataKeys.destroy ?? ((...args) => store.dataKeys.destroy(...args)),
+      wrappedOtherwise:
+        dataKeys.wrappedOtherwise ?? ((...args) => store.dataKeys.wrappedOtherwise(...args)),
+      rewrap: dataKeys.rewrap ?? ((...args) => store.dataKeys.rewrap(...args)),
     },
     ping: overrides.ping ?? (() => store.ping()),
     close: overrides.close ?? (() => store.close()),

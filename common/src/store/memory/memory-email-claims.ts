@@ -1,8 +1,8 @@
-import { type EmailClaimChange } from '../../domain';
+import type { EmailClaim } from '../ports';
 import { EmailTakenError } from '../errors';
 
 /**
- * Which user holds each (normalised) email, as the MongoDB adapter's `EmailClaims` collection
+ * Which user holds each email (by its keyed hash), as the MongoDB adapter's `EmailClaims` collection
  * does: the event store checks and applies a change in the same synchronous step as the append.
  */
 export class MemoryEmailClaims {
@@ -13,18 +13,18 @@ export class MemoryEmailClaims {
    * Applies what an append does to the emails its user holds, or throws EmailTakenError, having
    * changed nothing, when it would take an email another user holds.
    */
-  change(userId: string, change: EmailClaimChange | undefined): void {
+  change(userId: string, change: EmailClaim | undefined): void {
     if (!change) return;
     if (change.kind === 'hold') {
-      const holder = this.holders.get(change.email);
+      const holder = this.holders.get(change.key);
       if (holder !== undefined && holder !== userId) throw new EmailTakenError(userId);
     }
     const held = this.emailOf.get(userId);
     if (held !== undefined) this.holders.delete(held);
     this.emailOf.delete(userId);
     if (change.kind === 'hold') {
-      this.holders.set(change.email, userId);
-      this.emailOf.set(userId, change.email);
+      this.holders.set(change.key, userId);
+      this.emailOf.set(userId, change.key);
     }
   }
 }

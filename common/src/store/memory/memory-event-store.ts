@@ -1,4 +1,4 @@
-import { emailClaimChange, type UserEvent } from '../../domain';
+import type { UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { frozenCopy } from './frozen-copy';
 import { MemoryEmailClaims } from './memory-email-claims';
@@ -12,6 +12,7 @@ import type {
   AppendResult,
   Checkpoint,
   CommitPosition,
+  EmailClaim,
   EventDayCount,
   EventStore,
   HistoryQuery,
@@ -48,6 +49,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
+    emailClaim?: EmailClaim,
   ): Promise<AppendResult> {
     assertAppendable(userId, expectedVersion, events);
     this.outage.check('append');
@@ -56,7 +58,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     const userEvents = this.eventsByUser.get(userId) ?? [];
     if (userEvents.length !== expectedVersion)
       throw new VersionConflictError(userId, expectedVersion);
-    this.emailClaims.change(userId, emailClaimChange(events));
+    this.emailClaims.change(userId, emailClaim);
     for (const event of events) {
       const stored = frozenCopy(event);
       userEvents.push(stored);

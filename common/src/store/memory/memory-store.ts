@@ -1,4 +1,5 @@
 import type { Store } from '../ports';
+import { InMemoryDataKeyStore } from './memory-data-key-store';
 import { InMemoryEventStore } from './memory-event-store';
 import { InMemoryIdempotencyStore } from './memory-idempotency-store';
 import { InMemorySnapshotStore } from './memory-snapshot-store';
@@ -11,6 +12,7 @@ export class InMemoryStore implements Store {
   readonly events = new InMemoryEventStore(this.outage);
   readonly snapshots = new InMemorySnapshotStore(this.outage);
   readonly idempotency = new InMemoryIdempotencyStore(this.outage);
+  readonly dataKeys = new InMemoryDataKeyStore(this.outage);
 
   async ping(): Promise<void> {
     this.outage.check('ping');

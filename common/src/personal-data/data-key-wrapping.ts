@@ -1,0 +1,62 @@
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import type { WrappedDataKey } from '../store/ports';
+import { KEY_BYTES, MasterKeyError, type MasterKey, type MasterKeyring } from './master-keys';
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** A new random data key for `owner`, and the same wrapped by the current master key. */
+export function newDataKey(
+  ring: MasterKeyring,
+  owner: string,
+): { key: Buffer; wrapped: WrappedDataKey } {
+  const key = randomBytes(KEY_BYTES);
+  return { key, wrapped: wrap(ring.current, owner, randomUUID(), key) };
+}
+
+/** The data key, unwrapped by the master key that wrapped it; MasterKeyError if the ring lacks it. */
+export function unwrapDataKey(ring: MasterKeyring, owner: string, wrapped: WrappedDataKey): Buffer {
+  const master = ring.byId.get(wrapped.masterKeyId);
+  if (!master)
+    throw new MasterKeyError(
+      `the data key of ${owner} is wrapped by master key ${wrapped.masterKeyId}, which this process does not hold`,
+    );
+  const packed = Buffer.from(wrapped.wrapped, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', master.key, packed.subarray(0, IV_BYTES));
+  decipher.setAAD(context(owner, wrapped.keyId));
+  decipher.setAuthTag(packed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  try {
+    return Buffer.concat([
+      decipher.update(packed.subarray(IV_BYTES + TAG_BYTES)),
+      decipher.final(),
+    ]);
+  } catch {
+    throw new MasterKeyError(`the data key of ${owner} does not open with master key ${master.id}`);
+  }
+}
+
+/** The same data key (same keyId), wrapped by the ring's current master key. */
+export function rewrapDataKey(
+  ring: MasterKeyring,
+  owner: string,
+  wrapped: WrappedDataKey,
+): WrappedDataKey {
+  return wrap(ring.current, owner, wrapped.keyId, unwrapDataKey(ring, owner, wrapped));
+}
+
+// The owner and key id are authenticated with the key, so a wrapped key cannot be moved to another owner.
+function wrap(master: MasterKey, owner: string, keyId: string, key: Buffer): WrappedDataKey {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', master.key, iv);
+  cipher.setAAD(context(owner, keyId));
+  const sealed = Buffer.concat([cipher.update(key), cipher.final()]);
+  return {
+    keyId,
+    masterKeyId: master.id,
+    wrapped: Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url'),
+  };
+}
+
+function context(owner: string, keyId: string): Buffer {
+  return Buffer.from(`${owner}\0${keyId}`, 'utf8');
+}

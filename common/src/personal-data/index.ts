@@ -1,0 +1,4 @@
+export * from './data-key-wrapping';
+export * from './master-keys';
+export * from './personal-data';
+export * from './sealed-text';

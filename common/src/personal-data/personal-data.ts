@@ -1,0 +1,318 @@
+import { createHmac } from 'node:crypto';
+import {
+  emailClaimChange,
+  type PersonalField,
+  type User,
+  type UserEvent,
+  type UserState,
+} from '../domain';
+import { VersionConflictError } from '../store/errors';
+import type {
+  DataKeyStore,
+  EmailClaim,
+  RememberedOutcome,
+  SnapshotEntry,
+  WrappedDataKey,
+} from '../store/ports';
+import { newDataKey, unwrapDataKey } from './data-key-wrapping';
+import type { MasterKeyring } from './master-keys';
+import { openText, sealedKeyId, sealText } from './sealed-text';
+
+/** Owns the key that hashes emails for the one-user-per-email claims; no user id can be it. */
+export const EMAIL_INDEX_OWNER = '$email-index';
+
+const PERSONAL_FIELDS: readonly PersonalField[] = ['name', 'email'];
+
+/** Keys held at most; the least recently used go first. 100,000 keys take about 10 MiB. */
+const DEFAULT_CACHE_SIZE = 100_000;
+
+interface DataKey {
+  readonly keyId: string;
+  readonly key: Buffer;
+}
+
+/** Events ready for `append`: personal fields sealed, and what they do to the emails held. */
+export interface SealedAppend {
+  readonly events: UserEvent[];
+  readonly emailClaim: EmailClaim | undefined;
+}
+
+export interface OpenOptions {
+  /**
+   * Ask the store whether each key still exists rather than trust this process's cache: for
+   * answers that show past personal data, which another process may have erased a moment ago.
+   */
+  readonly checkKeys?: boolean;
+}
+
+/**
+ * Personal data (name, email) is sealed with a data key of its user before it is stored, and
+ * opened only to answer a client. Erasure destroys the user's key, so every copy of the data
+ * (events, snapshots, remembered responses, backups) is unreadable at once, and nothing is
+ * rewritten. Each process caches the data keys it has unwrapped; a UserErased it sees drops them.
+ */
+export class PersonalData {
+  private readonly cache = new Map<string, DataKey>();
+  private emailIndexKey: Promise<Buffer> | undefined;
+
+  constructor(
+    private readonly keys: DataKeyStore,
+    private readonly ring: MasterKeyring,
+    private readonly cacheSize = DEFAULT_CACHE_SIZE,
+  ) {}
+
+  /**
+   * Seals the events' personal fields with the user's key (a create gets one if the user has
+   * none) and hashes the email they claim. Events that erase destroy the key before anything is
+   * stored: a crash after that leaves the data unreadable, and the retry appends the event.
+   * Throws VersionConflictError when an update meets no key: an erasure got in first.
+   */
+  async sealForAppend(
+    userId: string,
+    expectedVersion: number,
+    events: readonly UserEvent[],
+  ): Promise<SealedAppend> {
+    if (events.some((event) => event.type === 'UserErased')) {
+      await this.keys.destroy(userId);
+      this.forget(userId);
+    }
+    const emailClaim = await this.claimOf(events);
+    if (!events.some(holdsPersonalData)) return { events: [...events], emailClaim };
+    const creates = events.some((event) => event.type === 'UserCreated');
+    const key = creates ? await this.keyForCreate(userId) : await this.currentKey(userId);
+    if (!key) throw new VersionConflictError(userId, expectedVersion);
+    return { events: events.map((event) => sealEvent(key, event)), emailClaim };
+  }
+
+  /**
+   * The events with their personal fields opened. Those read null when erased: every event
+   * before the last UserErased among them, and those whose key is destroyed (an erasure under
+   * way, or a page of history that ends before the erasure).
+   */
+  async openEvents(
+    userId: string,
+    events: readonly UserEvent[],
+    options: OpenOptions = {},
+  ): Promise<UserEvent[]> {
+    const lastErasure = events.findLastIndex((event) => event.type === 'UserErased');
+    if (lastErasure >= 0) this.forget(userId);
+    const opener = this.opener(userId, options);
+    const opened: UserEvent[] = [];
+    for (const [index, event] of events.entries()) {
+      if (index <= lastErasure || !holdsPersonalData(event)) {
+        opened.push(index <= lastErasure ? erasedEvent(event) : event);
+        continue;
+      }
+      opened.push({ ...event, data: await opener(event.data) } as UserEvent);
+    }
+    return opened;
+  }
+
+  /** The users opened, in order; null for each whose personal data is erased. */
+  async openUsers(users: readonly User[], options: OpenOptions = {}): Promise<Array<User | null>> {
+    const keys = await this.keysOf(users, options);
+    return users.map((user) => {
+      const opened = openFields(keys.get(user.id), user.id, user);
+      return opened.name === null || opened.email === null ? null : (opened as User);
+    });
+  }
+
+  /** A snapshot entry as a state: a live user whose key is destroyed reads `unreadable`. */
+  async openEntry(entry: SnapshotEntry): Promise<UserState> {
+    if (!entry.user) return { version: entry.version, user: null };
+    const [user] = await this.openUsers([entry.user]);
+    return user
+      ? { version: entry.version, user }
+      : { version: entry.version, user: null, erasure: 'unreadable' };
+  }
+
+  /** A response about to be remembered, its user's personal data sealed. */
+  async sealOutcome(outcome: RememberedOutcome): Promise<RememberedOutcome> {
+    if (outcome.userId === undefined) return outcome;
+    const key = await this.currentKey(outcome.userId);
+    const body = JSON.parse(outcome.body) as Record<string, unknown>;
+    const sealed = key ? sealFields(key, outcome.userId, body) : erasedFields(body);
+    return { ...outcome, body: JSON.stringify(sealed) };
+  }
+
+  /** A remembered response as it is sent again: name and email null once the user is erased. */
+  async openOutcome(outcome: RememberedOutcome): Promise<RememberedOutcome> {
+    if (outcome.userId === undefined) return outcome;
+    const body = JSON.parse(outcome.body) as Record<string, unknown>;
+    const opened = await this.opener(outcome.userId, { checkKeys: true })(body);
+    return { ...outcome, body: JSON.stringify(opened) };
+  }
+
+  /** Drops the user's key from this process: its user was erased. */
+  forget(userId: string): void {
+    this.cache.delete(userId);
+  }
+
+  /** The keyed hash that stands for a (normalised) email in the claims: the email itself is never stored. */
+  async emailKey(normalizedEmail: string): Promise<string> {
+    return createHmac('sha256', await this.indexKey())
+      .update(normalizedEmail)
+      .digest('base64url');
+  }
+
+  private async claimOf(events: readonly UserEvent[]): Promise<EmailClaim | undefined> {
+    const change = emailClaimChange(events);
+    if (change?.kind !== 'hold') return change;
+    return { kind: 'hold', key: await this.emailKey(change.email) };
+  }
+
+  private indexKey(): Promise<Buffer> {
+    this.emailIndexKey ??= (async () => {
+      const candidate = newDataKey(this.ring, EMAIL_INDEX_OWNER);
+      const stored = await this.keys.getOrCreate(EMAIL_INDEX_OWNER, candidate.wrapped);
+      return unwrapDataKey(this.ring, EMAIL_INDEX_OWNER, stored);
+    })();
+    this.emailIndexKey.catch(() => {
+      this.emailIndexKey = undefined;
+    });
+    return this.emailIndexKey;
+  }
+
+  // A create asks the store, never the cache: the user may have been erased by another process
+  // since this one cached its key, and data sealed with a destroyed key would be lost.
+  private async keyForCreate(userId: string): Promise<DataKey> {
+    const candidate = newDataKey(this.ring, userId);
+    const stored = await this.keys.getOrCreate(userId, candidate.wrapped);
+    if (stored.keyId === candidate.wrapped.keyId)
+      return this.remember(userId, { keyId: stored.keyId, key: candidate.key });
+    return this.unwrap(userId, stored);
+  }
+
+  /**
+   * The user's key as last seen. The cache is right for an update: the state it was decided on
+   * was just opened with the current key, which corrected the cache if it was stale.
+   */
+  private async currentKey(userId: string): Promise<DataKey | undefined> {
+    const cached = this.cache.get(userId);
+    if (cached) return cached;
+    const stored = (await this.keys.get([userId])).get(userId);
+    return stored ? this.unwrap(userId, stored) : undefined;
+  }
+
+  /** Opens the personal fields of one user's data, fetching its key at most once. */
+  private opener(userId: string, options: OpenOptions) {
+    let fetched: Promise<DataKey | undefined> | undefined;
+    return async <T extends object>(data: T): Promise<T> => {
+      const keyId = PERSONAL_FIELDS.map((field) => sealedIdOf(data, field)).find(Boolean);
+      const cached = this.cache.get(userId);
+      const key =
+        !options.checkKeys && cached?.keyId === keyId
+          ? cached
+          : await (fetched ??= this.fetchKey(userId));
+      return openFields(key, userId, data);
+    };
+  }
+
+  private async keysOf(
+    users: readonly User[],
+    options: OpenOptions,
+  ): Promise<Map<string, DataKey>> {
+    const keys = new Map<string, DataKey>();
+    const missing: string[] = [];
+    for (const user of users) {
+      const cached = this.cache.get(user.id);
+      if (!options.checkKeys && cached && cached.keyId === sealedKeyId(user.name))
+        keys.set(user.id, cached);
+      else missing.push(user.id);
+    }
+    if (missing.length === 0) return keys;
+    const stored = await this.keys.get(missing);
+    for (const userId of missing) {
+      const wrapped = stored.get(userId);
+      if (wrapped) keys.set(userId, this.unwrap(userId, wrapped));
+      else this.forget(userId);
+    }
+    return keys;
+  }
+
+  private async fetchKey(userId: string): Promise<DataKey | undefined> {
+    const stored = (await this.keys.get([userId])).get(userId);
+    if (stored) return this.unwrap(userId, stored);
+    this.forget(userId);
+    return undefined;
+  }
+
+  private unwrap(userId: string, wrapped: WrappedDataKey): DataKey {
+    const cached = this.cache.get(userId);
+    if (cached?.keyId === wrapped.keyId) return cached;
+    return this.remember(userId, {
+      keyId: wrapped.keyId,
+      key: unwrapDataKey(this.ring, userId, wrapped),
+    });
+  }
+
+  private remember(userId: string, key: DataKey): DataKey {
+    this.cache.delete(userId);
+    this.cache.set(userId, key);
+    if (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    return key;
+  }
+}
+
+/** The event as read after its user's erasure: personal fields null, the rest kept. */
+export function erasedEvent(event: UserEvent): UserEvent {
+  if (!holdsPersonalData(event)) return event;
+  return { ...event, data: erasedFields(event.data) } as UserEvent;
+}
+
+function holdsPersonalData(event: UserEvent): boolean {
+  return (
+    (event.type === 'UserCreated' || event.type === 'UserUpdated') &&
+    PERSONAL_FIELDS.some((field) => typeof event.data[field] === 'string')
+  );
+}
+
+function sealEvent(key: DataKey, event: UserEvent): UserEvent {
+  if (!holdsPersonalData(event)) return event;
+  return { ...event, data: sealFields(key, event.userId, event.data) } as UserEvent;
+}
+
+// Field by field in their order, so a sealed or opened body has the same shape as the original.
+function mapPersonal<T extends object>(
+  data: T,
+  change: (field: PersonalField, value: string) => string | null,
+): T {
+  return Object.fromEntries(
+    Object.entries(data).map(([field, value]) =>
+      (PERSONAL_FIELDS as readonly string[]).includes(field) && typeof value === 'string'
+        ? [field, change(field as PersonalField, value)]
+        : [field, value],
+    ),
+  ) as T;
+}
+
+function sealFields<T extends object>(key: DataKey, userId: string, data: T): T {
+  return mapPersonal(data, (field, value) =>
+    sealText(key.key, key.keyId, contextOf(userId, field), value),
+  );
+}
+
+function erasedFields<T extends object>(data: T): T {
+  return mapPersonal(data, () => null);
+}
+
+/** Opens what `key` sealed; a value sealed with any other key is erased (its key is gone). */
+function openFields<T extends object>(key: DataKey | undefined, userId: string, data: T): T {
+  return mapPersonal(data, (field, value) =>
+    key && sealedKeyId(value) === key.keyId
+      ? openText(key.key, contextOf(userId, field), value)
+      : null,
+  );
+}
+
+function sealedIdOf(data: object, field: PersonalField): string | undefined {
+  const value: unknown = (data as Record<string, unknown>)[field];
+  return typeof value === 'string' ? sealedKeyId(value) : undefined;
+}
+
+function contextOf(userId: string, field: PersonalField): string {
+  return `${userId}.${field}`;
+}
