@@ -1,6 +1,7 @@
 import {
   createBaseApp,
   type Logger,
+  type PersonalData,
   problemHandler,
   rememberRoute,
   type Store,
@@ -22,6 +23,7 @@ import { WrittenVersions } from './written-versions';
 
 export interface GatewayDependencies {
   readonly store: Store;
+  readonly personalData: PersonalData;
   readonly aggregators: AggregatorClient;
   readonly aggregatorCount: number;
   readonly partitions: number;

@@ -3,7 +3,9 @@ import {
   createLogger,
   createMetricsRegistry,
   listen,
+  type MasterKeyring,
   partitionOf,
+  PersonalData,
   type RunningServer,
   type SlowClientLimits,
   type Store,
@@ -19,6 +21,8 @@ const HOUR_MS = 3_600_000;
 
 export interface GatewayNodeOptions {
   readonly store: Store;
+  /** Wraps and unwraps the users' data keys (DATA_KEY); the aggregators must hold the same. */
+  readonly masterKeys: MasterKeyring;
   readonly port: number;
   readonly aggregatorUrls: readonly string[];
   readonly partitions: number;
@@ -60,11 +64,13 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     metrics,
     log,
   );
+  const store = countedStore(
+    boundedStore(options.store, options.storeTimeoutMs),
+    metrics.storeOperations,
+  );
   const app = createGatewayApp({
-    store: countedStore(
-      boundedStore(options.store, options.storeTimeoutMs),
-      metrics.storeOperations,
-    ),
+    store,
+    personalData: new PersonalData(store.dataKeys, options.masterKeys),
     aggregators,
     aggregatorCount: options.aggregatorUrls.length,
     partitions: options.partitions,

@@ -1,6 +1,7 @@
 import {
   type HistoryQuery,
   parseRfc3339,
+  type PersonalData,
   problems,
   rememberRoute,
   type Store,
@@ -25,7 +26,10 @@ export interface HistoryEvent {
  * `GET /api/user/{id}/events`: the user's events, oldest first, filtered by type, time and
  * version, a page at a time; straight from the log, so a deleted user keeps its history.
  */
-export function historyRoutes(context: { readonly store: Store }): Router {
+export function historyRoutes(context: {
+  readonly store: Store;
+  readonly personalData: PersonalData;
+}): Router {
   const router = Router();
   router.get('/:id/events', rememberRoute, async (req, res) => {
     const userId = pathId(req);
@@ -36,7 +40,11 @@ export function historyRoutes(context: { readonly store: Store }): Router {
     });
     if (page.length === 0 && !(await hasEvents(context.store, userId)))
       throw problems.userNotFound(userId);
-    const events = page.slice(0, query.limit);
+    // Asked of the store, not this process's cache, whether the keys still exist: another
+    // gateway may have erased the user a moment ago.
+    const events = await context.personalData.openEvents(userId, page.slice(0, query.limit), {
+      checkKeys: true,
+    });
     const last = events.at(-1);
     if (page.length > query.limit && last) linkNext(req, res, { after: String(last.version) });
     res.json(events.map(toHistoryEvent));

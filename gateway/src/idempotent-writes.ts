@@ -2,6 +2,7 @@ import {
   errorFields,
   type IdempotentAttempt,
   type Logger,
+  type PersonalData,
   problems,
   requestIdOf,
   type Store,
@@ -31,6 +32,8 @@ export interface IdempotencySettings {
 
 export interface IdempotencyContext {
   readonly store: Store;
+  /** Seals the personal data of remembered answers, and opens it (or nulls it, erased) on replay. */
+  readonly personalData: PersonalData;
   readonly idempotency: IdempotencySettings;
   readonly log: Logger;
   readonly metrics: GatewayMetrics;
@@ -83,7 +86,7 @@ export function idempotent(
         }
         count('replayed');
         res.set('Idempotent-Replayed', 'true');
-        sendOutcome(res, begin.outcome);
+        sendOutcome(res, await context.personalData.openOutcome(begin.outcome));
         return;
       case 'started':
         count('carried_out');
@@ -122,7 +125,7 @@ async function carryOut(
   attempt: { readonly key: string; readonly token: string; readonly requestId: string },
   run: () => Promise<WriteOutcome>,
 ): Promise<WriteOutcome> {
-  const { store, idempotency, log } = context;
+  const { store, personalData, idempotency, log } = context;
   const { key, token, requestId } = attempt;
   let outcome: WriteOutcome;
   try {
@@ -142,7 +145,9 @@ async function carryOut(
     }
   }
   const expiresAt = new Date(idempotency.now().getTime() + idempotency.ttlMs);
-  await store.idempotency.finish(key, token, outcome, expiresAt).catch((finishError: unknown) => {
+  const remember = async () =>
+    store.idempotency.finish(key, token, await personalData.sealOutcome(outcome), expiresAt);
+  await remember().catch((finishError: unknown) => {
     // The write is done and durable: answer it. A retry takes the key over once the lease
     // runs out, and finds the stored event by its derived id.
     log.warn('could not remember the outcome of an idempotent request', {

@@ -342,6 +342,11 @@ const USER_BODY_RULES = [
   `The body is JSON (\`Content-Type: application/json\`, UTF-8) of at most ${API_BODY_LIMIT.replace('kb', ' KiB')}: else 415 or 413.`,
 ].join(' ');
 
+/** A write's answer: its user, or in a replay of an erased user's answer, that user erased. */
+const WRITTEN_USER: SchemaObject = {
+  oneOf: [schemaRef('User'), schemaRef('ErasedUser')],
+};
+
 function createUser(): OperationObject {
   return {
     operationId: 'createUser',
@@ -355,7 +360,7 @@ function createUser(): OperationObject {
       content: { [JSON_TYPE]: { schema: schemaRef('CreateUser') } },
     },
     responses: {
-      '201': jsonAnswer('Created: the user as stored.', schemaRef('User'), {
+      '201': jsonAnswer('Created: the user as stored.', WRITTEN_USER, {
         Location: LOCATION,
         ETag: ETAG,
         'Idempotent-Replayed': IDEMPOTENT_REPLAYED,
@@ -403,14 +408,10 @@ function updateUser(byPath: boolean): OperationObject {
       },
     },
     responses: {
-      '200': jsonAnswer(
-        'The whole user after the update, with its new version.',
-        schemaRef('User'),
-        {
-          ETag: ETAG,
-          'Idempotent-Replayed': IDEMPOTENT_REPLAYED,
-        },
-      ),
+      '200': jsonAnswer('The whole user after the update, with its new version.', WRITTEN_USER, {
+        ETag: ETAG,
+        'Idempotent-Replayed': IDEMPOTENT_REPLAYED,
+      }),
       ...problemResponses(
         {
           400: [...BODY_PROBLEMS, 'badIfMatch'],
@@ -453,9 +454,37 @@ function getUser(): OperationObject {
       ...problemResponses({
         400: ['validationError', 'badIfNoneMatch', 'badRequest'],
         404: ['userNotFound'],
+        410: ['personalDataErased'],
         ...INTERNAL,
         503: ['storeUnavailable', 'userUnreadable'],
       }),
+    },
+  };
+}
+
+function erasePersonalData(): OperationObject {
+  return {
+    operationId: 'erasePersonalData',
+    summary: 'Erase a person: the personal data of every event ever stored for the id',
+    description: `Destroys the id’s data key, which makes its name and email unreadable everywhere they are stored, and appends a \`UserErased\` event holding no personal data. A live user is deleted by it. Afterwards the id reads as unknown (404), lists and counts leave it out, its history keeps every event with \`name\` and \`email\` null, an as-of read of a version at which it was live is 410 \`personal-data-erased\`, and its email is free. The id may be created again: a new person, with a new key. Erasing again answers 204 and appends nothing. ${NO_QUERY}`,
+    tags: ['users'],
+    parameters: [ID_IN_PATH, ...queryParameters(QUERIES.none), ...WRITE_HEADERS],
+    responses: {
+      '204': {
+        description: 'Erased (now, or before): no body.',
+        headers: { 'X-Request-Id': REQUEST_ID, 'Idempotent-Replayed': IDEMPOTENT_REPLAYED },
+      },
+      ...problemResponses(
+        {
+          400: ['validationError', 'badIdempotencyKey', 'badRequest'],
+          404: ['userNotFound'],
+          409: ['idempotencyKeyInFlight'],
+          422: ['idempotencyKeyReused'],
+          ...INTERNAL,
+          503: ['storeUnavailable', 'contention', 'userUnreadable'],
+        },
+        true,
+      ),
     },
   };
 }
@@ -745,9 +774,13 @@ function docsFile(): OperationObject {
 
 function dataSchemas(): Record<string, SchemaObject> {
   const { id, name, email, group } = createUserSchema.properties;
+  // Erased, an event's personal fields read null.
+  const erasable = (schema: SchemaObject): SchemaObject => ({
+    anyOf: [schema, { type: 'null', description: 'Erased.' }],
+  });
   const userData = (required: readonly string[]): SchemaObject => ({
     type: 'object',
-    properties: { name, email, group },
+    properties: { name: erasable(name), email: erasable(email), group },
     required,
     minProperties: 1,
     additionalProperties: false,
@@ -764,12 +797,20 @@ function dataSchemas(): Record<string, SchemaObject> {
       additionalProperties: false,
       properties: { id, name, email, group },
     },
+    ErasedUser: {
+      type: 'object',
+      description:
+        'A write’s answer replayed (the same `Idempotency-Key`) after the user’s personal data was erased: `name` and `email` are null.',
+      required: ['id', 'name', 'email', 'group'],
+      additionalProperties: false,
+      properties: { id, name: { type: 'null' }, email: { type: 'null' }, group },
+    },
     CreateUser: createUserSchema,
     UpdateUser: updateUserSchema,
     HistoryEvent: {
       type: 'object',
       description:
-        'One event of a user. `data` is the user’s fields for `UserCreated`, only the changed ones for `UserUpdated`, `{}` for `UserDeleted`. An event a newer version of the service wrote may have another `type`, with `data` of its own shape.',
+        'One event of a user. `data` is the user’s fields for `UserCreated`, only the changed ones for `UserUpdated`, `{}` for `UserDeleted` and `UserErased`. Once the user’s personal data is erased, `name` and `email` read `null` in every event before the erasure. An event a newer version of the service wrote may have another `type`, with `data` of its own shape.',
       required: ['eventId', 'type', 'version', 'occurredAt', 'data', 'requestId'],
       additionalProperties: false,
       properties: {
@@ -788,6 +829,7 @@ function dataSchemas(): Record<string, SchemaObject> {
         whenType('UserCreated', userData(['name', 'email', 'group'])),
         whenType('UserUpdated', userData([])),
         whenType('UserDeleted', { type: 'object', maxProperties: 0 }),
+        whenType('UserErased', { type: 'object', maxProperties: 0 }),
       ],
     },
   };
@@ -840,6 +882,10 @@ export function openApiDocument(): OpenApiDocument {
         delete: deleteUser(),
       },
       '/api/user/{id}/events': { description: ONLY_GET, get: listUserEvents() },
+      '/api/user/{id}/personal-data': {
+        description: 'Other methods: 405 `method-not-allowed` with `Allow: DELETE`.',
+        delete: erasePersonalData(),
+      },
       '/api/stats/users': { description: ONLY_GET, get: userStats() },
       '/api/stats/events': { description: ONLY_GET, get: eventStats() },
       '/healthz': { description: ONLY_GET_404, get: healthz() },

@@ -105,8 +105,20 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
     }),
   );
 
+  router.delete(
+    '/:id/personal-data',
+    rememberRoute,
+    idempotent(context, pathId, async (req, res, keyed) => {
+      const userId = pathId(req);
+      validQuery(req, QUERIES.none);
+      await execute(context, { type: 'EraseUser', userId }, requestIdOf(res), keyed?.eventId);
+      return deletedOutcome;
+    }),
+  );
+
   router.all('/', rememberRoute, methodNotAllowed('GET, POST, PUT'));
   router.all('/:id', rememberRoute, methodNotAllowed('GET, PUT, DELETE'));
+  router.all('/:id/personal-data', rememberRoute, methodNotAllowed('DELETE'));
   return router;
 }
 

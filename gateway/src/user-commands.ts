@@ -4,6 +4,7 @@ import {
   decide,
   foldEvents,
   loadUserState,
+  type PersonalData,
   stampEvents,
   stateAsOf,
   type Store,
@@ -22,6 +23,7 @@ const MAX_ATTEMPTS = 100;
 
 export interface CommandContext {
   readonly store: Store;
+  readonly personalData: PersonalData;
   readonly partitionOf: (userId: string) => number;
   readonly aggregatorCount: number;
   readonly written: WrittenVersions;
@@ -47,13 +49,13 @@ export async function execute(
   requestId: string,
   eventId?: string,
 ): Promise<UserState> {
-  const { store, written, metrics } = context;
+  const { store, personalData, written, metrics } = context;
   if (eventId !== undefined) {
-    const earlier = await stateLeftBy(store, eventId);
+    const earlier = await stateLeftBy(store, personalData, eventId);
     if (earlier) return earlier;
   }
   for (let attempt = 1; ; attempt++) {
-    const state = await loadUserState(store, command.userId);
+    const state = await loadUserState(store, personalData, command.userId);
     const decision = decide(command, state);
     if (!decision.ok) throw new CommandRejectedError(decision.error);
     if (decision.events.length === 0) return state;
@@ -67,7 +69,13 @@ export async function execute(
     });
     let position: string;
     try {
-      ({ position } = await store.events.append(command.userId, state.version, events));
+      const sealed = await personalData.sealForAppend(command.userId, state.version, events);
+      ({ position } = await store.events.append(
+        command.userId,
+        state.version,
+        sealed.events,
+        sealed.emailClaim,
+      ));
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       const givingUp = attempt >= MAX_ATTEMPTS;
@@ -84,9 +92,15 @@ export async function execute(
 }
 
 /** The user's state just after the stored event `eventId`, or undefined when none is stored. */
-async function stateLeftBy(store: Store, eventId: string): Promise<UserState | undefined> {
+async function stateLeftBy(
+  store: Store,
+  personalData: PersonalData,
+  eventId: string,
+): Promise<UserState | undefined> {
   const stored = await store.events.readEvent(eventId);
   if (!stored) return undefined;
   const events = await store.events.readUserEvents(stored.userId);
-  return stateAsOf(events, { version: stored.version });
+  return stateAsOf(await personalData.openEvents(stored.userId, events), {
+    version: stored.version,
+  });
 }

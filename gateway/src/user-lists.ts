@@ -1,10 +1,11 @@
-import { partitionsOwnedBy, type Store, type User } from '@user-service/common';
+import { partitionsOwnedBy, type PersonalData, type Store, type User } from '@user-service/common';
 import type { AggregatorClient, ForwardedQuery, QueryRequest } from './aggregator-client';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { WrittenPositions } from './written-positions';
 
 export interface ListContext {
   readonly store: Store;
+  readonly personalData: PersonalData;
   readonly aggregators: AggregatorClient;
   readonly aggregatorCount: number;
   readonly partitions: number;
@@ -57,7 +58,12 @@ export async function listUsers(
   const answers = await fromEachAggregator(
     context,
     (aggregator, request) => context.aggregators.list(aggregator, { ...request, ...filter }),
-    (partitions) => context.store.snapshots.listUsers(partitions, filter),
+    async (partitions) => {
+      const saved = await context.store.snapshots.listUsers(partitions, filter);
+      // Keys asked of the store: a user erased since the snapshot was saved is left out.
+      const opened = await context.personalData.openUsers(saved, { checkKeys: true });
+      return opened.filter((user): user is User => user !== null);
+    },
     requestId,
   );
   const merged = answers.values.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -2,6 +2,8 @@ import {
   aggregatorOf,
   type AsOf,
   loadUserState,
+  type PersonalData,
+  problems,
   stateAsOf,
   type Store,
   type User,
@@ -12,6 +14,7 @@ import type { WrittenVersions } from './written-versions';
 
 export interface QueryContext {
   readonly store: Store;
+  readonly personalData: PersonalData;
   readonly aggregators: AggregatorClient;
   readonly aggregatorCount: number;
   readonly partitionOf: (userId: string) => number;
@@ -45,7 +48,7 @@ export async function readUser(
       return null;
     case 'unanswered': {
       context.metrics.fallbackReads.inc({ aggregator: String(aggregator), reason: answer.reason });
-      const { version, user } = await loadUserState(context.store, userId);
+      const { version, user } = await loadUserState(context.store, context.personalData, userId);
       return user ? { version, user } : null;
     }
   }
@@ -53,13 +56,17 @@ export async function readUser(
 
 /**
  * The user as it was right after one of its versions, or as of a moment: folded from all its
- * events, so exact. Null when there was no live user then (or no such version).
+ * events, so exact. Null when there was no live user then (or no such version). Throws the
+ * `personal-data-erased` problem when there was one, but its personal data is erased since.
  */
 export async function readUserAsOf(
-  context: Pick<QueryContext, 'store'>,
+  context: Pick<QueryContext, 'store' | 'personalData'>,
   userId: string,
   asOf: AsOf,
 ): Promise<FoundUser | null> {
-  const state = stateAsOf(await context.store.events.readUserEvents(userId), asOf);
+  const events = await context.store.events.readUserEvents(userId);
+  const opened = await context.personalData.openEvents(userId, events, { checkKeys: true });
+  const state = stateAsOf(opened, asOf);
+  if (state?.erasure === 'unreadable') throw problems.personalDataErased(userId);
   return state?.user ? { version: state.version, user: state.user } : null;
 }

@@ -24,6 +24,7 @@ export function userOutcome(state: UserState, status: 200 | 201, location?: stri
       ...(location ? { Location: location } : {}),
     },
     body: JSON.stringify(body),
+    userId: user.id,
   };
 }
 
