@@ -3,6 +3,8 @@ import {
   errorFields,
   createMetricsRegistry,
   listen,
+  type MasterKeyring,
+  PersonalData,
   type SlowClientLimits,
   partitionsOwnedBy,
   type Store,
@@ -22,6 +24,8 @@ export interface AggregatorNodeOptions {
   /** See AggregatorOptions.checkpointEveryMs. */
   readonly checkpointEveryMs?: number;
   readonly store: Store;
+  /** Unwraps the users' data keys (DATA_KEY), to open personal data for the gateways' reads. */
+  readonly masterKeys: MasterKeyring;
   readonly port: number;
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
@@ -55,6 +59,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     ...(options.maxLagMs ? { maxLagMs: options.maxLagMs } : {}),
     ...(options.checkpointEveryMs ? { checkpointEveryMs: options.checkpointEveryMs } : {}),
     store: options.store,
+    personalData: new PersonalData(options.store.dataKeys, options.masterKeys),
     log,
     metrics: createAggregatorMetrics(registry),
   });

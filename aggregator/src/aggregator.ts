@@ -3,6 +3,7 @@ import {
   type CommitPosition,
   errorFields,
   type Logger,
+  type PersonalData,
   type Store,
   type Subscription,
   SubscriptionEndedError,
@@ -20,6 +21,11 @@ export interface AggregatorOptions {
   readonly partitions: readonly number[];
   readonly snapshotEvery: number;
   readonly store: Store;
+  /**
+   * Users are held with their personal data sealed, as stored (nothing to decrypt while
+   * restoring or replaying); it is opened only to answer a read.
+   */
+  readonly personalData: PersonalData;
   readonly log: Logger;
   readonly metrics: AggregatorMetrics;
   /** Pause between attempts to load the snapshot while the store is unreachable. */
@@ -152,6 +158,11 @@ export class Aggregator {
     return this.projection.waitForVersion(userId, version, timeoutMs);
   }
 
+  /** The users with their personal data opened, in order; null for each one erased. */
+  openUsers(users: readonly User[]): Promise<Array<User | null>> {
+    return this.options.personalData.openUsers(users);
+  }
+
   /** A page of the live users held here, in id order. */
   listUsers(query: UserPageQuery): User[] {
     return this.projection.page(query);
@@ -253,7 +264,10 @@ export class Aggregator {
     metrics.eventsApplied.inc({ partition: String(event.partition) });
     metrics.usersInMemory.set(this.projection.size);
     this.eventsSinceSnapshot += 1;
-    if (this.eventsSinceSnapshot >= snapshotEvery) await this.snapshot();
+    const erased = event.type === 'UserErased';
+    if (erased) this.options.personalData.forget(event.userId);
+    // An erasure is saved at once: the snapshot stops counting and listing the user.
+    if (erased || this.eventsSinceSnapshot >= snapshotEvery) await this.snapshot();
   }
 
   private async caughtUp(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> {

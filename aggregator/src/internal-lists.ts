@@ -42,11 +42,12 @@ export function internalListRoutes(aggregator: Aggregator): Router {
   const router = Router();
   router.get('/internal/users', rememberRoute, async (req, res) => {
     const query = await exactQuery(aggregator, req, readPage);
-    const users = aggregator.listUsers({
+    const page = aggregator.listUsers({
       limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit),
       ...(query.after === undefined ? {} : { after: String(query.after) }),
       ...(query.group === undefined ? {} : { group: Number(query.group) }),
     });
+    const users = (await aggregator.openUsers(page)).filter((user) => user !== null);
     res.json({ users });
   });
   router.get('/internal/user-counts', rememberRoute, async (req, res) => {

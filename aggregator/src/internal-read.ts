@@ -71,8 +71,10 @@ async function answer(
       if (!reached) throw problems.versionNotApplied(minVersion);
     }
     const { user, version } = aggregator.user(id.value);
-    if (!user) throw problems.userNotFound(id.value);
-    return { status: 200, body: { user, version } };
+    const [opened] = user ? await aggregator.openUsers([user]) : [null];
+    // An erasure under way (its key destroyed, its event not yet here) reads as no user too.
+    if (!opened) throw problems.userNotFound(id.value);
+    return { status: 200, body: { user: opened, version } };
   } catch (error) {
     if (!(error instanceof HttpProblem)) throw error;
     return { status: error.status, body: error.toDetails() };

@@ -1,9 +1,11 @@
 import { type AggregatorNode, startAggregatorNode } from '@user-service/aggregator';
-import { type SlowClientLimits, type Store } from '@user-service/common';
+import { type MasterKeyring, type SlowClientLimits, type Store } from '@user-service/common';
 import { type GatewayNode, startGatewayNode } from '@user-service/gateway';
 
 export interface InProcessClusterOptions {
   readonly store: Store;
+  /** The master key every node holds: the gateway seals with it what the aggregators open. */
+  readonly masterKeys: MasterKeyring;
   readonly aggregatorCount: number;
   readonly partitions: number;
   readonly snapshotEvery: number;
@@ -108,6 +110,7 @@ export class InProcessCluster {
 function gatewayOptions(options: InProcessClusterOptions, port: number, ports: readonly number[]) {
   return {
     store: options.store,
+    masterKeys: options.masterKeys,
     port,
     aggregatorUrls: ports.map((aggregatorPort) => `http://127.0.0.1:${aggregatorPort}`),
     partitions: options.partitions,
@@ -127,6 +130,7 @@ function aggregatorOptions(options: InProcessClusterOptions, index: number, port
     partitions: options.partitions,
     snapshotEvery: options.snapshotEvery,
     store: options.store,
+    masterKeys: options.masterKeys,
     port,
     ...nodeOptions(options),
   };
