@@ -1,3 +1,4 @@
+import { appendSealed } from '@user-service/test-support';
 import { partitionOf, stampEvents } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { AggregatorNode } from '../src/aggregator-node';
@@ -27,7 +28,7 @@ describe('aggregator internal API', () => {
       now: () => new Date(),
       partitionOf: (id) => partitionOf(id, 12),
     });
-    await store.events.append(userId, version - 1, events);
+    await appendSealed(store, userId, version - 1, events);
   }
 
   const get = (path: string) => fetch(`${node.url}${path}`);

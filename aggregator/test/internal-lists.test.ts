@@ -1,4 +1,11 @@
-import { created, deleted, eventsFor, fieldsFor, updated } from '@user-service/test-support';
+import {
+  appendSealed,
+  created,
+  deleted,
+  eventsFor,
+  fieldsFor,
+  updated,
+} from '@user-service/test-support';
 import type { UserEvent } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { AggregatorNode } from '../src/aggregator-node';
@@ -21,7 +28,7 @@ describe('aggregator internal lists and counts', () => {
   async function write(events: UserEvent[]): Promise<string> {
     let position = '';
     for (const event of events)
-      ({ position } = await store.events.append(event.userId, event.version - 1, [event]));
+      ({ position } = await appendSealed(store, event.userId, event.version - 1, [event]));
     return position;
   }
 

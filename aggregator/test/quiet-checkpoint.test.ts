@@ -1,3 +1,4 @@
+import { appendSealed } from '@user-service/test-support';
 import { aggregatorOf, partitionOf, partitionsOwnedBy, stampEvents } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { startTestAggregator } from './test-aggregator';
@@ -22,7 +23,7 @@ describe('a quiet aggregator', () => {
             partitionOf: (userId) => partitionOf(userId, 12),
           },
         );
-        await store.events.append(id, 0, events);
+        await appendSealed(store, id, 0, events);
       }
 
       const saved = async () =>

@@ -1,3 +1,4 @@
+import { appendSealed } from '@user-service/test-support';
 import { partitionOf, stampEvents, type Store } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { AggregatorNode } from '../src/aggregator-node';
@@ -21,7 +22,7 @@ async function create(store: Store, userId: string): Promise<void> {
       partitionOf: (id) => partitionOf(id, PARTITIONS),
     },
   );
-  await store.events.append(userId, 0, events);
+  await appendSealed(store, userId, 0, events);
 }
 
 describe('apply lag after a restart that replays old events', () => {

@@ -1,4 +1,5 @@
 import type { Store } from '@user-service/common';
+import { TEST_MASTER_KEYS } from '@user-service/test-support';
 import { PassThrough } from 'node:stream';
 import {
   type AggregatorNode,
@@ -17,6 +18,7 @@ export function startTestAggregator(
     partitions: 12,
     snapshotEvery: 100,
     store,
+    masterKeys: TEST_MASTER_KEYS,
     port: 0,
     logLevel: 'error',
     logStream: new PassThrough().resume(),

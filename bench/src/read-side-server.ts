@@ -15,7 +15,10 @@
  */
 import {
   DEFAULT_PARTITIONS,
+  ephemeralMasterKeys,
+  type MasterKeyring,
   partitionOf,
+  PersonalData,
   stampEvents,
   stopOnSignals,
   type UserEventBody,
@@ -58,7 +61,9 @@ const SNAPSHOT_EVERY = 100;
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-async function seed(store: InMemoryStore, args: ReadSideSeedArgs) {
+async function seed(store: InMemoryStore, masterKeys: MasterKeyring, args: ReadSideSeedArgs) {
+  // Sealed as a gateway seals: the aggregators open what they answer.
+  const personalData = new PersonalData(store.dataKeys, masterKeys);
   const { users, historyEvents, days } = args;
   const historyUser = seededId(0);
   const updates = Math.max(0, historyEvents - 1);
@@ -76,7 +81,8 @@ async function seed(store: InMemoryStore, args: ReadSideSeedArgs) {
       partitionOf: (id) => partitionOf(id, DEFAULT_PARTITIONS),
       requestId: randomUUID(),
     });
-    await store.events.append(userId, version, stamped);
+    const sealed = await personalData.sealForAppend(userId, version, stamped);
+    await store.events.append(userId, version, sealed.events, sealed.emailClaim);
     appended += 1;
   };
   const updateHistoryUser = () => {
@@ -132,8 +138,9 @@ async function main(): Promise<void> {
     aggregatorBasePort: aggregatorBasePort ?? 0,
   };
   const store = new InMemoryStore();
+  const masterKeys = ephemeralMasterKeys();
   const seedStarted = Date.now();
-  const seeded = await seed(store, args);
+  const seeded = await seed(store, masterKeys, args);
   const seedMs = Date.now() - seedStarted;
 
   // What the gateway asks of the store for these two routes, without HTTP or JSON.
@@ -150,6 +157,7 @@ async function main(): Promise<void> {
   const startStarted = Date.now();
   const system = await InProcessCluster.start({
     store,
+    masterKeys,
     aggregatorCount: AGGREGATORS,
     partitions: DEFAULT_PARTITIONS,
     snapshotEvery: SNAPSHOT_EVERY,

@@ -4,7 +4,7 @@ import {
   StoreUnavailableError,
   VersionConflictError,
 } from '@user-service/common';
-import { type StartApi, TEST_PARTITIONS } from '@user-service/test-support';
+import { type StartApi, TEST_MASTER_KEYS, TEST_PARTITIONS } from '@user-service/test-support';
 import { createServer, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { startGatewayNode } from '../src/gateway-node';
@@ -40,6 +40,7 @@ export function startGateway(
   return (store) =>
     startGatewayNode({
       store: around(store),
+      masterKeys: TEST_MASTER_KEYS,
       port: 0,
       aggregatorUrls: [aggregatorUrl],
       partitions: TEST_PARTITIONS,

@@ -11,6 +11,7 @@ import {
   eventsFor,
   fieldsFor,
   TEST_PARTITIONS,
+  TEST_MASTER_KEYS,
 } from '@user-service/test-support';
 import { PassThrough } from 'node:stream';
 import { type GatewayNode, startGatewayNode } from '../src/gateway-node';
@@ -37,6 +38,7 @@ class Fixture {
   async gateway(around: (store: Store) => Store = (store) => store): Promise<GatewayNode> {
     const node = await startGatewayNode({
       store: around(this.store),
+      masterKeys: TEST_MASTER_KEYS,
       port: 0,
       aggregatorUrls: [this.aggregatorUrl],
       partitions: TEST_PARTITIONS,

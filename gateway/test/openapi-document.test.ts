@@ -10,7 +10,7 @@ import {
   updateUserSchema,
 } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { TEST_PARTITIONS } from '@user-service/test-support';
+import { TEST_PARTITIONS, testPersonalData } from '@user-service/test-support';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Express } from 'express';
@@ -255,8 +255,10 @@ describe('the OpenAPI document', () => {
       const registry = createMetricsRegistry('gateway');
       const metrics = createGatewayMetrics(registry);
       aggregators = new AggregatorClient({ urls: [aggregator.url], timeoutMs: 1000 }, metrics, log);
+      const store = new InMemoryStore();
       app = createGatewayApp({
-        store: new InMemoryStore(),
+        store,
+        personalData: testPersonalData(store),
         aggregators,
         aggregatorCount: 1,
         partitions: TEST_PARTITIONS,

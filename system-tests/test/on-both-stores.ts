@@ -4,6 +4,10 @@ import { InMemoryStore } from '@user-service/common/store/memory';
 import { describeWithMongo } from '@user-service/test-support';
 import { MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';
+import { everyDocumentIn, everyStringIn } from './stored-text';
+
+/** Everything a store made by the contract's `createStore` holds, as raw text, for scans. */
+export type StoredText = (store: Store) => Promise<string>;
 
 /**
  * Runs a contract on the in-memory store and, where a MongoDB can be had, on MongoDB: each store
@@ -11,10 +15,13 @@ import { v4 as uuidv4 } from 'uuid';
  */
 export function onBothStores(
   title: string,
-  defineContract: (createStore: () => Promise<Store>) => void,
+  defineContract: (createStore: () => Promise<Store>, storedText: StoredText) => void,
 ): void {
   describe(`${title} on the in-memory store`, () => {
-    defineContract(async () => new InMemoryStore());
+    defineContract(
+      async () => new InMemoryStore(),
+      async (store) => everyStringIn(store),
+    );
   });
 
   describeWithMongo(`${title} on MongoDB`, (mongoUrl) => {
@@ -32,11 +39,21 @@ export function onBothStores(
       await admin.close();
     });
 
-    defineContract(async () => {
-      const databaseName = `contract_${uuidv4().replaceAll('-', '')}`;
-      databases.push(databaseName);
-      await ensureSchema(admin.db(databaseName));
-      return MongoStore.connect(mongoUrl, databaseName);
-    });
+    const databaseOf = new WeakMap<Store, string>();
+    defineContract(
+      async () => {
+        const databaseName = `contract_${uuidv4().replaceAll('-', '')}`;
+        databases.push(databaseName);
+        await ensureSchema(admin.db(databaseName));
+        const store = await MongoStore.connect(mongoUrl, databaseName);
+        databaseOf.set(store, databaseName);
+        return store;
+      },
+      async (store) => {
+        const databaseName = databaseOf.get(store);
+        if (databaseName === undefined) throw new Error('not a store this contract made');
+        return everyDocumentIn(admin.db(databaseName));
+      },
+    );
   });
 }

@@ -2,10 +2,11 @@ import type { Store } from '@user-service/common';
 import { waitUntil } from '@user-service/common/lifecycle';
 import { PassThrough } from 'node:stream';
 import { InProcessCluster, type InProcessClusterOptions } from '@user-service/launcher';
+import { TEST_MASTER_KEYS } from '@user-service/test-support';
 
 /** A system for tests: three aggregators, free ports, and quiet logs unless asked otherwise. */
 export function startTestSystem(
-  options: Partial<InProcessClusterOptions> & { store: Store },
+  options: Partial<InProcessClusterOptions> & { readonly store: Store },
 ): Promise<InProcessCluster> {
   return InProcessCluster.start({
     aggregatorCount: 3,
@@ -15,6 +16,7 @@ export function startTestSystem(
     aggregatorBasePort: 0,
     logLevel: 'error',
     logStream: new PassThrough().resume(),
+    masterKeys: TEST_MASTER_KEYS,
     ...options,
   });
 }

@@ -1,5 +1,6 @@
 import { type Store, type UserEvent, type UserEventBody, wrapStore } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
+import { appendSealed, testPersonalData } from './personal-data';
 
 /** A server under test, started on a store; `url` has no trailing slash. */
 export interface RunningApi {
@@ -87,13 +88,15 @@ async function run(
   request: ApiRequest,
 ): Promise<ApiOutcome> {
   const store = new InMemoryStore();
-  for (const event of given) await store.events.append(event.userId, event.version - 1, [event]);
+  for (const event of given) await appendSealed(store, event.userId, event.version - 1, [event]);
   const appended: UserEvent[] = [];
   const recording = wrapStore(store, {
     events: {
-      append: async (userId, expectedVersion, events) => {
-        const result = await store.events.append(userId, expectedVersion, events);
-        if (result.outcome === 'appended') appended.push(...events);
+      append: async (userId, expectedVersion, events, emailClaim) => {
+        const result = await store.events.append(userId, expectedVersion, events, emailClaim);
+        // Compared as the gateway meant them: opened again.
+        if (result.outcome === 'appended')
+          appended.push(...(await testPersonalData(store).openEvents(userId, events)));
         return result;
       },
     },

@@ -6,3 +6,4 @@ export * from './decider-specification';
 export * from './events';
 export * from './mongo';
 export * from './recorder';
+export * from './personal-data';

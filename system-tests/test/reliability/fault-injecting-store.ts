@@ -1,4 +1,5 @@
 import {
+  type DataKeyStore,
   type EventStore,
   type IdempotencyStore,
   type SnapshotBatch,
@@ -8,10 +9,12 @@ import {
 } from '@user-service/common';
 
 /**
- * Where a gateway can die during a keyed write: right after it took the key, just before its
- * append, right after the append (stored or refused), or right after it remembered the outcome.
+ * Where a gateway can die during a keyed write: right after it took the key, right after an
+ * erasure destroyed the user's data key, just before its append, right after the append (stored
+ * or refused), or right after it remembered the outcome.
  */
-export type GatewayCrashPoint = 'afterBegin' | 'beforeAppend' | 'afterAppend' | 'afterFinish';
+export type GatewayCrashPoint =
+  'afterBegin' | 'afterDestroyKey' | 'beforeAppend' | 'afterAppend' | 'afterFinish';
 
 /**
  * A store whose next snapshot save for some partitions can be made to die half-way: half the
@@ -24,6 +27,7 @@ export class FaultInjectingStore implements Store {
   readonly events: EventStore;
   readonly snapshots: SnapshotStore;
   readonly idempotency: IdempotencyStore;
+  readonly dataKeys: DataKeyStore;
   readonly ping: Store['ping'];
   readonly close: Store['close'];
   private breakNextSaveOf: ReadonlySet<number> | null = null;
@@ -42,10 +46,14 @@ export class FaultInjectingStore implements Store {
         begin: (...args) => this.after('afterBegin', store.idempotency.begin(...args)),
         finish: (...args) => this.after('afterFinish', store.idempotency.finish(...args)),
       },
+      dataKeys: {
+        destroy: (...args) => this.after('afterDestroyKey', store.dataKeys.destroy(...args)),
+      },
     });
     this.events = wrapped.events;
     this.snapshots = wrapped.snapshots;
     this.idempotency = wrapped.idempotency;
+    this.dataKeys = wrapped.dataKeys;
     this.ping = wrapped.ping;
     this.close = wrapped.close;
   }

@@ -1,0 +1,4 @@
+import { defineErasureContract } from './erasure-contract';
+import { onBothStores } from './on-both-stores';
+
+onBothStores('erasing a person', defineErasureContract);
