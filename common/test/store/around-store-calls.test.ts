@@ -25,6 +25,15 @@ describe('aroundStoreCalls', () => {
     await store.idempotency.begin('key', attempt);
     await store.idempotency.finish('key', 't', { status: 204, headers: {}, body: '' }, now);
     await store.idempotency.abandon('key', 't');
+    const key = { keyId: 'k', masterKeyId: 'm', wrapped: 'w' };
+    // Their answers come back through `around` as the store gave them.
+    expect(await store.dataKeys.getOrCreate('ada', key)).toEqual(key);
+    expect(await store.dataKeys.get(['ada'])).toEqual(new Map([['ada', key]]));
+    expect(await store.dataKeys.wrappedOtherwise('m2', undefined, 1)).toEqual([
+      { owner: 'ada', key },
+    ]);
+    expect(await store.dataKeys.rewrap('ada', key, { ...key, masterKeyId: 'm2' })).toBe(true);
+    await store.dataKeys.destroy('ada');
     await store.ping();
 
     expect(operations).toEqual([
@@ -41,11 +50,16 @@ describe('aroundStoreCalls', () => {
       'begin_idempotent',
       'finish_idempotent',
       'abandon_idempotent',
+      'get_or_create_data_key',
+      'get_data_keys',
+      'list_data_keys',
+      'rewrap_data_key',
+      'destroy_data_key',
       'ping',
     ]);
     // The position functions are not requests: they answer at once, around nothing.
     expect(store.events.comparePositions(position, position)).toBe(0);
     expect(store.events.commitPositionOf({ position: 0 })).toBe('0');
-    expect(operations).toHaveLength(14);
+    expect(operations).toHaveLength(19);
   });
 });

@@ -1,4 +1,4 @@
-import { boundedStore, type Store, StoreUnavailableError } from '@user-service/common';
+import { boundedStore, type Store, StoreUnavailableError, wrapStore } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { created, eventsFor, fieldsFor } from '@user-service/test-support';
 
@@ -24,6 +24,21 @@ describe('bounded store', () => {
     expect((error as Error).message).toMatch(/append.*outcome is unknown/);
   });
 
+  it('bounds the data key calls too', async () => {
+    jest.useFakeTimers();
+    // As when the majority stops acknowledging the delete.
+    const hanging = wrapStore(new InMemoryStore(), {
+      dataKeys: { destroy: () => new Promise(() => undefined) },
+    });
+    const outcome = boundedStore(hanging, 2000)
+      .dataKeys.destroy('ada')
+      .catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(2000);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(/destroy_data_key.*outcome is unknown/);
+  });
+
   it('passes answers and errors of calls that settle in time through unchanged', async () => {
     const inner = new InMemoryStore();
     const store = boundedStore(inner, 2000);
@@ -33,7 +48,11 @@ describe('bounded store', () => {
       position: '1',
     });
     expect(await store.events.readUserEvents('ada')).toEqual(events);
+    const key = { keyId: 'k1', masterKeyId: 'm1', wrapped: 'w1' };
+    expect(await store.dataKeys.getOrCreate('ada', key)).toEqual(key);
+    expect(await store.dataKeys.get(['ada'])).toEqual(new Map([['ada', key]]));
     inner.outage.setDown(true);
+    await expect(store.dataKeys.get(['ada'])).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.ping()).rejects.toThrow(/injected fault/);
   });
 });

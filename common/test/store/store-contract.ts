@@ -1,6 +1,8 @@
 import {
   type AppendResult,
   type Checkpoint,
+  type EmailClaim,
+  emailClaimChange,
   EmailTakenError,
   foldEvents,
   type HistoryQuery,
@@ -12,6 +14,7 @@ import {
   type UserEvent,
   type UserEventBody,
   VersionConflictError,
+  type WrappedDataKey,
 } from '@user-service/common';
 import {
   created,
@@ -93,11 +96,20 @@ export function defineStoreContract(
     return recorder;
   }
 
+  /** Appends as the service does: with the claim the events make on their user's email. */
+  function append(
+    userId: string,
+    expectedVersion: number,
+    events: readonly UserEvent[],
+  ): Promise<AppendResult> {
+    return store.events.append(userId, expectedVersion, events, emailClaimOf(events));
+  }
+
   /** Appends each event on its own, in order; returns each append's result. */
   async function appendAll(events: readonly UserEvent[]): Promise<AppendResult[]> {
     const results: AppendResult[] = [];
     for (const event of events)
-      results.push(await store.events.append(event.userId, event.version - 1, [event]));
+      results.push(await append(event.userId, event.version - 1, [event]));
     return results;
   }
 
@@ -169,7 +181,7 @@ export function defineStoreContract(
 
     it('stores several events of one append together', async () => {
       const events = eventsFor('carol', 0, created(fieldsFor(3)), updated({ group: 7 }));
-      expect((await store.events.append('carol', 0, events)).outcome).toBe('appended');
+      expect((await append('carol', 0, events)).outcome).toBe('appended');
       expect((await store.events.readUserEvents('carol')).map((event) => event.version)).toEqual([
         1, 2,
       ]);
@@ -180,7 +192,7 @@ export function defineStoreContract(
         eventsFor('dave', 0, created(fieldsFor(n))),
       );
       const outcomes = await Promise.allSettled(
-        contenders.map((events) => store.events.append('dave', 0, events)),
+        contenders.map((events) => append('dave', 0, events)),
       );
 
       const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
@@ -196,18 +208,16 @@ export function defineStoreContract(
     it('rejects an append whose expected version is stale', async () => {
       await appendAll(eventsFor('erin', 0, created(fieldsFor(4)), updated({ group: 1 })));
       const stale = eventsFor('erin', 1, updated({ group: 2 }));
-      await expect(store.events.append('erin', 1, stale)).rejects.toBeInstanceOf(
-        VersionConflictError,
-      );
+      await expect(append('erin', 1, stale)).rejects.toBeInstanceOf(VersionConflictError);
       expect(await store.events.readUserEvents('erin')).toHaveLength(2);
     });
 
     it('treats appending an already stored eventId as a no-op, even after later events', async () => {
       const [first] = eventsFor('frank', 0, created(fieldsFor(5)));
-      await store.events.append('frank', 0, [first!]);
-      expect((await store.events.append('frank', 0, [first!])).outcome).toBe('alreadyStored');
+      await append('frank', 0, [first!]);
+      expect((await append('frank', 0, [first!])).outcome).toBe('alreadyStored');
       await appendAll(eventsFor('frank', 1, updated({ group: 9 })));
-      expect((await store.events.append('frank', 0, [first!])).outcome).toBe('alreadyStored');
+      expect((await append('frank', 0, [first!])).outcome).toBe('alreadyStored');
       expect(
         (await store.events.readUserEvents('frank')).map((event) => event.eventId),
       ).toHaveLength(2);
@@ -216,10 +226,10 @@ export function defineStoreContract(
     it('rejects an append whose expected version is ahead of the stored head, so versions never have a hole', async () => {
       await appendAll(eventsFor('hank', 0, created(fieldsFor(8))));
       await expect(
-        store.events.append('hank', 3, eventsFor('hank', 3, updated({ group: 4 }))),
+        append('hank', 3, eventsFor('hank', 3, updated({ group: 4 }))),
       ).rejects.toBeInstanceOf(VersionConflictError);
       await expect(
-        store.events.append('ivy', 2, eventsFor('ivy', 2, updated({ group: 1 }))),
+        append('ivy', 2, eventsFor('ivy', 2, updated({ group: 1 }))),
       ).rejects.toBeInstanceOf(VersionConflictError);
       expect(await store.events.readUserEvents('hank')).toHaveLength(1);
       expect(await store.events.readUserEvents('ivy')).toEqual([]);
@@ -231,7 +241,7 @@ export function defineStoreContract(
 
     it('refuses events that do not follow the expected version', async () => {
       const gap = eventsFor('gina', 1, updated({ group: 1 }));
-      await expect(store.events.append('gina', 0, gap)).rejects.toThrow(/expected 1/);
+      await expect(append('gina', 0, gap)).rejects.toThrow(/expected 1/);
       expect(await store.events.readUserEvents('gina')).toEqual([]);
     });
   });
@@ -244,18 +254,10 @@ export function defineStoreContract(
       await appendAll(eventsFor('ben', 0, created(withEmail(2, 'ben@example.org'))));
 
       await expect(
-        store.events.append(
-          'cid',
-          0,
-          eventsFor('cid', 0, created(withEmail(3, 'shared@EXAMPLE.org'))),
-        ),
+        append('cid', 0, eventsFor('cid', 0, created(withEmail(3, 'shared@EXAMPLE.org')))),
       ).rejects.toBeInstanceOf(EmailTakenError);
       await expect(
-        store.events.append(
-          'ben',
-          1,
-          eventsFor('ben', 1, updated({ email: 'SHARED@example.org' })),
-        ),
+        append('ben', 1, eventsFor('ben', 1, updated({ email: 'SHARED@example.org' }))),
       ).rejects.toBeInstanceOf(EmailTakenError);
       expect(await store.events.readUserEvents('cid')).toEqual([]);
       expect(await store.events.readUserEvents('ben')).toHaveLength(1);
@@ -278,11 +280,7 @@ export function defineStoreContract(
       await appendAll(eventsFor('hal', 0, created(withEmail(4, 'fay@example.org'))));
       // The deleted user, created again, finds its old email taken.
       await expect(
-        store.events.append(
-          'eve',
-          2,
-          eventsFor('eve', 2, created(withEmail(1, 'eve@example.org'))),
-        ),
+        append('eve', 2, eventsFor('eve', 2, created(withEmail(1, 'eve@example.org')))),
       ).rejects.toBeInstanceOf(EmailTakenError);
     });
 
@@ -290,7 +288,7 @@ export function defineStoreContract(
       const ids = Array.from({ length: 20 }, (_, n) => `racer${n}`);
       const outcomes = await Promise.allSettled(
         ids.map((id, n) =>
-          store.events.append(id, 0, eventsFor(id, 0, created(withEmail(n, `Race@example.org`)))),
+          append(id, 0, eventsFor(id, 0, created(withEmail(n, `Race@example.org`)))),
         ),
       );
       expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
@@ -304,7 +302,164 @@ export function defineStoreContract(
       await appendAll(first);
       await appendAll(eventsFor('ida', 1, updated({ email: 'ida2@example.org' })));
       await appendAll(eventsFor('jon', 0, created(withEmail(2, 'ida@example.org'))));
-      expect((await store.events.append('ida', 0, first)).outcome).toBe('alreadyStored');
+      expect((await append('ida', 0, first)).outcome).toBe('alreadyStored');
+    });
+
+    it('goes by the claim alone, never by the events, whose emails it is given sealed', async () => {
+      const creates = (userId: string, n: number, sealedEmail: string) =>
+        eventsFor(userId, 0, created(withEmail(n, sealedEmail)));
+      const hold = (key: string): EmailClaim => ({ kind: 'hold', key });
+      await store.events.append('kai', 0, creates('kai', 1, 'sealed-a'), hold('hash-1'));
+      // Other text in the events, the same claim: refused.
+      await expect(
+        store.events.append('lea', 0, creates('lea', 2, 'sealed-b'), hold('hash-1')),
+      ).rejects.toBeInstanceOf(EmailTakenError);
+      // The same text in the events, another claim: stored.
+      await store.events.append('max', 0, creates('max', 3, 'sealed-a'), hold('hash-2'));
+      // No claim: the emails held stay as they were, whatever the events say.
+      await store.events.append('kai', 1, eventsFor('kai', 1, updated({ email: 'sealed-c' })));
+      await expect(
+        store.events.append('lea', 0, creates('lea', 2, 'sealed-b'), hold('hash-1')),
+      ).rejects.toBeInstanceOf(EmailTakenError);
+      // A release frees the email its user held.
+      await store.events.append('kai', 2, eventsFor('kai', 2, deleted()), { kind: 'release' });
+      await store.events.append('lea', 0, creates('lea', 2, 'sealed-b'), hold('hash-1'));
+      expect((await readAll(['kai', 'lea', 'max'])).map(versionKey)).toEqual([
+        'kai@1',
+        'kai@2',
+        'kai@3',
+        'lea@1',
+        'max@1',
+      ]);
+    });
+  });
+
+  describe('data keys', () => {
+    const wrappedKey = (keyId: string, masterKeyId = 'master-1'): WrappedDataKey => ({
+      keyId,
+      masterKeyId,
+      wrapped: `${keyId} wrapped by ${masterKeyId}`,
+    });
+
+    it('of 10 concurrent getOrCreate with different candidates, gives each the one key stored', async () => {
+      const candidates = Array.from({ length: 10 }, (_, n) => wrappedKey(`k${n}`));
+      const answers = await Promise.all(
+        candidates.map((candidate) => store.dataKeys.getOrCreate('ada', candidate)),
+      );
+      const storedKey = (await store.dataKeys.get(['ada'])).get('ada');
+      expect(candidates).toContainEqual(storedKey);
+      for (const answer of answers) expect(answer).toEqual(storedKey);
+      // And later calls too, whatever their candidate.
+      expect(await store.dataKeys.getOrCreate('ada', wrappedKey('late'))).toEqual(storedKey);
+    });
+
+    it('gives the keys of the owners that have one, leaving the others out', async () => {
+      await store.dataKeys.getOrCreate('ada', wrappedKey('ka'));
+      await store.dataKeys.getOrCreate('$email-index', wrappedKey('ki'));
+      const found = await store.dataKeys.get(['nobody', 'ada', '$email-index', 'ada']);
+      expect(found).toEqual(
+        new Map([
+          ['ada', wrappedKey('ka')],
+          ['$email-index', wrappedKey('ki')],
+        ]),
+      );
+      expect(await store.dataKeys.get(['nobody'])).toEqual(new Map());
+      expect(await store.dataKeys.get([])).toEqual(new Map());
+    });
+
+    it('destroys a key for good: the next getOrCreate stores its new candidate', async () => {
+      await store.dataKeys.getOrCreate('ada', wrappedKey('old'));
+      await store.dataKeys.getOrCreate('bob', wrappedKey('kb'));
+      await store.dataKeys.destroy('ada');
+      expect(await store.dataKeys.get(['ada', 'bob'])).toEqual(
+        new Map([['bob', wrappedKey('kb')]]),
+      );
+      expect(await store.dataKeys.getOrCreate('ada', wrappedKey('new'))).toEqual(wrappedKey('new'));
+      expect((await store.dataKeys.get(['ada'])).get('ada')).toEqual(wrappedKey('new'));
+    });
+
+    it('resolves when destroying the key of an owner that has none', async () => {
+      await expect(store.dataKeys.destroy('nobody')).resolves.toBeUndefined();
+      await store.dataKeys.destroy('ada');
+      await store.dataKeys.getOrCreate('ada', wrappedKey('ka'));
+      await store.dataKeys.destroy('ada');
+      await expect(store.dataKeys.destroy('ada')).resolves.toBeUndefined();
+    });
+
+    it('lists the keys wrapped by other master keys, in owner order, a page at a time', async () => {
+      // By owner as JavaScript compares code units: '$' before capitals before small letters,
+      // '-' before '_', digits one by one.
+      const others: [string, string][] = [
+        ['user-a', 'master-0'],
+        ['User-b', 'master-old'],
+        ['user_c', 'master-0'],
+        ['user-10', 'master-0'],
+        ['$email-index', 'master-old'],
+        ['user-9', 'master-0'],
+      ];
+      const current = ['user-5', 'Zed', 'user-b'];
+      for (const [owner, masterKeyId] of others)
+        await store.dataKeys.getOrCreate(owner, wrappedKey(`k-${owner}`, masterKeyId));
+      for (const owner of current)
+        await store.dataKeys.getOrCreate(owner, wrappedKey(`k-${owner}`));
+
+      const page = async (after: string | undefined, limit: number) =>
+        (await store.dataKeys.wrappedOtherwise('master-1', after, limit)).map(({ owner }) => owner);
+      expect(await page(undefined, 3)).toEqual(['$email-index', 'User-b', 'user-10']);
+      expect(await page('user-10', 3)).toEqual(['user-9', 'user-a', 'user_c']);
+      expect(await page('user_c', 3)).toEqual([]);
+      // After an owner without a key, or with a current one: from the next one up.
+      expect(await page('user-5', 2)).toEqual(['user-9', 'user-a']);
+      expect(await page('Zed', 1)).toEqual(['user-10']);
+      expect(await page(undefined, 50)).toHaveLength(others.length);
+      expect(await store.dataKeys.wrappedOtherwise('master-1', 'User-b', 1)).toEqual([
+        { owner: 'user-10', key: wrappedKey('k-user-10', 'master-0') },
+      ]);
+      // Every key but those of the master key named.
+      const byOld = await store.dataKeys.wrappedOtherwise('master-old', undefined, 50);
+      expect(byOld.map(({ owner }) => owner)).toEqual([
+        'Zed',
+        'user-10',
+        'user-5',
+        'user-9',
+        'user-a',
+        'user-b',
+        'user_c',
+      ]);
+    });
+
+    it('rewraps a key that is still the one read, and reads back the new wrapping', async () => {
+      const from = wrappedKey('k1', 'master-0');
+      const to = wrappedKey('k1', 'master-1');
+      await store.dataKeys.getOrCreate('ada', from);
+      expect(await store.dataKeys.rewrap('ada', from, to)).toBe(true);
+      expect((await store.dataKeys.get(['ada'])).get('ada')).toEqual(to);
+      expect(await store.dataKeys.getOrCreate('ada', wrappedKey('k2'))).toEqual(to);
+      expect(await store.dataKeys.wrappedOtherwise('master-1', undefined, 10)).toEqual([]);
+    });
+
+    it('refuses to rewrap a key that was destroyed, or is no longer the one read', async () => {
+      const from = wrappedKey('k1', 'master-0');
+      const to = wrappedKey('k1', 'master-1');
+
+      // Destroyed: stays destroyed.
+      await store.dataKeys.getOrCreate('ada', from);
+      await store.dataKeys.destroy('ada');
+      expect(await store.dataKeys.rewrap('ada', from, to)).toBe(false);
+      expect(await store.dataKeys.get(['ada'])).toEqual(new Map());
+
+      // Destroyed and created again, by chance wrapped the same way but a new key.
+      const recreated = { ...from, keyId: 'k2' };
+      await store.dataKeys.getOrCreate('ada', recreated);
+      expect(await store.dataKeys.rewrap('ada', from, to)).toBe(false);
+      expect((await store.dataKeys.get(['ada'])).get('ada')).toEqual(recreated);
+
+      // Rewrapped first by another process.
+      await store.dataKeys.getOrCreate('bob', from);
+      const first = { ...from, masterKeyId: 'master-2', wrapped: 'k1 wrapped by master-2' };
+      expect(await store.dataKeys.rewrap('bob', from, first)).toBe(true);
+      expect(await store.dataKeys.rewrap('bob', from, to)).toBe(false);
+      expect((await store.dataKeys.get(['bob'])).get('bob')).toEqual(first);
     });
   });
 
@@ -556,7 +711,7 @@ export function defineStoreContract(
         updated({ group: 2 }),
         deleted(),
       );
-      const second = await store.events.append(userId!, 1, live);
+      const second = await append(userId!, 1, live);
       expect(reached(caughtUp, second)).toBe(false);
       await recorder.caughtUpWith(3);
       expect(recorder.events.slice(1)).toEqual(live);
@@ -566,10 +721,10 @@ export function defineStoreContract(
 
     it('grow with each append, and a retry’s is never before the first append’s', async () => {
       const [event] = eventsFor('paul', 0, created(fieldsFor(1)));
-      const first = await store.events.append('paul', 0, [event!]);
-      const retry = await store.events.append('paul', 0, [event!]);
+      const first = await append('paul', 0, [event!]);
+      const retry = await append('paul', 0, [event!]);
       const [later] = await appendAll(eventsFor('pia', 0, created(fieldsFor(2))));
-      const lateRetry = await store.events.append('paul', 0, [event!]);
+      const lateRetry = await append('paul', 0, [event!]);
 
       expect(retry.outcome).toBe('alreadyStored');
       expect(compare(retry.position, first.position)).toBeGreaterThanOrEqual(0);
@@ -939,6 +1094,15 @@ export function defineStoreContract(
       expect((await store.snapshots.load([0, 1, 2])).checkpoint).toEqual(older);
     });
   });
+}
+
+/**
+ * The claim the service would pass with these events, the normalised email standing for its
+ * keyed hash (`emailKey`): the store treats the key as opaque, so the rule it enforces is the same.
+ */
+export function emailClaimOf(events: readonly UserEvent[]): EmailClaim | undefined {
+  const change = emailClaimChange(events);
+  return change?.kind === 'hold' ? { kind: 'hold', key: change.email } : change;
 }
 
 /** What a subscriber would save after folding these events: one entry per user. */

@@ -1,6 +1,6 @@
-import { type Store, wrapStore } from '@user-service/common';
+import { EmailTakenError, type Store, wrapStore } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { created, eventsFor, fieldsFor, userFor } from '@user-service/test-support';
+import { created, eventsFor, fieldsFor, updated, userFor } from '@user-service/test-support';
 
 describe('wrapStore', () => {
   it('passes every call it is not told to replace through to the store', async () => {
@@ -33,6 +33,24 @@ describe('wrapStore', () => {
     await store.snapshots.save({ partitions: [1], entries: [bob], checkpoint: null });
     expect(await store.snapshots.listUsers([0, 1], { limit: 5 })).toEqual([bob.user]);
     expect(await store.snapshots.countUsersByGroup([1])).toEqual(new Map([[4, 1]]));
+    // The claim goes through with the events.
+    const claim = { kind: 'hold', key: 'hash-of-ada-email' } as const;
+    await store.events.append('ada', 1, eventsFor('ada', 1, updated({ group: 2 })), claim);
+    await expect(
+      inner.events.append('cid', 0, eventsFor('cid', 0, created(fieldsFor(3))), claim),
+    ).rejects.toBeInstanceOf(EmailTakenError);
+    const key = { keyId: 'k1', masterKeyId: 'm1', wrapped: 'w1' };
+    const rewrapped = { ...key, masterKeyId: 'm2', wrapped: 'w2' };
+    expect(await store.dataKeys.getOrCreate('ada', key)).toEqual(key);
+    expect(await inner.dataKeys.get(['ada'])).toEqual(new Map([['ada', key]]));
+    expect(await store.dataKeys.get(['ada', 'bob'])).toEqual(new Map([['ada', key]]));
+    expect(await store.dataKeys.wrappedOtherwise('m2', undefined, 5)).toEqual([
+      { owner: 'ada', key },
+    ]);
+    expect(await store.dataKeys.rewrap('ada', key, rewrapped)).toBe(true);
+    expect(await inner.dataKeys.get(['ada'])).toEqual(new Map([['ada', rewrapped]]));
+    await store.dataKeys.destroy('ada');
+    expect(await inner.dataKeys.get(['ada'])).toEqual(new Map());
     await expect(store.ping()).resolves.toBeUndefined();
     const subscription = store.events.subscribe(
       { partitions: [0], checkpoint: null, knownVersions: new Map() },
@@ -52,6 +70,11 @@ describe('wrapStore', () => {
           return inner.events.append(...args);
         },
       },
+      dataKeys: {
+        destroy: async () => {
+          calls.push('destroy');
+        },
+      },
       ping: async () => {
         calls.push('ping');
       },
@@ -60,7 +83,12 @@ describe('wrapStore', () => {
     await store.events.readUserEvents('ada');
     await store.ping();
     await store.snapshots.loadUser('ada');
-    expect(calls).toEqual(['append', 'ping']);
+    const key = { keyId: 'k1', masterKeyId: 'm1', wrapped: 'w1' };
+    await store.dataKeys.getOrCreate('ada', key);
+    await store.dataKeys.destroy('ada');
+    expect(calls).toEqual(['append', 'ping', 'destroy']);
+    // Only the replacement ran: the key is still there.
+    expect(await inner.dataKeys.get(['ada'])).toEqual(new Map([['ada', key]]));
     expect(await inner.events.readUserEvents('ada')).toHaveLength(1);
   });
 });

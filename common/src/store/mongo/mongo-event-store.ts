@@ -7,12 +7,7 @@ import type {
   MongoClient,
   Timestamp,
 } from 'mongodb';
-import {
-  type EmailClaimChange,
-  emailClaimChange,
-  UnreadableEventError,
-  type UserEvent,
-} from '../../domain';
+import { UnreadableEventError, type UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { startCatchUpSubscription } from '../catch-up-subscription';
 import type { CatchUp, ChangeSource, ChangeTail } from '../change-source';
@@ -29,6 +24,7 @@ import type {
   AppendResult,
   Checkpoint,
   CommitPosition,
+  EmailClaim,
   EventDayCount,
   EventStore,
   HistoryQuery,
@@ -73,13 +69,14 @@ export class MongoEventStore implements EventStore, ChangeSource {
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
+    emailClaim?: EmailClaim,
   ): Promise<AppendResult> {
     const { firstEventId } = assertAppendable(userId, expectedVersion, events);
     const documents = events.map(toEventDocument);
     try {
       // The unique index stops two events at one version, not a hole: that takes the predecessor.
       if (expectedVersion > 0) await this.requireVersion(userId, expectedVersion);
-      const committedAt = await this.insert(userId, documents, emailClaimChange(events));
+      const committedAt = await this.insert(userId, documents, emailClaim);
       return { outcome: 'appended', position: encodePosition(committedAt) };
     } catch (error) {
       if (error instanceof EmailTakenError) throw error;
@@ -272,25 +269,25 @@ export class MongoEventStore implements EventStore, ChangeSource {
   /**
    * The operation time of the write: the optime of the insert (of the commit, for a
    * transaction), which is the clusterTime of its change events, so a subscription's checkpoint
-   * reaches it once it has delivered them. One event that leaves the emails as they were is a
-   * plain insert; anything else is a transaction (decision 0009).
+   * reaches it once it has delivered them. One event that leaves the emails as they were (no
+   * claim) is a plain insert; anything else is a transaction (decision 0009).
    */
   private async insert(
     userId: string,
     documents: EventDocument[],
-    claimChange: EmailClaimChange | undefined,
+    emailClaim: EmailClaim | undefined,
   ): Promise<Timestamp> {
     const session = this.clock.writeSession();
     try {
       const [first] = documents;
-      if (documents.length === 1 && first && !claimChange) {
+      if (documents.length === 1 && first && !emailClaim) {
         await this.events.insertOne(first, { session });
       } else {
         await this.inTransaction(session, async () => {
           // Events first: a retry of a stored append fails here, as alreadyStored, before its
           // claim could be refused because the email moved on since.
           await this.events.insertMany(documents, { session });
-          if (claimChange) await this.changeClaims(userId, claimChange, session);
+          if (emailClaim) await this.changeClaims(userId, emailClaim, session);
         });
       }
       this.clock.noteWrite(session);
@@ -317,23 +314,24 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 
   /**
-   * Afterwards the user holds exactly the email the change names, or none. Its other claims go
-   * first, so the unique index on `userId` never sees two. The upsert matches only a claim this
-   * user holds already; one held by another user makes it insert a second `_id`: a duplicate key.
+   * Afterwards the user holds exactly the email the claim names (by its keyed hash, which is the
+   * claim's `_id`: the store never sees the email), or none. Its other claims go first, so the
+   * unique index on `userId` never sees two. The upsert matches only a claim this user holds
+   * already; one held by another user makes it insert a second `_id`: a duplicate key.
    */
   private async changeClaims(
     userId: string,
-    change: EmailClaimChange,
+    change: EmailClaim,
     session: ClientSession,
   ): Promise<void> {
     if (change.kind === 'release') {
       await this.claims.deleteMany({ userId }, { session });
       return;
     }
-    await this.claims.deleteMany({ userId, _id: { $ne: change.email } }, { session });
+    await this.claims.deleteMany({ userId, _id: { $ne: change.key } }, { session });
     try {
       await this.claims.replaceOne(
-        { _id: change.email, userId },
+        { _id: change.key, userId },
         { userId },
         {
           session,

@@ -13,6 +13,7 @@ import { isAuthenticationFailure } from './authentication-failure';
 import { CausalClock } from './causal-clock';
 import { indexProblem, replicaSetProblem } from './deployment-check';
 import { hasCode, MONGO_ERROR } from './error-codes';
+import { MongoDataKeyStore } from './mongo-data-key-store';
 import { MongoEventStore } from './mongo-event-store';
 import { MongoIdempotencyStore } from './mongo-idempotency-store';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
@@ -57,6 +58,7 @@ export class MongoStore implements Store {
   readonly events: MongoEventStore;
   readonly snapshots: MongoSnapshotStore;
   readonly idempotency: MongoIdempotencyStore;
+  readonly dataKeys: MongoDataKeyStore;
 
   private constructor(
     private readonly client: MongoClient,
@@ -64,9 +66,13 @@ export class MongoStore implements Store {
     timeoutMs: number,
   ) {
     const db = client.db(databaseName);
-    this.events = new MongoEventStore(client, db, new CausalClock(client), timeoutMs);
+    // One clock for both: a read of either sees this process's writes to both (a user's key is
+    // created just before its first event is appended).
+    const clock = new CausalClock(client);
+    this.events = new MongoEventStore(client, db, clock, timeoutMs);
     this.snapshots = new MongoSnapshotStore(db, timeoutMs);
     this.idempotency = new MongoIdempotencyStore(db, timeoutMs);
+    this.dataKeys = new MongoDataKeyStore(db, clock, timeoutMs);
   }
 
   /**

@@ -9,6 +9,7 @@ export const COLLECTIONS = {
   checkpoints: 'Checkpoints',
   emailClaims: 'EmailClaims',
   idempotentRequests: 'IdempotentRequests',
+  dataKeys: 'DataKeys',
 } as const;
 
 /** One immutable document per event; `_id` is the eventId, so the eventId is unique. */
@@ -18,6 +19,7 @@ export interface EventDocument {
   version: number;
   partition: number;
   type: UserEventType;
+  /** `name` and `email`, when present, are sealed with the user's data key (`personal-data/`). */
   data: Record<string, unknown>;
   occurredAt: Date;
   /** The X-Request-Id of the request that wrote it; absent on events stored before it was kept. */
@@ -32,6 +34,7 @@ export interface UserDocument {
   _id: string;
   partition: number;
   version: number;
+  /** Sealed with the user's data key, as `email`: never the plain value. */
   name?: string;
   email?: string;
   group?: number;
@@ -46,9 +49,10 @@ export interface CheckpointDocument {
 }
 
 /**
- * Which live user holds an email (normalised): written in the transaction of every append that
- * changes who holds one (decision 0009). `_id` makes an email held once; a unique `userId` makes
- * a user hold at most one.
+ * Which live user holds an email: written in the transaction of every append that changes who
+ * holds one (decision 0009). `_id` is the keyed hash of the normalised email that the caller of
+ * `append` computed (`emailKey` of the personal-data layer), never the email itself, which is
+ * personal data. `_id` makes an email held once; a unique `userId` makes a user hold at most one.
  */
 export interface EmailClaimDocument {
   _id: string;
@@ -61,6 +65,19 @@ export interface EmailClaimDocument {
  */
 export interface IdempotentRequestDocument extends KeyRecord {
   _id: string;
+}
+
+/**
+ * A data key (one per owner, `_id`: a user id, or a key of the system's own), wrapped by the
+ * master key `masterKeyId` names; the master key itself is never stored. Deleting the document
+ * is what erases its owner's personal data.
+ */
+export interface DataKeyDocument {
+  _id: string;
+  keyId: string;
+  masterKeyId: string;
+  wrapped: string;
+  createdAt: Date;
 }
 
 export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
@@ -87,6 +104,10 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.idempotentRequests]: [
     { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 },
   ],
+  // Serves finding the keys a master key other than the current one wrapped, in owner order a
+  // page at a time (the rewrap after a master key rotation): the keys of each other master key
+  // are read in `_id` order from their own range of the index.
+  [COLLECTIONS.dataKeys]: [{ key: { masterKeyId: 1, _id: 1 }, name: 'masterKeyId_id' }],
 };
 
 /** Creates the collections and indexes; safe to run again on a database that has them. */
