@@ -52,7 +52,8 @@ export type WriteStep =
       readonly email: number | null;
       readonly keyed: boolean;
     }
-  | { readonly kind: 'delete'; readonly id: string; readonly keyed: boolean };
+  | { readonly kind: 'delete'; readonly id: string; readonly keyed: boolean }
+  | { readonly kind: 'erase'; readonly id: string; readonly keyed: boolean };
 
 export type Step =
   | WriteStep
@@ -99,6 +100,7 @@ export async function runCrashScenario(
   /** What the model says a write answers, and the state it leaves (unchanged when refused). */
   const expectedOf = (write: WriteStep): Expected => {
     const current = model.get(write.id)!;
+    const live = current.user;
     const takenByOther = (email: string) =>
       [...model.values()].some(
         ({ user }) =>
@@ -108,7 +110,7 @@ export async function runCrashScenario(
       );
     switch (write.kind) {
       case 'create': {
-        if (current.user) return refused(current, 409, '/problems/user-exists');
+        if (live) return refused(current, 409, '/problems/user-exists');
         const user = {
           id: write.id,
           name: `User ${write.n}`,
@@ -119,17 +121,24 @@ export async function runCrashScenario(
         return { status: 201, next: { version: current.version + 1, user } };
       }
       case 'update': {
-        if (!current.user) return refused(current, 404, '/problems/user-not-found');
-        const email = write.email === null ? current.user.email : EMAILS[write.email]!;
+        if (!live) return refused(current, 404, '/problems/user-not-found');
+        const email = write.email === null ? live.email : EMAILS[write.email]!;
         if (write.email !== null && takenByOther(email))
           return refused(current, 409, '/problems/email-taken');
-        const user = { ...current.user, group: write.group, email };
-        const changed = user.group !== current.user.group || user.email !== current.user.email;
+        const user = { ...live, group: write.group, email };
+        const changed = user.group !== live.group || user.email !== live.email;
         return { status: 200, next: changed ? { version: current.version + 1, user } : current };
       }
       case 'delete':
-        if (!current.user) return refused(current, 404, '/problems/user-not-found');
+        if (!live) return refused(current, 404, '/problems/user-not-found');
         return { status: 204, next: { version: current.version + 1, user: null } };
+      case 'erase':
+        if (current.version === 0) return refused(current, 404, '/problems/user-not-found');
+        if (current.erasure === 'erased') return { status: 204, next: current };
+        return {
+          status: 204,
+          next: { version: current.version + 1, user: null, erasure: 'erased' },
+        };
     }
   };
 
@@ -152,6 +161,8 @@ export async function runCrashScenario(
         );
       case 'delete':
         return api.send('DELETE', `/api/user/${write.id}`, { headers });
+      case 'erase':
+        return api.send('DELETE', `/api/user/${write.id}/personal-data`, { headers });
     }
   };
 
@@ -212,7 +223,8 @@ export async function runCrashScenario(
       switch (step.kind) {
         case 'create':
         case 'update':
-        case 'delete': {
+        case 'delete':
+        case 'erase': {
           const expected = expectedOf(step);
           const key = step.keyed ? `step-${index}` : undefined;
           const answer = await sendWrite(step, key);
@@ -253,6 +265,9 @@ export async function runCrashScenario(
             model.set(step.write.id, expected.next);
           } else if (stored) {
             model.set(step.write.id, expected.next);
+          } else if (step.write.kind === 'erase' && expected.problem === undefined) {
+            if (step.at === 'afterDestroyKey' || step.at === 'beforeAppend')
+              throw new Error('an erasure cut short after its key is destroyed is retried');
           }
           await untilApplied();
           break;
@@ -300,6 +315,7 @@ export async function runCrashScenario(
         ? { status: 200, next: current }
         : refused(current, 404, '/problems/user-not-found');
       expectAnswer({ kind: 'read', id }, await api.get(id), expected);
+      await expectErasedHistory(api, id);
     }
     for (const index of [0, 1, 2]) {
       const folded = await foldStore(store, index);
@@ -320,6 +336,18 @@ interface Expected {
   /** The problem type of a refusal. */
   readonly problem?: string;
   readonly next: UserState;
+}
+
+/** Every event before the id's last UserErased shows no name or email. */
+async function expectErasedHistory(api: ReturnType<typeof apiClient>, id: string): Promise<void> {
+  const answer = await api.send('GET', `/api/user/${id}/events?limit=1000`);
+  if (answer.status === 404) return;
+  const events = answer.body as Array<{ type: string; data: Record<string, unknown> }>;
+  const lastErasure = events.findLastIndex((event) => event.type === 'UserErased');
+  for (const event of events.slice(0, Math.max(lastErasure, 0)))
+    for (const field of ['name', 'email'])
+      if (field in event.data)
+        expect({ id, event, [field]: event.data[field] }).toEqual({ id, event, [field]: null });
 }
 
 function refused(current: UserState, status: number, problem: string): Expected {
