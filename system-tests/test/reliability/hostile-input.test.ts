@@ -52,6 +52,11 @@ describe('hostile input', () => {
       '%',
       '%E0%A4%A',
       'alice',
+      'alice/personal-data',
+      '%24email-index/personal-data',
+      'count/personal-data',
+      'alice/personal-data/',
+      'alice/personal-data?x=1',
     ),
     fc.string({ minLength: 65, maxLength: 5000 }).map((text) => encodeURIComponent(text)),
   );
