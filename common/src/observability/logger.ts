@@ -14,11 +14,12 @@ export interface LoggerOptions {
 const EMAIL = /[^\s@"'<>]+@[^\s@"'<>]+\.[^\s@"'<>]+/g;
 
 /**
- * Email addresses are personal data: above debug level they are masked wherever they appear in
- * a line, nested fields (an error's causes) included, so a careless log call cannot leak them.
+ * Email addresses are personal data: at every level, debug included, they are masked wherever
+ * they appear in a line, nested fields (an error's causes) included, so a careless log call
+ * cannot leak them. (Logs are copies outside the reach of erasure: nothing personal may be in
+ * them.)
  */
 const maskEmails = winston.format((info) => {
-  if (info.level === 'debug') return info;
   for (const key of Object.keys(info)) info[key] = masked(info[key], 0);
   return info;
 });

@@ -34,13 +34,13 @@ describe('logger', () => {
     ]);
   });
 
-  it('masks email addresses above debug level, wherever they appear', () => {
+  it('masks email addresses at every level, debug included, wherever they appear', () => {
     const { logger, lines } = capture('debug');
     logger.info('created ada@example.com', { email: 'ada@example.com' });
     logger.debug('created ada@example.com');
-    expect(JSON.stringify(lines[0])).not.toContain('ada@example.com');
+    expect(JSON.stringify(lines)).not.toContain('ada@example.com');
     expect(lines[0]).toMatchObject({ message: 'created [email]', email: '[email]' });
-    expect(lines[1]).toMatchObject({ message: 'created ada@example.com' });
+    expect(lines[1]).toMatchObject({ level: 'debug', message: 'created [email]' });
   });
 });
 
@@ -82,7 +82,7 @@ describe('errorFields in a log line', () => {
     });
   });
 
-  it('masks email addresses in nested fields above debug, and leaves the caller’s object alone', () => {
+  it('masks email addresses in nested fields, and leaves the caller’s object alone', () => {
     const { logger, lines } = capture('info');
     const error = errorFields(
       new Error('outer', { cause: new Error('duplicate key { email: "ann@example.com" }') }),
