@@ -266,6 +266,11 @@ export class Aggregator {
     this.eventsSinceSnapshot += 1;
     const erased = event.type === 'UserErased';
     if (erased) this.options.personalData.forget(event.userId);
+    // Not while replaying: a restart would fetch every user's key before being ready.
+    else if (this.caughtUpOnce)
+      this.options.personalData.warm(event).catch(() => {
+        // The first read of the user fetches it, or says why it cannot.
+      });
     // An erasure is saved at once: the snapshot stops counting and listing the user.
     if (erased || this.eventsSinceSnapshot >= snapshotEvery) await this.snapshot();
   }

@@ -4,6 +4,7 @@ import {
   type Logger,
   logRequest,
   problems,
+  StoreUnavailableError,
   validateUserId,
 } from '@user-service/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -76,8 +77,11 @@ async function answer(
     if (!opened) throw problems.userNotFound(id.value);
     return { status: 200, body: { user: opened, version } };
   } catch (error) {
-    if (!(error instanceof HttpProblem)) throw error;
-    return { status: error.status, body: error.toDetails() };
+    // A user's key not held here is fetched from the store: unreachable, the gateway reads the
+    // store itself (and answers 503 too, if it is down for the gateway as well).
+    const problem = error instanceof StoreUnavailableError ? problems.storeUnavailable() : error;
+    if (!(problem instanceof HttpProblem)) throw error;
+    return { status: problem.status, body: problem.toDetails() };
   }
 }
 

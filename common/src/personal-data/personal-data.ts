@@ -53,6 +53,8 @@ export interface OpenOptions {
  */
 export class PersonalData {
   private readonly cache = new Map<string, DataKey>();
+  /** Counts `forget` calls: a fetch started before one must not bring an erased key back. */
+  private forgets = 0;
   private emailIndexKey: Promise<Buffer> | undefined;
 
   constructor(
@@ -145,7 +147,23 @@ export class PersonalData {
 
   /** Drops the user's key from this process: its user was erased. */
   forget(userId: string): void {
+    this.forgets += 1;
     this.cache.delete(userId);
+  }
+
+  /**
+   * Fetches the key that sealed this event's personal data ahead of the reads that will need
+   * it, unless it is held already: an aggregator warms the keys of the users it is sent, so that
+   * it can still answer them while the store is unreachable.
+   */
+  async warm(event: UserEvent): Promise<void> {
+    const keyId = holdsPersonalData(event)
+      ? PERSONAL_FIELDS.map((field) => sealedIdOf(event.data, field)).find(Boolean)
+      : undefined;
+    if (keyId === undefined || this.cache.get(event.userId)?.keyId === keyId) return;
+    const forgets = this.forgets;
+    const stored = (await this.keys.get([event.userId])).get(event.userId);
+    if (stored && this.forgets === forgets) this.unwrap(event.userId, stored);
   }
 
   /** The keyed hash that stands for a (normalised) email in the claims: the email itself is never stored. */
