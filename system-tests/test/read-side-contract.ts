@@ -8,7 +8,7 @@ import {
   type UserFields,
 } from '@user-service/common';
 import type { InProcessCluster } from '@user-service/launcher';
-import { idsWhere, ownedBy } from '@user-service/test-support';
+import { idsWhere, ownedBy, testPersonalData } from '@user-service/test-support';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
 import { startTestSystem, untilAggregatorsReady } from './test-system';
@@ -838,7 +838,8 @@ export function defineReadSideContract(createStore: () => Promise<Store>): void 
       const partitions = partitionsOwnedBy(index, AGGREGATORS, PARTITIONS);
       const expected = live().filter((user) => ownerOf(user.id) === index);
       return until(`aggregator ${index}'s snapshot`, async () => {
-        const saved = await store.snapshots.listUsers(partitions, { limit: 100_000 });
+        const sealed = await store.snapshots.listUsers(partitions, { limit: 100_000 });
+        const saved = await testPersonalData(store).openUsers(sealed);
         return isDeepStrictEqual(saved.map((user) => ({ ...user })).sort(byId), expected)
           ? expected
           : undefined;

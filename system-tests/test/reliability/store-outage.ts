@@ -1,4 +1,5 @@
 import { foldEvents, initialUserState, type Store, type User } from '@user-service/common';
+import { testPersonalData } from '@user-service/test-support';
 import { apiClient } from '../http-client';
 import { startTestSystem } from '../test-system';
 
@@ -76,12 +77,15 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
     await until(allApplied);
     for (const index of [0, 1, 2]) {
       for (const entry of system.aggregator(index).aggregator.liveUsers()) {
-        const folded = foldEvents(
-          initialUserState,
-          await store.events.readUserEvents(entry.userId),
-        );
+        const events = await store.events.readUserEvents(entry.userId);
+        const folded = foldEvents(initialUserState, events);
         expect({ version: entry.version, user: entry.user }).toEqual(folded);
-        expect(folded).toEqual(expected.get(entry.userId));
+        // Held sealed as stored; opened, as the system answers it.
+        const opened = foldEvents(
+          initialUserState,
+          await testPersonalData(store).openEvents(entry.userId, events),
+        );
+        expect(opened).toEqual(expected.get(entry.userId));
       }
     }
   } finally {
