@@ -52,6 +52,7 @@ export interface OpenOptions {
  * rewritten. Each process caches the data keys it has unwrapped; a UserErased it sees drops them.
  */
 export class PersonalData {
+  /** In order of use: a hit moves its key to the end, and the first one is evicted. */
   private readonly cache = new Map<string, DataKey>();
   /** Counts `forget` calls: a fetch started before one must not bring an erased key back. */
   private forgets = 0;
@@ -67,7 +68,7 @@ export class PersonalData {
    * Seals the events' personal fields with the user's key (a create gets one if the user has
    * none) and hashes the email they claim. Events that erase destroy the key before anything is
    * stored: a crash after that leaves the data unreadable, and the retry appends the event.
-   * Throws VersionConflictError when an update meets no key: an erasure got in first.
+   * Throws VersionConflictError when an update finds no key: an erasure got in first.
    */
   async sealForAppend(
     userId: string,
@@ -202,11 +203,15 @@ export class PersonalData {
   }
 
   /**
-   * The user's key as last seen. The cache is right for an update: the state it was decided on
-   * was just opened with the current key, which corrected the cache if it was stale.
+   * The user's key as this process last saw it. An update is sealed with it: the user was live,
+   * readable with this key, in the state the update was decided on. If another process destroyed
+   * it since (an erasure under way), the update is sealed with a destroyed key, and its data is
+   * as erased as the rest: the erasure's event then conflicts, and its retry appends after it.
+   * Asking the store each time would cost every update a read, to narrow a window that only an
+   * unfinished erasure opens (RELIABILITY.md, "Erasure").
    */
   private async currentKey(userId: string): Promise<DataKey | undefined> {
-    const cached = this.cache.get(userId);
+    const cached = this.held(userId);
     if (cached) return cached;
     const stored = (await this.keys.get([userId])).get(userId);
     return stored ? this.unwrap(userId, stored) : undefined;
@@ -217,7 +222,7 @@ export class PersonalData {
     let fetched: Promise<DataKey | undefined> | undefined;
     return async <T extends object>(data: T): Promise<T> => {
       const keyId = PERSONAL_FIELDS.map((field) => sealedIdOf(data, field)).find(Boolean);
-      const cached = this.cache.get(userId);
+      const cached = this.held(userId);
       const key =
         !options.checkKeys && cached?.keyId === keyId
           ? cached
@@ -233,7 +238,7 @@ export class PersonalData {
     const keys = new Map<string, DataKey>();
     const missing: string[] = [];
     for (const user of users) {
-      const cached = this.cache.get(user.id);
+      const cached = this.held(user.id);
       if (!options.checkKeys && cached && cached.keyId === sealedKeyId(user.name))
         keys.set(user.id, cached);
       else missing.push(user.id);
@@ -262,6 +267,16 @@ export class PersonalData {
       keyId: wrapped.keyId,
       key: unwrapDataKey(this.ring, userId, wrapped),
     });
+  }
+
+  /** The cached key, moved to the end of the eviction order. */
+  private held(userId: string): DataKey | undefined {
+    const key = this.cache.get(userId);
+    if (key) {
+      this.cache.delete(userId);
+      this.cache.set(userId, key);
+    }
+    return key;
   }
 
   private remember(userId: string, key: DataKey): DataKey {

@@ -1,0 +1,46 @@
+import { openText, sealedKeyId, sealText } from '@user-service/common/personal-data';
+import { randomBytes } from 'node:crypto';
+
+const key = randomBytes(32);
+const NAME = 'Zoë Ådàms 李小龍 🦄';
+
+describe('sealed text', () => {
+  it('opens to the very text it sealed, unicode included, and shows none of it', () => {
+    const sealed = sealText(key, 'key-1', 'ada.name', NAME);
+
+    expect(openText(key, 'ada.name', sealed)).toBe(NAME);
+    expect(sealed).not.toContain('Zo');
+    expect(sealed.startsWith('pd1.key-1.')).toBe(true);
+  });
+
+  it('seals the same text differently each time', () => {
+    expect(sealText(key, 'key-1', 'ada.name', NAME)).not.toBe(
+      sealText(key, 'key-1', 'ada.name', NAME),
+    );
+  });
+
+  it('a value moved to another user or another field does not open', () => {
+    const sealed = sealText(key, 'key-1', 'ada.name', NAME);
+
+    expect(() => openText(key, 'bob.name', sealed)).toThrow();
+    expect(() => openText(key, 'ada.email', sealed)).toThrow();
+  });
+
+  it('a tampered or cut value, or the wrong key, does not open', () => {
+    const sealed = sealText(key, 'key-1', 'ada.name', NAME);
+    const middle = Math.floor((sealed.length + 'pd1.key-1.'.length) / 2);
+    const flipped = (at: number) =>
+      `${sealed.slice(0, at)}${sealed[at] === 'A' ? 'B' : 'A'}${sealed.slice(at + 1)}`;
+
+    expect(() => openText(key, 'ada.name', sealed.slice(0, -4))).toThrow();
+    expect(() => openText(key, 'ada.name', flipped(middle))).toThrow();
+    expect(() => openText(key, 'ada.name', flipped('pd1.key-1.'.length))).toThrow();
+    expect(() => openText(randomBytes(32), 'ada.name', sealed)).toThrow();
+  });
+
+  it('sealedKeyId names the key a value was sealed with, and nothing for plain text', () => {
+    expect(sealedKeyId(sealText(key, 'a1b2-c3', 'ada.email', 'ada@example.com'))).toBe('a1b2-c3');
+    expect(sealedKeyId('Ada Lovelace')).toBeUndefined();
+    expect(sealedKeyId('pd1.no-second-dot')).toBeUndefined();
+  });
+});
