@@ -2,3 +2,4 @@ export * from './data-key-wrapping';
 export * from './master-keys';
 export * from './personal-data';
 export * from './sealed-text';
+export * from './rotate-master-key';

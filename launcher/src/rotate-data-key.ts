@@ -1,0 +1,151 @@
+// `npm run rotate-data-key`: wraps every user's data key again with the first master key of
+// DATA_KEY, so that the older master keys after it can be retired. Run it once every gateway and
+// aggregator holds DATA_KEY="<new>,<old>"; the system keeps serving meanwhile. Nothing but the
+// data keys is rewritten: events, snapshots and backups stay as they are.
+import {
+  ConfigError,
+  createLogger,
+  type Environment,
+  errorText,
+  integer,
+  MasterKeyError,
+  type MasterKeyring,
+  parseMasterKeys,
+  readConfig,
+  readSharedConfig,
+  rotateMasterKey,
+  StoreMisconfiguredError,
+  StoreUnavailableError,
+  type VariableParser,
+} from '@user-service/common';
+import { MongoStore } from '@user-service/common/store/mongo';
+import { REPLICA_SET_NAME } from './replica-set';
+
+const USAGE =
+  'usage: DATA_KEY="<new key>,<old key>" [MONGO_URL=mongodb://…] [MONGO_DB=users] npm run rotate-data-key ' +
+  '(DATA_KEY_FILE may name a file holding the keys instead; without MONGO_URL, the embedded MongoDB ' +
+  'of a running `npm start` is used)';
+
+/** The master keys, the new one first: from DATA_KEY, or the file DATA_KEY_FILE names. */
+function masterKeys(env: Environment): VariableParser<MasterKeyring> {
+  return (raw, variable) => {
+    if (raw === undefined)
+      throw new ConfigError(
+        `${variable} is required: the new master key first, then the old ones it replaces. ${USAGE}`,
+      );
+    const file = env[`${variable}_FILE`] || undefined;
+    try {
+      return parseMasterKeys(raw, file === undefined ? variable : `${variable}_FILE (${file})`);
+    } catch (error) {
+      if (error instanceof MasterKeyError) throw new ConfigError(error.message, { cause: error });
+      throw error;
+    }
+  };
+}
+
+function readRotationConfig(env: Environment) {
+  // DATA_KEY is read below, with the usage of this command when it is missing.
+  const shared = readSharedConfig(env, { mongoUrl: 'optional', masterKeys: 'optional' });
+  if (shared.STORE === 'memory')
+    throw new ConfigError(
+      'STORE=memory keeps its data keys in the process that made them, and they die with it: there is nothing to rotate. Rotate the keys of a MongoDB store (unset STORE).',
+    );
+  const own = readConfig(env, {
+    DATA_KEY: masterKeys(env),
+    /** Where `npm start` runs its embedded MongoDB; the default when MONGO_URL is unset. */
+    EMBEDDED_MONGO_PORT: integer({ default: 27517, min: 1, max: 65535 }),
+  });
+  const mongoUrl =
+    shared.MONGO_URL ??
+    `mongodb://127.0.0.1:${own.EMBEDDED_MONGO_PORT}/?replicaSet=${REPLICA_SET_NAME}`;
+  return { ...shared, ...own, mongoUrl, embedded: shared.MONGO_URL === undefined };
+}
+
+type RotationConfig = ReturnType<typeof readRotationConfig>;
+
+/** Progress is logged at most this often, as counts only. */
+const PROGRESS_EVERY_MS = 1000;
+
+/** The error's message and those of its causes: ours say what failed, the cause says why. */
+function reasons(error: unknown): string {
+  const messages: string[] = [];
+  for (let cause = error, depth = 0; cause !== undefined && depth < 5; depth++) {
+    const message = errorText(cause);
+    if (!messages.some((said) => said.includes(message))) messages.push(message);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return messages.join(': ');
+}
+
+/** One line saying why, then exit 1. */
+function fail(message: string): never {
+  process.stderr.write(`${JSON.stringify({ level: 'error', message })}\n`);
+  process.exit(1);
+}
+
+async function connect(config: RotationConfig): Promise<MongoStore> {
+  try {
+    return await MongoStore.connect(config.mongoUrl, config.MONGO_DB, {
+      timeoutMs: config.STORE_TIMEOUT_MS,
+      credentials: config.mongoCredentials,
+    });
+  } catch (error) {
+    const hint = config.embedded
+      ? ` (MONGO_URL is unset, so the embedded MongoDB of \`npm start\` was tried at ${config.mongoUrl}: start it, or set MONGO_URL)`
+      : '';
+    return fail(`${reasons(error)}${hint}`);
+  }
+}
+
+async function main(): Promise<void> {
+  let config: RotationConfig;
+  try {
+    config = readRotationConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(error.message);
+    throw error;
+  }
+  const log = createLogger({ service: 'rotate-data-key', level: config.LOG_LEVEL });
+  const store = await connect(config);
+  const ring = config.DATA_KEY;
+  let failure: string | undefined;
+  try {
+    log.info('rotating every data key to the first master key of DATA_KEY', {
+      masterKeys: ring.byId.size,
+    });
+    let loggedAt = 0;
+    const pass = () =>
+      rotateMasterKey(store.dataKeys, ring, {
+        onProgress: (count) => {
+          if (Date.now() - loggedAt < PROGRESS_EVERY_MS) return;
+          loggedAt = Date.now();
+          log.info('rotating', { rewrapped: count });
+        },
+      });
+    const { rewrapped, skipped } = await pass();
+    // A key created during the pass behind its cursor, by a process still wrapping with an older
+    // master key, is left: a second pass takes those, and what is left after it is said.
+    const second = await pass();
+    const left = await store.dataKeys.wrappedOtherwise(ring.current.id, undefined, 1);
+    if (left.length > 0)
+      failure = `data keys are still being wrapped with an older master key: restart every gateway with DATA_KEY="<new>,<old>" first, then run this again`;
+    else
+      log.info(
+        `rotated: ${rewrapped + second.rewrapped} data keys rewrapped to master key ${ring.current.id}, ${skipped + second.skipped} skipped (erased or rewrapped meanwhile); none is left under another master key`,
+        { rewrapped: rewrapped + second.rewrapped, skipped: skipped + second.skipped },
+      );
+  } catch (error) {
+    if (error instanceof MasterKeyError)
+      failure = `${error.message}: DATA_KEY must hold the new master key first, then every master key still in use`;
+    else if (error instanceof StoreUnavailableError || error instanceof StoreMisconfiguredError)
+      failure = `the rotation stopped (running it again resumes it): ${reasons(error)}`;
+    else throw error;
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+  if (failure !== undefined) fail(failure);
+}
+
+main().catch((error: unknown) => {
+  fail(reasons(error));
+});
