@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     snapshotEvery: config.SNAPSHOT_EVERY,
     maxLagMs: config.MAX_LAG_MS,
     store,
+    masterKeys: config.masterKeys,
     port: config.PORT,
     logLevel: config.LOG_LEVEL,
     ...(config.INTERNAL_TOKEN ? { internalToken: config.INTERNAL_TOKEN } : {}),

@@ -1,6 +1,8 @@
+import { newMasterKeyText } from '@user-service/common';
 import { readAggregatorConfig } from '../src/aggregator-config';
 
-const base = { MONGO_URL: 'mongodb://db/?replicaSet=rs0' };
+// Any valid master key: these tests read the rest of the config.
+const base = { MONGO_URL: 'mongodb://db/?replicaSet=rs0', DATA_KEY: newMasterKeyText() };
 
 describe('aggregator configuration', () => {
   it('needs an aggregator index below AGG_N', () => {

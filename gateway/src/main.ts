@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   shutdown.add(() => store.close());
   const node = await startGatewayNode({
     store,
+    masterKeys: config.masterKeys,
     port: config.PORT,
     aggregatorUrls: config.aggregatorUrls,
     partitions: config.PARTITIONS,

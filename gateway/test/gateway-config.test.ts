@@ -1,7 +1,8 @@
-import { ConfigError } from '@user-service/common';
+import { ConfigError, newMasterKeyText } from '@user-service/common';
 import { readGatewayConfig } from '../src/gateway-config';
 
-const base = { MONGO_URL: 'mongodb://db/?replicaSet=rs0' };
+// Any valid master key: these tests read the rest of the config.
+const base = { MONGO_URL: 'mongodb://db/?replicaSet=rs0', DATA_KEY: newMasterKeyText() };
 
 describe('gateway configuration', () => {
   it('defaults the gateway to port 8080 and one local aggregator URL per AGG_N', () => {

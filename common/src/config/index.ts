@@ -3,3 +3,4 @@ export * from './credentials';
 export * from './shared-config';
 export * from './config-or-exit';
 export * from './standalone-service';
+export * from './master-key-config';

@@ -9,6 +9,8 @@ import {
   text,
 } from './config';
 import { credentialPair } from './credentials';
+import { readMasterKeys } from './master-key-config';
+import type { MasterKeyring } from '../personal-data/master-keys';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
@@ -24,10 +26,31 @@ export interface SharedConfigOptions {
    * starts a MongoDB of its own (the launcher), and MONGO_URL comes back undefined.
    */
   readonly mongoUrl?: 'required' | 'optional';
+  /**
+   * 'required' (the default): DATA_KEY or DATA_KEY_FILE must hold the master key, as every
+   * gateway and aggregator needs it. 'optional': without them masterKeys comes back undefined,
+   * for a caller that makes a key of its own or needs none (the launcher).
+   */
+  readonly masterKeys?: 'required' | 'optional';
 }
 
 /** Variables every process reads; they must agree across processes. */
+export function readSharedConfig(
+  env: Environment,
+  options?: SharedConfigOptions & { readonly masterKeys?: 'required' },
+): SharedConfig;
+export function readSharedConfig(
+  env: Environment,
+  options: SharedConfigOptions,
+): SharedConfigWithoutKeys & { readonly masterKeys: MasterKeyring | undefined };
 export function readSharedConfig(env: Environment, options: SharedConfigOptions = {}) {
+  return {
+    ...readVariables(env, options),
+    masterKeys: readMasterKeys(env, options.masterKeys ?? 'required'),
+  };
+}
+
+function readVariables(env: Environment, options: SharedConfigOptions) {
   const config = readConfig(env, {
     PARTITIONS: integer({ default: DEFAULT_PARTITIONS, min: 1, max: 4096 }),
     AGG_N: integer({ default: 3, min: 1, max: 4096 }),
@@ -62,4 +85,9 @@ export function readSharedConfig(env: Environment, options: SharedConfigOptions 
   return { ...config, mongoCredentials };
 }
 
-export type SharedConfig = ReturnType<typeof readSharedConfig>;
+type SharedConfigWithoutKeys = ReturnType<typeof readVariables>;
+
+export type SharedConfig = SharedConfigWithoutKeys & {
+  /** The master keys that wrap the users' data keys, from DATA_KEY or DATA_KEY_FILE. */
+  readonly masterKeys: MasterKeyring;
+};

@@ -2,6 +2,7 @@ import {
   ConfigError,
   integer,
   optionalText,
+  newMasterKeyText,
   readConfig,
   readSharedConfig,
   text,
@@ -105,7 +106,11 @@ describe('a variable read from the file X_FILE names (Docker secrets)', () => {
       ),
     );
     expect(() =>
-      readSharedConfig({ MONGO_URL: 'mongodb://db/', STORE_FILE: fileWith('store', 'hunter2') }),
+      readSharedConfig({
+        MONGO_URL: 'mongodb://db/',
+        DATA_KEY: newMasterKeyText(),
+        STORE_FILE: fileWith('store', 'hunter2'),
+      }),
     ).toThrow(
       new ConfigError(
         'STORE must be one of mongo, memory, got the contents of STORE_FILE (not shown)',
@@ -122,6 +127,7 @@ describe('a variable read from the file X_FILE names (Docker secrets)', () => {
       MONGO_URL_FILE: fileWith('url', 'mongodb://mongo1,mongo2,mongo3/?replicaSet=rs0\n'),
       MONGO_USER: 'users-service',
       MONGO_PASSWORD_FILE: fileWith('password', 's3cret\n'),
+      DATA_KEY: newMasterKeyText(),
     });
     expect(config.MONGO_URL).toBe('mongodb://mongo1,mongo2,mongo3/?replicaSet=rs0');
     expect(config.mongoCredentials).toEqual({ username: 'users-service', password: 's3cret' });

@@ -1,6 +1,12 @@
-import { ConfigError, readSharedConfig } from '@user-service/common';
+import {
+  ConfigError,
+  newMasterKeyText,
+  parseMasterKeys,
+  readSharedConfig,
+} from '@user-service/common';
 
-const mongo = { MONGO_URL: 'mongodb://localhost:27017/?replicaSet=rs0' };
+const DATA_KEY = newMasterKeyText();
+const mongo = { MONGO_URL: 'mongodb://localhost:27017/?replicaSet=rs0', DATA_KEY };
 
 describe('shared configuration', () => {
   it('has defaults for everything but the MongoDB address', () => {
@@ -12,6 +18,7 @@ describe('shared configuration', () => {
       MONGO_DB: 'users',
       STORE_TIMEOUT_MS: 2000,
       LOG_LEVEL: 'info',
+      masterKeys: parseMasterKeys(DATA_KEY, 'DATA_KEY'),
     });
   });
 
@@ -62,15 +69,17 @@ describe('shared configuration', () => {
   });
 
   it('needs MONGO_URL only when the store is MongoDB', () => {
-    expect(() => readSharedConfig({})).toThrow(/MONGO_URL is required when STORE=mongo/);
-    expect(readSharedConfig({ STORE: 'memory' }).STORE).toBe('memory');
+    expect(() => readSharedConfig({ DATA_KEY })).toThrow(/MONGO_URL is required when STORE=mongo/);
+    expect(readSharedConfig({ STORE: 'memory', DATA_KEY }).STORE).toBe('memory');
   });
 
   it('lets a caller that starts MongoDB itself (the launcher) go without MONGO_URL', () => {
-    expect(readSharedConfig({}, { mongoUrl: 'optional' })).toMatchObject({
+    expect(readSharedConfig({ DATA_KEY }, { mongoUrl: 'optional' })).toMatchObject({
       STORE: 'mongo',
       MONGO_URL: undefined,
     });
-    expect(readSharedConfig({ MONGO_URL: '' }, { mongoUrl: 'optional' }).MONGO_URL).toBeUndefined();
+    expect(
+      readSharedConfig({ MONGO_URL: '', DATA_KEY }, { mongoUrl: 'optional' }).MONGO_URL,
+    ).toBeUndefined();
   });
 });
