@@ -11,13 +11,15 @@ import {
 } from '@user-service/common';
 import { DEFAULT_GATEWAY_PORT } from '@user-service/gateway';
 import { resolve } from 'node:path';
+import { dataKeyFileBeside } from './data-key-file';
 import { runOnMongo } from './mongo-mode';
 import { runInMemory } from './memory-mode';
 
 async function main(): Promise<void> {
   const config = configOrExit(() => ({
     // Without MONGO_URL the launcher starts MongoDB itself.
-    ...readSharedConfig(process.env, { mongoUrl: 'optional' }),
+    // Without DATA_KEY or DATA_KEY_FILE it makes a master key itself (see mongo-mode, memory-mode).
+    ...readSharedConfig(process.env, { mongoUrl: 'optional', masterKeys: 'optional' }),
     ...readConfig(process.env, {
       PORT: integer({ default: DEFAULT_GATEWAY_PORT, min: 0, max: 65535 }),
       AGGREGATOR_BASE_PORT: integer({ default: DEFAULT_AGGREGATOR_PORT, min: 0, max: 65535 }),
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
             gatewayPort: config.PORT,
             aggregatorBasePort: config.AGGREGATOR_BASE_PORT,
             logLevel: config.LOG_LEVEL,
+            masterKeys: config.masterKeys,
           },
           log,
         )
@@ -49,6 +52,10 @@ async function main(): Promise<void> {
             aggregatorCount: config.AGG_N,
             gatewayPort: config.PORT,
             aggregatorBasePort: config.AGGREGATOR_BASE_PORT,
+            // ./.data/data-key, unless the environment gives the services a master key.
+            dataKeyFile: config.masterKeys
+              ? undefined
+              : dataKeyFileBeside(resolve(config.EMBEDDED_MONGO_DIR)),
             env: process.env,
           },
           log,

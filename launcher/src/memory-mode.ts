@@ -1,4 +1,4 @@
-import { type Logger } from '@user-service/common';
+import { ephemeralMasterKeys, type Logger, type MasterKeyring } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { acceptControl } from './control-channel';
 import { InProcessCluster } from './in-process-cluster';
@@ -11,13 +11,22 @@ export interface MemoryModeOptions {
   readonly gatewayPort: number;
   readonly aggregatorBasePort: number;
   readonly logLevel: string;
+  /**
+   * DATA_KEY or DATA_KEY_FILE when set; else a new key each start, which is enough for data that
+   * lives and dies with the process.
+   */
+  readonly masterKeys: MasterKeyring | undefined;
 }
 
 export async function runInMemory(
   options: MemoryModeOptions,
   log: Logger,
 ): Promise<() => Promise<void>> {
-  const system = await InProcessCluster.start({ ...options, store: new InMemoryStore() });
+  const system = await InProcessCluster.start({
+    ...options,
+    masterKeys: options.masterKeys ?? ephemeralMasterKeys(),
+    store: new InMemoryStore(),
+  });
   acceptControl({
     crash: (index) => system.stopAggregator(index, 'crash'),
     restart: async (index) => {

@@ -3,8 +3,10 @@ import { ensureSchema } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { type MongoMemoryReplSet } from 'mongodb-memory-server';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { acceptControl } from './control-channel';
+import { ensureDataKeyFile } from './data-key-file';
 import { obtainMongod } from './mongod-binary';
 import { startReplicaSet } from './replica-set';
 import { stopChild } from './stop-child';
@@ -20,6 +22,12 @@ export interface MongoModeOptions {
   readonly aggregatorCount: number;
   readonly gatewayPort: number;
   readonly aggregatorBasePort: number;
+  /**
+   * The master key file to make on the first start and reuse after, given to the gateway and the
+   * aggregators as DATA_KEY_FILE; undefined when the environment gives them DATA_KEY or
+   * DATA_KEY_FILE itself.
+   */
+  readonly dataKeyFile: string | undefined;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -41,6 +49,7 @@ export async function runOnMongo(
   options: MongoModeOptions,
   log: Logger,
 ): Promise<() => Promise<void>> {
+  const masterKey = masterKeyEnvironment(options, log);
   let replSet: MongoMemoryReplSet | undefined;
   let mongoUrl = options.mongoUrl;
   if (!mongoUrl) {
@@ -60,6 +69,7 @@ export async function runOnMongo(
 
   const common = {
     ...options.env,
+    ...masterKey,
     STORE: 'mongo',
     MONGO_URL: mongoUrl,
     MONGO_DB: options.database,
@@ -95,6 +105,40 @@ export async function runOnMongo(
     await Promise.all([...aggregators, gateway].map((child) => stopChild(child, 'SIGTERM')));
     await replSet?.stop({ doCleanup: false });
   };
+}
+
+/**
+ * The master key the services get when the environment names none: the file, never the key, so
+ * that it shows in no process listing. Only its path is logged.
+ */
+export function masterKeyEnvironment(
+  options: Pick<MongoModeOptions, 'dataKeyFile' | 'dataDir' | 'mongoUrl'>,
+  log: Logger,
+): NodeJS.ProcessEnv {
+  if (options.dataKeyFile === undefined) return {};
+  const embeddedData = options.mongoUrl ? false : holdsData(options.dataDir);
+  const { path, created } = ensureDataKeyFile(options.dataKeyFile);
+  if (created && embeddedData) {
+    log.warn(
+      'made a new master key, but the data directory already holds data: personal data sealed ' +
+        'under the key made with that data cannot be read (restore that key file, or start from an empty data directory)',
+      { file: path, dataDir: options.dataDir },
+    );
+  } else if (created) {
+    log.info(
+      'made the master key of the data: back it up with the data, which cannot be read without it',
+      { file: path },
+    );
+  }
+  return { DATA_KEY_FILE: path };
+}
+
+function holdsData(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 function start(service: 'gateway' | 'aggregator', env: NodeJS.ProcessEnv): ChildProcess {

@@ -9,14 +9,11 @@ import {
   errorText,
   integer,
   MasterKeyError,
-  type MasterKeyring,
-  parseMasterKeys,
   readConfig,
   readSharedConfig,
   rotateMasterKey,
   StoreMisconfiguredError,
   StoreUnavailableError,
-  type VariableParser,
 } from '@user-service/common';
 import { MongoStore } from '@user-service/common/store/mongo';
 import { REPLICA_SET_NAME } from './replica-set';
@@ -26,32 +23,14 @@ const USAGE =
   '(DATA_KEY_FILE may name a file holding the keys instead; without MONGO_URL, the embedded MongoDB ' +
   'of a running `npm start` is used)';
 
-/** The master keys, the new one first: from DATA_KEY, or the file DATA_KEY_FILE names. */
-function masterKeys(env: Environment): VariableParser<MasterKeyring> {
-  return (raw, variable) => {
-    if (raw === undefined)
-      throw new ConfigError(
-        `${variable} is required: the new master key first, then the old ones it replaces. ${USAGE}`,
-      );
-    const file = env[`${variable}_FILE`] || undefined;
-    try {
-      return parseMasterKeys(raw, file === undefined ? variable : `${variable}_FILE (${file})`);
-    } catch (error) {
-      if (error instanceof MasterKeyError) throw new ConfigError(error.message, { cause: error });
-      throw error;
-    }
-  };
-}
-
 function readRotationConfig(env: Environment) {
-  // DATA_KEY is read below, with the usage of this command when it is missing.
-  const shared = readSharedConfig(env, { mongoUrl: 'optional', masterKeys: 'optional' });
+  // DATA_KEY or DATA_KEY_FILE: the new master key first, then the old ones it replaces.
+  const shared = readSharedConfig(env, { mongoUrl: 'optional' });
   if (shared.STORE === 'memory')
     throw new ConfigError(
       'STORE=memory keeps its data keys in the process that made them, and they die with it: there is nothing to rotate. Rotate the keys of a MongoDB store (unset STORE).',
     );
   const own = readConfig(env, {
-    DATA_KEY: masterKeys(env),
     /** Where `npm start` runs its embedded MongoDB; the default when MONGO_URL is unset. */
     EMBEDDED_MONGO_PORT: integer({ default: 27517, min: 1, max: 65535 }),
   });
@@ -102,12 +81,12 @@ async function main(): Promise<void> {
   try {
     config = readRotationConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) return fail(error.message);
+    if (error instanceof ConfigError) return fail(`${error.message}. ${USAGE}`);
     throw error;
   }
   const log = createLogger({ service: 'rotate-data-key', level: config.LOG_LEVEL });
   const store = await connect(config);
-  const ring = config.DATA_KEY;
+  const ring = config.masterKeys;
   let failure: string | undefined;
   try {
     log.info('rotating every data key to the first master key of DATA_KEY', {

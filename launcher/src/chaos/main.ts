@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   process.stdout.write(`# Chaos drill${quick ? ' (quick)' : ''} on ${on}\n\n`);
 
   // A data directory and port of its own, so that it runs beside npm start and npm run bench.
+  // Its master key is the one the launcher keeps in .data/data-key, as that data outlives the run.
   const embedded = {
     EMBEDDED_MONGO_DIR: resolve(__dirname, '../../../.data/chaos-mongo'),
     EMBEDDED_MONGO_PORT: '27518',
