@@ -29,6 +29,11 @@ random_keyfile() {
   head -c 756 /dev/urandom | base64 | tr -d '\n'
 }
 
+random_data_key() {
+  # The master key that wraps the users' data keys (DATA_KEY_FILE): 32 random bytes in base64.
+  head -c 32 /dev/urandom | base64 | tr -d '\n'
+}
+
 # secret NAME OWNER GROUP MODE GENERATOR: creates the file once, then (every time) sets who may read it.
 secret() {
   name="$1"; owner="$2"; group="$3"; mode="$4"; generator="$5"
@@ -49,4 +54,6 @@ secret mongo-keyfile "$MONGODB" "$MONGODB" 400 random_keyfile
 secret mongo-root-password "$MONGODB" "$NODE" 440 random_text
 secret mongo-service-password "$NODE" "$NODE" 400 random_text
 secret internal-token "$NODE" "$NODE" 400 random_text
+# Losing it loses every user's name and email: back it up apart from the database's backups.
+secret data-key "$NODE" "$NODE" 400 random_data_key
 secret grafana-admin-password "$GRAFANA" 0 400 random_text

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseMasterKeys } from '@user-service/common';
 import { REPO, repoText, repoYaml } from './repo-files';
 
 /**
@@ -92,6 +93,7 @@ describe('docker-compose.yml, closed by default', () => {
         'aggregator-2',
       ],
       'internal-token': ['gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2'],
+      'data-key': ['gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2'],
       'grafana-admin-password': ['grafana'],
     };
     expect(Object.keys(needs).sort()).toEqual([...generated].sort());
@@ -113,7 +115,7 @@ describe('docker-compose.yml, closed by default', () => {
     expect(generator.entrypoint?.at(-1)).toBe('/secrets');
   });
 
-  it('turns on what keeps strangers out: MongoDB users and keyFile, service users, Grafana without anonymous access', () => {
+  it('turns on what keeps strangers out: MongoDB users and keyFile, service users, a master key, Grafana without anonymous access', () => {
     for (const name of ['mongo1', 'mongo2', 'mongo3']) {
       const mongo = compose.services[name]!;
       expect(mongo.command).toContain('--keyFile');
@@ -125,6 +127,7 @@ describe('docker-compose.yml, closed by default', () => {
       expect(compose.services[name]?.environment).toMatchObject({
         MONGO_USER: expect.any(String),
         INTERNAL_TOKEN_FILE: expect.any(String),
+        DATA_KEY_FILE: `${SECRETS_FOLDER}/data-key`,
       });
     }
     expect(compose.services.grafana?.environment?.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
@@ -169,6 +172,18 @@ describe('mongo-init/generate-secrets.sh', () => {
       const before = generated.map((name) => readFileSync(join(first, name), 'utf8'));
       generate(first);
       expect(generated.map((name) => readFileSync(join(first, name), 'utf8'))).toEqual(before);
+    },
+  );
+
+  asRoot(
+    'writes a master key the services take: 32 random bytes in base64, readable by node alone',
+    () => {
+      const folder = generate();
+      const text = readFileSync(join(folder, 'data-key'), 'utf8');
+      expect(text).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      expect(parseMasterKeys(text, 'data-key').current.key).toHaveLength(32);
+      const { mode, uid } = statSync(join(folder, 'data-key'));
+      expect({ mode: mode & 0o777, uid }).toEqual({ mode: 0o400, uid: 1000 });
     },
   );
 

@@ -104,15 +104,17 @@ describe('docker-compose.yml', () => {
     expect(gateway.build?.dockerfile).toBe('gateway/Dockerfile');
   });
 
-  it('shares one MongoDB address, database and partitioning across the services', () => {
+  it('shares one MongoDB address, database, partitioning and master key across the services', () => {
     const settings = ['gateway', ...aggregators].map((name) => {
-      const { MONGO_URL, MONGO_DB, PARTITIONS, AGG_N, STORE } = service(name).environment ?? {};
-      return { MONGO_URL, MONGO_DB, PARTITIONS, AGG_N, STORE };
+      const { MONGO_URL, MONGO_DB, PARTITIONS, AGG_N, STORE, DATA_KEY_FILE } =
+        service(name).environment ?? {};
+      return { MONGO_URL, MONGO_DB, PARTITIONS, AGG_N, STORE, DATA_KEY_FILE };
     });
     expect(new Set(settings.map((setting) => JSON.stringify(setting))).size).toBe(1);
     expect(settings[0]?.MONGO_URL).toBe(
       'mongodb://mongo1:27017,mongo2:27017,mongo3:27017/?replicaSet=rs0',
     );
+    expect(settings[0]?.DATA_KEY_FILE).toBe('/run/secrets/data-key');
   });
 
   it('runs Prometheus on 9090 and Grafana on 3000 with files from this repository', () => {

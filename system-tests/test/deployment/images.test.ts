@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MASTER_KEY_REQUIRED, newMasterKeyText } from '@user-service/common';
 import { waitUntil } from '@user-service/common/lifecycle';
 import {
   imageEnvironment,
@@ -95,7 +96,11 @@ function composeEnvironment(service: string): Record<string, string> {
   for (const [name, value] of Object.entries(env)) {
     if (!value.startsWith('/run/secrets/')) continue;
     const file = join(secrets, value.slice('/run/secrets/'.length));
-    writeFileSync(file, `not-a-real-${name.toLowerCase()}\n`);
+    // The master key must be one (it is parsed at start); the passwords are only passed on.
+    writeFileSync(
+      file,
+      name === 'DATA_KEY_FILE' ? `${newMasterKeyText()}\n` : `not-a-real-${name.toLowerCase()}\n`,
+    );
     env[name] = file;
   }
   if (env.MONGO_URL) env.MONGO_URL = NO_MONGO;
@@ -134,6 +139,17 @@ function itStartsItsCmd(image: () => ReplayedImage, service: string): void {
     expect(await running.exit()).toBe(0);
     expect(running.output()).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
   });
+
+  it('refuses to start its CMD without a master key: exit 1 and one line saying what it needs', async () => {
+    const { DATA_KEY_FILE, ...withoutKey } = composeEnvironment(service);
+    expect(DATA_KEY_FILE).toBeDefined();
+    const running = startIn(image(), image().cmd, { ...withoutKey, PORT: '0' });
+    stopLater.push(running);
+    expect(await running.exit()).toBe(1);
+    expect(running.output().trimEnd().split('\n')).toEqual([
+      JSON.stringify({ level: 'error', message: MASTER_KEY_REQUIRED }),
+    ]);
+  });
 }
 
 describe('the gateway image (gateway/Dockerfile)', () => {
@@ -149,8 +165,10 @@ describe('the gateway image (gateway/Dockerfile)', () => {
     const { running, url } = await serveFromImage(
       image,
       `const { InMemoryStore } = require('@user-service/common/store/memory');
+       const { ephemeralMasterKeys } = require('@user-service/common');
        const { startGatewayNode } = require('@user-service/gateway');
-       startGatewayNode({ store: new InMemoryStore(), port: 0, aggregatorUrls: ['http://127.0.0.1:9'], partitions: 12,
+       startGatewayNode({ store: new InMemoryStore(), masterKeys: ephemeralMasterKeys(), port: 0,
+         aggregatorUrls: ['http://127.0.0.1:9'], partitions: 12,
          forwardTimeoutMs: 100, storeTimeoutMs: 2000, logLevel: 'error' })
          .then((node) => console.log('listening on ' + node.url));`,
     );
@@ -207,9 +225,10 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
     const { running, url } = await serveFromImage(
       image,
       `const { InMemoryStore } = require('@user-service/common/store/memory');
+       const { ephemeralMasterKeys } = require('@user-service/common');
        const { startAggregatorNode } = require('@user-service/aggregator');
        startAggregatorNode({ index: 0, aggregatorCount: 1, partitions: 12, snapshotEvery: 100, store: new InMemoryStore(),
-         port: 0, logLevel: 'error' })
+         masterKeys: ephemeralMasterKeys(), port: 0, logLevel: 'error' })
          .then((node) => console.log('listening on ' + node.url));`,
     );
     stopLater.push(running);
