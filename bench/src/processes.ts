@@ -27,6 +27,8 @@ export function startSystem(spec: SystemSpec): Promise<Running> {
       ...process.env,
       STORE: spec.store,
       // A data directory and port of its own, so that it runs beside npm start and npm run chaos.
+      // No DATA_KEY of its own: that data outlives the run, and so must the master key its data
+      // keys are wrapped with, which the launcher keeps in .data/data-key (in memory it makes one).
       EMBEDDED_MONGO_DIR: resolve(REPO, '.data/bench-mongo'),
       EMBEDDED_MONGO_PORT: '27519',
       // Request lines at info would be written for every request by the system but not the baseline.

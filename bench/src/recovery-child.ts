@@ -6,6 +6,7 @@
  */
 import { startAggregatorNode } from '@user-service/aggregator';
 import {
+  ephemeralMasterKeys,
   partitionOf,
   type SnapshotEntry,
   stampEvents,
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
     partitions: PARTITIONS,
     snapshotEvery: Number.MAX_SAFE_INTEGER,
     store,
+    // The store and its data keys live and die with this process, and so may its master key.
+    masterKeys: ephemeralMasterKeys(),
     port: 0,
     logLevel: 'error',
     logStream: new PassThrough().resume(),
