@@ -13,9 +13,13 @@ export function everyStringIn(root: unknown): string {
     if (typeof value !== 'object' || value === null || seen.has(value)) return;
     if (Buffer.isBuffer(value) || value instanceof Date) return;
     seen.add(value);
-    if (value instanceof Map) for (const [key, item] of value) (visit(key), visit(item));
-    else if (value instanceof Set || Array.isArray(value)) for (const item of value) visit(item);
-    else for (const item of Object.values(value)) visit(item);
+    const items =
+      value instanceof Map
+        ? [...value].flat()
+        : value instanceof Set || Array.isArray(value)
+          ? [...value]
+          : Object.values(value);
+    for (const item of items) visit(item);
   };
   visit(root);
   return strings.join('\n');

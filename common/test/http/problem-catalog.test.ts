@@ -215,6 +215,16 @@ const cases: [string, HttpProblem, Expected][] = [
     },
   ],
   [
+    'personalDataErased',
+    problems.personalDataErased('ann'),
+    {
+      type: '/problems/personal-data-erased',
+      status: 410,
+      title: 'Gone',
+      detail: 'The personal data of user ann has been erased',
+    },
+  ],
+  [
     'bodyTooLarge',
     problems.bodyTooLarge(),
     {
