@@ -377,7 +377,8 @@ describe('PersonalData', () => {
   });
 
   describe('the key cache', () => {
-    it('holds at most cacheSize keys, and fetches an evicted key again to open', async () => {
+    /** Three users written, and a reader holding two keys whose store calls are recorded. */
+    async function readerOfTwoKeys() {
       for (const [id, fields] of [
         ['ada', ADA],
         ['bob', BOB],
@@ -388,6 +389,11 @@ describe('PersonalData', () => {
       const reader = new PersonalData(recorder.keys, ring, 2);
       const open = async (id: string) =>
         dataOf(await reader.openEvents(id, await store.events.readUserEvents(id)));
+      return { calls: recorder.calls, open };
+    }
+
+    it('holds at most cacheSize keys, and fetches an evicted key again to open', async () => {
+      const { calls, open } = await readerOfTwoKeys();
 
       expect(await open('ada')).toEqual([ADA]);
       expect(await open('bob')).toEqual([BOB]);
@@ -395,20 +401,11 @@ describe('PersonalData', () => {
       expect(await open('cy')).toEqual([CY]);
       expect(await open('ada')).toEqual([ADA]);
 
-      expect(recorder.calls).toEqual(['get ada', 'get bob', 'get cy', 'get ada']);
+      expect(calls).toEqual(['get ada', 'get bob', 'get cy', 'get ada']);
     });
 
     it('evicts the key used least recently, not the one fetched first', async () => {
-      for (const [id, fields] of [
-        ['ada', ADA],
-        ['bob', BOB],
-        ['cy', CY],
-      ] as const)
-        await write(personalData, store, id, 0, created(fields));
-      const recorder = recording(store.dataKeys);
-      const reader = new PersonalData(recorder.keys, ring, 2);
-      const open = async (id: string) =>
-        dataOf(await reader.openEvents(id, await store.events.readUserEvents(id)));
+      const { calls, open } = await readerOfTwoKeys();
 
       await open('ada');
       await open('bob');
@@ -416,7 +413,7 @@ describe('PersonalData', () => {
       await open('cy');
       await open('ada');
 
-      expect(recorder.calls).toEqual(['get ada', 'get bob', 'get cy']);
+      expect(calls).toEqual(['get ada', 'get bob', 'get cy']);
     });
   });
 
