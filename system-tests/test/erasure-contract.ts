@@ -191,7 +191,7 @@ export function defineErasureContract(
     expect(replayed.body).toEqual({ id: 'gus', name: null, email: null, group: 1 });
   });
 
-  it('keeps no name or email in plain text in the store or the logs, at any level', async () => {
+  it('keeps no name or email in plain text in the store, the logs at any level, or the metrics', async () => {
     const people = [
       { id: 'hal', name: 'Hal Plaintext', email: 'Hal.Plain@Example.COM', group: 1 },
       { id: 'ivy', name: 'Ivy Cleartext', email: 'ivy.clear@example.net', group: 2 },
@@ -220,7 +220,17 @@ export function defineErasureContract(
     ];
     const stored = (await storedText(store)).toLowerCase();
     const logged = logs.join('').toLowerCase();
+    const metrics = (
+      await Promise.all(
+        [system.gateway.url, ...system.aggregatorUrls].map(async (url) =>
+          (await fetch(`${url}/metrics`)).text(),
+        ),
+      )
+    )
+      .join('\n')
+      .toLowerCase();
     expect(logged).toContain('"route":"/api/user/:id/personal-data"');
+    expect(metrics).toContain('gateway_store_operations_total');
     for (const value of plainValues) {
       expect({ value, inStore: stored.includes(value.toLowerCase()) }).toEqual({
         value,
@@ -229,6 +239,10 @@ export function defineErasureContract(
       expect({ value, inLogs: logged.includes(value.toLowerCase()) }).toEqual({
         value,
         inLogs: false,
+      });
+      expect({ value, inMetrics: metrics.includes(value.toLowerCase()) }).toEqual({
+        value,
+        inMetrics: false,
       });
     }
     // The scan reads what is there: the users are stored, sealed.
