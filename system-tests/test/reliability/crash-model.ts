@@ -11,6 +11,7 @@ import {
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { idsWhere, ownedBy } from '@user-service/test-support';
 import { type Answer, apiClient } from '../http-client';
+import { PassThrough } from 'node:stream';
 import { FaultInjectingStore, type GatewayCrashPoint } from './fault-injecting-store';
 import { startTestSystem } from '../test-system';
 
@@ -85,8 +86,14 @@ export async function runCrashScenario(
   steps: readonly Step[],
 ): Promise<{ exactAnswers: number; gatewayDeaths: number }> {
   const store = new FaultInjectingStore(new InMemoryStore());
+  // Every line at every level, scanned at the end for the names and emails written.
+  const logs: string[] = [];
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
   const system = await startTestSystem({
     store,
+    logLevel: 'debug',
+    logStream,
     aggregatorCount: AGGREGATORS,
     partitions: PARTITIONS,
     snapshotEvery,
@@ -323,6 +330,7 @@ export async function runCrashScenario(
       expect(sorted(system.aggregator(index).aggregator.liveUsers())).toEqual(sorted(folded));
     }
     expectOneHolderPerEmail(model);
+    expectNoPersonalData(logs.join(''));
     return { exactAnswers, gatewayDeaths };
   } finally {
     await system.close();
@@ -369,6 +377,16 @@ async function untilCarriedOut(send: () => Promise<Answer>): Promise<Answer> {
     if (Date.now() > deadline) throw new Error('the retried write was never carried out');
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS / 2));
   }
+}
+
+/** No name or email written by any step is in any log line. */
+function expectNoPersonalData(logged: string): void {
+  // The scan reads real lines: every request writes one.
+  expect(logged).toContain('"message":"request"');
+  const lowered = logged.toLowerCase();
+  const names = Array.from({ length: 10 }, (_, n) => `User ${n}`);
+  expect(names.filter((name) => logged.includes(name))).toEqual([]);
+  expect(EMAILS.filter((email) => lowered.includes(email.toLowerCase()))).toEqual([]);
 }
 
 /** The model itself never gives two live users one email: what the system was checked against. */
