@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomUUID } from 'node:crypto';
 import type { WrappedDataKey } from '../store/ports';
 import { KEY_BYTES, MasterKeyError, type MasterKey, type MasterKeyring } from './master-keys';
+import { randomBytesPooled } from './random-pool';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -10,7 +11,7 @@ export function newDataKey(
   ring: MasterKeyring,
   owner: string,
 ): { key: Buffer; wrapped: WrappedDataKey } {
-  const key = randomBytes(KEY_BYTES);
+  const key = randomBytesPooled(KEY_BYTES);
   return { key, wrapped: wrap(ring.current, owner, randomUUID(), key) };
 }
 
@@ -46,7 +47,7 @@ export function rewrapDataKey(
 
 // The owner and key id are authenticated with the key, so a wrapped key cannot be moved to another owner.
 function wrap(master: MasterKey, owner: string, keyId: string, key: Buffer): WrappedDataKey {
-  const iv = randomBytes(IV_BYTES);
+  const iv = randomBytesPooled(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', master.key, iv);
   cipher.setAAD(context(owner, keyId));
   const sealed = Buffer.concat([cipher.update(key), cipher.final()]);

@@ -308,18 +308,18 @@ function sealEvent(key: DataKey, event: UserEvent): UserEvent {
   return { ...event, data: sealFields(key, event.userId, event.data) } as UserEvent;
 }
 
-// Field by field in their order, so a sealed or opened body has the same shape as the original.
+// A copy with the personal fields changed in place, so its keys keep their order: a sealed or
+// opened body has the same shape, and the same bytes, as the original.
 function mapPersonal<T extends object>(
   data: T,
   change: (field: PersonalField, value: string) => string | null,
 ): T {
-  return Object.fromEntries(
-    Object.entries(data).map(([field, value]) =>
-      (PERSONAL_FIELDS as readonly string[]).includes(field) && typeof value === 'string'
-        ? [field, change(field as PersonalField, value)]
-        : [field, value],
-    ),
-  ) as T;
+  const copy = { ...data } as Record<string, unknown>;
+  for (const field of PERSONAL_FIELDS) {
+    const value = copy[field];
+    if (typeof value === 'string') copy[field] = change(field, value);
+  }
+  return copy as T;
 }
 
 function sealFields<T extends object>(key: DataKey, userId: string, data: T): T {

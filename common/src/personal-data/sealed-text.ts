@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomBytesPooled } from './random-pool';
 
 /**
  * One personal value sealed with AES-256-GCM: `pd1.<keyId>.<iv, tag and ciphertext in base64url>`.
@@ -11,7 +12,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export function sealText(key: Buffer, keyId: string, context: string, plaintext: string): string {
-  const iv = randomBytes(IV_BYTES);
+  const iv = randomBytesPooled(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(context, 'utf8'));
   const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
