@@ -14,6 +14,7 @@ import {
 } from '@user-service/common';
 import type { AggregatorMetrics } from './aggregator-metrics';
 import type { UserPageQuery } from './live-user-index';
+import { OpenedUsers } from './opened-users';
 import { UserProjection } from './projection';
 import type { NotReadyReason, Readiness } from './readiness';
 
@@ -54,6 +55,7 @@ const READINESS_LOG_EVERY_MS = 1000;
  */
 export class Aggregator {
   private projection = new UserProjection();
+  private readonly opened: OpenedUsers;
   private subscription: Subscription | null = null;
   private checkpoint: Checkpoint | null = null;
   private eventsSinceSnapshot = 0;
@@ -72,6 +74,7 @@ export class Aggregator {
   private readonly positionWaiters = new Set<() => void>();
 
   constructor(private readonly options: AggregatorOptions) {
+    this.opened = new OpenedUsers(options.personalData);
     options.metrics.reportStatusFrom(() => {
       const readiness = this.readiness();
       return {
@@ -160,7 +163,7 @@ export class Aggregator {
 
   /** The users with their personal data opened, in order; null for each one erased. */
   openUsers(users: readonly User[]): Promise<Array<User | null>> {
-    return this.options.personalData.openUsers(users);
+    return this.opened.open(users);
   }
 
   /** A page of the live users held here, in id order. */
@@ -265,7 +268,10 @@ export class Aggregator {
     metrics.usersInMemory.set(this.projection.size);
     this.eventsSinceSnapshot += 1;
     const erased = event.type === 'UserErased';
-    if (erased) this.options.personalData.forget(event.userId);
+    if (erased) {
+      this.options.personalData.forget(event.userId);
+      this.opened.forget(event.userId);
+    }
     // Not while replaying: a restart would fetch every user's key before being ready.
     else if (this.caughtUpOnce)
       this.options.personalData.warm(event).catch(() => {

@@ -1,0 +1,54 @@
+import type { PersonalData, User } from '@user-service/common';
+
+/** Users held opened at most; the least recently answered go first. */
+const DEFAULT_SIZE = 100_000;
+
+/**
+ * The users this aggregator last answered, opened, next to the sealed state they were opened
+ * from: a read of a user unchanged since opens nothing. A change gives the projection a new
+ * state object, so the entry no longer matches it; an erasure drops the entry at once.
+ */
+export class OpenedUsers {
+  private readonly entries = new Map<string, { readonly sealed: User; readonly opened: User }>();
+
+  constructor(
+    private readonly personalData: PersonalData,
+    private readonly size = DEFAULT_SIZE,
+  ) {}
+
+  /** The users opened, in order; null for each whose personal data is erased. */
+  async open(users: readonly User[]): Promise<Array<User | null>> {
+    const found = new Map<User, User | null>();
+    const missing: User[] = [];
+    for (const user of users) {
+      const entry = this.entries.get(user.id);
+      if (entry?.sealed === user) {
+        this.entries.delete(user.id);
+        this.entries.set(user.id, entry);
+        found.set(user, entry.opened);
+      } else missing.push(user);
+    }
+    if (missing.length > 0) {
+      const opened = await this.personalData.openUsers(missing);
+      for (const [index, sealed] of missing.entries()) {
+        const user = opened[index] ?? null;
+        found.set(sealed, user);
+        if (user) this.remember(sealed, user);
+      }
+    }
+    return users.map((user) => found.get(user) ?? null);
+  }
+
+  forget(userId: string): void {
+    this.entries.delete(userId);
+  }
+
+  private remember(sealed: User, opened: User): void {
+    this.entries.delete(sealed.id);
+    this.entries.set(sealed.id, { sealed, opened });
+    if (this.entries.size > this.size) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+}

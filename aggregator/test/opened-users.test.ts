@@ -1,0 +1,58 @@
+import type { PersonalData, User } from '@user-service/common';
+import { OpenedUsers } from '../src/opened-users';
+
+/** Opens by marking the name, erased for ids starting with "gone"; counts what it opened. */
+function fakePersonalData() {
+  const opened: string[] = [];
+  const personalData = {
+    openUsers: async (users: readonly User[]) =>
+      users.map((user) => {
+        opened.push(user.id);
+        return user.id.startsWith('gone') ? null : { ...user, name: `opened ${user.name}` };
+      }),
+  } as unknown as PersonalData;
+  return { personalData, opened };
+}
+
+const sealed = (id: string, name = 'sealed'): User => ({ id, name, email: 'sealed', group: 1 });
+
+describe('OpenedUsers', () => {
+  it('opens a user once while it is unchanged, and again once its state changed', async () => {
+    const { personalData, opened } = fakePersonalData();
+    const users = new OpenedUsers(personalData);
+    const ada = sealed('ada');
+
+    expect(await users.open([ada])).toEqual([{ ...ada, name: 'opened sealed' }]);
+    expect(await users.open([ada])).toEqual([{ ...ada, name: 'opened sealed' }]);
+    const renamed = sealed('ada', 'sealed again');
+    expect(await users.open([renamed])).toEqual([{ ...renamed, name: 'opened sealed again' }]);
+
+    expect(opened).toEqual(['ada', 'ada']);
+  });
+
+  it('opens again after forget, keeps no erased user, and keeps the order asked', async () => {
+    const { personalData, opened } = fakePersonalData();
+    const users = new OpenedUsers(personalData);
+    const [ada, gone, bob] = [sealed('ada'), sealed('gone-1'), sealed('bob')];
+
+    expect((await users.open([ada, gone, bob])).map((user) => user?.id ?? null)).toEqual([
+      'ada',
+      null,
+      'bob',
+    ]);
+    users.forget('ada');
+    await users.open([ada, gone, bob]);
+
+    expect(opened).toEqual(['ada', 'gone-1', 'bob', 'ada', 'gone-1']);
+  });
+
+  it('holds at most its size, dropping the user answered least recently', async () => {
+    const { personalData, opened } = fakePersonalData();
+    const users = new OpenedUsers(personalData, 2);
+    const [ada, bob, cy] = [sealed('ada'), sealed('bob'), sealed('cy')];
+
+    for (const user of [ada, bob, ada, cy, ada, bob]) await users.open([user]);
+
+    expect(opened).toEqual(['ada', 'bob', 'cy', 'bob']);
+  });
+});
