@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     space =
       store === 'mongo' && process.env.MONGO_URL
         ? await measureSpace(process.env.MONGO_URL, 'users')
-        : estimateSpace(options.seedUsers);
+        : await estimateSpace(options.seedUsers);
     say('\n## Space\n');
     say(spaceTable(space));
   }

@@ -2,14 +2,20 @@
  * One recovery measurement, in a process of its own so that its memory figures are its own:
  * a store holding `users` users and a snapshot of them, then `events` more events; an
  * aggregator owning every partition starts, and the time until it is ready is measured.
- * Prints one JSON line.
+ * Everything is stored as a gateway stores it: names and emails sealed with each user's data
+ * key (which the store then holds), the email claimed by its keyed hash, and the snapshot
+ * holding the users sealed, as an aggregator saves them; the aggregator gets the same master
+ * keys. Prints one JSON line.
  */
 import { startAggregatorNode } from '@user-service/aggregator';
 import {
   ephemeralMasterKeys,
+  type MasterKeyring,
   partitionOf,
+  PersonalData,
   type SnapshotEntry,
   stampEvents,
+  type User,
   type UserEventBody,
 } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
@@ -22,26 +28,38 @@ function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function main(): Promise<void> {
-  const store = new InMemoryStore();
+/**
+ * Fills `store` with what a system would have stored. Its own function, so that the seeding's
+ * PersonalData (and the 100,000 data keys it caches) is garbage before the heap is measured:
+ * only the store's own copy of the wrapped keys stays, before and after the aggregator starts.
+ */
+async function seed(store: InMemoryStore, masterKeys: MasterKeyring): Promise<void> {
+  // Sealed as a gateway seals, with the master keys the aggregator gets.
+  const personalData = new PersonalData(store.dataKeys, masterKeys);
   let counter = 0;
-  const stamp = (userId: string, after: number, body: UserEventBody) =>
-    stampEvents(userId, after, [body], {
+  const append = async (userId: string, after: number, body: UserEventBody) => {
+    const stamped = stampEvents(userId, after, [body], {
       newEventId: () => `e${++counter}`,
       now: () => new Date(),
       partitionOf: (id) => partitionOf(id, PARTITIONS),
     });
+    const sealed = await personalData.sealForAppend(userId, after, stamped);
+    await store.events.append(userId, after, sealed.events, sealed.emailClaim);
+    return sealed.events;
+  };
 
   const entries: SnapshotEntry[] = [];
   for (let n = 0; n < users; n++) {
     const userId = `user-${n}`;
     const data = { name: `User ${n}`, email: `user${n}@example.com`, group: n % 1000 };
-    await store.events.append(userId, 0, stamp(userId, 0, { type: 'UserCreated', data }));
+    const [created] = await append(userId, 0, { type: 'UserCreated', data });
+    // The user as an aggregator folds and saves it: with the event's sealed name and email.
+    const sealed = created?.data as Omit<User, 'id'>;
     entries.push({
       userId,
       partition: partitionOf(userId, PARTITIONS),
       version: 1,
-      user: { id: userId, ...data },
+      user: { id: userId, name: sealed.name, email: sealed.email, group: sealed.group },
     });
   }
   const { livePosition } = await store.events.catchUp([]);
@@ -49,17 +67,20 @@ async function main(): Promise<void> {
   await store.snapshots.save({ partitions, entries, checkpoint: livePosition });
   entries.length = 0;
 
+  // Group changes only, as before sealing: nothing personal in them to seal.
   const versions = new Map<string, number>();
   for (let n = 0; n < events; n++) {
     const userId = `user-${n % users}`;
     const version = versions.get(userId) ?? 1;
-    await store.events.append(
-      userId,
-      version,
-      stamp(userId, version, { type: 'UserUpdated', data: { group: n } }),
-    );
+    await append(userId, version, { type: 'UserUpdated', data: { group: n } });
     versions.set(userId, version + 1);
   }
+}
+
+async function main(): Promise<void> {
+  const store = new InMemoryStore();
+  const masterKeys = ephemeralMasterKeys();
+  await seed(store, masterKeys);
 
   collectGarbage();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -71,7 +92,7 @@ async function main(): Promise<void> {
     snapshotEvery: Number.MAX_SAFE_INTEGER,
     store,
     // The store and its data keys live and die with this process, and so may its master key.
-    masterKeys: ephemeralMasterKeys(),
+    masterKeys,
     port: 0,
     logLevel: 'error',
     logStream: new PassThrough().resume(),
@@ -80,7 +101,13 @@ async function main(): Promise<void> {
   const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
   collectGarbage();
   const heapAfter = process.memoryUsage().heapUsed;
+  // After the figures: the aggregator holds the last user sealed, and opens it as it would to answer.
+  const last = users - 1;
+  const held = node.aggregator.user(`user-${last}`).user;
+  const [opened] = held ? await node.aggregator.openUsers([held]) : [];
   await node.crash();
+  if (held?.name === `User ${last}` || opened?.name !== `User ${last}`)
+    throw new Error(`user-${last} was not held sealed, or did not open: ${JSON.stringify(held)}`);
 
   process.stdout.write(
     `${JSON.stringify({
@@ -93,4 +120,7 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+main().catch((error: unknown) => {
+  process.stderr.write(`recovery: ${String(error)}\n`);
+  process.exit(1);
+});

@@ -71,9 +71,9 @@ export function spaceTable(space: SpaceResult): string {
   return [
     `Method: ${space.method}.`,
     '',
-    '| users | users as JSON | Users snapshot | snapshot / JSON | bytes per event |',
-    '| ---: | ---: | ---: | ---: | ---: |',
-    `| ${n(space.users)} | ${n(space.usersJsonBytes)} B | ${n(space.snapshotBytes)} B | ${n(space.snapshotToJson, 2)} | ${n(space.bytesPerEvent)} |`,
+    '| users | users as JSON | Users snapshot | snapshot / JSON | bytes per event | data key per user |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${n(space.users)} | ${n(space.usersJsonBytes)} B | ${n(space.snapshotBytes)} B | ${n(space.snapshotToJson, 2)} | ${n(space.bytesPerEvent)} | ${n(space.dataKeyBytesPerUser)} B |`,
   ].join('\n');
 }
 
@@ -133,12 +133,20 @@ export function readSideTable(report: ReadSideReport): string {
   return lines.join('\n');
 }
 
-/** The store operations of a keyed write, in the order it asks for them. */
+/**
+ * The store operations of a write, in the order it asks for them: a keyed one takes its key and
+ * looks for its event, every one loads the user; a create gets the user's data key (one it makes,
+ * unless the user has one) and a write whose key this gateway does not hold reads it, to seal
+ * the name and email (a retry reads it to open them in the remembered answer); then the append,
+ * and a keyed one remembers its outcome.
+ */
 const KEYED_WRITE_OPERATIONS = [
   'begin_idempotent',
   'read_event',
   'load_user_snapshot',
   'read_user_events',
+  'get_or_create_data_key',
+  'get_data_keys',
   'append',
   'finish_idempotent',
 ];

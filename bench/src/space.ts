@@ -1,22 +1,54 @@
+import {
+  ephemeralMasterKeys,
+  partitionOf,
+  PersonalData,
+  sealedKeyId,
+  stampEvents,
+} from '@user-service/common';
+import { InMemoryStore } from '@user-service/common/store/memory';
+import { randomUUID } from 'node:crypto';
 import { BSON, MongoClient } from 'mongodb';
 
 export interface SpaceResult {
   readonly method: string;
   readonly users: number;
+  /** The users as a client sends and reads them: plain name and email. */
   readonly usersJsonBytes: number;
+  /** The `Users` documents, names and emails sealed. */
   readonly snapshotBytes: number;
   readonly snapshotToJson: number;
+  /** A `UserCreated` as stored: name and email sealed, with its request id. */
   readonly bytesPerEvent: number;
+  /** A user's data key in `DataKeys`, wrapped by the master key: one per user. */
+  readonly dataKeyBytesPerUser: number;
+}
+
+/** Sealed text: `pd1.<keyId>.<base64url of a 12-byte IV, a 16-byte tag and the ciphertext>`. */
+const SEALED_OVERHEAD_BYTES = 12 + 16;
+
+/**
+ * The plain value's length in UTF-8 bytes, from its sealed text alone (AES-GCM's ciphertext is
+ * as long as the plaintext): the raw JSON of users stored sealed, without their keys.
+ */
+function plainBytes(value: unknown): number {
+  if (typeof value !== 'string') return 0;
+  if (sealedKeyId(value) === undefined) return Buffer.byteLength(value);
+  const packed = value.slice(value.indexOf('.', 'pd1.'.length) + 1);
+  return Buffer.from(packed, 'base64url').length - SEALED_OVERHEAD_BYTES;
 }
 
 /**
  * Without MongoDB: the BSON size of the documents the MongoDB adapter would write, for `users`
- * users of the benchmark's shape (indexes and compression not counted).
+ * users of the benchmark's shape (indexes and compression not counted), their names and emails
+ * sealed as a gateway seals them (`PersonalData.sealForAppend`, a data key per user).
  */
-export function estimateSpace(users: number): SpaceResult {
+export async function estimateSpace(users: number): Promise<SpaceResult> {
+  const store = new InMemoryStore();
+  const personalData = new PersonalData(store.dataKeys, ephemeralMasterKeys());
   let usersJsonBytes = 0;
   let snapshotBytes = 0;
   let eventBytes = 0;
+  let dataKeyBytes = 0;
   for (let n = 0; n < users; n++) {
     const user = {
       id: `bench-${n}`,
@@ -26,28 +58,55 @@ export function estimateSpace(users: number): SpaceResult {
     };
     usersJsonBytes += Buffer.byteLength(JSON.stringify(user));
     const { id, ...fields } = user;
-    snapshotBytes += BSON.calculateObjectSize({ _id: id, partition: 3, version: 2, ...fields });
-    eventBytes += BSON.calculateObjectSize({
-      _id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
-      userId: id,
-      version: 1,
-      partition: 3,
-      type: 'UserCreated',
-      data: fields,
-      occurredAt: new Date(),
+    const stamped = stampEvents(id, 0, [{ type: 'UserCreated', data: fields }], {
+      // A UUIDv7 as the gateway's, the same 36 characters.
+      newEventId: randomUUID,
+      now: () => new Date(),
+      partitionOf: (userId) => partitionOf(userId, 12),
+      requestId: randomUUID(),
     });
+    const {
+      events: [event],
+    } = await personalData.sealForAppend(id, 0, stamped);
+    if (event?.type !== 'UserCreated') throw new Error('sealing lost the UserCreated');
+    const sealed = event.data;
+    snapshotBytes += BSON.calculateObjectSize({
+      _id: id,
+      partition: event.partition,
+      version: 1,
+      name: sealed.name,
+      email: sealed.email,
+      group: sealed.group,
+    });
+    // As the adapter's toEventDocument writes it.
+    eventBytes += BSON.calculateObjectSize({
+      _id: event.eventId,
+      userId: id,
+      version: event.version,
+      partition: event.partition,
+      type: event.type,
+      data: { ...sealed },
+      occurredAt: event.occurredAt,
+      requestId: event.requestId,
+    });
+    const key = (await store.dataKeys.get([id])).get(id);
+    dataKeyBytes += BSON.calculateObjectSize({ _id: id, ...key, createdAt: new Date() });
   }
   return {
-    method: 'estimate: BSON size of the documents, no indexes',
+    method: 'estimate: BSON size of the documents, names and emails sealed, no indexes',
     users,
     usersJsonBytes,
     snapshotBytes,
     snapshotToJson: snapshotBytes / usersJsonBytes,
     bytesPerEvent: eventBytes / users,
+    dataKeyBytesPerUser: dataKeyBytes / users,
   };
 }
 
-/** On MongoDB: the collections' own statistics ($collStats), data size without compression. */
+/**
+ * On MongoDB: the collections' own statistics ($collStats), data size without compression. The
+ * users' JSON is counted with their names' and emails' plain lengths, read off the sealed text.
+ */
 export async function measureSpace(mongoUrl: string, database: string): Promise<SpaceResult> {
   const client = await MongoClient.connect(mongoUrl);
   try {
@@ -62,9 +121,16 @@ export async function measureSpace(mongoUrl: string, database: string): Promise<
     };
     const users = await stats('Users');
     const events = await stats('Events');
+    const dataKeys = await stats('DataKeys');
     let usersJsonBytes = 0;
-    for await (const { _id, name, email, group } of db.collection('Users').find({})) {
-      usersJsonBytes += Buffer.byteLength(JSON.stringify({ id: _id, name, email, group }));
+    for await (const { _id, name, email, group } of db
+      .collection('Users')
+      .find({ deleted: { $ne: true } })) {
+      // `{"id":…,"name":"","email":"","group":…}` plus the two values' plain bytes (no escapes in them).
+      usersJsonBytes +=
+        Buffer.byteLength(JSON.stringify({ id: _id, name: '', email: '', group })) +
+        plainBytes(name) +
+        plainBytes(email);
     }
     return {
       method: 'MongoDB $collStats storageStats.size',
@@ -73,6 +139,8 @@ export async function measureSpace(mongoUrl: string, database: string): Promise<
       snapshotBytes: users.size,
       snapshotToJson: users.size / Math.max(usersJsonBytes, 1),
       bytesPerEvent: events.size / Math.max(events.count, 1),
+      // One key per user who ever had one, and the email index's.
+      dataKeyBytesPerUser: dataKeys.size / Math.max(dataKeys.count, 1),
     };
   } finally {
     await client.close();
