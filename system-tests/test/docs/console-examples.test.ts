@@ -74,5 +74,6 @@ describe('console examples: how they are read and compared', () => {
     expect(() => parseCurl('curl -sL localhost:8080/api/user')).toThrow(/-sL/);
     expect(() => parseCurl('curl -s example.com/api/user')).toThrow(/localhost:8080/);
     expect(() => parseCurl('curl -s localhost:8080/api/user | jq')).toThrow(/plain curl/);
+    expect(() => parseCurl('curl -s localhost:8080/api/user -d @user.json')).toThrow(/file/);
   });
 });

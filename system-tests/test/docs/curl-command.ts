@@ -48,8 +48,13 @@ export function parseCurl(command: string): CurlRequest {
       const colon = header.indexOf(':');
       if (colon <= 0) throw new Error(`"${command}": "${header}" is not a header`);
       headers.push([header.slice(0, colon).trim(), header.slice(colon + 1).trim()]);
-    } else if (word === '-d' || word === '--data' || word === '--data-raw') body = value();
-    else if (word === '--include') showsHeaders = true;
+    } else if (word === '-d' || word === '--data' || word === '--data-raw') {
+      body = value();
+      // curl reads `-d @file` from the file; an example must show its body.
+      if (word !== '--data-raw' && body.startsWith('@')) {
+        throw new Error(`"${command}": a body read from a file (${body}) is not replayed`);
+      }
+    } else if (word === '--include') showsHeaders = true;
     else if (word === '--silent' || word === '--show-error') continue;
     else if (/^-[siS]+$/.test(word)) showsHeaders ||= word.includes('i');
     else if (word.startsWith('-'))
