@@ -17,6 +17,11 @@ export function chooseRequestId(offered: string | string[] | undefined): string 
  */
 const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** Whether a request is a healthcheck, a readiness probe or a scrape (see PROBE_PATHS). */
+export function isProbe(req: Request): boolean {
+  return PROBE_PATHS.has(req.path.replace(/(.)\/$/, '$1'));
+}
+
 /** The one line logged per request: at info, or at debug for probes. */
 export function logRequest(
   log: Logger,
@@ -41,14 +46,17 @@ export function logRequest(
 
 /**
  * Gives every request an id, returns it in the response, and logs one line per request when the
- * response is done (probes at debug).
+ * response is done (probes at debug), with the route as `routeLabel` names it.
  */
-export function requestContext(log: Logger): RequestHandler {
+export function requestContext(
+  log: Logger,
+  routeLabel: (res: Response) => string = routeOf,
+): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const requestId = chooseRequestId(req.get(REQUEST_ID_HEADER));
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
-    const level = PROBE_PATHS.has(req.path.replace(/(.)\/$/, '$1')) ? 'debug' : 'info';
+    const level = isProbe(req) ? 'debug' : 'info';
     // winston formats a line before its transports drop it by level: skip the work up front.
     if (!log.isLevelEnabled(level)) {
       next();
@@ -58,7 +66,7 @@ export function requestContext(log: Logger): RequestHandler {
     res.on('finish', () => {
       logRequest(
         log,
-        { requestId, method: req.method, route: routeOf(res), status: res.statusCode, started },
+        { requestId, method: req.method, route: routeLabel(res), status: res.statusCode, started },
         level,
       );
     });
