@@ -1,10 +1,10 @@
-import express, { type Express, type Response } from 'express';
+import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../observability';
 import { metricsEndpoint } from './metrics-endpoint';
 import { isProbe, rememberRoute, requestContext, routeOf } from './request-context';
 import { requestMetrics } from './request-metrics';
-import { canonicalRoute } from './route-label';
+import { setRouteAliases } from './route-label';
 
 export interface BaseAppOptions {
   /**
@@ -26,14 +26,14 @@ export function createBaseApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  // The express route path a route remembered, as the API documents it: the same in logs and
-  // metrics, so that a spike on the dashboard can be looked up in the logs by its route.
-  const routeLabel = (res: Response) => canonicalRoute(routeOf(res), options.routeAliases);
-  app.use(requestContext(log, routeLabel));
+  // Routes remember their template as the API documents it (rememberRoute), the same in logs and
+  // metrics: a spike on the dashboard can be looked up in the logs by its route.
+  setRouteAliases(app, options.routeAliases ?? {});
+  app.use(requestContext(log));
   app.use(metricsEndpoint(registry));
   // Probes are polled every 5 s by healthchecks, not asked by clients: they would fill the
   // request-rate and latency panels and dilute the 5xx ratio.
-  app.use(requestMetrics({ registry, routeOf: routeLabel, skip: isProbe }));
+  app.use(requestMetrics({ registry, routeOf, skip: isProbe }));
   app.get('/healthz', rememberRoute, (_req, res) => {
     res.json({ status: 'alive' });
   });

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import type { Logger } from '../observability';
+import { canonicalRoute, routeAliasesOf } from './route-label';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -46,12 +47,9 @@ export function logRequest(
 
 /**
  * Gives every request an id, returns it in the response, and logs one line per request when the
- * response is done (probes at debug), with the route as `routeLabel` names it.
+ * response is done (probes at debug).
  */
-export function requestContext(
-  log: Logger,
-  routeLabel: (res: Response) => string = routeOf,
-): RequestHandler {
+export function requestContext(log: Logger): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const requestId = chooseRequestId(req.get(REQUEST_ID_HEADER));
     res.locals.requestId = requestId;
@@ -66,7 +64,7 @@ export function requestContext(
     res.on('finish', () => {
       logRequest(
         log,
-        { requestId, method: req.method, route: routeLabel(res), status: res.statusCode, started },
+        { requestId, method: req.method, route: routeOf(res), status: res.statusCode, started },
         level,
       );
     });
@@ -80,7 +78,8 @@ export function requestIdOf(res: Response): string {
 
 /**
  * First handler of every route: remembers the route as a template (`/api/user/:id`), for logs
- * and metrics. Only while a route runs are its router's base path and pattern both known.
+ * and metrics, as the API documents it (see canonicalRoute). Only while a route runs are its
+ * router's base path and pattern both known.
  */
 export const rememberRoute: RequestHandler = (req, res, next) => {
   const route: unknown = req.route;
@@ -90,7 +89,7 @@ export const rememberRoute: RequestHandler = (req, res, next) => {
     'path' in route &&
     typeof route.path === 'string'
   ) {
-    res.locals.route = `${req.baseUrl}${route.path}`;
+    res.locals.route = canonicalRoute(`${req.baseUrl}${route.path}`, routeAliasesOf(req.app));
   }
   next();
 };

@@ -121,8 +121,14 @@ describe('base app', () => {
     }
   });
 
-  it('counts an alias, another letter case and a trailing slash under the route as documented', async () => {
-    const log = createLogger({ service: 'gateway', level: 'warn', stream: new PassThrough() });
+  it('counts and logs an alias, another letter case and a trailing slash under the route as documented', async () => {
+    const stream = new PassThrough();
+    const routes: unknown[] = [];
+    stream.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        routes.push((JSON.parse(line) as LogLine).route);
+    });
+    const log = createLogger({ service: 'gateway', level: 'info', stream });
     const app = createBaseApp(log, createMetricsRegistry(), {
       routeAliases: { '/api/users': '/api/user' },
     });
@@ -143,9 +149,16 @@ describe('base app', () => {
       await fetch(`${url}/api/user`);
       await fetch(`${url}/no/such/route`);
       scrape = await (await fetch(`${url}/metrics`)).text();
+      await settle();
     } finally {
       await server.close();
     }
+    expect(routes).toEqual([
+      ...Array<string>(3).fill('/api/user/:id'),
+      '/api/user',
+      '/api/user',
+      'unmatched',
+    ]);
     expect(
       scrape.split('\n').filter((line) => line.startsWith('http_request_duration_seconds_count')),
     ).toEqual([
