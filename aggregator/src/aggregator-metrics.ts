@@ -1,3 +1,4 @@
+import { labelValue } from '@user-service/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { NotReadyReason } from './readiness';
 
@@ -11,7 +12,11 @@ export interface AggregatorStatus {
   readonly parkedUsers: number;
 }
 
-export const NOT_READY_REASONS: readonly NotReadyReason[] = [
+/**
+ * The reasons a scrape can see, one series each. Not `stopped`: a node closes its HTTP server
+ * before it stops its aggregator, so no scrape ever meets a stopped one (`up` goes to 0).
+ */
+export const NOT_READY_REASONS: readonly Exclude<NotReadyReason, 'stopped'>[] = [
   'restoring',
   'reconciling',
   'behind',
@@ -19,7 +24,6 @@ export const NOT_READY_REASONS: readonly NotReadyReason[] = [
   'event-gap',
   'stream-invalidated',
   'malformed-event',
-  'stopped',
 ];
 
 export function createAggregatorMetrics(registry: Registry) {
@@ -63,12 +67,13 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
     notReady: new Gauge({
       name: 'aggregator_not_ready',
-      help: '1 for the reason the aggregator is not ready, 0 for the others',
+      help: '1 for the reason the aggregator is not ready, 0 for the others: restoring, reconciling, behind, or an ended subscription (handler_failed, event_gap, stream_invalidated, malformed_event)',
       labelNames: ['reason'],
       registers,
       collect() {
         const current = status().notReadyReason;
-        for (const reason of NOT_READY_REASONS) this.set({ reason }, reason === current ? 1 : 0);
+        for (const reason of NOT_READY_REASONS)
+          this.set({ reason: labelValue(reason) }, reason === current ? 1 : 0);
       },
     }),
     parkedUsers: new Gauge({
@@ -86,7 +91,7 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
     snapshots: new Counter({
       name: 'aggregator_snapshots_total',
-      help: 'Snapshots written, by outcome',
+      help: 'Snapshots written, by outcome: saved, failed',
       labelNames: ['outcome'],
       registers,
     }),

@@ -51,7 +51,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     ...(options.logLevel ? { level: options.logLevel } : {}),
     ...(options.logStream ? { stream: options.logStream } : {}),
   });
-  const registry = createMetricsRegistry('aggregator', labels);
+  const registry = createMetricsRegistry(labels);
   const partitions = partitionsOwnedBy(options.index, options.aggregatorCount, options.partitions);
   const aggregator = new Aggregator({
     partitions,

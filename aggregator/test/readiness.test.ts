@@ -102,7 +102,7 @@ describe('aggregator readiness', () => {
         status: 503,
         body: { ready: false, reason: 'event-gap' },
       });
-      expect(await metric(node, /^aggregator_not_ready\{reason="event-gap"/)).toBe(1);
+      expect(await metric(node, /^aggregator_not_ready\{reason="event_gap"/)).toBe(1);
       expect(lines).toContainEqual(
         expect.objectContaining({
           level: 'error',

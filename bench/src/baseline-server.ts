@@ -27,7 +27,7 @@ const log = createLogger({
   level: 'warn',
   stream: new PassThrough().resume(),
 });
-const app = createBaseApp(log, createMetricsRegistry('baseline'));
+const app = createBaseApp(log, createMetricsRegistry());
 const body = jsonBody(API_BODY_LIMIT);
 
 function send(res: Response, status: number, entry: { user: User; version: number }): void {

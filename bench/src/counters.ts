@@ -62,7 +62,7 @@ export function costsBetween(before: string, after: string): Costs {
     if (asked > 0) operationsByName[name] = asked;
   }
   return {
-    reads: delta('http_request_duration_seconds_count', { method: 'GET', path: '/api/user/:id' }),
+    reads: delta('http_request_duration_seconds_count', { method: 'GET', route: '/api/user/:id' }),
     writes: WRITE_METHODS.reduce(
       (sum, method) => sum + delta('http_request_duration_seconds_count', { method }),
       0,

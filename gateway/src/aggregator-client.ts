@@ -1,5 +1,6 @@
 import {
   type CommitPosition,
+  labelValue,
   type Logger,
   type User,
   USER_UNREADABLE_TYPE,
@@ -129,7 +130,7 @@ export class AggregatorClient {
         return { kind: 'unanswered', reason };
       },
     );
-    const outcome = 'reason' in result ? result.reason : result.kind;
+    const outcome = labelValue('reason' in result ? result.reason : result.kind);
     this.metrics.forwards.inc({ aggregator: String(aggregator), outcome });
     return result;
   }

@@ -43,7 +43,8 @@ function countStoreErrors(metrics: GatewayMetrics): ErrorRequestHandler {
 
 export function createGatewayApp(dependencies: GatewayDependencies): Express {
   const { log, registry } = dependencies;
-  const app = createBaseApp(log, registry);
+  // `/api/users` is the same API as `/api/user` (mounted under both below), counted as one.
+  const app = createBaseApp(log, registry, { routeAliases: { '/api/users': '/api/user' } });
   // Ready while the store answers: without it no write can succeed, and a read only sometimes.
   app.get('/readyz', rememberRoute, async (_req, res) => {
     const reachable = await dependencies.store.ping().then(

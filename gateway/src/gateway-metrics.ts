@@ -1,4 +1,6 @@
+import { labelValue } from '@user-service/common';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Unanswered } from './aggregator-client';
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
@@ -7,13 +9,13 @@ export function createGatewayMetrics(registry: Registry) {
   return {
     forwards: new Counter({
       name: 'gateway_aggregator_forwards_total',
-      help: 'Reads forwarded to aggregators, by aggregator and outcome',
+      help: 'Reads, lists and counts forwarded to aggregators, by aggregator and outcome: found, not_found, answered, or why unanswered (behind, parked, failed, circuit_open)',
       labelNames: ['aggregator', 'outcome'],
       registers,
     }),
     fallbackReads: new Counter({
       name: 'gateway_fallback_reads_total',
-      help: 'Reads answered from the store because the owning aggregator could not answer',
+      help: 'Reads answered from the store because the owning aggregator could not answer, by aggregator and reason: behind, parked, failed, circuit_open',
       labelNames: ['aggregator', 'reason'],
       registers,
     }),
@@ -25,7 +27,7 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     appendConflicts: new Counter({
       name: 'gateway_append_conflicts_total',
-      help: 'Appends that lost a race for a version: retried on the newer state, or given up under heavy contention',
+      help: 'Appends that lost a race for a version, by resolution: retried on the newer state, or gave_up under heavy contention',
       labelNames: ['resolution'],
       registers,
     }),
@@ -47,4 +49,13 @@ export function createGatewayMetrics(registry: Registry) {
       registers,
     }),
   };
+}
+
+/** Counts a read, list or count answered from the store because `aggregator` could not answer. */
+export function countFallbackRead(
+  metrics: GatewayMetrics,
+  aggregator: number,
+  reason: Unanswered['reason'],
+): void {
+  metrics.fallbackReads.inc({ aggregator: String(aggregator), reason: labelValue(reason) });
 }

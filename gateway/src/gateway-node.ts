@@ -53,7 +53,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     ...(options.logLevel ? { level: options.logLevel } : {}),
     ...(options.logStream ? { stream: options.logStream } : {}),
   });
-  const registry = createMetricsRegistry('gateway');
+  const registry = createMetricsRegistry();
   const metrics = createGatewayMetrics(registry);
   const aggregators = new AggregatorClient(
     {

@@ -1,6 +1,6 @@
 import { partitionsOwnedBy, type PersonalData, type Store, type User } from '@user-service/common';
 import type { AggregatorClient, ForwardedQuery, QueryRequest } from './aggregator-client';
-import type { GatewayMetrics } from './gateway-metrics';
+import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { WrittenPositions } from './written-positions';
 
 export interface ListContext {
@@ -120,7 +120,7 @@ async function fromEachAggregator<T>(
       const answer = await ask(aggregator, { position, requestId });
       if (answer.kind === 'answered') return answer.value;
       consistency = 'snapshot';
-      context.metrics.fallbackReads.inc({ aggregator: String(aggregator), reason: answer.reason });
+      countFallbackRead(context.metrics, aggregator, answer.reason);
       return fromSnapshot(
         partitionsOwnedBy(aggregator, context.aggregatorCount, context.partitions),
       );

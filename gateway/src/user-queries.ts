@@ -9,7 +9,7 @@ import {
   type User,
 } from '@user-service/common';
 import type { AggregatorClient } from './aggregator-client';
-import type { GatewayMetrics } from './gateway-metrics';
+import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { WrittenVersions } from './written-versions';
 
 export interface QueryContext {
@@ -47,7 +47,7 @@ export async function readUser(
     case 'notFound':
       return null;
     case 'unanswered': {
-      context.metrics.fallbackReads.inc({ aggregator: String(aggregator), reason: answer.reason });
+      countFallbackRead(context.metrics, aggregator, answer.reason);
       const { version, user } = await loadUserState(context.store, context.personalData, userId);
       return user ? { version, user } : null;
     }

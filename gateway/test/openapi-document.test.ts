@@ -252,7 +252,7 @@ describe('the OpenAPI document', () => {
         level: 'error',
         stream: new PassThrough().resume(),
       });
-      const registry = createMetricsRegistry('gateway');
+      const registry = createMetricsRegistry();
       const metrics = createGatewayMetrics(registry);
       aggregators = new AggregatorClient({ urls: [aggregator.url], timeoutMs: 1000 }, metrics, log);
       const store = new InMemoryStore();

@@ -309,12 +309,16 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
       expect((await api.send('GET', '/readyz')).status).toBe(200);
     });
 
-    it('labels metrics with route templates, never raw ids', async () => {
+    it('labels metrics with route templates, never raw ids, the /api/users alias as /api/user', async () => {
       await created('metered-user', 1);
       await api.get('metered-user');
+      expect((await api.send('GET', '/api/users/metered-user')).status).toBe(200);
       const metrics = (await api.send('GET', '/metrics')).text;
-      expect(metrics).toContain('path="/api/user/:id"');
+      expect(metrics).toMatch(
+        /^http_request_duration_seconds_count\{method="GET",route="\/api\/user\/:id",status="200"\}/m,
+      );
       expect(metrics).not.toContain('metered-user');
+      expect(metrics).not.toContain('/api/users');
       expect(metrics).toContain('gateway_aggregator_forwards_total');
     });
 

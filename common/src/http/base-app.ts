@@ -1,39 +1,39 @@
 import express, { type Express } from 'express';
-import promBundle from 'express-prom-bundle';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../observability';
-import { rememberRoute, requestContext, routeOf } from './request-context';
+import { metricsEndpoint } from './metrics-endpoint';
+import { isProbe, rememberRoute, requestContext, routeOf } from './request-context';
+import { requestMetrics } from './request-metrics';
+import { setRouteAliases } from './route-label';
+
+export interface BaseAppOptions {
+  /**
+   * Path prefixes the app also answers under another name, mapped to the name they are counted
+   * and logged under, e.g. `{ '/api/users': '/api/user' }`.
+   */
+  readonly routeAliases?: Readonly<Record<string, string>>;
+}
 
 /**
  * An express app with what every process of ours needs in front of its own routes: request
  * ids and logs, RED metrics labelled with route templates, /metrics and /healthz.
  */
-export function createBaseApp(log: Logger, registry: Registry): Express {
+export function createBaseApp(
+  log: Logger,
+  registry: Registry,
+  options: BaseAppOptions = {},
+): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Routes remember their template as the API documents it (rememberRoute), the same in logs and
+  // metrics: a spike on the dashboard can be looked up in the logs by its route.
+  setRouteAliases(app, options.routeAliases ?? {});
   app.use(requestContext(log));
-  app.use(
-    promBundle({
-      promRegistry: registry,
-      autoregister: true,
-      includeMethod: true,
-      includePath: true,
-      includeStatusCode: true,
-      // The path label is the route template remembered by the route (see rememberRoute).
-      normalizePath: () => 'unmatched',
-      transformLabels: (labels, _req, res) => {
-        labels.path = routeOf(res);
-      },
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      // Prometheus makes `up` itself for every target; ours would be a second `up` series per
-      // target (with our service labels), doubling counts of up and never showing a 0.
-      includeUp: false,
-      // Polled every 5 s by healthchecks, not asked by clients: they would fill the request-rate
-      // and latency panels and dilute the 5xx ratio. Matched on the raw URL, query included.
-      excludeRoutes: [/^\/(?:healthz|readyz)\/?(?:\?|$)/],
-    }),
-  );
+  app.use(metricsEndpoint(registry));
+  // Probes are polled every 5 s by healthchecks, not asked by clients: they would fill the
+  // request-rate and latency panels and dilute the 5xx ratio.
+  app.use(requestMetrics({ registry, routeOf, skip: isProbe }));
   app.get('/healthz', rememberRoute, (_req, res) => {
     res.json({ status: 'alive' });
   });

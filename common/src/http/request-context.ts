@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import type { Logger } from '../observability';
+import { canonicalRoute, routeAliasesOf } from './route-label';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -16,6 +17,11 @@ export function chooseRequestId(offered: string | string[] | undefined): string 
  * requests that matter in `docker compose logs`, so they are logged at debug only.
  */
 const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Whether a request is a healthcheck, a readiness probe or a scrape (see PROBE_PATHS). */
+export function isProbe(req: Request): boolean {
+  return PROBE_PATHS.has(req.path.replace(/(.)\/$/, '$1'));
+}
 
 /** The one line logged per request: at info, or at debug for probes. */
 export function logRequest(
@@ -48,7 +54,7 @@ export function requestContext(log: Logger): RequestHandler {
     const requestId = chooseRequestId(req.get(REQUEST_ID_HEADER));
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
-    const level = PROBE_PATHS.has(req.path.replace(/(.)\/$/, '$1')) ? 'debug' : 'info';
+    const level = isProbe(req) ? 'debug' : 'info';
     // winston formats a line before its transports drop it by level: skip the work up front.
     if (!log.isLevelEnabled(level)) {
       next();
@@ -72,7 +78,8 @@ export function requestIdOf(res: Response): string {
 
 /**
  * First handler of every route: remembers the route as a template (`/api/user/:id`), for logs
- * and metrics. Only while a route runs are its router's base path and pattern both known.
+ * and metrics, as the API documents it (see canonicalRoute). Only while a route runs are its
+ * router's base path and pattern both known.
  */
 export const rememberRoute: RequestHandler = (req, res, next) => {
   const route: unknown = req.route;
@@ -82,7 +89,7 @@ export const rememberRoute: RequestHandler = (req, res, next) => {
     'path' in route &&
     typeof route.path === 'string'
   ) {
-    res.locals.route = `${req.baseUrl}${route.path}`;
+    res.locals.route = canonicalRoute(`${req.baseUrl}${route.path}`, routeAliasesOf(req.app));
   }
   next();
 };

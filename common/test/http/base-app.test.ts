@@ -8,6 +8,7 @@ import {
 } from '@user-service/common';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
+import { Router } from 'express';
 
 interface LogLine {
   readonly level: string;
@@ -26,7 +27,7 @@ async function startApp(
       lines.push(JSON.parse(line) as LogLine);
   });
   const log = createLogger({ service: 'gateway', level, stream });
-  const app = createBaseApp(log, createMetricsRegistry('gateway'));
+  const app = createBaseApp(log, createMetricsRegistry());
   app.get('/readyz', rememberRoute, (_req, res) => {
     res.json({ ready: true });
   });
@@ -100,9 +101,70 @@ describe('base app', () => {
     const requestSeries = scrape
       .split('\n')
       .filter((line) => line.startsWith('http_request_duration_seconds_count'));
-    expect(requestSeries).toEqual([expect.stringContaining('path="/api/user/:id"')]);
+    expect(requestSeries).toEqual([
+      'http_request_duration_seconds_count{method="GET",route="/api/user/:id",status="200"} 1',
+    ]);
     // Prometheus makes `up{job, instance}` itself; a second one from the process would double it.
     expect(scrape).not.toMatch(/^up[{ ]/m);
     expect(scrape).not.toMatch(/^# TYPE up /m);
+  });
+
+  it('serves /metrics in the Prometheus text format, with its version', async () => {
+    const { url, server } = await startApp('warn');
+    try {
+      const answer = await fetch(`${url}/metrics`);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(await answer.text()).toContain('# TYPE http_request_duration_seconds histogram');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts and logs an alias, another letter case and a trailing slash under the route as documented', async () => {
+    const stream = new PassThrough();
+    const routes: unknown[] = [];
+    stream.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        routes.push((JSON.parse(line) as LogLine).route);
+    });
+    const log = createLogger({ service: 'gateway', level: 'info', stream });
+    const app = createBaseApp(log, createMetricsRegistry(), {
+      routeAliases: { '/api/users': '/api/user' },
+    });
+    const users = Router();
+    users.get('/', rememberRoute, (_req, res) => {
+      res.json([]);
+    });
+    users.get('/:id', rememberRoute, (req, res) => {
+      res.status(404).json({ id: req.params.id });
+    });
+    app.use(['/api/user', '/api/users'], users);
+    const server = await listen(app, 0);
+    const url = `http://127.0.0.1:${(server.address as AddressInfo).port}`;
+    let scrape: string;
+    try {
+      for (const path of ['/api/user/ann', '/api/users/bob', '/API/Users/cid/', '/api/users/'])
+        await fetch(`${url}${path}`);
+      await fetch(`${url}/api/user`);
+      await fetch(`${url}/no/such/route`);
+      scrape = await (await fetch(`${url}/metrics`)).text();
+      await settle();
+    } finally {
+      await server.close();
+    }
+    expect(routes).toEqual([
+      ...Array<string>(3).fill('/api/user/:id'),
+      '/api/user',
+      '/api/user',
+      'unmatched',
+    ]);
+    expect(
+      scrape.split('\n').filter((line) => line.startsWith('http_request_duration_seconds_count')),
+    ).toEqual([
+      'http_request_duration_seconds_count{method="GET",route="/api/user/:id",status="404"} 3',
+      'http_request_duration_seconds_count{method="GET",route="/api/user",status="200"} 2',
+      'http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1',
+    ]);
   });
 });

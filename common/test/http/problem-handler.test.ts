@@ -28,7 +28,7 @@ async function startApp(): Promise<{ url: string; lines: LogLine[]; server: Runn
       lines.push(JSON.parse(line) as LogLine);
   });
   const log = createLogger({ service: 'gateway', level: 'warn', stream });
-  const app = createBaseApp(log, createMetricsRegistry('gateway'));
+  const app = createBaseApp(log, createMetricsRegistry());
   app.post('/echo', rememberRoute, ...jsonBody('1kb'), (req, res) => {
     res.json(req.body);
   });

@@ -54,3 +54,32 @@ export function exportedMetricNames(scrape: string): Set<string> {
   }
   return names;
 }
+
+/** The label names a PromQL expression matches on or groups by. */
+export function labelNamesIn(expression: string): string[] {
+  const withoutStrings = expression.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const names: string[] = [];
+  for (const [, matchers] of withoutStrings.matchAll(/\{([^}]*)\}/g))
+    for (const [, name] of (matchers ?? '').matchAll(/([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)/g))
+      if (name) names.push(name);
+  for (const [, grouping] of withoutStrings.matchAll(
+    /\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g,
+  ))
+    for (const name of (grouping ?? '').split(',')) if (name.trim()) names.push(name.trim());
+  return [...new Set(names)];
+}
+
+/**
+ * The label names each metric's samples carry in a /metrics text, by series name (histograms'
+ * `_bucket`, `_sum` and `_count` apart). A family with no sample yet is absent.
+ */
+export function exportedLabelNames(scrape: string): Map<string, Set<string>> {
+  const labels = new Map<string, Set<string>>();
+  for (const [, name, body] of scrape.matchAll(/^([A-Za-z_:][\w:]*)(?:\{([^}]*)\})? /gm)) {
+    if (!name) continue;
+    const names = labels.get(name) ?? new Set<string>();
+    for (const [, label] of (body ?? '').matchAll(/([A-Za-z_]\w*)="/g)) if (label) names.add(label);
+    labels.set(name, names);
+  }
+  return labels;
+}
