@@ -84,7 +84,7 @@ export interface Route<C> extends RouteFields {
 export function route<C, P extends QueryParameters>(
   fields: RouteFields & {
     readonly query: QueryValidator<P>;
-    readonly handle: (context: C) => RouteHandler<QueryValues<P>>;
+    readonly handle: (context: C) => RouteHandler<QueryValues<NoInfer<P>>>;
   },
 ): Route<C> {
   const { handle, query, ...rest } = fields;
