@@ -40,10 +40,14 @@ export interface RouteOperation {
   readonly tag: string;
 }
 
-/** A JSON request body: parsed (and refused when not JSON or too large) before the handler runs. */
+/** A request body: parsed (and refused when of another type or too large) before the handler runs. */
 export interface RouteBody {
   readonly description: string;
   readonly schema: SchemaObject;
+  /** Its media type, `application/json` unless said (a merge patch would say its own). */
+  readonly mediaType?: string;
+  /** How it is parsed, the API's JSON body parser unless said. */
+  readonly parse?: readonly RequestHandler[];
 }
 
 /** A route's handler, given its query as validated: typed by the route's parameters, defaults applied. */
@@ -178,7 +182,7 @@ export function registerRoutes<C>(router: Router, routes: readonly Route<C>[], c
     router[LOWERCASE_METHOD[declared.method]](
       expressPaths(declared.path),
       remember(declared.path),
-      ...(declared.body ? jsonBody(API_BODY_LIMIT) : []),
+      ...(declared.body ? (declared.body.parse ?? jsonBody(API_BODY_LIMIT)) : []),
       declared.handler(context),
     );
   }
@@ -243,7 +247,7 @@ function operationOf(declared: Route<never>): OperationObject {
           requestBody: {
             description: body.description,
             required: true,
-            content: { [JSON_TYPE]: { schema: body.schema } },
+            content: { [body.mediaType ?? JSON_TYPE]: { schema: body.schema } },
           },
         }
       : {}),
