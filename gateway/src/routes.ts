@@ -1,49 +1,46 @@
 import {
-  API_BODY_LIMIT,
   type AsOf,
-  jsonBody,
   parseRfc3339,
   problems,
-  rememberRoute,
+  type QueryValues,
   requestIdOf,
   validateCreateUser,
   validateUpdateUser,
 } from '@user-service/common';
-import { type Request, Router } from 'express';
+import type { Request } from 'express';
 import { v4 as uuidv4 } from 'uuid';
-import { QUERIES } from './query-schemas';
-import { pathId, validQuery } from './request-parts';
-import { idempotent, type IdempotencyContext, type Write } from './idempotent-writes';
+import type { QUERIES } from './query-schemas';
+import { pathId } from './request-parts';
+import type { RouteHandler } from './route-table';
+import { idempotent, type IdempotencyContext } from './idempotent-writes';
 import { type CommandContext, execute } from './user-commands';
 import { deletedOutcome, sendOutcome, userOutcome } from './write-outcome';
 import { type QueryContext, readUser, readUserAsOf } from './user-queries';
 
-export function userRoutes(context: CommandContext & QueryContext & IdempotencyContext): Router {
-  const router = Router();
-  const body = jsonBody(API_BODY_LIMIT);
+export type UserRoutesContext = CommandContext & QueryContext & IdempotencyContext;
 
-  router.post(
-    '/',
-    rememberRoute,
-    ...body,
-    idempotent(context, noPathId, async (req, res, keyed) => {
-      validQuery(req, QUERIES.none);
-      const input = validateCreateUser(req.body);
-      if (!input.ok) throw problems.validationError(input.errors);
-      const userId = input.value.id ?? keyed?.userId ?? newUserId();
-      const state = await execute(
-        context,
-        { type: 'CreateUser', userId, fields: input.value.fields },
-        requestIdOf(res),
-        keyed?.eventId,
-      );
-      return userOutcome(state, 201, `/api/user/${userId}`);
-    }),
-  );
+/** `POST /api/user`: creates a user, with the id in the body, derived from the key, or new. */
+export function createUser(context: UserRoutesContext): RouteHandler<unknown> {
+  const write = idempotent(context, noPathId, async (req, res, keyed) => {
+    const input = validateCreateUser(req.body);
+    if (!input.ok) throw problems.validationError(input.errors);
+    const userId = input.value.id ?? keyed?.userId ?? newUserId();
+    const state = await execute(
+      context,
+      { type: 'CreateUser', userId, fields: input.value.fields },
+      requestIdOf(res),
+      keyed?.eventId,
+    );
+    return userOutcome(state, 201, `/api/user/${userId}`);
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
 
-  router.get('/:id', rememberRoute, async (req, res) => {
+/** `GET /api/user/{id}`: the user now, or as of a version or a time; 304 while the client's copy is current. */
+export function readUserRoute(context: UserRoutesContext): RouteHandler<UserQuery> {
+  return async (req, res, query) => {
     const userId = pathId(req);
-    const asOf = asOfQuery(req);
+    const asOf = asOfQuery(query);
     const found = asOf
       ? await readUserAsOf(context, userId, asOf)
       : await readUser(context, userId, requestIdOf(res));
@@ -53,94 +50,89 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
       return;
     }
     sendOutcome(res, userOutcome(found, 200));
-  });
-
-  const update =
-    (userIdInPath: (req: Request) => string | undefined): Write =>
-    async (req, res, keyed) => {
-      validQuery(req, QUERIES.none);
-      const pathUserId = userIdInPath(req);
-      const withPathId =
-        pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
-      const input = validateUpdateUser(withPathId ? { ...req.body, id: pathUserId } : req.body);
-      if (!input.ok) throw problems.validationError(input.errors);
-      if (pathUserId !== undefined && input.value.id !== pathUserId) {
-        throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
-      }
-      const expectedVersion = ifMatchVersion(req);
-      const state = await execute(
-        context,
-        {
-          type: 'UpdateUser',
-          userId: input.value.id,
-          patch: input.value.patch,
-          ...(expectedVersion === undefined ? {} : { expectedVersion }),
-        },
-        requestIdOf(res),
-        keyed?.eventId,
-      );
-      return userOutcome(state, 200);
-    };
-  router.put('/', rememberRoute, ...body, idempotent(context, noPathId, update(noPathId)));
-  router.put('/:id', rememberRoute, ...body, idempotent(context, pathId, update(pathId)));
-
-  router.delete(
-    '/:id',
-    rememberRoute,
-    idempotent(context, pathId, async (req, res, keyed) => {
-      const userId = pathId(req);
-      validQuery(req, QUERIES.none);
-      const expectedVersion = ifMatchVersion(req);
-      await execute(
-        context,
-        {
-          type: 'DeleteUser',
-          userId,
-          ...(expectedVersion === undefined ? {} : { expectedVersion }),
-        },
-        requestIdOf(res),
-        keyed?.eventId,
-      );
-      return deletedOutcome;
-    }),
-  );
-
-  router.delete(
-    '/:id/personal-data',
-    rememberRoute,
-    idempotent(context, pathId, async (req, res, keyed) => {
-      const userId = pathId(req);
-      validQuery(req, QUERIES.none);
-      await execute(context, { type: 'EraseUser', userId }, requestIdOf(res), keyed?.eventId);
-      return deletedOutcome;
-    }),
-  );
-
-  router.all('/', rememberRoute, methodNotAllowed('GET, POST, PUT'));
-  router.all('/:id', rememberRoute, methodNotAllowed('GET, PUT, DELETE'));
-  router.all('/:id/personal-data', rememberRoute, methodNotAllowed('DELETE'));
-  return router;
+  };
 }
 
-const noPathId = (): undefined => undefined;
+/** `PUT /api/user` (the id in the body) and `PUT /api/user/{id}`: changes the fields given. */
+export function updateUser(
+  context: UserRoutesContext,
+  userIdInPath: (req: Request) => string | undefined,
+): RouteHandler<unknown> {
+  const write = idempotent(context, userIdInPath, async (req, res, keyed) => {
+    const pathUserId = userIdInPath(req);
+    const withPathId = pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
+    const input = validateUpdateUser(withPathId ? { ...req.body, id: pathUserId } : req.body);
+    if (!input.ok) throw problems.validationError(input.errors);
+    if (pathUserId !== undefined && input.value.id !== pathUserId) {
+      throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
+    }
+    const expectedVersion = ifMatchVersion(req);
+    const state = await execute(
+      context,
+      {
+        type: 'UpdateUser',
+        userId: input.value.id,
+        patch: input.value.patch,
+        ...(expectedVersion === undefined ? {} : { expectedVersion }),
+      },
+      requestIdOf(res),
+      keyed?.eventId,
+    );
+    return userOutcome(state, 200);
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
+
+/** `DELETE /api/user/{id}` */
+export function deleteUser(context: UserRoutesContext): RouteHandler<unknown> {
+  const write = idempotent(context, pathId, async (req, res, keyed) => {
+    const userId = pathId(req);
+    const expectedVersion = ifMatchVersion(req);
+    await execute(
+      context,
+      {
+        type: 'DeleteUser',
+        userId,
+        ...(expectedVersion === undefined ? {} : { expectedVersion }),
+      },
+      requestIdOf(res),
+      keyed?.eventId,
+    );
+    return deletedOutcome;
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
+
+/** `DELETE /api/user/{id}/personal-data` */
+export function erasePersonalData(context: UserRoutesContext): RouteHandler<unknown> {
+  const write = idempotent(context, pathId, async (req, res, keyed) => {
+    const userId = pathId(req);
+    await execute(context, { type: 'EraseUser', userId }, requestIdOf(res), keyed?.eventId);
+    return deletedOutcome;
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
+
+export const noPathId = (): undefined => undefined;
 
 /** The id of a user created without one (and without an Idempotency-Key to derive it from). */
 function newUserId(): string {
   return uuidv4();
 }
 
+type UserQuery = QueryValues<(typeof QUERIES.user)['parameters']>;
+
 /** `?version=N` or `?at=T`: which past state to read; undefined for the current one. */
-function asOfQuery(req: Request): AsOf | undefined {
-  const { version, at } = validQuery(req, QUERIES.user);
+function asOfQuery({ version, at }: UserQuery): AsOf | undefined {
   if (version !== undefined && at !== undefined) {
     throw problems.validationError([
       { field: 'version', message: 'must not be given together with at' },
       { field: 'at', message: 'must not be given together with version' },
     ]);
   }
-  if (version !== undefined) return { version: Number(version) };
+  if (version !== undefined) return { version };
   if (at === undefined) return undefined;
-  const time = parseRfc3339(String(at), 'at');
+  const time = parseRfc3339(at, 'at');
   if (!time.ok) throw problems.validationError(time.errors);
   return { at: time.value };
 }
@@ -171,12 +163,6 @@ function ifMatchVersion(req: Request): number | undefined {
   const match = /^"(\d{1,15})"$/.exec(header);
   if (!match?.[1]) throw problems.badIfMatch();
   return Number(match[1]);
-}
-
-function methodNotAllowed(allow: string) {
-  return (req: Request) => {
-    throw problems.methodNotAllowed(req.method, allow);
-  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -374,10 +374,10 @@ describe('gateway routes', () => {
     });
 
     it.each([
-      ['PATCH', '/api/user/ada', 'GET, PUT, DELETE'],
-      ['POST', '/api/user/ada', 'GET, PUT, DELETE'],
-      ['PATCH', '/api/user', 'GET, POST, PUT'],
-      ['DELETE', '/api/users/', 'GET, POST, PUT'],
+      ['PATCH', '/api/user/ada', 'GET, HEAD, PUT, DELETE, OPTIONS'],
+      ['POST', '/api/user/ada', 'GET, HEAD, PUT, DELETE, OPTIONS'],
+      ['PATCH', '/api/user', 'GET, HEAD, POST, PUT, OPTIONS'],
+      ['DELETE', '/api/users/', 'GET, HEAD, POST, PUT, OPTIONS'],
     ])(
       'answers %s %s 405 method-not-allowed, saying what is allowed',
       async (method, path, allow) => {

@@ -5,6 +5,7 @@ import { metricsEndpoint } from './metrics-endpoint';
 import { isProbe, rememberRoute, requestContext, routeOf } from './request-context';
 import { requestMetrics } from './request-metrics';
 import { setRouteAliases } from './route-label';
+import { singleHost } from './single-host';
 
 export interface BaseAppOptions {
   /**
@@ -24,18 +25,24 @@ export function createBaseApp(
   options: BaseAppOptions = {},
 ): Express {
   const app = express();
+  // Paths are matched exactly, as gateways and proxies in front match them: a rule written for
+  // `/api/user/{id}/personal-data` must not be passed by `/API/USER/…`. Set before the first
+  // route, since the app's router is made with it.
+  app.enable('case sensitive routing');
   app.disable('x-powered-by');
   app.set('etag', false);
   // Routes remember their template as the API documents it (rememberRoute), the same in logs and
   // metrics: a spike on the dashboard can be looked up in the logs by its route.
   setRouteAliases(app, options.routeAliases ?? {});
   app.use(requestContext(log));
-  app.use(metricsEndpoint(registry));
-  // Probes are polled every 5 s by healthchecks, not asked by clients: they would fill the
-  // request-rate and latency panels and dilute the 5xx ratio.
+  app.use(singleHost);
+  // Probes and scrapes are polled every few seconds by machines, not asked by clients: they
+  // would fill the request-rate and latency panels and dilute the 5xx ratio.
   app.use(requestMetrics({ registry, routeOf, skip: isProbe }));
   app.get('/healthz', rememberRoute, (_req, res) => {
     res.json({ status: 'alive' });
   });
+  // GET and HEAD only: a scrape reads; the gateway's route table answers 405 for the rest.
+  app.get('/metrics', rememberRoute, metricsEndpoint(registry));
   return app;
 }

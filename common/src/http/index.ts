@@ -11,3 +11,6 @@ export * from './unknown-route';
 export * from './problem-handler';
 export * from './listen';
 export * from './query-parameters';
+export * from './unknown-method';
+export * from './single-host';
+export * from './unreadable-request';

@@ -18,8 +18,6 @@ export function routeAliasesOf(app: Application): Readonly<Record<string, string
 /**
  * The route a request is counted and logged under: the template it matched, as the API documents
  * it, so that one route is one series however a client spelled the path.
- * - Letter case: express matches paths case-insensitively and builds a mounted router's part of
- *   the template from the client's own spelling (`/API/User` for `/api/user`).
  * - A trailing slash: a router's `/` route under `/api/user` makes `/api/user/`.
  * - Aliases: a prefix mounted under a second name (`/api/users` for `/api/user`).
  * `unmatched` (no route) stays as it is.
@@ -28,8 +26,8 @@ export function canonicalRoute(
   template: string,
   aliases: Readonly<Record<string, string>> = {},
 ): string {
-  const lower = template.toLowerCase();
-  const trimmed = lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
+  const trimmed =
+    template.length > 1 && template.endsWith('/') ? template.slice(0, -1) : template;
   for (const [alias, canonical] of Object.entries(aliases)) {
     if (trimmed === alias || trimmed.startsWith(`${alias}/`))
       return `${canonical}${trimmed.slice(alias.length)}`;
