@@ -26,8 +26,7 @@ export function canonicalRoute(
   template: string,
   aliases: Readonly<Record<string, string>> = {},
 ): string {
-  const trimmed =
-    template.length > 1 && template.endsWith('/') ? template.slice(0, -1) : template;
+  const trimmed = template.length > 1 && template.endsWith('/') ? template.slice(0, -1) : template;
   for (const [alias, canonical] of Object.entries(aliases)) {
     if (trimmed === alias || trimmed.startsWith(`${alias}/`))
       return `${canonical}${trimmed.slice(alias.length)}`;
