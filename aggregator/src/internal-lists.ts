@@ -7,7 +7,7 @@ import {
   rememberRoute,
 } from '@user-service/common';
 import { type Request, Router } from 'express';
-import type { Aggregator } from './aggregator';
+import type { AggregatorReads } from './aggregator-reads';
 
 /** How long a list may wait for the writes the asking gateway made (as long as a user read). */
 const POSITION_WAIT_MS = 50;
@@ -38,21 +38,21 @@ const readCounts = queryValidator({ position, group });
  * or has not applied the asking gateway's latest write here (`position`) within a short wait,
  * they refuse, and the gateway reads the snapshot instead.
  */
-export function internalListRoutes(aggregator: Aggregator): Router {
+export function internalListRoutes(aggregator: AggregatorReads): Router {
   const router = Router();
   router.get('/internal/users', rememberRoute, async (req, res) => {
     const query = await exactQuery(aggregator, req, readPage);
-    const page = aggregator.listUsers({
+    const page = aggregator.users.page({
       limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit),
       ...(query.after === undefined ? {} : { after: String(query.after) }),
       ...(query.group === undefined ? {} : { group: Number(query.group) }),
     });
-    const users = (await aggregator.openUsers(page)).filter((user) => user !== null);
+    const users = (await aggregator.opened.open(page)).filter((user) => user !== null);
     res.json({ users });
   });
   router.get('/internal/user-counts', rememberRoute, async (req, res) => {
     const query = await exactQuery(aggregator, req, readCounts);
-    const counts = aggregator.countUsersByGroup(
+    const counts = aggregator.users.countByGroup(
       query.group === undefined ? undefined : Number(query.group),
     );
     res.json({ byGroup: Object.fromEntries(counts) });
@@ -61,12 +61,12 @@ export function internalListRoutes(aggregator: Aggregator): Router {
 }
 
 async function exactQuery(
-  aggregator: Aggregator,
+  aggregator: AggregatorReads,
   req: Request,
   validate: QueryValidator,
 ): Promise<QueryValues> {
   if (!aggregator.isReady) throw problems.notReady();
-  const parked = aggregator.anyParked();
+  const parked = aggregator.users.anyParked();
   if (parked) throw problems.userUnreadable(parked);
   const query = validate(req.url.split('?', 2)[1] ?? '');
   if (!query.ok) throw problems.validationError(query.errors);
@@ -76,9 +76,9 @@ async function exactQuery(
   return query.value;
 }
 
-async function reaches(aggregator: Aggregator, written: string): Promise<boolean> {
+async function reaches(aggregator: AggregatorReads, written: string): Promise<boolean> {
   try {
-    return await aggregator.waitForPosition(written, POSITION_WAIT_MS);
+    return await aggregator.positions.waitFor(written, POSITION_WAIT_MS);
   } catch {
     throw problems.validationError([
       { field: 'position', message: `must be ${position.expected}` },

@@ -91,7 +91,7 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
   async function expectAggregatorMatchesReference(index: number): Promise<void> {
     const { aggregator } = system.aggregator(index);
     const sealed = aggregator.liveUsers();
-    const opened = await aggregator.openUsers(sealed.map((entry) => entry.user!));
+    const opened = await aggregator.opened.open(sealed.map((entry) => entry.user!));
     const held = sealed.map((entry, n) => ({ ...entry, user: opened[n] }));
     const expected = [...reference]
       .filter(([id]) => aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS) === index)

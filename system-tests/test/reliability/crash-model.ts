@@ -201,7 +201,7 @@ export async function runCrashScenario(
         const owner = aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS);
         return (
           !running.has(owner) ||
-          system.aggregator(owner).aggregator.user(id).version >= model.get(id)!.version
+          system.aggregator(owner).aggregator.users.get(id).version >= model.get(id)!.version
         );
       }),
     );

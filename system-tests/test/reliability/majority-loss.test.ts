@@ -186,7 +186,7 @@ describeWithMongoBinary('majority lost: one secondary stopped, the other locked'
       () =>
         users.every((user) =>
           [0, 1, 2].some(
-            (index) => system.aggregator(index).aggregator.user(user.id).version === 1,
+            (index) => system.aggregator(index).aggregator.users.get(user.id).version === 1,
           ),
         ),
       'the aggregators to apply the users',
