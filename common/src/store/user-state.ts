@@ -1,6 +1,6 @@
 import { foldEvents, initialUserState, type UserState } from '../domain';
 import type { PersonalData } from '../personal-data/personal-data';
-import type { Store } from './ports';
+import type { Store } from './store';
 
 /**
  * The exact current state of one user, straight from the store, its personal data opened: its

@@ -1,4 +1,4 @@
-import type { DataKeyStore, WrappedDataKey } from '../ports';
+import type { DataKeyStore, WrappedDataKey } from '../data-key-store';
 import { OutageSwitch } from './outage-switch';
 
 /** The data keys in one map, with the same rules as the MongoDB adapter's `DataKeys`. */

@@ -19,7 +19,7 @@ import type {
   Subscription,
   SubscriptionHandler,
   SubscriptionRequest,
-} from '../ports';
+} from '../event-store';
 
 const MS_PER_DAY = 86_400_000;
 
