@@ -3,7 +3,7 @@ import type { EventStore } from './event-store';
 import type { IdempotencyStore } from './idempotency-store';
 import type { SnapshotStore } from './snapshot-store';
 
-/** Every port of the store, as one adapter provides them; each port's contract is in its own file. */
+/** The store's ports, as one adapter provides them all; each port's contract is in its own file. */
 export interface Store {
   readonly events: EventStore;
   readonly snapshots: SnapshotStore;
