@@ -7,7 +7,6 @@ export * from './snapshot-store';
 export * from './idempotency-store';
 export * from './data-key-store';
 export * from './errors';
-export * from './user-state';
 export * from './around-store-calls';
 export * from './wrap-store';
 export * from './bounded-store';
