@@ -6,6 +6,7 @@ import {
   type Store,
   type User,
   type UserFields,
+  waitUntil,
 } from '@user-service/common';
 import type { InProcessCluster } from '@user-service/launcher';
 import { idsWhere, ownedBy, testPersonalData } from '@user-service/test-support';
@@ -89,14 +90,15 @@ function day(time: number): string {
   return new Date(time).toISOString().slice(0, 10);
 }
 
+/** The first value `attempt` gives, looking again until it gives one. */
 async function until<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  let value: T | undefined;
+  await waitUntil(async () => (value = await attempt()) !== undefined, {
+    describe: what,
+    timeoutMs: DEADLINE_MS,
+    intervalMs: 10,
+  });
+  return value as T;
 }
 
 /**

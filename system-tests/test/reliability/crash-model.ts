@@ -7,6 +7,7 @@ import {
   partitionsOwnedBy,
   type User,
   type UserState,
+  waitUntil,
 } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { idsWhere, ownedBy } from '@user-service/test-support';
@@ -196,15 +197,19 @@ export async function runCrashScenario(
 
   /** Once every running aggregator has applied what the model holds: a dead gateway's writes too. */
   const untilApplied = async () => {
-    await until(() =>
-      IDS.every((id) => {
+    const behind = () =>
+      IDS.filter((id) => {
         const owner = aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS);
         return (
-          !running.has(owner) ||
-          system.aggregator(owner).aggregator.users.get(id).version >= model.get(id)!.version
+          running.has(owner) &&
+          system.aggregator(owner).aggregator.users.get(id).version < model.get(id)!.version
         );
-      }),
-    );
+      });
+    await waitUntil(() => behind().length === 0, {
+      describe: () =>
+        `the running aggregators to apply the model (behind on ${behind().join(', ')})`,
+      ...SETTLE,
+    });
   };
 
   let exactAnswers = 0;
@@ -326,7 +331,10 @@ export async function runCrashScenario(
     }
     for (const index of [0, 1, 2]) {
       const folded = await foldStore(store, index);
-      await until(() => sameUsers(system.aggregator(index).aggregator.liveUsers(), folded));
+      await waitUntil(() => sameUsers(system.aggregator(index).aggregator.liveUsers(), folded), {
+        describe: `aggregator ${index} to hold the users folded from the store`,
+        ...SETTLE,
+      });
       expect(sorted(system.aggregator(index).aggregator.liveUsers())).toEqual(sorted(folded));
     }
     expectOneHolderPerEmail(model);
@@ -338,6 +346,8 @@ export async function runCrashScenario(
 }
 
 const LEASE_MS = 50;
+/** How long the aggregators may take to apply what was written before they are compared. */
+const SETTLE = { timeoutMs: 10_000, intervalMs: 10 };
 
 interface Expected {
   readonly status: number;
@@ -367,16 +377,18 @@ function refused(current: UserState, status: number, problem: string): Expected 
  * the dead gateway fails, and the dead gateway's key answers 409 in-flight until its lease ends.
  */
 async function untilCarriedOut(send: () => Promise<Answer>): Promise<Answer> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const answer = await send().catch(() => null);
-    const inFlight =
-      answer?.status === 409 &&
-      (answer.body as { type?: string }).type === '/problems/idempotency-key-in-flight';
-    if (answer && !inFlight) return answer;
-    if (Date.now() > deadline) throw new Error('the retried write was never carried out');
-    await new Promise((resolve) => setTimeout(resolve, LEASE_MS / 2));
-  }
+  let answer: Answer | null = null;
+  await waitUntil(
+    async () => {
+      answer = await send().catch(() => null);
+      const inFlight =
+        answer?.status === 409 &&
+        (answer.body as { type?: string }).type === '/problems/idempotency-key-in-flight';
+      return answer !== null && !inFlight;
+    },
+    { describe: 'the retried write to be carried out', timeoutMs: 5_000, intervalMs: LEASE_MS / 2 },
+  );
+  return answer!;
 }
 
 /** No name or email written by any step is in any log line. */
@@ -423,10 +435,4 @@ function sorted(entries: readonly Live[]): Live[] {
 
 function sameUsers(a: readonly Live[], b: readonly Live[]): boolean {
   return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  while (!condition() && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 10));
 }
