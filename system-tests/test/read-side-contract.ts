@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   aggregatorOf,
+  compareIds,
   partitionOf,
   partitionsOwnedBy,
   type Store,
@@ -43,9 +44,8 @@ function fields(id: string, n: number, group = n % 4): UserFields {
   return { name: `User ${n}`, email: `${id}.${n}@example.com`, group };
 }
 
-/** Ids compare by UTF-16 code units, as the API orders them. */
 function byId(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return compareIds(a.id, b.id);
 }
 
 function ownerOf(id: string): number {

@@ -1,5 +1,6 @@
 import {
   aggregatorOf,
+  compareIds,
   partitionOf,
   type SnapshotBatch,
   type Store,
@@ -100,7 +101,7 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
       .filter(([id]) => aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS) === index)
       .map(([id, { user, version }]) => ({ userId: id, version, user }));
     const actual = held.map(({ userId, version, user }) => ({ userId, version, user }));
-    const byId = (a: { userId: string }, b: { userId: string }) => a.userId.localeCompare(b.userId);
+    const byId = (a: { userId: string }, b: { userId: string }) => compareIds(a.userId, b.userId);
     expect(actual.sort(byId)).toEqual(expected.sort(byId));
   }
 

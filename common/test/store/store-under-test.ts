@@ -1,6 +1,7 @@
 import {
   type AppendResult,
   type Checkpoint,
+  compareIds,
   type EmailClaim,
   emailClaimChange,
   foldEvents,
@@ -190,5 +191,5 @@ export function snapshotOf(events: readonly UserEvent[]): SnapshotEntry[] {
 }
 
 export function sortById(entries: readonly SnapshotEntry[]): SnapshotEntry[] {
-  return [...entries].sort((a, b) => a.userId.localeCompare(b.userId));
+  return [...entries].sort((a, b) => compareIds(a.userId, b.userId));
 }

@@ -1,5 +1,6 @@
 import {
   aggregatorOf,
+  compareIds,
   foldEvents,
   initialUserState,
   normalizeEmail,
@@ -295,7 +296,7 @@ export async function runCrashScenario(
         case 'list': {
           const live = [...model.values()]
             .flatMap((state) => (state.user ? [state.user] : []))
-            .sort((a, b) => (a.id < b.id ? -1 : 1));
+            .sort((a, b) => compareIds(a.id, b.id));
           expectList(step, await api.send('GET', '/api/user?limit=1000'), live);
           expectList(step, await api.send('GET', '/api/user/count'), { count: live.length });
           break;
@@ -430,7 +431,7 @@ async function foldStore(store: FaultInjectingStore, index: number): Promise<Liv
 function sorted(entries: readonly Live[]): Live[] {
   return entries
     .map(({ userId, version, user }) => ({ userId, version, user }))
-    .sort((a, b) => a.userId.localeCompare(b.userId));
+    .sort((a, b) => compareIds(a.userId, b.userId));
 }
 
 function sameUsers(a: readonly Live[], b: readonly Live[]): boolean {
