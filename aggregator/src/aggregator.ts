@@ -55,10 +55,14 @@ export class Aggregator implements AggregatorReads {
   private readonly projection = new UserProjection();
   /** The users held here, sealed as stored; a hook for tests and drills too. */
   readonly users: HeldUsers = this.projection;
-  /** The users last answered, opened; also for tests and drills comparing with a reference. */
-  readonly opened: OpenedUsers;
-  readonly readiness: Readiness;
-  readonly positions: AppliedPositions;
+  private readonly openedUsers: OpenedUsers;
+  /** Opens users to answer; also for tests and drills comparing with a reference. */
+  readonly opened: Pick<OpenedUsers, 'open'>;
+  private readonly readinessState: Readiness;
+  /** Whether reads may be served from memory, and why not (GET /readyz). */
+  readonly readiness: Pick<Readiness, 'isReady' | 'report'>;
+  private readonly applied: AppliedPositions;
+  readonly positions: Pick<AppliedPositions, 'waitFor'>;
   private readonly snapshotPolicy: SnapshotPolicy;
   private subscription: Subscription | null = null;
   private checkpoint: Checkpoint | null = null;
@@ -66,18 +70,21 @@ export class Aggregator implements AggregatorReads {
   private replayStartedAt = process.hrtime.bigint();
 
   constructor(private readonly options: AggregatorOptions) {
-    this.opened = new OpenedUsers(options.personalData);
-    this.readiness = new Readiness(options.maxLagMs ?? DEFAULT_MAX_LAG_MS);
-    this.positions = new AppliedPositions(options.store.events);
+    this.openedUsers = new OpenedUsers(options.personalData);
+    this.opened = this.openedUsers;
+    this.readinessState = new Readiness(options.maxLagMs ?? DEFAULT_MAX_LAG_MS);
+    this.readiness = this.readinessState;
+    this.applied = new AppliedPositions(options.store.events);
+    this.positions = this.applied;
     this.snapshotPolicy = new SnapshotPolicy({
       snapshotEvery: options.snapshotEvery,
       checkpointEveryMs: options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS,
     });
     options.metrics.reportStatusFrom(() => {
-      const readiness = this.readiness.report();
+      const readiness = this.readinessState.report();
       return {
         notReadyReason: readiness.ready ? null : readiness.reason,
-        lagSeconds: this.readiness.lagMs() / 1000,
+        lagSeconds: this.readinessState.lagMs() / 1000,
         parkedUsers: this.projection.parkedCount,
       };
     });
@@ -85,16 +92,16 @@ export class Aggregator implements AggregatorReads {
 
   /** Ready means caught up with the store, recently: only then are reads served from memory. */
   get isReady(): boolean {
-    return this.readiness.isReady;
+    return this.readinessState.isReady;
   }
 
   /** Starts restoring in the background; `isReady` turns true once caught up. */
   async start(): Promise<void> {
     const { store, partitions, log, metrics } = this.options;
-    this.readiness.logChanges(log, READINESS_LOG_EVERY_MS);
+    this.readinessState.logChanges(log, READINESS_LOG_EVERY_MS);
     const loading = process.hrtime.bigint();
     const restored = await this.untilStopped(() => store.snapshots.load(partitions));
-    if (!restored || this.readiness.isStopped) return;
+    if (!restored || this.readinessState.isStopped) return;
     this.projection.restore(restored.entries);
     this.checkpoint = restored.checkpoint;
     metrics.restoreDuration.set(secondsSince(loading));
@@ -120,7 +127,7 @@ export class Aggregator implements AggregatorReads {
         },
         onHistoryLost: () => {
           metrics.historyLost.inc();
-          this.readiness.historyLost();
+          this.readinessState.historyLost();
           log.warn(
             'checkpoint no longer in history; reconciling partitions from the store (not ready meanwhile)',
           );
@@ -129,7 +136,7 @@ export class Aggregator implements AggregatorReads {
     );
     this.subscription.finished.catch((error: unknown) => {
       const reason = error instanceof SubscriptionEndedError ? error.reason : 'handler-failed';
-      this.readiness.ended(reason);
+      this.readinessState.ended(reason);
       log.error('subscription ended; not ready until restarted', {
         reason,
         error: errorFields(error),
@@ -193,9 +200,9 @@ export class Aggregator implements AggregatorReads {
 
   private async caughtUp(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> {
     this.reached(checkpoint);
-    this.readiness.confirmed(currentAsOf);
+    this.readinessState.confirmed(currentAsOf);
     if (this.snapshotPolicy.dueWhenQuiet()) await this.snapshot();
-    if (this.readiness.caughtUp()) this.reportReplayed();
+    if (this.readinessState.caughtUp()) this.reportReplayed();
   }
 
   /** Applies the event to its user, or parks the user when the event cannot be applied. */
@@ -222,12 +229,12 @@ export class Aggregator implements AggregatorReads {
   private reached(checkpoint: Checkpoint | null): void {
     if (!checkpoint) return;
     if (this.projection.parkedCount === 0) this.checkpoint = checkpoint;
-    this.positions.reached(checkpoint);
+    this.applied.reached(checkpoint);
   }
 
   private countApplied(event: UserEvent): void {
     const { metrics } = this.options;
-    if (!this.readiness.hasCaughtUp) this.replayed += 1;
+    if (!this.readinessState.hasCaughtUp) this.replayed += 1;
     metrics.eventsApplied.inc({ partition: String(event.partition) });
     metrics.usersInMemory.set(this.projection.size);
   }
@@ -237,10 +244,10 @@ export class Aggregator implements AggregatorReads {
     const { personalData } = this.options;
     if (event.type === 'UserErased') {
       personalData.forget(event.userId);
-      this.opened.forget(event.userId);
+      this.openedUsers.forget(event.userId);
     }
     // Not while replaying: a restart would fetch every user's key before being ready.
-    else if (this.readiness.hasCaughtUp)
+    else if (this.readinessState.hasCaughtUp)
       personalData.warm(event).catch(() => {
         // The first read of the user fetches it, or says why it cannot.
       });
@@ -259,12 +266,12 @@ export class Aggregator implements AggregatorReads {
   }
 
   private async halt(): Promise<void> {
-    this.readiness.stop();
+    this.readinessState.stop();
     await this.subscription?.stop();
   }
 
   private async untilStopped<T>(load: () => Promise<T>): Promise<T | undefined> {
-    while (!this.readiness.isStopped) {
+    while (!this.readinessState.isStopped) {
       try {
         return await load();
       } catch (error) {
