@@ -1,4 +1,4 @@
-import type { Logger, SubscriptionEndReason } from '@user-service/common';
+import type { SubscriptionEndReason } from '@user-service/common';
 
 /**
  * Why an aggregator does not serve reads:
@@ -11,6 +11,12 @@ import type { Logger, SubscriptionEndReason } from '@user-service/common';
  */
 export type NotReadyReason =
   'restoring' | 'reconciling' | 'behind' | SubscriptionEndReason | 'stopped';
+
+/** Where changes of readiness are told: the aggregator's logger. */
+export interface ReadinessLog {
+  info(message: string): void;
+  warn(message: string, fields: Readonly<Record<string, unknown>>): void;
+}
 
 export type ReadinessReport =
   { readonly ready: true } | { readonly ready: false; readonly reason: NotReadyReason };
@@ -95,7 +101,7 @@ export class Readiness {
    * Logs each change of readiness after the first catch-up, with its reason, looking every
    * `everyMs`; the lag is worth a line only when it changes readiness.
    */
-  logChanges(log: Logger, everyMs: number): void {
+  logChanges(log: ReadinessLog, everyMs: number): void {
     let last = this.report();
     this.watch = setInterval(() => {
       const now = this.report();

@@ -67,4 +67,35 @@ describe('readiness of an aggregator', () => {
     expect(readiness.isStopped).toBe(true);
     expect(readiness.report()).toEqual({ ready: false, reason: 'stopped' });
   });
+
+  describe('its log', () => {
+    afterEach(() => jest.useRealTimers());
+
+    it('tells each change after the first catch-up once, with the reason and the lag', () => {
+      jest.useFakeTimers();
+      const time = clock();
+      const lines: unknown[] = [];
+      const readiness = new Readiness(500, time.now);
+      readiness.confirmed(new Date(time.now()));
+      readiness.caughtUp();
+      readiness.logChanges(
+        {
+          info: (message) => lines.push({ level: 'info', message }),
+          warn: (message, fields) => lines.push({ level: 'warn', message, ...fields }),
+        },
+        1000,
+      );
+      time.advance(600);
+      jest.advanceTimersByTime(1000);
+      jest.advanceTimersByTime(1000);
+      readiness.confirmed(new Date(time.now()));
+      jest.advanceTimersByTime(1000);
+      readiness.stop();
+      jest.advanceTimersByTime(5000);
+      expect(lines).toEqual([
+        { level: 'warn', message: 'not ready', reason: 'behind', lagSeconds: 0.6 },
+        { level: 'info', message: 'ready again' },
+      ]);
+    });
+  });
 });
