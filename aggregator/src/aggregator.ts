@@ -1,6 +1,5 @@
 import {
   type Checkpoint,
-  type CommitPosition,
   errorFields,
   type Logger,
   type PersonalData,
@@ -8,15 +7,14 @@ import {
   type Subscription,
   SubscriptionEndedError,
   type UserEvent,
-  type UnreadableEventError,
-  type User,
-  type UserState,
 } from '@user-service/common';
 import type { AggregatorMetrics } from './aggregator-metrics';
-import type { UserPageQuery } from './live-user-index';
+import type { AggregatorReads, HeldUsers } from './aggregator-reads';
+import { AppliedPositions } from './applied-positions';
 import { OpenedUsers } from './opened-users';
 import { UserProjection } from './projection';
-import type { NotReadyReason, Readiness } from './readiness';
+import { Readiness } from './readiness';
+import { SnapshotPolicy } from './snapshot-policy';
 
 export interface AggregatorOptions {
   readonly partitions: readonly number[];
@@ -51,63 +49,60 @@ const READINESS_LOG_EVERY_MS = 1000;
 /**
  * Owns some partitions: restores their users from the last snapshot, applies every newer event
  * once, serves reads from memory while it knows it is caught up, and snapshots the changed users
- * every `snapshotEvery` events.
+ * as its SnapshotPolicy says.
  */
-export class Aggregator {
-  private projection = new UserProjection();
-  private readonly opened: OpenedUsers;
+export class Aggregator implements AggregatorReads {
+  private readonly projection = new UserProjection();
+  /** The users held here, sealed as stored; a hook for tests and drills too. */
+  readonly users: HeldUsers = this.projection;
+  private readonly openedUsers: OpenedUsers;
+  /** Opens users to answer; also for tests and drills comparing with a reference. */
+  readonly opened: Pick<OpenedUsers, 'open'>;
+  private readonly readinessState: Readiness;
+  /** Whether reads may be served from memory, and why not (GET /readyz). */
+  readonly readiness: Pick<Readiness, 'isReady' | 'report'>;
+  private readonly applied: AppliedPositions;
+  readonly positions: Pick<AppliedPositions, 'waitFor'>;
+  private readonly snapshotPolicy: SnapshotPolicy;
   private subscription: Subscription | null = null;
   private checkpoint: Checkpoint | null = null;
-  private eventsSinceSnapshot = 0;
-  private lastSnapshotAt = Date.now();
   private replayed = 0;
-  private caughtUpOnce = false;
-  private reconciling = false;
-  private endedBecause: NotReadyReason | null = null;
-  private stopped = false;
-  /** Every change committed before this time (ms) has been applied. */
-  private currentAsOf = Date.now();
   private replayStartedAt = process.hrtime.bigint();
-  private readinessWatch: NodeJS.Timeout | undefined;
-  /** Every change committed at or before this point has been applied (null before the first). */
-  private appliedPosition: CommitPosition | null = null;
-  private readonly positionWaiters = new Set<() => void>();
 
   constructor(private readonly options: AggregatorOptions) {
-    this.opened = new OpenedUsers(options.personalData);
+    this.openedUsers = new OpenedUsers(options.personalData);
+    this.opened = this.openedUsers;
+    this.readinessState = new Readiness(options.maxLagMs ?? DEFAULT_MAX_LAG_MS);
+    this.readiness = this.readinessState;
+    this.applied = new AppliedPositions(options.store.events);
+    this.positions = this.applied;
+    this.snapshotPolicy = new SnapshotPolicy({
+      snapshotEvery: options.snapshotEvery,
+      checkpointEveryMs: options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS,
+    });
     options.metrics.reportStatusFrom(() => {
-      const readiness = this.readiness();
+      const readiness = this.readinessState.report();
       return {
         notReadyReason: readiness.ready ? null : readiness.reason,
-        lagSeconds: this.lagMs() / 1000,
+        lagSeconds: this.readinessState.lagMs() / 1000,
         parkedUsers: this.projection.parkedCount,
       };
     });
   }
 
-  get isReady(): boolean {
-    return this.readiness().ready;
-  }
-
   /** Ready means caught up with the store, recently: only then are reads served from memory. */
-  readiness(): Readiness {
-    if (this.stopped) return { ready: false, reason: 'stopped' };
-    if (this.endedBecause) return { ready: false, reason: this.endedBecause };
-    if (!this.caughtUpOnce) return { ready: false, reason: 'restoring' };
-    if (this.reconciling) return { ready: false, reason: 'reconciling' };
-    if (this.lagMs() > (this.options.maxLagMs ?? DEFAULT_MAX_LAG_MS))
-      return { ready: false, reason: 'behind' };
-    return { ready: true };
+  get isReady(): boolean {
+    return this.readinessState.isReady;
   }
 
   /** Starts restoring in the background; `isReady` turns true once caught up. */
   async start(): Promise<void> {
     const { store, partitions, log, metrics } = this.options;
-    this.watchReadiness();
+    this.readinessState.logChanges(log, READINESS_LOG_EVERY_MS);
     const loading = process.hrtime.bigint();
     const restored = await this.untilStopped(() => store.snapshots.load(partitions));
-    if (!restored || this.stopped) return;
-    this.projection = new UserProjection(restored.entries);
+    if (!restored || this.readinessState.isStopped) return;
+    this.projection.restore(restored.entries);
     this.checkpoint = restored.checkpoint;
     metrics.restoreDuration.set(secondsSince(loading));
     metrics.restoredUsers.set(restored.entries.length);
@@ -132,7 +127,7 @@ export class Aggregator {
         },
         onHistoryLost: () => {
           metrics.historyLost.inc();
-          this.reconciling = true;
+          this.readinessState.historyLost();
           log.warn(
             'checkpoint no longer in history; reconciling partitions from the store (not ready meanwhile)',
           );
@@ -140,65 +135,12 @@ export class Aggregator {
       },
     );
     this.subscription.finished.catch((error: unknown) => {
-      this.endedBecause = error instanceof SubscriptionEndedError ? error.reason : 'handler-failed';
+      const reason = error instanceof SubscriptionEndedError ? error.reason : 'handler-failed';
+      this.readinessState.ended(reason);
       log.error('subscription ended; not ready until restarted', {
-        reason: this.endedBecause,
+        reason,
         error: errorFields(error),
       });
-    });
-  }
-
-  user(userId: string): UserState {
-    return this.projection.get(userId);
-  }
-
-  /** Why one of the user's events could not be applied, so that its state here is unknown; undefined if none. */
-  parkedBecause(userId: string): UnreadableEventError | undefined {
-    return this.projection.parkedBecause(userId);
-  }
-
-  waitForVersion(userId: string, version: number, timeoutMs: number): Promise<boolean> {
-    return this.projection.waitForVersion(userId, version, timeoutMs);
-  }
-
-  /** The users with their personal data opened, in order; null for each one erased. */
-  openUsers(users: readonly User[]): Promise<Array<User | null>> {
-    return this.opened.open(users);
-  }
-
-  /** A page of the live users held here, in id order. */
-  listUsers(query: UserPageQuery): User[] {
-    return this.projection.page(query);
-  }
-
-  /** The live users held here per group (only `group` when given). */
-  countUsersByGroup(group?: number): Map<number, number> {
-    return this.projection.countByGroup(group);
-  }
-
-  /** A user whose state here is unknown (so no list is exact here), if there is one. */
-  anyParked(): UnreadableEventError | undefined {
-    return this.projection.anyParked();
-  }
-
-  /**
-   * Resolves true once every change committed up to `position` (an append's position, from a
-   * gateway) has been applied here, or false after `timeoutMs`. Throws on a position that is not
-   * one of this store's.
-   */
-  async waitForPosition(position: CommitPosition, timeoutMs: number): Promise<boolean> {
-    if (this.hasApplied(position)) return true;
-    return new Promise((resolve) => {
-      const finish = (reached: boolean) => {
-        clearTimeout(timer);
-        this.positionWaiters.delete(check);
-        resolve(reached);
-      };
-      const check = () => {
-        if (this.hasApplied(position)) finish(true);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      this.positionWaiters.add(check);
     });
   }
 
@@ -229,8 +171,7 @@ export class Aggregator {
     const { store, partitions, metrics, log } = this.options;
     const entries = this.projection.takeChanges();
     const checkpoint = this.checkpoint;
-    this.eventsSinceSnapshot = 0;
-    this.lastSnapshotAt = Date.now();
+    this.snapshotPolicy.taken();
     if (entries.length === 0 && !checkpoint) return;
     const timer = metrics.snapshotDuration.startTimer();
     try {
@@ -250,49 +191,69 @@ export class Aggregator {
   }
 
   private async apply(event: UserEvent, checkpoint: Checkpoint | null): Promise<void> {
-    const { metrics, snapshotEvery, log } = this.options;
+    this.fold(event);
+    this.reached(checkpoint);
+    this.countApplied(event);
+    this.followKeys(event);
+    if (this.snapshotPolicy.dueAfter(event)) await this.snapshot();
+  }
+
+  private async caughtUp(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> {
+    this.reached(checkpoint);
+    this.readinessState.confirmed(currentAsOf);
+    if (this.snapshotPolicy.dueWhenQuiet()) await this.snapshot();
+    if (this.readinessState.caughtUp()) this.reportReplayed();
+  }
+
+  /** Applies the event to its user, or parks the user when the event cannot be applied. */
+  private fold(event: UserEvent): void {
     const outcome = this.projection.apply(event);
-    if (outcome.kind === 'parked') {
-      metrics.unreadableEvents.inc();
-      log.error('user parked: one of its events cannot be applied; its reads go to the store', {
+    if (outcome.kind !== 'parked') return;
+    this.options.metrics.unreadableEvents.inc();
+    this.options.log.error(
+      'user parked: one of its events cannot be applied; its reads go to the store',
+      {
         userId: event.userId,
         eventId: event.eventId,
         version: event.version,
         problem: outcome.error.problem,
-      });
-    }
-    this.advanceCheckpoint(checkpoint);
-    this.noteApplied(checkpoint);
-    if (!this.caughtUpOnce) this.replayed += 1;
-    metrics.eventsApplied.inc({ partition: String(event.partition) });
-    metrics.usersInMemory.set(this.projection.size);
-    this.eventsSinceSnapshot += 1;
-    const erased = event.type === 'UserErased';
-    if (erased) {
-      this.options.personalData.forget(event.userId);
-      this.opened.forget(event.userId);
-    }
-    // Not while replaying: a restart would fetch every user's key before being ready.
-    else if (this.caughtUpOnce)
-      this.options.personalData.warm(event).catch(() => {
-        // The first read of the user fetches it, or says why it cannot.
-      });
-    // An erasure is saved at once: the snapshot stops counting and listing the user.
-    if (erased || this.eventsSinceSnapshot >= snapshotEvery) await this.snapshot();
+      },
+    );
   }
 
-  private async caughtUp(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> {
-    this.advanceCheckpoint(checkpoint);
-    this.noteApplied(checkpoint);
-    this.currentAsOf = currentAsOf.getTime();
-    this.reconciling = false;
-    if (
-      Date.now() - this.lastSnapshotAt >=
-      (this.options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS)
-    )
-      await this.snapshot();
-    if (this.caughtUpOnce) return;
-    this.caughtUpOnce = true;
+  /**
+   * While a user is parked the saved checkpoint stays before its unreadable event, so that after
+   * a restart (with a fix deployed, or not) that event is met again instead of skipped. Parked
+   * users do not hold the applied position back: lists refuse to answer while any user is parked.
+   */
+  private reached(checkpoint: Checkpoint | null): void {
+    if (!checkpoint) return;
+    if (this.projection.parkedCount === 0) this.checkpoint = checkpoint;
+    this.applied.reached(checkpoint);
+  }
+
+  private countApplied(event: UserEvent): void {
+    const { metrics } = this.options;
+    if (!this.readinessState.hasCaughtUp) this.replayed += 1;
+    metrics.eventsApplied.inc({ partition: String(event.partition) });
+    metrics.usersInMemory.set(this.projection.size);
+  }
+
+  /** An erasure drops the user's key and opened data here; other events fetch the key early. */
+  private followKeys(event: UserEvent): void {
+    const { personalData } = this.options;
+    if (event.type === 'UserErased') {
+      personalData.forget(event.userId);
+      this.openedUsers.forget(event.userId);
+    }
+    // Not while replaying: a restart would fetch every user's key before being ready.
+    else if (this.readinessState.hasCaughtUp)
+      personalData.warm(event).catch(() => {
+        // The first read of the user fetches it, or says why it cannot.
+      });
+  }
+
+  private reportReplayed(): void {
     const { metrics, log } = this.options;
     const seconds = secondsSince(this.replayStartedAt);
     metrics.replayDuration.set(seconds);
@@ -304,61 +265,13 @@ export class Aggregator {
     });
   }
 
-  /**
-   * While a user is parked the saved checkpoint stays before its unreadable event, so that after
-   * a restart (with a fix deployed, or not) that event is met again instead of skipped.
-   */
-  private advanceCheckpoint(checkpoint: Checkpoint | null): void {
-    if (checkpoint && this.projection.parkedCount === 0) this.checkpoint = checkpoint;
-  }
-
-  /** Parked users do not hold it back: lists refuse to answer while any user is parked. */
-  private noteApplied(checkpoint: Checkpoint | null): void {
-    if (!checkpoint) return;
-    this.appliedPosition = this.options.store.events.commitPositionOf(checkpoint);
-    for (const check of [...this.positionWaiters]) check();
-  }
-
-  private hasApplied(position: CommitPosition): boolean {
-    const { events } = this.options.store;
-    // Compared even before the first position, so that a malformed one is refused at once.
-    const applied = this.appliedPosition;
-    const order = events.comparePositions(applied ?? position, position);
-    return applied !== null && order >= 0;
-  }
-
-  private lagMs(): number {
-    return Math.max(0, Date.now() - this.currentAsOf);
-  }
-
-  /** Logs each change of readiness after the first, with its reason. */
-  private watchReadiness(): void {
-    let last: Readiness = this.readiness();
-    this.readinessWatch = setInterval(() => {
-      const now = this.readiness();
-      const changed =
-        now.ready !== last.ready || (!now.ready && !last.ready && now.reason !== last.reason);
-      if (changed && this.caughtUpOnce) {
-        if (now.ready) this.options.log.info('ready again');
-        else
-          this.options.log.warn('not ready', {
-            reason: now.reason,
-            lagSeconds: this.lagMs() / 1000,
-          });
-      }
-      last = now;
-    }, READINESS_LOG_EVERY_MS);
-    this.readinessWatch.unref();
-  }
-
   private async halt(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.readinessWatch);
+    this.readinessState.stop();
     await this.subscription?.stop();
   }
 
   private async untilStopped<T>(load: () => Promise<T>): Promise<T | undefined> {
-    while (!this.stopped) {
+    while (!this.readinessState.isStopped) {
       try {
         return await load();
       } catch (error) {

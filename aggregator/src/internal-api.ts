@@ -27,7 +27,7 @@ export function createInternalApi(
 ): RequestListener {
   const app = createBaseApp(log, registry);
   app.get('/readyz', rememberRoute, (_req, res) => {
-    const readiness = aggregator.readiness();
+    const readiness = aggregator.readiness.report();
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   app.use(internalListRoutes(aggregator));

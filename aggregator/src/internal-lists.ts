@@ -8,7 +8,7 @@ import {
   rememberRoute,
 } from '@user-service/common';
 import { type Request, Router } from 'express';
-import type { Aggregator } from './aggregator';
+import type { AggregatorReads } from './aggregator-reads';
 
 /** How long a list may wait for the writes the asking gateway made (as long as a user read). */
 const POSITION_WAIT_MS = 50;
@@ -39,33 +39,33 @@ const readCounts = queryValidator({ position, group });
  * or has not applied the asking gateway's latest write here (`position`) within a short wait,
  * they refuse, and the gateway reads the snapshot instead.
  */
-export function internalListRoutes(aggregator: Aggregator): Router {
+export function internalListRoutes(aggregator: AggregatorReads): Router {
   const router = Router();
   router.get('/internal/users', rememberRoute, async (req, res) => {
     const { limit, after, group } = await exactQuery(aggregator, req, readPage);
-    const page = aggregator.listUsers({
+    const page = aggregator.users.page({
       limit,
       ...(after === undefined ? {} : { after }),
       ...(group === undefined ? {} : { group }),
     });
-    const users = (await aggregator.openUsers(page)).filter((user) => user !== null);
+    const users = (await aggregator.opened.open(page)).filter((user) => user !== null);
     res.json({ users });
   });
   router.get('/internal/user-counts', rememberRoute, async (req, res) => {
     const { group } = await exactQuery(aggregator, req, readCounts);
-    const counts = aggregator.countUsersByGroup(group);
+    const counts = aggregator.users.countByGroup(group);
     res.json({ byGroup: Object.fromEntries(counts) });
   });
   return router;
 }
 
 async function exactQuery<P extends QueryParameters & { readonly position: typeof position }>(
-  aggregator: Aggregator,
+  aggregator: AggregatorReads,
   req: Request,
   validate: QueryValidator<P>,
 ): Promise<QueryValues<P>> {
   if (!aggregator.isReady) throw problems.notReady();
-  const parked = aggregator.anyParked();
+  const parked = aggregator.users.anyParked();
   if (parked) throw problems.userUnreadable(parked);
   const query = validate(req.url.split('?', 2)[1] ?? '');
   if (!query.ok) throw problems.validationError(query.errors);
@@ -75,9 +75,9 @@ async function exactQuery<P extends QueryParameters & { readonly position: typeo
   return query.value;
 }
 
-async function reaches(aggregator: Aggregator, written: string): Promise<boolean> {
+async function reaches(aggregator: AggregatorReads, written: string): Promise<boolean> {
   try {
-    return await aggregator.waitForPosition(written, POSITION_WAIT_MS);
+    return await aggregator.positions.waitFor(written, POSITION_WAIT_MS);
   } catch {
     throw problems.validationError([
       { field: 'position', message: `must be ${position.expected}` },

@@ -10,7 +10,7 @@ import {
 } from '@user-service/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
-import type { Aggregator } from './aggregator';
+import type { AggregatorReads } from './aggregator-reads';
 
 export const READ_PREFIX = '/internal/users/';
 const ROUTE = '/internal/users/:id';
@@ -35,7 +35,7 @@ const readQuery = queryValidator({
  * serving an older state.
  */
 export async function serveInternalRead(
-  aggregator: Aggregator,
+  aggregator: AggregatorReads,
   req: IncomingMessage,
   res: ServerResponse,
   reads: Counter<'status'>,
@@ -60,7 +60,7 @@ export async function serveInternalRead(
 }
 
 async function answer(
-  aggregator: Aggregator,
+  aggregator: AggregatorReads,
   url: string,
 ): Promise<{ status: number; body: unknown }> {
   try {
@@ -68,22 +68,22 @@ async function answer(
     const [encodedId = '', query = ''] = url.slice(READ_PREFIX.length).split('?', 2);
     const id = validateUserId(decode(encodedId));
     if (!id.ok) throw problems.validationError(id.errors);
-    const parked = aggregator.parkedBecause(id.value);
+    const parked = aggregator.users.parkedBecause(id.value);
     if (parked) throw problems.userUnreadable(parked);
     const parameters = readQuery(query);
     if (!parameters.ok) throw problems.validationError(parameters.errors);
     const { minVersion, deleted } = parameters.value;
-    const held = aggregator.user(id.value);
+    const held = aggregator.users.get(id.value);
     // After the caller's own delete, "no such user" is already as new as its write, even when
     // this copy cannot tell the version: a deleted user leaves no trace in a restored snapshot.
     const currentEnough =
       held.version >= minVersion || (deleted !== undefined && held.user === null);
     if (!currentEnough) {
-      const reached = await aggregator.waitForVersion(id.value, minVersion, VERSION_WAIT_MS);
+      const reached = await aggregator.users.waitForVersion(id.value, minVersion, VERSION_WAIT_MS);
       if (!reached) throw problems.versionNotApplied(minVersion);
     }
-    const { user, version } = aggregator.user(id.value);
-    const [opened] = user ? await aggregator.openUsers([user]) : [null];
+    const { user, version } = aggregator.users.get(id.value);
+    const [opened] = user ? await aggregator.opened.open([user]) : [null];
     // An erasure under way (its key destroyed, its event not yet here) reads as no user too.
     if (!opened) throw problems.userNotFound(id.value);
     return { status: 200, body: { user: opened, version } };

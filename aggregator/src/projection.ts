@@ -35,6 +35,11 @@ export class UserProjection {
   private readonly live = new LiveUserIndex((userId) => this.get(userId).user);
 
   constructor(restored: readonly SnapshotEntry[] = []) {
+    this.restore(restored);
+  }
+
+  /** Takes in the users of a snapshot; only before the first event is applied. */
+  restore(restored: readonly SnapshotEntry[]): void {
     for (const entry of restored) {
       this.users.set(entry.userId, {
         partition: entry.partition,

@@ -1,4 +1,4 @@
-import type { UserEvent, UserEventBody } from '@user-service/common';
+import { compareIds, type UserEvent, type UserEventBody } from '@user-service/common';
 import {
   created,
   deleted,
@@ -53,7 +53,7 @@ describe('user projection: changes since the last snapshot', () => {
     expect(
       next
         .map(({ userId, version }) => ({ userId, version }))
-        .sort((a, b) => a.userId.localeCompare(b.userId)),
+        .sort((a, b) => compareIds(a.userId, b.userId)),
     ).toEqual([
       { userId: 'ada', version: 3 },
       { userId: 'bob', version: 2 },

@@ -1,5 +1,11 @@
 import { appendSealed } from '@user-service/test-support';
-import { aggregatorOf, partitionOf, partitionsOwnedBy, stampEvents } from '@user-service/common';
+import {
+  aggregatorOf,
+  partitionOf,
+  partitionsOwnedBy,
+  stampEvents,
+  waitUntil,
+} from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { startTestAggregator } from './test-aggregator';
 
@@ -28,10 +34,13 @@ describe('a quiet aggregator', () => {
 
       const saved = async () =>
         (await store.snapshots.load(partitionsOwnedBy(0, 2, 12))).checkpoint?.position;
-      const deadline = Date.now() + 5000;
-      while ((await saved()) !== others.length && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(await saved()).toBe(others.length);
+      let position: unknown;
+      await waitUntil(async () => (position = await saved()) === others.length, {
+        describe: () => `a checkpoint at position ${others.length} (saved: ${String(position)})`,
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
+      expect(position).toBe(others.length);
       expect(node.aggregator.liveUsers()).toEqual([]);
     } finally {
       await node.crash();

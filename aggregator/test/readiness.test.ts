@@ -184,7 +184,7 @@ describe('aggregator readiness after its checkpoint falls out of the store’s h
         async () => (await readyz(node)).status === 200,
         'the aggregator to report ready again once reconciled',
       );
-      expect(node.aggregator.user('ada').version).toBe(1);
+      expect(node.aggregator.users.get('ada').version).toBe(1);
     } finally {
       releaseCatchUp();
       await node.crash();

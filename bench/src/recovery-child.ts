@@ -103,8 +103,8 @@ async function main(): Promise<void> {
   const heapAfter = process.memoryUsage().heapUsed;
   // After the figures: the aggregator holds the last user sealed, and opens it as it would to answer.
   const last = users - 1;
-  const held = node.aggregator.user(`user-${last}`).user;
-  const [opened] = held ? await node.aggregator.openUsers([held]) : [];
+  const held = node.aggregator.users.get(`user-${last}`).user;
+  const [opened] = held ? await node.aggregator.opened.open([held]) : [];
   await node.crash();
   if (held?.name === `User ${last}` || opened?.name !== `User ${last}`)
     throw new Error(`user-${last} was not held sealed, or did not open: ${JSON.stringify(held)}`);

@@ -3,7 +3,6 @@ import {
   CommandRejectedError,
   decide,
   foldEvents,
-  loadUserState,
   type PersonalData,
   stampEvents,
   stateAsOf,
@@ -17,6 +16,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { WrittenPositions } from './written-positions';
 import type { WrittenVersions } from './written-versions';
+import { loadUserState } from './user-state';
 
 /** Losing this many races in a row for one user means heavy contention: ask the client to retry. */
 const MAX_ATTEMPTS = 100;

@@ -1,4 +1,10 @@
-import { partitionsOwnedBy, type PersonalData, type Store, type User } from '@user-service/common';
+import {
+  compareIds,
+  partitionsOwnedBy,
+  type PersonalData,
+  type Store,
+  type User,
+} from '@user-service/common';
 import type { AggregatorClient, ForwardedQuery, QueryRequest } from './aggregator-client';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { WrittenPositions } from './written-positions';
@@ -66,7 +72,7 @@ export async function listUsers(
     },
     requestId,
   );
-  const merged = answers.values.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const merged = answers.values.flat().sort((a, b) => compareIds(a.id, b.id));
   return {
     users: merged.slice(query.offset, query.offset + query.limit),
     more: merged.length > query.offset + query.limit,

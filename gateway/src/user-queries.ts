@@ -1,7 +1,6 @@
 import {
   aggregatorOf,
   type AsOf,
-  loadUserState,
   type PersonalData,
   problems,
   stateAsOf,
@@ -11,6 +10,7 @@ import {
 import type { AggregatorClient } from './aggregator-client';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { WrittenVersions } from './written-versions';
+import { loadUserState } from './user-state';
 
 export interface QueryContext {
   readonly store: Store;

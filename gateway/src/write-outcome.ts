@@ -1,6 +1,6 @@
 import {
   type HttpProblem,
-  type RememberedOutcome,
+  type StoredOutcome,
   type User,
   type UserState,
 } from '@user-service/common';
@@ -10,7 +10,7 @@ import type { Response } from 'express';
  * A write's answer as a value: what is sent, and what a retry with the same Idempotency-Key is
  * sent again (status, body, `Content-Type`, `ETag`, `Location`).
  */
-export type WriteOutcome = RememberedOutcome;
+export type WriteOutcome = StoredOutcome;
 
 export function userOutcome(state: UserState, status: 200 | 201, location?: string): WriteOutcome {
   const { user } = state;

@@ -1,11 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   aggregatorOf,
+  compareIds,
   partitionOf,
   partitionsOwnedBy,
   type Store,
   type User,
   type UserFields,
+  waitUntil,
 } from '@user-service/common';
 import type { InProcessCluster } from '@user-service/launcher';
 import { idsWhere, ownedBy, testPersonalData } from '@user-service/test-support';
@@ -42,9 +44,8 @@ function fields(id: string, n: number, group = n % 4): UserFields {
   return { name: `User ${n}`, email: `${id}.${n}@example.com`, group };
 }
 
-/** Ids compare by UTF-16 code units, as the API orders them. */
 function byId(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return compareIds(a.id, b.id);
 }
 
 function ownerOf(id: string): number {
@@ -89,14 +90,15 @@ function day(time: number): string {
   return new Date(time).toISOString().slice(0, 10);
 }
 
+/** The first value `attempt` gives, looking again until it gives one. */
 async function until<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  let value: T | undefined;
+  await waitUntil(async () => (value = await attempt()) !== undefined, {
+    describe: what,
+    timeoutMs: DEADLINE_MS,
+    intervalMs: 10,
+  });
+  return value as T;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Store, type User, wrapStore } from '@user-service/common';
+import { compareIds, type Store, type User, wrapStore } from '@user-service/common';
 import {
   type MasterKeyring,
   newMasterKeyText,
@@ -22,7 +22,7 @@ const rotatingRing = parseMasterKeys(`${newText},${oldText}`, 'DATA_KEY during t
 const newRing = parseMasterKeys(newText, 'the new DATA_KEY');
 
 const idOf = (n: number) => `user-${String(n).padStart(2, '0')}`;
-const byId = (a: User, b: User) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byId = (a: User, b: User) => compareIds(a.id, b.id);
 
 /**
  * Rotating the master key (`npm run rotate-data-key`) while the system serves: every process

@@ -1,9 +1,11 @@
 import {
   aggregatorOf,
+  compareIds,
   partitionOf,
   type SnapshotBatch,
   type Store,
   type User,
+  waitUntil,
 } from '@user-service/common';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
@@ -13,6 +15,8 @@ import { fieldsFor, idsWhere, ownedBy } from '@user-service/test-support';
 
 const PARTITIONS = 12;
 const AGGREGATORS = 3;
+/** How long an aggregator may take to save a snapshot it is due to save. */
+const SNAPSHOT_WAIT = { timeoutMs: 10_000, intervalMs: 10 };
 
 function expectProblem(answer: Answer, status: number): void {
   expect(answer.status).toBe(status);
@@ -91,13 +95,13 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
   async function expectAggregatorMatchesReference(index: number): Promise<void> {
     const { aggregator } = system.aggregator(index);
     const sealed = aggregator.liveUsers();
-    const opened = await aggregator.openUsers(sealed.map((entry) => entry.user!));
+    const opened = await aggregator.opened.open(sealed.map((entry) => entry.user!));
     const held = sealed.map((entry, n) => ({ ...entry, user: opened[n] }));
     const expected = [...reference]
       .filter(([id]) => aggregatorOf(partitionOf(id, PARTITIONS), AGGREGATORS) === index)
       .map(([id, { user, version }]) => ({ userId: id, version, user }));
     const actual = held.map(({ userId, version, user }) => ({ userId, version, user }));
-    const byId = (a: { userId: string }, b: { userId: string }) => a.userId.localeCompare(b.userId);
+    const byId = (a: { userId: string }, b: { userId: string }) => compareIds(a.userId, b.userId);
     expect(actual.sort(byId)).toEqual(expected.sort(byId));
   }
 
@@ -444,8 +448,9 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
 
     it('restores a crashed aggregator from snapshot plus replay, equal to the reference', async () => {
       await writeSome('r', 60);
-      await waitFor(() =>
-        snapshots.some((batch) => batch.partitions.includes(0) && batch.checkpoint !== null),
+      await waitUntil(
+        () => snapshots.some((batch) => batch.partitions.includes(0) && batch.checkpoint !== null),
+        { describe: 'a snapshot of aggregator 0 with a checkpoint', ...SNAPSHOT_WAIT },
       );
       await system.stopAggregator(0, 'crash');
       await writeSome('s', 30);
@@ -477,7 +482,10 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
       for (const [n, id] of [first!, second!, ...rest].entries()) await created(id, n);
       for (let n = 0; n < 48; n++)
         await updated(n % 2 === 0 ? first! : second!, { group: 500 + n });
-      await waitFor(() => snapshots.some((batch) => batch.partitions.includes(0)));
+      await waitUntil(() => snapshots.some((batch) => batch.partitions.includes(0)), {
+        describe: 'the first snapshot of aggregator 0',
+        ...SNAPSHOT_WAIT,
+      });
 
       const ofAggregator0 = snapshots.filter((batch) => batch.partitions.includes(0));
       expect(ofAggregator0).toHaveLength(1);
@@ -487,7 +495,10 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
 
       for (let n = 0; n < 100; n++)
         await updated(n % 2 === 0 ? first! : second!, { group: 600 + n });
-      await waitFor(() => snapshots.filter((batch) => batch.partitions.includes(0)).length === 2);
+      await waitUntil(
+        () => snapshots.filter((batch) => batch.partitions.includes(0)).length === 2,
+        { describe: 'the second snapshot of aggregator 0', ...SNAPSHOT_WAIT },
+      );
       const latest = snapshots.filter((batch) => batch.partitions.includes(0))[1]!;
       expect(latest.entries.map((entry) => entry.userId).sort()).toEqual([first!, second!].sort());
       expect(latest.entries.find((entry) => entry.userId === first)!.version).toBe(
@@ -495,12 +506,4 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
       );
     });
   });
-}
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -1,4 +1,9 @@
-import type { Checkpoint, SubscriptionHandler, UserEvent } from '@user-service/common';
+import {
+  type Checkpoint,
+  type SubscriptionHandler,
+  type UserEvent,
+  waitUntil,
+} from '@user-service/common';
 
 /** A subscription handler that remembers what it was given, for tests to wait on and inspect. */
 export class Recorder implements SubscriptionHandler {
@@ -37,22 +42,11 @@ export class Recorder implements SubscriptionHandler {
 
   /** Waits until at least `count` events arrived and the subscription said it had caught up after them. */
   async caughtUpWith(count: number): Promise<void> {
-    await waitFor(
-      () => this.events.length >= count && this.caughtUpAt === this.events.length,
-      () =>
+    await waitUntil(() => this.events.length >= count && this.caughtUpAt === this.events.length, {
+      describe: () =>
         `caught up with ${count} events (have ${this.events.length}, caught up at ${this.caughtUpAt})`,
-    );
-  }
-}
-
-export async function waitFor(
-  condition: () => boolean,
-  describe: () => string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+      timeoutMs: 10_000,
+      intervalMs: 10,
+    });
   }
 }

@@ -1,5 +1,4 @@
-import { StoreMisconfiguredError } from '../store/errors';
-import { ConfigError } from './config';
+import { MisconfiguredError } from './misconfigured-error';
 
 /** Reads a process's configuration, or stops the process with the one message that says why. */
 export function configOrExit<T>(read: () => T): T {
@@ -15,7 +14,7 @@ export function configOrExit<T>(read: () => T): T {
  * configured): stops the process with one line naming the cause. Anything else is rethrown.
  */
 export function exitOnMisconfiguration(error: unknown): never {
-  if (!(error instanceof ConfigError) && !(error instanceof StoreMisconfiguredError)) throw error;
+  if (!(error instanceof MisconfiguredError)) throw error;
   process.stderr.write(`${JSON.stringify({ level: 'error', message: error.message })}\n`);
   process.exit(1);
 }

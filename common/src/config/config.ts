@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { errorText } from '../observability/error-fields';
+import { MisconfiguredError } from './misconfigured-error';
 
 /**
  * Configuration comes from environment variables and is checked once, at start, so that a bad
@@ -8,7 +9,7 @@ import { errorText } from '../observability/error-fields';
  * Any variable X may instead come from a file named by X_FILE (the Docker secrets convention),
  * so that a secret need not sit in the environment, where `docker inspect` shows it.
  */
-export class ConfigError extends Error {
+export class ConfigError extends MisconfiguredError {
   override name = 'ConfigError';
 }
 

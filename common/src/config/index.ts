@@ -1,4 +1,5 @@
 export * from './config';
+export * from './misconfigured-error';
 export * from './credentials';
 export * from './shared-config';
 export * from './config-or-exit';

@@ -6,6 +6,15 @@ export interface User {
 }
 
 export type UserFields = Omit<User, 'id'>;
+
+/**
+ * The API's order of user ids, part of its contract (lists page through it with `after`): by
+ * UTF-16 code units, as `<` compares strings, never by locale. For ids, which are ASCII, it is
+ * also how MongoDB sorts text without a collation.
+ */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 export type UserPatch = Partial<UserFields>;
 
 /**

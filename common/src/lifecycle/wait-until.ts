@@ -1,6 +1,9 @@
 export interface WaitOptions {
-  /** What is awaited, for the message when it does not happen: "http://127.0.0.1:9100 to become ready". */
-  readonly describe: string;
+  /**
+   * What is awaited, for the message when it does not happen: "http://127.0.0.1:9100 to become
+   * ready". A function is called only then, so that the message can say how far things got.
+   */
+  readonly describe: string | (() => string);
   readonly timeoutMs: number;
   /** Pause between two looks at the condition. */
   readonly intervalMs?: number;
@@ -18,8 +21,10 @@ export async function waitUntil(
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (await condition()) return;
-    if (Date.now() >= deadline)
-      throw new Error(`gave up after ${options.timeoutMs} ms waiting for ${options.describe}`);
+    if (Date.now() >= deadline) {
+      const what = typeof options.describe === 'string' ? options.describe : options.describe();
+      throw new Error(`gave up after ${options.timeoutMs} ms waiting for ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
   }
 }

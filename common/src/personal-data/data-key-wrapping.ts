@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomUUID } from 'node:crypto';
-import type { WrappedDataKey } from '../store/ports';
+import type { WrappedDataKey } from '../store/data-key-store';
 import { KEY_BYTES, MasterKeyError, type MasterKey, type MasterKeyring } from './master-keys';
 import { randomBytesPooled } from './random-pool';
 

@@ -7,13 +7,10 @@ import {
   type UserState,
 } from '../domain';
 import { VersionConflictError } from '../store/errors';
-import type {
-  DataKeyStore,
-  EmailClaim,
-  RememberedOutcome,
-  SnapshotEntry,
-  WrappedDataKey,
-} from '../store/ports';
+import type { DataKeyStore, WrappedDataKey } from '../store/data-key-store';
+import type { EmailClaim } from '../store/event-store';
+import type { StoredOutcome } from '../store/idempotency-store';
+import type { SnapshotEntry } from '../store/snapshot-store';
 import { newDataKey, unwrapDataKey } from './data-key-wrapping';
 import type { MasterKeyring } from './master-keys';
 import { openText, sealedKeyId, sealText } from './sealed-text';
@@ -130,7 +127,7 @@ export class PersonalData {
   }
 
   /** A response about to be remembered, its user's personal data sealed. */
-  async sealOutcome(outcome: RememberedOutcome): Promise<RememberedOutcome> {
+  async sealOutcome(outcome: StoredOutcome): Promise<StoredOutcome> {
     if (outcome.userId === undefined) return outcome;
     const key = await this.currentKey(outcome.userId);
     const body = JSON.parse(outcome.body) as Record<string, unknown>;
@@ -139,7 +136,7 @@ export class PersonalData {
   }
 
   /** A remembered response as it is sent again: name and email null once the user is erased. */
-  async openOutcome(outcome: RememberedOutcome): Promise<RememberedOutcome> {
+  async openOutcome(outcome: StoredOutcome): Promise<StoredOutcome> {
     if (outcome.userId === undefined) return outcome;
     const body = JSON.parse(outcome.body) as Record<string, unknown>;
     const opened = await this.opener(outcome.userId, { checkKeys: true })(body);

@@ -1,4 +1,4 @@
-import type { DataKeyStore } from '../store/ports';
+import type { DataKeyStore } from '../store/data-key-store';
 import { rewrapDataKey } from './data-key-wrapping';
 import type { MasterKeyring } from './master-keys';
 

@@ -1,4 +1,4 @@
-import type { Store } from './ports';
+import type { Store } from './store';
 import { wrapStore } from './wrap-store';
 
 export type StoreOperation =

@@ -1,6 +1,6 @@
 import { aroundStoreCalls } from './around-store-calls';
 import { StoreUnavailableError } from './errors';
-import type { Store } from './ports';
+import type { Store } from './store';
 
 /**
  * The store with a deadline on every request-path call: one that has not settled after

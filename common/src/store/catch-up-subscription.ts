@@ -1,7 +1,12 @@
 import { UnreadableEventError } from '../domain';
 import type { ChangeSource, ChangeTail } from './change-source';
 import { HistoryLostError, SubscriptionEndedError } from './errors';
-import type { Checkpoint, Subscription, SubscriptionHandler, SubscriptionRequest } from './ports';
+import type {
+  Checkpoint,
+  Subscription,
+  SubscriptionHandler,
+  SubscriptionRequest,
+} from './event-store';
 import { VersionGate } from './version-gate';
 
 export interface SubscriptionTiming {

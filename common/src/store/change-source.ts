@@ -1,5 +1,5 @@
 import type { UserEvent } from '../domain';
-import type { Checkpoint } from './ports';
+import type { Checkpoint } from './event-store';
 
 /**
  * What an adapter provides so that the one subscription algorithm in catch-up-subscription.ts

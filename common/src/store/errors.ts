@@ -1,3 +1,5 @@
+import { MisconfiguredError } from '../config/misconfigured-error';
+
 export class VersionConflictError extends Error {
   override name = 'VersionConflictError';
   constructor(
@@ -34,7 +36,7 @@ export class StoreUnavailableError extends Error {
  * not a replica set, a database without its unique index): retrying cannot help, so the process
  * should stop and say why.
  */
-export class StoreMisconfiguredError extends Error {
+export class StoreMisconfiguredError extends MisconfiguredError {
   override name = 'StoreMisconfiguredError';
 }
 

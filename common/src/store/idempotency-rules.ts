@@ -1,4 +1,4 @@
-import type { IdempotentBegin, RememberedOutcome } from './ports';
+import type { IdempotentBegin, StoredOutcome } from './idempotency-store';
 
 /** What both adapters keep of a key. */
 export interface KeyRecord {
@@ -6,7 +6,7 @@ export interface KeyRecord {
   readonly token: string;
   readonly leaseUntil: Date;
   readonly expiresAt: Date;
-  readonly outcome: RememberedOutcome | null;
+  readonly outcome: StoredOutcome | null;
 }
 
 /**

@@ -1,9 +1,12 @@
 // The store port (`@user-service/common/store`): what every adapter promises, its errors, the one
 // catch-up algorithm, and decorators over any store. The adapters live behind their own paths:
 // `@user-service/common/store/mongo` and `@user-service/common/store/memory`.
-export * from './ports';
+export * from './store';
+export * from './event-store';
+export * from './snapshot-store';
+export * from './idempotency-store';
+export * from './data-key-store';
 export * from './errors';
-export * from './user-state';
 export * from './around-store-calls';
 export * from './wrap-store';
 export * from './bounded-store';

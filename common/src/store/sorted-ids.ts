@@ -1,5 +1,7 @@
+import { compareIds } from '../domain';
+
 /**
- * A set of ids kept in order (UTF-16 code units, as `<` compares), cheap to grow in any order:
+ * A set of ids kept in the API's order (`compareIds`: UTF-16 code units, as `<` compares), cheap to grow in any order:
  * new ids wait in a batch and are merged in, sorted, when the order is next needed. So a replay
  * of a million creates costs a sort, not a million inserts into the middle of an array.
  */
@@ -31,7 +33,7 @@ export class SortedIds {
 
   private merge(): void {
     if (this.added.length === 0) return;
-    const added = this.added.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const added = this.added.sort(compareIds);
     const merged: string[] = new Array<string>(this.sorted.length + added.length);
     let i = 0;
     let j = 0;

@@ -1,6 +1,6 @@
 import type { UserEvent } from '../domain';
 import { SubscriptionEndedError } from './errors';
-import type { Checkpoint } from './ports';
+import type { Checkpoint } from './event-store';
 
 export type EventSink = (event: UserEvent, checkpoint: Checkpoint | null) => Promise<void>;
 export type MissingEventsReader = (userId: string, afterVersion: number) => Promise<UserEvent[]>;

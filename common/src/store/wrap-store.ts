@@ -1,4 +1,8 @@
-import type { DataKeyStore, EventStore, IdempotencyStore, SnapshotStore, Store } from './ports';
+import type { DataKeyStore } from './data-key-store';
+import type { EventStore } from './event-store';
+import type { IdempotencyStore } from './idempotency-store';
+import type { SnapshotStore } from './snapshot-store';
+import type { Store } from './store';
 
 /** The members a decorator replaces; everything it leaves out passes straight through. */
 export interface StoreOverrides {

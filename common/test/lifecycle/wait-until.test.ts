@@ -35,6 +35,21 @@ describe('waitUntil', () => {
     );
   });
 
+  it('describes what it waited for as things stand when it gives up, given a function', async () => {
+    jest.useFakeTimers();
+    let looks = 0;
+    const outcome = waitUntil(() => ++looks < 0, {
+      describe: () => `10 events (have ${looks})`,
+      timeoutMs: 100,
+      intervalMs: 10,
+    }).catch((error: unknown) => error);
+    await jest.runAllTimersAsync();
+    expect(await outcome).toEqual(
+      new Error(`gave up after 100 ms waiting for 10 events (have ${looks})`),
+    );
+    expect(looks).toBeGreaterThan(1);
+  });
+
   it('ends the wait with the error the condition throws: the caller knows waiting longer is pointless', async () => {
     const exited = new Error('the process serving it exited with 1');
     await expect(

@@ -1,6 +1,6 @@
 import {
   type DataKeyStore,
-  type RememberedOutcome,
+  type StoredOutcome,
   StoreUnavailableError,
   type User,
   type UserEvent,
@@ -324,7 +324,7 @@ describe('PersonalData', () => {
   });
 
   describe('remembered outcomes', () => {
-    const answer = (body: object, userId?: string): RememberedOutcome => ({
+    const answer = (body: object, userId?: string): StoredOutcome => ({
       status: 201,
       headers: {
         'Content-Type': 'application/json; charset=utf-8',

@@ -3,6 +3,7 @@ import {
   SubscriptionEndedError,
   UnreadableEventError,
   type UserEvent,
+  waitUntil,
 } from '@user-service/common';
 import type { CatchUp, ChangeSource, ChangeTail, TailStep } from '../../src/store/change-source';
 import {
@@ -10,7 +11,7 @@ import {
   type SubscriptionTiming,
 } from '../../src/store/catch-up-subscription';
 import { created, eventsFor, fieldsFor, updated } from '@user-service/test-support';
-import { Recorder, waitFor } from '@user-service/test-support';
+import { Recorder } from '@user-service/test-support';
 
 /** A position is a number here: how many changes of the store come before it. */
 const at = (position: number): Checkpoint => ({ position });
@@ -214,10 +215,11 @@ describe('catch-up subscription', () => {
     });
     const { subscription } = subscribe(source, handler);
     source.script(change(first!, 1), new Error('connection reset'), change(second!, 2));
-    await waitFor(
-      () => handler.events.length === 2,
-      () => 'both events delivered',
-    );
+    await waitUntil(() => handler.events.length === 2, {
+      describe: 'both events to be delivered',
+      timeoutMs: 10_000,
+      intervalMs: 10,
+    });
     expect(failures).toEqual([1]);
     expect(source.opened).toEqual([at(0), at(1)]);
     expect(handler.events.map((event) => event.version)).toEqual([1, 2]);

@@ -1,10 +1,15 @@
-import { type Checkpoint, type Subscription, type UserEvent } from '@user-service/common';
+import {
+  type Checkpoint,
+  type Subscription,
+  type UserEvent,
+  waitUntil,
+} from '@user-service/common';
 import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';
 import { created, eventsFor, fieldsFor, idsInPartition } from '@user-service/test-support';
 import { describeWithMongo } from '@user-service/test-support';
-import { Recorder, waitFor } from '@user-service/test-support';
+import { Recorder } from '@user-service/test-support';
 
 const PARTITION = 3;
 /** More than the 101 changes of a change stream's first batch, so that getMores follow it. */
@@ -79,11 +84,11 @@ describeWithMongo('MongoDB subscription: caught up means caught up', (mongoUrl) 
         resumed,
       ),
     );
-    await waitFor(
-      () => resumed.deliveredAtFirstCatchUp !== null,
-      () => `the resumed subscription caught up (has ${resumed.events.length} events)`,
-      90_000,
-    );
+    await waitUntil(() => resumed.deliveredAtFirstCatchUp !== null, {
+      describe: () => `the resumed subscription to catch up (has ${resumed.events.length} events)`,
+      timeoutMs: 90_000,
+      intervalMs: 10,
+    });
 
     const delivered = resumed.deliveredAtFirstCatchUp!.map((event) => event.eventId);
     expect(delivered).toContain(last!.eventId);

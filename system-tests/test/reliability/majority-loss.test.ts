@@ -1,4 +1,4 @@
-import { type User } from '@user-service/common';
+import { type User, waitUntil } from '@user-service/common';
 import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { type Document, MongoClient } from 'mongodb';
 import { MongoMemoryReplSet, type MongoMemoryServer } from 'mongodb-memory-server';
@@ -118,16 +118,13 @@ function directClient(server: MongoMemoryServer): Promise<MongoClient> {
   );
 }
 
-async function until(
+/** Polls the replica set gently: its elections take seconds. */
+function until(
   condition: () => Promise<boolean> | boolean,
   what: string,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return waitUntil(condition, { describe: what, timeoutMs, intervalMs: 100 });
 }
 
 /** `work`, or a rejection once it has taken `ms`: a hung request fails with a message, not the suite's timeout. */
@@ -186,7 +183,7 @@ describeWithMongoBinary('majority lost: one secondary stopped, the other locked'
       () =>
         users.every((user) =>
           [0, 1, 2].some(
-            (index) => system.aggregator(index).aggregator.user(user.id).version === 1,
+            (index) => system.aggregator(index).aggregator.users.get(user.id).version === 1,
           ),
         ),
       'the aggregators to apply the users',

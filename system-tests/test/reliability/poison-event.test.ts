@@ -1,4 +1,10 @@
-import { aggregatorOf, partitionOf, stampEvents, type UserEvent } from '@user-service/common';
+import {
+  aggregatorOf,
+  partitionOf,
+  stampEvents,
+  type UserEvent,
+  waitUntil,
+} from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';
 import { apiClient } from '../http-client';
@@ -49,7 +55,11 @@ describe('an event an aggregator cannot apply', () => {
           async (answer) =>
             (await answer.text()).match(/^aggregator_parked_users\{[^}]*\} (\d+)/m)?.[1],
         );
-      await until(async () => (await parked()) === '1');
+      await waitUntil(async () => (await parked()) === '1', {
+        describe: `aggregator ${owner} to report one parked user`,
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
 
       for (const answer of [
         await api.get('poisoned'),
@@ -75,7 +85,11 @@ describe('an event an aggregator cannot apply', () => {
       await system.aggregator(owner).aggregator.snapshot();
       await system.stopAggregator(owner, 'graceful');
       await system.startAggregator(owner);
-      await until(async () => (await parked()) === '1');
+      await waitUntil(async () => (await parked()) === '1', {
+        describe: `aggregator ${owner} to report one parked user`,
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
       expect((await api.get('poisoned')).status).toBe(503);
       expect((await api.get(neighbour)).status).toBe(200);
     } finally {
@@ -83,11 +97,3 @@ describe('an event an aggregator cannot apply', () => {
     }
   });
 });
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,7 +1,16 @@
-import { foldEvents, initialUserState, type Store, type User } from '@user-service/common';
+import {
+  foldEvents,
+  initialUserState,
+  type Store,
+  type User,
+  waitUntil,
+} from '@user-service/common';
 import { testPersonalData } from '@user-service/test-support';
 import { apiClient } from '../http-client';
 import { startTestSystem } from '../test-system';
+
+/** How long the system may take to apply writes, or to recover once the store is back. */
+const WAIT = { timeoutMs: 15_000, intervalMs: 20 };
 
 export interface OutageFixture {
   readonly store: Store;
@@ -34,7 +43,7 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
       expect((await api.create(user)).status).toBe(201);
       expected.set(id, { user, version: 1 });
     }
-    await until(allApplied);
+    await waitUntil(allApplied, { describe: 'the aggregators to apply the creates', ...WAIT });
     const storedBefore = await Promise.all(ids.map((id) => store.events.readUserEvents(id)));
 
     await fixture.setDown(true);
@@ -63,7 +72,10 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 200)); // let subscriptions fail and retry meanwhile
 
     await fixture.setDown(false);
-    await until(async () => (await fetch(`${system.gateway.url}/readyz`)).ok);
+    await waitUntil(async () => (await fetch(`${system.gateway.url}/readyz`)).ok, {
+      describe: 'the gateway to be ready again with the store back',
+      ...WAIT,
+    });
     expect(await Promise.all(ids.map((id) => store.events.readUserEvents(id)))).toEqual(
       storedBefore,
     );
@@ -74,7 +86,7 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
       expect(answer.status).toBe(200);
       expected.set(id, { user: { ...expected.get(id)!.user, group: 1000 + n }, version: 2 });
     }
-    await until(allApplied);
+    await waitUntil(allApplied, { describe: 'the aggregators to apply the updates', ...WAIT });
     for (const index of [0, 1, 2]) {
       for (const entry of system.aggregator(index).aggregator.liveUsers()) {
         const events = await store.events.readUserEvents(entry.userId);
@@ -93,10 +105,4 @@ export async function runStoreOutage(fixture: OutageFixture): Promise<void> {
     await system.close();
     await fixture.dispose();
   }
-}
-
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await condition()) && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 20));
 }

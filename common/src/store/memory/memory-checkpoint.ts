@@ -1,4 +1,4 @@
-import type { Checkpoint, CommitPosition } from '../ports';
+import type { Checkpoint, CommitPosition } from '../event-store';
 
 /** Where a subscription on the in-memory store has got to (a type alias: only aliases fit the Checkpoint record type). */
 export type MemoryCheckpoint = {

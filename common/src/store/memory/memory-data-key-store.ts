@@ -1,4 +1,5 @@
-import type { DataKeyStore, WrappedDataKey } from '../ports';
+import { compareIds } from '../../domain';
+import type { DataKeyStore, WrappedDataKey } from '../data-key-store';
 import { OutageSwitch } from './outage-switch';
 
 /** The data keys in one map, with the same rules as the MongoDB adapter's `DataKeys`. */
@@ -40,7 +41,7 @@ export class InMemoryDataKeyStore implements DataKeyStore {
       .filter(
         ([owner, key]) => key.masterKeyId !== masterKeyId && (after === undefined || owner > after),
       )
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => compareIds(a, b))
       .slice(0, limit)
       .map(([owner, key]) => ({ owner, key }));
   }

@@ -1,4 +1,4 @@
-import type { EmailClaim } from '../ports';
+import type { EmailClaim } from '../event-store';
 import { EmailTakenError } from '../errors';
 
 /**

@@ -1,4 +1,4 @@
-import type { UserEvent } from '../../domain';
+import { compareIds, type UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
 import { frozenCopy } from './frozen-copy';
 import { MemoryEmailClaims } from './memory-email-claims';
@@ -19,12 +19,9 @@ import type {
   Subscription,
   SubscriptionHandler,
   SubscriptionRequest,
-} from '../ports';
+} from '../event-store';
 
 const MS_PER_DAY = 86_400_000;
-
-/** Orders strings by their code units, not by locale: as MongoDB's sort without a collation, for ASCII. */
-const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** How long a tail waits for an append before answering "nothing new", like a change stream's await. */
 const TAIL_WAIT_MS = 500;
@@ -133,7 +130,8 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     for (const dayNumber of [...days.keys()].sort((a, b) => a - b)) {
       const day = new Date(dayNumber * MS_PER_DAY).toISOString().slice(0, 10);
       const types = days.get(dayNumber) ?? new Map<string, number>();
-      for (const type of [...types.keys()].sort(byCodeUnits))
+      // By code units, as MongoDB sorts text without a collation: the order ids have too.
+      for (const type of [...types.keys()].sort(compareIds))
         counts.push({ day, type, count: types.get(type) ?? 0 });
     }
     return counts;

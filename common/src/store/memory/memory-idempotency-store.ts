@@ -2,8 +2,8 @@ import type {
   IdempotencyStore,
   IdempotentAttempt,
   IdempotentBegin,
-  RememberedOutcome,
-} from '../ports';
+  StoredOutcome,
+} from '../idempotency-store';
 import { type KeyRecord, standingOf } from '../idempotency-rules';
 import { OutageSwitch } from './outage-switch';
 
@@ -27,12 +27,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     return { kind: 'started' };
   }
 
-  async finish(
-    key: string,
-    token: string,
-    outcome: RememberedOutcome,
-    expiresAt: Date,
-  ): Promise<void> {
+  async finish(key: string, token: string, outcome: StoredOutcome, expiresAt: Date): Promise<void> {
     this.outage.check('finish an idempotent request');
     const record = this.records.get(key);
     if (record?.token === token) this.records.set(key, { ...record, outcome, expiresAt });

@@ -1,14 +1,14 @@
 import type { User } from '../../domain';
 import { assertLimit } from '../query-rules';
 import { SortedIds } from '../sorted-ids';
+import type { Checkpoint } from '../event-store';
 import type {
-  Checkpoint,
   PartitionsSnapshot,
   SnapshotBatch,
   SnapshotEntry,
   SnapshotStore,
   UserListQuery,
-} from '../ports';
+} from '../snapshot-store';
 import { frozenCopy } from './frozen-copy';
 import { positionOf } from './memory-checkpoint';
 import { OutageSwitch } from './outage-switch';

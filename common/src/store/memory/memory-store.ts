@@ -1,4 +1,4 @@
-import type { Store } from '../ports';
+import type { Store } from '../store';
 import { InMemoryDataKeyStore } from './memory-data-key-store';
 import { InMemoryEventStore } from './memory-event-store';
 import { InMemoryIdempotencyStore } from './memory-idempotency-store';

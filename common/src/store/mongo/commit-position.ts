@@ -1,5 +1,5 @@
 import { Timestamp } from 'mongodb';
-import type { CommitPosition } from '../ports';
+import type { CommitPosition } from '../event-store';
 
 /** One unsigned 32-bit half of a Timestamp, in decimal without leading zeros. */
 const HALF = '(0|[1-9][0-9]{0,9})';

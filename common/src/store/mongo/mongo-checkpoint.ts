@@ -1,5 +1,5 @@
 import { type ResumeToken, Timestamp } from 'mongodb';
-import type { Checkpoint } from '../ports';
+import type { Checkpoint } from '../event-store';
 
 /** Where a subscription on MongoDB has got to (a type alias: only aliases fit the Checkpoint record type). */
 export type MongoCheckpoint = {

@@ -1,6 +1,6 @@
 import type { ClientSession, Collection, Db, Filter } from 'mongodb';
 import { StoreUnavailableError } from '../errors';
-import type { DataKeyStore, WrappedDataKey } from '../ports';
+import type { DataKeyStore, WrappedDataKey } from '../data-key-store';
 import type { CausalClock } from './causal-clock';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { COLLECTIONS, type DataKeyDocument } from './schema';

@@ -31,7 +31,7 @@ import type {
   Subscription,
   SubscriptionHandler,
   SubscriptionRequest,
-} from '../ports';
+} from '../event-store';
 import type { CausalClock } from './causal-clock';
 import { decodePosition, encodePosition } from './commit-position';
 import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';

@@ -4,8 +4,8 @@ import type {
   IdempotencyStore,
   IdempotentAttempt,
   IdempotentBegin,
-  RememberedOutcome,
-} from '../ports';
+  StoredOutcome,
+} from '../idempotency-store';
 import { standingOf } from '../idempotency-rules';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { COLLECTIONS, type IdempotentRequestDocument } from './schema';
@@ -56,12 +56,7 @@ export class MongoIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async finish(
-    key: string,
-    token: string,
-    outcome: RememberedOutcome,
-    expiresAt: Date,
-  ): Promise<void> {
+  async finish(key: string, token: string, outcome: StoredOutcome, expiresAt: Date): Promise<void> {
     try {
       await this.requests.updateOne({ _id: key, token }, { $set: { outcome, expiresAt } });
     } catch (error) {

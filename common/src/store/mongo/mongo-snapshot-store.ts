@@ -9,14 +9,14 @@ import {
 import type { User } from '../../domain';
 import { StoreUnavailableError } from '../errors';
 import { assertLimit } from '../query-rules';
+import type { Checkpoint } from '../event-store';
 import type {
-  Checkpoint,
   PartitionsSnapshot,
   SnapshotBatch,
   SnapshotEntry,
   SnapshotStore,
   UserListQuery,
-} from '../ports';
+} from '../snapshot-store';
 import { asMongoCheckpoint, compareTimes } from './mongo-checkpoint';
 import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
 

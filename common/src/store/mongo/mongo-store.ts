@@ -8,7 +8,7 @@ import {
 } from 'mongodb';
 import { errorText } from '../../observability/error-fields';
 import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
-import type { Store } from '../ports';
+import type { Store } from '../store';
 import { isAuthenticationFailure } from './authentication-failure';
 import { CausalClock } from './causal-clock';
 import { indexProblem, replicaSetProblem } from './deployment-check';

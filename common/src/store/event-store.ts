@@ -1,4 +1,6 @@
-import type { User, UserEvent, UserEventType } from '../domain';
+import type { UserEvent, UserEventType } from '../domain';
+
+// The event store port: the log of every user's events, and subscriptions that deliver them.
 
 /**
  * Where a subscription has got to. Opaque to everyone but the adapter that produced it: store it
@@ -46,15 +48,6 @@ export interface EventDayCount {
   readonly day: string;
   readonly type: string;
   readonly count: number;
-}
-
-/** A page of live users from the snapshot: those after `after` in id order, optionally of one group. */
-export interface UserListQuery {
-  readonly group?: number;
-  /** Only ids greater than this one (compared by UTF-16 code units, as JavaScript compares). */
-  readonly after?: string;
-  /** At most this many: a positive integer, or the read throws a plain Error. */
-  readonly limit: number;
 }
 
 /**
@@ -146,139 +139,4 @@ export interface Subscription {
   stop(): Promise<void>;
   /** Settles when the subscription ends: resolved after stop(), rejected with SubscriptionEndedError otherwise. */
   readonly finished: Promise<void>;
-}
-
-/** A user's latest state as saved by an aggregator; `user` null means the user is deleted. */
-export interface SnapshotEntry {
-  readonly userId: string;
-  readonly partition: number;
-  readonly version: number;
-  readonly user: User | null;
-}
-
-export interface SnapshotBatch {
-  /** The partitions the checkpoint belongs to. */
-  readonly partitions: readonly number[];
-  readonly entries: readonly SnapshotEntry[];
-  /** Saved after the entries, so it never points past a change that is not saved. */
-  readonly checkpoint: Checkpoint | null;
-}
-
-export interface PartitionsSnapshot {
-  /** Live users only (a deleted user is kept only as a tombstone that `loadUser` returns). */
-  readonly entries: readonly SnapshotEntry[];
-  /** Null unless every partition asked for has one; the oldest of them otherwise. */
-  readonly checkpoint: Checkpoint | null;
-}
-
-export interface SnapshotStore {
-  /**
-   * Writes only forward: an entry or checkpoint never replaces a newer one, and a deleted user
-   * leaves a tombstone with its version, so that a late, older entry cannot bring it back.
-   */
-  save(batch: SnapshotBatch): Promise<void>;
-  load(partitions: readonly number[]): Promise<PartitionsSnapshot>;
-  /** The user's saved entry, a deleted one (`user` null) included; null if none was saved. */
-  loadUser(userId: string): Promise<SnapshotEntry | null>;
-  /** Live users of the partitions as saved, in id order; the store filters, sorts and limits. */
-  listUsers(partitions: readonly number[], query: UserListQuery): Promise<User[]>;
-  /** How many live users of the partitions each group has, as saved; groups with none left out. */
-  countUsersByGroup(partitions: readonly number[], group?: number): Promise<Map<number, number>>;
-}
-
-/** A response as sent, so that a retry of the request with the same key gets it again. */
-export interface RememberedOutcome {
-  readonly status: number;
-  /** Those worth sending again: `Content-Type`, `ETag`, `Location`. */
-  readonly headers: Readonly<Record<string, string>>;
-  /**
-   * The body as sent; empty for none. When `userId` is set it is a JSON object whose `name` and
-   * `email` are that user's personal data: stored, they are sealed with the user's data key.
-   */
-  readonly body: string;
-  readonly userId?: string;
-}
-
-/** One attempt at carrying out a request with an idempotency key. */
-export interface IdempotentAttempt {
-  /** What makes two requests the same request: a retry must match it. */
-  readonly fingerprint: string;
-  /** Unique per attempt: only the attempt holding the key may finish or abandon it. */
-  readonly token: string;
-  readonly now: Date;
-  /** After this, the attempt is presumed dead (its process crashed) and may be taken over. */
-  readonly leaseUntil: Date;
-  /** After this the key is forgotten: the store may delete it, and a new attempt starts afresh. */
-  readonly expiresAt: Date;
-}
-
-/**
- * What `begin` found:
- * - `started`: this attempt holds the key (no one had it, its holder's lease ran out, or its
- *   record expired); carry the request out, then `finish` or `abandon`;
- * - `inFlight`: another attempt holds the key and its lease runs;
- * - `completed`: a request with this key was carried out; its fingerprint tells whether this
- *   request is a retry of it.
- */
-export type IdempotentBegin =
-  | { readonly kind: 'started' }
-  | { readonly kind: 'inFlight' }
-  | {
-      readonly kind: 'completed';
-      readonly fingerprint: string;
-      readonly outcome: RememberedOutcome;
-    };
-
-/**
- * The outcomes of requests sent with an `Idempotency-Key`, shared by every gateway: keys are
- * unique across the store, whatever route they were sent to.
- */
-export interface IdempotencyStore {
-  begin(key: string, attempt: IdempotentAttempt): Promise<IdempotentBegin>;
-  /** Remembers the outcome, if this attempt (`token`) still holds the key; a no-op otherwise. */
-  finish(key: string, token: string, outcome: RememberedOutcome, expiresAt: Date): Promise<void>;
-  /** Forgets the key, if this attempt still holds it, so that a retry runs the request again. */
-  abandon(key: string, token: string): Promise<void>;
-}
-
-/**
- * A user's data key as stored: encrypted ("wrapped") by a master key that never reaches the store.
- * `keyId` is random per key, and every value sealed with the key names it.
- */
-export interface WrappedDataKey {
-  readonly keyId: string;
-  /** Which master key wrapped it (a fingerprint of that key, never the key). */
-  readonly masterKeyId: string;
-  readonly wrapped: string;
-}
-
-/**
- * The data keys, one per owner (a user id, or a key of the system's own such as the email
- * index's). Destroying a user's key is what erases its personal data, everywhere it is stored.
- */
-export interface DataKeyStore {
-  /** The owner's key; if it has none, `candidate` is stored and returned. Racing calls all get the one stored. */
-  getOrCreate(owner: string, candidate: WrappedDataKey): Promise<WrappedDataKey>;
-  /** The keys these owners have; an owner without one is left out. */
-  get(owners: readonly string[]): Promise<Map<string, WrappedDataKey>>;
-  /** Durably deletes the owner's key; resolves too when there was none. */
-  destroy(owner: string): Promise<void>;
-  /** Up to `limit` keys not wrapped by `masterKeyId`, of owners after `after`, in owner order. */
-  wrappedOtherwise(
-    masterKeyId: string,
-    after: string | undefined,
-    limit: number,
-  ): Promise<Array<{ readonly owner: string; readonly key: WrappedDataKey }>>;
-  /** Replaces the owner's key `from` by `to` (the same key wrapped again); false if it is not `from` any more. */
-  rewrap(owner: string, from: WrappedDataKey, to: WrappedDataKey): Promise<boolean>;
-}
-
-export interface Store {
-  readonly events: EventStore;
-  readonly snapshots: SnapshotStore;
-  readonly idempotency: IdempotencyStore;
-  readonly dataKeys: DataKeyStore;
-  /** Resolves if the store answers now; throws StoreUnavailableError otherwise. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
 }

@@ -1,6 +1,10 @@
-import { foldEvents, initialUserState, type UserState } from '../domain';
-import type { PersonalData } from '../personal-data/personal-data';
-import type { Store } from './ports';
+import {
+  foldEvents,
+  initialUserState,
+  type PersonalData,
+  type Store,
+  type UserState,
+} from '@user-service/common';
 
 /**
  * The exact current state of one user, straight from the store, its personal data opened: its

@@ -1,0 +1,51 @@
+import type { User } from '../domain';
+import type { Checkpoint } from './event-store';
+
+// The snapshot store port: the users as aggregators last saved them, with their checkpoints.
+
+/** A user's latest state as saved by an aggregator; `user` null means the user is deleted. */
+export interface SnapshotEntry {
+  readonly userId: string;
+  readonly partition: number;
+  readonly version: number;
+  readonly user: User | null;
+}
+
+export interface SnapshotBatch {
+  /** The partitions the checkpoint belongs to. */
+  readonly partitions: readonly number[];
+  readonly entries: readonly SnapshotEntry[];
+  /** Saved after the entries, so it never points past a change that is not saved. */
+  readonly checkpoint: Checkpoint | null;
+}
+
+export interface PartitionsSnapshot {
+  /** Live users only (a deleted user is kept only as a tombstone that `loadUser` returns). */
+  readonly entries: readonly SnapshotEntry[];
+  /** Null unless every partition asked for has one; the oldest of them otherwise. */
+  readonly checkpoint: Checkpoint | null;
+}
+
+/** A page of live users from the snapshot: those after `after` in id order, optionally of one group. */
+export interface UserListQuery {
+  readonly group?: number;
+  /** Only ids greater than this one (compared by UTF-16 code units, as JavaScript compares). */
+  readonly after?: string;
+  /** At most this many: a positive integer, or the read throws a plain Error. */
+  readonly limit: number;
+}
+
+export interface SnapshotStore {
+  /**
+   * Writes only forward: an entry or checkpoint never replaces a newer one, and a deleted user
+   * leaves a tombstone with its version, so that a late, older entry cannot bring it back.
+   */
+  save(batch: SnapshotBatch): Promise<void>;
+  load(partitions: readonly number[]): Promise<PartitionsSnapshot>;
+  /** The user's saved entry, a deleted one (`user` null) included; null if none was saved. */
+  loadUser(userId: string): Promise<SnapshotEntry | null>;
+  /** Live users of the partitions as saved, in id order; the store filters, sorts and limits. */
+  listUsers(partitions: readonly number[], query: UserListQuery): Promise<User[]>;
+  /** How many live users of the partitions each group has, as saved; groups with none left out. */
+  countUsersByGroup(partitions: readonly number[], group?: number): Promise<Map<number, number>>;
+}

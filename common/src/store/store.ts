@@ -1,0 +1,15 @@
+import type { DataKeyStore } from './data-key-store';
+import type { EventStore } from './event-store';
+import type { IdempotencyStore } from './idempotency-store';
+import type { SnapshotStore } from './snapshot-store';
+
+/** The store's ports, as one adapter provides them all; each port's contract is in its own file. */
+export interface Store {
+  readonly events: EventStore;
+  readonly snapshots: SnapshotStore;
+  readonly idempotency: IdempotencyStore;
+  readonly dataKeys: DataKeyStore;
+  /** Resolves if the store answers now; throws StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

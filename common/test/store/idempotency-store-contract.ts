@@ -1,0 +1,61 @@
+import type { StoreUnderTest } from './store-under-test';
+
+/**
+ * What every idempotency store adapter promises (`IdempotencyStore`,
+ * common/src/store/idempotency-store.ts).
+ */
+export function defineIdempotencyStoreContract({ store }: StoreUnderTest): void {
+  describe('idempotency keys', () => {
+    const at = (seconds: number) => new Date(Date.UTC(2026, 10, 22, 12, 0, seconds));
+    const attempt = (token: string, now: number, fingerprint = 'POST /api/user {}') => ({
+      fingerprint,
+      token,
+      now: at(now),
+      leaseUntil: at(now + 10),
+      expiresAt: at(now + 50),
+    });
+    const outcome = { status: 201, headers: { ETag: '"1"' }, body: '{"id":"a"}' };
+
+    it('lets the first attempt start, answers in-flight while its lease runs, and the outcome once finished', async () => {
+      const keys = store.idempotency;
+      expect(await keys.begin('k1', attempt('t1', 0))).toEqual({ kind: 'started' });
+      expect(await keys.begin('k1', attempt('t2', 5))).toEqual({ kind: 'inFlight' });
+      await keys.finish('k1', 't1', outcome, at(40));
+      expect(await keys.begin('k1', attempt('t3', 6, 'another request'))).toEqual({
+        kind: 'completed',
+        fingerprint: 'POST /api/user {}',
+        outcome,
+      });
+      expect(await keys.begin('k2', attempt('t4', 6))).toEqual({ kind: 'started' });
+    });
+
+    it('hands the key to a new attempt once the holder’s lease runs out; the old holder can then neither finish nor abandon it', async () => {
+      const keys = store.idempotency;
+      await keys.begin('k1', attempt('dead', 0));
+      expect(await keys.begin('k1', attempt('next', 11))).toEqual({ kind: 'started' });
+      await keys.finish('k1', 'dead', { ...outcome, status: 200 }, at(40));
+      await keys.abandon('k1', 'dead');
+      expect(await keys.begin('k1', attempt('third', 12))).toEqual({ kind: 'inFlight' });
+      await keys.finish('k1', 'next', outcome, at(40));
+      expect(await keys.begin('k1', attempt('fourth', 13))).toMatchObject({ outcome });
+    });
+
+    it('forgets an abandoned key at once, and a finished one after it expires', async () => {
+      const keys = store.idempotency;
+      await keys.begin('k1', attempt('t1', 0));
+      await keys.abandon('k1', 't1');
+      expect(await keys.begin('k1', attempt('t2', 1))).toEqual({ kind: 'started' });
+      await keys.finish('k1', 't2', outcome, at(30));
+      expect(await keys.begin('k1', attempt('t3', 29))).toMatchObject({ kind: 'completed' });
+      expect(await keys.begin('k1', attempt('t4', 30))).toEqual({ kind: 'started' });
+    });
+
+    it('lets exactly one of 10 concurrent first attempts start', async () => {
+      const begins = await Promise.all(
+        Array.from({ length: 10 }, (_, n) => store.idempotency.begin('k1', attempt(`t${n}`, 0))),
+      );
+      expect(begins.filter((begin) => begin.kind === 'started')).toHaveLength(1);
+      expect(begins.filter((begin) => begin.kind === 'inFlight')).toHaveLength(9);
+    });
+  });
+}
