@@ -1,7 +1,10 @@
-import { problems, rememberRoute } from '@user-service/common';
+import { cacheFor, type CACHE_CONTROL, problems, rememberRoute } from '@user-service/common';
+import compression from 'compression';
 import { type Request, type Response, Router } from 'express';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { DOCS_SECURITY_HEADERS } from './docs-security';
 import { openApiDocument } from './openapi-document';
 import { onlyGet } from './request-parts';
 
@@ -14,41 +17,61 @@ const JAVASCRIPT = 'text/javascript; charset=utf-8';
  * Starts Swagger UI on this gateway's document. A file of its own rather than a script in the
  * page, so that the page keeps working under a Content-Security-Policy without 'unsafe-inline'.
  * `validatorUrl: null`: Swagger UI would otherwise send the document to an online validator.
+ * The document's URL is relative to the page (/docs/), so that the page works behind a proxy
+ * that serves the API under a path prefix.
  */
 const START_SCRIPT = `window.ui = SwaggerUIBundle({
-  url: '/openapi.json',
+  url: '../openapi.json',
   dom_id: '#swagger-ui',
   deepLinking: true,
   validatorUrl: null,
 });
 `;
 
+interface DocsFile {
+  readonly type: string;
+  /** Swagger UI's own files change only with its version: a day's caching. Ours, each use. */
+  readonly cache: keyof typeof CACHE_CONTROL;
+  readonly content: () => Promise<Buffer | string>;
+}
+
 /** The files the page loads, by the name it gives them: each from swagger-ui-dist, or our own. */
-const FILES: Readonly<
-  Record<string, { readonly type: string; readonly content: () => Promise<Buffer | string> }>
-> = {
+const FILES: Readonly<Record<string, DocsFile>> = {
   'swagger-ui.css': {
     type: 'text/css; charset=utf-8',
+    cache: 'publicForADay',
     content: () => packageFile('swagger-ui.css'),
   },
-  'swagger-ui-bundle.js': { type: JAVASCRIPT, content: () => packageFile('swagger-ui-bundle.js') },
-  'favicon-32x32.png': { type: 'image/png', content: () => packageFile('favicon-32x32.png') },
-  'start.js': { type: JAVASCRIPT, content: () => Promise.resolve(START_SCRIPT) },
+  'swagger-ui-bundle.js': {
+    type: JAVASCRIPT,
+    cache: 'publicForADay',
+    content: () => packageFile('swagger-ui-bundle.js'),
+  },
+  'favicon-32x32.png': {
+    type: 'image/png',
+    cache: 'publicForADay',
+    content: () => packageFile('favicon-32x32.png'),
+  },
+  'start.js': {
+    type: JAVASCRIPT,
+    cache: 'publicRevalidated',
+    content: () => Promise.resolve(START_SCRIPT),
+  },
 };
 
-// Every asset path is absolute, so that the page works at /docs and /docs/ alike.
+// Served at /docs/ (/docs redirects there), so that relative asset paths resolve under it.
 const PAGE = `<!DOCTYPE html>
 <html lang="en">
   <head>
     <meta charset="utf-8">
     <title>User service API</title>
-    <link rel="stylesheet" href="/docs/swagger-ui.css">
-    <link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
+    <link rel="stylesheet" href="./swagger-ui.css">
+    <link rel="icon" type="image/png" href="./favicon-32x32.png">
   </head>
   <body>
     <div id="swagger-ui"></div>
-    <script src="/docs/swagger-ui-bundle.js"></script>
-    <script src="/docs/start.js"></script>
+    <script src="./swagger-ui-bundle.js"></script>
+    <script src="./start.js"></script>
   </body>
 </html>
 `;
@@ -66,23 +89,78 @@ function packageFile(name: string): Promise<Buffer> {
   return content;
 }
 
-/** `GET /openapi.json` (the API's contract, for machines) and `GET /docs` (the same, for people). */
+/**
+ * A strong ETag from the content: the same bytes, the same tag, across restarts and gateways.
+ * Remembered per content, which is one of a handful of strings and buffers read once.
+ */
+const tags = new Map<Buffer | string, string>();
+function etagOf(content: Buffer | string): string {
+  let tag = tags.get(content);
+  if (tag === undefined) {
+    tag = `"${createHash('sha256').update(content).digest('base64url')}"`;
+    tags.set(content, tag);
+  }
+  return tag;
+}
+
+/**
+ * Sends a file for people or their browser: compressed by the router's middleware, under the
+ * docs' security policy, cacheable as `cache` says, and a 304 when the client's copy is current.
+ */
+function sendFile(
+  req: Request,
+  res: Response,
+  file: { type: string; cache: keyof typeof CACHE_CONTROL; content: Buffer | string },
+): void {
+  res.set(DOCS_SECURITY_HEADERS);
+  cacheFor(res, file.cache);
+  res.set('ETag', etagOf(file.content));
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
+  res.type(file.type).send(file.content);
+}
+
+/** The path of the request as sent, without its query. */
+function pathOf(req: Request): string {
+  return req.originalUrl.split('?', 1)[0] ?? '';
+}
+
+/**
+ * `GET /openapi.json` (the API's contract, for machines) and `GET /docs/` (the same, for people),
+ * compressed when the client accepts it: together about 2 MB otherwise.
+ */
 export function docsRoutes(): Router {
   const router = Router();
-  const document = openApiDocument();
-  router.get('/openapi.json', rememberRoute, (_req, res) => {
-    res.json(document);
+  const document = JSON.stringify(openApiDocument());
+  router.use(['/openapi.json', '/docs'], compression());
+  router.get('/openapi.json', rememberRoute, (req, res) => {
+    sendFile(req, res, {
+      type: 'application/json; charset=utf-8',
+      cache: 'publicRevalidated',
+      content: document,
+    });
   });
   router.all('/openapi.json', rememberRoute, onlyGet);
-  router.get('/docs', rememberRoute, (_req, res) => {
-    res.type('text/html; charset=utf-8').send(PAGE);
+  router.get(['/docs', '/docs/'], rememberRoute, (req, res) => {
+    if (!pathOf(req).endsWith('/')) {
+      // Relative to /docs, `docs/` is /docs/, whatever prefix a proxy adds in front.
+      res.set(DOCS_SECURITY_HEADERS).redirect(301, 'docs/');
+      return;
+    }
+    sendFile(req, res, {
+      type: 'text/html; charset=utf-8',
+      cache: 'publicRevalidated',
+      content: PAGE,
+    });
   });
-  router.all('/docs', rememberRoute, onlyGet);
+  router.all(['/docs', '/docs/'], rememberRoute, onlyGet);
   router.get('/docs/:file', rememberRoute, async (req: Request, res: Response) => {
     const name = String(req.params.file);
     const file = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
     if (!file) throw problems.routeNotFound(req.method, req.path);
-    res.type(file.type).send(await file.content());
+    sendFile(req, res, { type: file.type, cache: file.cache, content: await file.content() });
   });
   router.all('/docs/:file', rememberRoute, onlyGet);
   return router;

@@ -17,6 +17,7 @@ import { eventStatsRoutes } from './event-stats-routes';
 import { historyRoutes } from './history-routes';
 import type { IdempotencySettings } from './idempotent-writes';
 import { listRoutes, userStatsRoutes } from './list-routes';
+import { problemPages } from './problem-pages';
 import { userRoutes } from './routes';
 import { WrittenPositions } from './written-positions';
 import { WrittenVersions } from './written-versions';
@@ -32,6 +33,11 @@ export interface GatewayDependencies {
   readonly registry: Registry;
   readonly log: Logger;
   readonly idempotency: IdempotencySettings;
+  /**
+   * The API's public base URL (PUBLIC_BASE_URL, no trailing slash), configured rather than taken
+   * from a request's Host: problem `type`s are absolute URIs under it, the same on every gateway.
+   */
+  readonly publicBaseUrl: string;
 }
 
 function countStoreErrors(metrics: GatewayMetrics): ErrorRequestHandler {
@@ -69,8 +75,9 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
   );
   app.use('/api/stats', userStatsRoutes(context), eventStatsRoutes(context));
   app.use(docsRoutes());
+  app.use(problemPages());
   app.use(unknownRoute);
   app.use(countStoreErrors(dependencies.metrics));
-  app.use(problemHandler(log));
+  app.use(problemHandler(log, dependencies.publicBaseUrl));
   return app;
 }

@@ -10,6 +10,7 @@ import {
   created,
   eventsFor,
   fieldsFor,
+  problemTypeOf,
   TEST_PARTITIONS,
   TEST_MASTER_KEYS,
 } from '@user-service/test-support';
@@ -92,7 +93,7 @@ function seen(answer: Sent) {
   };
 }
 
-const typeOf = (answer: Sent): unknown => (JSON.parse(answer.text) as { type: string }).type;
+const typeOf = (answer: Sent): unknown => problemTypeOf(JSON.parse(answer.text));
 
 describe('Idempotency-Key on writes', () => {
   let aggregator: HangingUpAggregator;

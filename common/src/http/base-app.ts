@@ -2,17 +2,20 @@ import express, { type Express } from 'express';
 import promBundle from 'express-prom-bundle';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../observability';
+import { cachePolicy } from './cache-policy';
 import { rememberRoute, requestContext, routeOf } from './request-context';
 
 /**
  * An express app with what every process of ours needs in front of its own routes: request
- * ids and logs, RED metrics labelled with route templates, /metrics and /healthz.
+ * ids and logs, a default caching policy, RED metrics labelled with route templates, /metrics and
+ * /healthz.
  */
 export function createBaseApp(log: Logger, registry: Registry): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestContext(log));
+  app.use(cachePolicy);
   app.use(
     promBundle({
       promRegistry: registry,

@@ -8,3 +8,4 @@ export * from './unknown-route';
 export * from './problem-handler';
 export * from './listen';
 export * from './query-parameters';
+export * from './cache-policy';
