@@ -1,21 +1,31 @@
 import {
   API_BODY_LIMIT,
   type AsOf,
+  cacheFor,
   jsonBody,
   parseRfc3339,
   problems,
   rememberRoute,
   requestIdOf,
   validateCreateUser,
+  type UserState,
   validateUpdateUser,
 } from '@user-service/common';
-import { type Request, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import { QUERIES } from './query-schemas';
 import { pathId, validQuery } from './request-parts';
 import { idempotent, type IdempotencyContext, type Write } from './idempotent-writes';
+import { MERGE_PATCH_TYPE, mergePatchBody, userPatchOf } from './merge-patch';
+import {
+  checkCollectionWrite,
+  checkWrite,
+  evaluateForRead,
+  type Preconditions,
+  preconditionsOf,
+} from './preconditions';
 import { type CommandContext, execute } from './user-commands';
-import { deletedOutcome, sendOutcome, userOutcome } from './write-outcome';
+import { deletedOutcome, sendOutcome, userOutcome, type WriteOutcome } from './write-outcome';
 import { type QueryContext, readUser, readUserAsOf } from './user-queries';
 
 export function userRoutes(context: CommandContext & QueryContext & IdempotencyContext): Router {
@@ -28,6 +38,7 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
     ...body,
     idempotent(context, noPathId, async (req, res, keyed) => {
       validQuery(req, QUERIES.none);
+      checkCollectionWrite(preconditionsOf(req));
       const input = validateCreateUser(req.body);
       if (!input.ok) throw problems.validationError(input.errors);
       const userId = input.value.id ?? keyed?.userId ?? newUserId();
@@ -44,11 +55,14 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
   router.get('/:id', rememberRoute, async (req, res) => {
     const userId = pathId(req);
     const asOf = asOfQuery(req);
+    const preconditions = preconditionsOf(req);
     const found = asOf
       ? await readUserAsOf(context, userId, asOf)
       : await readUser(context, userId, requestIdOf(res));
     if (!found) throw problems.userNotFound(userId);
-    if (matchesIfNoneMatch(req, found.version)) {
+    // A past version stays no-store (the default): an erasure turns it into a 410.
+    if (!asOf) cacheFor(res, 'revalidatePrivately');
+    if (evaluateForRead(preconditions, userId, found.version) === 'notModified') {
       res.status(304).set('ETag', `"${found.version}"`).end();
       return;
     }
@@ -59,6 +73,9 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
     (userIdInPath: (req: Request) => string | undefined): Write =>
     async (req, res, keyed) => {
       validQuery(req, QUERIES.none);
+      // PUT sends a whole state; a part of one would need a range it cannot have here.
+      if (req.get('content-range') !== undefined) throw problems.contentRangeOnPut();
+      const preconditions = preconditionsOf(req);
       const pathUserId = userIdInPath(req);
       const withPathId =
         pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
@@ -67,22 +84,38 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
       if (pathUserId !== undefined && input.value.id !== pathUserId) {
         throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
       }
-      const expectedVersion = ifMatchVersion(req);
+      const userId = input.value.id;
       const state = await execute(
         context,
-        {
-          type: 'UpdateUser',
-          userId: input.value.id,
-          patch: input.value.patch,
-          ...(expectedVersion === undefined ? {} : { expectedVersion }),
-        },
+        { type: 'UpdateUser', userId, patch: input.value.patch },
         requestIdOf(res),
         keyed?.eventId,
+        guardedBy(preconditions, userId),
       );
       return userOutcome(state, 200);
     };
   router.put('/', rememberRoute, ...body, idempotent(context, noPathId, update(noPathId)));
   router.put('/:id', rememberRoute, ...body, idempotent(context, pathId, update(pathId)));
+
+  router.patch(
+    '/:id',
+    rememberRoute,
+    ...mergePatchBody(API_BODY_LIMIT),
+    idempotent(context, pathId, async (req, res, keyed) => {
+      const userId = pathId(req);
+      validQuery(req, QUERIES.none);
+      const preconditions = preconditionsOf(req);
+      const input = userPatchOf(req.body, userId);
+      const state = await execute(
+        context,
+        { type: 'UpdateUser', userId, patch: input.patch },
+        requestIdOf(res),
+        keyed?.eventId,
+        guardedBy(preconditions, userId),
+      );
+      return withContentLocation(userOutcome(state, 200), `/api/user/${userId}`);
+    }),
+  );
 
   router.delete(
     '/:id',
@@ -90,16 +123,13 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
     idempotent(context, pathId, async (req, res, keyed) => {
       const userId = pathId(req);
       validQuery(req, QUERIES.none);
-      const expectedVersion = ifMatchVersion(req);
+      const preconditions = preconditionsOf(req);
       await execute(
         context,
-        {
-          type: 'DeleteUser',
-          userId,
-          ...(expectedVersion === undefined ? {} : { expectedVersion }),
-        },
+        { type: 'DeleteUser', userId },
         requestIdOf(res),
         keyed?.eventId,
+        guardedBy(preconditions, userId),
       );
       return deletedOutcome;
     }),
@@ -111,13 +141,21 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
     idempotent(context, pathId, async (req, res, keyed) => {
       const userId = pathId(req);
       validQuery(req, QUERIES.none);
-      await execute(context, { type: 'EraseUser', userId }, requestIdOf(res), keyed?.eventId);
+      // Irreversible, and ids are reusable: If-Match lets a client erase only the person it read.
+      const preconditions = preconditionsOf(req);
+      await execute(
+        context,
+        { type: 'EraseUser', userId },
+        requestIdOf(res),
+        keyed?.eventId,
+        guardedBy(preconditions, userId),
+      );
       return deletedOutcome;
     }),
   );
 
   router.all('/', rememberRoute, methodNotAllowed('GET, POST, PUT'));
-  router.all('/:id', rememberRoute, methodNotAllowed('GET, PUT, DELETE'));
+  router.all('/:id', rememberRoute, acceptsPatch, methodNotAllowed('GET, PUT, PATCH, DELETE'));
   router.all('/:id/personal-data', rememberRoute, methodNotAllowed('DELETE'));
   return router;
 }
@@ -145,32 +183,18 @@ function asOfQuery(req: Request): AsOf | undefined {
   return { at: time.value };
 }
 
-/**
- * `If-None-Match: "3"` (a list; weak tags compare weakly, as RFC 9110 says) or `*`: true when it
- * names the version about to be sent, so the client's copy is current. A well-formed tag we did
- * not hand out just does not match; a malformed header is the client's mistake.
- */
-function matchesIfNoneMatch(req: Request, version: number): boolean {
-  const header = req.get('if-none-match')?.trim();
-  if (header === undefined) return false;
-  if (header === '*') return true;
-  // Empty list elements are ignored (RFC 9110 §5.6.1); a tag may hold obs-text bytes, which
-  // Node hands over as latin1 characters.
-  const elements = header.split(',').map((element) => element.trim());
-  const tags = elements
-    .filter((element) => element !== '')
-    .map((element) => /^(?:W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/.exec(element));
-  if (tags.some((tag) => tag === null)) throw problems.badIfNoneMatch();
-  return tags.some((tag) => tag?.[1] === String(version));
+function guardedBy(preconditions: Preconditions, userId: string) {
+  return (state: UserState) => checkWrite(preconditions, userId, state);
 }
 
-/** `If-Match: "3"` (the ETag we hand out) or `*`; anything else is a client error. */
-function ifMatchVersion(req: Request): number | undefined {
-  const header = req.get('if-match')?.trim();
-  if (header === undefined || header === '*') return undefined;
-  const match = /^"(\d{1,15})"$/.exec(header);
-  if (!match?.[1]) throw problems.badIfMatch();
-  return Number(match[1]);
+function withContentLocation(outcome: WriteOutcome, location: string): WriteOutcome {
+  return { ...outcome, headers: { ...outcome.headers, 'Content-Location': location } };
+}
+
+/** Tells a client that meets a 405 on a user how to patch it (RFC 5789 §3.1). */
+function acceptsPatch(_req: Request, res: Response, next: () => void): void {
+  res.set('Accept-Patch', MERGE_PATCH_TYPE);
+  next();
 }
 
 function methodNotAllowed(allow: string) {
