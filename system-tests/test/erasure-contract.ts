@@ -1,4 +1,5 @@
 import type { Store, User } from '@user-service/common';
+import { problemTypeOf } from '@user-service/test-support';
 import type { InProcessCluster } from '@user-service/launcher';
 import { PassThrough } from 'node:stream';
 import { type Answer, type ApiClient, apiClient } from './http-client';
@@ -12,7 +13,7 @@ interface HistoryEvent {
 }
 
 const key = (value: string) => ({ 'idempotency-key': value });
-const problemType = (answer: Answer): unknown => (answer.body as { type?: unknown }).type;
+const problemType = (answer: Answer): unknown => problemTypeOf(answer.body);
 
 /**
  * Erasing a person (crypto-shredding), through the whole system: `createStore` decides what it

@@ -9,7 +9,7 @@ import {
   type UserState,
 } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { idsWhere, ownedBy } from '@user-service/test-support';
+import { idsWhere, ownedBy, problemTypeOf, problemTypeMatching } from '@user-service/test-support';
 import { type Answer, apiClient } from '../http-client';
 import { PassThrough } from 'node:stream';
 import { FaultInjectingStore, type GatewayCrashPoint } from './fault-injecting-store';
@@ -186,7 +186,7 @@ export async function runCrashScenario(
         ? {
             ...seen,
             status: expected.status,
-            body: expect.objectContaining({ type: expected.problem }),
+            body: expect.objectContaining({ type: problemTypeMatching(expected.problem) }),
           }
         : user && expected.status !== 204
           ? { step, status: expected.status, body: user, etag: `"${expected.next.version}"` }
@@ -372,7 +372,7 @@ async function untilCarriedOut(send: () => Promise<Answer>): Promise<Answer> {
     const answer = await send().catch(() => null);
     const inFlight =
       answer?.status === 409 &&
-      (answer.body as { type?: string }).type === '/problems/idempotency-key-in-flight';
+      problemTypeOf(answer.body) === '/problems/idempotency-key-in-flight';
     if (answer && !inFlight) return answer;
     if (Date.now() > deadline) throw new Error('the retried write was never carried out');
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS / 2));
