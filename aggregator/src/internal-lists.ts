@@ -1,6 +1,7 @@
 import {
   COMMON_PARAMETERS,
   problems,
+  type QueryParameters,
   type QueryValidator,
   type QueryValues,
   queryValidator,
@@ -18,14 +19,14 @@ const DEFAULT_PAGE = 100;
 const position = {
   schema: { type: 'string', pattern: '^[0-9.]{1,64}$' },
   expected: 'a commit position this store handed out',
-};
+} as const;
 const { group, afterUser } = COMMON_PARAMETERS;
 const readPage = queryValidator({
   position,
   group,
   after: afterUser,
   limit: {
-    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE },
     expected: `an integer from 1 to ${MAX_PAGE}`,
   },
 });
@@ -41,37 +42,35 @@ const readCounts = queryValidator({ position, group });
 export function internalListRoutes(aggregator: Aggregator): Router {
   const router = Router();
   router.get('/internal/users', rememberRoute, async (req, res) => {
-    const query = await exactQuery(aggregator, req, readPage);
+    const { limit, after, group } = await exactQuery(aggregator, req, readPage);
     const page = aggregator.listUsers({
-      limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit),
-      ...(query.after === undefined ? {} : { after: String(query.after) }),
-      ...(query.group === undefined ? {} : { group: Number(query.group) }),
+      limit,
+      ...(after === undefined ? {} : { after }),
+      ...(group === undefined ? {} : { group }),
     });
     const users = (await aggregator.openUsers(page)).filter((user) => user !== null);
     res.json({ users });
   });
   router.get('/internal/user-counts', rememberRoute, async (req, res) => {
-    const query = await exactQuery(aggregator, req, readCounts);
-    const counts = aggregator.countUsersByGroup(
-      query.group === undefined ? undefined : Number(query.group),
-    );
+    const { group } = await exactQuery(aggregator, req, readCounts);
+    const counts = aggregator.countUsersByGroup(group);
     res.json({ byGroup: Object.fromEntries(counts) });
   });
   return router;
 }
 
-async function exactQuery(
+async function exactQuery<P extends QueryParameters & { readonly position: typeof position }>(
   aggregator: Aggregator,
   req: Request,
-  validate: QueryValidator,
-): Promise<QueryValues> {
+  validate: QueryValidator<P>,
+): Promise<QueryValues<P>> {
   if (!aggregator.isReady) throw problems.notReady();
   const parked = aggregator.anyParked();
   if (parked) throw problems.userUnreadable(parked);
   const query = validate(req.url.split('?', 2)[1] ?? '');
   if (!query.ok) throw problems.validationError(query.errors);
-  const { position: written } = query.value;
-  if (written !== undefined && !(await reaches(aggregator, String(written))))
+  const written: string | undefined = query.value.position;
+  if (written !== undefined && !(await reaches(aggregator, written)))
     throw problems.positionNotApplied();
   return query.value;
 }

@@ -4,6 +4,7 @@ import {
   type Logger,
   logRequest,
   problems,
+  queryValidator,
   StoreUnavailableError,
   validateUserId,
 } from '@user-service/common';
@@ -15,6 +16,15 @@ export const READ_PREFIX = '/internal/users/';
 const ROUTE = '/internal/users/:id';
 /** How long a read may wait for a version the caller knows was written. */
 const VERSION_WAIT_MS = 50;
+
+/** `minVersion`: at least this version (0: any); `deleted=true`: that write was a delete. */
+const readQuery = queryValidator({
+  minVersion: {
+    schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
+    expected: 'a non-negative integer',
+  },
+  deleted: { schema: { type: 'string', enum: ['true'] }, expected: 'true when present' },
+});
 
 /**
  * GET /internal/users/:id?minVersion=n, the one request every gateway read makes, served on
@@ -60,13 +70,14 @@ async function answer(
     if (!id.ok) throw problems.validationError(id.errors);
     const parked = aggregator.parkedBecause(id.value);
     if (parked) throw problems.userUnreadable(parked);
-    const params = new URLSearchParams(query);
-    const minVersion = parseMinVersion(params.getAll('minVersion'));
-    const deleted = parseDeleted(params.getAll('deleted'));
+    const parameters = readQuery(query);
+    if (!parameters.ok) throw problems.validationError(parameters.errors);
+    const { minVersion, deleted } = parameters.value;
     const held = aggregator.user(id.value);
     // After the caller's own delete, "no such user" is already as new as its write, even when
     // this copy cannot tell the version: a deleted user leaves no trace in a restored snapshot.
-    const currentEnough = held.version >= minVersion || (deleted && held.user === null);
+    const currentEnough =
+      held.version >= minVersion || (deleted !== undefined && held.user === null);
     if (!currentEnough) {
       const reached = await aggregator.waitForVersion(id.value, minVersion, VERSION_WAIT_MS);
       if (!reached) throw problems.versionNotApplied(minVersion);
@@ -91,21 +102,4 @@ function decode(segment: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function parseMinVersion(values: readonly string[]): number {
-  if (values.length === 0) return 0;
-  const [raw] = values;
-  if (values.length > 1 || raw === undefined || !/^\d{1,15}$/.test(raw)) {
-    throw problems.validationError([
-      { field: 'minVersion', message: 'must be a non-negative integer' },
-    ]);
-  }
-  return Number(raw);
-}
-
-function parseDeleted(values: readonly string[]): boolean {
-  if (values.length === 0) return false;
-  if (values.length === 1 && values[0] === 'true') return true;
-  throw problems.validationError([{ field: 'deleted', message: 'must be true when present' }]);
 }

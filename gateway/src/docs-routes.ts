@@ -1,12 +1,11 @@
-import { cacheFor, type CACHE_CONTROL, problems, rememberRoute } from '@user-service/common';
+import { cacheFor, type CACHE_CONTROL, problems } from '@user-service/common';
 import compression from 'compression';
-import { type Request, type Response, Router } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DOCS_SECURITY_HEADERS } from './docs-security';
-import { openApiDocument } from './openapi-document';
-import { onlyGet } from './request-parts';
+import type { OpenApiDocument } from './openapi-types';
 
 // Resolved where the package is installed, so that the compiled gateway finds it as the sources do.
 const SWAGGER_UI_DIR = dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -90,6 +89,7 @@ function packageFile(name: string): Promise<Buffer> {
 }
 
 /**
+/**
  * A strong ETag from the content: the same bytes, the same tag, across restarts and gateways.
  * Remembered per content, which is one of a handful of strings and buffers read once.
  */
@@ -103,15 +103,20 @@ function etagOf(content: Buffer | string): string {
   return tag;
 }
 
+interface SentFile {
+  readonly type: string;
+  readonly cache: keyof typeof CACHE_CONTROL;
+  readonly content: Buffer | string;
+}
+
+/** gzip (or deflate) when the client accepts it: the page and its files are about 2 MB otherwise. */
+const compress = compression();
+
 /**
- * Sends a file for people or their browser: compressed by the router's middleware, under the
- * docs' security policy, cacheable as `cache` says, and a 304 when the client's copy is current.
+ * Sends a file for people or their browser: compressed, under the docs' security policy,
+ * cacheable as `cache` says, and a 304 when the client's copy is current.
  */
-function sendFile(
-  req: Request,
-  res: Response,
-  file: { type: string; cache: keyof typeof CACHE_CONTROL; content: Buffer | string },
-): void {
+function sendFile(req: Request, res: Response, file: SentFile): void {
   res.set(DOCS_SECURITY_HEADERS);
   cacheFor(res, file.cache);
   res.set('ETag', etagOf(file.content));
@@ -119,7 +124,9 @@ function sendFile(
     res.status(304).end();
     return;
   }
-  res.type(file.type).send(file.content);
+  compress(req, res, () => {
+    res.type(file.type).send(file.content);
+  });
 }
 
 /** The path of the request as sent, without its query. */
@@ -128,40 +135,38 @@ function pathOf(req: Request): string {
 }
 
 /**
- * `GET /openapi.json` (the API's contract, for machines) and `GET /docs/` (the same, for people),
- * compressed when the client accepts it: together about 2 MB otherwise.
+ * `GET /openapi.json`: the API's contract, for machines. Pretty-printed: linters quote it line
+ * by line, and people open it in a browser; compressed, the indents cost next to nothing.
  */
-export function docsRoutes(): Router {
-  const router = Router();
-  const document = JSON.stringify(openApiDocument());
-  router.use(['/openapi.json', '/docs'], compression());
-  router.get('/openapi.json', rememberRoute, (req, res) => {
+export function openApiRoute(document: OpenApiDocument): RequestHandler {
+  const text = `${JSON.stringify(document, null, 2)}\n`;
+  return (req, res) => {
     sendFile(req, res, {
       type: 'application/json; charset=utf-8',
       cache: 'publicRevalidated',
-      content: document,
+      content: text,
     });
-  });
-  router.all('/openapi.json', rememberRoute, onlyGet);
-  router.get(['/docs', '/docs/'], rememberRoute, (req, res) => {
-    if (!pathOf(req).endsWith('/')) {
-      // Relative to /docs, `docs/` is /docs/, whatever prefix a proxy adds in front.
-      res.set(DOCS_SECURITY_HEADERS).redirect(301, 'docs/');
-      return;
-    }
-    sendFile(req, res, {
-      type: 'text/html; charset=utf-8',
-      cache: 'publicRevalidated',
-      content: PAGE,
-    });
-  });
-  router.all(['/docs', '/docs/'], rememberRoute, onlyGet);
-  router.get('/docs/:file', rememberRoute, async (req: Request, res: Response) => {
-    const name = String(req.params.file);
-    const file = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
-    if (!file) throw problems.routeNotFound(req.method, req.path);
-    sendFile(req, res, { type: file.type, cache: file.cache, content: await file.content() });
-  });
-  router.all('/docs/:file', rememberRoute, onlyGet);
-  return router;
+  };
 }
+
+/** `GET /docs/`: the contract, for people; `/docs` redirects there, so that relative paths work. */
+export const docsPageRoute: RequestHandler = (req, res) => {
+  if (!pathOf(req).endsWith('/')) {
+    // Relative to /docs, `docs/` is /docs/, whatever prefix a proxy adds in front.
+    res.set(DOCS_SECURITY_HEADERS).redirect(301, 'docs/');
+    return;
+  }
+  sendFile(req, res, {
+    type: 'text/html; charset=utf-8',
+    cache: 'publicRevalidated',
+    content: PAGE,
+  });
+};
+
+/** `GET /docs/{file}`: a file the page loads. */
+export const docsFileRoute: RequestHandler = async (req: Request, res: Response) => {
+  const name = String(req.params.file);
+  const file = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
+  if (!file) throw problems.routeNotFound(req.method, req.path);
+  sendFile(req, res, { type: file.type, cache: file.cache, content: await file.content() });
+};

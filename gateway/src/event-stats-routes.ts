@@ -1,7 +1,6 @@
-import { problems, rememberRoute, type Store } from '@user-service/common';
-import { type Request, Router } from 'express';
-import { QUERIES } from './query-schemas';
-import { onlyGet, validQuery } from './request-parts';
+import { problems, type QueryValues, type Store } from '@user-service/common';
+import type { QUERIES } from './query-schemas';
+import type { RouteHandler } from './route-table';
 
 const DAY_MS = 86_400_000;
 /** Days in the range when `from` is not given: `to` and the 29 before it. */
@@ -9,29 +8,26 @@ const DEFAULT_DAYS = 30;
 /** The longest range one request may ask for, both ends counted. */
 const MAX_DAYS = 366;
 
+type EventStatsQuery = QueryValues<(typeof QUERIES.eventStats)['parameters']>;
+
 /**
  * `GET /api/stats/events?from&to`: how many events of each type occurred on each UTC day, counted
  * by the store from the log itself, so exact.
  */
-export function eventStatsRoutes(context: { readonly store: Store }): Router {
-  const router = Router();
-  router.get('/events', rememberRoute, async (req, res) => {
-    const { from, to } = dayRange(req, new Date());
+export function eventStatsRoute(context: { readonly store: Store }): RouteHandler<EventStatsQuery> {
+  return async (_req, res, query) => {
+    const { from, to } = dayRange(query, new Date());
     res.json(await context.store.events.countEventsByDay(from, new Date(to.getTime() + DAY_MS)));
-  });
-  router.all('/events', rememberRoute, onlyGet);
-  return router;
+  };
 }
 
 /** The first and last day asked for (both included), as UTC midnights. */
-function dayRange(req: Request, now: Date): { from: Date; to: Date } {
-  const query = validQuery(req, QUERIES.eventStats);
-  const to =
-    query.to === undefined ? new Date(now.toISOString().slice(0, 10)) : new Date(String(query.to));
+function dayRange(query: EventStatsQuery, now: Date): { from: Date; to: Date } {
+  const to = new Date(query.to ?? now.toISOString().slice(0, 10));
   const from =
     query.from === undefined
       ? new Date(to.getTime() - (DEFAULT_DAYS - 1) * DAY_MS)
-      : new Date(String(query.from));
+      : new Date(query.from);
   if (from > to) {
     throw problems.validationError([{ field: 'from', message: 'must not be after to' }]);
   }

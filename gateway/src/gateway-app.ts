@@ -1,24 +1,21 @@
 import {
   createBaseApp,
   type Logger,
+  methodNotImplemented,
   type PersonalData,
   problemHandler,
-  rememberRoute,
   type Store,
   StoreUnavailableError,
   unknownRoute,
 } from '@user-service/common';
-import type { ErrorRequestHandler, Express } from 'express';
+import { type ErrorRequestHandler, type Express, Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AggregatorClient } from './aggregator-client';
-import { docsRoutes } from './docs-routes';
 import type { GatewayMetrics } from './gateway-metrics';
-import { eventStatsRoutes } from './event-stats-routes';
-import { historyRoutes } from './history-routes';
+import { GATEWAY_ROUTES, type GatewayContext } from './gateway-routes';
 import type { IdempotencySettings } from './idempotent-writes';
-import { listRoutes, userStatsRoutes } from './list-routes';
-import { problemPages } from './problem-pages';
-import { userRoutes } from './routes';
+import { openApiDocument } from './openapi-document';
+import { registerRoutes } from './route-table';
 import { WrittenPositions } from './written-positions';
 import { WrittenVersions } from './written-versions';
 
@@ -50,32 +47,19 @@ function countStoreErrors(metrics: GatewayMetrics): ErrorRequestHandler {
 export function createGatewayApp(dependencies: GatewayDependencies): Express {
   const { log, registry } = dependencies;
   const app = createBaseApp(log, registry);
-  // Ready while the store answers: without it no write can succeed, and a read only sometimes.
-  app.get('/readyz', rememberRoute, async (_req, res) => {
-    const reachable = await dependencies.store.ping().then(
-      () => true,
-      () => false,
-    );
-    res
-      .status(reachable ? 200 : 503)
-      .json(reachable ? { ready: true } : { ready: false, reason: 'store-unreachable' });
-  });
-  const context = {
+  const context: GatewayContext = {
     ...dependencies,
     written: new WrittenVersions(),
     writtenPositions: new WrittenPositions((a, b) =>
       dependencies.store.events.comparePositions(a, b),
     ),
+    openApi: openApiDocument(),
   };
-  app.use(
-    ['/api/user', '/api/users'],
-    listRoutes(context),
-    historyRoutes(context),
-    userRoutes(context),
-  );
-  app.use('/api/stats', userStatsRoutes(context), eventStatsRoutes(context));
-  app.use(docsRoutes());
-  app.use(problemPages());
+  // Paths are matched as gateways in front match them: case-sensitively (set on the base app).
+  const routes = Router({ caseSensitive: true });
+  registerRoutes(routes, GATEWAY_ROUTES, context);
+  app.use(methodNotImplemented);
+  app.use(routes);
   app.use(unknownRoute);
   app.use(countStoreErrors(dependencies.metrics));
   app.use(problemHandler(log, dependencies.publicBaseUrl));

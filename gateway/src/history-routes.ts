@@ -3,14 +3,14 @@ import {
   parseRfc3339,
   type PersonalData,
   problems,
-  rememberRoute,
+  type QueryValues,
   type Store,
   type UserEvent,
   type UserEventType,
 } from '@user-service/common';
-import { type Request, Router } from 'express';
-import { DEFAULT_LIMIT, QUERIES } from './query-schemas';
-import { linkNext, onlyGet, pathId, validQuery } from './request-parts';
+import type { QUERIES } from './query-schemas';
+import { linkNext, pathId } from './request-parts';
+import type { RouteHandler } from './route-table';
 
 /** One event as a client sees it: the envelope's routing fields (partition) stay inside. */
 export interface HistoryEvent {
@@ -22,18 +22,19 @@ export interface HistoryEvent {
   readonly requestId: string | null;
 }
 
+type HistoryParameters = QueryValues<(typeof QUERIES.history)['parameters']>;
+
 /**
  * `GET /api/user/{id}/events`: the user's events, oldest first, filtered by type, time and
  * version, a page at a time; straight from the log, so a deleted user keeps its history.
  */
-export function historyRoutes(context: {
+export function userHistoryRoute(context: {
   readonly store: Store;
   readonly personalData: PersonalData;
-}): Router {
-  const router = Router();
-  router.get('/:id/events', rememberRoute, async (req, res) => {
+}): RouteHandler<HistoryParameters> {
+  return async (req, res, parameters) => {
     const userId = pathId(req);
-    const query = historyQuery(req);
+    const query = historyQuery(parameters);
     const page = await context.store.events.readUserHistory(userId, {
       ...query,
       limit: query.limit + 1,
@@ -48,24 +49,21 @@ export function historyRoutes(context: {
     const last = events.at(-1);
     if (page.length > query.limit && last) linkNext(req, res, { after: String(last.version) });
     res.json(events.map(toHistoryEvent));
-  });
-  router.all('/:id/events', rememberRoute, onlyGet);
-  return router;
+  };
 }
 
-function historyQuery(req: Request): HistoryQuery {
-  const { type, from, to, after, limit } = validQuery(req, QUERIES.history);
+function historyQuery({ type, from, to, after, limit }: HistoryParameters): HistoryQuery {
   return {
-    afterVersion: after === undefined ? 0 : Number(after),
-    limit: limit === undefined ? DEFAULT_LIMIT : Number(limit),
-    ...(type === undefined ? {} : { types: String(type).split(',') as UserEventType[] }),
+    afterVersion: after,
+    limit,
+    ...(type === undefined ? {} : { types: type.split(',') as UserEventType[] }),
     ...(from === undefined ? {} : { from: time(from, 'from') }),
     ...(to === undefined ? {} : { to: time(to, 'to') }),
   };
 }
 
-function time(value: string | number, field: string): Date {
-  const parsed = parseRfc3339(String(value), field);
+function time(value: string, field: string): Date {
+  const parsed = parseRfc3339(value, field);
   if (!parsed.ok) throw problems.validationError(parsed.errors);
   return parsed.value;
 }

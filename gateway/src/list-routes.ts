@@ -1,50 +1,46 @@
-import { rememberRoute, requestIdOf } from '@user-service/common';
-import { type Response, Router } from 'express';
-import { DEFAULT_LIMIT, QUERIES } from './query-schemas';
-import { linkNext, onlyGet, validQuery } from './request-parts';
+import { type QueryValues, requestIdOf } from '@user-service/common';
+import type { Response } from 'express';
+import type { QUERIES } from './query-schemas';
+import { linkNext } from './request-parts';
+import type { RouteHandler } from './route-table';
 import { type Consistency, countUsers, type ListContext, listUsers } from './user-lists';
 
-/** `GET /api/user` (a page of live users in id order) and `GET /api/user/count`. */
-export function listRoutes(context: ListContext): Router {
-  const router = Router();
-  router.get('/', rememberRoute, async (req, res) => {
-    const { group, after, offset, limit } = validQuery(req, QUERIES.list);
+type ListQuery = QueryValues<(typeof QUERIES.list)['parameters']>;
+type CountQuery = QueryValues<(typeof QUERIES.count)['parameters']>;
+
+/** `GET /api/user`: a page of live users in id order. */
+export function listUsersRoute(context: ListContext): RouteHandler<ListQuery> {
+  return async (req, res, { group, after, offset, limit }) => {
     const page = await listUsers(
       context,
       {
-        limit: limit === undefined ? DEFAULT_LIMIT : Number(limit),
-        offset: offset === undefined ? 0 : Number(offset),
-        ...(group === undefined ? {} : { group: Number(group) }),
-        ...(after === undefined ? {} : { after: String(after) }),
+        limit,
+        offset,
+        ...(group === undefined ? {} : { group }),
+        ...(after === undefined ? {} : { after }),
       },
       requestIdOf(res),
     );
     const last = page.users.at(-1);
     if (page.more && last) linkNext(req, res, { after: last.id, offset: null });
     withConsistency(res, page.consistency).json(page.users);
-  });
-  router.get('/count', rememberRoute, async (req, res) => {
-    const { group } = validQuery(req, QUERIES.count);
-    const counts = await countUsers(
-      context,
-      group === undefined ? undefined : Number(group),
-      requestIdOf(res),
-    );
+  };
+}
+
+/** `GET /api/user/count` */
+export function countUsersRoute(context: ListContext): RouteHandler<CountQuery> {
+  return async (_req, res, { group }) => {
+    const counts = await countUsers(context, group, requestIdOf(res));
     withConsistency(res, counts.consistency).json({ count: counts.total });
-  });
-  return router;
+  };
 }
 
 /** `GET /api/stats/users`: live users in total and per group. */
-export function userStatsRoutes(context: ListContext): Router {
-  const router = Router();
-  router.get('/users', rememberRoute, async (req, res) => {
-    validQuery(req, QUERIES.userStats);
+export function userStatsRoute(context: ListContext): RouteHandler<unknown> {
+  return async (_req, res) => {
     const counts = await countUsers(context, undefined, requestIdOf(res));
     withConsistency(res, counts.consistency).json({ total: counts.total, byGroup: counts.byGroup });
-  });
-  router.all('/users', rememberRoute, onlyGet);
-  return router;
+  };
 }
 
 function withConsistency(res: Response, consistency: Consistency): Response {

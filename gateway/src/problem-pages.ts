@@ -1,50 +1,47 @@
-import { cacheFor, PROBLEM_TYPES, problems, rememberRoute } from '@user-service/common';
-import { type Request, type Response, Router } from 'express';
+import { cacheFor, PROBLEM_TYPES, problems } from '@user-service/common';
+import type { Request, RequestHandler, Response } from 'express';
 import { createHash } from 'node:crypto';
-import { onlyGet } from './request-parts';
 import { DOCS_SECURITY_HEADERS } from './docs-security';
+
+// The pages an absolute problem `type` resolves to (RFC 9457 §3.1.1 says a type URI that is a
+// locator SHOULD document the problem), built from the catalog, the one source of every
+// problem's status, title and meaning.
 
 /** Where the problem types are documented: `/problems/<name>`, the catalog's `type` paths. */
 const PREFIX = '/problems/';
 
-/**
- * `GET /problems/{name}`: the page an absolute problem `type` resolves to (RFC 9457 §3.1.1
- * says a type URI that is a locator SHOULD document the problem), built from the catalog, the
- * one source of every problem's status, title and meaning; `GET /problems`: all of them.
- */
-export function problemPages(): Router {
-  const router = Router();
-  const pages = new Map(
-    Object.values(PROBLEM_TYPES).map((problem) => [problem.type.slice(PREFIX.length), problem]),
-  );
-  const index = page(
-    'Problem types',
-    `<p>Every error of the API is an <code>application/problem+json</code> document (RFC 9457) whose <code>type</code> is one of these.</p>
+const PAGES = new Map(
+  Object.values(PROBLEM_TYPES).map((problem) => [problem.type.slice(PREFIX.length), problem]),
+);
+
+const INDEX = page(
+  'Problem types',
+  `<p>Every error of the API is an <code>application/problem+json</code> document (RFC 9457) whose <code>type</code> is one of these.</p>
 <ul>
-${[...pages.keys()].map((name) => `<li><a href="problems/${name}">${name}</a></li>`).join('\n')}
+${[...PAGES.keys()].map((name) => `<li><a href="problems/${name}">${name}</a></li>`).join('\n')}
 </ul>`,
-  );
-  router.get('/problems', rememberRoute, (req, res) => {
-    send(req, res, index);
-  });
-  router.all('/problems', rememberRoute, onlyGet);
-  router.get('/problems/:name', rememberRoute, (req, res) => {
-    const name = String(req.params.name);
-    const problem = pages.get(name);
-    if (!problem) throw problems.routeNotFound(req.method, req.path);
-    send(
-      req,
-      res,
-      page(
-        `${problem.status} ${problem.title}: ${name}`,
-        `<p>Answered with status <strong>${problem.status}</strong> when ${markdownCode(problem.when)}.</p>
+);
+
+/** `GET /problems`: every problem type, linked to its page. */
+export const problemIndexRoute: RequestHandler = (req, res) => {
+  send(req, res, INDEX);
+};
+
+/** `GET /problems/{name}`: what the problem means, when it is answered, with which status. */
+export const problemPageRoute: RequestHandler = (req, res) => {
+  const name = String(req.params.name);
+  const problem = PAGES.get(name);
+  if (!problem) throw problems.routeNotFound(req.method, req.path);
+  send(
+    req,
+    res,
+    page(
+      `${problem.status} ${problem.title}: ${name}`,
+      `<p>Answered with status <strong>${problem.status}</strong> when ${markdownCode(problem.when)}.</p>
 <p><a href="../docs/">The API's documentation</a> · <a href="../problems">All problem types</a></p>`,
-      ),
-    );
-  });
-  router.all('/problems/:name', rememberRoute, onlyGet);
-  return router;
-}
+    ),
+  );
+};
 
 /** The pages change only with a release: cacheable, revalidated by a strong ETag of the content. */
 function send(req: Request, res: Response, html: string): void {

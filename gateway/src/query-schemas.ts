@@ -10,18 +10,18 @@ export const DEFAULT_LIMIT = 100;
 export const MAX_OFFSET = 100_000;
 
 const limit = {
-  schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT },
+  schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
   expected: `an integer from 1 to ${MAX_LIMIT}`,
-};
+} as const;
 const { group, afterUser } = COMMON_PARAMETERS;
 const dateTime = {
   schema: { type: 'string', format: 'date-time' },
   expected: 'an RFC 3339 date-time such as 2026-11-22T01:47:42.123Z',
-};
+} as const;
 const day = {
   schema: { type: 'string', format: 'date' },
   expected: 'a date such as 2026-11-22',
-};
+} as const;
 
 /** Every query parameter of every gateway route, in one place: the routes validate with these. */
 export const QUERIES = {
@@ -47,7 +47,7 @@ export const QUERIES = {
     from: dateTime,
     to: dateTime,
     after: {
-      schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+      schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
       expected: 'an integer of 0 or more',
     },
     limit,
@@ -58,7 +58,7 @@ export const QUERIES = {
     limit,
     after: afterUser,
     offset: {
-      schema: { type: 'integer', minimum: 0, maximum: MAX_OFFSET },
+      schema: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 },
       expected: `an integer from 0 to ${MAX_OFFSET}`,
     },
   }),

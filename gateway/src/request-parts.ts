@@ -1,5 +1,6 @@
 import {
   problems,
+  type QueryParameters,
   type QueryValidator,
   type QueryValues,
   validateUserId,
@@ -20,7 +21,10 @@ export function rawQuery(req: Request): string {
 }
 
 /** The query's parameters, or a 400 naming every one that is wrong. */
-export function validQuery(req: Request, validate: QueryValidator): QueryValues {
+export function validQuery<P extends QueryParameters>(
+  req: Request,
+  validate: QueryValidator<P>,
+): QueryValues<P> {
   const query = validate(rawQuery(req));
   if (!query.ok) throw problems.validationError(query.errors);
   return query.value;
@@ -42,9 +46,4 @@ export function linkNext(
   }
   const path = req.originalUrl.split('?', 1)[0] ?? '';
   res.set('Link', `<${path}?${params}>; rel="next"`);
-}
-
-/** For a path that only reads: any other method is answered 405 with `Allow: GET`. */
-export function onlyGet(req: Request): never {
-  throw problems.methodNotAllowed(req.method, 'GET');
 }

@@ -1,22 +1,21 @@
 import {
-  API_BODY_LIMIT,
   type AsOf,
   cacheFor,
-  jsonBody,
   parseRfc3339,
   problems,
-  rememberRoute,
+  type QueryValues,
   requestIdOf,
   validateCreateUser,
   type UserState,
   validateUpdateUser,
 } from '@user-service/common';
-import { type Request, type Response, Router } from 'express';
+import type { Request } from 'express';
 import { v4 as uuidv4 } from 'uuid';
-import { QUERIES } from './query-schemas';
-import { pathId, validQuery } from './request-parts';
-import { idempotent, type IdempotencyContext, type Write } from './idempotent-writes';
-import { MERGE_PATCH_TYPE, mergePatchBody, userPatchOf } from './merge-patch';
+import type { QUERIES } from './query-schemas';
+import { pathId } from './request-parts';
+import type { RouteHandler } from './route-table';
+import { idempotent, type IdempotencyContext } from './idempotent-writes';
+import { userPatchOf } from './merge-patch';
 import {
   checkCollectionWrite,
   checkWrite,
@@ -28,33 +27,34 @@ import { type CommandContext, execute } from './user-commands';
 import { deletedOutcome, sendOutcome, userOutcome, type WriteOutcome } from './write-outcome';
 import { type QueryContext, readUser, readUserAsOf } from './user-queries';
 
-export function userRoutes(context: CommandContext & QueryContext & IdempotencyContext): Router {
-  const router = Router();
-  const body = jsonBody(API_BODY_LIMIT);
+export type UserRoutesContext = CommandContext & QueryContext & IdempotencyContext;
 
-  router.post(
-    '/',
-    rememberRoute,
-    ...body,
-    idempotent(context, noPathId, async (req, res, keyed) => {
-      validQuery(req, QUERIES.none);
-      checkCollectionWrite(preconditionsOf(req));
-      const input = validateCreateUser(req.body);
-      if (!input.ok) throw problems.validationError(input.errors);
-      const userId = input.value.id ?? keyed?.userId ?? newUserId();
-      const state = await execute(
-        context,
-        { type: 'CreateUser', userId, fields: input.value.fields },
-        requestIdOf(res),
-        keyed?.eventId,
-      );
-      return userOutcome(state, 201, `/api/user/${userId}`);
-    }),
-  );
+/** `POST /api/user`: creates a user, with the id in the body, derived from the key, or new. */
+export function createUser(context: UserRoutesContext): RouteHandler<unknown> {
+  const write = idempotent(context, noPathId, async (req, res, keyed) => {
+    checkCollectionWrite(preconditionsOf(req));
+    const input = validateCreateUser(req.body);
+    if (!input.ok) throw problems.validationError(input.errors);
+    const userId = input.value.id ?? keyed?.userId ?? newUserId();
+    const state = await execute(
+      context,
+      { type: 'CreateUser', userId, fields: input.value.fields },
+      requestIdOf(res),
+      keyed?.eventId,
+    );
+    return userOutcome(state, 201, `/api/user/${userId}`);
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
 
-  router.get('/:id', rememberRoute, async (req, res) => {
+/**
+ * `GET /api/user/{id}`: the user now, or as of a version or a time; 304 while the client's copy
+ * is current, 412 when If-Match names another version.
+ */
+export function readUserRoute(context: UserRoutesContext): RouteHandler<UserQuery> {
+  return async (req, res, query) => {
     const userId = pathId(req);
-    const asOf = asOfQuery(req);
+    const asOf = asOfQuery(query);
     const preconditions = preconditionsOf(req);
     const found = asOf
       ? await readUserAsOf(context, userId, asOf)
@@ -67,118 +67,117 @@ export function userRoutes(context: CommandContext & QueryContext & IdempotencyC
       return;
     }
     sendOutcome(res, userOutcome(found, 200));
-  });
-
-  const update =
-    (userIdInPath: (req: Request) => string | undefined): Write =>
-    async (req, res, keyed) => {
-      validQuery(req, QUERIES.none);
-      // PUT sends a whole state; a part of one would need a range it cannot have here.
-      if (req.get('content-range') !== undefined) throw problems.contentRangeOnPut();
-      const preconditions = preconditionsOf(req);
-      const pathUserId = userIdInPath(req);
-      const withPathId =
-        pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
-      const input = validateUpdateUser(withPathId ? { ...req.body, id: pathUserId } : req.body);
-      if (!input.ok) throw problems.validationError(input.errors);
-      if (pathUserId !== undefined && input.value.id !== pathUserId) {
-        throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
-      }
-      const userId = input.value.id;
-      const state = await execute(
-        context,
-        { type: 'UpdateUser', userId, patch: input.value.patch },
-        requestIdOf(res),
-        keyed?.eventId,
-        guardedBy(preconditions, userId),
-      );
-      return userOutcome(state, 200);
-    };
-  router.put('/', rememberRoute, ...body, idempotent(context, noPathId, update(noPathId)));
-  router.put('/:id', rememberRoute, ...body, idempotent(context, pathId, update(pathId)));
-
-  router.patch(
-    '/:id',
-    rememberRoute,
-    ...mergePatchBody(API_BODY_LIMIT),
-    idempotent(context, pathId, async (req, res, keyed) => {
-      const userId = pathId(req);
-      validQuery(req, QUERIES.none);
-      const preconditions = preconditionsOf(req);
-      const input = userPatchOf(req.body, userId);
-      const state = await execute(
-        context,
-        { type: 'UpdateUser', userId, patch: input.patch },
-        requestIdOf(res),
-        keyed?.eventId,
-        guardedBy(preconditions, userId),
-      );
-      return withContentLocation(userOutcome(state, 200), `/api/user/${userId}`);
-    }),
-  );
-
-  router.delete(
-    '/:id',
-    rememberRoute,
-    idempotent(context, pathId, async (req, res, keyed) => {
-      const userId = pathId(req);
-      validQuery(req, QUERIES.none);
-      const preconditions = preconditionsOf(req);
-      await execute(
-        context,
-        { type: 'DeleteUser', userId },
-        requestIdOf(res),
-        keyed?.eventId,
-        guardedBy(preconditions, userId),
-      );
-      return deletedOutcome;
-    }),
-  );
-
-  router.delete(
-    '/:id/personal-data',
-    rememberRoute,
-    idempotent(context, pathId, async (req, res, keyed) => {
-      const userId = pathId(req);
-      validQuery(req, QUERIES.none);
-      // Irreversible, and ids are reusable: If-Match lets a client erase only the person it read.
-      const preconditions = preconditionsOf(req);
-      await execute(
-        context,
-        { type: 'EraseUser', userId },
-        requestIdOf(res),
-        keyed?.eventId,
-        guardedBy(preconditions, userId),
-      );
-      return deletedOutcome;
-    }),
-  );
-
-  router.all('/', rememberRoute, methodNotAllowed('GET, POST, PUT'));
-  router.all('/:id', rememberRoute, acceptsPatch, methodNotAllowed('GET, PUT, PATCH, DELETE'));
-  router.all('/:id/personal-data', rememberRoute, methodNotAllowed('DELETE'));
-  return router;
+  };
 }
 
-const noPathId = (): undefined => undefined;
+/**
+ * `PUT /api/user` (the id in the body) and `PUT /api/user/{id}`: changes the fields given, a
+ * partial update, as the challenge defines it (PATCH is the standard form of one).
+ */
+export function updateUser(
+  context: UserRoutesContext,
+  userIdInPath: (req: Request) => string | undefined,
+): RouteHandler<unknown> {
+  const write = idempotent(context, userIdInPath, async (req, res, keyed) => {
+    // PUT sends a whole state; a part of one would need a range it cannot have here.
+    if (req.get('content-range') !== undefined) throw problems.contentRangeOnPut();
+    const preconditions = preconditionsOf(req);
+    const pathUserId = userIdInPath(req);
+    const withPathId = pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
+    const input = validateUpdateUser(withPathId ? { ...req.body, id: pathUserId } : req.body);
+    if (!input.ok) throw problems.validationError(input.errors);
+    if (pathUserId !== undefined && input.value.id !== pathUserId) {
+      throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
+    }
+    const userId = input.value.id;
+    const state = await execute(
+      context,
+      { type: 'UpdateUser', userId, patch: input.value.patch },
+      requestIdOf(res),
+      keyed?.eventId,
+      guardedBy(preconditions, userId),
+    );
+    return userOutcome(state, 200);
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
+
+/**
+ * `PATCH /api/user/{id}` with a JSON merge patch (RFC 7396): the standard form of a partial
+ * update. Answers the whole user, its new `ETag`, and `Content-Location` naming the user.
+ */
+export function patchUser(context: UserRoutesContext): RouteHandler<unknown> {
+  const write = idempotent(context, pathId, async (req, res, keyed) => {
+    const userId = pathId(req);
+    const preconditions = preconditionsOf(req);
+    const input = userPatchOf(req.body, userId);
+    const state = await execute(
+      context,
+      { type: 'UpdateUser', userId, patch: input.patch },
+      requestIdOf(res),
+      keyed?.eventId,
+      guardedBy(preconditions, userId),
+    );
+    return withContentLocation(userOutcome(state, 200), `/api/user/${userId}`);
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
+
+/** `DELETE /api/user/{id}` */
+export function deleteUser(context: UserRoutesContext): RouteHandler<unknown> {
+  const write = idempotent(context, pathId, async (req, res, keyed) => {
+    const userId = pathId(req);
+    const preconditions = preconditionsOf(req);
+    await execute(
+      context,
+      { type: 'DeleteUser', userId },
+      requestIdOf(res),
+      keyed?.eventId,
+      guardedBy(preconditions, userId),
+    );
+    return deletedOutcome;
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
+
+/** `DELETE /api/user/{id}/personal-data` */
+export function erasePersonalData(context: UserRoutesContext): RouteHandler<unknown> {
+  const write = idempotent(context, pathId, async (req, res, keyed) => {
+    const userId = pathId(req);
+    // Irreversible, and ids are reusable: If-Match lets a client erase only the person it read.
+    const preconditions = preconditionsOf(req);
+    await execute(
+      context,
+      { type: 'EraseUser', userId },
+      requestIdOf(res),
+      keyed?.eventId,
+      guardedBy(preconditions, userId),
+    );
+    return deletedOutcome;
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
+
+export const noPathId = (): undefined => undefined;
 
 /** The id of a user created without one (and without an Idempotency-Key to derive it from). */
 function newUserId(): string {
   return uuidv4();
 }
 
+type UserQuery = QueryValues<(typeof QUERIES.user)['parameters']>;
+
 /** `?version=N` or `?at=T`: which past state to read; undefined for the current one. */
-function asOfQuery(req: Request): AsOf | undefined {
-  const { version, at } = validQuery(req, QUERIES.user);
+function asOfQuery({ version, at }: UserQuery): AsOf | undefined {
   if (version !== undefined && at !== undefined) {
     throw problems.validationError([
       { field: 'version', message: 'must not be given together with at' },
       { field: 'at', message: 'must not be given together with version' },
     ]);
   }
-  if (version !== undefined) return { version: Number(version) };
+  if (version !== undefined) return { version };
   if (at === undefined) return undefined;
-  const time = parseRfc3339(String(at), 'at');
+  const time = parseRfc3339(at, 'at');
   if (!time.ok) throw problems.validationError(time.errors);
   return { at: time.value };
 }
@@ -189,18 +188,6 @@ function guardedBy(preconditions: Preconditions, userId: string) {
 
 function withContentLocation(outcome: WriteOutcome, location: string): WriteOutcome {
   return { ...outcome, headers: { ...outcome.headers, 'Content-Location': location } };
-}
-
-/** Tells a client that meets a 405 on a user how to patch it (RFC 5789 §3.1). */
-function acceptsPatch(_req: Request, res: Response, next: () => void): void {
-  res.set('Accept-Patch', MERGE_PATCH_TYPE);
-  next();
-}
-
-function methodNotAllowed(allow: string) {
-  return (req: Request) => {
-    throw problems.methodNotAllowed(req.method, allow);
-  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -148,11 +148,15 @@ describe('gateway read-side routes', () => {
       expect(fieldsOf(outcome)).toEqual(['after', 'from', 'limit', 'page', 'type']);
     });
 
-    it('answers another method 405 with Allow: GET', async () => {
+    it('answers another method 405 with Allow: GET, HEAD, OPTIONS', async () => {
       await spec
         .given(...adaLife())
         .when({ method: 'POST', path: '/api/user/ada/events', json: {} })
-        .then({ status: 405, problem: '/problems/method-not-allowed', headers: { allow: 'GET' } });
+        .then({
+          status: 405,
+          problem: '/problems/method-not-allowed',
+          headers: { allow: 'GET, HEAD, OPTIONS' },
+        });
     });
   });
 

@@ -398,9 +398,9 @@ describe('gateway routes', () => {
     });
 
     it.each([
-      ['POST', '/api/user/ada', 'GET, PUT, PATCH, DELETE'],
-      ['PATCH', '/api/user', 'GET, POST, PUT'],
-      ['DELETE', '/api/users/', 'GET, POST, PUT'],
+      ['POST', '/api/user/ada', 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS'],
+      ['PATCH', '/api/user', 'GET, HEAD, POST, PUT, OPTIONS'],
+      ['DELETE', '/api/users/', 'GET, HEAD, POST, PUT, OPTIONS'],
     ])(
       'answers %s %s 405 method-not-allowed, saying what is allowed',
       async (method, path, allow) => {

@@ -33,7 +33,7 @@ describe('request logs', () => {
       expect.objectContaining({
         service: 'gateway',
         method: 'POST',
-        route: '/api/user/',
+        route: '/api/user',
         status: 201,
         level: 'info',
         timestamp: expect.any(String),

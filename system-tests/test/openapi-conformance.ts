@@ -194,29 +194,51 @@ export function conformanceViolations(exchange: Exchange): string[] {
     }
     return responseViolations(exchange, response);
   }
-  const { RouteNotFound, MethodNotAllowed } = document.components.responses;
+  const { RouteNotFound, MethodNotAllowed, Options, MethodNotImplemented } =
+    document.components.responses;
   if (exchange.status === 404 && RouteNotFound) {
     return responseViolations(exchange, RouteNotFound).map((wrong) => `as no route: ${wrong}`);
   }
-  if (exchange.status === 405 && MethodNotAllowed && templates.length > 0) {
-    const wrong = responseViolations(exchange, MethodNotAllowed);
-    const allowed = new Set(
-      templates.flatMap((template) =>
-        HTTP_METHODS.filter((known) => document.paths[template]?.[known]).map((known) =>
-          known.toUpperCase(),
-        ),
-      ),
+  const allowed = templates[0] === undefined ? undefined : allowOf(templates[0]);
+  const withAllow = (response: ResponseObject, as: string): string[] => {
+    const wrong = responseViolations(exchange, response);
+    const allow = exchange.headers.get('allow');
+    if (allow !== allowed) wrong.push(`Allow says ${allow}, the document ${allowed}`);
+    return wrong.map((problem) => `as ${as}: ${problem}`);
+  };
+  if (exchange.method === 'OPTIONS' && Options && allowed !== undefined) {
+    if (exchange.status !== 204) return [`OPTIONS answered ${exchange.status}, not 204`];
+    return withAllow(Options, 'the methods of the path');
+  }
+  if (exchange.status === 405 && MethodNotAllowed && allowed !== undefined) {
+    return withAllow(MethodNotAllowed, 'a method not allowed');
+  }
+  if (exchange.status === 501 && MethodNotImplemented) {
+    return responseViolations(exchange, MethodNotImplemented).map(
+      (wrong) => `as a method not implemented: ${wrong}`,
     );
-    const allow = (exchange.headers.get('allow') ?? '').split(',').map((name) => name.trim());
-    if ([...allow].sort().join() !== [...allowed].sort().join())
-      wrong.push(`Allow says ${allow.join(', ')}, the document ${[...allowed].join(', ')}`);
-    return wrong.map((problem) => `as a method not allowed: ${problem}`);
   }
   return [
     templates.length === 0
       ? `the path is not documented, and ${exchange.status} is not the answer for no route`
       : `${exchange.method} is not documented for ${templates.join(' or ')}, and ${exchange.status} is not the answer for a method not allowed`,
   ];
+}
+
+/**
+ * The methods a documented path takes, as the document says `Allow` lists them: its operations,
+ * HEAD wherever GET is, and OPTIONS. Only the most specific template counts: `/api/user/count`
+ * takes GET alone, although a PUT to it reaches `/api/user/{id}` (and is refused there).
+ */
+function allowOf(template: string): string {
+  const item = document.paths[template];
+  const methods = new Set(
+    HTTP_METHODS.filter((method) => item?.[method]).map((method) => method.toUpperCase()),
+  );
+  if (methods.has('GET')) methods.add('HEAD');
+  methods.add('OPTIONS');
+  const order = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+  return order.filter((method) => methods.has(method)).join(', ');
 }
 
 /** Throws, naming the request, the status and each mismatch, unless the answer conforms. */

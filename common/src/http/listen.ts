@@ -1,5 +1,6 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerUnreadableRequest, refuseConnect } from './unreadable-request';
 
 export interface RunningServer {
   readonly address: AddressInfo | string | null;
@@ -34,6 +35,8 @@ export function listen(
     );
     server.headersTimeout = limits.headersTimeoutMs;
     server.keepAliveTimeout = 60_000;
+    server.on('clientError', answerUnreadableRequest);
+    server.on('connect', (_req, socket) => refuseConnect(socket));
     server.once('error', reject);
     server.listen(port, '0.0.0.0', () => {
       resolve({

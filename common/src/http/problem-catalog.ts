@@ -114,6 +114,19 @@ export const PROBLEM_TYPES = {
     title: 'Unprocessable Content',
     when: 'this `Idempotency-Key` was used for a different request (another method, path or body) within `IDEMPOTENCY_TTL_HOURS`',
   },
+  // Paths and methods: how a request that no route takes is answered (the route table's part).
+  badHost: {
+    type: '/problems/bad-host',
+    status: 400,
+    title: 'Bad Request',
+    when: 'the request has more than one `Host` field (RFC 9112 §3.2): which host it is for is ambiguous',
+  },
+  methodNotImplemented: {
+    type: '/problems/method-not-implemented',
+    status: 501,
+    title: 'Not Implemented',
+    when: 'the method is not one of HTTP’s own (RFC 9110’s and PATCH), such as `PROPFIND` or a made-up one: no path takes it',
+  },
   unsupportedMediaType: {
     type: '/problems/unsupported-media-type',
     status: 415,
@@ -201,6 +214,15 @@ export const problems = {
     new HttpProblem(PROBLEM_TYPES.methodNotAllowed, `${method} is not allowed here`, {
       headers: { Allow: allow },
     }),
+  badHost: () => new HttpProblem(PROBLEM_TYPES.badHost, 'Send exactly one Host field'),
+  /** `method`: as the client sent it; only shown when it is a token, so nothing odd is echoed. */
+  methodNotImplemented: (method: string) =>
+    new HttpProblem(
+      PROBLEM_TYPES.methodNotImplemented,
+      /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/.test(method)
+        ? `${method} is not a method this service implements`
+        : 'The method is not one this service implements',
+    ),
   personalDataErased: (userId: string) =>
     new HttpProblem(
       PROBLEM_TYPES.personalDataErased,

@@ -2,24 +2,53 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { type FieldError, USER_ID_PATTERN, type Validated } from '../domain';
 
+/**
+ * JSON Schema of one parameter's value. `type: 'integer'` values are read as decimal integers
+ * first and handed over as numbers; every other value as the string given. A `default` is the
+ * value a route gets when the parameter is absent (and what its OpenAPI document shows).
+ */
+export type QueryParameterSchema =
+  | {
+      readonly type: 'integer';
+      readonly minimum?: number;
+      readonly maximum?: number;
+      readonly default?: number;
+    }
+  | {
+      readonly type: 'string';
+      readonly pattern?: string;
+      readonly format?: string;
+      readonly enum?: readonly string[];
+      readonly default?: string;
+    };
+
 /** One query parameter: a JSON Schema for its value, and the words a client reads when it is wrong. */
 export interface QueryParameter {
-  /** JSON Schema of the value: `type: 'integer'` values are read as decimal integers first. */
-  readonly schema: Readonly<Record<string, unknown>>;
+  readonly schema: QueryParameterSchema;
   /** What a valid value is, as the error message completes it: "must be {expected}". */
   readonly expected: string;
 }
 
 export type QueryParameters = Readonly<Record<string, QueryParameter>>;
 
-/** A query's parameters as validated: integers as numbers, the rest as given. */
-export type QueryValues = Readonly<Record<string, string | number | undefined>>;
+/** The value of one parameter as validated: a number for an integer, else the string given. */
+type ValueOf<S> = S extends { readonly type: 'integer' } ? number : string;
+
+/**
+ * A query's parameters as validated, typed by their schemas: a parameter with a default is
+ * always there, one without may be undefined.
+ */
+export type QueryValues<P extends QueryParameters = QueryParameters> = {
+  readonly [K in keyof P]: P[K]['schema'] extends { readonly default: unknown }
+    ? ValueOf<P[K]['schema']>
+    : ValueOf<P[K]['schema']> | undefined;
+};
 
 /** Validates a raw query string (the part after `?`). */
-export interface QueryValidator {
-  (query: string): Validated<QueryValues>;
+export interface QueryValidator<P extends QueryParameters = QueryParameters> {
+  (query: string): Validated<QueryValues<P>>;
   /** What it validates with, as given: the gateway's OpenAPI document shows these very objects. */
-  readonly parameters: QueryParameters;
+  readonly parameters: P;
 }
 
 /** The parameters that mean the same on every route that takes them. */
@@ -42,21 +71,26 @@ const DECIMAL_INTEGER = /^-?\d{1,16}$/;
  * A validator of one route's query string, built once per route. Like a body, every parameter
  * is checked and every mistake reported at once, each under the parameter's name as `field`: a
  * malformed or out-of-range value, a parameter given twice, or one the route does not take.
+ * What it answers is typed by the parameters' schemas, defaults applied.
  */
-export function queryValidator(parameters: QueryParameters): QueryValidator {
+export function queryValidator<const P extends QueryParameters>(parameters: P): QueryValidator<P> {
+  const entries: [string, QueryParameter][] = Object.entries(parameters);
   const check = ajv.compile({
     type: 'object',
-    properties: Object.fromEntries(
-      Object.entries(parameters).map(([name, parameter]) => [name, parameter.schema]),
-    ),
+    properties: Object.fromEntries(entries.map(([name, parameter]) => [name, parameter.schema])),
     additionalProperties: false,
   });
-  const validate = (query: string): Validated<QueryValues> => {
+  const defaults = entries.flatMap(([name, parameter]): [string, string | number][] =>
+    parameter.schema.default === undefined ? [] : [[name, parameter.schema.default]],
+  );
+  const validate = (query: string): Validated<QueryValues<P>> => {
     const values: Record<string, string | number> = {};
     const errors: FieldError[] = [];
     const seen = new Set<string>();
     for (const [name, raw] of new URLSearchParams(query)) {
-      const parameter = Object.hasOwn(parameters, name) ? parameters[name] : undefined;
+      const parameter: QueryParameter | undefined = Object.hasOwn(parameters, name)
+        ? parameters[name]
+        : undefined;
       if (!parameter) {
         errors.push({ field: name, message: 'is not a parameter of this route' });
       } else if (seen.has(name)) {
@@ -71,10 +105,14 @@ export function queryValidator(parameters: QueryParameters): QueryValidator {
     if (!check(values)) {
       const failed = new Set((check.errors ?? []).map((error) => error.instancePath.slice(1)));
       for (const field of failed) {
-        errors.push({ field, message: `must be ${parameters[field]?.expected ?? 'valid'}` });
+        const parameter: QueryParameter | undefined = parameters[field];
+        errors.push({ field, message: `must be ${parameter?.expected ?? 'valid'}` });
       }
     }
-    return errors.length > 0 ? { ok: false, errors } : { ok: true, value: values };
+    if (errors.length > 0) return { ok: false, errors };
+    for (const [name, value] of defaults) values[name] ??= value;
+    // The schemas just checked every value against the type QueryValues<P> gives it.
+    return { ok: true, value: values as QueryValues<P> };
   };
   return Object.assign(validate, { parameters });
 }
