@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DOCS_SECURITY_HEADERS } from './docs-security';
 import type { OpenApiDocument } from './openapi-types';
+import { clientCopyIsCurrent } from './preconditions';
 
 // Resolved where the package is installed, so that the compiled gateway finds it as the sources do.
 const SWAGGER_UI_DIR = dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -89,15 +90,14 @@ function packageFile(name: string): Promise<Buffer> {
 }
 
 /**
-/**
- * A strong ETag from the content: the same bytes, the same tag, across restarts and gateways.
- * Remembered per content, which is one of a handful of strings and buffers read once.
+ * The opaque part of a strong ETag from the content: the same bytes, the same tag, across
+ * restarts and gateways. Remembered per content, one of a handful of strings and buffers.
  */
 const tags = new Map<Buffer | string, string>();
-function etagOf(content: Buffer | string): string {
+function opaqueTagOf(content: Buffer | string): string {
   let tag = tags.get(content);
   if (tag === undefined) {
-    tag = `"${createHash('sha256').update(content).digest('base64url')}"`;
+    tag = createHash('sha256').update(content).digest('base64url');
     tags.set(content, tag);
   }
   return tag;
@@ -119,8 +119,9 @@ const compress = compression();
 function sendFile(req: Request, res: Response, file: SentFile): void {
   res.set(DOCS_SECURITY_HEADERS);
   cacheFor(res, file.cache);
-  res.set('ETag', etagOf(file.content));
-  if (req.fresh) {
+  const tag = opaqueTagOf(file.content);
+  res.set('ETag', `"${tag}"`);
+  if (clientCopyIsCurrent(req, tag)) {
     res.status(304).end();
     return;
   }

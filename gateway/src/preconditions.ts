@@ -98,6 +98,18 @@ export function evaluateForRead(
 }
 
 /**
+ * For a page or file served with the strong ETag `"<opaqueTag>"`: true when the request's
+ * If-None-Match names it (weakly) or is `*`, so a 304 is the answer. Evaluated as an origin
+ * server must (RFC 9110 §13.2.1), whatever Cache-Control the request carries; a malformed field
+ * is ignored here, as a page for people is better sent than refused.
+ */
+export function clientCopyIsCurrent(req: Request, opaqueTag: string): boolean {
+  const value = req.get('if-none-match');
+  const condition = value === undefined ? undefined : parseTagCondition(value);
+  return condition !== undefined && !ifNoneMatchHolds(condition, opaqueTag);
+}
+
+/**
  * For a write to one user, against the state the write was decided on: a false If-Match or
  * If-None-Match is a 412 (RFC 9110 §13.2.2). The tags name the user's latest version, so that
  * the erasure of a deleted user can be guarded too: there, `*` in If-Match holds, and in

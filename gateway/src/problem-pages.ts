@@ -2,6 +2,7 @@ import { cacheFor, PROBLEM_TYPES, problems } from '@user-service/common';
 import type { Request, RequestHandler, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { DOCS_SECURITY_HEADERS } from './docs-security';
+import { clientCopyIsCurrent } from './preconditions';
 
 // The pages an absolute problem `type` resolves to (RFC 9457 §3.1.1 says a type URI that is a
 // locator SHOULD document the problem), built from the catalog, the one source of every
@@ -47,8 +48,9 @@ export const problemPageRoute: RequestHandler = (req, res) => {
 function send(req: Request, res: Response, html: string): void {
   res.set(DOCS_SECURITY_HEADERS);
   cacheFor(res, 'publicRevalidated');
-  res.set('ETag', `"${createHash('sha256').update(html).digest('base64url')}"`);
-  if (req.fresh) {
+  const tag = createHash('sha256').update(html).digest('base64url');
+  res.set('ETag', `"${tag}"`);
+  if (clientCopyIsCurrent(req, tag)) {
     res.status(304).end();
     return;
   }

@@ -286,7 +286,7 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
         413,
       ],
       ['an unknown route', 'GET', '/api/nothing-here', {}, 404],
-      ['a wrong method', 'PATCH', '/api/user/abc', {}, 405],
+      ['a wrong method', 'POST', '/api/user/abc', {}, 405],
       ['a body that is not an object', 'POST', '/api/user', { json: ['a list'] }, 400],
     ])('answers %s as problem+json with its status', async (_, method, path, options, status) => {
       expectProblem(await api.send(method, path, options), status);
