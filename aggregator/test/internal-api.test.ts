@@ -65,6 +65,9 @@ describe('aggregator internal API', () => {
     ['/internal/users/ann?minVersion=-1', 400],
     ['/internal/users/ann?minVersion=abc', 400],
     ['/internal/users/ann?minVersion=1&minVersion=2', 400],
+    ['/internal/users/ann?minVersion=1.5', 400],
+    ['/internal/users/ann?deleted=true&deleted=true', 400],
+    ['/internal/users/ann?maxVersion=1', 400],
     ['/internal/nothing', 404],
   ])('answers %s with %i', async (path, status) => {
     await untilReady();

@@ -201,6 +201,8 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
     operation: {
       operationId: 'countUsers',
       summary: 'Count live users',
+      description:
+        '`PUT` and `DELETE` on this path reach `/api/user/{id}` with the id `count`, which no user can have: 400 `validation-error` on `id`.',
       tag: 'lists and statistics',
     },
     query: QUERIES.count,

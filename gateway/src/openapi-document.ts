@@ -30,7 +30,12 @@ const INFO_DESCRIPTION = [
 export function openApiDocument(): OpenApiDocument {
   return {
     openapi: '3.1.0',
-    info: { title: 'User service', version: '0.1.0', description: INFO_DESCRIPTION },
+    info: {
+      title: 'User service',
+      version: '0.1.0',
+      description: INFO_DESCRIPTION,
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
     // Relative: the document is right wherever the gateway is reached, behind a proxy too.
     servers: [{ url: '/', description: 'The gateway serving this document.' }],
     // Open on purpose, for now: no operation asks for credentials.

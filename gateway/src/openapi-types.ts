@@ -55,7 +55,12 @@ export type PathItemObject = { readonly description?: string } & {
 
 export interface OpenApiDocument {
   readonly openapi: '3.1.0';
-  readonly info: { readonly title: string; readonly version: string; readonly description: string };
+  readonly info: {
+    readonly title: string;
+    readonly version: string;
+    readonly description: string;
+    readonly license: { readonly name: string; readonly identifier: string };
+  };
   readonly servers: readonly { readonly url: string; readonly description: string }[];
   /** Root security requirements; `[]`: open on purpose. */
   readonly security: readonly Readonly<Record<string, readonly string[]>>[];

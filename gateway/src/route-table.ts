@@ -22,6 +22,7 @@ import type {
   ParameterObject,
   PathItemObject,
   ProblemAnswers,
+  ProblemKey,
   ResponseObject,
   SchemaObject,
 } from './openapi-types';
@@ -87,7 +88,7 @@ export interface Route<C> extends RouteFields {
 export function route<C, P extends QueryParameters>(
   fields: RouteFields & {
     readonly query: QueryValidator<P>;
-    readonly handle: (context: C) => RouteHandler<QueryValues<P>>;
+    readonly handle: (context: C) => RouteHandler<QueryValues<NoInfer<P>>>;
   },
 ): Route<C> {
   const { handle, query, ...rest } = fields;
@@ -227,6 +228,22 @@ export function openApiPaths(routes: readonly Route<never>[]): Record<string, Pa
   return paths;
 }
 
+/**
+ * Problems any route can answer, whatever it declares: the base app refuses a request with two
+ * Host fields before any route runs.
+ */
+const ANY_ROUTE: ProblemAnswers = { 400: ['badHost'] };
+
+/** The route's problems and those any route can answer, merged status by status. */
+function problemsOf(declared: Route<never>): ProblemAnswers {
+  const merged: Partial<Record<number, readonly ProblemKey[]>> = { ...declared.problems };
+  for (const [status, keys] of Object.entries(ANY_ROUTE)) {
+    const code = Number(status);
+    merged[code] = [...(merged[code] ?? []), ...(keys ?? [])];
+  }
+  return merged;
+}
+
 function operationOf(declared: Route<never>): OperationObject {
   const { operation, body, idempotent = false } = declared;
   const pathParameters = [...declared.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
@@ -255,6 +272,6 @@ function operationOf(declared: Route<never>): OperationObject {
           },
         }
       : {}),
-    responses: { ...declared.answers, ...problemResponses(declared.problems, idempotent) },
+    responses: { ...declared.answers, ...problemResponses(problemsOf(declared), idempotent) },
   };
 }

@@ -180,6 +180,29 @@ describe('the OpenAPI document', () => {
     expect(validate(broken)).toBe(false);
   });
 
+  it('says where it is served and that it is open on purpose, as linters’ recommended rules ask', () => {
+    const document = published();
+    // redocly's no-empty-servers and security-defined: relative, so right behind any proxy.
+    expect(document.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(document.security).toEqual([]);
+    expect(document.info.license).toEqual({ name: 'MIT', identifier: 'MIT' });
+    // operation-4xx-response: every operation says how it can refuse a request.
+    for (const [method, path, operation] of operations(document)) {
+      const refusals = Object.keys(operation.responses).filter((status) => /^4/.test(status));
+      expect({ operation: `${method} ${path}`, has4xx: refusals.length > 0 }).toEqual({
+        operation: `${method} ${path}`,
+        has4xx: true,
+      });
+    }
+  });
+
+  it('gives the id a schema Swagger UI shows as a string: a `not` with a type of its own', () => {
+    const id = published().paths['/api/user/{id}']?.get?.parameters.find(
+      (parameter) => parameter.name === 'id',
+    );
+    expect(id?.schema).toMatchObject({ type: 'string', not: { type: 'string' } });
+  });
+
   it('points every $ref at something in the document', () => {
     const document = published();
     const dangling = refsIn(document).filter(

@@ -109,4 +109,13 @@ function documentedOperations(): string[] {
       requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:')),
     ).toEqual([]);
   }, 60_000);
+
+  it('shows the type of the user id as string', async () => {
+    const page = await browser.newPage();
+    // The deep link opens the operation, so its parameters are on the page.
+    await page.goto(`${system.gateway.url}/docs#/users/getUser`);
+    const id = page.locator('.opblock-get tr[data-param-name="id"] .parameter__type').first();
+    await id.waitFor({ timeout: 30_000 });
+    expect((await id.innerText()).trim()).toBe('string');
+  }, 60_000);
 });

@@ -287,9 +287,27 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
       ],
       ['an unknown route', 'GET', '/api/nothing-here', {}, 404],
       ['a wrong method', 'POST', '/api/user/abc', {}, 405],
+      ['a method that is not HTTP’s own', 'PROPFIND', '/api/user/abc', {}, 501],
+      ['a path in other case (paths are case-sensitive)', 'GET', '/API/USER/abc', {}, 404],
       ['a body that is not an object', 'POST', '/api/user', { json: ['a list'] }, 400],
     ])('answers %s as problem+json with its status', async (_, method, path, options, status) => {
       expectProblem(await api.send(method, path, options), status);
+    });
+
+    it.each([
+      ['/api/user', 'GET, HEAD, POST, PUT, OPTIONS'],
+      ['/api/users/', 'GET, HEAD, POST, PUT, OPTIONS'],
+      ['/api/user/count', 'GET, HEAD, OPTIONS'],
+      ['/api/user/abc', 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS'],
+      ['/api/user/abc/personal-data', 'DELETE, OPTIONS'],
+      ['/api/stats/events', 'GET, HEAD, OPTIONS'],
+      ['/metrics', 'GET, HEAD, OPTIONS'],
+    ])('answers OPTIONS %s 204 with Allow: %s', async (path, allow) => {
+      const answer = await api.send('OPTIONS', path);
+      expect({ status: answer.status, allow: answer.headers.get('allow') }).toEqual({
+        status: 204,
+        allow,
+      });
     });
 
     it('carries the client’s request id back', async () => {

@@ -37,7 +37,13 @@ interface UpdateUserBody extends UserPatch {
 }
 
 const fieldSchemas = {
-  id: { type: 'string', pattern: USER_ID_PATTERN, not: { enum: RESERVED_USER_IDS } },
+  // `type` inside `not` too: it validates the same, and lets Swagger UI show the type as
+  // string, where a `not` without a type reads to it as "not anything", shown as `never`.
+  id: {
+    type: 'string',
+    pattern: USER_ID_PATTERN,
+    not: { type: 'string', enum: RESERVED_USER_IDS },
+  },
   // Checked after trimming, and stored trimmed.
   name: { type: 'string', minLength: 1, maxLength: 200 },
   email: { type: 'string', format: 'email', maxLength: 254 },

@@ -35,17 +35,35 @@ function answering(socket: Duplex): boolean {
   );
 }
 
+/** A request line that is well-formed but for its method: `FOO /path HTTP/1.1`. */
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) [^ \r\n]+ HTTP\/\d\.\d\r?$/;
+
+/** The method of a well-formed request line the parser refused for its method, else undefined. */
+function unknownMethodOf(
+  error: Error & { code?: string; rawPacket?: unknown },
+): string | undefined {
+  if (error.code !== 'HPE_INVALID_METHOD' || !Buffer.isBuffer(error.rawPacket)) return undefined;
+  const line = error.rawPacket.toString('latin1').split('\n', 1)[0] ?? '';
+  return REQUEST_LINE.exec(line)?.[1];
+}
+
 /**
  * Node's parser (llhttp) refuses a method it does not know before express sees the request, and
- * answers a bare 400. RFC 9110 §15.6.2 says 501, and every error of ours is a problem: so that
- * one is answered here; every other parser error as node answers it.
+ * answers a bare 400. RFC 9110 §15.6.2 says 501 for a method the server does not implement, and
+ * every error of ours is a problem: so that one is answered here, when the request line is
+ * otherwise well-formed. Every other parser error (garbage, headers too large, too slow) is
+ * answered as node answers it.
  */
-export function answerUnreadableRequest(error: Error & { code?: string }, socket: Duplex): void {
+export function answerUnreadableRequest(
+  error: Error & { code?: string; rawPacket?: unknown },
+  socket: Duplex,
+): void {
   if (socket.writable && !answering(socket)) {
+    const method = unknownMethodOf(error);
     socket.write(
-      error.code === 'HPE_INVALID_METHOD'
-        ? problemBytes(problems.methodNotImplemented(''))
-        : `HTTP/1.1 ${NODE_ANSWERS[error.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`,
+      method === undefined
+        ? `HTTP/1.1 ${NODE_ANSWERS[error.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`
+        : problemBytes(problems.methodNotImplemented(method)),
     );
   }
   socket.destroy(error);

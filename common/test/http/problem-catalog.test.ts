@@ -176,6 +176,36 @@ const cases: [string, HttpProblem, Expected][] = [
     },
   ],
   [
+    'badHost',
+    problems.badHost(),
+    {
+      type: '/problems/bad-host',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'Send exactly one Host field',
+    },
+  ],
+  [
+    'methodNotImplemented',
+    problems.methodNotImplemented('PROPFIND'),
+    {
+      type: '/problems/method-not-implemented',
+      status: 501,
+      title: 'Not Implemented',
+      detail: 'PROPFIND is not a method this service implements',
+    },
+  ],
+  [
+    'methodNotImplemented, a method that is not a token',
+    problems.methodNotImplemented('<script>'),
+    {
+      type: '/problems/method-not-implemented',
+      status: 501,
+      title: 'Not Implemented',
+      detail: 'The method is not one this service implements',
+    },
+  ],
+  [
     'userExists',
     problems.userExists('ann'),
     {
