@@ -112,7 +112,7 @@ export const PROBLEM_TYPES = {
     type: '/problems/idempotency-key-reused',
     status: 422,
     title: 'Unprocessable Content',
-    when: 'this `Idempotency-Key` was used for a different request (another method, path or body) within `IDEMPOTENCY_TTL_HOURS`',
+    when: 'this `Idempotency-Key` was used for a different request (another method, path, body, or `If-Match`/`If-None-Match` condition) within `IDEMPOTENCY_TTL_HOURS`',
   },
   // Paths and methods: how a request that no route takes is answered (the route table's part).
   badHost: {
