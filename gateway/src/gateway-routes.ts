@@ -1,6 +1,7 @@
-import { updateUserSchema } from '@user-service/common';
+import { API_BODY_LIMIT, updateUserSchema } from '@user-service/common';
 import type { RequestHandler } from 'express';
 import { docsFileRoute, docsPageRoute, openApiRoute } from './docs-routes';
+import { mergePatchBody } from './merge-patch';
 import { problemIndexRoute, problemPageRoute } from './problem-pages';
 import { eventStatsRoute } from './event-stats-routes';
 import { userHistoryRoute } from './history-routes';
@@ -286,6 +287,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
         additionalProperties: false,
       },
       mediaType: MERGE_PATCH_TYPE,
+      parse: mergePatchBody(API_BODY_LIMIT),
     },
     answers: {
       '200': writtenUser('The whole user after the patch, with its new version.', {

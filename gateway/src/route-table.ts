@@ -7,11 +7,9 @@ import {
   type QueryValues,
 } from '@user-service/common';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { mergePatchBody } from './merge-patch';
 import {
   HEADER_PARAMETERS,
   JSON_TYPE,
-  MERGE_PATCH_TYPE,
   type Meanings,
   PATH_PARAMETERS,
   problemResponses,
@@ -42,12 +40,14 @@ export interface RouteOperation {
   readonly tag: string;
 }
 
-/** A JSON request body: parsed (and refused when not JSON or too large) before the handler runs. */
+/** A request body: parsed (and refused when of another type or too large) before the handler runs. */
 export interface RouteBody {
   readonly description: string;
   readonly schema: SchemaObject;
-  /** `application/json` unless said; a JSON merge patch (RFC 7396) for PATCH. */
-  readonly mediaType?: typeof JSON_TYPE | typeof MERGE_PATCH_TYPE;
+  /** Its media type, `application/json` unless said (a merge patch would say its own). */
+  readonly mediaType?: string;
+  /** How it is parsed, the API's JSON body parser unless said. */
+  readonly parse?: readonly RequestHandler[];
 }
 
 /** A route's handler, given its query as validated: typed by the route's parameters, defaults applied. */
@@ -174,12 +174,6 @@ function acceptPatchOf(routes: readonly Route<never>[], path: string): string | 
   return patch?.body?.mediaType;
 }
 
-function bodyParser(body: RouteBody): RequestHandler[] {
-  return body.mediaType === MERGE_PATCH_TYPE
-    ? mergePatchBody(API_BODY_LIMIT)
-    : jsonBody(API_BODY_LIMIT);
-}
-
 const LOWERCASE_METHOD = {
   GET: 'get',
   POST: 'post',
@@ -199,7 +193,7 @@ export function registerRoutes<C>(router: Router, routes: readonly Route<C>[], c
     router[LOWERCASE_METHOD[declared.method]](
       expressPaths(declared.path),
       remember(declared.path),
-      ...(declared.body ? bodyParser(declared.body) : []),
+      ...(declared.body ? (declared.body.parse ?? jsonBody(API_BODY_LIMIT)) : []),
       declared.handler(context),
     );
   }
