@@ -30,6 +30,11 @@ export interface GatewayDependencies {
   readonly registry: Registry;
   readonly log: Logger;
   readonly idempotency: IdempotencySettings;
+  /**
+   * The API's public base URL (PUBLIC_BASE_URL, no trailing slash), configured rather than taken
+   * from a request's Host: problem `type`s are absolute URIs under it, the same on every gateway.
+   */
+  readonly publicBaseUrl: string;
 }
 
 function countStoreErrors(metrics: GatewayMetrics): ErrorRequestHandler {
@@ -58,6 +63,6 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
   app.use(routes);
   app.use(unknownRoute);
   app.use(countStoreErrors(dependencies.metrics));
-  app.use(problemHandler(log));
+  app.use(problemHandler(log, dependencies.publicBaseUrl));
   return app;
 }

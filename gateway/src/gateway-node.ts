@@ -38,6 +38,11 @@ export interface GatewayNodeOptions {
   readonly idempotencyTtlMs?: number;
   /** How long an attempt holds its key before another gateway may take it over. */
   readonly idempotencyLeaseMs?: number;
+  /**
+   * The API's public base URL, under which problem `type`s are absolute (PUBLIC_BASE_URL).
+   * Default: `http://localhost:<port>`, where a developer's own gateway answers.
+   */
+  readonly publicBaseUrl?: string;
   /** The clock that keys' leases and expiries are read against; tests move it by hand. */
   readonly now?: () => Date;
 }
@@ -45,6 +50,11 @@ export interface GatewayNodeOptions {
 export interface GatewayNode {
   readonly url: string;
   close(): Promise<void>;
+}
+
+/** Where a gateway started on `port` on this machine answers; port 0 (any) names none. */
+export function defaultPublicBaseUrl(port: number): string {
+  return port === 0 ? 'http://localhost' : `http://localhost:${port}`;
 }
 
 export async function startGatewayNode(options: GatewayNodeOptions): Promise<GatewayNode> {
@@ -78,6 +88,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     metrics,
     registry,
     log,
+    publicBaseUrl: options.publicBaseUrl ?? defaultPublicBaseUrl(options.port),
     idempotency: {
       ttlMs: options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_HOURS * HOUR_MS,
       leaseMs: options.idempotencyLeaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS,

@@ -1,6 +1,8 @@
-import { updateUserSchema } from '@user-service/common';
+import { API_BODY_LIMIT, updateUserSchema } from '@user-service/common';
 import type { RequestHandler } from 'express';
 import { docsFileRoute, docsPageRoute, openApiRoute } from './docs-routes';
+import { mergePatchBody } from './merge-patch';
+import { problemIndexRoute, problemPageRoute } from './problem-pages';
 import { eventStatsRoute } from './event-stats-routes';
 import { userHistoryRoute } from './history-routes';
 import { countUsersRoute, listUsersRoute, userStatsRoute } from './list-routes';
@@ -14,6 +16,7 @@ import {
   jsonAnswer,
   LINK_NEXT,
   LOCATION,
+  MERGE_PATCH_TYPE,
   NO_QUERY,
   READ_FAILURES,
   REQUEST_ID,
@@ -32,6 +35,7 @@ import {
   deleteUser,
   erasePersonalData,
   noPathId,
+  patchUser,
   readUserRoute,
   updateUser,
   type UserRoutesContext,
@@ -71,8 +75,17 @@ const updateBody = (byPath: boolean) => ({
     : schemaRef('UpdateUser'),
 });
 
+/** The preconditions a write to one user evaluates (RFC 9110 §13.2.2). */
+const WRITE_PRECONDITIONS = [HEADER_PARAMETERS.IfMatch, HEADER_PARAMETERS.IfNoneMatchOnWrite];
+
+/** A page for people: HTML, cacheable and revalidated by its `ETag`, so a 304 when unchanged. */
+const notModified = {
+  description: 'The client’s copy (`If-None-Match`) is current: no body.',
+  headers: { 'X-Request-Id': REQUEST_ID },
+};
+
 const UPDATE_PROBLEMS = {
-  400: [...BODY_PROBLEMS, 'badIfMatch'],
+  400: [...BODY_PROBLEMS, 'badIfMatch', 'badIfNoneMatch'],
   404: ['userNotFound'],
   409: ['emailTaken', 'idempotencyKeyInFlight'],
   412: ['versionMismatch'],
@@ -156,10 +169,12 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
       description: `The new user. \`id\` is optional: without one the server makes a UUID (derived from the \`Idempotency-Key\` when one is sent). A deleted id may be created again; its versions go on counting. ${USER_BODY_RULES}`,
       schema: schemaRef('CreateUser'),
     },
+    headers: [HEADER_PARAMETERS.IfNoneMatchOnWrite],
     answers: { '201': writtenUser('Created: the user as stored.', { Location: LOCATION }) },
     problems: {
-      400: BODY_PROBLEMS,
+      400: [...BODY_PROBLEMS, 'badIfMatch', 'badIfNoneMatch'],
       409: ['userExists', 'emailTaken', 'idempotencyKeyInFlight'],
+      412: ['versionMismatch'],
       ...WRITE_FAILURES,
     },
     handle: createUser,
@@ -174,7 +189,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
       tag: 'users',
     },
     query: QUERIES.none,
-    headers: [HEADER_PARAMETERS.IfMatch],
+    headers: WRITE_PRECONDITIONS,
     idempotent: true,
     body: updateBody(false),
     answers: { '200': writtenUser('The whole user after the update, with its new version.') },
@@ -217,7 +232,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
         'The user right after its event of this version (the `ETag` it had then). Not together with `at`.',
       at: 'The user right after its last event at or before this RFC 3339 time (any offset, `t` and `z` in either case; a leap second is refused). Not together with `version`.',
     },
-    headers: [HEADER_PARAMETERS.IfNoneMatch],
+    headers: [HEADER_PARAMETERS.IfMatchOnRead, HEADER_PARAMETERS.IfNoneMatch],
     answers: {
       '200': jsonAnswer('The user, and its version as `ETag`.', schemaRef('User'), { ETag: ETAG }),
       '304': {
@@ -226,9 +241,10 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
       },
     },
     problems: {
-      400: ['validationError', 'badIfNoneMatch', 'badRequest'],
+      400: ['validationError', 'badIfMatch', 'badIfNoneMatch', 'badRequest'],
       404: ['userNotFound'],
       410: ['personalDataErased'],
+      412: ['versionMismatch'],
       ...INTERNAL,
       503: ['storeUnavailable', 'userUnreadable'],
     },
@@ -244,12 +260,46 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
       tag: 'users',
     },
     query: QUERIES.none,
-    headers: [HEADER_PARAMETERS.IfMatch],
+    headers: WRITE_PRECONDITIONS,
     idempotent: true,
     body: updateBody(true),
     answers: { '200': writtenUser('The whole user after the update, with its new version.') },
     problems: UPDATE_PROBLEMS,
     handle: (context) => updateUser(context, pathId),
+  }),
+  route({
+    method: 'PATCH',
+    path: '/api/user/{id}',
+    operation: {
+      operationId: 'patchUser',
+      summary: 'Change some of a user’s fields (JSON merge patch)',
+      description: `The standard form of a partial update (RFC 5789, RFC 7396): each field the patch names is replaced, the others keep their values; \`{}\` changes nothing. Another body type is 415 \`unsupported-media-type\` with \`Accept-Patch: ${MERGE_PATCH_TYPE}\`. ${NO_QUERY}`,
+      tag: 'users',
+    },
+    query: QUERIES.none,
+    headers: WRITE_PRECONDITIONS,
+    idempotent: true,
+    body: {
+      description: `A JSON merge patch of the user: any of \`name\`, \`email\` and \`group\` with their new values. \`null\`, which would remove a field, is 400 \`validation-error\`: every field is required. \`id\` may be given only as the path’s. ${USER_BODY_RULES}`,
+      schema: {
+        type: 'object',
+        properties: updateUserSchema.properties,
+        additionalProperties: false,
+      },
+      mediaType: MERGE_PATCH_TYPE,
+      parse: mergePatchBody(API_BODY_LIMIT),
+    },
+    answers: {
+      '200': writtenUser('The whole user after the patch, with its new version.', {
+        'Content-Location': {
+          description: 'The user the body is the new state of: `/api/user/{id}`.',
+          required: true,
+          schema: { type: 'string' },
+        },
+      }),
+    },
+    problems: UPDATE_PROBLEMS,
+    handle: patchUser,
   }),
   route({
     method: 'DELETE',
@@ -261,11 +311,11 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
       tag: 'users',
     },
     query: QUERIES.none,
-    headers: [HEADER_PARAMETERS.IfMatch],
+    headers: WRITE_PRECONDITIONS,
     idempotent: true,
     answers: { '204': noContent('Deleted: no body.') },
     problems: {
-      400: ['validationError', 'badIfMatch', 'badIdempotencyKey', 'badRequest'],
+      400: ['validationError', 'badIfMatch', 'badIfNoneMatch', 'badIdempotencyKey', 'badRequest'],
       404: ['userNotFound'],
       409: ['idempotencyKeyInFlight'],
       412: ['versionMismatch'],
@@ -317,12 +367,14 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
       tag: 'users',
     },
     query: QUERIES.none,
+    headers: WRITE_PRECONDITIONS,
     idempotent: true,
     answers: { '204': noContent('Erased (now, or before): no body.') },
     problems: {
-      400: ['validationError', 'badIdempotencyKey', 'badRequest'],
+      400: ['validationError', 'badIfMatch', 'badIfNoneMatch', 'badIdempotencyKey', 'badRequest'],
       404: ['userNotFound'],
       409: ['idempotencyKeyInFlight'],
+      412: ['versionMismatch'],
       422: ['idempotencyKeyReused'],
       ...INTERNAL,
       503: ['storeUnavailable', 'contention', 'userUnreadable'],
@@ -455,6 +507,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
           paths: { type: 'object' },
         },
       }),
+      '304': notModified,
     },
     problems: {},
     handle: (context) => openApiRoute(context.openApi),
@@ -469,9 +522,15 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
     },
     answers: {
       '200': textAnswer(
-        'An HTML page rendering `/openapi.json` with Swagger UI; every file it loads is served by the gateway itself.',
+        'At `/docs/`: an HTML page rendering `/openapi.json` with Swagger UI; every file it loads is served by the gateway itself, under a Content-Security-Policy.',
         ['text/html'],
       ),
+      '301': {
+        description:
+          'At `/docs`: `Location: docs/`, the page’s own address, under which its files’ relative paths resolve.',
+        headers: { 'X-Request-Id': REQUEST_ID },
+      },
+      '304': notModified,
     },
     problems: {},
     handle: () => docsPageRoute,
@@ -486,8 +545,42 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
     },
     answers: {
       '200': textAnswer('The file.', ['text/css', 'text/javascript', 'image/png']),
+      '304': notModified,
     },
     problems: { 404: ['notFound'], ...INTERNAL },
     handle: () => docsFileRoute,
+  }),
+  queryFreeRoute({
+    method: 'GET',
+    path: '/problems',
+    operation: {
+      operationId: 'problemTypes',
+      summary: 'Every problem type, as a page for people',
+      tag: 'documentation',
+    },
+    answers: {
+      '200': textAnswer('An HTML page linking the page of each problem type.', ['text/html']),
+      '304': notModified,
+    },
+    problems: {},
+    handle: () => problemIndexRoute,
+  }),
+  queryFreeRoute({
+    method: 'GET',
+    path: '/problems/{name}',
+    operation: {
+      operationId: 'problemType',
+      summary: 'What a problem type means: where its `type` URI leads',
+      tag: 'documentation',
+    },
+    answers: {
+      '200': textAnswer(
+        'An HTML page: the problem’s status, title and when it is answered, from the catalog.',
+        ['text/html'],
+      ),
+      '304': notModified,
+    },
+    problems: { 404: ['notFound'] },
+    handle: () => problemPageRoute,
   }),
 ];

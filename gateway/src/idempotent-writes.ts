@@ -37,6 +37,8 @@ export interface IdempotencyContext {
   readonly idempotency: IdempotencySettings;
   readonly log: Logger;
   readonly metrics: GatewayMetrics;
+  /** The public base URL of the API, which makes remembered problems' `type` absolute. */
+  readonly publicBaseUrl?: string;
 }
 
 /**
@@ -133,7 +135,7 @@ async function carryOut(
   } catch (error) {
     const problem = toProblem(error);
     if (problem.status < 500) {
-      outcome = problemOutcome(problem);
+      outcome = problemOutcome(problem, context.publicBaseUrl);
     } else {
       await store.idempotency.abandon(key, token).catch((abandonError: unknown) => {
         log.warn('could not release an idempotency key', {

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     forwardTimeoutMs: config.FORWARD_TIMEOUT_MS,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
     idempotencyTtlMs: config.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+    ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
     logLevel: config.LOG_LEVEL,
     ...(config.INTERNAL_TOKEN ? { internalToken: config.INTERNAL_TOKEN } : {}),
   });

@@ -24,6 +24,7 @@ import type {
 // puts them together into operations.
 
 export const JSON_TYPE = 'application/json';
+export { MERGE_PATCH_TYPE } from './merge-patch';
 const PROBLEM_JSON_TYPE = 'application/problem+json';
 
 /** `validationError` → `ValidationErrorProblem`: the component schema of one catalog type. */
@@ -94,8 +95,8 @@ export const HEADER_PARAMETERS = {
     name: 'If-Match',
     in: 'header',
     description:
-      'Write only if the user is at this version: one ETag as handed out, such as `"3"`, else 412 `version-mismatch`. `*`, or no header, writes over whatever version is current (a lost race is then decided again on the latest). Anything else is 400 `bad-if-match`.',
-    schema: { type: 'string', pattern: '^("[0-9]{1,15}"|\\*)$' },
+      'Write only if the user is at one of these versions: entity tags separated by commas, such as `"3"`, compared strongly (RFC 9110 §8.8.3.2: a `W/` tag never matches, and `"003"` is not `"3"`), else 412 `version-mismatch`; a 404 wins over it. `*` holds for any version; without the header, a write goes over whatever version is current (a lost race is then decided again on the latest). A value that is neither `*` nor a list of entity tags is 400 `bad-if-match`. Intermediaries must not weaken the `ETag` (user reads are sent `no-transform`).',
+    schema: { type: 'string' },
   },
   IfNoneMatch: {
     name: 'If-None-Match',
@@ -104,13 +105,27 @@ export const HEADER_PARAMETERS = {
       'ETags separated by commas (`W/` tags compare weakly, empty elements are ignored), or `*`: when one names the version about to be sent (`*`: any), the answer is 304 with the `ETag` and no body. A well-formed tag that was never handed out just does not match; a malformed header is 400 `bad-if-none-match`.',
     schema: { type: 'string' },
   },
+  IfMatchOnRead: {
+    name: 'If-Match',
+    in: 'header',
+    description:
+      'Entity tags separated by commas, or `*`: when none names the version about to be sent (strong comparison), 412 `version-mismatch`. Evaluated before `If-None-Match` (RFC 9110 §13.2.2).',
+    schema: { type: 'string' },
+  },
+  IfNoneMatchOnWrite: {
+    name: 'If-None-Match',
+    in: 'header',
+    description:
+      'Write only if the user is not at one of these versions (weak comparison), or with `*` only if the user does not exist, else 412 `version-mismatch`. Evaluated after `If-Match`. On `POST /api/user` the target is the collection, which always exists: `*` is always 412 there.',
+    schema: { type: 'string' },
+  },
   IdempotencyKey: {
     name: 'Idempotency-Key',
     in: 'header',
     description: [
-      'Makes the write safe to retry: 1 to 255 characters from `!` to `~` (a UUID is a good one), else 400 `bad-idempotency-key`.',
+      'Makes the write safe to retry. A structured-field string as the IETF draft defines the field (`"8e03978e-40d5"`, RFC 8941; spaces allowed), or, as earlier clients send it, the bare key of characters from `!` to `~` without `"`: `"k"` and `k` are the same key, `k`. The key is 1 to 255 characters (a UUID is a good one); anything else is 400 `bad-idempotency-key`.',
       'The first request with a key is carried out once; its outcome (2xx or 4xx, not 5xx) is remembered for `IDEMPOTENCY_TTL_HOURS` (24 by default), across gateways and restarts.',
-      'A retry (the same key, method, path — `/api/users` and a trailing slash aside — and JSON body) gets that answer again (same status, body, `ETag` and `Location`) with `Idempotent-Replayed: true`, and writes nothing.',
+      'A retry (the same key, method, path — `/api/users` and a trailing slash aside —, `If-Match` and `If-None-Match` as conditions, and JSON body) gets that answer again (same status, body, `ETag` and `Location`) with `Idempotent-Replayed: true`, and writes nothing.',
       'The key with another request: 422 `idempotency-key-reused`. Any request with the key while the first is still being carried out: 409 `idempotency-key-in-flight` with `Retry-After: 1`.',
       'After a 5xx, retry with the same key: whatever the failed attempt stored is found, not stored twice (a create without an `id` gets an id derived from the key).',
     ].join(' '),
@@ -142,11 +157,17 @@ export function problemSchemas(): Record<string, SchemaObject> {
     Problem: {
       type: 'object',
       description:
-        'An RFC 9457 problem: every error the API answers, as `application/problem+json`. `type` tells problems apart; `errors` names each field at fault.',
+        'An RFC 9457 problem: every error the API answers, as `application/problem+json`. `type` tells problems apart: an absolute URI under the deployment’s `PUBLIC_BASE_URL`, ending in `/problems/<name>`, where a page documents the problem; `errors` names each field at fault.',
       required: ['type', 'title', 'status', 'detail'],
       additionalProperties: false,
       properties: {
-        type: { type: 'string', enum: Object.values(PROBLEM_TYPES).map((problem) => problem.type) },
+        type: {
+          type: 'string',
+          format: 'uri',
+          pattern: `^https?://[^?#]*(${Object.values(PROBLEM_TYPES)
+            .map((problem) => problem.type)
+            .join('|')})$`,
+        },
         title: { type: 'string' },
         status: { type: 'integer', minimum: 400, maximum: 599 },
         detail: { type: 'string' },
@@ -169,7 +190,7 @@ export function problemSchemas(): Record<string, SchemaObject> {
       description: `\`${problem.type}\`: ${problem.when}.`,
       allOf: [schemaRef('Problem')],
       properties: {
-        type: { const: problem.type },
+        type: { type: 'string', pattern: `^https?://[^?#]*${problem.type}$` },
         title: { const: problem.title },
         // A 4xx that express or its body parser chose keeps its status under this one type.
         status:
@@ -260,9 +281,20 @@ export const FILE_IN_PATH: ParameterObject = {
 };
 
 /** Every path parameter a route template may hold, by name: `{id}` is the user's id wherever it is. */
+/** `name` in `/problems/{name}`. */
+export const PROBLEM_NAME_IN_PATH: ParameterObject = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  description:
+    'A problem type’s name, the last segment of its `type` URI, such as `user-not-found`; any other is 404 `not-found`.',
+  schema: { type: 'string' },
+};
+
 export const PATH_PARAMETERS: Readonly<Record<string, ParameterObject>> = {
   id: ID_IN_PATH,
   file: FILE_IN_PATH,
+  name: PROBLEM_NAME_IN_PATH,
 };
 
 /** Per route, what each query parameter means beyond its schema. */

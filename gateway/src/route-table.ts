@@ -155,12 +155,23 @@ function remember(path: string): RequestHandler {
   };
 }
 
-/** For a path's other methods: OPTIONS is answered 204 with `Allow`, any other 405 with it. */
-function otherMethods(allow: string): RequestHandler {
+/**
+ * For a path's other methods: OPTIONS is answered 204 with `Allow` (and `Accept-Patch` where
+ * PATCH takes a patch format, RFC 5789 §3.1), any other 405 with it.
+ */
+function otherMethods(allow: string, acceptPatch: string | undefined): RequestHandler {
   return (req, res) => {
     if (req.method !== 'OPTIONS') throw problems.methodNotAllowed(req.method, allow);
-    res.status(204).set('Allow', allow).end();
+    res.status(204).set('Allow', allow);
+    if (acceptPatch !== undefined) res.set('Accept-Patch', acceptPatch);
+    res.end();
   };
+}
+
+/** The patch formats PATCH on `path` takes, as `Accept-Patch` lists them; undefined without PATCH. */
+function acceptPatchOf(routes: readonly Route<never>[], path: string): string | undefined {
+  const patch = routes.find((candidate) => candidate.path === path && candidate.method === 'PATCH');
+  return patch?.body?.mediaType;
 }
 
 const LOWERCASE_METHOD = {
@@ -187,7 +198,11 @@ export function registerRoutes<C>(router: Router, routes: readonly Route<C>[], c
     );
   }
   for (const path of pathsOf(routes)) {
-    router.all(expressPaths(path), remember(path), otherMethods(allowOf(routes, path)));
+    router.all(
+      expressPaths(path),
+      remember(path),
+      otherMethods(allowOf(routes, path), acceptPatchOf(routes, path)),
+    );
   }
 }
 

@@ -1,10 +1,12 @@
 import {
   type AsOf,
+  cacheFor,
   parseRfc3339,
   problems,
   type QueryValues,
   requestIdOf,
   validateCreateUser,
+  type UserState,
   validateUpdateUser,
 } from '@user-service/common';
 import type { Request } from 'express';
@@ -13,8 +15,16 @@ import type { QUERIES } from './query-schemas';
 import { pathId } from './request-parts';
 import type { RouteHandler } from './route-table';
 import { idempotent, type IdempotencyContext } from './idempotent-writes';
+import { userPatchOf } from './merge-patch';
+import {
+  checkCollectionWrite,
+  checkWrite,
+  evaluateForRead,
+  type Preconditions,
+  preconditionsOf,
+} from './preconditions';
 import { type CommandContext, execute } from './user-commands';
-import { deletedOutcome, sendOutcome, userOutcome } from './write-outcome';
+import { deletedOutcome, sendOutcome, userOutcome, type WriteOutcome } from './write-outcome';
 import { type QueryContext, readUser, readUserAsOf } from './user-queries';
 
 export type UserRoutesContext = CommandContext & QueryContext & IdempotencyContext;
@@ -22,6 +32,7 @@ export type UserRoutesContext = CommandContext & QueryContext & IdempotencyConte
 /** `POST /api/user`: creates a user, with the id in the body, derived from the key, or new. */
 export function createUser(context: UserRoutesContext): RouteHandler<unknown> {
   const write = idempotent(context, noPathId, async (req, res, keyed) => {
+    checkCollectionWrite(preconditionsOf(req));
     const input = validateCreateUser(req.body);
     if (!input.ok) throw problems.validationError(input.errors);
     const userId = input.value.id ?? keyed?.userId ?? newUserId();
@@ -36,16 +47,22 @@ export function createUser(context: UserRoutesContext): RouteHandler<unknown> {
   return (req, res, _query, next) => write(req, res, next);
 }
 
-/** `GET /api/user/{id}`: the user now, or as of a version or a time; 304 while the client's copy is current. */
+/**
+ * `GET /api/user/{id}`: the user now, or as of a version or a time; 304 while the client's copy
+ * is current, 412 when If-Match names another version.
+ */
 export function readUserRoute(context: UserRoutesContext): RouteHandler<UserQuery> {
   return async (req, res, query) => {
     const userId = pathId(req);
     const asOf = asOfQuery(query);
+    const preconditions = preconditionsOf(req);
     const found = asOf
       ? await readUserAsOf(context, userId, asOf)
       : await readUser(context, userId, requestIdOf(res));
     if (!found) throw problems.userNotFound(userId);
-    if (matchesIfNoneMatch(req, found.version)) {
+    // A past version stays no-store (the default): an erasure turns it into a 410.
+    if (!asOf) cacheFor(res, 'revalidatePrivately');
+    if (evaluateForRead(preconditions, userId, found.version) === 'notModified') {
       res.status(304).set('ETag', `"${found.version}"`).end();
       return;
     }
@@ -53,12 +70,18 @@ export function readUserRoute(context: UserRoutesContext): RouteHandler<UserQuer
   };
 }
 
-/** `PUT /api/user` (the id in the body) and `PUT /api/user/{id}`: changes the fields given. */
+/**
+ * `PUT /api/user` (the id in the body) and `PUT /api/user/{id}`: changes the fields given, a
+ * partial update, as the challenge defines it (PATCH is the standard form of one).
+ */
 export function updateUser(
   context: UserRoutesContext,
   userIdInPath: (req: Request) => string | undefined,
 ): RouteHandler<unknown> {
   const write = idempotent(context, userIdInPath, async (req, res, keyed) => {
+    // PUT sends a whole state; a part of one would need a range it cannot have here.
+    if (req.get('content-range') !== undefined) throw problems.contentRangeOnPut();
+    const preconditions = preconditionsOf(req);
     const pathUserId = userIdInPath(req);
     const withPathId = pathUserId !== undefined && isRecord(req.body) && req.body.id === undefined;
     const input = validateUpdateUser(withPathId ? { ...req.body, id: pathUserId } : req.body);
@@ -66,19 +89,36 @@ export function updateUser(
     if (pathUserId !== undefined && input.value.id !== pathUserId) {
       throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
     }
-    const expectedVersion = ifMatchVersion(req);
+    const userId = input.value.id;
     const state = await execute(
       context,
-      {
-        type: 'UpdateUser',
-        userId: input.value.id,
-        patch: input.value.patch,
-        ...(expectedVersion === undefined ? {} : { expectedVersion }),
-      },
+      { type: 'UpdateUser', userId, patch: input.value.patch },
       requestIdOf(res),
       keyed?.eventId,
+      guardedBy(preconditions, userId),
     );
     return userOutcome(state, 200);
+  });
+  return (req, res, _query, next) => write(req, res, next);
+}
+
+/**
+ * `PATCH /api/user/{id}` with a JSON merge patch (RFC 7396): the standard form of a partial
+ * update. Answers the whole user, its new `ETag`, and `Content-Location` naming the user.
+ */
+export function patchUser(context: UserRoutesContext): RouteHandler<unknown> {
+  const write = idempotent(context, pathId, async (req, res, keyed) => {
+    const userId = pathId(req);
+    const preconditions = preconditionsOf(req);
+    const input = userPatchOf(req.body, userId);
+    const state = await execute(
+      context,
+      { type: 'UpdateUser', userId, patch: input.patch },
+      requestIdOf(res),
+      keyed?.eventId,
+      guardedBy(preconditions, userId),
+    );
+    return withContentLocation(userOutcome(state, 200), `/api/user/${userId}`);
   });
   return (req, res, _query, next) => write(req, res, next);
 }
@@ -87,16 +127,13 @@ export function updateUser(
 export function deleteUser(context: UserRoutesContext): RouteHandler<unknown> {
   const write = idempotent(context, pathId, async (req, res, keyed) => {
     const userId = pathId(req);
-    const expectedVersion = ifMatchVersion(req);
+    const preconditions = preconditionsOf(req);
     await execute(
       context,
-      {
-        type: 'DeleteUser',
-        userId,
-        ...(expectedVersion === undefined ? {} : { expectedVersion }),
-      },
+      { type: 'DeleteUser', userId },
       requestIdOf(res),
       keyed?.eventId,
+      guardedBy(preconditions, userId),
     );
     return deletedOutcome;
   });
@@ -107,7 +144,15 @@ export function deleteUser(context: UserRoutesContext): RouteHandler<unknown> {
 export function erasePersonalData(context: UserRoutesContext): RouteHandler<unknown> {
   const write = idempotent(context, pathId, async (req, res, keyed) => {
     const userId = pathId(req);
-    await execute(context, { type: 'EraseUser', userId }, requestIdOf(res), keyed?.eventId);
+    // Irreversible, and ids are reusable: If-Match lets a client erase only the person it read.
+    const preconditions = preconditionsOf(req);
+    await execute(
+      context,
+      { type: 'EraseUser', userId },
+      requestIdOf(res),
+      keyed?.eventId,
+      guardedBy(preconditions, userId),
+    );
     return deletedOutcome;
   });
   return (req, res, _query, next) => write(req, res, next);
@@ -137,32 +182,12 @@ function asOfQuery({ version, at }: UserQuery): AsOf | undefined {
   return { at: time.value };
 }
 
-/**
- * `If-None-Match: "3"` (a list; weak tags compare weakly, as RFC 9110 says) or `*`: true when it
- * names the version about to be sent, so the client's copy is current. A well-formed tag we did
- * not hand out just does not match; a malformed header is the client's mistake.
- */
-function matchesIfNoneMatch(req: Request, version: number): boolean {
-  const header = req.get('if-none-match')?.trim();
-  if (header === undefined) return false;
-  if (header === '*') return true;
-  // Empty list elements are ignored (RFC 9110 §5.6.1); a tag may hold obs-text bytes, which
-  // Node hands over as latin1 characters.
-  const elements = header.split(',').map((element) => element.trim());
-  const tags = elements
-    .filter((element) => element !== '')
-    .map((element) => /^(?:W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/.exec(element));
-  if (tags.some((tag) => tag === null)) throw problems.badIfNoneMatch();
-  return tags.some((tag) => tag?.[1] === String(version));
+function guardedBy(preconditions: Preconditions, userId: string) {
+  return (state: UserState) => checkWrite(preconditions, userId, state);
 }
 
-/** `If-Match: "3"` (the ETag we hand out) or `*`; anything else is a client error. */
-function ifMatchVersion(req: Request): number | undefined {
-  const header = req.get('if-match')?.trim();
-  if (header === undefined || header === '*') return undefined;
-  const match = /^"(\d{1,15})"$/.exec(header);
-  if (!match?.[1]) throw problems.badIfMatch();
-  return Number(match[1]);
+function withContentLocation(outcome: WriteOutcome, location: string): WriteOutcome {
+  return { ...outcome, headers: { ...outcome.headers, 'Content-Location': location } };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -39,6 +39,10 @@ export interface CommandContext {
  * `eventId`, derived from an Idempotency-Key, names the event the command stores: when an
  * earlier attempt stored it, the command is not run again and the state it left is answered.
  *
+ * `precondition`, the request's If-Match/If-None-Match, is checked against the state each attempt
+ * decides on, after the domain accepted the command (a 404 or 409 wins over a 412, as RFC 9110
+ * §13.2.1 has it) and before anything is appended: it holds for the version the write replaces.
+ *
  * Throws CommandRejectedError when the domain refuses the command, TooMuchContentionError
  * when it keeps losing races, EmailTakenError when the store refuses the email; how a client is
  * told is the HTTP layer's (toProblem).
@@ -48,6 +52,7 @@ export async function execute(
   command: UserCommand,
   requestId: string,
   eventId?: string,
+  precondition: (state: UserState) => void = () => undefined,
 ): Promise<UserState> {
   const { store, personalData, written, metrics } = context;
   if (eventId !== undefined) {
@@ -58,6 +63,7 @@ export async function execute(
     const state = await loadUserState(store, personalData, command.userId);
     const decision = decide(command, state);
     if (!decision.ok) throw new CommandRejectedError(decision.error);
+    precondition(state);
     if (decision.events.length === 0) return state;
     if (eventId !== undefined && decision.events.length > 1)
       throw new Error('a keyed command may decide one event only: its id is derived from the key');

@@ -30,11 +30,12 @@ export function userOutcome(state: UserState, status: 200 | 201, location?: stri
 
 export const deletedOutcome: WriteOutcome = { status: 204, headers: {}, body: '' };
 
-export function problemOutcome(problem: HttpProblem): WriteOutcome {
+/** `typeBase`: the public base URL that makes the problem's `type` absolute. */
+export function problemOutcome(problem: HttpProblem, typeBase?: string): WriteOutcome {
   return {
     status: problem.status,
     headers: { 'Content-Type': 'application/problem+json' },
-    body: JSON.stringify(problem.toDetails()),
+    body: JSON.stringify(problem.toDetails(typeBase)),
   };
 }
 

@@ -33,4 +33,21 @@ describe('gateway configuration', () => {
       /IDEMPOTENCY_TTL_HOURS/,
     );
   });
+
+  it('takes PUBLIC_BASE_URL as the base of problem types, without its trailing slash', () => {
+    expect(readGatewayConfig(base).publicBaseUrl).toBeUndefined();
+    expect(
+      readGatewayConfig({ ...base, PUBLIC_BASE_URL: 'https://users.example.com/v1/' })
+        .publicBaseUrl,
+    ).toBe('https://users.example.com/v1');
+    for (const wrong of [
+      'users.example.com',
+      'ftp://users.example.com',
+      'https://a/?q=1',
+      'https://a/#x',
+    ])
+      expect(() => readGatewayConfig({ ...base, PUBLIC_BASE_URL: wrong })).toThrow(
+        /PUBLIC_BASE_URL/,
+      );
+  });
 });

@@ -10,6 +10,7 @@ import {
   created,
   eventsFor,
   fieldsFor,
+  problemTypeOf,
   TEST_PARTITIONS,
   TEST_MASTER_KEYS,
 } from '@user-service/test-support';
@@ -67,11 +68,12 @@ async function send(
   gateway: GatewayNode,
   method: string,
   path: string,
-  options: { key?: string; json?: unknown } = {},
+  options: { key?: string; json?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Sent> {
   const response = await fetch(`${gateway.url}${path}`, {
     method,
     headers: {
+      ...options.headers,
       ...(options.key === undefined ? {} : { 'idempotency-key': options.key }),
       ...(options.json === undefined ? {} : { 'content-type': 'application/json' }),
     },
@@ -92,7 +94,7 @@ function seen(answer: Sent) {
   };
 }
 
-const typeOf = (answer: Sent): unknown => (JSON.parse(answer.text) as { type: string }).type;
+const typeOf = (answer: Sent): unknown => problemTypeOf(JSON.parse(answer.text));
 
 describe('Idempotency-Key on writes', () => {
   let aggregator: HangingUpAggregator;
@@ -115,11 +117,29 @@ describe('Idempotency-Key on writes', () => {
       ['256 characters', 'k'.repeat(256)],
       ['a space', 'a b'],
       ['a character above ~', 'clé'],
+      ['a bare key holding "', 'a"b'],
+      ['an unterminated string', '"k'],
+      ['a string with parameters', '"k";a=1'],
+      ['an empty string', '""'],
+      ['a string of 256 characters', `"${'k'.repeat(256)}"`],
+      ['two strings', '"k", "l"'],
     ])('answers a key that is %s 400 bad-idempotency-key, storing nothing', async (_, key) => {
       await spec()
         .given()
         .when({ method: 'POST', path: '/api/user', json: ada, headers: { 'idempotency-key': key } })
         .then({ status: 400, problem: '/problems/bad-idempotency-key' });
+    });
+
+    it('takes a structured-field string as the IETF draft defines the field, spaces and escapes included', async () => {
+      await spec()
+        .given()
+        .when({
+          method: 'POST',
+          path: '/api/user',
+          json: ada,
+          headers: { 'idempotency-key': '"a b \\"c\\""' },
+        })
+        .then({ status: 201 }, { type: 'UserCreated', data: ada });
     });
 
     it('takes 255 characters from ! to ~', async () => {
@@ -178,6 +198,59 @@ describe('Idempotency-Key on writes', () => {
     const again = await send(gateway, 'POST', '/api/users', { key: 'k', json: reordered });
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('takes "k" and the bare k as the same key: a retry in the other spelling is replayed', async () => {
+    const gateway = await fixture.gateway();
+    const first = await send(gateway, 'POST', '/api/user', { key: '"q-k"', json: ada });
+    const retry = await send(gateway, 'POST', '/api/user', { key: 'q-k', json: ada });
+    expect(seen(retry)).toEqual({ ...seen(first), replayed: 'true' });
+    expect(await fixture.store.events.readUserEvents(JSON.parse(first.text).id)).toHaveLength(1);
+  });
+
+  it('counts the preconditions in the request: a retry correcting a stale If-Match is 422, never the remembered 412', async () => {
+    const gateway = await fixture.gateway();
+    await send(gateway, 'POST', '/api/user', { json: { id: 'ada', ...ada } });
+    const stale = await send(gateway, 'PUT', '/api/user/ada', {
+      key: 'k',
+      json: { group: 9 },
+      headers: { 'if-match': '"7"' },
+    });
+    const corrected = await send(gateway, 'PUT', '/api/user/ada', {
+      key: 'k',
+      json: { group: 9 },
+      headers: { 'if-match': '"1"' },
+    });
+    expect([
+      { status: stale.status, type: typeOf(stale) },
+      { status: corrected.status, type: typeOf(corrected) },
+    ]).toEqual([
+      { status: 412, type: '/problems/version-mismatch' },
+      { status: 422, type: '/problems/idempotency-key-reused' },
+    ]);
+    expect(await fixture.store.events.readUserEvents('ada')).toHaveLength(1);
+  });
+
+  it('takes the same preconditions, spelled otherwise, as the same request', async () => {
+    const gateway = await fixture.gateway();
+    await send(gateway, 'POST', '/api/user', { json: { id: 'ada', ...ada } });
+    const first = await send(gateway, 'PUT', '/api/user/ada', {
+      key: 'k',
+      json: { group: 9 },
+      headers: { 'if-match': '"1", "5"' },
+    });
+    const retry = await send(gateway, 'PUT', '/api/user/ada', {
+      key: 'k',
+      json: { group: 9 },
+      headers: { 'if-match': ' "5" ,"1",, "1"' },
+    });
+    expect(seen(retry)).toEqual({ ...seen(first), replayed: 'true' });
+    const withCondition = await send(gateway, 'PUT', '/api/user/ada', {
+      key: 'k',
+      json: { group: 9 },
+      headers: { 'if-match': '"1", "5"', 'if-none-match': '"9"' },
+    });
+    expect(withCondition.status).toBe(422);
   });
 
   it('answers the key with another request 422 idempotency-key-reused, and writes nothing', async () => {

@@ -213,15 +213,26 @@ describe('the OpenAPI document', () => {
 
   it('describes every problem type of the catalog, each with a schema of its own', () => {
     const { schemas } = published().components;
-    const catalog = Object.values(PROBLEM_TYPES).map((problem) => problem.type);
-    const problem = schemas.Problem as { properties: { type: { enum: string[] } } };
-    expect([...problem.properties.type.enum].sort()).toEqual([...catalog].sort());
-    const typed = Object.values(schemas).flatMap((schema) => {
-      const type = (schema as { properties?: { type?: { const?: unknown } } }).properties?.type
-        ?.const;
-      return typeof type === 'string' ? [type] : [];
+    // Types are absolute URIs under the deployment's base: the schemas match the catalog's paths.
+    const absolute = (type: string) => `https://users.example.com/api${type}`;
+    const catalog = Object.values(PROBLEM_TYPES).map((problem) => absolute(problem.type));
+    const problem = schemas.Problem as { properties: { type: { pattern: string } } };
+    const anyType = new RegExp(problem.properties.type.pattern);
+    expect(catalog.filter((type) => !anyType.test(type))).toEqual([]);
+    expect(absolute('/problems/no-such-problem')).not.toMatch(anyType);
+    expect('/problems/user-not-found').not.toMatch(anyType);
+    const patterns = Object.values(schemas).flatMap((schema) => {
+      const type = (schema as { properties?: { type?: { pattern?: unknown } } }).properties?.type
+        ?.pattern;
+      return typeof type === 'string' && schema !== schemas.Problem ? [new RegExp(type)] : [];
     });
-    expect([...typed].sort()).toEqual([...catalog].sort());
+    expect(patterns).toHaveLength(catalog.length);
+    for (const type of catalog) {
+      expect({ type, schemas: patterns.filter((pattern) => pattern.test(type)).length }).toEqual({
+        type,
+        schemas: 1,
+      });
+    }
   });
 
   it('describes each query parameter with the very schema its route validates with', () => {
@@ -298,6 +309,7 @@ describe('the OpenAPI document', () => {
         registry,
         log,
         idempotency: { ttlMs: 60_000, leaseMs: 10_000, now: () => new Date() },
+        publicBaseUrl: 'http://localhost',
       });
       server = await listen(app, 0);
       url = `http://127.0.0.1:${(server.address as AddressInfo).port}`;
@@ -319,7 +331,10 @@ describe('the OpenAPI document', () => {
     it('answers every documented operation itself, never as a path or method it does not know', async () => {
       const answers: { operation: string; noRoute: boolean }[] = [];
       for (const [method, path] of operations(openApiDocument())) {
-        const concrete = path.replace('{id}', 'probe-user').replace('{file}', 'start.js');
+        const concrete = path
+          .replace('{id}', 'probe-user')
+          .replace('{file}', 'start.js')
+          .replace('{name}', 'user-not-found');
         const answer = await fetch(`${url}${concrete}`, {
           method,
           ...(method === 'POST' || method === 'PUT'
@@ -332,7 +347,7 @@ describe('the OpenAPI document', () => {
           : undefined;
         answers.push({
           operation: `${method} ${path}`,
-          noRoute: type === '/problems/not-found' || answer.status === 405,
+          noRoute: type?.endsWith('/problems/not-found') === true || answer.status === 405,
         });
       }
       expect(answers.filter((answer) => answer.noRoute)).toEqual([]);

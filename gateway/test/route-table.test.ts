@@ -37,7 +37,7 @@ describe('the gateway route table', () => {
   it.each([
     ['/api/user', 'GET, HEAD, POST, PUT, OPTIONS'],
     ['/api/user/count', 'GET, HEAD, OPTIONS'],
-    ['/api/user/{id}', 'GET, HEAD, PUT, DELETE, OPTIONS'],
+    ['/api/user/{id}', 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS'],
     ['/api/user/{id}/events', 'GET, HEAD, OPTIONS'],
     ['/api/user/{id}/personal-data', 'DELETE, OPTIONS'],
     ['/metrics', 'GET, HEAD, OPTIONS'],

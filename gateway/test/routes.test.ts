@@ -294,7 +294,31 @@ describe('gateway routes', () => {
         );
     });
 
-    it.each(['garbage', '3', 'W/"2"', '"2", "3"'])(
+    it.each(['"3", "2"', ' "1" ,, "2" ', '"x,y", "2"'])(
+      'writes when the list %s holds the current version as a strong tag',
+      async (ifMatch) => {
+        await spec
+          .given(...atVersion2())
+          .when(put(ifMatch))
+          .then(
+            { status: 200, headers: { etag: '"3"' } },
+            { type: 'UserUpdated', data: { group: 9 }, version: 3 },
+          );
+      },
+    );
+
+    // Strong comparison: a weak tag never matches, and tags compare octet for octet.
+    it.each(['W/"2"', '"002"', '"abc"', '"1", W/"2"', ''])(
+      'answers the well-formed If-Match %j 412 version-mismatch and writes nothing',
+      async (ifMatch) => {
+        await spec
+          .given(...atVersion2())
+          .when(put(ifMatch))
+          .then({ status: 412, problem: '/problems/version-mismatch' });
+      },
+    );
+
+    it.each(['garbage', '3', 'w/"2"', '"2" "3"', '"2', '"2 "', '*, "2"'])(
       'answers If-Match: %s 400 bad-if-match',
       async (ifMatch) => {
         await spec
@@ -374,8 +398,7 @@ describe('gateway routes', () => {
     });
 
     it.each([
-      ['PATCH', '/api/user/ada', 'GET, HEAD, PUT, DELETE, OPTIONS'],
-      ['POST', '/api/user/ada', 'GET, HEAD, PUT, DELETE, OPTIONS'],
+      ['POST', '/api/user/ada', 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS'],
       ['PATCH', '/api/user', 'GET, HEAD, POST, PUT, OPTIONS'],
       ['DELETE', '/api/users/', 'GET, HEAD, POST, PUT, OPTIONS'],
     ])(

@@ -74,6 +74,11 @@ function documentedOperations(): string[] {
     const requested: string[] = [];
     browser.on('request', (request) => requested.push(request.url()));
     const page = await browser.newPage();
+    // The page runs under the gateway's Content-Security-Policy: anything it blocks is reported here.
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
     await page.goto(`${system.gateway.url}/docs`);
     await page.locator('.opblock-summary').first().waitFor({ timeout: 30_000 });
 
@@ -96,6 +101,7 @@ function documentedOperations(): string[] {
     );
     expect(listed.sort()).toEqual(documentedOperations());
     expect(await page.locator('.errors-wrapper').count()).toBe(0);
+    expect(violations).toEqual([]);
 
     const { origin } = new URL(system.gateway.url);
     expect(requested).toContain(`${origin}/openapi.json`);

@@ -1,4 +1,5 @@
 import type { Store, User } from '@user-service/common';
+import { problemTypeOf } from '@user-service/test-support';
 import type { InProcessCluster } from '@user-service/launcher';
 import { PassThrough } from 'node:stream';
 import { type Answer, type ApiClient, apiClient } from './http-client';
@@ -12,7 +13,7 @@ interface HistoryEvent {
 }
 
 const key = (value: string) => ({ 'idempotency-key': value });
-const problemType = (answer: Answer): unknown => (answer.body as { type?: unknown }).type;
+const problemType = (answer: Answer): unknown => problemTypeOf(answer.body);
 
 /**
  * Erasing a person (crypto-shredding), through the whole system: `createStore` decides what it
@@ -127,6 +128,30 @@ export function defineErasureContract(
     ]);
     for (const event of events.filter((event) => event.type === 'UserCreated'))
       expect(event.data).toMatchObject({ name: null, email: null });
+  });
+
+  it('evaluates If-Match: a stale or malformed one erases nothing, the current one erases', async () => {
+    await api.create({ id: 'eve', name: 'Eve', email: 'eve@example.com', group: 1 });
+    await api.remove('eve');
+    await api.create({ id: 'eve', name: 'Eve Again', email: 'eve2@example.com', group: 2 });
+
+    // Version 1 was the first person under this id: its tag must not erase the second.
+    const stale = await erase('eve', { 'if-match': '"1"' });
+    const malformed = await erase('eve', { 'if-match': 'garbage' });
+    const live = await api.get('eve');
+    const current = await erase('eve', { 'if-match': live.headers.get('etag') ?? '' });
+
+    expect([stale.status, malformed.status, live.status, current.status]).toEqual([
+      412, 400, 200, 204,
+    ]);
+    expect(problemType(stale)).toBe('/problems/version-mismatch');
+    expect(problemType(malformed)).toBe('/problems/bad-if-match');
+    expect((await history('eve')).map((event) => event.type)).toEqual([
+      'UserCreated',
+      'UserDeleted',
+      'UserCreated',
+      'UserErased',
+    ]);
   });
 
   it('erasing again answers 204 and appends nothing; an id with no events is 404', async () => {

@@ -1,4 +1,5 @@
 import { compareIds, type Store, type User, wrapStore } from '@user-service/common';
+import { problemTypeOf } from '@user-service/test-support';
 import {
   type MasterKeyring,
   newMasterKeyText,
@@ -164,7 +165,7 @@ describe('rotating the master key while the system serves, on the in-memory stor
       group: 1,
     });
     expect(taken.status).toBe(409);
-    expect((taken.body as { type?: unknown }).type).toBe('/problems/email-taken');
+    expect(problemTypeOf(taken.body)).toBe('/problems/email-taken');
     expect(
       (await api.create({ id: 'late', name: 'Late', email: 'late@x.org', group: 1 })).status,
     ).toBe(201);

@@ -5,6 +5,7 @@ import {
   type User,
   wrapStore,
 } from '@user-service/common';
+import { problemTypeMatching, problemTypeOf } from '@user-service/test-support';
 import type { InProcessCluster } from '@user-service/launcher';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { startTestSystem, untilAggregatorsReady } from './test-system';
@@ -22,7 +23,7 @@ function seen(answer: Answer) {
   };
 }
 
-const problemType = (answer: Answer): unknown => (answer.body as { type?: unknown }).type;
+const problemType = (answer: Answer): unknown => problemTypeOf(answer.body);
 
 /**
  * Sends until an answer comes back, as a client retrying with its key does: right after a
@@ -163,7 +164,7 @@ export function defineSafeWritesContract(createStore: () => Promise<Store>): voi
       expect(statuses).toEqual([201, ...Array<number>(19).fill(409)]);
       for (const answer of answers.filter((answer) => answer.status === 409)) {
         expect(answer.body).toMatchObject({
-          type: '/problems/email-taken',
+          type: problemTypeMatching('/problems/email-taken'),
           errors: [{ field: 'email' }],
         });
       }

@@ -1,6 +1,7 @@
 import { type Store, type UserEvent, type UserEventBody, wrapStore } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { appendSealed, testPersonalData } from './personal-data';
+import { problemTypeMatching } from './problem-types';
 
 /** A server under test, started on a store; `url` has no trailing slash. */
 export interface RunningApi {
@@ -22,7 +23,7 @@ export interface ApiRequest {
 
 export interface ExpectedResponse {
   readonly status: number;
-  /** The answer is application/problem+json of this `type` (and of `status`). */
+  /** The answer is application/problem+json of this `type`'s path, absolute or not (and of `status`). */
   readonly problem?: string;
   /** A value, a pattern, or null for a header that must be absent. */
   readonly headers?: Readonly<Record<string, string | RegExp | null>>;
@@ -134,7 +135,9 @@ function expectResponse(outcome: ApiOutcome, expected: ExpectedResponse): void {
   expect(actual).toEqual({ status, ...wanted });
   if (problem !== undefined) {
     expect(outcome.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(outcome.body).toEqual(expect.objectContaining({ type: problem, status }));
+    expect(outcome.body).toEqual(
+      expect.objectContaining({ type: problemTypeMatching(problem), status }),
+    );
   }
   if ('body' in expected) expect(outcome.body).toEqual(expected.body);
 }

@@ -7,3 +7,4 @@ export * from './events';
 export * from './mongo';
 export * from './recorder';
 export * from './personal-data';
+export * from './problem-types';

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../observability';
+import { cachePolicy } from './cache-policy';
 import { metricsEndpoint } from './metrics-endpoint';
 import { isProbe, rememberRoute, requestContext, routeOf } from './request-context';
 import { requestMetrics } from './request-metrics';
@@ -17,7 +18,8 @@ export interface BaseAppOptions {
 
 /**
  * An express app with what every process of ours needs in front of its own routes: request
- * ids and logs, RED metrics labelled with route templates, /metrics and /healthz.
+ * ids and logs, a default caching policy, RED metrics labelled with route templates, /metrics and
+ * /healthz.
  */
 export function createBaseApp(
   log: Logger,
@@ -35,6 +37,7 @@ export function createBaseApp(
   // metrics: a spike on the dashboard can be looked up in the logs by its route.
   setRouteAliases(app, options.routeAliases ?? {});
   app.use(requestContext(log));
+  app.use(cachePolicy);
   app.use(singleHost);
   // Probes and scrapes are polled every few seconds by machines, not asked by clients: they
   // would fill the request-rate and latency panels and dilute the 5xx ratio.

@@ -11,6 +11,7 @@ export * from './unknown-route';
 export * from './problem-handler';
 export * from './listen';
 export * from './query-parameters';
+export * from './cache-policy';
 export * from './unknown-method';
 export * from './single-host';
 export * from './unreadable-request';

@@ -22,7 +22,7 @@ export const PROBLEM_TYPES = {
     type: '/problems/bad-if-match',
     status: 400,
     title: 'Bad Request',
-    when: '`If-Match` is neither one ETag such as `"3"` nor `*`',
+    when: '`If-Match` is neither `*` nor a list of entity tags such as `"3", W/"4"`',
   },
   badIfNoneMatch: {
     type: '/problems/bad-if-none-match',
@@ -34,13 +34,13 @@ export const PROBLEM_TYPES = {
     type: '/problems/bad-idempotency-key',
     status: 400,
     title: 'Bad Request',
-    when: '`Idempotency-Key` is empty, longer than 255 characters, or holds a character outside `!` to `~`',
+    when: '`Idempotency-Key` is neither a structured-field string such as `"k 1"` nor a bare key of characters from `!` to `~` (no `"`), or its key is empty or longer than 255 characters',
   },
   badRequest: {
     type: '/problems/bad-request',
     status: 400,
     title: 'Bad Request',
-    when: 'the request cannot be read: an aborted or badly framed body, a path that does not decode (a 4xx chosen by express keeps its status)',
+    when: 'the request cannot be read: an aborted or badly framed body, a path that does not decode (a 4xx chosen by express keeps its status); a `PUT` with `Content-Range`',
   },
   unauthorized: {
     type: '/problems/unauthorized',
@@ -94,7 +94,7 @@ export const PROBLEM_TYPES = {
     type: '/problems/version-mismatch',
     status: 412,
     title: 'Precondition Failed',
-    when: '`If-Match` names a version other than the user’s current one',
+    when: 'a precondition is false: `If-Match` does not name the user’s current version with a strong tag (on a read or a write), or on a write `If-None-Match` names it or is `*` while the user exists (`*` on `POST /api/user`, whose collection always exists)',
   },
   personalDataErased: {
     type: '/problems/personal-data-erased',
@@ -112,7 +112,7 @@ export const PROBLEM_TYPES = {
     type: '/problems/idempotency-key-reused',
     status: 422,
     title: 'Unprocessable Content',
-    when: 'this `Idempotency-Key` was used for a different request (another method, path or body) within `IDEMPOTENCY_TTL_HOURS`',
+    when: 'this `Idempotency-Key` was used for a different request (another method, path, body, or `If-Match`/`If-None-Match` condition) within `IDEMPOTENCY_TTL_HOURS`',
   },
   // Paths and methods: how a request that no route takes is answered (the route table's part).
   badHost: {
@@ -131,7 +131,7 @@ export const PROBLEM_TYPES = {
     type: '/problems/unsupported-media-type',
     status: 415,
     title: 'Unsupported Media Type',
-    when: 'the body is not `application/json`, or not UTF-8',
+    when: 'the body is not `application/json` (for `PATCH`, not `application/merge-patch+json`, with `Accept-Patch` naming it), or not UTF-8',
   },
   internalError: {
     type: '/problems/internal-error',
@@ -178,7 +178,10 @@ export const problems = {
   },
   malformedJson: () => new HttpProblem(PROBLEM_TYPES.malformedJson, 'The body is not valid JSON'),
   badIfMatch: () =>
-    new HttpProblem(PROBLEM_TYPES.badIfMatch, 'If-Match must be one ETag such as "3", or *'),
+    new HttpProblem(
+      PROBLEM_TYPES.badIfMatch,
+      'If-Match must be ETags such as "3" separated by commas, or *',
+    ),
   badIfNoneMatch: () =>
     new HttpProblem(
       PROBLEM_TYPES.badIfNoneMatch,
@@ -187,7 +190,12 @@ export const problems = {
   badIdempotencyKey: () =>
     new HttpProblem(
       PROBLEM_TYPES.badIdempotencyKey,
-      'Idempotency-Key must be 1 to 255 characters from ! to ~',
+      'Idempotency-Key must be a quoted string such as "k 1", or a bare key of characters from ! to ~; the key 1 to 255 characters',
+    ),
+  contentRangeOnPut: () =>
+    new HttpProblem(
+      badRequest,
+      'PUT takes no Content-Range: it sends a state, not a part of one (RFC 9110 §14.5)',
     ),
   unreadableBody: () => new HttpProblem(badRequest, 'The body could not be read'),
   /** `status`: the 4xx another layer (express, body-parser) gave the error it threw. */
@@ -249,10 +257,39 @@ export const problems = {
       PROBLEM_TYPES.versionMismatch,
       `User ${mismatch.userId} is at version ${mismatch.actualVersion}, not ${mismatch.expectedVersion}`,
     ),
+  /** A precondition against the user's state is false; `field` names the header. */
+  preconditionFailed: (failure: {
+    readonly userId: string;
+    readonly version: number;
+    readonly field: 'If-Match' | 'If-None-Match';
+  }) =>
+    new HttpProblem(
+      PROBLEM_TYPES.versionMismatch,
+      failure.version === 0
+        ? `User ${failure.userId} does not exist (${failure.field})`
+        : failure.field === 'If-Match'
+          ? `User ${failure.userId} is at version ${failure.version}, which If-Match does not name as a strong tag`
+          : `User ${failure.userId} exists at version ${failure.version}, which If-None-Match names or matches with *`,
+    ),
+  /** A precondition on `POST /api/user`, whose target is the collection: it exists, with no tag. */
+  collectionPreconditionFailed: (field: 'If-Match' | 'If-None-Match') =>
+    new HttpProblem(
+      PROBLEM_TYPES.versionMismatch,
+      field === 'If-Match'
+        ? 'The user collection has no entity tag: If-Match holds only as *'
+        : 'The user collection always exists: If-None-Match: * never holds on POST',
+    ),
   bodyTooLarge: () =>
     new HttpProblem(PROBLEM_TYPES.bodyTooLarge, 'The body is larger than allowed'),
   bodyNotJson: () =>
     new HttpProblem(PROBLEM_TYPES.unsupportedMediaType, 'Send the body as application/json'),
+  /** `acceptPatch`: the media types PATCH takes, as `Accept-Patch` lists them (RFC 5789 §3.1). */
+  bodyNotMergePatch: (acceptPatch: string) =>
+    new HttpProblem(
+      PROBLEM_TYPES.unsupportedMediaType,
+      `Send the patch as ${acceptPatch} (RFC 7396)`,
+      { headers: { 'Accept-Patch': acceptPatch } },
+    ),
   bodyNotUtf8: () =>
     new HttpProblem(PROBLEM_TYPES.unsupportedMediaType, 'Send the body as UTF-8 JSON'),
   internalError: () =>

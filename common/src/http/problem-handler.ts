@@ -4,8 +4,11 @@ import { sendProblem } from './problem';
 import { requestIdOf, routeOf } from './request-context';
 import { toProblem } from './to-problem';
 
-/** Ends every failure as problem+json; nothing a client sends may surface as a 5xx or a stack trace. */
-export function problemHandler(log: Logger): ErrorRequestHandler {
+/**
+ * Ends every failure as problem+json; nothing a client sends may surface as a 5xx or a stack trace.
+ * `typeBase`: the public base URL that makes problem types absolute (see HttpProblem.toDetails).
+ */
+export function problemHandler(log: Logger, typeBase?: string): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) {
       next(error);
@@ -19,6 +22,6 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
         error: errorFields(error),
       });
     }
-    sendProblem(res, problem);
+    sendProblem(res, problem, typeBase);
   };
 }

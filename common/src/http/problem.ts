@@ -50,16 +50,25 @@ export class HttpProblem extends Error {
     this.headers = extras.headers ?? {};
   }
 
-  toDetails(): ProblemDetails {
-    const { type, status, title, detail, errors } = this;
+  /**
+   * The problem as sent. `typeBase` (the public base URL of the API, no trailing slash) makes
+   * `type` absolute, as RFC 9457 §3.1.1 recommends: the same URI wherever the client stands,
+   * resolving to the page that documents the problem. Without it `type` stays the catalog's path
+   * (answers between our own processes).
+   */
+  toDetails(typeBase?: string): ProblemDetails {
+    const { status, title, detail, errors } = this;
+    const type = typeBase === undefined ? this.type : `${typeBase}${this.type}`;
     return { type, title, status, detail, ...(errors ? { errors } : {}) };
   }
 }
 
-export function sendProblem(res: Response, problem: HttpProblem): void {
+/** Sends the problem; a problem is never to be kept by a cache (RFC 9111 §5.2.2.5). */
+export function sendProblem(res: Response, problem: HttpProblem, typeBase?: string): void {
   res
     .status(problem.status)
     .set(problem.headers)
+    .set('Cache-Control', 'no-store')
     .type('application/problem+json')
-    .send(JSON.stringify(problem.toDetails()));
+    .send(JSON.stringify(problem.toDetails(typeBase)));
 }

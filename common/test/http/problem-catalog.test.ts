@@ -51,7 +51,7 @@ const cases: [string, HttpProblem, Expected][] = [
       type: '/problems/bad-if-match',
       status: 400,
       title: 'Bad Request',
-      detail: 'If-Match must be one ETag such as "3", or *',
+      detail: 'If-Match must be ETags such as "3" separated by commas, or *',
     },
   ],
   [
@@ -61,7 +61,8 @@ const cases: [string, HttpProblem, Expected][] = [
       type: '/problems/bad-idempotency-key',
       status: 400,
       title: 'Bad Request',
-      detail: 'Idempotency-Key must be 1 to 255 characters from ! to ~',
+      detail:
+        'Idempotency-Key must be a quoted string such as "k 1", or a bare key of characters from ! to ~; the key 1 to 255 characters',
     },
   ],
   [
@@ -235,6 +236,77 @@ const cases: [string, HttpProblem, Expected][] = [
     },
   ],
   [
+    'preconditionFailed on If-Match',
+    problems.preconditionFailed({ userId: 'ann', version: 3, field: 'If-Match' }),
+    {
+      type: '/problems/version-mismatch',
+      status: 412,
+      title: 'Precondition Failed',
+      detail: 'User ann is at version 3, which If-Match does not name as a strong tag',
+    },
+  ],
+  [
+    'preconditionFailed on If-None-Match',
+    problems.preconditionFailed({ userId: 'ann', version: 3, field: 'If-None-Match' }),
+    {
+      type: '/problems/version-mismatch',
+      status: 412,
+      title: 'Precondition Failed',
+      detail: 'User ann exists at version 3, which If-None-Match names or matches with *',
+    },
+  ],
+  [
+    'collectionPreconditionFailed',
+    problems.collectionPreconditionFailed('If-None-Match'),
+    {
+      type: '/problems/version-mismatch',
+      status: 412,
+      title: 'Precondition Failed',
+      detail: 'The user collection always exists: If-None-Match: * never holds on POST',
+    },
+  ],
+  [
+    'contentRangeOnPut',
+    problems.contentRangeOnPut(),
+    {
+      type: '/problems/bad-request',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'PUT takes no Content-Range: it sends a state, not a part of one (RFC 9110 §14.5)',
+    },
+  ],
+  [
+    'bodyNotMergePatch',
+    problems.bodyNotMergePatch('application/merge-patch+json'),
+    {
+      type: '/problems/unsupported-media-type',
+      status: 415,
+      title: 'Unsupported Media Type',
+      detail: 'Send the patch as application/merge-patch+json (RFC 7396)',
+      headers: { 'Accept-Patch': 'application/merge-patch+json' },
+    },
+  ],
+  [
+    'badHost',
+    problems.badHost(),
+    {
+      type: '/problems/bad-host',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'Send exactly one Host field',
+    },
+  ],
+  [
+    'methodNotImplemented',
+    problems.methodNotImplemented('PROPFIND'),
+    {
+      type: '/problems/method-not-implemented',
+      status: 501,
+      title: 'Not Implemented',
+      detail: 'PROPFIND is not a method this service implements',
+    },
+  ],
+  [
     'versionMismatch',
     problems.versionMismatch({ userId: 'ann', expectedVersion: 2, actualVersion: 3 }),
     {
@@ -368,6 +440,14 @@ describe('the problem catalog', () => {
     const types = Object.values(PROBLEM_TYPES).map((entry) => entry.type);
     expect(new Set(types).size).toBe(types.length);
     for (const type of types) expect(type).toMatch(/^\/problems\/[a-z]+(?:-[a-z]+)*$/);
+  });
+
+  it('makes `type` an absolute URI under the public base it is given, and only then', () => {
+    const problem = problems.userNotFound('ann');
+    expect(problem.toDetails('https://users.example.com/v1').type).toBe(
+      'https://users.example.com/v1/problems/user-not-found',
+    );
+    expect(problem.toDetails().type).toBe('/problems/user-not-found');
   });
 
   it('serialises as RFC 9457 members in a fixed order, with `errors` only for validation', () => {

@@ -11,7 +11,7 @@ import {
   waitUntil,
 } from '@user-service/common';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { idsWhere, ownedBy } from '@user-service/test-support';
+import { idsWhere, ownedBy, problemTypeOf, problemTypeMatching } from '@user-service/test-support';
 import { type Answer, apiClient } from '../http-client';
 import { PassThrough } from 'node:stream';
 import { FaultInjectingStore, type GatewayCrashPoint } from './fault-injecting-store';
@@ -188,7 +188,7 @@ export async function runCrashScenario(
         ? {
             ...seen,
             status: expected.status,
-            body: expect.objectContaining({ type: expected.problem }),
+            body: expect.objectContaining({ type: problemTypeMatching(expected.problem) }),
           }
         : user && expected.status !== 204
           ? { step, status: expected.status, body: user, etag: `"${expected.next.version}"` }
@@ -388,7 +388,7 @@ async function untilCarriedOut(send: () => Promise<Answer>): Promise<Answer> {
       answer = await send().catch(() => null);
       const inFlight =
         answer?.status === 409 &&
-        (answer.body as { type?: string }).type === '/problems/idempotency-key-in-flight';
+        problemTypeOf(answer.body) === '/problems/idempotency-key-in-flight';
       return answer !== null && !inFlight;
     },
     { describe: 'the retried write to be carried out', timeoutMs: 5_000, intervalMs: LEASE_MS / 2 },

@@ -1,4 +1,5 @@
 import { InMemoryStore, positionOf } from '@user-service/common/store/memory';
+import { problemTypeOf } from '@user-service/test-support';
 import fc from 'fast-check';
 import { connect } from 'node:net';
 import { type Answer, apiClient } from '../http-client';
@@ -233,7 +234,7 @@ describe('hostile input', () => {
       expect({
         status: answer.status,
         contentType: answer.headers.get('content-type'),
-        type: (answer.body as { type?: string } | undefined)?.type,
+        type: problemTypeOf(answer.body),
       }).toEqual({
         status,
         contentType: expect.stringMatching(/^application\/problem\+json/),

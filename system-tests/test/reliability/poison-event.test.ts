@@ -5,6 +5,7 @@ import {
   type UserEvent,
   waitUntil,
 } from '@user-service/common';
+import { problemTypeMatching } from '@user-service/test-support';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';
 import { apiClient } from '../http-client';
@@ -69,7 +70,7 @@ describe('an event an aggregator cannot apply', () => {
         expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
         expect(answer.body).toEqual(
           expect.objectContaining({
-            type: '/problems/user-unreadable',
+            type: problemTypeMatching('/problems/user-unreadable'),
             detail: expect.stringContaining('poisoned'),
           }),
         );

@@ -1,4 +1,5 @@
 import { aroundStoreCalls, type Store } from '@user-service/common';
+import { problemTypeMatching } from '@user-service/test-support';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { apiClient } from '../http-client';
 import { startTestSystem } from '../test-system';
@@ -47,7 +48,7 @@ describe('a store that stops answering', () => {
         });
         expect(answer.body).toEqual(
           expect.objectContaining({
-            type: '/problems/store-unavailable',
+            type: problemTypeMatching('/problems/store-unavailable'),
             detail: expect.stringMatching(/may still have been stored/),
           }),
         );
