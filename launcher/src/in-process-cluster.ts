@@ -23,6 +23,8 @@ export interface InProcessClusterOptions {
   readonly slowClientLimits?: SlowClientLimits;
   /** How long a write holds its Idempotency-Key before another attempt may take it over. */
   readonly idempotencyLeaseMs?: number;
+  /** The gateway's PUBLIC_BASE_URL (problem types are absolute under it); by default its port's localhost. */
+  readonly publicBaseUrl?: string;
 }
 
 /**
@@ -119,6 +121,7 @@ function gatewayOptions(options: InProcessClusterOptions, port: number, ports: r
     ...(options.idempotencyLeaseMs === undefined
       ? {}
       : { idempotencyLeaseMs: options.idempotencyLeaseMs }),
+    ...(options.publicBaseUrl === undefined ? {} : { publicBaseUrl: options.publicBaseUrl }),
     ...nodeOptions(options),
   };
 }

@@ -74,7 +74,12 @@ describe('the documents’ console examples, replayed in order on a fresh STORE=
     let system: InProcessCluster;
 
     beforeAll(async () => {
-      system = await startTestSystem({ store: new InMemoryStore() });
+      // Problem types are absolute under the gateway's public base: the examples show what
+      // `npm start` answers on its default port.
+      system = await startTestSystem({
+        store: new InMemoryStore(),
+        publicBaseUrl: 'http://localhost:8080',
+      });
       await untilAggregatorsReady(system, [0, 1, 2]);
     });
 
