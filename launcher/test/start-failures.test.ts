@@ -13,16 +13,20 @@ import { join, resolve } from 'node:path';
 const REPO = resolve(__dirname, '../..');
 const LAUNCHER = join(REPO, 'launcher/src/main.ts');
 
-let dir: string;
-/** A launcher that did not fail as expected is still running: it is stopped after the test. */
+// The tests run at once (each mostly waits), each in a folder of its own.
+const dirs: string[] = [];
+/** A launcher that did not fail as expected is still running: it is stopped at the end. */
 const running: ChildProcess[] = [];
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'launcher-start-'));
+afterAll(() => {
+  for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-afterEach(() => {
-  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
+
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'launcher-start-'));
+  dirs.push(dir);
+  return dir;
+}
 
 interface Outcome {
   readonly code: number | null;
@@ -30,8 +34,8 @@ interface Outcome {
   readonly stderr: string;
 }
 
-/** Runs the launcher with only `env` (and PATH, HOME) until it exits. */
-function runLauncher(env: Record<string, string>): Promise<Outcome> {
+/** Runs the launcher with only `env` (and PATH, HOME) until it exits; its data would go in `dir`. */
+function runLauncher(dir: string, env: Record<string, string>): Promise<Outcome> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', LAUNCHER], {
       cwd: REPO,
@@ -64,7 +68,7 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-function expectNothingMade(outcome: Outcome): void {
+function expectNothingMade(dir: string, outcome: Outcome): void {
   expect(existsSync(join(dir, '.data', 'data-key'))).toBe(false);
   expect(outcome.stdout).not.toMatch(/back it up/);
 }
@@ -80,30 +84,35 @@ const ALTERNATIVES = [
 ];
 
 describe('npm start, when the MongoDB it is given cannot be reached', () => {
-  it('says so in one line naming the address without its password, and the other ways to run', async () => {
-    const port = await closedPort();
-    const outcome = await runLauncher({
-      MONGO_URL: `mongodb://service:hunter2@127.0.0.1:${port}/?replicaSet=rs0`,
-    });
+  it.concurrent(
+    'says so in one line naming the address without its password, and the other ways to run',
+    async () => {
+      const dir = scratch();
+      const port = await closedPort();
+      const outcome = await runLauncher(dir, {
+        MONGO_URL: `mongodb://service:hunter2@127.0.0.1:${port}/?replicaSet=rs0`,
+      });
 
-    expect(outcome.code).toBe(1);
-    expect(lines(outcome.stderr)).toEqual([
-      expect.stringContaining(`No MongoDB answered at MONGO_URL=mongodb://`),
-    ]);
-    expect(outcome.stderr).toContain(`127.0.0.1:${port}/?replicaSet=rs0 within 5 s`);
-    expect(outcome.stderr).toContain('ECONNREFUSED');
-    for (const alternative of ALTERNATIVES) expect(outcome.stderr).toMatch(alternative);
-    expect(outcome.stderr + outcome.stdout).not.toContain('hunter2');
-    expectNothingMade(outcome);
-  }, 30_000);
+      expect(outcome.code).toBe(1);
+      expect(lines(outcome.stderr)).toEqual([
+        expect.stringContaining(`No MongoDB answered at MONGO_URL=mongodb://`),
+      ]);
+      expect(outcome.stderr).toContain(`127.0.0.1:${port}/?replicaSet=rs0 within 5 s`);
+      expect(outcome.stderr).toContain('ECONNREFUSED');
+      for (const alternative of ALTERNATIVES) expect(outcome.stderr).toMatch(alternative);
+      expect(outcome.stderr + outcome.stdout).not.toContain('hunter2');
+      expectNothingMade(dir, outcome);
+    },
+    30_000,
+  );
 });
 
 describe('npm start, when MONGOMS_SYSTEM_BINARY is no mongod', () => {
-  const cases: [string, () => string, RegExp][] = [
-    ['a path where nothing is', () => join(dir, 'no-such', 'mongod'), /does not exist/],
+  const cases: [string, (dir: string) => string, RegExp][] = [
+    ['a path where nothing is', (dir) => join(dir, 'no-such', 'mongod'), /does not exist/],
     [
       'a file that may not be executed',
-      () => {
+      (dir) => {
         const path = join(dir, 'mongod');
         writeFileSync(path, '#!/bin/sh\necho "db version v8.2.6"\n');
         chmodSync(path, 0o644);
@@ -114,11 +123,12 @@ describe('npm start, when MONGOMS_SYSTEM_BINARY is no mongod', () => {
     ['a program that is not mongod', () => '/bin/true', /is not a mongod/],
   ];
 
-  it.each(cases)(
+  it.concurrent.each(cases)(
     'names the binary and the other ways to run, for %s',
     async (_, binary, problem) => {
-      const path = binary();
-      const outcome = await runLauncher({ MONGOMS_SYSTEM_BINARY: path });
+      const dir = scratch();
+      const path = binary(dir);
+      const outcome = await runLauncher(dir, { MONGOMS_SYSTEM_BINARY: path });
 
       expect(outcome.code).toBe(1);
       expect(lines(outcome.stderr)).toEqual([
@@ -131,38 +141,31 @@ describe('npm start, when MONGOMS_SYSTEM_BINARY is no mongod', () => {
       expect(outcome.stderr).toMatch(/MONGO_URL to a replica set/);
       expect(outcome.stderr).toMatch(/STORE=memory npm start/);
       expect(outcome.stdout).toBe('');
-      expectNothingMade(outcome);
+      expectNothingMade(dir, outcome);
     },
     30_000,
   );
 });
 
+// The other refused ports are the pure function's (wiring.test.ts); this one shows how they reach the user.
 describe('npm start, when its ports cannot work', () => {
-  it('refuses a gateway port among the aggregators’ ports in one line naming both variables', async () => {
-    const outcome = await runLauncher({
-      STORE: 'memory',
-      PORT: '20051',
-      AGGREGATOR_BASE_PORT: '20050',
-    });
+  it.concurrent(
+    'refuses free ports on MongoDB before looking for a mongod',
+    async () => {
+      const dir = scratch();
+      const outcome = await runLauncher(dir, {
+        AGGREGATOR_BASE_PORT: '0',
+        MONGOMS_SYSTEM_BINARY: join(dir, 'no-such', 'mongod'),
+      });
 
-    expect(outcome.code).toBe(1);
-    expect(lines(outcome.stderr)).toEqual([
-      expect.stringMatching(
-        /^PORT=20051 \(the gateway\) falls among the aggregators' ports 20050-20052/,
-      ),
-    ]);
-  }, 30_000);
-
-  it('refuses free ports on MongoDB before looking for a mongod', async () => {
-    const outcome = await runLauncher({
-      AGGREGATOR_BASE_PORT: '0',
-      MONGOMS_SYSTEM_BINARY: join(dir, 'no-such', 'mongod'),
-    });
-
-    expect(outcome.code).toBe(1);
-    expect(lines(outcome.stderr)).toEqual([
-      expect.stringMatching(/^AGGREGATOR_BASE_PORT=0 \(a free port\) works only with STORE=memory/),
-    ]);
-    expectNothingMade(outcome);
-  }, 30_000);
+      expect(outcome.code).toBe(1);
+      expect(lines(outcome.stderr)).toEqual([
+        expect.stringMatching(
+          /^AGGREGATOR_BASE_PORT=0 \(a free port\) works only with STORE=memory/,
+        ),
+      ]);
+      expectNothingMade(dir, outcome);
+    },
+    30_000,
+  );
 });
