@@ -1,6 +1,7 @@
 import { type AggregatorNode, startAggregatorNode } from '@user-service/aggregator';
 import { type MasterKeyring, type SlowClientLimits, type Store } from '@user-service/common';
 import { type GatewayNode, startGatewayNode } from '@user-service/gateway';
+import { aggregatorPorts, aggregatorUrls } from './wiring';
 
 export interface InProcessClusterOptions {
   readonly store: Store;
@@ -42,10 +43,10 @@ export class InProcessCluster {
 
   static async start(options: InProcessClusterOptions): Promise<InProcessCluster> {
     const nodes: AggregatorNode[] = [];
-    for (let index = 0; index < options.aggregatorCount; index++) {
-      const port = options.aggregatorBasePort === 0 ? 0 : options.aggregatorBasePort + index;
+    for (const [index, port] of aggregatorPorts(options).entries()) {
       nodes.push(await startAggregatorNode(aggregatorOptions(options, index, port)));
     }
+    // Where they listen now: with base port 0 each took a free one.
     const ports = nodes.map((node) => node.port);
     const gateway = await startGatewayNode(gatewayOptions(options, options.gatewayPort, ports));
     const { port } = new URL(gateway.url);
@@ -83,7 +84,7 @@ export class InProcessCluster {
   }
 
   get aggregatorUrls(): string[] {
-    return this.ports.map((port) => `http://127.0.0.1:${port}`);
+    return aggregatorUrls(this.ports);
   }
 
   /** Stops aggregator `index`: gracefully (with a final snapshot) or as a crash (without). */
@@ -114,7 +115,7 @@ function gatewayOptions(options: InProcessClusterOptions, port: number, ports: r
     store: options.store,
     masterKeys: options.masterKeys,
     port,
-    aggregatorUrls: ports.map((aggregatorPort) => `http://127.0.0.1:${aggregatorPort}`),
+    aggregatorUrls: aggregatorUrls(ports),
     partitions: options.partitions,
     forwardTimeoutMs: options.forwardTimeoutMs ?? 100,
     storeTimeoutMs: options.storeTimeoutMs ?? 2000,

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       : await runOnMongo(
           {
             mongoUrl: config.MONGO_URL,
+            mongoCredentials: config.mongoCredentials,
             dataDir: resolve(config.EMBEDDED_MONGO_DIR),
             port: config.EMBEDDED_MONGO_PORT,
             database: config.MONGO_DB,

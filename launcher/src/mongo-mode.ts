@@ -1,4 +1,4 @@
-import { type Logger } from '@user-service/common';
+import { type Credentials, type Logger } from '@user-service/common';
 import { ensureSchema } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { type MongoMemoryReplSet } from 'mongodb-memory-server';
@@ -7,13 +7,17 @@ import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { acceptControl } from './control-channel';
 import { ensureDataKeyFile } from './data-key-file';
+import { connectGivenMongo } from './given-mongo';
 import { obtainMongod } from './mongod-binary';
 import { startReplicaSet } from './replica-set';
 import { stopChild } from './stop-child';
 import { untilReady } from './until-ready';
+import { aggregatorUrls, mongoChildEnvironments, mongoModePorts } from './wiring';
 
 export interface MongoModeOptions {
   readonly mongoUrl: string | undefined;
+  /** MONGO_USER and MONGO_PASSWORD, as the services log in with them. */
+  readonly mongoCredentials: Credentials | undefined;
   /** Where the embedded replica set keeps its data between runs (without mongoUrl). */
   readonly dataDir: string;
   /** Fixed, because the replica set's saved configuration names it. */
@@ -49,12 +53,19 @@ export async function runOnMongo(
   options: MongoModeOptions,
   log: Logger,
 ): Promise<() => Promise<void>> {
-  const masterKey = masterKeyEnvironment(options, log);
+  // Refused ports are told before anything starts.
+  const ports = mongoModePorts(options);
   let replSet: MongoMemoryReplSet | undefined;
   let mongoUrl = options.mongoUrl;
-  if (!mongoUrl) {
+  let client: MongoClient;
+  // Whether the data directory held data before this start, for the master key's warning.
+  let embeddedData = false;
+  if (mongoUrl) {
+    client = await connectGivenMongo(mongoUrl, options.mongoCredentials);
+  } else {
     const mongod = await obtainMongod({ download: true, log: (line) => log.info(line) });
     if (mongod.binary === undefined) throw new Error(noMongoMessage(mongod.reason));
+    embeddedData = holdsData(options.dataDir);
     replSet = await startReplicaSet({
       binary: mongod.binary,
       dataDir: options.dataDir,
@@ -62,31 +73,20 @@ export async function runOnMongo(
     });
     mongoUrl = replSet.getUri();
     log.info('embedded MongoDB started', { dataDir: options.dataDir, url: mongoUrl });
+    client = await MongoClient.connect(mongoUrl);
   }
-
-  const client = await MongoClient.connect(mongoUrl);
   await ensureSchema(client.db(options.database)).finally(() => client.close());
 
-  const common = {
-    ...options.env,
-    ...masterKey,
-    STORE: 'mongo',
-    MONGO_URL: mongoUrl,
-    MONGO_DB: options.database,
-    AGG_N: String(options.aggregatorCount),
-  };
-  const aggregatorPort = (index: number) => options.aggregatorBasePort + index;
-  const startAggregator = (index: number) =>
-    start('aggregator', {
-      ...common,
-      AGGREGATOR_INDEX: String(index),
-      PORT: String(aggregatorPort(index)),
-    });
-  const aggregators = Array.from({ length: options.aggregatorCount }, (_, index) =>
-    startAggregator(index),
-  );
-  const gateway = start('gateway', { ...common, PORT: String(options.gatewayPort) });
-  log.info('ready', { api: `http://127.0.0.1:${options.gatewayPort}/api/user` });
+  // Made only once there is a MongoDB to hold what it seals: a start that fails makes no key.
+  const environments = mongoChildEnvironments({
+    ...options,
+    mongoUrl,
+    masterKey: masterKeyEnvironment(options, embeddedData, log),
+  });
+  const urls = aggregatorUrls(ports);
+  const aggregators = environments.aggregators.map((env) => start('aggregator', env));
+  const gateway = start('gateway', environments.gateway);
+  log.info('ready', { api: `http://127.0.0.1:${options.gatewayPort}/api/user`, aggregators: urls });
 
   acceptControl({
     // A real crash: the process gets no chance to save a snapshot.
@@ -95,9 +95,12 @@ export async function runOnMongo(
       if (child) await stopChild(child, 'SIGKILL');
     },
     restart: async (index) => {
-      const child = startAggregator(index);
+      const [env, url] = [environments.aggregators[index], urls[index]];
+      if (env === undefined || url === undefined)
+        throw new Error(`there is no aggregator ${index}`);
+      const child = start('aggregator', env);
       aggregators[index] = child;
-      await untilReady(`http://127.0.0.1:${aggregatorPort(index)}`, { child });
+      await untilReady(url, { child });
     },
   });
 
@@ -109,14 +112,15 @@ export async function runOnMongo(
 
 /**
  * The master key the services get when the environment names none: the file, never the key, so
- * that it shows in no process listing. Only its path is logged.
+ * that it shows in no process listing. Only its path is logged. `embeddedData`: the embedded
+ * MongoDB's data directory held data before this start.
  */
 export function masterKeyEnvironment(
-  options: Pick<MongoModeOptions, 'dataKeyFile' | 'dataDir' | 'mongoUrl'>,
+  options: Pick<MongoModeOptions, 'dataKeyFile' | 'dataDir'>,
+  embeddedData: boolean,
   log: Logger,
 ): NodeJS.ProcessEnv {
   if (options.dataKeyFile === undefined) return {};
-  const embeddedData = options.mongoUrl ? false : holdsData(options.dataDir);
   const { path, created } = ensureDataKeyFile(options.dataKeyFile);
   if (created && embeddedData) {
     log.warn(
@@ -133,7 +137,8 @@ export function masterKeyEnvironment(
   return { DATA_KEY_FILE: path };
 }
 
-function holdsData(dir: string): boolean {
+/** Whether a data directory holds anything: a MongoDB made it before. */
+export function holdsData(dir: string): boolean {
   try {
     return readdirSync(dir).length > 0;
   } catch {

@@ -1,8 +1,8 @@
 import { errorText } from '@user-service/common';
 import { DryMongoBinary } from 'mongodb-memory-server';
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { DOWNLOAD_LIMITS, watchDownload, type WatchdogLimits } from './download-watchdog';
 
 /** A mongod to run, or why there is none, in words fit to show the user. */
@@ -27,17 +27,20 @@ const NOT_HERE =
  * not getting one comes back as a reason.
  */
 export async function obtainMongod(options: ObtainOptions): Promise<MongodLookup> {
+  const systemBinary = process.env.MONGOMS_SYSTEM_BINARY;
+  // Downloading would not honour this setting, so a wrong one stops here.
+  if (systemBinary) {
+    const binary = resolve(systemBinary);
+    const problem = systemBinaryProblem(binary);
+    return problem === undefined
+      ? { binary }
+      : { binary: undefined, reason: `MONGOMS_SYSTEM_BINARY=${systemBinary} ${problem}` };
+  }
   let binary: string | undefined;
   try {
     binary = await DryMongoBinary.locateBinary(DryMongoBinary.getEnsuredOptions());
   } catch (error) {
-    // locateBinary answers "none" with undefined, but throws when the system binary it was told
-    // to use is missing or not executable. Downloading would not honour that setting, so stop here.
-    const systemBinary = process.env.MONGOMS_SYSTEM_BINARY;
-    const reason = systemBinary
-      ? `MONGOMS_SYSTEM_BINARY=${systemBinary} is not an executable mongod`
-      : `looking for a mongod failed: ${oneLine(error)}`;
-    return { binary: undefined, reason };
+    return { binary: undefined, reason: `looking for a mongod failed: ${oneLine(error)}` };
   }
   if (binary) return { binary };
   if (!options.download) return { binary: undefined, reason: NOT_HERE };
@@ -58,6 +61,28 @@ export async function obtainMongod(options: ObtainOptions): Promise<MongodLookup
   return 'binary' in outcome
     ? outcome
     : { binary: undefined, reason: `${NOT_HERE}, and downloading one failed: ${outcome.error}` };
+}
+
+/**
+ * Why `path` is no mongod to run, or undefined when it is one: it exists, may be executed, and
+ * says `db version v…` to `--version`, as mongodb-memory-server expects (its own complaint,
+ * "Couldnt find an version from system binary output!", names neither the binary nor a fix).
+ */
+export function systemBinaryProblem(path: string): string | undefined {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (!stats) return 'does not exist';
+  if (!stats.isFile()) return 'is not a file';
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    return 'is not executable';
+  }
+  const probe = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (probe.error) return `could not be run (${oneLine(probe.error)})`;
+  if (!/^\s*db\s+version\s+v?\d+\.\d+\.\d+/im.test(probe.stdout ?? '')) {
+    return `is not a mongod: \`${path} --version\` printed no "db version v…" line`;
+  }
+  return undefined;
 }
 
 type DownloadOutcome = { readonly binary: string } | { readonly error: string };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { dataKeyFileBeside, ensureDataKeyFile } from '../src/data-key-file';
-import { masterKeyEnvironment } from '../src/mongo-mode';
+import { holdsData, masterKeyEnvironment } from '../src/mongo-mode';
 
 describe("npm start's master key file (./.data/data-key)", () => {
   let dir: string;
@@ -77,12 +77,10 @@ describe("npm start's master key file (./.data/data-key)", () => {
     const dataDir = join(dir, '.data', 'mongo');
     const path = dataKeyFileBeside(dataDir);
 
-    const env = masterKeyEnvironment({ dataKeyFile: path, dataDir, mongoUrl: undefined }, log);
+    const env = masterKeyEnvironment({ dataKeyFile: path, dataDir }, false, log);
     expect(env).toEqual({ DATA_KEY_FILE: path });
     const key = readFileSync(path, 'utf8').trim();
-    expect(masterKeyEnvironment({ dataKeyFile: path, dataDir, mongoUrl: undefined }, log)).toEqual(
-      env,
-    );
+    expect(masterKeyEnvironment({ dataKeyFile: path, dataDir }, false, log)).toEqual(env);
     // What a gateway or aggregator started with it reads.
     expect(
       readSharedConfig({ MONGO_URL: 'mongodb://db/', ...env }).masterKeys.current.key.toString(
@@ -105,7 +103,8 @@ describe("npm start's master key file (./.data/data-key)", () => {
     writeFileSync(join(dataDir, 'WiredTiger'), '');
 
     masterKeyEnvironment(
-      { dataKeyFile: dataKeyFileBeside(dataDir), dataDir, mongoUrl: undefined },
+      { dataKeyFile: dataKeyFileBeside(dataDir), dataDir },
+      holdsData(dataDir),
       log,
     );
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'warn', dataDir });
@@ -114,10 +113,7 @@ describe("npm start's master key file (./.data/data-key)", () => {
   it('is left alone when the environment gives the services a master key', () => {
     const log = createLogger({ service: 'launcher', stream: new PassThrough().resume() });
     expect(
-      masterKeyEnvironment(
-        { dataKeyFile: undefined, dataDir: join(dir, 'mongo'), mongoUrl: undefined },
-        log,
-      ),
+      masterKeyEnvironment({ dataKeyFile: undefined, dataDir: join(dir, 'mongo') }, false, log),
     ).toEqual({});
     expect(readdirSync(dir)).toEqual([]);
   });

@@ -75,7 +75,7 @@ describe('obtainMongod', () => {
     await expect(obtainMongod({ download: true, log: (line) => said.push(line) })).resolves.toEqual(
       {
         binary: undefined,
-        reason: `MONGOMS_SYSTEM_BINARY=${missing} is not an executable mongod`,
+        reason: `MONGOMS_SYSTEM_BINARY=${missing} does not exist`,
       },
     );
     expect(said).toEqual([]);
@@ -89,7 +89,19 @@ describe('obtainMongod', () => {
 
     await expect(obtainMongod({ download: false })).resolves.toEqual({
       binary: undefined,
-      reason: `MONGOMS_SYSTEM_BINARY=${notExecutable} is not an executable mongod`,
+      reason: `MONGOMS_SYSTEM_BINARY=${notExecutable} is not executable`,
+    });
+  });
+
+  it('names a MONGOMS_SYSTEM_BINARY that runs but is not a mongod as the reason', async () => {
+    const notMongod = join(dir, 'mongod');
+    writeFileSync(notMongod, '#!/bin/sh\necho "MongoDB shell version v8.2.6"\n');
+    chmodSync(notMongod, 0o755);
+    setEnv({ MONGOMS_SYSTEM_BINARY: notMongod });
+
+    await expect(obtainMongod({ download: false })).resolves.toEqual({
+      binary: undefined,
+      reason: `MONGOMS_SYSTEM_BINARY=${notMongod} is not a mongod: \`${notMongod} --version\` printed no "db version v…" line`,
     });
   });
 

@@ -1,14 +1,11 @@
-import { errorText } from '@user-service/common';
 import type { MongoMemoryReplSet } from 'mongodb-memory-server';
-import { obtainMongod } from '@user-service/launcher';
-import { startReplicaSet } from '@user-service/launcher';
+import type * as MongoSetUp from './mongo-global-mongod';
 
 /**
- * Decides once per test run where the MongoDB suites run, and tells the test workers through
- * MONGO_TEST_URL (a replica set) and MONGO_TEST_BINARY (a mongod to start more from); unset,
- * those suites are skipped, and exactly one printed line says why and how to run them. Without
- * MONGO_URL a mongod is downloaded when none is here (where the network allows); nothing here
- * throws, because a failed setup would fail every suite instead of skipping some.
+ * Decides once per test run where the MongoDB suites run (see mongo-global-mongod.ts). Jest
+ * loads this file with Node's own resolution, where the workspaces' packages are their built
+ * dist/, so the unit loop (MONGO_SUITES=skip) must not load them: it needs no build. Every
+ * other run finds a mongod through the launcher's built code, which `npm test` builds first.
  */
 export default async function setUpMongo(): Promise<void> {
   if (process.env.MONGO_SUITES === 'skip') {
@@ -17,61 +14,42 @@ export default async function setUpMongo(): Promise<void> {
     );
     return;
   }
-  const mongoUrl = process.env.MONGO_URL;
-  // With MONGO_URL only mongo-init's suite needs a binary, and it is not worth a download.
-  const mongod = await obtainMongod({ download: !mongoUrl, log: report });
-  if (mongod.binary !== undefined) process.env.MONGO_TEST_BINARY = mongod.binary;
+  await loadMongoSetUp().findMongoForTests(report);
+}
 
-  if (mongoUrl) {
-    process.env.MONGO_TEST_URL = mongoUrl;
-    report('MongoDB suites run against MONGO_URL.');
-    if (mongod.binary === undefined) {
-      report(
-        `MongoDB suites skipped (except those using MONGO_URL): ${mongod.reason}. To run them: MONGOMS_SYSTEM_BINARY=/path/to/mongod npm test.`,
-      );
-    }
-    return;
-  }
-  if (mongod.binary === undefined) {
-    report(
-      `MongoDB suites skipped: MONGO_URL unset and ${mongod.reason}. To run them: MONGOMS_SYSTEM_BINARY=/path/to/mongod npm test, ` +
-        "or MONGO_URL='mongodb://host:27017/?replicaSet=rs0' npm test for all but mongo-init's.",
-    );
-    return;
-  }
-
+/**
+ * Loaded here and not at the top, so that the skip above loads nothing built. `require`, since
+ * TypeScript keeps an `import()` as Node's own, which cannot load this TypeScript file.
+ */
+function loadMongoSetUp(): typeof MongoSetUp {
   try {
-    // Test commands let suites inject faults with configureFailPoint; a server the run starts itself may have them.
-    const replSet = await startReplicaSet({
-      binary: mongod.binary,
-      args: ['--setParameter', 'enableTestCommands=1'],
-    });
-    globalThis.mongoReplSetForTests = replSet;
-    process.env.MONGO_TEST_URL = replSet.getUri();
-    process.env.MONGO_TEST_COMMANDS = '1';
-    report(
-      `MongoDB suites run against a 1-member replica set started from ${mongod.binary}, with test commands enabled.`,
-    );
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('./mongo-global-mongod') as typeof MongoSetUp;
   } catch (error) {
-    delete process.env.MONGO_TEST_BINARY;
-    report(
-      `MongoDB suites skipped: a replica set could not be started from ${mongod.binary} (${firstLine(error)}). ` +
-        "To run them: MONGOMS_SYSTEM_BINARY=/path/to/a/working/mongod npm test, or MONGO_URL='mongodb://host:27017/?replicaSet=rs0' npm test.",
-    );
+    throw isMissingBuild(error) ? new Error(MISSING_BUILD) : error;
   }
+}
+
+const MISSING_BUILD =
+  "The MongoDB suites' set-up runs the workspaces' built code (dist/), and there is none: " +
+  'run `npm run build` first (`npm test` and `npm run test:system` do), ' +
+  'or MONGO_SUITES=skip to run only what needs no MongoDB.';
+
+/** A workspace package's dist/ not found (`Cannot find module …/common/dist/index.js`). */
+function isMissingBuild(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    error.code === 'MODULE_NOT_FOUND' &&
+    'message' in error &&
+    typeof error.message === 'string' &&
+    /[\\/]dist[\\/]/.test(error.message)
+  );
 }
 
 function report(line: string): void {
   process.stdout.write(`\n${line}\n`);
-}
-
-function firstLine(error: unknown): string {
-  return (
-    errorText(error)
-      .split('\n')
-      .find((line) => line.trim())
-      ?.trim() ?? 'no reason given'
-  );
 }
 
 declare global {

@@ -20,20 +20,27 @@ export function drillPlan(options: { rate: number; users: number; phaseMs: numbe
 }
 
 export function drillSummary(plan: DrillPlan, report: DrillReport): string {
-  const failures =
-    Object.entries(report.failures)
-      .map(([reason, count]) => `${reason}: ${count}`)
-      .join(', ') || 'none';
+  const failures = tally(report.failures);
+  const notSent = Object.values(report.notSent).reduce((sum, count) => sum + count, 0);
   return [
     '| figure | value | target |',
     '| --- | ---: | --- |',
     `| rate, duration | ${plan.rate} req/s, ${plan.durationMs / 1000} s | |`,
     `| requests sent | ${report.requests} | |`,
     `| failed requests | ${report.failed} (${failures}) | 0 |`,
+    `| not sent, a limit of the load driver on this machine | ${notSent} (${tally(report.notSent)}) | |`,
     `| p99 latency | ${report.p99LatencyMs.toFixed(1)} ms | |`,
     `| maximum latency | ${report.maxLatencyMs.toFixed(1)} ms | under 250 ms |`,
     `| acknowledged writes | ${report.acknowledgedWrites} | |`,
     `| acknowledged writes missing afterwards | ${report.missingWrites} | 0 |`,
     `| restart to ready | ${report.recoveries.map(({ aggregator, readyMs }) => `aggregator ${aggregator}: ${readyMs} ms`).join('; ')} | |`,
   ].join('\n');
+}
+
+function tally(counts: Readonly<Record<string, number>>): string {
+  return (
+    Object.entries(counts)
+      .map(([reason, count]) => `${reason}: ${count}`)
+      .join(', ') || 'none'
+  );
 }

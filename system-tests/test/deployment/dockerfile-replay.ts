@@ -1,6 +1,16 @@
 import ignore from '@balena/dockerignore';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
 
 /**
@@ -28,54 +38,176 @@ interface Stage {
   env: Record<string, string>;
   cmd: string[];
   healthcheck: string[] | undefined;
+  /** Sums up the stage's instructions and the files they copy: equal digests, equal stages. */
+  readonly digest: string;
 }
 
-export function replayDockerfile(dockerfile: string, context: string, into: string): ReplayedImage {
+/** A stage as it stood once replayed, for a later stage of the same digest to start from. */
+type FinishedStage = Omit<Stage, 'name'>;
+
+/**
+ * Stages already replayed, by digest, as an engine's build cache holds them: a stage whose
+ * instructions and copied files are the same as one replayed before (the build stage the two
+ * Dockerfiles share) is not run again. Pass one to several replays to share their work.
+ */
+export type StageCache = Map<string, FinishedStage>;
+
+export function replayDockerfile(
+  dockerfile: string,
+  context: string,
+  into: string,
+  cache: StageCache = new Map(),
+): ReplayedImage {
   refuseFolderInsideAPackage(into);
   const ignored = ignore().add(readDockerignore(context));
   const stages: Stage[] = [];
   const notReplayed: string[] = [];
-  const current = (): Stage => {
-    const stage = stages.at(-1);
-    if (!stage) throw new Error(`${dockerfile}: an instruction before FROM`);
-    return stage;
+  const all = stagesOf(dockerfile, readFileSync(join(context, dockerfile), 'utf8'));
+  for (const [index, { from, instructions }] of all.entries()) {
+    const [image, as, name] = from.split(/\s+/);
+    if (as !== undefined && as.toUpperCase() !== 'AS')
+      throw new Error(`FROM ${from}: cannot replay`);
+    const note = `FROM ${image}: not pulled; this machine's files and node ${process.version} stand in for it`;
+    if (!notReplayed.includes(note)) notReplayed.push(note);
+    const digest = stageDigest(image ?? '', instructions, stages, context, ignored);
+    // The image's own stage is never shared: its folder is where the image's processes run.
+    const last = index === all.length - 1;
+    const done = last ? undefined : cache.get(digest);
+    if (done) {
+      stages.push({ ...done, name });
+      notReplayed.push(
+        `stage ${name ?? index}: not run again, as a stage with the same instructions and files was replayed before (an engine's build cache would reuse it too)`,
+      );
+      continue;
+    }
+    const root = join(into, `stage-${index}`);
+    mkdirSync(root, { recursive: true });
+    const stage: Stage = {
+      name,
+      root,
+      workdir: '/',
+      env: {},
+      cmd: [],
+      healthcheck: undefined,
+      digest,
+    };
+    stages.push(stage);
+    replayStage(stage, instructions, { dockerfile, stages, context, ignored, notReplayed });
+    if (!last) cache.set(digest, { ...stage });
+  }
+  const last = stages.at(-1);
+  if (!last) throw new Error(`${dockerfile}: no FROM`);
+  return {
+    root: last.root,
+    workdir: last.workdir,
+    env: last.env,
+    cmd: last.cmd,
+    healthcheck: last.healthcheck,
+    notReplayed,
   };
-  for (const { keyword, args } of instructionsOf(readFileSync(join(context, dockerfile), 'utf8'))) {
+}
+
+interface Instruction {
+  readonly keyword: string;
+  readonly args: string;
+}
+
+/** The Dockerfile's stages: each FROM's arguments, and the instructions up to the next FROM. */
+function stagesOf(
+  dockerfile: string,
+  text: string,
+): { from: string; instructions: Instruction[] }[] {
+  const stages: { from: string; instructions: Instruction[] }[] = [];
+  for (const instruction of instructionsOf(text)) {
+    if (instruction.keyword === 'FROM') stages.push({ from: instruction.args, instructions: [] });
+    else if (stages.length === 0) throw new Error(`${dockerfile}: an instruction before FROM`);
+    else stages.at(-1)?.instructions.push(instruction);
+  }
+  return stages;
+}
+
+/**
+ * What a stage's result depends on, as an engine's cache key does: its base image, each
+ * instruction's text, the contents (and modes) of the files each COPY takes from the context,
+ * and the digest of each stage a COPY --from takes files from.
+ */
+function stageDigest(
+  image: string,
+  instructions: readonly Instruction[],
+  earlier: readonly Stage[],
+  context: string,
+  ignored: ReturnType<typeof ignore>,
+): string {
+  const hash = createHash('sha256').update(`FROM ${image}\n`);
+  for (const { keyword, args } of instructions) {
+    hash.update(`${keyword} ${args}\n`);
+    if (keyword !== 'COPY') continue;
+    const { from, sources } = copyArguments(args);
+    if (from !== undefined) {
+      hash.update(`from ${earlier.find((stage) => stage.name === from)?.digest ?? from}\n`);
+      continue;
+    }
+    for (const source of sources) hashFiles(hash, context, join(context, source), ignored);
+  }
+  return hash.digest('hex');
+}
+
+/** Every file under `path` the context holds (.dockerignore applied): its path, mode and bytes. */
+function hashFiles(
+  hash: Hash,
+  context: string,
+  path: string,
+  ignored: ReturnType<typeof ignore>,
+): void {
+  const name = relative(context, path).split(sep).join('/');
+  if (name !== '' && ignored.ignores(name)) return;
+  const stats = lstatSync(path, { throwIfNoEntry: false });
+  if (!stats) {
+    hash.update(`missing ${name}\n`);
+  } else if (stats.isSymbolicLink()) {
+    hash.update(`link ${name} ${readlinkSync(path)}\n`);
+  } else if (stats.isDirectory()) {
+    for (const entry of readdirSync(path).sort())
+      hashFiles(hash, context, join(path, entry), ignored);
+  } else {
+    hash.update(`file ${name} ${stats.mode}\n`).update(readFileSync(path));
+  }
+}
+
+interface Replay {
+  readonly dockerfile: string;
+  readonly stages: readonly Stage[];
+  readonly context: string;
+  readonly ignored: ReturnType<typeof ignore>;
+  readonly notReplayed: string[];
+}
+
+function replayStage(stage: Stage, instructions: readonly Instruction[], replay: Replay): void {
+  const { dockerfile, stages, context, ignored, notReplayed } = replay;
+  for (const { keyword, args } of instructions) {
     switch (keyword) {
-      case 'FROM': {
-        const [image, as, name] = args.split(/\s+/);
-        if (as !== undefined && as.toUpperCase() !== 'AS')
-          throw new Error(`FROM ${args}: cannot replay`);
-        const root = join(into, `stage-${stages.length}`);
-        mkdirSync(root, { recursive: true });
-        stages.push({ name, root, workdir: '/', env: {}, cmd: [], healthcheck: undefined });
-        const note = `FROM ${image}: not pulled; this machine's files and node ${process.version} stand in for it`;
-        if (!notReplayed.includes(note)) notReplayed.push(note);
-        break;
-      }
       case 'WORKDIR': {
-        const stage = current();
         stage.workdir = posix.resolve(stage.workdir, args);
         mkdirSync(inside(stage, stage.workdir), { recursive: true });
         break;
       }
       case 'ENV':
-        Object.assign(current().env, parseEnv(args));
+        Object.assign(stage.env, parseEnv(args));
         break;
       case 'COPY':
-        copy(current(), stages, args, context, ignored);
+        copy(stage, stages, args, context, ignored);
         break;
       case 'RUN':
-        run(current(), args);
+        run(stage, args);
         break;
       case 'CMD':
-        current().cmd = execForm(args);
+        stage.cmd = execForm(args);
         break;
       case 'HEALTHCHECK': {
         const command = /\bCMD\s+(\[.*\])\s*$/.exec(args)?.[1];
         if (command === undefined)
           throw new Error(`HEALTHCHECK ${args}: cannot replay (only the exec form)`);
-        current().healthcheck = execForm(command);
+        stage.healthcheck = execForm(command);
         break;
       }
       case 'USER':
@@ -93,15 +225,6 @@ export function replayDockerfile(dockerfile: string, context: string, into: stri
         );
     }
   }
-  const last = current();
-  return {
-    root: last.root,
-    workdir: last.workdir,
-    env: last.env,
-    cmd: last.cmd,
-    healthcheck: last.healthcheck,
-    notReplayed,
-  };
 }
 
 /** Where a path of the image lies on this machine. */
@@ -143,18 +266,7 @@ function copy(
   context: string,
   ignored: ReturnType<typeof ignore>,
 ): void {
-  const words = args.split(/\s+/);
-  const flags = words.filter((word) => word.startsWith('--'));
-  const paths = words.filter((word) => !word.startsWith('--'));
-  const from = flags.find((flag) => flag.startsWith('--from='))?.slice('--from='.length);
-  const unknown = flags.filter((flag) => !flag.startsWith('--from='));
-  if (unknown.length > 0 || paths.length < 2 || args.includes('[') || /[*?]/.test(args)) {
-    throw new Error(
-      `COPY ${args}: cannot replay (flags ${unknown.join(' ')}, JSON form or wildcards)`,
-    );
-  }
-  const destination = paths.at(-1)!;
-  const sources = paths.slice(0, -1);
+  const { from, sources, destination } = copyArguments(args);
   const target = posix.resolve(stage.workdir, destination);
   const intoFolder = destination.endsWith('/') || sources.length > 1;
   for (const source of sources) {
@@ -192,6 +304,32 @@ function copy(
       filter: (path) => keep(path),
     });
   }
+}
+
+/** A COPY's stage (--from), sources and destination; throws for what cannot be replayed. */
+function copyArguments(args: string): {
+  from: string | undefined;
+  sources: string[];
+  destination: string;
+} {
+  const words = args.split(/\s+/);
+  const flags = words.filter((word) => word.startsWith('--'));
+  const paths = words.filter((word) => !word.startsWith('--'));
+  const from = flags.find((flag) => flag.startsWith('--from='))?.slice('--from='.length);
+  const unknown = flags.filter((flag) => !flag.startsWith('--from='));
+  const destination = paths.at(-1);
+  if (
+    unknown.length > 0 ||
+    destination === undefined ||
+    paths.length < 2 ||
+    args.includes('[') ||
+    /[*?]/.test(args)
+  ) {
+    throw new Error(
+      `COPY ${args}: cannot replay (flags ${unknown.join(' ')}, JSON form or wildcards)`,
+    );
+  }
+  return { from, sources: paths.slice(0, -1), destination };
 }
 
 function run(stage: Stage, command: string): void {

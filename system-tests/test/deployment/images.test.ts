@@ -9,6 +9,7 @@ import {
   inside,
   replayDockerfile,
   type ReplayedImage,
+  type StageCache,
 } from './dockerfile-replay';
 import { REPO, repoYaml } from './repo-files';
 
@@ -107,10 +108,13 @@ function composeEnvironment(service: string): Record<string, string> {
   if (env.MONGO_MEMBERS) env.MONGO_MEMBERS = '127.0.0.1:9';
   return env;
 }
+/** The build stage both Dockerfiles share is replayed once, as an engine's build cache would. */
+const stageCache: StageCache = new Map();
+
 function replay(dockerfile: string): ReplayedImage {
   const folder = mkdtempSync(join(tmpdir(), 'image-replay-'));
   folders.push(folder);
-  const image = replayDockerfile(dockerfile, REPO, folder);
+  const image = replayDockerfile(dockerfile, REPO, folder, stageCache);
   process.stdout.write(
     `\n${dockerfile} replayed without an engine; not replayed:\n${image.notReplayed.map((line) => `  - ${line}`).join('\n')}\n`,
   );

@@ -25,7 +25,8 @@ describe('chaos under load (short)', () => {
         drillPlan({ rate: 100, users: 100, phaseMs: 600 }),
       );
       process.stdout.write(
-        `chaos (short): ${report.requests} requests, ${report.failed} failed, max ${report.maxLatencyMs.toFixed(0)} ms, ` +
+        `chaos (short): ${report.requests} requests, ${report.failed} failed, not sent (load driver's limit) ${JSON.stringify(report.notSent)}, ` +
+          `max ${report.maxLatencyMs.toFixed(0)} ms, ` +
           `${report.acknowledgedWrites} acknowledged writes, ${report.missingWrites} missing\n`,
       );
       expect(report.failures).toEqual({});

@@ -1,0 +1,142 @@
+import { ConfigError, readSharedConfig } from '@user-service/common';
+import { readAggregatorConfig } from '@user-service/aggregator';
+import { readGatewayConfig } from '@user-service/gateway';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDataKeyFile } from '../src/data-key-file';
+import { aggregatorPorts, aggregatorUrls, mongoChildEnvironments } from '../src/wiring';
+
+// The master key file the launcher makes, so that each process's configuration can be read.
+const keyDir = mkdtempSync(join(tmpdir(), 'wiring-'));
+const KEY = { DATA_KEY_FILE: ensureDataKeyFile(join(keyDir, 'data-key')).path };
+afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
+
+/** The MongoDB mode's children for the given ports, from a launcher environment `env`. */
+function onMongo(
+  ports: { gatewayPort: number; aggregatorBasePort: number; aggregatorCount?: number },
+  env: NodeJS.ProcessEnv = {},
+) {
+  return mongoChildEnvironments({
+    aggregatorCount: 3,
+    ...ports,
+    env,
+    mongoUrl: 'mongodb://127.0.0.1:27517/?replicaSet=rs0',
+    database: 'users',
+    masterKey: KEY,
+  });
+}
+
+describe('the ports npm start gives its aggregators (both modes)', () => {
+  it('puts aggregator i on AGGREGATOR_BASE_PORT + i', () => {
+    expect(
+      aggregatorPorts({ gatewayPort: 8080, aggregatorBasePort: 9100, aggregatorCount: 3 }),
+    ).toEqual([9100, 9101, 9102]);
+    expect(
+      aggregatorPorts({ gatewayPort: 18080, aggregatorBasePort: 19100, aggregatorCount: 2 }),
+    ).toEqual([19100, 19101]);
+  });
+
+  it('gives every aggregator a free port when the base is 0 (in memory)', () => {
+    expect(aggregatorPorts({ gatewayPort: 0, aggregatorBasePort: 0, aggregatorCount: 3 })).toEqual([
+      0, 0, 0,
+    ]);
+  });
+
+  it('refuses a gateway port among the aggregators’ ports, naming both variables', () => {
+    const overlapping = () =>
+      aggregatorPorts({ gatewayPort: 9101, aggregatorBasePort: 9100, aggregatorCount: 3 });
+    expect(overlapping).toThrow(ConfigError);
+    expect(overlapping).toThrow(
+      "PORT=9101 (the gateway) falls among the aggregators' ports 9100-9102 (AGGREGATOR_BASE_PORT=9100, AGG_N=3): move one of them",
+    );
+  });
+
+  it('refuses aggregator ports past 65535', () => {
+    expect(() =>
+      aggregatorPorts({ gatewayPort: 8080, aggregatorBasePort: 65534, aggregatorCount: 3 }),
+    ).toThrow(/AGGREGATOR_BASE_PORT=65534 with AGG_N=3 needs ports up to 65536, past 65535/);
+  });
+
+  it('tells the gateway each aggregator’s loopback URL, aggregator 0 first', () => {
+    expect(aggregatorUrls([19100, 19101])).toEqual([
+      'http://127.0.0.1:19100',
+      'http://127.0.0.1:19101',
+    ]);
+  });
+});
+
+describe('the environments of the processes npm start runs on MongoDB', () => {
+  it('sends the gateway’s reads to the aggregators where they listen, when their ports are moved', () => {
+    const { gateway, aggregators } = onMongo({ gatewayPort: 18080, aggregatorBasePort: 19100 });
+
+    // As each process reads its own environment.
+    const listening = aggregators.map((env) => readAggregatorConfig(env));
+    expect(listening.map((config) => [config.AGGREGATOR_INDEX, config.PORT])).toEqual([
+      [0, 19100],
+      [1, 19101],
+      [2, 19102],
+    ]);
+    const gatewayConfig = readGatewayConfig(gateway);
+    expect(gatewayConfig.PORT).toBe(18080);
+    expect(gatewayConfig.aggregatorUrls).toEqual(
+      listening.map((config) => `http://127.0.0.1:${config.PORT}`),
+    );
+  });
+
+  it('gives the default ports when nothing is moved', () => {
+    const { gateway, aggregators } = onMongo({ gatewayPort: 8080, aggregatorBasePort: 9100 });
+    expect(readGatewayConfig(gateway).aggregatorUrls).toEqual([
+      'http://127.0.0.1:9100',
+      'http://127.0.0.1:9101',
+      'http://127.0.0.1:9102',
+    ]);
+    expect(aggregators.map((env) => env.PORT)).toEqual(['9100', '9101', '9102']);
+  });
+
+  it('replaces an AGGREGATOR_URLS or PORT the launcher was started with', () => {
+    const { gateway, aggregators } = onMongo(
+      { gatewayPort: 18080, aggregatorBasePort: 19100, aggregatorCount: 2 },
+      { AGGREGATOR_URLS: 'http://elsewhere:1,http://elsewhere:2', PORT: '18080', AGG_N: '2' },
+    );
+    expect(gateway.AGGREGATOR_URLS).toBe('http://127.0.0.1:19100,http://127.0.0.1:19101');
+    expect(aggregators.map((env) => env.PORT)).toEqual(['19100', '19101']);
+  });
+
+  it('gives every process the same store, database, partitioning and master key file, and the rest of the environment', () => {
+    const { gateway, aggregators } = onMongo(
+      { gatewayPort: 8080, aggregatorBasePort: 9100 },
+      { LOG_LEVEL: 'debug', PARTITIONS: '24', STORE: 'memory' },
+    );
+    for (const env of [gateway, ...aggregators]) {
+      expect(env).toMatchObject({
+        STORE: 'mongo',
+        MONGO_URL: 'mongodb://127.0.0.1:27517/?replicaSet=rs0',
+        MONGO_DB: 'users',
+        AGG_N: '3',
+        PARTITIONS: '24',
+        LOG_LEVEL: 'debug',
+        ...KEY,
+      });
+      const shared = readSharedConfig(
+        { ...env, DATA_KEY: undefined, DATA_KEY_FILE: undefined },
+        {
+          masterKeys: 'optional',
+        },
+      );
+      expect([shared.AGG_N, shared.PARTITIONS]).toEqual([3, 24]);
+    }
+  });
+
+  it.each([
+    ['PORT', { gatewayPort: 0, aggregatorBasePort: 9100 }],
+    ['AGGREGATOR_BASE_PORT', { gatewayPort: 8080, aggregatorBasePort: 0 }],
+  ])(
+    'refuses %s=0, as separate processes must know each other’s ports in advance',
+    (name, ports) => {
+      expect(() => onMongo(ports)).toThrow(
+        new RegExp(`^${name}=0 \\(a free port\\) works only with STORE=memory`),
+      );
+    },
+  );
+});
