@@ -320,17 +320,19 @@ describe('catch-up subscription', () => {
         eventsFor('ada', 0, created(fieldsFor(1)), updated({ group: 2 }), updated({ group: 3 })),
       );
       const handler = new Recorder();
-      let subscription: ReturnType<typeof startCatchUpSubscription> | undefined;
+      let stopNow: () => unknown = () => undefined;
       handler.onEvent = (event) => {
         handler.events.push(event);
-        void subscription?.stop();
+        stopNow();
       };
-      subscription = startCatchUpSubscription(
+      const subscription = startCatchUpSubscription(
         source,
         { partitions: [0], checkpoint: null, knownVersions: new Map() },
         handler,
         timing,
       );
+      // Stopped by its subscriber while the first event is handled.
+      stopNow = () => subscription.stop();
 
       await subscription.finished;
 
