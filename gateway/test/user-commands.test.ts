@@ -120,6 +120,7 @@ describe('execute', () => {
       name: 'TooMuchContentionError',
       userId: 'ada',
       attempts: 100,
+      message: 'gave up writing user ada after losing 100 races in a row',
     });
     expect(appends).toBe(100);
     expect(await conflictsCounted(context)).toEqual({ retried: 99, gave_up: 1 });
