@@ -126,6 +126,17 @@ describe('execute', () => {
     expect(await conflictsCounted(context)).toEqual({ retried: 99, gave_up: 1 });
   });
 
+  it('throws the domain’s refusal as CommandRejectedError, naming the reason and the user', async () => {
+    const context = contextOn(new InMemoryStore());
+    await expect(
+      execute(context, { type: 'DeleteUser', userId: 'ghost' }, 'r1'),
+    ).rejects.toMatchObject({
+      name: 'CommandRejectedError',
+      message: 'UserNotFound: user ghost',
+      rejection: { code: 'UserNotFound', userId: 'ghost' },
+    });
+  });
+
   it('records what it wrote for read-your-writes: the version, and whether the user is gone', async () => {
     const store = new InMemoryStore();
     const context = contextOn(store);

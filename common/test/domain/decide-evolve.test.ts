@@ -146,12 +146,13 @@ describe('decide and evolve', () => {
         user: null,
         erasure: 'unreadable',
       });
-      const unreadableUpdate: UserEventBody = { type: 'UserUpdated', data: { email: null } };
-      expect(fold(created(ada), unreadableUpdate)).toEqual({
-        version: 2,
-        user: null,
-        erasure: 'unreadable',
-      });
+      for (const data of [{ name: null }, { email: null }]) {
+        expect(fold(created(ada), { type: 'UserUpdated', data })).toEqual({
+          version: 2,
+          user: null,
+          erasure: 'unreadable',
+        });
+      }
     });
   });
 
@@ -202,6 +203,23 @@ describe('decide and evolve', () => {
       const fold = unreadable({ type: 'UserCreated', data: { ...ada, admin: true } });
       expect(fold).toThrow(UnreadableEventError);
       expect(fold).toThrow(/UserCreated with an unknown field "admin"/);
+    });
+
+    it('says in its log line which event of which user it is', () => {
+      const [event] = eventsFor('u1', 0, {
+        type: 'UserRenamed',
+        data: {},
+      } as unknown as UserEventBody);
+      let thrown: unknown;
+      try {
+        foldEvents(initialUserState, [event!]);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({
+        name: 'UnreadableEventError',
+        message: `event ${event!.eventId} of user u1 cannot be read: unknown event type "UserRenamed"`,
+      });
     });
 
     it.each([
