@@ -184,13 +184,14 @@ describe('catch-up subscription', () => {
       new UnreadableEventError('e1', 'ada', 'no valid version'),
       'malformed-event',
     ],
-  ])('ends, without retrying, when %s', async (_, error, reason) => {
+  ])('ends, without retrying, when %s, saying why', async (_, error, reason) => {
     const source = new ScriptedSource();
     const { subscription } = subscribe(source);
     source.script(error, idle(0));
     await expect(subscription.finished).rejects.toMatchObject({
       name: 'SubscriptionEndedError',
       reason,
+      ...(error instanceof UnreadableEventError ? { message: error.message, cause: error } : {}),
     });
     expect(source.opened).toHaveLength(1);
   });
@@ -210,7 +211,7 @@ describe('catch-up subscription', () => {
     await expect(subscription.finished).rejects.toMatchObject({ reason: 'event-gap' });
   });
 
-  it('ends with handler-failed when the subscriber throws', async () => {
+  it('ends with handler-failed when the subscriber throws, keeping its error as the cause', async () => {
     const source = new ScriptedSource();
     const handler = new Recorder();
     handler.onEvent = () => {
@@ -218,7 +219,11 @@ describe('catch-up subscription', () => {
     };
     const { subscription } = subscribe(source, handler);
     source.script(change(first!, 1));
-    await expect(subscription.finished).rejects.toMatchObject({ reason: 'handler-failed' });
+    await expect(subscription.finished).rejects.toMatchObject({
+      reason: 'handler-failed',
+      message: 'a subscription handler failed',
+      cause: new Error('bug'),
+    });
   });
 
   it('retries a store failure from where it got to, and reports it', async () => {
