@@ -12,9 +12,23 @@ const WORKSPACE_BOUNDARY = {
 };
 
 export default defineConfig(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.data/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'coverage/**',
+      '.data/**',
+      'reports/**',
+      '.stryker-tmp/**',
+    ],
+  },
   js.configs.recommended,
   tseslint.configs.strict,
+  {
+    // The mutation-testing scripts run on Node, as plain ES modules.
+    files: ['mutation/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -298,6 +298,42 @@ describe('Idempotency-Key on writes', () => {
     expect(await fixture.store.events.readUserEvents('ada')).toHaveLength(2);
   });
 
+  it('replays an erasure as 204, marked replayed, and stores one UserErased', async () => {
+    const gateway = await fixture.gateway();
+    await send(gateway, 'POST', '/api/user', { json: { id: 'ada', ...ada } });
+    const first = await send(gateway, 'DELETE', '/api/user/ada/personal-data', { key: 'e' });
+    const again = await send(gateway, 'DELETE', '/api/user/ada/personal-data', { key: 'e' });
+    expect([first.status, again.status, again.headers.get('idempotent-replayed')]).toEqual([
+      204,
+      204,
+      'true',
+    ]);
+    const events = await fixture.store.events.readUserEvents('ada');
+    expect(events.map((event) => event.type)).toEqual(['UserCreated', 'UserErased']);
+  });
+
+  it('gives creates without an id sent with different keys different users', async () => {
+    const gateway = await fixture.gateway();
+    const one = await send(gateway, 'POST', '/api/user', { key: 'k-1', json: ada });
+    const two = await send(gateway, 'POST', '/api/user', { key: 'k-2', json: fieldsFor(2) });
+    expect([one.status, two.status]).toEqual([201, 201]);
+    const ids = [one, two].map((answer) => (JSON.parse(answer.text) as { id: string }).id);
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('answers a key reused for the same change to another user 422 idempotency-key-reused', async () => {
+    const gateway = await fixture.gateway();
+    await send(gateway, 'POST', '/api/user', { json: { id: 'ada', ...ada } });
+    await send(gateway, 'POST', '/api/user', { json: { id: 'bob', ...fieldsFor(2) } });
+    await send(gateway, 'PUT', '/api/user/ada', { key: 'k', json: { group: 9 } });
+    const toBob = await send(gateway, 'PUT', '/api/user/bob', { key: 'k', json: { group: 9 } });
+    expect({ status: toBob.status, type: typeOf(toBob) }).toEqual({
+      status: 422,
+      type: '/problems/idempotency-key-reused',
+    });
+    expect(await fixture.store.events.readUserEvents('bob')).toHaveLength(1);
+  });
+
   it('forgets a 5xx, so the retry runs again', async () => {
     let failAppends = true;
     const gateway = await fixture.gateway((store) =>

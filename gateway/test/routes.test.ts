@@ -3,6 +3,7 @@ import {
   apiSpecification,
   created,
   deleted,
+  erased,
   eventsFor,
   fieldsFor,
   updated,
@@ -376,6 +377,78 @@ describe('gateway routes', () => {
         .given()
         .when({ method: 'DELETE', path: '/api/user/bad%20id' })
         .then({ status: 400, problem: '/problems/validation-error' });
+    });
+  });
+
+  describe('DELETE /api/user/:id/personal-data', () => {
+    const erase = { method: 'DELETE', path: '/api/user/ada/personal-data' };
+
+    it('erases a live user with 204 and no body', async () => {
+      await spec
+        .given(...adaLive())
+        .when(erase)
+        .then(
+          { status: 204, body: undefined },
+          { type: 'UserErased', data: {}, userId: 'ada', version: 2 },
+        );
+    });
+
+    it('erases a deleted user too, whose events still hold personal data', async () => {
+      await spec
+        .given(...adaDeleted())
+        .when(erase)
+        .then({ status: 204 }, { type: 'UserErased', data: {}, userId: 'ada', version: 3 });
+    });
+
+    it('answers an erased user 204 again, storing nothing', async () => {
+      await spec
+        .given(...eventsFor('ada', 0, created(ada), erased()))
+        .when(erase)
+        .then({ status: 204 });
+    });
+
+    it('answers an id that never had an event 404 user-not-found', async () => {
+      await spec.given().when(erase).then({ status: 404, problem: '/problems/user-not-found' });
+    });
+
+    it('answers a malformed id 400 validation-error', async () => {
+      await spec
+        .given()
+        .when({ method: 'DELETE', path: '/api/user/bad%20id/personal-data' })
+        .then({ status: 400, problem: '/problems/validation-error' });
+    });
+
+    it.each(['GET', 'PUT', 'POST'])(
+      'answers %s 405 method-not-allowed with Allow: DELETE',
+      async (method) => {
+        await spec
+          .given(...adaLive())
+          .when({ method, path: '/api/user/ada/personal-data' })
+          .then({
+            status: 405,
+            problem: '/problems/method-not-allowed',
+            headers: { allow: 'DELETE' },
+          });
+      },
+    );
+  });
+
+  describe('the reserved id count', () => {
+    it.each([
+      ['PUT', '/api/user/count', { group: 2 }],
+      ['DELETE', '/api/user/count', undefined],
+      ['DELETE', '/api/user/count/personal-data', undefined],
+    ])('is refused on %s %s: 400 naming it a route name', async (method, path, json) => {
+      await spec
+        .given()
+        .when({ method, path, ...(json === undefined ? {} : { json }) })
+        .then({
+          status: 400,
+          problem: '/problems/validation-error',
+          body: expect.objectContaining({
+            errors: [{ field: 'id', message: 'must not be "count" (a route name)' }],
+          }),
+        });
     });
   });
 

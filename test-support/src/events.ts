@@ -18,6 +18,7 @@ export const created = (fields: UserFields): UserEventBody => ({
 });
 export const updated = (patch: UserPatch): UserEventBody => ({ type: 'UserUpdated', data: patch });
 export const deleted = (): UserEventBody => ({ type: 'UserDeleted', data: {} });
+export const erased = (): UserEventBody => ({ type: 'UserErased', data: {} });
 
 /** The fields of test user number `n`: `User n`, `usern@example.com`, group `n`. */
 export function fieldsFor(n: number): UserFields {

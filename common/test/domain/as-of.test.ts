@@ -36,6 +36,13 @@ describe('stateAsOf', () => {
     });
   });
 
+  it('as of the very moment of an event, includes it', () => {
+    expect(stateAsOf(life, { at: new Date('2026-03-01T10:00:00Z') })).toEqual({
+      version: 1,
+      user: { id: 'ada', ...ada },
+    });
+  });
+
   it('answers undefined for a time before the first event', () => {
     expect(stateAsOf(life, { at: new Date('2026-03-01T09:59:59.999Z') })).toBeUndefined();
   });

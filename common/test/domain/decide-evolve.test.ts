@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import {
   created,
   deleted,
+  erased,
   eventsFor,
   fieldsFor,
   given,
@@ -36,6 +37,14 @@ const deleteUser = (userId: string, expectedVersion?: number): UserCommand => ({
   type: 'DeleteUser',
   userId,
   ...(expectedVersion === undefined ? {} : { expectedVersion }),
+});
+
+const eraseUser = (userId: string): UserCommand => ({ type: 'EraseUser', userId });
+
+/** What a user's events read once the data key that sealed them is destroyed. */
+const createdUnreadably = (group: number): UserEventBody => ({
+  type: 'UserCreated',
+  data: { name: null, email: null, group },
 });
 
 describe('decide and evolve', () => {
@@ -94,6 +103,59 @@ describe('decide and evolve', () => {
     },
   );
 
+  describe('erasing a user’s personal data', () => {
+    it('answers not found for an id that never had an event', () => {
+      given().when(eraseUser('ghost')).thenRejects({ code: 'UserNotFound', userId: 'ghost' });
+    });
+
+    it('erases a live user, who then reads as erased rather than as a user', () => {
+      const state = given(created(ada)).when(eraseUser('u1')).then(erased());
+      expect(state).toEqual({ version: 2, user: null, erasure: 'erased' });
+    });
+
+    it('erases a deleted user too: the personal data of its events is still stored', () => {
+      const state = given(created(ada), deleted()).when(eraseUser('u1')).then(erased());
+      expect(state).toEqual({ version: 3, user: null, erasure: 'erased' });
+    });
+
+    it('decides nothing for a user erased already, so erasing again is harmless', () => {
+      given(created(ada), erased()).when(eraseUser('u1')).thenNothingHappened();
+    });
+
+    it('erases again an id created again after its erasure', () => {
+      const state = given(created(ada), erased(), created(fieldsFor(2)))
+        .when(eraseUser('u1'))
+        .then(erased());
+      expect(state).toEqual({ version: 4, user: null, erasure: 'erased' });
+    });
+
+    it('lets an erased id be created again, as a user with nothing of the erased one', () => {
+      const state = given(created(ada), erased())
+        .when(createUser('u1', fieldsFor(2)))
+        .then(created(fieldsFor(2)));
+      expect(state).toEqual({ version: 3, user: userFor('u1', 2) });
+    });
+
+    it('folds events whose key is gone to an unreadable user, and an update after them too', () => {
+      const fold = (...bodies: UserEventBody[]) =>
+        foldEvents(initialUserState, eventsFor('u1', 0, ...bodies));
+
+      expect(fold(createdUnreadably(1))).toEqual({ version: 1, user: null, erasure: 'unreadable' });
+      expect(fold(createdUnreadably(1), updated({ group: 2 }))).toEqual({
+        version: 2,
+        user: null,
+        erasure: 'unreadable',
+      });
+      for (const data of [{ name: null }, { email: null }]) {
+        expect(fold(created(ada), { type: 'UserUpdated', data })).toEqual({
+          version: 2,
+          user: null,
+          erasure: 'unreadable',
+        });
+      }
+    });
+  });
+
   describe('a write that expects a version', () => {
     const atVersion4 = [
       created(ada),
@@ -143,6 +205,23 @@ describe('decide and evolve', () => {
       expect(fold).toThrow(/UserCreated with an unknown field "admin"/);
     });
 
+    it('says in its log line which event of which user it is', () => {
+      const [event] = eventsFor('u1', 0, {
+        type: 'UserRenamed',
+        data: {},
+      } as unknown as UserEventBody);
+      let thrown: unknown;
+      try {
+        foldEvents(initialUserState, [event!]);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({
+        name: 'UnreadableEventError',
+        message: `event ${event!.eventId} of user u1 cannot be read: unknown event type "UserRenamed"`,
+      });
+    });
+
     it.each([
       [
         'a type written by a newer version',
@@ -158,6 +237,16 @@ describe('decide and evolve', () => {
         'a group that is not an integer',
         { type: 'UserCreated', data: { ...ada, group: '1' } },
         /malformed group/,
+      ],
+      [
+        'a name that is not a string',
+        { type: 'UserCreated', data: { ...ada, name: 42 } },
+        /UserCreated with a malformed name/,
+      ],
+      [
+        'an email that is not a string',
+        { type: 'UserUpdated', data: { email: 42 } },
+        /UserUpdated with a malformed email/,
       ],
       ['an update without data', { type: 'UserUpdated' }, /UserUpdated without data/],
     ])('throws UnreadableEventError naming the event for %s', (_, body, message) => {

@@ -86,6 +86,13 @@ describe('create validation', () => {
     },
   );
 
+  it('refuses the id of a route, saying so', () => {
+    expect(validateCreateUser({ ...valid, id: 'count' })).toEqual({
+      ok: false,
+      errors: [{ field: 'id', message: 'must not be "count" (a route name)' }],
+    });
+  });
+
   it.each([null, [], 'text', 42, true])('rejects a body that is not an object: %j', (body) => {
     expect(validateCreateUser(body)).toMatchObject({ ok: false, errors: [{ field: 'body' }] });
   });
@@ -111,9 +118,9 @@ describe('update validation', () => {
   });
 
   it('needs at least one field to change', () => {
-    expect(validateUpdateUser({ id: 'u1' })).toMatchObject({
+    expect(validateUpdateUser({ id: 'u1' })).toEqual({
       ok: false,
-      errors: [{ field: 'body' }],
+      errors: [{ field: 'body', message: 'must contain at least one of name, email, group' }],
     });
   });
 
@@ -137,6 +144,16 @@ describe('id validation', () => {
   });
 
   it.each(['', 'a b', 'a/b', '$where', '..', 'x'.repeat(65), 'é'])('rejects %j', (id) => {
-    expect(validateUserId(id)).toMatchObject({ ok: false, errors: [{ field: 'id' }] });
+    expect(validateUserId(id)).toEqual({
+      ok: false,
+      errors: [{ field: 'id', message: 'must match pattern "^[A-Za-z0-9_-]{1,64}$"' }],
+    });
+  });
+
+  it('rejects the id of a route, saying so', () => {
+    expect(validateUserId('count')).toEqual({
+      ok: false,
+      errors: [{ field: 'id', message: 'must not be "count" (a route name)' }],
+    });
   });
 });

@@ -41,6 +41,9 @@ describe('data key wrapping', () => {
     const { wrapped } = newDataKey(oldRing, 'ada');
 
     expect(() => unwrapDataKey(oldRing, 'bob', wrapped)).toThrow(MasterKeyError);
+    expect(() => unwrapDataKey(oldRing, 'bob', wrapped)).toThrow(
+      `the data key of bob does not open with master key ${oldRing.current.id}`,
+    );
     expect(() => unwrapDataKey(oldRing, 'ada', { ...wrapped, keyId: 'another' })).toThrow(
       MasterKeyError,
     );

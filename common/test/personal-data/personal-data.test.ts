@@ -16,11 +16,9 @@ import {
   sealedKeyId,
 } from '@user-service/common/personal-data';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { created, deleted, eventsFor, updated } from '@user-service/test-support';
+import { created, deleted, erased, eventsFor, updated } from '@user-service/test-support';
 
 const ring: MasterKeyring = parseMasterKeys(newMasterKeyText(), 'a test key');
-
-const erased = (): UserEventBody => ({ type: 'UserErased', data: {} });
 
 const ADA = { name: 'Ada Lovelace', email: 'Ada@Analytical.org', group: 1 };
 const BOB = { name: 'Bob Babbage', email: 'bob@engine.org', group: 2 };

@@ -41,6 +41,7 @@ describe('sealed text', () => {
   it('sealedKeyId names the key a value was sealed with, and nothing for plain text', () => {
     expect(sealedKeyId(sealText(key, 'a1b2-c3', 'ada.email', 'ada@example.com'))).toBe('a1b2-c3');
     expect(sealedKeyId('Ada Lovelace')).toBeUndefined();
+    expect(sealedKeyId('ada.lovelace@example.com')).toBeUndefined();
     expect(sealedKeyId('pd1.no-second-dot')).toBeUndefined();
   });
 });

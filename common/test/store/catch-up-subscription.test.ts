@@ -24,6 +24,13 @@ const positionOf = (checkpoint: Checkpoint) => checkpoint.position as number;
  */
 class ScriptedSource implements ChangeSource {
   head = 0;
+  /** How often the head was read: once per target fixed. */
+  headReads = 0;
+  /** Tails opened and not closed yet, and the most there ever were at once. */
+  openTails = 0;
+  mostOpenTails = 0;
+  /** When each tail was opened, by the (fake) clock. */
+  readonly openedAt: number[] = [];
   private closed = false;
   private readonly steps: (TailStep | Error)[] = [];
   private waiting: (() => void) | null = null;
@@ -43,6 +50,7 @@ class ScriptedSource implements ChangeSource {
   }
 
   async headPosition(): Promise<Checkpoint> {
+    this.headReads += 1;
     return at(this.head);
   }
 
@@ -56,7 +64,11 @@ class ScriptedSource implements ChangeSource {
   openTail(partitions: readonly number[], from: Checkpoint): ChangeTail {
     expect(partitions).toEqual([0]);
     this.opened.push(from);
+    this.openedAt.push(Date.now());
+    this.openTails += 1;
+    this.mostOpenTails = Math.max(this.mostOpenTails, this.openTails);
     this.closed = false;
+    let open = true;
     return {
       next: async () => {
         for (;;) {
@@ -69,6 +81,8 @@ class ScriptedSource implements ChangeSource {
         }
       },
       close: async () => {
+        if (open) this.openTails -= 1;
+        open = false;
         this.closed = true;
         this.waiting?.();
       },
@@ -87,12 +101,13 @@ function subscribe(
   source: ScriptedSource,
   handler = new Recorder(),
   knownVersions = new Map<string, number>(),
+  timingUsed = timing,
 ) {
   const subscription = startCatchUpSubscription(
     source,
     { partitions: [0], checkpoint: at(0), knownVersions },
     handler,
-    timing,
+    timingUsed,
   );
   return { subscription, handler };
 }
@@ -170,13 +185,14 @@ describe('catch-up subscription', () => {
       new UnreadableEventError('e1', 'ada', 'no valid version'),
       'malformed-event',
     ],
-  ])('ends, without retrying, when %s', async (_, error, reason) => {
+  ])('ends, without retrying, when %s, saying why', async (_, error, reason) => {
     const source = new ScriptedSource();
     const { subscription } = subscribe(source);
     source.script(error, idle(0));
     await expect(subscription.finished).rejects.toMatchObject({
       name: 'SubscriptionEndedError',
       reason,
+      ...(error instanceof UnreadableEventError ? { message: error.message, cause: error } : {}),
     });
     expect(source.opened).toHaveLength(1);
   });
@@ -196,7 +212,7 @@ describe('catch-up subscription', () => {
     await expect(subscription.finished).rejects.toMatchObject({ reason: 'event-gap' });
   });
 
-  it('ends with handler-failed when the subscriber throws', async () => {
+  it('ends with handler-failed when the subscriber throws, keeping its error as the cause', async () => {
     const source = new ScriptedSource();
     const handler = new Recorder();
     handler.onEvent = () => {
@@ -204,7 +220,11 @@ describe('catch-up subscription', () => {
     };
     const { subscription } = subscribe(source, handler);
     source.script(change(first!, 1));
-    await expect(subscription.finished).rejects.toMatchObject({ reason: 'handler-failed' });
+    await expect(subscription.finished).rejects.toMatchObject({
+      reason: 'handler-failed',
+      message: 'a subscription handler failed',
+      cause: new Error('bug'),
+    });
   });
 
   it('retries a store failure from where it got to, and reports it', async () => {
@@ -223,6 +243,179 @@ describe('catch-up subscription', () => {
     expect(failures).toEqual([1]);
     expect(source.opened).toEqual([at(0), at(1)]);
     expect(handler.events.map((event) => event.version)).toEqual([1, 2]);
+    await subscription.stop();
+  });
+
+  describe('after store failures', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    const backoff: SubscriptionTiming = {
+      firstRetryMs: 10,
+      maxRetryMs: 35,
+      targetEveryMs: 0,
+      now: () => Date.now(),
+    };
+    const failure = () => new Error('connection reset');
+
+    it('waits twice as long after each failure in a row, up to the maximum, and from the start again once the store answers', async () => {
+      const source = new ScriptedSource();
+      const { subscription } = subscribe(source, new Recorder(), new Map(), backoff);
+      const start = Date.now();
+      source.script(failure(), failure(), failure(), failure(), idle(0), failure(), failure());
+
+      await jest.advanceTimersByTimeAsync(1_000);
+
+      const waits = source.openedAt.slice(1).map((time, index) => time - source.openedAt[index]!);
+      expect(source.openedAt[0]).toBe(start);
+      expect(waits).toEqual([10, 20, 35, 35, 10, 20]);
+      await subscription.stop();
+    });
+
+    it('closes each failed tail before it opens the next, and the last one when stopped', async () => {
+      const source = new ScriptedSource();
+      const { subscription } = subscribe(source, new Recorder(), new Map(), backoff);
+      source.script(failure(), failure(), failure());
+      await jest.advanceTimersByTimeAsync(1_000);
+
+      expect(source.opened).toHaveLength(4);
+      expect(source.mostOpenTails).toBe(1);
+      await subscription.stop();
+      expect(source.openTails).toBe(0);
+    });
+
+    it('stop() ends a pause at once rather than when it runs out', async () => {
+      const source = new ScriptedSource();
+      const { subscription } = subscribe(source, new Recorder(), new Map(), {
+        ...backoff,
+        firstRetryMs: 60_000,
+      });
+      source.script(failure());
+      await jest.advanceTimersByTimeAsync(0);
+      expect(source.opened).toHaveLength(1);
+
+      let stopped = false;
+      void subscription.stop().then(() => (stopped = true));
+      await jest.advanceTimersByTimeAsync(0);
+
+      expect(stopped).toBe(true);
+      await expect(subscription.finished).resolves.toBeUndefined();
+      expect(source.opened).toHaveLength(1);
+    });
+  });
+
+  describe('once stopped', () => {
+    /** A source whose catch-up yields `events` one by one, and whose tail fails once closed. */
+    class CatchingUpSource extends ScriptedSource {
+      constructor(private readonly events: UserEvent[]) {
+        super();
+      }
+
+      override async catchUp(): Promise<CatchUp> {
+        const events = this.events;
+        return {
+          livePosition: at(0),
+          events: (async function* () {
+            yield* events;
+          })(),
+        };
+      }
+    }
+
+    it('delivers nothing more of a catch-up and opens no tail', async () => {
+      const source = new CatchingUpSource(
+        eventsFor('ada', 0, created(fieldsFor(1)), updated({ group: 2 }), updated({ group: 3 })),
+      );
+      const handler = new Recorder();
+      let stopNow: () => unknown = () => undefined;
+      handler.onEvent = (event) => {
+        handler.events.push(event);
+        stopNow();
+      };
+      const subscription = startCatchUpSubscription(
+        source,
+        { partitions: [0], checkpoint: null, knownVersions: new Map() },
+        handler,
+        timing,
+      );
+      // Stopped by its subscriber while the first event is handled.
+      stopNow = () => subscription.stop();
+
+      await subscription.finished;
+
+      expect(handler.events.map((event) => event.version)).toEqual([1]);
+      expect(source.opened).toEqual([]);
+    });
+
+    it('does not take the tail’s failure on closing for a store failure', async () => {
+      const source = new ScriptedSource();
+      const errors: number[] = [];
+      const handler = Object.assign(new Recorder(), {
+        onStoreError: (_error: unknown, attempt: number) => errors.push(attempt),
+      });
+      const original = source.openTail.bind(source);
+      source.openTail = (partitions, from) => {
+        const tail = original(partitions, from);
+        let closed = false;
+        return {
+          next: async () => {
+            const step = await tail.next();
+            if (closed) throw new Error('change stream closed');
+            return step;
+          },
+          close: async () => {
+            closed = true;
+            await tail.close();
+          },
+        };
+      };
+      const { subscription } = subscribe(source, handler);
+      await settle();
+
+      await subscription.stop();
+
+      expect(errors).toEqual([]);
+      await expect(subscription.finished).resolves.toBeUndefined();
+    });
+  });
+
+  it('while changes keep coming, fixes a new target only every targetEveryMs', async () => {
+    let now = 1_000;
+    const source = new ScriptedSource();
+    const handler = new Recorder();
+    const caughtUp = jest.spyOn(handler, 'onCaughtUp');
+    const { subscription } = subscribe(source, handler, new Map(), {
+      ...timing,
+      targetEveryMs: 100,
+      now: () => now,
+    });
+    const [v1, v2, v3] = eventsFor(
+      'ada',
+      0,
+      created(fieldsFor(1)),
+      updated({ group: 2 }),
+      updated({ group: 3 }),
+    );
+    source.head = 1;
+    await settle();
+    expect(source.headReads).toBe(1);
+
+    source.script(change(v1!, 1));
+    await settle();
+    source.head = 3;
+    now = 1_050;
+    source.script(change(v2!, 2));
+    await settle();
+    expect(source.headReads).toBe(1);
+
+    now = 1_100;
+    source.script(change(v3!, 3));
+    await settle();
+    expect(source.headReads).toBe(2);
+    expect(caughtUp.mock.calls).toEqual([
+      [at(1), new Date(1_000)],
+      [at(3), new Date(1_100)],
+    ]);
     await subscription.stop();
   });
 });

@@ -64,4 +64,21 @@ describe('version gate', () => {
     );
     expect(passed).toEqual([1, 2]);
   });
+
+  it('passes nothing past a hole, even what the store holds after it', async () => {
+    const [, , , , v5] = eventsFor(
+      'ada',
+      0,
+      created(fieldsFor(1)),
+      updated({ group: 2 }),
+      updated({ group: 3 }),
+      updated({ group: 4 }),
+      updated({ group: 5 }),
+    );
+    const { versionGate, passed } = gate([v1!, v2!, v4!, v5!]);
+    await versionGate.offer(v1!, null);
+
+    await expect(versionGate.offer(v5!, null)).rejects.toMatchObject({ reason: 'event-gap' });
+    expect(passed).toEqual([1, 2]);
+  });
 });
