@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
- * `npm start` failing as a newcomer meets it: the launcher's own program run as a process, from
- * its sources (through tsx, so that no build is needed), in an environment of the test's own.
+ * `npm start` failing as a newcomer meets it: the launcher's own program (as built, which
+ * `npm test` does first) run as a process, in an environment of the test's own.
  * Each failure is one line on stderr that says what to do, exit code 1, and nothing made on the
  * way: no master key beside the data directory, no "back it up" line.
  */
 const REPO = resolve(__dirname, '../..');
-const LAUNCHER = join(REPO, 'launcher/src/main.ts');
+const LAUNCHER = join(REPO, 'launcher/dist/main.js');
 
 // The tests run at once (each mostly waits), each in a folder of its own.
 const dirs: string[] = [];
@@ -37,7 +37,7 @@ interface Outcome {
 /** Runs the launcher with only `env` (and PATH, HOME) until it exits; its data would go in `dir`. */
 function runLauncher(dir: string, env: Record<string, string>): Promise<Outcome> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', LAUNCHER], {
+    const child = spawn(process.execPath, [LAUNCHER], {
       cwd: REPO,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
