@@ -11,6 +11,15 @@ const WORKSPACE_BOUNDARY = {
     'Import another workspace by its package name (@user-service/...), not by a path into its folders.',
 };
 
+// Outside common/, its parts are imported by the layer they belong to (domain, store, http, ...),
+// never through the root barrel: a test of the domain then loads the domain, not the MongoDB
+// driver and express, and an import says which layer it leans on.
+const COMMON_ROOT_BARREL = {
+  regex: '^@user-service/common$',
+  message:
+    'Import from the part of common it belongs to (@user-service/common/domain, /store, /http, /config, /observability, /lifecycle, /personal-data).',
+};
+
 export default defineConfig(
   {
     ignores: [
@@ -42,7 +51,9 @@ export default defineConfig(
   },
   {
     files: ['**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [WORKSPACE_BOUNDARY] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [WORKSPACE_BOUNDARY, COMMON_ROOT_BARREL] }],
+    },
   },
   {
     // The store port knows no adapter: adapters depend on the port, never the reverse.

@@ -5,7 +5,7 @@ import {
   integer,
   readConfig,
   readSharedConfig,
-} from '@user-service/common';
+} from '@user-service/common/config';
 
 export function readAggregatorConfig(env: Environment) {
   const shared = readSharedConfig(env);

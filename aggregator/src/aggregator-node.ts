@@ -2,13 +2,11 @@ import {
   createLogger,
   errorFields,
   createMetricsRegistry,
-  listen,
-  type MasterKeyring,
-  PersonalData,
-  type SlowClientLimits,
-  partitionsOwnedBy,
-  type Store,
-} from '@user-service/common';
+} from '@user-service/common/observability';
+import { listen, type SlowClientLimits } from '@user-service/common/http';
+import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
+import { partitionsOwnedBy } from '@user-service/common/domain';
+import { type Store } from '@user-service/common/store';
 import type { AddressInfo } from 'node:net';
 import { Aggregator } from './aggregator';
 import { createAggregatorMetrics } from './aggregator-metrics';

@@ -1,13 +1,12 @@
 import {
   type Checkpoint,
-  errorFields,
-  type Logger,
-  type PersonalData,
   type Store,
   type Subscription,
   SubscriptionEndedError,
-  type UserEvent,
-} from '@user-service/common';
+} from '@user-service/common/store';
+import { errorFields, type Logger } from '@user-service/common/observability';
+import { type PersonalData } from '@user-service/common/personal-data';
+import { type UserEvent } from '@user-service/common/domain';
 import type { AggregatorMetrics } from './aggregator-metrics';
 import type { AggregatorReads, HeldUsers } from './aggregator-reads';
 import { AppliedPositions } from './applied-positions';

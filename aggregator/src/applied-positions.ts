@@ -1,4 +1,4 @@
-import type { Checkpoint, CommitPosition, EventStore } from '@user-service/common';
+import type { Checkpoint, CommitPosition, EventStore } from '@user-service/common/store';
 
 /**
  * How far an aggregator has applied the store's commits, so that a list can wait for the asking

@@ -1,11 +1,11 @@
 import {
   createBaseApp,
-  type Logger,
   problemHandler,
   problems,
   rememberRoute,
   unknownRoute,
-} from '@user-service/common';
+} from '@user-service/common/http';
+import { type Logger } from '@user-service/common/observability';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';

@@ -6,7 +6,7 @@ import {
   type QueryValues,
   queryValidator,
   rememberRoute,
-} from '@user-service/common';
+} from '@user-service/common/http';
 import { type Request, Router } from 'express';
 import type { AggregatorReads } from './aggregator-reads';
 

@@ -1,13 +1,13 @@
 import {
   chooseRequestId,
   HttpProblem,
-  type Logger,
   logRequest,
   problems,
   queryValidator,
-  StoreUnavailableError,
-  validateUserId,
-} from '@user-service/common';
+} from '@user-service/common/http';
+import { type Logger } from '@user-service/common/observability';
+import { StoreUnavailableError } from '@user-service/common/store';
+import { validateUserId } from '@user-service/common/domain';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
 import type { AggregatorReads } from './aggregator-reads';

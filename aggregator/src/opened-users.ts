@@ -1,4 +1,5 @@
-import type { PersonalData, User } from '@user-service/common';
+import type { PersonalData } from '@user-service/common/personal-data';
+import type { User } from '@user-service/common/domain';
 
 /** Users held opened at most; the least recently answered go first. */
 const DEFAULT_SIZE = 100_000;

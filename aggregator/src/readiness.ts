@@ -1,4 +1,4 @@
-import type { SubscriptionEndReason } from '@user-service/common';
+import type { SubscriptionEndReason } from '@user-service/common/store';
 
 /**
  * Why an aggregator does not serve reads:

@@ -1,4 +1,4 @@
-import type { UserEvent } from '@user-service/common';
+import type { UserEvent } from '@user-service/common/domain';
 
 export interface SnapshotPolicyOptions {
   /** A snapshot after this many applied events. */

@@ -1,4 +1,4 @@
-import { newMasterKeyText } from '@user-service/common';
+import { newMasterKeyText } from '@user-service/common/personal-data';
 import { readAggregatorConfig } from '../src/aggregator-config';
 
 // Any valid master key: these tests read the rest of the config.

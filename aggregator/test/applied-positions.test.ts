@@ -1,4 +1,4 @@
-import type { Checkpoint, CommitPosition } from '@user-service/common';
+import type { Checkpoint, CommitPosition } from '@user-service/common/store';
 import { AppliedPositions } from '../src/applied-positions';
 
 /** Positions as the digits of a number, checkpoints holding one: enough to order them. */

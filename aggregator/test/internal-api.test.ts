@@ -1,5 +1,5 @@
 import { appendSealed } from '@user-service/test-support';
-import { partitionOf, stampEvents } from '@user-service/common';
+import { partitionOf, stampEvents } from '@user-service/common/domain';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { AggregatorNode } from '../src/aggregator-node';
 import { startTestAggregator } from './test-aggregator';

@@ -6,7 +6,7 @@ import {
   fieldsFor,
   updated,
 } from '@user-service/test-support';
-import type { UserEvent } from '@user-service/common';
+import type { UserEvent } from '@user-service/common/domain';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { AggregatorNode } from '../src/aggregator-node';
 import { startTestAggregator } from './test-aggregator';

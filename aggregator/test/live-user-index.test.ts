@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { User } from '@user-service/common';
+import type { User } from '@user-service/common/domain';
 import { LiveUserIndex } from '../src/live-user-index';
 
 const user = (id: string, group: number): User => ({

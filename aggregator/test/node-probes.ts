@@ -1,4 +1,4 @@
-import { waitUntil } from '@user-service/common';
+import { waitUntil } from '@user-service/common/lifecycle';
 import type { AggregatorNode } from '../src/aggregator-node';
 
 /** The value of the first /metrics line matching `line`. */

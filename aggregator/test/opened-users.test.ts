@@ -1,4 +1,5 @@
-import type { PersonalData, User } from '@user-service/common';
+import type { PersonalData } from '@user-service/common/personal-data';
+import type { User } from '@user-service/common/domain';
 import { OpenedUsers } from '../src/opened-users';
 
 /** Opens by marking the name, erased for ids starting with "gone"; counts what it opened. */

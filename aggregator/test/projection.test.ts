@@ -1,4 +1,4 @@
-import { compareIds, type UserEvent, type UserEventBody } from '@user-service/common';
+import { compareIds, type UserEvent, type UserEventBody } from '@user-service/common/domain';
 import {
   created,
   deleted,

@@ -4,8 +4,8 @@ import {
   partitionOf,
   partitionsOwnedBy,
   stampEvents,
-  waitUntil,
-} from '@user-service/common';
+} from '@user-service/common/domain';
+import { waitUntil } from '@user-service/common/lifecycle';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { startTestAggregator } from './test-aggregator';
 

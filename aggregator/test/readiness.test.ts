@@ -1,11 +1,10 @@
 import {
   HistoryLostError,
-  partitionOf,
-  stampEvents,
   type Store,
   type Subscription,
   SubscriptionEndedError,
-} from '@user-service/common';
+} from '@user-service/common/store';
+import { partitionOf, stampEvents } from '@user-service/common/domain';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { ChangeSource } from '@user-service/common/store';
 import { startCatchUpSubscription, wrapStore } from '@user-service/common/store';

@@ -1,4 +1,4 @@
-import type { UserEvent } from '@user-service/common';
+import type { UserEvent } from '@user-service/common/domain';
 import { created, eventsFor, fieldsFor, updated } from '@user-service/test-support';
 import { SnapshotPolicy } from '../src/snapshot-policy';
 

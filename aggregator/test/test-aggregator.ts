@@ -1,4 +1,4 @@
-import type { Store } from '@user-service/common';
+import type { Store } from '@user-service/common/store';
 import { TEST_MASTER_KEYS } from '@user-service/test-support';
 import { PassThrough } from 'node:stream';
 import {

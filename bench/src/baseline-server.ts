@@ -2,9 +2,8 @@
  * The baseline: the same API and validation in one process, users in a Map, nothing
  * distributed and nothing durable. What a plain CRUD service costs on this machine.
  */
+import { createLogger, createMetricsRegistry } from '@user-service/common/observability';
 import {
-  createLogger,
-  createMetricsRegistry,
   createBaseApp,
   API_BODY_LIMIT,
   jsonBody,
@@ -12,11 +11,13 @@ import {
   problemHandler,
   problems,
   unknownRoute,
+} from '@user-service/common/http';
+import {
   type User,
   validateCreateUser,
   validateUpdateUser,
   validateUserId,
-} from '@user-service/common';
+} from '@user-service/common/domain';
 import type { Request, Response } from 'express';
 import { PassThrough } from 'node:stream';
 import { randomUUID } from 'node:crypto';

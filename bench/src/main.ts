@@ -5,7 +5,7 @@
  * Measures the system against a single-process baseline on this machine, in one run, and
  * reports ratios; see bench/README.md for what each part means and the last full results.
  */
-import { errorText } from '@user-service/common';
+import { errorText } from '@user-service/common/observability';
 import { storeAtHand } from '@user-service/launcher';
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

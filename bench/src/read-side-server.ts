@@ -15,14 +15,16 @@
  */
 import {
   DEFAULT_PARTITIONS,
+  partitionOf,
+  stampEvents,
+  type UserEventBody,
+} from '@user-service/common/domain';
+import {
   ephemeralMasterKeys,
   type MasterKeyring,
-  partitionOf,
   PersonalData,
-  stampEvents,
-  stopOnSignals,
-  type UserEventBody,
-} from '@user-service/common';
+} from '@user-service/common/personal-data';
+import { stopOnSignals } from '@user-service/common/lifecycle';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { InProcessCluster } from '@user-service/launcher';
 import { randomUUID } from 'node:crypto';

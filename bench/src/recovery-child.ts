@@ -11,13 +11,15 @@ import { startAggregatorNode } from '@user-service/aggregator';
 import {
   ephemeralMasterKeys,
   type MasterKeyring,
-  partitionOf,
   PersonalData,
-  type SnapshotEntry,
+} from '@user-service/common/personal-data';
+import {
+  partitionOf,
   stampEvents,
   type User,
   type UserEventBody,
-} from '@user-service/common';
+} from '@user-service/common/domain';
+import { type SnapshotEntry } from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';
 

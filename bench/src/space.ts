@@ -1,10 +1,5 @@
-import {
-  ephemeralMasterKeys,
-  partitionOf,
-  PersonalData,
-  sealedKeyId,
-  stampEvents,
-} from '@user-service/common';
+import { ephemeralMasterKeys, PersonalData, sealedKeyId } from '@user-service/common/personal-data';
+import { partitionOf, stampEvents } from '@user-service/common/domain';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { randomUUID } from 'node:crypto';
 import { BSON, MongoClient } from 'mongodb';

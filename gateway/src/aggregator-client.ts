@@ -1,10 +1,7 @@
-import {
-  type CommitPosition,
-  labelValue,
-  type Logger,
-  type User,
-  USER_UNREADABLE_TYPE,
-} from '@user-service/common';
+import { type CommitPosition } from '@user-service/common/store';
+import { labelValue, type Logger } from '@user-service/common/observability';
+import { type User } from '@user-service/common/domain';
+import { USER_UNREADABLE_TYPE } from '@user-service/common/http';
 import CircuitBreaker from 'opossum';
 import { type Dispatcher, Pool } from 'undici';
 import type { GatewayMetrics } from './gateway-metrics';

@@ -1,4 +1,4 @@
-import { aroundStoreCalls, type Store } from '@user-service/common';
+import { aroundStoreCalls, type Store } from '@user-service/common/store';
 import type { Counter } from 'prom-client';
 
 /**

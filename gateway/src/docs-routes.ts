@@ -1,4 +1,4 @@
-import { cacheFor, type CACHE_CONTROL, problems } from '@user-service/common';
+import { cacheFor, type CACHE_CONTROL, problems } from '@user-service/common/http';
 import compression from 'compression';
 import type { Request, RequestHandler, Response } from 'express';
 import { createHash } from 'node:crypto';

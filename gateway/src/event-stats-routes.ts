@@ -1,4 +1,5 @@
-import { problems, type QueryValues, type Store } from '@user-service/common';
+import { problems, type QueryValues } from '@user-service/common/http';
+import { type Store } from '@user-service/common/store';
 import type { QUERIES } from './query-schemas';
 import type { RouteHandler } from './route-table';
 

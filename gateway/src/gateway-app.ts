@@ -1,13 +1,12 @@
 import {
   createBaseApp,
-  type Logger,
   methodNotImplemented,
-  type PersonalData,
   problemHandler,
-  type Store,
-  StoreUnavailableError,
   unknownRoute,
-} from '@user-service/common';
+} from '@user-service/common/http';
+import { type Logger } from '@user-service/common/observability';
+import { type PersonalData } from '@user-service/common/personal-data';
+import { type Store, StoreUnavailableError } from '@user-service/common/store';
 import { type ErrorRequestHandler, type Express, Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AggregatorClient } from './aggregator-client';

@@ -6,7 +6,7 @@ import {
   optionalText,
   readConfig,
   readSharedConfig,
-} from '@user-service/common';
+} from '@user-service/common/config';
 
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './idempotent-writes';
 

@@ -1,4 +1,4 @@
-import { labelValue } from '@user-service/common';
+import { labelValue } from '@user-service/common/observability';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Unanswered } from './aggregator-client';
 

@@ -1,15 +1,8 @@
-import {
-  boundedStore,
-  createLogger,
-  createMetricsRegistry,
-  listen,
-  type MasterKeyring,
-  partitionOf,
-  PersonalData,
-  type RunningServer,
-  type SlowClientLimits,
-  type Store,
-} from '@user-service/common';
+import { boundedStore, type Store } from '@user-service/common/store';
+import { createLogger, createMetricsRegistry } from '@user-service/common/observability';
+import { listen, type RunningServer, type SlowClientLimits } from '@user-service/common/http';
+import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
+import { partitionOf } from '@user-service/common/domain';
 import type { AddressInfo } from 'node:net';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';

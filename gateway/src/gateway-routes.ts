@@ -1,4 +1,5 @@
-import { API_BODY_LIMIT, updateUserSchema } from '@user-service/common';
+import { API_BODY_LIMIT } from '@user-service/common/http';
+import { updateUserSchema } from '@user-service/common/domain';
 import type { RequestHandler } from 'express';
 import { docsFileRoute, docsPageRoute, openApiRoute } from './docs-routes';
 import { mergePatchBody } from './merge-patch';

@@ -1,13 +1,7 @@
-import {
-  type HistoryQuery,
-  parseRfc3339,
-  type PersonalData,
-  problems,
-  type QueryValues,
-  type Store,
-  type UserEvent,
-  type UserEventType,
-} from '@user-service/common';
+import { type HistoryQuery, type Store } from '@user-service/common/store';
+import { parseRfc3339, problems, type QueryValues } from '@user-service/common/http';
+import { type PersonalData } from '@user-service/common/personal-data';
+import { type UserEvent, type UserEventType } from '@user-service/common/domain';
 import type { QUERIES } from './query-schemas';
 import { linkNext, pathId } from './request-parts';
 import type { RouteHandler } from './route-table';

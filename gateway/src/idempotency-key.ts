@@ -1,4 +1,4 @@
-import { problems } from '@user-service/common';
+import { problems } from '@user-service/common/http';
 import type { Request } from 'express';
 import { createHash } from 'node:crypto';
 import { stringify } from 'safe-stable-stringify';

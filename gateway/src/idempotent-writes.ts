@@ -1,13 +1,7 @@
-import {
-  errorFields,
-  type IdempotentAttempt,
-  type Logger,
-  type PersonalData,
-  problems,
-  requestIdOf,
-  type Store,
-  toProblem,
-} from '@user-service/common';
+import { errorFields, type Logger } from '@user-service/common/observability';
+import { type IdempotentAttempt, type Store } from '@user-service/common/store';
+import { type PersonalData } from '@user-service/common/personal-data';
+import { problems, requestIdOf, toProblem } from '@user-service/common/http';
 import type { Request, RequestHandler, Response } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';

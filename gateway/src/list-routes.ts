@@ -1,4 +1,4 @@
-import { type QueryValues, requestIdOf } from '@user-service/common';
+import { type QueryValues, requestIdOf } from '@user-service/common/http';
 import type { Response } from 'express';
 import type { QUERIES } from './query-schemas';
 import { linkNext } from './request-parts';

@@ -1,4 +1,6 @@
-import { configOrExit, createLogger, requireMongoUrl, stopOnSignals } from '@user-service/common';
+import { configOrExit, requireMongoUrl } from '@user-service/common/config';
+import { createLogger } from '@user-service/common/observability';
+import { stopOnSignals } from '@user-service/common/lifecycle';
 import { connectOrExit } from '@user-service/common/store/mongo';
 import { readGatewayConfig } from './gateway-config';
 import { startGatewayNode } from './gateway-node';

@@ -1,10 +1,10 @@
 import {
   type FieldError,
-  problems,
   type UpdateUserInput,
   validateUpdateUser,
   validateUserId,
-} from '@user-service/common';
+} from '@user-service/common/domain';
+import { problems } from '@user-service/common/http';
 import express, { type RequestHandler } from 'express';
 
 /** The one patch format `PATCH /api/user/{id}` takes (RFC 7396), as `Accept-Patch` names it. */

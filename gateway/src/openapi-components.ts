@@ -1,12 +1,10 @@
+import { API_BODY_LIMIT, PROBLEM_TYPES, type QueryValidator } from '@user-service/common/http';
 import {
-  API_BODY_LIMIT,
   createUserSchema,
-  PROBLEM_TYPES,
-  type QueryValidator,
   updateUserSchema,
   USER_EVENT_TYPES,
   USER_ID_PATTERN,
-} from '@user-service/common';
+} from '@user-service/common/domain';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency-key';
 import type {
   HeaderObject,

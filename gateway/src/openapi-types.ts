@@ -1,4 +1,4 @@
-import type { PROBLEM_TYPES } from '@user-service/common';
+import type { PROBLEM_TYPES } from '@user-service/common/http';
 
 // The parts of OpenAPI 3.1 this gateway's document uses, typed so that the route table and the
 // components cannot build a malformed document.

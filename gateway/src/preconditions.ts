@@ -1,4 +1,5 @@
-import { problems, type UserState } from '@user-service/common';
+import { problems } from '@user-service/common/http';
+import { type UserState } from '@user-service/common/domain';
 import type { Request } from 'express';
 
 /** An entity tag (RFC 9110 §8.8.3): `"3"` is strong, `W/"3"` weak; `opaque` is what is quoted. */

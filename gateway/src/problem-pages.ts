@@ -1,4 +1,4 @@
-import { cacheFor, PROBLEM_TYPES, problems } from '@user-service/common';
+import { cacheFor, PROBLEM_TYPES, problems } from '@user-service/common/http';
 import type { Request, RequestHandler, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { DOCS_SECURITY_HEADERS } from './docs-security';

@@ -1,4 +1,5 @@
-import { COMMON_PARAMETERS, queryValidator, USER_EVENT_TYPES } from '@user-service/common';
+import { COMMON_PARAMETERS, queryValidator } from '@user-service/common/http';
+import { USER_EVENT_TYPES } from '@user-service/common/domain';
 
 /** The largest page of users or events one request answers. */
 export const MAX_LIMIT = 1000;

@@ -3,8 +3,8 @@ import {
   type QueryParameters,
   type QueryValidator,
   type QueryValues,
-  validateUserId,
-} from '@user-service/common';
+} from '@user-service/common/http';
+import { validateUserId } from '@user-service/common/domain';
 import type { Request, Response } from 'express';
 
 /** The user id in the path, or a 400 naming `id`. */

@@ -5,7 +5,7 @@ import {
   type QueryParameters,
   type QueryValidator,
   type QueryValues,
-} from '@user-service/common';
+} from '@user-service/common/http';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import {
   HEADER_PARAMETERS,

@@ -1,14 +1,16 @@
 import {
   type AsOf,
+  validateCreateUser,
+  type UserState,
+  validateUpdateUser,
+} from '@user-service/common/domain';
+import {
   cacheFor,
   parseRfc3339,
   problems,
   type QueryValues,
   requestIdOf,
-  validateCreateUser,
-  type UserState,
-  validateUpdateUser,
-} from '@user-service/common';
+} from '@user-service/common/http';
 import type { Request } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import type { QUERIES } from './query-schemas';

@@ -3,15 +3,14 @@ import {
   CommandRejectedError,
   decide,
   foldEvents,
-  type PersonalData,
   stampEvents,
   stateAsOf,
-  type Store,
   TooMuchContentionError,
   type UserCommand,
   type UserState,
-  VersionConflictError,
-} from '@user-service/common';
+} from '@user-service/common/domain';
+import { type PersonalData } from '@user-service/common/personal-data';
+import { type Store, VersionConflictError } from '@user-service/common/store';
 import { v7 as uuidv7 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { WrittenPositions } from './written-positions';

@@ -1,10 +1,6 @@
-import {
-  compareIds,
-  partitionsOwnedBy,
-  type PersonalData,
-  type Store,
-  type User,
-} from '@user-service/common';
+import { compareIds, partitionsOwnedBy, type User } from '@user-service/common/domain';
+import { type PersonalData } from '@user-service/common/personal-data';
+import { type Store } from '@user-service/common/store';
 import type { AggregatorClient, ForwardedQuery, QueryRequest } from './aggregator-client';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { WrittenPositions } from './written-positions';

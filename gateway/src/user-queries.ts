@@ -1,12 +1,7 @@
-import {
-  aggregatorOf,
-  type AsOf,
-  type PersonalData,
-  problems,
-  stateAsOf,
-  type Store,
-  type User,
-} from '@user-service/common';
+import { aggregatorOf, type AsOf, stateAsOf, type User } from '@user-service/common/domain';
+import { type PersonalData } from '@user-service/common/personal-data';
+import { problems } from '@user-service/common/http';
+import { type Store } from '@user-service/common/store';
 import type { AggregatorClient } from './aggregator-client';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { WrittenVersions } from './written-versions';

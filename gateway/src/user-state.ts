@@ -1,10 +1,6 @@
-import {
-  foldEvents,
-  initialUserState,
-  type PersonalData,
-  type Store,
-  type UserState,
-} from '@user-service/common';
+import { foldEvents, initialUserState, type UserState } from '@user-service/common/domain';
+import { type PersonalData } from '@user-service/common/personal-data';
+import { type Store } from '@user-service/common/store';
 
 /**
  * The exact current state of one user, straight from the store, its personal data opened: its

@@ -1,9 +1,6 @@
-import {
-  type HttpProblem,
-  type StoredOutcome,
-  type User,
-  type UserState,
-} from '@user-service/common';
+import { type HttpProblem } from '@user-service/common/http';
+import { type StoredOutcome } from '@user-service/common/store';
+import { type User, type UserState } from '@user-service/common/domain';
 import type { Response } from 'express';
 
 /**

@@ -1,4 +1,4 @@
-import type { CommitPosition } from '@user-service/common';
+import type { CommitPosition } from '@user-service/common/store';
 
 /**
  * The commit position of this gateway's latest write to each aggregator's partitions. A list or

@@ -1,4 +1,5 @@
-import { createLogger, USER_UNREADABLE_TYPE } from '@user-service/common';
+import { createLogger } from '@user-service/common/observability';
+import { USER_UNREADABLE_TYPE } from '@user-service/common/http';
 import { userFor } from '@user-service/test-support';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,4 @@
-import { PROBLEM_TYPES } from '@user-service/common';
+import { PROBLEM_TYPES } from '@user-service/common/http';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { type RunningApi, TEST_MASTER_KEYS, TEST_PARTITIONS } from '@user-service/test-support';
 import { get } from 'node:http';

@@ -1,4 +1,5 @@
-import { ConfigError, newMasterKeyText } from '@user-service/common';
+import { ConfigError } from '@user-service/common/config';
+import { newMasterKeyText } from '@user-service/common/personal-data';
 import { readGatewayConfig } from '../src/gateway-config';
 
 // Any valid master key: these tests read the rest of the config.

@@ -3,7 +3,7 @@ import {
   type Store,
   StoreUnavailableError,
   VersionConflictError,
-} from '@user-service/common';
+} from '@user-service/common/store';
 import { type StartApi, TEST_MASTER_KEYS, TEST_PARTITIONS } from '@user-service/test-support';
 import { createServer, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';

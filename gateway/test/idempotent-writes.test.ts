@@ -3,7 +3,7 @@ import {
   type Store,
   StoreUnavailableError,
   wrapStore,
-} from '@user-service/common';
+} from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import {
   apiSpecification,

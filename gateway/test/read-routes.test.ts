@@ -9,7 +9,7 @@ import {
   updated,
   userFor,
 } from '@user-service/test-support';
-import type { UserEvent } from '@user-service/common';
+import type { UserEvent } from '@user-service/common/domain';
 import { type HangingUpAggregator, hangingUpAggregator, startGateway } from './gateway-under-test';
 
 const ada = fieldsFor(1);

@@ -1,12 +1,12 @@
+import { createLogger } from '@user-service/common/observability';
 import {
-  createLogger,
   listen,
   methodNotImplemented,
   problemHandler,
   queryValidator,
   type RunningServer,
   unknownRoute,
-} from '@user-service/common';
+} from '@user-service/common/http';
 import express, { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';

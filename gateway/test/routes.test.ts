@@ -9,7 +9,7 @@ import {
   updated,
   userFor,
 } from '@user-service/test-support';
-import type { UserEventBody } from '@user-service/common';
+import type { UserEventBody } from '@user-service/common/domain';
 import {
   alwaysContended,
   type HangingUpAggregator,
@@ -419,7 +419,7 @@ describe('gateway routes', () => {
     });
 
     it.each(['GET', 'PUT', 'POST'])(
-      'answers %s 405 method-not-allowed with Allow: DELETE',
+      'answers %s 405 method-not-allowed with Allow: DELETE, OPTIONS',
       async (method) => {
         await spec
           .given(...adaLive())
@@ -427,7 +427,7 @@ describe('gateway routes', () => {
           .then({
             status: 405,
             problem: '/problems/method-not-allowed',
-            headers: { allow: 'DELETE' },
+            headers: { allow: 'DELETE, OPTIONS' },
           });
       },
     );

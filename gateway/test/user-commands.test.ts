@@ -1,11 +1,5 @@
-import {
-  aggregatorOf,
-  partitionOf,
-  type Store,
-  type UserCommand,
-  VersionConflictError,
-  wrapStore,
-} from '@user-service/common';
+import { aggregatorOf, partitionOf, type UserCommand } from '@user-service/common/domain';
+import { type Store, VersionConflictError, wrapStore } from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import {
   appendSealed,

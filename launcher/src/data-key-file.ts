@@ -1,9 +1,9 @@
+import { ConfigError } from '@user-service/common/config';
 import {
-  ConfigError,
   MasterKeyError,
   newMasterKeyText,
   parseMasterKeys,
-} from '@user-service/common';
+} from '@user-service/common/personal-data';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 

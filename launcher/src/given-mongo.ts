@@ -1,4 +1,5 @@
-import { type Credentials, errorText } from '@user-service/common';
+import { type Credentials } from '@user-service/common/config';
+import { errorText } from '@user-service/common/observability';
 import { MongoClient, MongoServerSelectionError } from 'mongodb';
 import { redactConnectionString } from 'mongodb-connection-string-url';
 

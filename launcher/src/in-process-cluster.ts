@@ -1,5 +1,7 @@
 import { type AggregatorNode, startAggregatorNode } from '@user-service/aggregator';
-import { type MasterKeyring, type SlowClientLimits, type Store } from '@user-service/common';
+import { type MasterKeyring } from '@user-service/common/personal-data';
+import { type SlowClientLimits } from '@user-service/common/http';
+import { type Store } from '@user-service/common/store';
 import { type GatewayNode, startGatewayNode } from '@user-service/gateway';
 import { aggregatorPorts, aggregatorUrls } from './wiring';
 

@@ -1,14 +1,13 @@
 import {
   configOrExit,
-  createLogger,
   DEFAULT_AGGREGATOR_PORT,
-  errorText,
   integer,
   readConfig,
   readSharedConfig,
-  stopOnSignals,
   text,
-} from '@user-service/common';
+} from '@user-service/common/config';
+import { createLogger, errorText } from '@user-service/common/observability';
+import { stopOnSignals } from '@user-service/common/lifecycle';
 import { DEFAULT_GATEWAY_PORT } from '@user-service/gateway';
 import { resolve } from 'node:path';
 import { dataKeyFileBeside } from './data-key-file';

@@ -1,4 +1,5 @@
-import { ephemeralMasterKeys, type Logger, type MasterKeyring } from '@user-service/common';
+import { ephemeralMasterKeys, type MasterKeyring } from '@user-service/common/personal-data';
+import { type Logger } from '@user-service/common/observability';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { acceptControl } from './control-channel';
 import { InProcessCluster } from './in-process-cluster';

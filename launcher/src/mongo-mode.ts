@@ -1,4 +1,5 @@
-import { type Credentials, type Logger } from '@user-service/common';
+import { type Credentials } from '@user-service/common/config';
+import { type Logger } from '@user-service/common/observability';
 import { ensureSchema } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { type MongoMemoryReplSet } from 'mongodb-memory-server';

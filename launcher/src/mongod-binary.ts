@@ -1,4 +1,4 @@
-import { errorText } from '@user-service/common';
+import { errorText } from '@user-service/common/observability';
 import { DryMongoBinary } from 'mongodb-memory-server';
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';

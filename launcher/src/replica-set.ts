@@ -1,4 +1,4 @@
-import { errorText } from '@user-service/common';
+import { errorText } from '@user-service/common/observability';
 import { MongoMemoryReplSet } from 'mongodb-memory-server';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { dataDirectoryProblem } from './data-directory-problem';

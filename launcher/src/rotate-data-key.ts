@@ -4,17 +4,14 @@
 // data keys is rewritten: events, snapshots and backups stay as they are.
 import {
   ConfigError,
-  createLogger,
   type Environment,
-  errorText,
   integer,
-  MasterKeyError,
   readConfig,
   readSharedConfig,
-  rotateMasterKey,
-  StoreMisconfiguredError,
-  StoreUnavailableError,
-} from '@user-service/common';
+} from '@user-service/common/config';
+import { createLogger, errorText } from '@user-service/common/observability';
+import { MasterKeyError, rotateMasterKey } from '@user-service/common/personal-data';
+import { StoreMisconfiguredError, StoreUnavailableError } from '@user-service/common/store';
 import { MongoStore } from '@user-service/common/store/mongo';
 import { REPLICA_SET_NAME } from './replica-set';
 

@@ -1,4 +1,4 @@
-import { waitUntil } from '@user-service/common';
+import { waitUntil } from '@user-service/common/lifecycle';
 import type { ChildProcess } from 'node:child_process';
 
 export interface ReadyWaitOptions {

@@ -1,4 +1,4 @@
-import { ConfigError } from '@user-service/common';
+import { ConfigError } from '@user-service/common/config';
 
 /** The ports `npm start` is told to use: PORT, AGGREGATOR_BASE_PORT, and how many aggregators. */
 export interface PortSettings {

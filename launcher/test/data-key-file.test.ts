@@ -1,4 +1,5 @@
-import { ConfigError, createLogger, readSharedConfig } from '@user-service/common';
+import { ConfigError, readSharedConfig } from '@user-service/common/config';
+import { createLogger } from '@user-service/common/observability';
 import {
   mkdirSync,
   mkdtempSync,

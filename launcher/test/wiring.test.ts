@@ -1,4 +1,4 @@
-import { ConfigError, readSharedConfig } from '@user-service/common';
+import { ConfigError, readSharedConfig } from '@user-service/common/config';
 import { readAggregatorConfig } from '@user-service/aggregator';
 import { readGatewayConfig } from '@user-service/gateway';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-import type { Logger } from '@user-service/common';
+import type { Logger } from '@user-service/common/observability';
 
 /** The shell's convention, 128 + the signal's number, so that `docker compose ps` tells an interruption from a failure. */
 export const SIGNAL_EXIT_CODES = Object.freeze({ SIGTERM: 143, SIGINT: 130 } as const);

@@ -6,7 +6,7 @@ import {
   optionalText,
   readConfig,
   text,
-} from '@user-service/common';
+} from '@user-service/common/config';
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 

@@ -1,4 +1,4 @@
-import { type Logger } from '@user-service/common';
+import { type Logger } from '@user-service/common/observability';
 import { ensureSchema, hasCode, MONGO_ERROR } from '@user-service/common/store/mongo';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { InitConfig } from './init-config';

@@ -1,4 +1,5 @@
-import { ConfigError, createLogger, errorText } from '@user-service/common';
+import { ConfigError } from '@user-service/common/config';
+import { createLogger, errorText } from '@user-service/common/observability';
 import { failOnSignals } from './fail-on-signals';
 import { readInitConfig } from './init-config';
 import { initialize } from './initialize';

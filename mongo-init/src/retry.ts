@@ -1,4 +1,4 @@
-import { retry } from '@user-service/common';
+import { retry } from '@user-service/common/lifecycle';
 import { isAuthenticationFailure } from '@user-service/common/store/mongo';
 
 /**

@@ -1,4 +1,4 @@
-import { type Credentials } from '@user-service/common';
+import { type Credentials } from '@user-service/common/config';
 import { hasCode, MONGO_ERROR } from '@user-service/common/store/mongo';
 import type { Document } from 'mongodb';
 

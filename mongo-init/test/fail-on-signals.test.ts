@@ -1,4 +1,4 @@
-import { createLogger } from '@user-service/common';
+import { createLogger } from '@user-service/common/observability';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { failOnSignals, type SignalledProcess } from '../src/fail-on-signals';

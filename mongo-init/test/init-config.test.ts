@@ -1,4 +1,4 @@
-import { ConfigError } from '@user-service/common';
+import { ConfigError } from '@user-service/common/config';
 import { readInitConfig } from '../src/init-config';
 
 describe('mongo-init configuration', () => {

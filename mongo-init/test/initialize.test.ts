@@ -1,4 +1,4 @@
-import { createLogger } from '@user-service/common';
+import { createLogger } from '@user-service/common/observability';
 import { COLLECTIONS, INDEXES } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { MongoMemoryServer } from 'mongodb-memory-server';

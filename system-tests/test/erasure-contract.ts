@@ -1,4 +1,5 @@
-import type { Store, User } from '@user-service/common';
+import type { Store } from '@user-service/common/store';
+import type { User } from '@user-service/common/domain';
 import { problemTypeOf } from '@user-service/test-support';
 import type { InProcessCluster } from '@user-service/launcher';
 import { PassThrough } from 'node:stream';

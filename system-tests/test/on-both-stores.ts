@@ -1,4 +1,4 @@
-import type { Store } from '@user-service/common';
+import type { Store } from '@user-service/common/store';
 import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { describeWithMongo } from '@user-service/test-support';

@@ -4,11 +4,11 @@ import {
   compareIds,
   partitionOf,
   partitionsOwnedBy,
-  type Store,
   type User,
   type UserFields,
-  waitUntil,
-} from '@user-service/common';
+} from '@user-service/common/domain';
+import { type Store } from '@user-service/common/store';
+import { waitUntil } from '@user-service/common/lifecycle';
 import type { InProcessCluster } from '@user-service/launcher';
 import { idsWhere, ownedBy, testPersonalData } from '@user-service/test-support';
 import { type Answer, type ApiClient, apiClient } from './http-client';

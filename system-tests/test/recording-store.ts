@@ -1,4 +1,9 @@
-import { type EventStore, type SnapshotBatch, type Store, wrapStore } from '@user-service/common';
+import {
+  type EventStore,
+  type SnapshotBatch,
+  type Store,
+  wrapStore,
+} from '@user-service/common/store';
 
 /**
  * Wraps a store to remember every snapshot batch saved through it, and optionally to hold back

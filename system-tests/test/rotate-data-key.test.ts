@@ -1,4 +1,5 @@
-import { compareIds, type Store, type User, wrapStore } from '@user-service/common';
+import { compareIds, type User } from '@user-service/common/domain';
+import { type Store, wrapStore } from '@user-service/common/store';
 import { problemTypeOf } from '@user-service/test-support';
 import {
   type MasterKeyring,

@@ -2,9 +2,9 @@ import {
   type AppendResult,
   type Store,
   StoreUnavailableError,
-  type User,
   wrapStore,
-} from '@user-service/common';
+} from '@user-service/common/store';
+import { type User } from '@user-service/common/domain';
 import { problemTypeMatching, problemTypeOf } from '@user-service/test-support';
 import type { InProcessCluster } from '@user-service/launcher';
 import { type Answer, type ApiClient, apiClient } from './http-client';

@@ -1,12 +1,6 @@
-import {
-  aggregatorOf,
-  compareIds,
-  partitionOf,
-  type SnapshotBatch,
-  type Store,
-  type User,
-  waitUntil,
-} from '@user-service/common';
+import { aggregatorOf, compareIds, partitionOf, type User } from '@user-service/common/domain';
+import { type SnapshotBatch, type Store } from '@user-service/common/store';
+import { waitUntil } from '@user-service/common/lifecycle';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
 import type { InProcessCluster } from '@user-service/launcher';

@@ -1,4 +1,4 @@
-import type { Store } from '@user-service/common';
+import type { Store } from '@user-service/common/store';
 import { waitUntil } from '@user-service/common/lifecycle';
 import { PassThrough } from 'node:stream';
 import { InProcessCluster, type InProcessClusterOptions } from '@user-service/launcher';

@@ -1,4 +1,5 @@
-import { type Store, type UserEvent, type UserEventBody, wrapStore } from '@user-service/common';
+import { type Store, wrapStore } from '@user-service/common/store';
+import { type UserEvent, type UserEventBody } from '@user-service/common/domain';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { appendSealed, testPersonalData } from './personal-data';
 import { problemTypeMatching } from './problem-types';

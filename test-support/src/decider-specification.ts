@@ -6,7 +6,7 @@ import {
   type UserCommand,
   type UserEventBody,
   type UserState,
-} from '@user-service/common';
+} from '@user-service/common/domain';
 import { eventsFor } from './events';
 
 export interface DeciderWhen {

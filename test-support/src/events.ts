@@ -7,7 +7,7 @@ import {
   type UserEventBody,
   type UserFields,
   type UserPatch,
-} from '@user-service/common';
+} from '@user-service/common/domain';
 import { v7 as uuidv7 } from 'uuid';
 
 export const TEST_PARTITIONS = 12;

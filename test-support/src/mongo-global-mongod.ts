@@ -1,4 +1,4 @@
-import { errorText } from '@user-service/common';
+import { errorText } from '@user-service/common/observability';
 import { obtainMongod } from '@user-service/launcher';
 import { startReplicaSet } from '@user-service/launcher';
 

@@ -1,10 +1,6 @@
-import {
-  type AppendResult,
-  ephemeralMasterKeys,
-  PersonalData,
-  type Store,
-  type UserEvent,
-} from '@user-service/common';
+import { type AppendResult, type Store } from '@user-service/common/store';
+import { ephemeralMasterKeys, PersonalData } from '@user-service/common/personal-data';
+import { type UserEvent } from '@user-service/common/domain';
 
 /**
  * The master key of every process a test starts (one per test worker): the gateway seals with

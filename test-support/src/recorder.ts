@@ -1,9 +1,6 @@
-import {
-  type Checkpoint,
-  type SubscriptionHandler,
-  type UserEvent,
-  waitUntil,
-} from '@user-service/common';
+import { type Checkpoint, type SubscriptionHandler } from '@user-service/common/store';
+import { type UserEvent } from '@user-service/common/domain';
+import { waitUntil } from '@user-service/common/lifecycle';
 
 /** A subscription handler that remembers what it was given, for tests to wait on and inspect. */
 export class Recorder implements SubscriptionHandler {

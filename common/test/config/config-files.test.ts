@@ -2,11 +2,11 @@ import {
   ConfigError,
   integer,
   optionalText,
-  newMasterKeyText,
   readConfig,
   readSharedConfig,
   text,
-} from '@user-service/common';
+} from '@user-service/common/config';
+import { newMasterKeyText } from '@user-service/common/personal-data';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,9 +1,5 @@
-import {
-  ConfigError,
-  exitOnMisconfiguration,
-  StoreMisconfiguredError,
-  StoreUnavailableError,
-} from '@user-service/common';
+import { ConfigError, exitOnMisconfiguration } from '@user-service/common/config';
+import { StoreMisconfiguredError, StoreUnavailableError } from '@user-service/common/store';
 
 /** What exitOnMisconfiguration writes and the code it exits with, the exit stopped short. */
 function exitOf(error: unknown): { code: number; written: string } {

@@ -2,11 +2,10 @@ import {
   ConfigError,
   configOrExit,
   MASTER_KEY_REQUIRED,
-  newMasterKeyText,
-  parseMasterKeys,
   readMasterKeys,
   readSharedConfig,
-} from '@user-service/common';
+} from '@user-service/common/config';
+import { newMasterKeyText, parseMasterKeys } from '@user-service/common/personal-data';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

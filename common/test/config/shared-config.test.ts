@@ -1,9 +1,5 @@
-import {
-  ConfigError,
-  newMasterKeyText,
-  parseMasterKeys,
-  readSharedConfig,
-} from '@user-service/common';
+import { ConfigError, readSharedConfig } from '@user-service/common/config';
+import { newMasterKeyText, parseMasterKeys } from '@user-service/common/personal-data';
 
 const DATA_KEY = newMasterKeyText();
 const mongo = { MONGO_URL: 'mongodb://localhost:27017/?replicaSet=rs0', DATA_KEY };

@@ -8,7 +8,7 @@ import {
   type UserEvent,
   type UserEventBody,
   type UserPatch,
-} from '@user-service/common';
+} from '@user-service/common/domain';
 import fc from 'fast-check';
 import {
   created,

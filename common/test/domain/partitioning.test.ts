@@ -1,4 +1,4 @@
-import { aggregatorOf, fnv1a32, partitionOf, partitionsOwnedBy } from '@user-service/common';
+import { aggregatorOf, fnv1a32, partitionOf, partitionsOwnedBy } from '@user-service/common/domain';
 import fc from 'fast-check';
 
 describe('partitioning', () => {

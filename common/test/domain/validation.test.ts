@@ -1,4 +1,8 @@
-import { validateCreateUser, validateUpdateUser, validateUserId } from '@user-service/common';
+import {
+  validateCreateUser,
+  validateUpdateUser,
+  validateUserId,
+} from '@user-service/common/domain';
 
 const valid = { name: 'Ada Lovelace', email: 'ada@example.com', group: 1 };
 

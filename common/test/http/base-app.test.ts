@@ -1,11 +1,10 @@
 import {
   createBaseApp,
-  createLogger,
-  createMetricsRegistry,
   listen,
   rememberRoute,
   type RunningServer,
-} from '@user-service/common';
+} from '@user-service/common/http';
+import { createLogger, createMetricsRegistry } from '@user-service/common/observability';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { Router } from 'express';

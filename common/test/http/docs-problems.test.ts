@@ -1,4 +1,4 @@
-import { PROBLEM_TYPES } from '@user-service/common';
+import { PROBLEM_TYPES } from '@user-service/common/http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -1,10 +1,10 @@
+import { type FieldError } from '@user-service/common/domain';
 import {
-  type FieldError,
   HttpProblem,
   PROBLEM_TYPES,
   problems,
   USER_UNREADABLE_TYPE,
-} from '@user-service/common';
+} from '@user-service/common/http';
 
 interface Expected {
   readonly type: string;

@@ -1,15 +1,14 @@
 import {
   createBaseApp,
-  createLogger,
-  createMetricsRegistry,
   jsonBody,
   listen,
   problemHandler,
   rememberRoute,
   type RunningServer,
-  StoreUnavailableError,
   unknownRoute,
-} from '@user-service/common';
+} from '@user-service/common/http';
+import { createLogger, createMetricsRegistry } from '@user-service/common/observability';
+import { StoreUnavailableError } from '@user-service/common/store';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 

@@ -1,4 +1,4 @@
-import { queryValidator } from '@user-service/common';
+import { queryValidator } from '@user-service/common/http';
 
 const page = queryValidator({
   limit: {

@@ -1,4 +1,4 @@
-import { canonicalRoute } from '@user-service/common';
+import { canonicalRoute } from '@user-service/common/http';
 
 describe('canonicalRoute', () => {
   const aliases = { '/api/users': '/api/user' };

@@ -1,12 +1,10 @@
 import {
   CommandRejectedError,
-  type HttpProblem,
-  problems,
-  StoreUnavailableError,
   TooMuchContentionError,
-  toProblem,
   UnreadableEventError,
-} from '@user-service/common';
+} from '@user-service/common/domain';
+import { type HttpProblem, problems, toProblem } from '@user-service/common/http';
+import { StoreUnavailableError } from '@user-service/common/store';
 
 /** What the client is sent: comparing errors themselves would compare little more than messages. */
 function answer(problem: HttpProblem) {

@@ -1,4 +1,4 @@
-import { retry } from '@user-service/common';
+import { retry } from '@user-service/common/lifecycle';
 
 /** An attempt that fails `failures` times with the errors it returns, then answers 'done'. */
 function failingTimes(failures: number) {

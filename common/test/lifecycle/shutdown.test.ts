@@ -1,4 +1,4 @@
-import { Shutdown } from '@user-service/common';
+import { Shutdown } from '@user-service/common/lifecycle';
 
 describe('stopping what a process has started so far', () => {
   it('stops nothing when the signal comes before anything started (while waiting for MongoDB)', async () => {

@@ -1,4 +1,4 @@
-import { waitUntil } from '@user-service/common';
+import { waitUntil } from '@user-service/common/lifecycle';
 
 describe('waitUntil', () => {
   afterEach(() => jest.useRealTimers());

@@ -1,4 +1,4 @@
-import { errorText } from '@user-service/common';
+import { errorText } from '@user-service/common/observability';
 import { runInNewContext } from 'node:vm';
 
 describe('errorText', () => {

@@ -1,4 +1,4 @@
-import { labelValue } from '@user-service/common';
+import { labelValue } from '@user-service/common/observability';
 
 describe('labelValue', () => {
   it('writes the code’s camelCase and kebab-case words in snake_case', () => {

@@ -2,8 +2,8 @@ import {
   createLogger,
   createMetricsRegistry,
   errorFields,
-  StoreUnavailableError,
-} from '@user-service/common';
+} from '@user-service/common/observability';
+import { StoreUnavailableError } from '@user-service/common/store';
 import { MongoServerError } from 'mongodb';
 import { PassThrough } from 'node:stream';
 

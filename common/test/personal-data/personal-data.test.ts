@@ -2,11 +2,9 @@ import {
   type DataKeyStore,
   type StoredOutcome,
   StoreUnavailableError,
-  type User,
-  type UserEvent,
-  type UserEventBody,
   VersionConflictError,
-} from '@user-service/common';
+} from '@user-service/common/store';
+import { type User, type UserEvent, type UserEventBody } from '@user-service/common/domain';
 import {
   EMAIL_INDEX_OWNER,
   type MasterKeyring,

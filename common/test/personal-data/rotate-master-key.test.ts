@@ -1,4 +1,5 @@
-import { type UserEvent, wrapStore } from '@user-service/common';
+import { type UserEvent } from '@user-service/common/domain';
+import { wrapStore } from '@user-service/common/store';
 import {
   EMAIL_INDEX_OWNER,
   MasterKeyError,

@@ -1,4 +1,4 @@
-import { aroundStoreCalls, type StoreOperation } from '@user-service/common';
+import { aroundStoreCalls, type StoreOperation } from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { created, eventsFor, fieldsFor } from '@user-service/test-support';
 

@@ -1,4 +1,9 @@
-import { boundedStore, type Store, StoreUnavailableError, wrapStore } from '@user-service/common';
+import {
+  boundedStore,
+  type Store,
+  StoreUnavailableError,
+  wrapStore,
+} from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { created, eventsFor, fieldsFor } from '@user-service/test-support';
 

@@ -1,10 +1,6 @@
-import {
-  type Checkpoint,
-  SubscriptionEndedError,
-  UnreadableEventError,
-  type UserEvent,
-  waitUntil,
-} from '@user-service/common';
+import { type Checkpoint, SubscriptionEndedError } from '@user-service/common/store';
+import { UnreadableEventError, type UserEvent } from '@user-service/common/domain';
+import { waitUntil } from '@user-service/common/lifecycle';
 import type { CatchUp, ChangeSource, ChangeTail, TailStep } from '../../src/store/change-source';
 import {
   startCatchUpSubscription,

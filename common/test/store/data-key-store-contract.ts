@@ -1,4 +1,4 @@
-import type { WrappedDataKey } from '@user-service/common';
+import type { WrappedDataKey } from '@user-service/common/store';
 import type { StoreUnderTest } from './store-under-test';
 
 /** What every data key store adapter promises (`DataKeyStore`, store/data-key-store.ts). */

@@ -4,10 +4,9 @@ import {
   type EmailClaim,
   EmailTakenError,
   type HistoryQuery,
-  type UserEvent,
-  type UserEventBody,
   VersionConflictError,
-} from '@user-service/common';
+} from '@user-service/common/store';
+import { type UserEvent, type UserEventBody } from '@user-service/common/domain';
 import {
   created,
   deleted,

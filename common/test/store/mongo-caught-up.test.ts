@@ -1,9 +1,6 @@
-import {
-  type Checkpoint,
-  type Subscription,
-  type UserEvent,
-  waitUntil,
-} from '@user-service/common';
+import { type Checkpoint, type Subscription } from '@user-service/common/store';
+import { type UserEvent } from '@user-service/common/domain';
+import { waitUntil } from '@user-service/common/lifecycle';
 import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';

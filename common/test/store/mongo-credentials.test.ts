@@ -1,4 +1,5 @@
-import { createLogger, StoreMisconfiguredError } from '@user-service/common';
+import { createLogger } from '@user-service/common/observability';
+import { StoreMisconfiguredError } from '@user-service/common/store';
 import { connectMongoWhenReachable } from '@user-service/common/store/mongo';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';

@@ -1,9 +1,6 @@
-import {
-  createLogger,
-  partitionOf,
-  type SnapshotEntry,
-  StoreMisconfiguredError,
-} from '@user-service/common';
+import { createLogger } from '@user-service/common/observability';
+import { partitionOf } from '@user-service/common/domain';
+import { type SnapshotEntry, StoreMisconfiguredError } from '@user-service/common/store';
 import {
   connectMongoWhenReachable,
   COLLECTIONS,

@@ -1,4 +1,5 @@
-import { type Checkpoint, partitionOf, type SnapshotEntry } from '@user-service/common';
+import { type Checkpoint, type SnapshotEntry } from '@user-service/common/store';
+import { partitionOf } from '@user-service/common/domain';
 import {
   created,
   eventsFor,

@@ -1,17 +1,19 @@
 import {
   type AppendResult,
   type Checkpoint,
-  compareIds,
   type EmailClaim,
-  emailClaimChange,
-  foldEvents,
-  initialUserState,
   type SnapshotEntry,
   type Store,
   type Subscription,
+} from '@user-service/common/store';
+import {
+  compareIds,
+  emailClaimChange,
+  foldEvents,
+  initialUserState,
   type UserEvent,
   type UserEventBody,
-} from '@user-service/common';
+} from '@user-service/common/domain';
 import { created, eventsFor, fieldsFor, Recorder, updated } from '@user-service/test-support';
 
 export interface StoreFixture {

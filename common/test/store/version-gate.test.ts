@@ -1,4 +1,5 @@
-import { SubscriptionEndedError, type UserEvent } from '@user-service/common';
+import { SubscriptionEndedError } from '@user-service/common/store';
+import { type UserEvent } from '@user-service/common/domain';
 import { created, deleted, eventsFor, fieldsFor, updated } from '@user-service/test-support';
 import { VersionGate } from '../../src/store/version-gate';
 

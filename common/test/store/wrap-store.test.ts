@@ -1,4 +1,4 @@
-import { EmailTakenError, type Store, wrapStore } from '@user-service/common';
+import { EmailTakenError, type Store, wrapStore } from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { created, eventsFor, fieldsFor, updated, userFor } from '@user-service/test-support';
 

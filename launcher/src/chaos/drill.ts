@@ -1,4 +1,4 @@
-import type { User } from '@user-service/common';
+import type { User } from '@user-service/common/domain';
 import { Pool } from 'undici';
 
 /** What a drill needs from the system under test. */

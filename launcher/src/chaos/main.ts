@@ -4,7 +4,7 @@
  * writes missing afterwards and recovery times. In memory unless MONGO_URL is set or a mongod
  * binary is here (none is downloaded), in which case aggregator processes are killed with SIGKILL.
  */
-import { errorText } from '@user-service/common';
+import { errorText } from '@user-service/common/observability';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { storeAtHand } from '../store-at-hand';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMasterKeys } from '@user-service/common';
+import { parseMasterKeys } from '@user-service/common/personal-data';
 import { REPO, repoText, repoYaml } from './repo-files';
 
 /**

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MASTER_KEY_REQUIRED, newMasterKeyText } from '@user-service/common';
+import { MASTER_KEY_REQUIRED } from '@user-service/common/config';
+import { newMasterKeyText } from '@user-service/common/personal-data';
 import { waitUntil } from '@user-service/common/lifecycle';
 import {
   imageEnvironment,

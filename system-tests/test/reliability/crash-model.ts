@@ -8,8 +8,8 @@ import {
   partitionsOwnedBy,
   type User,
   type UserState,
-  waitUntil,
-} from '@user-service/common';
+} from '@user-service/common/domain';
+import { waitUntil } from '@user-service/common/lifecycle';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { idsWhere, ownedBy, problemTypeOf, problemTypeMatching } from '@user-service/test-support';
 import { type Answer, apiClient } from '../http-client';

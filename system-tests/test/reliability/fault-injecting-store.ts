@@ -6,7 +6,7 @@ import {
   type SnapshotStore,
   type Store,
   wrapStore,
-} from '@user-service/common';
+} from '@user-service/common/store';
 
 /**
  * Where a gateway can die during a keyed write: right after it took the key, right after an

@@ -1,4 +1,5 @@
-import { type User, waitUntil } from '@user-service/common';
+import { type User } from '@user-service/common/domain';
+import { waitUntil } from '@user-service/common/lifecycle';
 import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { type Document, MongoClient } from 'mongodb';
 import { MongoMemoryReplSet, type MongoMemoryServer } from 'mongodb-memory-server';

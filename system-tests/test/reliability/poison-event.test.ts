@@ -3,8 +3,8 @@ import {
   partitionOf,
   stampEvents,
   type UserEvent,
-  waitUntil,
-} from '@user-service/common';
+} from '@user-service/common/domain';
+import { waitUntil } from '@user-service/common/lifecycle';
 import { problemTypeMatching } from '@user-service/test-support';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { PassThrough } from 'node:stream';

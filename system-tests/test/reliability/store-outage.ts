@@ -1,10 +1,6 @@
-import {
-  foldEvents,
-  initialUserState,
-  type Store,
-  type User,
-  waitUntil,
-} from '@user-service/common';
+import { foldEvents, initialUserState, type User } from '@user-service/common/domain';
+import { type Store } from '@user-service/common/store';
+import { waitUntil } from '@user-service/common/lifecycle';
 import { testPersonalData } from '@user-service/test-support';
 import { apiClient } from '../http-client';
 import { startTestSystem } from '../test-system';

@@ -1,4 +1,4 @@
-import { aroundStoreCalls, type Store } from '@user-service/common';
+import { aroundStoreCalls, type Store } from '@user-service/common/store';
 import { problemTypeMatching } from '@user-service/test-support';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { apiClient } from '../http-client';

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '@user-service/common';
+import { StoreUnavailableError } from '@user-service/common/store';
 import {
   MongoClient,
   MongoNetworkError,

@@ -1,5 +1,5 @@
 import { type ClientSession, type Db, Timestamp } from 'mongodb';
-import { StoreUnavailableError, type WrappedDataKey } from '@user-service/common';
+import { StoreUnavailableError, type WrappedDataKey } from '@user-service/common/store';
 import { CausalClock } from '../../../src/store/mongo/causal-clock';
 import { MongoDataKeyStore } from '../../../src/store/mongo/mongo-data-key-store';
 import type { DataKeyDocument } from '../../../src/store/mongo/schema';

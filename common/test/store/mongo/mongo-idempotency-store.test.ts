@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { StoreUnavailableError } from '@user-service/common';
+import { StoreUnavailableError } from '@user-service/common/store';
 import { MongoIdempotencyStore } from '../../../src/store/mongo/mongo-idempotency-store';
 import type { IdempotentRequestDocument } from '../../../src/store/mongo/schema';
 

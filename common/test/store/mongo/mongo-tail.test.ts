@@ -2,7 +2,7 @@ import {
   HistoryLostError,
   StoreUnavailableError,
   SubscriptionEndedError,
-} from '@user-service/common';
+} from '@user-service/common/store';
 import { type ChangeStreamDocument, MongoServerError, type ResumeToken, Timestamp } from 'mongodb';
 import { MongoTail, type TailStream } from '../../../src/store/mongo/mongo-tail';
 import type { EventDocument } from '../../../src/store/mongo/schema';
