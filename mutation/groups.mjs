@@ -1,6 +1,6 @@
 // The files mutation testing scores, in groups, each with the test files that can kill its
 // mutants. Why groups: jest loads every test file it matches for every mutant (the tests import
-// the package barrels, so `findRelatedTests` finds nearly all of them), and each file costs about
+// common's barrels, so `findRelatedTests` finds nearly all of them), and each file costs about
 // 0.2 s to load; a group loads only its own handful, which makes a mutant 2-4 s instead of 10 s.
 
 const domain = 'common/src/domain';
