@@ -1,11 +1,5 @@
-import {
-  type ApiSpecification,
-  apiSpecification,
-  created,
-  eventsFor,
-  fieldsFor,
-} from '@user-service/test-support';
-import { type HangingUpAggregator, hangingUpAggregator, startGateway } from './gateway-under-test';
+import { created, eventsFor, fieldsFor } from '@user-service/test-support';
+import { specsOnHangingUpAggregator } from './gateway-under-test';
 
 const ada = fieldsFor(1);
 const adaLive = () => eventsFor('ada', 0, created(ada));
@@ -15,20 +9,12 @@ const REVALIDATE = 'private, no-cache, no-transform';
 // What a cache in front of the gateway may keep (RFC 9111): a user's current state only
 // privately and revalidated, nothing else at all.
 describe('Cache-Control on the API', () => {
-  let aggregator: HangingUpAggregator;
-  let spec: ApiSpecification;
-
-  beforeAll(async () => {
-    aggregator = await hangingUpAggregator();
-    spec = apiSpecification(startGateway(aggregator.url));
-  });
-
-  afterAll(() => aggregator.close());
+  const spec = specsOnHangingUpAggregator();
 
   it.each(['GET', 'HEAD'])(
     'lets a %s of a user be kept privately, revalidated each time, untransformed',
     async (method) => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method, path: '/api/user/ada' })
         .then({ status: 200, headers: { 'cache-control': REVALIDATE, etag: '"1"' } });
@@ -36,7 +22,7 @@ describe('Cache-Control on the API', () => {
   );
 
   it('sends the same policy with a 304, as the 200 would have', async () => {
-    await spec
+    await spec()
       .given(...adaLive())
       .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-none-match': '"1"' } })
       .then({ status: 304, headers: { 'cache-control': REVALIDATE, etag: '"1"' } });
@@ -51,7 +37,7 @@ describe('Cache-Control on the API', () => {
     ['an as-of read', '/api/user/ada?version=1'],
     ['a probe', '/healthz'],
   ])('lets no cache keep %s (%s)', async (_, path) => {
-    await spec
+    await spec()
       .given(...adaLive())
       .when({ method: 'GET', path })
       .then({ status: 200, headers: NO_STORE });
@@ -63,14 +49,14 @@ describe('Cache-Control on the API', () => {
     ['a method not allowed', 'PUT', '/api/stats/users', 405],
     ['a bad query', 'GET', '/api/user?limit=0', 400],
   ])('lets no cache keep the problem for %s', async (_, method, path, status) => {
-    await spec
+    await spec()
       .given(...adaLive())
       .when({ method, path })
       .then({ status, headers: NO_STORE });
   });
 
   it('lets no cache keep the answer to a write', async () => {
-    await spec
+    await spec()
       .given()
       .when({ method: 'POST', path: '/api/user', json: { id: 'ada', ...ada } })
       .then({ status: 201, headers: NO_STORE }, { type: 'UserCreated', data: ada });

@@ -4,7 +4,13 @@ import {
   StoreUnavailableError,
   VersionConflictError,
 } from '@user-service/common/store';
-import { type StartApi, TEST_MASTER_KEYS, TEST_PARTITIONS } from '@user-service/test-support';
+import {
+  type ApiSpecification,
+  apiSpecification,
+  type StartApi,
+  TEST_MASTER_KEYS,
+  TEST_PARTITIONS,
+} from '@user-service/test-support';
 import { createServer, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { startGatewayNode } from '../src/gateway-node';
@@ -49,6 +55,25 @@ export function startGateway(
       logLevel: 'error',
       logStream: new PassThrough().resume(),
     });
+}
+
+/**
+ * API specifications on a gateway whose one aggregator hangs up, so that every read is folded
+ * from the store: for tests of the gateway's own answers. The aggregator is started before the
+ * enclosing `describe`'s tests and stopped after them; `around` changes the spec's store.
+ */
+export function specsOnHangingUpAggregator(): (
+  around?: (store: Store) => Store,
+) => ApiSpecification {
+  let aggregator: HangingUpAggregator | undefined;
+  beforeAll(async () => {
+    aggregator = await hangingUpAggregator();
+  });
+  afterAll(() => aggregator?.close());
+  return (around) => {
+    if (!aggregator) throw new Error('specs are made inside a test, once the aggregator is up');
+    return apiSpecification(startGateway(aggregator.url, around));
+  };
 }
 
 /** A store that cannot be reached: every call fails as a timed-out one does. */

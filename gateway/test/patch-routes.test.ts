@@ -1,6 +1,4 @@
 import {
-  type ApiSpecification,
-  apiSpecification,
   created,
   deleted,
   eventsFor,
@@ -8,7 +6,7 @@ import {
   updated,
   userFor,
 } from '@user-service/test-support';
-import { type HangingUpAggregator, hangingUpAggregator, startGateway } from './gateway-under-test';
+import { specsOnHangingUpAggregator } from './gateway-under-test';
 
 const ada = fieldsFor(1);
 const adaLive = () => eventsFor('ada', 0, created(ada));
@@ -23,18 +21,10 @@ const patch = (body: unknown, headers: Record<string, string> = {}) => ({
 
 // PATCH with a JSON merge patch (RFC 5789, RFC 7396): the standard form of a partial update.
 describe('PATCH /api/user/{id}', () => {
-  let aggregator: HangingUpAggregator;
-  let spec: ApiSpecification;
-
-  beforeAll(async () => {
-    aggregator = await hangingUpAggregator();
-    spec = apiSpecification(startGateway(aggregator.url));
-  });
-
-  afterAll(() => aggregator.close());
+  const spec = specsOnHangingUpAggregator();
 
   it('changes the fields named: 200, the whole user, its new ETag and Content-Location', async () => {
-    await spec
+    await spec()
       .given(...adaLive())
       .when(patch({ group: 2 }))
       .then(
@@ -52,14 +42,14 @@ describe('PATCH /api/user/{id}', () => {
   });
 
   it('answers {} with the user as it is, writing nothing', async () => {
-    await spec
+    await spec()
       .given(...adaLive())
       .when(patch({}))
       .then({ status: 200, headers: { etag: '"1"' }, body: userFor('ada', 1) });
   });
 
   it('refuses null for a field 400 validation-error naming it: every field is required', async () => {
-    const outcome = await spec
+    const outcome = await spec()
       .given(...adaLive())
       .when(patch({ name: null, group: 3 }))
       .then({ status: 400, problem: '/problems/validation-error' });
@@ -75,7 +65,7 @@ describe('PATCH /api/user/{id}', () => {
     ['another id', { id: 'bob', group: 2 }],
     ['a bad email', { email: 'nope' }],
   ])('refuses %s 400 validation-error', async (_, body) => {
-    await spec
+    await spec()
       .given(...adaLive())
       .when(patch(body))
       .then({ status: 400, problem: '/problems/validation-error' });
@@ -84,7 +74,7 @@ describe('PATCH /api/user/{id}', () => {
   it.each(['application/json', 'application/json-patch+json', 'text/plain'])(
     'answers a %s body 415 with Accept-Patch naming merge patch',
     async (type) => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({
           method: 'PATCH',
@@ -101,11 +91,11 @@ describe('PATCH /api/user/{id}', () => {
   );
 
   it('answers an unknown or deleted user 404', async () => {
-    await spec
+    await spec()
       .given()
       .when(patch({ group: 2 }))
       .then({ status: 404, problem: '/problems/user-not-found' });
-    await spec
+    await spec()
       .given(...eventsFor('ada', 0, created(ada), deleted()))
       .when(patch({ group: 2 }))
       .then({ status: 404, problem: '/problems/user-not-found' });
@@ -113,22 +103,22 @@ describe('PATCH /api/user/{id}', () => {
 
   it('evaluates If-Match and If-None-Match as PUT does', async () => {
     const atVersion2 = () => eventsFor('ada', 0, created(ada), updated({ group: 2 }));
-    await spec
+    await spec()
       .given(...atVersion2())
       .when(patch({ group: 3 }, { 'if-match': '"1"' }))
       .then({ status: 412, problem: '/problems/version-mismatch' });
-    await spec
+    await spec()
       .given(...atVersion2())
       .when(patch({ group: 3 }, { 'if-match': '"1", "2"' }))
       .then({ status: 200, headers: { etag: '"3"' } }, { type: 'UserUpdated', data: { group: 3 } });
-    await spec
+    await spec()
       .given(...atVersion2())
       .when(patch({ group: 3 }, { 'if-none-match': '*' }))
       .then({ status: 412, problem: '/problems/version-mismatch' });
   });
 
   it('answers OPTIONS on a user with Allow listing PATCH and Accept-Patch', async () => {
-    await spec
+    await spec()
       .given()
       .when({ method: 'OPTIONS', path: '/api/user/ada' })
       .then({
@@ -142,18 +132,10 @@ describe('PATCH /api/user/{id}', () => {
 });
 
 describe('PUT with Content-Range', () => {
-  let aggregator: HangingUpAggregator;
-  let spec: ApiSpecification;
-
-  beforeAll(async () => {
-    aggregator = await hangingUpAggregator();
-    spec = apiSpecification(startGateway(aggregator.url));
-  });
-
-  afterAll(() => aggregator.close());
+  const spec = specsOnHangingUpAggregator();
 
   it('is 400 bad-request and writes nothing (RFC 9110 §14.5)', async () => {
-    await spec
+    await spec()
       .given(...adaLive())
       .when({
         method: 'PUT',

@@ -1,6 +1,4 @@
 import {
-  type ApiSpecification,
-  apiSpecification,
   created,
   deleted,
   eventsFor,
@@ -8,7 +6,7 @@ import {
   updated,
   userFor,
 } from '@user-service/test-support';
-import { type HangingUpAggregator, hangingUpAggregator, startGateway } from './gateway-under-test';
+import { specsOnHangingUpAggregator } from './gateway-under-test';
 
 const ada = fieldsFor(1);
 /** Ada at version 2. */
@@ -19,26 +17,18 @@ const erasure = { method: 'DELETE', path: '/api/user/ada/personal-data' };
 
 // Preconditions as RFC 9110 §13 has them, wherever they are sent; reads are folded from the store.
 describe('gateway preconditions', () => {
-  let aggregator: HangingUpAggregator;
-  let spec: ApiSpecification;
-
-  beforeAll(async () => {
-    aggregator = await hangingUpAggregator();
-    spec = apiSpecification(startGateway(aggregator.url));
-  });
-
-  afterAll(() => aggregator.close());
+  const spec = specsOnHangingUpAggregator();
 
   describe('If-Match on DELETE /api/user/{id}/personal-data', () => {
     it('erases when it names the current version', async () => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({ ...erasure, headers: { 'if-match': '"2"' } })
         .then({ status: 204 }, { type: 'UserErased', data: {}, version: 3 });
     });
 
     it('answers a stale version 412 version-mismatch and erases nothing', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...adaAt2())
         .when({ ...erasure, headers: { 'if-match': '"1"' } })
         .then({ status: 412, problem: '/problems/version-mismatch' });
@@ -48,25 +38,25 @@ describe('gateway preconditions', () => {
     });
 
     it('answers a malformed If-Match 400 bad-if-match and erases nothing', async () => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({ ...erasure, headers: { 'if-match': 'garbage' } })
         .then({ status: 400, problem: '/problems/bad-if-match' });
     });
 
     it('guards the erasure of a deleted user by its last version', async () => {
-      await spec
+      await spec()
         .given(...adaDeleted())
         .when({ ...erasure, headers: { 'if-match': '"1"' } })
         .then({ status: 412, problem: '/problems/version-mismatch' });
-      await spec
+      await spec()
         .given(...adaDeleted())
         .when({ ...erasure, headers: { 'if-match': '"2"' } })
         .then({ status: 204 }, { type: 'UserErased', data: {}, version: 3 });
     });
 
     it('answers an unknown user 404 whatever If-Match says (the 404 wins, RFC 9110 §13.2.1)', async () => {
-      await spec
+      await spec()
         .given()
         .when({ ...erasure, headers: { 'if-match': '"1"' } })
         .then({ status: 404, problem: '/problems/user-not-found' });
@@ -82,7 +72,7 @@ describe('gateway preconditions', () => {
     ])(
       'answers %s %s with If-None-Match: * on a live user 412, writing nothing',
       async (method, path, json) => {
-        await spec
+        await spec()
           .given(...adaAt2())
           .when({ method, path, headers: { 'if-none-match': '*' }, ...(json ? { json } : {}) })
           .then({ status: 412, problem: '/problems/version-mismatch' });
@@ -92,7 +82,7 @@ describe('gateway preconditions', () => {
     it.each(['"2"', 'W/"2"', '"1", W/"2"'])(
       'answers a PUT whose If-None-Match %s matches the current version (weakly) 412',
       async (tag) => {
-        await spec
+        await spec()
           .given(...adaAt2())
           .when({
             method: 'PUT',
@@ -105,7 +95,7 @@ describe('gateway preconditions', () => {
     );
 
     it('writes when If-None-Match names only other versions', async () => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({
           method: 'PUT',
@@ -120,21 +110,21 @@ describe('gateway preconditions', () => {
     });
 
     it('erases a deleted user with If-None-Match: "1" (its version is 2)', async () => {
-      await spec
+      await spec()
         .given(...adaDeleted())
         .when({ ...erasure, headers: { 'if-none-match': '"1"' } })
         .then({ status: 204 }, { type: 'UserErased', data: {} });
     });
 
     it('answers a malformed If-None-Match on a write 400 bad-if-none-match', async () => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({ method: 'DELETE', path: '/api/user/ada', headers: { 'if-none-match': '2' } })
         .then({ status: 400, problem: '/problems/bad-if-none-match' });
     });
 
     it('answers POST with If-None-Match: * 412: its target, the collection, always exists', async () => {
-      await spec
+      await spec()
         .given()
         .when({
           method: 'POST',
@@ -146,7 +136,7 @@ describe('gateway preconditions', () => {
     });
 
     it('answers POST with If-Match naming a tag 412 (the collection has none), and creates with *', async () => {
-      await spec
+      await spec()
         .given()
         .when({
           method: 'POST',
@@ -155,7 +145,7 @@ describe('gateway preconditions', () => {
           headers: { 'if-match': '"1"' },
         })
         .then({ status: 412, problem: '/problems/version-mismatch' });
-      await spec
+      await spec()
         .given()
         .when({
           method: 'POST',
@@ -167,7 +157,7 @@ describe('gateway preconditions', () => {
     });
 
     it('evaluates If-Match before If-None-Match (RFC 9110 §13.2.2): a false If-Match is the 412', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...adaAt2())
         .when({
           method: 'DELETE',
@@ -181,7 +171,7 @@ describe('gateway preconditions', () => {
 
   describe('If-Match on GET and HEAD', () => {
     it.each(['GET', 'HEAD'])('answers %s with a stale If-Match 412', async (method) => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({ method, path: '/api/user/ada', headers: { 'if-match': '"1"' } })
         .then({
@@ -192,7 +182,7 @@ describe('gateway preconditions', () => {
 
     it('answers GET with If-Match naming the current version (or *) 200', async () => {
       for (const ifMatch of ['"2"', '*', '"1", "2"']) {
-        await spec
+        await spec()
           .given(...adaAt2())
           .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-match': ifMatch } })
           .then({
@@ -204,14 +194,14 @@ describe('gateway preconditions', () => {
     });
 
     it('answers GET with a weak If-Match 412: strong comparison', async () => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-match': 'W/"2"' } })
         .then({ status: 412, problem: '/problems/version-mismatch' });
     });
 
     it('answers GET of an as-of version by that version', async () => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({
           method: 'GET',
@@ -222,7 +212,7 @@ describe('gateway preconditions', () => {
     });
 
     it('answers an unknown user 404 whatever If-Match says', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-match': '"1"' } })
         .then({ status: 404, problem: '/problems/user-not-found' });

@@ -1,6 +1,4 @@
 import {
-  type ApiSpecification,
-  apiSpecification,
   created,
   deleted,
   eventsFor,
@@ -10,7 +8,7 @@ import {
   userFor,
 } from '@user-service/test-support';
 import type { UserEvent } from '@user-service/common/domain';
-import { type HangingUpAggregator, hangingUpAggregator, startGateway } from './gateway-under-test';
+import { specsOnHangingUpAggregator } from './gateway-under-test';
 
 const ada = fieldsFor(1);
 const DAY_MS = 86_400_000;
@@ -37,20 +35,12 @@ function fieldsOf(outcome: { body: unknown }): string[] {
 // As in routes.test.ts, the one aggregator hangs up, so users are read from the store and lists
 // from the (here empty) snapshot: these tests are about the gateway's own answers.
 describe('gateway read-side routes', () => {
-  let aggregator: HangingUpAggregator;
-  let spec: ApiSpecification;
-
-  beforeAll(async () => {
-    aggregator = await hangingUpAggregator();
-    spec = apiSpecification(startGateway(aggregator.url));
-  });
-
-  afterAll(() => aggregator.close());
+  const spec = specsOnHangingUpAggregator();
 
   describe('GET /api/user/:id/events', () => {
     it('answers every event of the user, oldest first, each with exactly its six keys', async () => {
       const life = adaLife();
-      const outcome = await spec
+      const outcome = await spec()
         .given(...life)
         .when({ method: 'GET', path: '/api/user/ada/events' })
         .then({ status: 200, headers: { link: null } });
@@ -70,7 +60,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('keeps a deleted user’s history, an update holding only what changed', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: '/api/users/ada/events/' })
         .then({ status: 200 });
@@ -84,7 +74,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('filters by several types at once', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: '/api/user/ada/events?type=UserCreated,UserDeleted' })
         .then({ status: 200 });
@@ -92,7 +82,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('filters by time, from included and to excluded', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...adaLife())
         .when({
           method: 'GET',
@@ -103,7 +93,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('pages: a full page links to the next one with the same parameters and after the last version', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: '/api/users/ada/events?type=UserUpdated,UserDeleted&limit=2' })
         .then({
@@ -116,7 +106,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('answers the last page without a Link', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: '/api/user/ada/events?after=3&limit=1' })
         .then({ status: 200, headers: { link: null } });
@@ -124,21 +114,21 @@ describe('gateway read-side routes', () => {
     });
 
     it('answers an id without events 404 user-not-found', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'GET', path: '/api/user/nobody/events' })
         .then({ status: 404, problem: '/problems/user-not-found' });
     });
 
     it('answers a filter that matches nothing of a known user 200 []', async () => {
-      await spec
+      await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: '/api/user/ada/events?from=2030-01-01T00:00:00Z' })
         .then({ status: 200, body: [] });
     });
 
     it('answers bad parameters 400 validation-error naming each one', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...adaLife())
         .when({
           method: 'GET',
@@ -149,7 +139,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('answers another method 405 with Allow: GET, HEAD, OPTIONS', async () => {
-      await spec
+      await spec()
         .given(...adaLife())
         .when({ method: 'POST', path: '/api/user/ada/events', json: {} })
         .then({
@@ -162,7 +152,7 @@ describe('gateway read-side routes', () => {
 
   describe('GET /api/user/:id as of a version or a time', () => {
     it('answers the user right after version N, with ETag "N"', async () => {
-      await spec
+      await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: '/api/user/ada?version=2' })
         .then({
@@ -176,14 +166,14 @@ describe('gateway read-side routes', () => {
       ['the delete', 4],
       ['a version the user never had', 9],
     ])('answers the version of %s 404 user-not-found', async (_what, version) => {
-      await spec
+      await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: `/api/user/ada?version=${version}` })
         .then({ status: 404, problem: '/problems/user-not-found' });
     });
 
     it('answers the state after the last event at or before a time, with that version as ETag', async () => {
-      await spec
+      await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: '/api/user/ada?at=2026-03-03T12:00:00.000Z' })
         .then({
@@ -197,7 +187,7 @@ describe('gateway read-side routes', () => {
       ['before the first event', '2026-02-28T00:00:00Z'],
       ['once deleted', '2026-03-05T00:00:00+01:00'],
     ])('answers a time %s 404 user-not-found', async (_when, at) => {
-      await spec
+      await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: `/api/user/ada?at=${encodeURIComponent(at)}` })
         .then({ status: 404, problem: '/problems/user-not-found' });
@@ -211,7 +201,7 @@ describe('gateway read-side routes', () => {
       ['version=1&version=2', ['version']],
       ['fields=name', ['fields']],
     ])('answers ?%s 400 validation-error naming %j', async (query, fields) => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...adaLife())
         .when({ method: 'GET', path: `/api/user/ada?${query}` })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -225,7 +215,7 @@ describe('gateway read-side routes', () => {
     it.each(['"2"', 'W/"2"', '"1", "2"', '*'])(
       'answers 304 with the ETag and no body when %s names the current version',
       async (tag) => {
-        await spec
+        await spec()
           .given(...adaAt2())
           .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-none-match': tag } })
           .then({ status: 304, headers: { etag: '"2"' }, body: undefined });
@@ -235,7 +225,7 @@ describe('gateway read-side routes', () => {
     it.each(['"1"', '"1", ', '', '"é"'])(
       'answers 200 with the user when %j names no current version (empty elements ignored)',
       async (tag) => {
-        await spec
+        await spec()
           .given(...adaAt2())
           .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-none-match': tag } })
           .then({ status: 200, headers: { etag: '"2"' } });
@@ -243,21 +233,21 @@ describe('gateway read-side routes', () => {
     );
 
     it('answers 304 when a list with empty elements names the current version', async () => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-none-match': ', "2",' } })
         .then({ status: 304, headers: { etag: '"2"' } });
     });
 
     it('answers 200 with the user when the tag names an older version', async () => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-none-match': '"1"' } })
         .then({ status: 200, headers: { etag: '"2"' }, body: { ...userFor('ada', 1), group: 7 } });
     });
 
     it('answers a malformed If-None-Match 400 bad-if-none-match', async () => {
-      await spec
+      await spec()
         .given(...adaAt2())
         .when({ method: 'GET', path: '/api/user/ada', headers: { 'if-none-match': '2' } })
         .then({ status: 400, problem: '/problems/bad-if-none-match' });
@@ -271,14 +261,14 @@ describe('gateway read-side routes', () => {
       ['/api/user/count', { count: 0 }],
       ['/api/stats/users', { total: 0, byGroup: {} }],
     ])('answers GET %s from the snapshot, saying so', async (path, body) => {
-      await spec
+      await spec()
         .given(...eventsFor('ada', 0, created(ada)))
         .when({ method: 'GET', path })
         .then({ status: 200, headers: { 'x-consistency': 'snapshot' }, body });
     });
 
     it('answers bad list parameters 400 validation-error naming each one', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given()
         .when({ method: 'GET', path: '/api/user?group=-1&limit=0&offset=100001&after=a.b&sort=id' })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -286,7 +276,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('answers a count with an unknown parameter 400 validation-error', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given()
         .when({ method: 'GET', path: '/api/user/count?limit=1' })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -300,7 +290,7 @@ describe('gateway read-side routes', () => {
       ['PUT', '/api/user/ada?force=1'],
       ['DELETE', '/api/user/ada?soft=true'],
     ])('answers %s %s 400 naming the parameter, writing nothing', async (method, path) => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...eventsFor('ada', 0, created(ada)))
         .when({ method, path, ...(method === 'DELETE' ? {} : { json: { id: 'ada', ...ada } }) })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -310,7 +300,7 @@ describe('gateway read-side routes', () => {
 
   describe('"count" is a route, not a user id', () => {
     it('answers a create naming it 400 on id', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given()
         .when({ method: 'POST', path: '/api/user', json: { id: 'count', ...ada } })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -318,7 +308,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('answers an update of it 400 on id', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given()
         .when({ method: 'PUT', path: '/api/user/count', json: { name: 'Count' } })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -340,7 +330,7 @@ describe('gateway read-side routes', () => {
     }
 
     it('counts the events of each UTC day and type, both ends included, sorted by day then type', async () => {
-      await spec
+      await spec()
         .given(...spread())
         .when({ method: 'GET', path: '/api/stats/events?from=2026-03-30&to=2026-03-31' })
         .then({
@@ -356,7 +346,7 @@ describe('gateway read-side routes', () => {
     it('covers today and the 29 days before it by default', async () => {
       const now = Date.now();
       const today = new Date(now).toISOString().slice(0, 10);
-      await spec
+      await spec()
         .given(
           ...eventsWith('ada', 0, { occurredAt: new Date(now - 29 * DAY_MS) }, created(ada)),
           ...eventsWith(
@@ -382,7 +372,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('takes a range of 366 days, both ends counted', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'GET', path: '/api/stats/events?from=2024-01-01&to=2024-12-31' })
         .then({ status: 200, body: [] });
@@ -395,7 +385,7 @@ describe('gateway read-side routes', () => {
       ['to=2026-04-01T00:00:00Z', ['to']],
       ['from=2026-04-01&day=1', ['day']],
     ])('answers ?%s 400 validation-error naming %j', async (query, fields) => {
-      const outcome = await spec
+      const outcome = await spec()
         .given()
         .when({ method: 'GET', path: `/api/stats/events?${query}` })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -405,7 +395,7 @@ describe('gateway read-side routes', () => {
 
   describe('the request id in each event', () => {
     it('stores the X-Request-Id of the request that wrote the event', async () => {
-      await spec
+      await spec()
         .given()
         .when({
           method: 'POST',
@@ -417,7 +407,7 @@ describe('gateway read-side routes', () => {
     });
 
     it('stores the id the gateway made up when the client sent none', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given(...eventsFor('ada', 0, created(ada)))
         .when({ method: 'DELETE', path: '/api/user/ada' })
         .then({ status: 204 }, { type: 'UserDeleted', data: {} });

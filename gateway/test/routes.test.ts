@@ -1,6 +1,5 @@
 import {
   type ApiSpecification,
-  apiSpecification,
   created,
   deleted,
   erased,
@@ -10,13 +9,7 @@ import {
   userFor,
 } from '@user-service/test-support';
 import type { UserEventBody } from '@user-service/common/domain';
-import {
-  alwaysContended,
-  type HangingUpAggregator,
-  hangingUpAggregator,
-  startGateway,
-  unreachable,
-} from './gateway-under-test';
+import { alwaysContended, unreachable, specsOnHangingUpAggregator } from './gateway-under-test';
 
 const ada = fieldsFor(1);
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -30,19 +23,11 @@ const adaDeleted = () => eventsFor('ada', 0, created(ada), deleted());
 // Reads are forwarded to an aggregator that hangs up, so every read is folded from the store:
 // these tests are about the gateway's own answers. The aggregator client has its own tests.
 describe('gateway routes', () => {
-  let aggregator: HangingUpAggregator;
-  let spec: ApiSpecification;
-
-  beforeAll(async () => {
-    aggregator = await hangingUpAggregator();
-    spec = apiSpecification(startGateway(aggregator.url));
-  });
-
-  afterAll(() => aggregator.close());
+  const spec = specsOnHangingUpAggregator();
 
   describe('POST /api/user', () => {
     it('creates a user: 201, the user with exactly its four keys, Location and ETag "1"', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'POST', path: '/api/user', json: { id: 'ada', ...ada } })
         .then(
@@ -56,7 +41,7 @@ describe('gateway routes', () => {
     });
 
     it('stores the name trimmed', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'POST', path: '/api/user/', json: { id: 'ada', ...ada, name: '  Ada  ' } })
         .then(
@@ -66,7 +51,7 @@ describe('gateway routes', () => {
     });
 
     it('makes up a UUID for a create without an id, and creates the user under it', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given()
         .when({ method: 'POST', path: '/api/user', json: ada })
         .then(
@@ -80,14 +65,14 @@ describe('gateway routes', () => {
     });
 
     it('refuses a second create of a live id with 409 user-exists', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'POST', path: '/api/user', json: { id: 'ada', ...fieldsFor(2) } })
         .then({ status: 409, problem: '/problems/user-exists' });
     });
 
     it('creates a deleted id again, continuing its version', async () => {
-      await spec
+      await spec()
         .given(...adaDeleted())
         .when({ method: 'POST', path: '/api/user', json: { id: 'ada', ...fieldsFor(2) } })
         .then(
@@ -97,7 +82,7 @@ describe('gateway routes', () => {
     });
 
     it('answers 400 validation-error naming every bad field, unknown ones included', async () => {
-      const outcome = await spec
+      const outcome = await spec()
         .given()
         .when({
           method: 'POST',
@@ -110,7 +95,7 @@ describe('gateway routes', () => {
     });
 
     it('never merges a __proto__ key: 400 validation-error', async () => {
-      await spec
+      await spec()
         .given()
         .when({
           method: 'POST',
@@ -122,21 +107,21 @@ describe('gateway routes', () => {
     });
 
     it('answers a body that is not an object 400 validation-error', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'POST', path: '/api/user', json: ['a list'] })
         .then({ status: 400, problem: '/problems/validation-error' });
     });
 
     it('answers malformed JSON 400 malformed-json', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'POST', path: '/api/user', headers: json, body: '{"name":' })
         .then({ status: 400, problem: '/problems/malformed-json' });
     });
 
     it('answers a body that is not JSON 415 unsupported-media-type', async () => {
-      await spec
+      await spec()
         .given()
         .when({
           method: 'POST',
@@ -148,7 +133,7 @@ describe('gateway routes', () => {
     });
 
     it('answers a body over 16 KiB 413 body-too-large', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'POST', path: '/api/user', json: { ...ada, name: 'x'.repeat(17 * 1024) } })
         .then({ status: 413, problem: '/problems/body-too-large' });
@@ -157,21 +142,21 @@ describe('gateway routes', () => {
 
   describe('GET /api/user/:id', () => {
     it('reads a live user with its ETag', async () => {
-      await spec
+      await spec()
         .given(...eventsFor('ada', 0, created(ada), updated({ group: 7 })))
         .when({ method: 'GET', path: '/api/user/ada' })
         .then({ status: 200, headers: { etag: '"2"' }, body: { ...userFor('ada', 1), group: 7 } });
     });
 
     it('answers an unknown user 404 user-not-found', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'GET', path: '/api/user/nobody' })
         .then({ status: 404, problem: '/problems/user-not-found' });
     });
 
     it('answers a deleted user 404 user-not-found', async () => {
-      await spec
+      await spec()
         .given(...adaDeleted())
         .when({ method: 'GET', path: '/api/user/ada' })
         .then({ status: 404, problem: '/problems/user-not-found' });
@@ -180,7 +165,7 @@ describe('gateway routes', () => {
     it.each(['bad%20id', 'x'.repeat(65), 'dot.ted'])(
       'answers the malformed id %s 400 validation-error',
       async (id) => {
-        await spec
+        await spec()
           .given()
           .when({ method: 'GET', path: `/api/user/${id}` })
           .then({ status: 400, problem: '/problems/validation-error' });
@@ -190,7 +175,7 @@ describe('gateway routes', () => {
 
   describe('PUT /api/user and /api/user/:id', () => {
     it('updates part of a user and answers the whole user with its new ETag', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'PUT', path: '/api/user', json: { id: 'ada', group: 42 } })
         .then(
@@ -200,7 +185,7 @@ describe('gateway routes', () => {
     });
 
     it('takes the id from the path when the body has none', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'PUT', path: '/api/user/ada', json: { name: 'Renamed' } })
         .then(
@@ -214,7 +199,7 @@ describe('gateway routes', () => {
     });
 
     it('accepts a body id equal to the path id', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'PUT', path: '/api/user/ada', json: { id: 'ada', group: 3 } })
         .then(
@@ -224,7 +209,7 @@ describe('gateway routes', () => {
     });
 
     it('records only what changes: an update that changes nothing answers 200 at the same ETag and stores nothing', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({
           method: 'PUT',
@@ -235,14 +220,14 @@ describe('gateway routes', () => {
     });
 
     it('refuses a body id that differs from the path id: 400 validation-error', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'PUT', path: '/api/user/ada', json: { id: 'other', group: 1 } })
         .then({ status: 400, problem: '/problems/validation-error' });
     });
 
     it('refuses an update without any field: 400 validation-error', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'PUT', path: '/api/user', json: { id: 'ada' } })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -252,7 +237,7 @@ describe('gateway routes', () => {
       ['an unknown user', []],
       ['a deleted user', adaDeleted()],
     ])('answers an update of %s 404 user-not-found', async (_, history) => {
-      await spec
+      await spec()
         .given(...history)
         .when({ method: 'PUT', path: '/api/user', json: { id: 'ada', group: 5 } })
         .then({ status: 404, problem: '/problems/user-not-found' });
@@ -269,7 +254,7 @@ describe('gateway routes', () => {
     });
 
     it('writes when it names the current version', async () => {
-      await spec
+      await spec()
         .given(...atVersion2())
         .when(put('"2"'))
         .then(
@@ -279,14 +264,14 @@ describe('gateway routes', () => {
     });
 
     it('answers another version 412 version-mismatch and writes nothing', async () => {
-      await spec
+      await spec()
         .given(...atVersion2())
         .when(put('"1"'))
         .then({ status: 412, problem: '/problems/version-mismatch' });
     });
 
     it('writes whatever the version with If-Match: *', async () => {
-      await spec
+      await spec()
         .given(...atVersion2())
         .when(put('*'))
         .then(
@@ -298,7 +283,7 @@ describe('gateway routes', () => {
     it.each(['"3", "2"', ' "1" ,, "2" ', '"x,y", "2"'])(
       'writes when the list %s holds the current version as a strong tag',
       async (ifMatch) => {
-        await spec
+        await spec()
           .given(...atVersion2())
           .when(put(ifMatch))
           .then(
@@ -312,7 +297,7 @@ describe('gateway routes', () => {
     it.each(['W/"2"', '"002"', '"abc"', '"1", W/"2"', ''])(
       'answers the well-formed If-Match %j 412 version-mismatch and writes nothing',
       async (ifMatch) => {
-        await spec
+        await spec()
           .given(...atVersion2())
           .when(put(ifMatch))
           .then({ status: 412, problem: '/problems/version-mismatch' });
@@ -322,7 +307,7 @@ describe('gateway routes', () => {
     it.each(['garbage', '3', 'w/"2"', '"2" "3"', '"2', '"2 "', '*, "2"'])(
       'answers If-Match: %s 400 bad-if-match',
       async (ifMatch) => {
-        await spec
+        await spec()
           .given(...atVersion2())
           .when(put(ifMatch))
           .then({ status: 400, problem: '/problems/bad-if-match' });
@@ -332,7 +317,7 @@ describe('gateway routes', () => {
 
   describe('DELETE /api/user/:id', () => {
     it('deletes with 204 and no body', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'DELETE', path: '/api/user/ada' })
         .then(
@@ -345,35 +330,35 @@ describe('gateway routes', () => {
       ['an unknown user', []],
       ['a user already deleted', adaDeleted()],
     ])('answers deleting %s 404 user-not-found', async (_, history) => {
-      await spec
+      await spec()
         .given(...history)
         .when({ method: 'DELETE', path: '/api/user/ada' })
         .then({ status: 404, problem: '/problems/user-not-found' });
     });
 
     it('deletes when If-Match names the current version', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'DELETE', path: '/api/user/ada', headers: { 'if-match': '"1"' } })
         .then({ status: 204 }, { type: 'UserDeleted', data: {} });
     });
 
     it('answers a stale If-Match 412 version-mismatch and keeps the user', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'DELETE', path: '/api/user/ada', headers: { 'if-match': '"7"' } })
         .then({ status: 412, problem: '/problems/version-mismatch' });
     });
 
     it('answers a malformed If-Match 400 bad-if-match', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method: 'DELETE', path: '/api/user/ada', headers: { 'if-match': 'garbage' } })
         .then({ status: 400, problem: '/problems/bad-if-match' });
     });
 
     it('answers a malformed id 400 validation-error', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'DELETE', path: '/api/user/bad%20id' })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -384,7 +369,7 @@ describe('gateway routes', () => {
     const erase = { method: 'DELETE', path: '/api/user/ada/personal-data' };
 
     it('erases a live user with 204 and no body', async () => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when(erase)
         .then(
@@ -394,25 +379,25 @@ describe('gateway routes', () => {
     });
 
     it('erases a deleted user too, whose events still hold personal data', async () => {
-      await spec
+      await spec()
         .given(...adaDeleted())
         .when(erase)
         .then({ status: 204 }, { type: 'UserErased', data: {}, userId: 'ada', version: 3 });
     });
 
     it('answers an erased user 204 again, storing nothing', async () => {
-      await spec
+      await spec()
         .given(...eventsFor('ada', 0, created(ada), erased()))
         .when(erase)
         .then({ status: 204 });
     });
 
     it('answers an id that never had an event 404 user-not-found', async () => {
-      await spec.given().when(erase).then({ status: 404, problem: '/problems/user-not-found' });
+      await spec().given().when(erase).then({ status: 404, problem: '/problems/user-not-found' });
     });
 
     it('answers a malformed id 400 validation-error', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'DELETE', path: '/api/user/bad%20id/personal-data' })
         .then({ status: 400, problem: '/problems/validation-error' });
@@ -421,7 +406,7 @@ describe('gateway routes', () => {
     it.each(['GET', 'PUT', 'POST'])(
       'answers %s 405 method-not-allowed with Allow: DELETE, OPTIONS',
       async (method) => {
-        await spec
+        await spec()
           .given(...adaLive())
           .when({ method, path: '/api/user/ada/personal-data' })
           .then({
@@ -439,7 +424,7 @@ describe('gateway routes', () => {
       ['DELETE', '/api/user/count', undefined],
       ['DELETE', '/api/user/count/personal-data', undefined],
     ])('is refused on %s %s: 400 naming it a route name', async (method, path, json) => {
-      await spec
+      await spec()
         .given()
         .when({ method, path, ...(json === undefined ? {} : { json }) })
         .then({
@@ -464,7 +449,7 @@ describe('gateway routes', () => {
       ['DELETE', '/api/users/ada', undefined, 204, [deleted()]],
       ['DELETE', '/api/users/ada/', undefined, 204, [deleted()]],
     ])('answers %s %s as under /api/user', async (method, path, body, status, appended) => {
-      await spec
+      await spec()
         .given(...adaLive())
         .when({ method, path, ...(body === undefined ? {} : { json: body }) })
         .then({ status }, ...appended);
@@ -477,7 +462,7 @@ describe('gateway routes', () => {
     ])(
       'answers %s %s 405 method-not-allowed, saying what is allowed',
       async (method, path, allow) => {
-        await spec
+        await spec()
           .given(...adaLive())
           .when({ method, path })
           .then({ status: 405, problem: '/problems/method-not-allowed', headers: { allow } });
@@ -485,7 +470,7 @@ describe('gateway routes', () => {
     );
 
     it('answers an unknown route 404 not-found', async () => {
-      await spec
+      await spec()
         .given()
         .when({ method: 'GET', path: '/api/nothing-here' })
         .then({ status: 404, problem: '/problems/not-found' });
@@ -495,7 +480,7 @@ describe('gateway routes', () => {
   describe('with a store that cannot be reached', () => {
     let down: ApiSpecification;
     beforeAll(() => {
-      down = apiSpecification(startGateway(aggregator.url, unreachable));
+      down = spec(unreachable);
     });
 
     it('answers a write 503 store-unavailable with Retry-After', async () => {
@@ -527,7 +512,7 @@ describe('gateway routes', () => {
 
   describe('under contention', () => {
     it('gives up after losing the race for a version again and again: 503 contention with Retry-After, nothing stored', async () => {
-      await apiSpecification(startGateway(aggregator.url, alwaysContended))
+      await spec(alwaysContended)
         .given(...adaLive())
         .when({ method: 'PUT', path: '/api/user/ada', json: { group: 2 } })
         .then({ status: 503, problem: '/problems/contention', headers: { 'retry-after': '1' } });
