@@ -36,6 +36,10 @@ export async function runInMemory(
     },
   });
   log.warn('STORE=memory: every user lives in this process and is lost when it exits');
-  log.info('ready', { api: `${system.gateway.url}/api/user`, aggregators: system.aggregatorUrls });
+  log.info('ready', {
+    api: `${system.gateway.url}/api/user`,
+    docs: `${system.gateway.url}/docs/`,
+    aggregators: system.aggregatorUrls,
+  });
   return () => system.close();
 }

@@ -87,7 +87,11 @@ export async function runOnMongo(
   const urls = aggregatorUrls(ports);
   const aggregators = environments.aggregators.map((env) => start('aggregator', env));
   const gateway = start('gateway', environments.gateway);
-  log.info('ready', { api: `http://127.0.0.1:${options.gatewayPort}/api/user`, aggregators: urls });
+  log.info('ready', {
+    api: `http://127.0.0.1:${options.gatewayPort}/api/user`,
+    docs: `http://127.0.0.1:${options.gatewayPort}/docs/`,
+    aggregators: urls,
+  });
 
   acceptControl({
     // A real crash: the process gets no chance to save a snapshot.
