@@ -16,6 +16,8 @@ function problemBytes(problem: HttpProblem): string {
   return [
     `HTTP/1.1 ${problem.status} ${problem.title}`,
     'Content-Type: application/problem+json',
+    // As every problem: no cache may keep it (see cache-policy).
+    'Cache-Control: no-store',
     `Content-Length: ${Buffer.byteLength(body)}`,
     `X-Request-Id: ${uuidv4()}`,
     'Connection: close',
