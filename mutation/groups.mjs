@@ -53,6 +53,7 @@ export const GROUPS = {
   gateway: {
     mutate: ['gateway/src/idempotency-key.ts', 'gateway/src/user-commands.ts'],
     tests: [
+      'gateway/test/idempotency-key.test.ts',
       'gateway/test/user-commands.test.ts',
       'gateway/test/idempotent-writes.test.ts',
       'gateway/test/routes.test.ts',

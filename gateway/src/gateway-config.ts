@@ -56,7 +56,7 @@ export function readGatewayConfig(env: Environment) {
 }
 
 /** An absolute http(s) URL without query or fragment, its trailing slash dropped. */
-function publicBaseUrl(value: string): string {
+export function publicBaseUrl(value: string): string {
   const url = URL.canParse(value) ? new URL(value) : undefined;
   if (!url || !/^https?:$/.test(url.protocol) || url.search !== '' || url.hash !== '') {
     throw new ConfigError(

@@ -2,31 +2,39 @@ import {
   configOrExit,
   DEFAULT_AGGREGATOR_PORT,
   integer,
+  optionalText,
   readConfig,
   readSharedConfig,
   text,
 } from '@user-service/common/config';
 import { createLogger, errorText } from '@user-service/common/observability';
 import { stopOnSignals } from '@user-service/common/lifecycle';
-import { DEFAULT_GATEWAY_PORT } from '@user-service/gateway';
+import { DEFAULT_GATEWAY_PORT, publicBaseUrl } from '@user-service/gateway';
 import { resolve } from 'node:path';
 import { dataKeyFileBeside } from './data-key-file';
 import { runOnMongo } from './mongo-mode';
 import { runInMemory } from './memory-mode';
 
 async function main(): Promise<void> {
-  const config = configOrExit(() => ({
-    // Without MONGO_URL the launcher starts MongoDB itself.
-    // Without DATA_KEY or DATA_KEY_FILE it makes a master key itself (see mongo-mode, memory-mode).
-    ...readSharedConfig(process.env, { mongoUrl: 'optional', masterKeys: 'optional' }),
-    ...readConfig(process.env, {
-      PORT: integer({ default: DEFAULT_GATEWAY_PORT, min: 0, max: 65535 }),
-      AGGREGATOR_BASE_PORT: integer({ default: DEFAULT_AGGREGATOR_PORT, min: 0, max: 65535 }),
-      SNAPSHOT_EVERY: integer({ default: 100, min: 1 }),
-      EMBEDDED_MONGO_DIR: text({ default: resolve(__dirname, '../../.data/mongo') }),
-      EMBEDDED_MONGO_PORT: integer({ default: 27517, min: 1, max: 65535 }),
-    }),
-  }));
+  const config = configOrExit(() => {
+    const read = {
+      // Without MONGO_URL the launcher starts MongoDB itself.
+      // Without DATA_KEY or DATA_KEY_FILE it makes a master key itself (see mongo-mode, memory-mode).
+      ...readSharedConfig(process.env, { mongoUrl: 'optional', masterKeys: 'optional' }),
+      ...readConfig(process.env, {
+        PORT: integer({ default: DEFAULT_GATEWAY_PORT, min: 0, max: 65535 }),
+        AGGREGATOR_BASE_PORT: integer({ default: DEFAULT_AGGREGATOR_PORT, min: 0, max: 65535 }),
+        SNAPSHOT_EVERY: integer({ default: 100, min: 1 }),
+        EMBEDDED_MONGO_DIR: text({ default: resolve(__dirname, '../../.data/mongo') }),
+        EMBEDDED_MONGO_PORT: integer({ default: 27517, min: 1, max: 65535 }),
+        PUBLIC_BASE_URL: optionalText(),
+      }),
+    };
+    // Checked here, so that a bad value is the one line every bad setting is.
+    const base =
+      read.PUBLIC_BASE_URL === undefined ? undefined : publicBaseUrl(read.PUBLIC_BASE_URL);
+    return { ...read, ...(base === undefined ? {} : { publicBaseUrl: base }) };
+  });
   const log = createLogger({ service: 'launcher', level: config.LOG_LEVEL });
   const stop =
     config.STORE === 'memory'
@@ -39,6 +47,8 @@ async function main(): Promise<void> {
             aggregatorBasePort: config.AGGREGATOR_BASE_PORT,
             logLevel: config.LOG_LEVEL,
             masterKeys: config.masterKeys,
+            // On MongoDB the gateway process reads PUBLIC_BASE_URL itself; here it is in-process.
+            ...(config.publicBaseUrl === undefined ? {} : { publicBaseUrl: config.publicBaseUrl }),
           },
           log,
         )

@@ -17,6 +17,8 @@ export interface MemoryModeOptions {
    * lives and dies with the process.
    */
   readonly masterKeys: MasterKeyring | undefined;
+  /** PUBLIC_BASE_URL: problem types are absolute under it (else the gateway port's localhost). */
+  readonly publicBaseUrl?: string;
 }
 
 export async function runInMemory(

@@ -169,3 +169,22 @@ describe('npm start, when its ports cannot work', () => {
     30_000,
   );
 });
+
+describe('npm start, when a setting is malformed', () => {
+  it.concurrent(
+    'refuses a PUBLIC_BASE_URL that is no absolute http(s) URL, in memory too, in one line',
+    async () => {
+      const dir = scratch();
+      const outcome = await runLauncher(dir, {
+        STORE: 'memory',
+        PUBLIC_BASE_URL: 'ftp://api.example.com',
+      });
+
+      expect(outcome.code).toBe(1);
+      expect(lines(outcome.stderr)).toEqual([
+        expect.stringMatching(/PUBLIC_BASE_URL must be an absolute http\(s\) URL/),
+      ]);
+    },
+    30_000,
+  );
+});
