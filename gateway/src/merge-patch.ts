@@ -4,7 +4,7 @@ import {
   validateUpdateUser,
   validateUserId,
 } from '@user-service/common/domain';
-import { problems } from '@user-service/common/http';
+import { problems, refuseDeepNesting } from '@user-service/common/http';
 import express, { type RequestHandler } from 'express';
 
 /** The one patch format `PATCH /api/user/{id}` takes (RFC 7396), as `Accept-Patch` names it. */
@@ -21,7 +21,11 @@ export function mergePatchBody(limit: string): RequestHandler[] {
       req.is(MERGE_PATCH_TYPE) === false ? problems.bodyNotMergePatch(MERGE_PATCH_TYPE) : undefined,
     );
   };
-  return [requireMergePatch, express.json({ limit, strict: false, type: MERGE_PATCH_TYPE })];
+  return [
+    requireMergePatch,
+    express.json({ limit, strict: false, type: MERGE_PATCH_TYPE }),
+    refuseDeepNesting,
+  ];
 }
 
 /**

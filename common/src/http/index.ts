@@ -7,6 +7,7 @@ export * from './route-label';
 export * from './request-metrics';
 export * from './metrics-endpoint';
 export * from './json-body';
+export * from './nesting-limit';
 export * from './unknown-route';
 export * from './problem-handler';
 export * from './listen';

@@ -1,4 +1,5 @@
 import express, { type RequestHandler } from 'express';
+import { refuseDeepNesting } from './nesting-limit';
 import { problems } from './problem-catalog';
 
 /** Parses JSON bodies of at most `limit`; anything but JSON is refused with 415. */
@@ -14,5 +15,9 @@ export function jsonBody(limit: string): RequestHandler[] {
     }
     next();
   };
-  return [requireJson, express.json({ limit, strict: false, type: 'application/json' })];
+  return [
+    requireJson,
+    express.json({ limit, strict: false, type: 'application/json' }),
+    refuseDeepNesting,
+  ];
 }
