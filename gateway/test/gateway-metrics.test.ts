@@ -1,10 +1,12 @@
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { fieldsFor, TEST_MASTER_KEYS, TEST_PARTITIONS } from '@user-service/test-support';
+import { fieldsFor, type RunningApi } from '@user-service/test-support';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
-import { type GatewayNode, startGatewayNode } from '../src/gateway-node';
-import { type HangingUpAggregator, hangingUpAggregator } from './gateway-under-test';
+import {
+  type HangingUpAggregator,
+  hangingUpAggregator,
+  startGateway as startGatewayOn,
+} from './gateway-under-test';
 
 /** One metric's samples in a scrape, by label set (`method="GET",route="/x",status="200"`). */
 function samples(scrape: string, metric: string): Record<string, number> {
@@ -18,26 +20,15 @@ function samples(scrape: string, metric: string): Record<string, number> {
 
 const labelSets = (scrape: string, metric: string) => Object.keys(samples(scrape, metric));
 
-function startGateway(aggregatorUrl: string): Promise<GatewayNode> {
-  return startGatewayNode({
-    store: new InMemoryStore(),
-    masterKeys: TEST_MASTER_KEYS,
-    port: 0,
-    aggregatorUrls: [aggregatorUrl],
-    partitions: TEST_PARTITIONS,
-    forwardTimeoutMs: 1000,
-    storeTimeoutMs: 1000,
-    logLevel: 'error',
-    logStream: new PassThrough().resume(),
-  });
-}
+/** A gateway as its process runs, on a store of its own, with one aggregator at `aggregatorUrl`. */
+const startGateway = (aggregatorUrl: string) => startGatewayOn(aggregatorUrl)(new InMemoryStore());
 
-const scrape = async (gateway: GatewayNode) => (await fetch(`${gateway.url}/metrics`)).text();
+const scrape = async (gateway: RunningApi) => (await fetch(`${gateway.url}/metrics`)).text();
 
 describe('gateway metrics, as the dashboard reads them', () => {
   describe('with an aggregator that hangs up', () => {
     let aggregator: HangingUpAggregator;
-    let gateway: GatewayNode;
+    let gateway: RunningApi;
 
     beforeAll(async () => {
       aggregator = await hangingUpAggregator();
@@ -94,7 +85,7 @@ describe('gateway metrics, as the dashboard reads them', () => {
 
   describe('with an aggregator that knows no user', () => {
     let aggregator: Server;
-    let gateway: GatewayNode;
+    let gateway: RunningApi;
 
     beforeAll(async () => {
       aggregator = createServer((_req, res) => {
