@@ -93,6 +93,17 @@ const UPDATE_PROBLEMS = {
   ...WRITE_FAILURES,
 } as const;
 
+/** What a write without a body (a delete, an erasure) can answer besides its success. */
+const BODILESS_WRITE_PROBLEMS = {
+  400: ['validationError', 'badIfMatch', 'badIfNoneMatch', 'badIdempotencyKey', 'badRequest'],
+  404: ['userNotFound'],
+  409: ['idempotencyKeyInFlight'],
+  412: ['versionMismatch'],
+  422: ['idempotencyKeyReused'],
+  ...INTERNAL,
+  503: ['storeUnavailable', 'contention', 'userUnreadable'],
+} as const;
+
 const count = (of: string): SchemaObject => ({
   type: 'object',
   required: [of],
@@ -315,15 +326,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
     headers: WRITE_PRECONDITIONS,
     idempotent: true,
     answers: { '204': noContent('Deleted: no body.') },
-    problems: {
-      400: ['validationError', 'badIfMatch', 'badIfNoneMatch', 'badIdempotencyKey', 'badRequest'],
-      404: ['userNotFound'],
-      409: ['idempotencyKeyInFlight'],
-      412: ['versionMismatch'],
-      422: ['idempotencyKeyReused'],
-      ...INTERNAL,
-      503: ['storeUnavailable', 'contention', 'userUnreadable'],
-    },
+    problems: BODILESS_WRITE_PROBLEMS,
     handle: deleteUser,
   }),
   route({
@@ -371,15 +374,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
     headers: WRITE_PRECONDITIONS,
     idempotent: true,
     answers: { '204': noContent('Erased (now, or before): no body.') },
-    problems: {
-      400: ['validationError', 'badIfMatch', 'badIfNoneMatch', 'badIdempotencyKey', 'badRequest'],
-      404: ['userNotFound'],
-      409: ['idempotencyKeyInFlight'],
-      412: ['versionMismatch'],
-      422: ['idempotencyKeyReused'],
-      ...INTERNAL,
-      503: ['storeUnavailable', 'contention', 'userUnreadable'],
-    },
+    problems: BODILESS_WRITE_PROBLEMS,
     handle: erasePersonalData,
   }),
   route({

@@ -16,7 +16,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { QUERIES } from './query-schemas';
 import { pathId } from './request-parts';
 import type { RouteHandler } from './route-table';
-import { idempotent, type IdempotencyContext } from './idempotent-writes';
+import { idempotent, type IdempotencyContext, type Write } from './idempotent-writes';
 import { userPatchOf } from './merge-patch';
 import {
   checkCollectionWrite,
@@ -33,7 +33,7 @@ export type UserRoutesContext = CommandContext & QueryContext & IdempotencyConte
 
 /** `POST /api/user`: creates a user, with the id in the body, derived from the key, or new. */
 export function createUser(context: UserRoutesContext): RouteHandler<unknown> {
-  const write = idempotent(context, noPathId, async (req, res, keyed) => {
+  return idempotentRoute(context, noPathId, async (req, res, keyed) => {
     checkCollectionWrite(preconditionsOf(req));
     const input = validateCreateUser(req.body);
     if (!input.ok) throw problems.validationError(input.errors);
@@ -46,7 +46,6 @@ export function createUser(context: UserRoutesContext): RouteHandler<unknown> {
     );
     return userOutcome(state, 201, `/api/user/${userId}`);
   });
-  return (req, res, _query, next) => write(req, res, next);
 }
 
 /**
@@ -80,7 +79,7 @@ export function updateUser(
   context: UserRoutesContext,
   userIdInPath: (req: Request) => string | undefined,
 ): RouteHandler<unknown> {
-  const write = idempotent(context, userIdInPath, async (req, res, keyed) => {
+  return idempotentRoute(context, userIdInPath, async (req, res, keyed) => {
     // PUT sends a whole state; a part of one would need a range it cannot have here.
     if (req.get('content-range') !== undefined) throw problems.contentRangeOnPut();
     const preconditions = preconditionsOf(req);
@@ -101,7 +100,6 @@ export function updateUser(
     );
     return userOutcome(state, 200);
   });
-  return (req, res, _query, next) => write(req, res, next);
 }
 
 /**
@@ -109,7 +107,7 @@ export function updateUser(
  * update. Answers the whole user, its new `ETag`, and `Content-Location` naming the user.
  */
 export function patchUser(context: UserRoutesContext): RouteHandler<unknown> {
-  const write = idempotent(context, pathId, async (req, res, keyed) => {
+  return idempotentRoute(context, pathId, async (req, res, keyed) => {
     const userId = pathId(req);
     const preconditions = preconditionsOf(req);
     const input = userPatchOf(req.body, userId);
@@ -122,12 +120,11 @@ export function patchUser(context: UserRoutesContext): RouteHandler<unknown> {
     );
     return withContentLocation(userOutcome(state, 200), `/api/user/${userId}`);
   });
-  return (req, res, _query, next) => write(req, res, next);
 }
 
 /** `DELETE /api/user/{id}` */
 export function deleteUser(context: UserRoutesContext): RouteHandler<unknown> {
-  const write = idempotent(context, pathId, async (req, res, keyed) => {
+  return idempotentRoute(context, pathId, async (req, res, keyed) => {
     const userId = pathId(req);
     const preconditions = preconditionsOf(req);
     await execute(
@@ -139,12 +136,11 @@ export function deleteUser(context: UserRoutesContext): RouteHandler<unknown> {
     );
     return deletedOutcome;
   });
-  return (req, res, _query, next) => write(req, res, next);
 }
 
 /** `DELETE /api/user/{id}/personal-data` */
 export function erasePersonalData(context: UserRoutesContext): RouteHandler<unknown> {
-  const write = idempotent(context, pathId, async (req, res, keyed) => {
+  return idempotentRoute(context, pathId, async (req, res, keyed) => {
     const userId = pathId(req);
     // Irreversible, and ids are reusable: If-Match lets a client erase only the person it read.
     const preconditions = preconditionsOf(req);
@@ -157,10 +153,19 @@ export function erasePersonalData(context: UserRoutesContext): RouteHandler<unkn
     );
     return deletedOutcome;
   });
-  return (req, res, _query, next) => write(req, res, next);
 }
 
 export const noPathId = (): undefined => undefined;
+
+/** A write as a route's handler: run through the Idempotency-Key wrapper; it takes no query. */
+function idempotentRoute(
+  context: UserRoutesContext,
+  userIdInPath: (req: Request) => string | undefined,
+  write: Write,
+): RouteHandler<unknown> {
+  const keyed = idempotent(context, userIdInPath, write);
+  return (req, res, _query, next) => keyed(req, res, next);
+}
 
 /** The id of a user created without one (and without an Idempotency-Key to derive it from). */
 function newUserId(): string {
