@@ -15,6 +15,7 @@ import { GATEWAY_ROUTES, type GatewayContext } from './gateway-routes';
 import type { IdempotencySettings } from './idempotent-writes';
 import { openApiDocument } from './openapi-document';
 import { registerRoutes } from './route-table';
+import { UserLog } from './user-log';
 import { WrittenPositions } from './written-positions';
 import { WrittenVersions } from './written-versions';
 
@@ -49,6 +50,7 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
   const app = createBaseApp(log, registry, { routeAliases: { '/api/users': '/api/user' } });
   const context: GatewayContext = {
     ...dependencies,
+    userLog: new UserLog(dependencies.store, dependencies.personalData),
     written: new WrittenVersions(),
     writtenPositions: new WrittenPositions((a, b) =>
       dependencies.store.events.comparePositions(a, b),

@@ -1,7 +1,7 @@
-import { type HistoryQuery, type Store } from '@user-service/common/store';
+import { type HistoryQuery } from '@user-service/common/store';
 import { parseRfc3339, problems, type QueryValues } from '@user-service/common/http';
-import { type PersonalData } from '@user-service/common/personal-data';
 import { type UserEvent, type UserEventType } from '@user-service/common/domain';
+import type { UserLog } from './user-log';
 import type { QUERIES } from './query-schemas';
 import { linkNext, pathId } from './request-parts';
 import type { RouteHandler } from './route-table';
@@ -23,23 +23,16 @@ type HistoryParameters = QueryValues<(typeof QUERIES.history)['parameters']>;
  * version, a page at a time; straight from the log, so a deleted user keeps its history.
  */
 export function userHistoryRoute(context: {
-  readonly store: Store;
-  readonly personalData: PersonalData;
+  readonly userLog: UserLog;
 }): RouteHandler<HistoryParameters> {
   return async (req, res, parameters) => {
     const userId = pathId(req);
     const query = historyQuery(parameters);
-    const page = await context.store.events.readUserHistory(userId, {
-      ...query,
-      limit: query.limit + 1,
-    });
-    if (page.length === 0 && !(await hasEvents(context.store, userId)))
+    // One more than asked: whether there is a next page.
+    const page = await context.userLog.history(userId, { ...query, limit: query.limit + 1 });
+    if (page.length === 0 && !(await context.userLog.exists(userId)))
       throw problems.userNotFound(userId);
-    // Asked of the store, not this process's cache, whether the keys still exist: another
-    // gateway may have erased the user a moment ago.
-    const events = await context.personalData.openEvents(userId, page.slice(0, query.limit), {
-      checkKeys: true,
-    });
+    const events = page.slice(0, query.limit);
     const last = events.at(-1);
     if (page.length > query.limit && last) linkNext(req, res, { after: String(last.version) });
     res.json(events.map(toHistoryEvent));
@@ -60,11 +53,6 @@ function time(value: string, field: string): Date {
   const parsed = parseRfc3339(value, field);
   if (!parsed.ok) throw problems.validationError(parsed.errors);
   return parsed.value;
-}
-
-async function hasEvents(store: Store, userId: string): Promise<boolean> {
-  const first = await store.events.readUserHistory(userId, { afterVersion: 0, limit: 1 });
-  return first.length > 0;
 }
 
 function toHistoryEvent(event: UserEvent): HistoryEvent {

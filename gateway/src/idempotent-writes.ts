@@ -6,6 +6,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
 import { fingerprintOf, idempotencyKeyOf, type KeyedIds, keyedIds } from './idempotency-key';
+import type { WriteAnswer } from './user-commands';
 import { problemOutcome, sendOutcome, type WriteOutcome } from './write-outcome';
 
 export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 24;
@@ -35,15 +36,21 @@ export interface IdempotencyContext {
   readonly publicBaseUrl?: string;
 }
 
+/** What a key gives the write it carries: the ids it derives, and where its outcome is kept. */
+export interface Keyed extends KeyedIds {
+  readonly key: string;
+  readonly token: string;
+  readonly expiresAt: Date;
+  /** No attempt held the key before: nothing of this request can be stored yet. */
+  readonly fresh: boolean;
+}
+
 /**
- * A write as a value: given the ids a key derives (none without a key), it answers the outcome
- * to send, or throws what toProblem turns into one.
+ * A write as a value: given what a key gives it (nothing without a key), it answers the outcome
+ * to send and whether it was remembered with the write's events, or throws what toProblem turns
+ * into one.
  */
-export type Write = (
-  req: Request,
-  res: Response,
-  keyed: KeyedIds | undefined,
-) => Promise<WriteOutcome>;
+export type Write = (req: Request, res: Response, keyed: Keyed | undefined) => Promise<WriteAnswer>;
 
 /**
  * Runs a write once per `Idempotency-Key`: the first request with a key is carried out and its
@@ -60,17 +67,15 @@ export function idempotent(
   return async (req: Request, res: Response) => {
     const key = idempotencyKeyOf(req);
     if (key === undefined) {
-      sendOutcome(res, await write(req, res, undefined));
+      sendOutcome(res, (await write(req, res, undefined)).outcome);
       return;
     }
     const count = (outcome: 'carried_out' | 'replayed' | 'key_reused' | 'in_flight') =>
       context.metrics.idempotentRequests.inc({ outcome });
     const fingerprint = fingerprintOf(req, userIdInPath(req));
     const token = uuidv4();
-    const begin = await context.store.idempotency.begin(
-      key,
-      attemptOf(fingerprint, token, context.idempotency),
-    );
+    const attempt = attemptOf(fingerprint, token, context.idempotency);
+    const begin = await context.store.idempotency.begin(key, attempt);
     switch (begin.kind) {
       case 'inFlight':
         count('in_flight');
@@ -89,7 +94,13 @@ export function idempotent(
         sendOutcome(
           res,
           await carryOut(context, { key, token, requestId: requestIdOf(res) }, () =>
-            write(req, res, keyedIds(key, fingerprint)),
+            write(req, res, {
+              ...keyedIds(key, fingerprint),
+              key,
+              token,
+              expiresAt: attempt.expiresAt,
+              fresh: begin.fresh,
+            }),
           ),
         );
     }
@@ -112,20 +123,22 @@ function attemptOf(
 }
 
 /**
- * Runs the write of the attempt holding the key, and remembers its final outcome; a 5xx is
- * thrown on, the key released. Either store call failing only costs the retry a wait for the
- * lease: the write's own outcome is answered.
+ * Runs the write of the attempt holding the key, and remembers its final outcome, unless the
+ * write remembered it with its events; a 5xx is thrown on, the key released. Either store call
+ * failing only costs the retry a wait for the lease: the write's own outcome is answered.
  */
 async function carryOut(
   context: IdempotencyContext,
   attempt: { readonly key: string; readonly token: string; readonly requestId: string },
-  run: () => Promise<WriteOutcome>,
+  run: () => Promise<WriteAnswer>,
 ): Promise<WriteOutcome> {
   const { store, personalData, idempotency, log } = context;
   const { key, token, requestId } = attempt;
   let outcome: WriteOutcome;
   try {
-    outcome = await run();
+    const answer = await run();
+    if (answer.remembered) return answer.outcome;
+    outcome = answer.outcome;
   } catch (error) {
     const problem = toProblem(error);
     if (problem.status < 500) {

@@ -38,13 +38,15 @@ export function createUser(context: UserRoutesContext): RouteHandler<unknown> {
     const input = validateCreateUser(req.body);
     if (!input.ok) throw problems.validationError(input.errors);
     const userId = input.value.id ?? keyed?.userId ?? newUserId();
-    const state = await execute(
+    return execute(
       context,
       { type: 'CreateUser', userId, fields: input.value.fields },
-      requestIdOf(res),
-      keyed?.eventId,
+      {
+        requestId: requestIdOf(res),
+        keyed,
+        answer: (state) => userOutcome(state, 201, `/api/user/${userId}`),
+      },
     );
-    return userOutcome(state, 201, `/api/user/${userId}`);
   });
 }
 
@@ -91,14 +93,16 @@ export function updateUser(
       throw problems.validationError([{ field: 'id', message: 'must match the id in the path' }]);
     }
     const userId = input.value.id;
-    const state = await execute(
+    return execute(
       context,
       { type: 'UpdateUser', userId, patch: input.value.patch },
-      requestIdOf(res),
-      keyed?.eventId,
-      guardedBy(preconditions, userId),
+      {
+        requestId: requestIdOf(res),
+        keyed,
+        precondition: guardedBy(preconditions, userId),
+        answer: (state) => userOutcome(state, 200),
+      },
     );
-    return userOutcome(state, 200);
   });
 }
 
@@ -111,14 +115,16 @@ export function patchUser(context: UserRoutesContext): RouteHandler<unknown> {
     const userId = pathId(req);
     const preconditions = preconditionsOf(req);
     const input = userPatchOf(req.body, userId);
-    const state = await execute(
+    return execute(
       context,
       { type: 'UpdateUser', userId, patch: input.patch },
-      requestIdOf(res),
-      keyed?.eventId,
-      guardedBy(preconditions, userId),
+      {
+        requestId: requestIdOf(res),
+        keyed,
+        precondition: guardedBy(preconditions, userId),
+        answer: (state) => withContentLocation(userOutcome(state, 200), `/api/user/${userId}`),
+      },
     );
-    return withContentLocation(userOutcome(state, 200), `/api/user/${userId}`);
   });
 }
 
@@ -127,14 +133,16 @@ export function deleteUser(context: UserRoutesContext): RouteHandler<unknown> {
   return idempotentRoute(context, pathId, async (req, res, keyed) => {
     const userId = pathId(req);
     const preconditions = preconditionsOf(req);
-    await execute(
+    return execute(
       context,
       { type: 'DeleteUser', userId },
-      requestIdOf(res),
-      keyed?.eventId,
-      guardedBy(preconditions, userId),
+      {
+        requestId: requestIdOf(res),
+        keyed,
+        precondition: guardedBy(preconditions, userId),
+        answer: () => deletedOutcome,
+      },
     );
-    return deletedOutcome;
   });
 }
 
@@ -144,14 +152,16 @@ export function erasePersonalData(context: UserRoutesContext): RouteHandler<unkn
     const userId = pathId(req);
     // Irreversible, and ids are reusable: If-Match lets a client erase only the person it read.
     const preconditions = preconditionsOf(req);
-    await execute(
+    return execute(
       context,
       { type: 'EraseUser', userId },
-      requestIdOf(res),
-      keyed?.eventId,
-      guardedBy(preconditions, userId),
+      {
+        requestId: requestIdOf(res),
+        keyed,
+        precondition: guardedBy(preconditions, userId),
+        answer: () => deletedOutcome,
+      },
     );
-    return deletedOutcome;
   });
 }
 

@@ -4,25 +4,27 @@ import {
   decide,
   foldEvents,
   stampEvents,
-  stateAsOf,
   TooMuchContentionError,
   type UserCommand,
+  type UserEventBody,
   type UserState,
 } from '@user-service/common/domain';
-import { type PersonalData } from '@user-service/common/personal-data';
-import { type Store, VersionConflictError } from '@user-service/common/store';
+import { VersionConflictError } from '@user-service/common/store';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
+import type { OutcomeRecord, StoredWrite, UserLog } from './user-log';
+import type { WriteOutcome } from './write-outcome';
 import type { WrittenPositions } from './written-positions';
 import type { WrittenVersions } from './written-versions';
-import { loadUserState } from './user-state';
 
 /** Losing this many races in a row for one user means heavy contention: ask the client to retry. */
 const MAX_ATTEMPTS = 100;
+/** The longest pause between two attempts after lost races, so that racers spread out. */
+const MAX_BACKOFF_MS = 16;
 
 export interface CommandContext {
-  readonly store: Store;
-  readonly personalData: PersonalData;
+  readonly userLog: UserLog;
   readonly partitionOf: (userId: string) => number;
   readonly aggregatorCount: number;
   readonly written: WrittenVersions;
@@ -30,82 +32,152 @@ export interface CommandContext {
   readonly metrics: GatewayMetrics;
 }
 
+/** What an Idempotency-Key gives a write: the id of its event, and where its outcome is kept. */
+export interface KeyedWrite extends OutcomeRecord {
+  readonly eventId: string;
+  /** No earlier attempt of this request can have stored anything: nothing to look for first. */
+  readonly fresh: boolean;
+}
+
+export interface WriteRequest {
+  readonly requestId: string;
+  readonly keyed?: KeyedWrite | undefined;
+  /**
+   * The request's If-Match/If-None-Match, checked against the state each attempt decides on,
+   * after the domain accepted the command (a 404 or 409 wins over a 412, as RFC 9110 §13.2.1 has
+   * it) and before anything is appended: it holds for the version the write replaces.
+   */
+  readonly precondition?: (state: UserState) => void;
+  /** The response to the state the write leaves: remembered with a keyed write's events. */
+  readonly answer: (state: UserState) => WriteOutcome;
+}
+
+export interface WriteAnswer {
+  readonly outcome: WriteOutcome;
+  /** True when the outcome was remembered with the events (no `finish` needed). */
+  readonly remembered: boolean;
+}
+
 /**
- * Runs a command: decide against the user's exact state in the store, append with that
- * version expected. The store's one-event-per-version rule is the arbiter: a lost race is
- * decided again on the newer state, so concurrent updates all land and none is lost.
+ * Runs a command: load, decide, append. The store's one-event-per-version rule is the arbiter: a
+ * lost race is decided again on the newer state, so concurrent updates all land and none is lost.
+ * A create starts from a user taken to be new without reading it (most are); if it is not, the
+ * append says so and the create is decided again on the state read.
  *
- * `eventId`, derived from an Idempotency-Key, names the event the command stores: when an
- * earlier attempt stored it, the command is not run again and the state it left is answered.
+ * A keyed command's event id is derived from its key: an earlier attempt that stored it is found
+ * (first, unless the key was fresh; and again before a refusal is answered, since the refusal may
+ * be of the client's own earlier write), and its state answered instead of writing again.
  *
- * `precondition`, the request's If-Match/If-None-Match, is checked against the state each attempt
- * decides on, after the domain accepted the command (a 404 or 409 wins over a 412, as RFC 9110
- * §13.2.1 has it) and before anything is appended: it holds for the version the write replaces.
- *
- * Throws CommandRejectedError when the domain refuses the command, TooMuchContentionError
- * when it keeps losing races, EmailTakenError when the store refuses the email; how a client is
- * told is the HTTP layer's (toProblem).
+ * Throws CommandRejectedError when the domain refuses the command, TooMuchContentionError when
+ * it keeps losing races, EmailTakenError when the store refuses the email; how a client is told
+ * is the HTTP layer's (toProblem).
  */
 export async function execute(
   context: CommandContext,
   command: UserCommand,
-  requestId: string,
-  eventId?: string,
-  precondition: (state: UserState) => void = () => undefined,
-): Promise<UserState> {
-  const { store, personalData, written, metrics } = context;
-  if (eventId !== undefined) {
-    const earlier = await stateLeftBy(store, personalData, eventId);
-    if (earlier) return earlier;
+  request: WriteRequest,
+): Promise<WriteAnswer> {
+  const { userLog: log } = context;
+  const { keyed } = request;
+  if (keyed && !keyed.fresh) {
+    const earlier = await log.stateAfter(keyed.eventId);
+    if (earlier) return replayed(context, command.userId, request, earlier);
   }
-  for (let attempt = 1; ; attempt++) {
-    const state = await loadUserState(store, personalData, command.userId);
-    const decision = decide(command, state);
-    if (!decision.ok) throw new CommandRejectedError(decision.error);
-    precondition(state);
-    if (decision.events.length === 0) return state;
-    if (eventId !== undefined && decision.events.length > 1)
-      throw new Error('a keyed command may decide one event only: its id is derived from the key');
-    const events = stampEvents(command.userId, state.version, decision.events, {
-      newEventId: eventId === undefined ? uuidv7 : () => eventId,
+  // A create starts from a user taken to be new, not read: `exact` says whether `loaded` was.
+  let exact = command.type !== 'CreateUser';
+  let loaded = exact ? await log.load(command.userId) : log.unwritten();
+  for (let conflicts = 0; ;) {
+    const decided = decideOn(command, loaded.state, request);
+    if (decided.kind === 'refused') {
+      if (!exact) {
+        loaded = await log.load(command.userId);
+        exact = true;
+        continue;
+      }
+      const earlier = keyed && (await log.stateAfter(keyed.eventId));
+      if (earlier) return replayed(context, command.userId, request, earlier);
+      throw decided.error;
+    }
+    if (decided.events.length === 0)
+      return { outcome: request.answer(loaded.state), remembered: false };
+    const events = stampEvents(command.userId, loaded.state.version, decided.events, {
+      newEventId: keyed ? () => keyed.eventId : uuidv7,
       now: () => new Date(),
       partitionOf: context.partitionOf,
-      requestId,
+      requestId: request.requestId,
     });
-    let position: string;
+    const next = foldEvents(loaded.state, events);
+    const outcome = request.answer(next);
     try {
-      const sealed = await personalData.sealForAppend(command.userId, state.version, events);
-      ({ position } = await store.events.append(
-        command.userId,
-        state.version,
-        sealed.events,
-        sealed.emailClaim,
-      ));
+      const result = await log.append(loaded, events, keyed && { ...keyed, outcome });
+      if (result.outcome === 'alreadyStored' && keyed) {
+        // This request's event, stored by an earlier attempt: answer the state it left.
+        const earlier = await log.stateAfter(keyed.eventId);
+        if (earlier) return replayed(context, command.userId, request, earlier);
+      }
+      recordOwnWrite(context, command.userId, next, result.position);
+      return { outcome, remembered: keyed !== undefined };
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
-      const givingUp = attempt >= MAX_ATTEMPTS;
-      metrics.appendConflicts.inc({ resolution: givingUp ? 'gave_up' : 'retried' });
-      if (givingUp) throw new TooMuchContentionError(command.userId, attempt);
-      continue;
+      // A create taken for new that was not lost no race: it learns that the user exists.
+      if (exact) {
+        conflicts += 1;
+        const givingUp = conflicts >= MAX_ATTEMPTS;
+        context.metrics.appendConflicts.inc({ resolution: givingUp ? 'gave_up' : 'retried' });
+        if (givingUp) throw new TooMuchContentionError(command.userId, conflicts);
+        await backOff(conflicts);
+      }
+      loaded = await log.load(command.userId);
+      exact = true;
     }
-    const next = foldEvents(state, events);
-    written.record(command.userId, { version: next.version, deleted: next.user === null });
-    const partition = context.partitionOf(command.userId);
-    context.writtenPositions.record(aggregatorOf(partition, context.aggregatorCount), position);
-    return next;
   }
 }
 
-/** The user's state just after the stored event `eventId`, or undefined when none is stored. */
-async function stateLeftBy(
-  store: Store,
-  personalData: PersonalData,
-  eventId: string,
-): Promise<UserState | undefined> {
-  const stored = await store.events.readEvent(eventId);
-  if (!stored) return undefined;
-  const events = await store.events.readUserEvents(stored.userId);
-  return stateAsOf(await personalData.openEvents(stored.userId, events), {
-    version: stored.version,
-  });
+type Decided =
+  | { readonly kind: 'accepted'; readonly events: readonly UserEventBody[] }
+  | { readonly kind: 'refused'; readonly error: unknown };
+
+/** The domain's decision and the request's preconditions, on one state. */
+function decideOn(command: UserCommand, state: UserState, request: WriteRequest): Decided {
+  const decision = decide(command, state);
+  if (!decision.ok) return { kind: 'refused', error: new CommandRejectedError(decision.error) };
+  try {
+    request.precondition?.(state);
+  } catch (error) {
+    return { kind: 'refused', error };
+  }
+  return { kind: 'accepted', events: decision.events };
+}
+
+/** An earlier attempt's write, answered again, and read-your-writes recorded for it too. */
+function replayed(
+  context: CommandContext,
+  userId: string,
+  request: WriteRequest,
+  earlier: StoredWrite,
+): WriteAnswer {
+  recordOwnWrite(context, userId, earlier.state, earlier.position);
+  return { outcome: request.answer(earlier.state), remembered: false };
+}
+
+/** Read-your-writes: this gateway's next reads of the user, and lists, wait for this write. */
+function recordOwnWrite(
+  context: CommandContext,
+  userId: string,
+  state: UserState,
+  position: string,
+): void {
+  context.written.record(userId, { version: state.version, deleted: state.user === null });
+  const aggregator = aggregatorOf(context.partitionOf(userId), context.aggregatorCount);
+  context.writtenPositions.record(aggregator, position);
+}
+
+/**
+ * The first lost race is decided again at once (the usual case: one other writer); after that,
+ * a pause of up to a few milliseconds, random, so that a crowd of writers of one user spreads out
+ * instead of colliding again in step.
+ */
+async function backOff(conflicts: number): Promise<void> {
+  if (conflicts < 2) return;
+  await sleep(Math.random() * Math.min(2 ** (conflicts - 1), MAX_BACKOFF_MS));
 }

@@ -1,13 +1,13 @@
 import { compareIds, partitionsOwnedBy, type User } from '@user-service/common/domain';
-import { type PersonalData } from '@user-service/common/personal-data';
 import { type Store } from '@user-service/common/store';
 import type { AggregatorClient, ForwardedQuery, QueryRequest } from './aggregator-client';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
+import type { UserLog } from './user-log';
 import type { WrittenPositions } from './written-positions';
 
 export interface ListContext {
   readonly store: Store;
-  readonly personalData: PersonalData;
+  readonly userLog: UserLog;
   readonly aggregators: AggregatorClient;
   readonly aggregatorCount: number;
   readonly partitions: number;
@@ -60,12 +60,7 @@ export async function listUsers(
   const answers = await fromEachAggregator(
     context,
     (aggregator, request) => context.aggregators.list(aggregator, { ...request, ...filter }),
-    async (partitions) => {
-      const saved = await context.store.snapshots.listUsers(partitions, filter);
-      // Keys asked of the store: a user erased since the snapshot was saved is left out.
-      const opened = await context.personalData.openUsers(saved, { checkKeys: true });
-      return opened.filter((user): user is User => user !== null);
-    },
+    async (partitions) => context.userLog.snapshotPage(partitions, filter),
     requestId,
   );
   const merged = answers.values.flat().sort((a, b) => compareIds(a.id, b.id));

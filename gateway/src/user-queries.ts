@@ -1,15 +1,12 @@
-import { aggregatorOf, type AsOf, stateAsOf, type User } from '@user-service/common/domain';
-import { type PersonalData } from '@user-service/common/personal-data';
+import { aggregatorOf, type AsOf, type User } from '@user-service/common/domain';
 import { problems } from '@user-service/common/http';
-import { type Store } from '@user-service/common/store';
 import type { AggregatorClient } from './aggregator-client';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
+import type { UserLog } from './user-log';
 import type { WrittenVersions } from './written-versions';
-import { loadUserState } from './user-state';
 
 export interface QueryContext {
-  readonly store: Store;
-  readonly personalData: PersonalData;
+  readonly userLog: UserLog;
   readonly aggregators: AggregatorClient;
   readonly aggregatorCount: number;
   readonly partitionOf: (userId: string) => number;
@@ -43,7 +40,7 @@ export async function readUser(
       return null;
     case 'unanswered': {
       countFallbackRead(context.metrics, aggregator, answer.reason);
-      const { version, user } = await loadUserState(context.store, context.personalData, userId);
+      const { version, user } = (await context.userLog.load(userId)).state;
       return user ? { version, user } : null;
     }
   }
@@ -55,13 +52,11 @@ export async function readUser(
  * `personal-data-erased` problem when there was one, but its personal data is erased since.
  */
 export async function readUserAsOf(
-  context: Pick<QueryContext, 'store' | 'personalData'>,
+  context: Pick<QueryContext, 'userLog'>,
   userId: string,
   asOf: AsOf,
 ): Promise<FoundUser | null> {
-  const events = await context.store.events.readUserEvents(userId);
-  const opened = await context.personalData.openEvents(userId, events, { checkKeys: true });
-  const state = stateAsOf(opened, asOf);
+  const state = await context.userLog.asOf(userId, asOf);
   if (state?.erasure === 'unreadable') throw problems.personalDataErased(userId);
   return state?.user ? { version: state.version, user: state.user } : null;
 }

@@ -16,10 +16,12 @@ export class WrittenVersions {
 
   constructor(private readonly capacity = 100_000) {}
 
+  /** Keeps the later of what was recorded and `write`: a replayed earlier write lowers nothing. */
   record(userId: string, write: OwnWrite): void {
+    const known = this.writes.get(userId);
     // Re-inserting moves the user to the newest end of the map's insertion order.
     this.writes.delete(userId);
-    this.writes.set(userId, write);
+    this.writes.set(userId, known && known.version > write.version ? known : write);
     if (this.writes.size > this.capacity) {
       const oldest = this.writes.keys().next();
       if (!oldest.done) this.writes.delete(oldest.value);

@@ -1,5 +1,15 @@
-import { aggregatorOf, partitionOf, type UserCommand } from '@user-service/common/domain';
-import { type Store, VersionConflictError, wrapStore } from '@user-service/common/store';
+import {
+  aggregatorOf,
+  partitionOf,
+  type UserCommand,
+  type UserState,
+} from '@user-service/common/domain';
+import {
+  aroundStoreCalls,
+  type Store,
+  VersionConflictError,
+  wrapStore,
+} from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import {
   appendSealed,
@@ -13,7 +23,9 @@ import {
 } from '@user-service/test-support';
 import { Registry } from 'prom-client';
 import { createGatewayMetrics } from '../src/gateway-metrics';
-import { type CommandContext, execute } from '../src/user-commands';
+import { type CommandContext, execute, type KeyedWrite } from '../src/user-commands';
+import { UserLog } from '../src/user-log';
+import { deletedOutcome } from '../src/write-outcome';
 import { WrittenPositions } from '../src/written-positions';
 import { WrittenVersions } from '../src/written-versions';
 
@@ -27,8 +39,7 @@ const updateAda = (group: number): UserCommand => ({
 /** A gateway's command context on `store`, as gateway-app builds it. */
 function contextOn(store: Store): CommandContext {
   return {
-    store,
-    personalData: testPersonalData(store),
+    userLog: new UserLog(store, testPersonalData(store)),
     partitionOf: (userId) => partitionOf(userId, TEST_PARTITIONS),
     aggregatorCount: AGGREGATORS,
     written: new WrittenVersions(),
@@ -63,6 +74,29 @@ async function adaRacedFor(races: number) {
   return { store, raced, appends: () => appends };
 }
 
+/** Runs the command as a route does, and gives the state its answer was made of. */
+async function executed(
+  context: CommandContext,
+  command: UserCommand,
+  keyed?: KeyedWrite,
+): Promise<UserState | undefined> {
+  let answered: UserState | undefined;
+  await execute(context, command, {
+    requestId: 'request-1',
+    keyed,
+    answer: (state) => {
+      answered = state;
+      return deletedOutcome;
+    },
+  });
+  return answered;
+}
+
+/** What an Idempotency-Key gives a write, for a key no attempt held before. */
+function keyedAs(eventId: string, fresh = true): KeyedWrite {
+  return { eventId, fresh, key: `key-of-${eventId}`, token: 't1', expiresAt: new Date(8.64e15) };
+}
+
 async function conflictsCounted(context: CommandContext): Promise<Record<string, number>> {
   const { values } = await context.metrics.appendConflicts.get();
   return Object.fromEntries(values.map(({ labels, value }) => [String(labels.resolution), value]));
@@ -73,7 +107,7 @@ describe('execute', () => {
     const { store, raced } = await adaRacedFor(1);
     const context = contextOn(raced);
 
-    const state = await execute(context, updateAda(9), 'request-1');
+    const state = await executed(context, updateAda(9));
 
     expect(state).toEqual({ version: 3, user: { ...userFor('ada', 1), group: 9 } });
     const stored = await store.events.readUserEvents('ada');
@@ -89,9 +123,9 @@ describe('execute', () => {
     const { raced, appends } = await adaRacedFor(99);
     const context = contextOn(raced);
 
-    const state = await execute(context, updateAda(9), 'request-1');
+    const state = await executed(context, updateAda(9));
 
-    expect(state.version).toBe(101);
+    expect(state?.version).toBe(101);
     expect(appends()).toBe(100);
     expect(await conflictsCounted(context)).toEqual({ retried: 99 });
   });
@@ -110,7 +144,7 @@ describe('execute', () => {
     });
     const context = contextOn(contended);
 
-    await expect(execute(context, updateAda(9), 'request-1')).rejects.toMatchObject({
+    await expect(executed(context, updateAda(9))).rejects.toMatchObject({
       name: 'TooMuchContentionError',
       userId: 'ada',
       attempts: 100,
@@ -122,9 +156,7 @@ describe('execute', () => {
 
   it('throws the domain’s refusal as CommandRejectedError, naming the reason and the user', async () => {
     const context = contextOn(new InMemoryStore());
-    await expect(
-      execute(context, { type: 'DeleteUser', userId: 'ghost' }, 'r1'),
-    ).rejects.toMatchObject({
+    await expect(executed(context, { type: 'DeleteUser', userId: 'ghost' })).rejects.toMatchObject({
       name: 'CommandRejectedError',
       message: 'UserNotFound: user ghost',
       rejection: { code: 'UserNotFound', userId: 'ghost' },
@@ -136,11 +168,11 @@ describe('execute', () => {
     const context = contextOn(store);
     const ada = fieldsFor(1);
 
-    await execute(context, { type: 'CreateUser', userId: 'ada', fields: ada }, 'r1');
+    await executed(context, { type: 'CreateUser', userId: 'ada', fields: ada });
     expect(context.written.get('ada')).toEqual({ version: 1, deleted: false });
-    await execute(context, { type: 'DeleteUser', userId: 'ada' }, 'r2');
+    await executed(context, { type: 'DeleteUser', userId: 'ada' });
     expect(context.written.get('ada')).toEqual({ version: 2, deleted: true });
-    await execute(context, { type: 'CreateUser', userId: 'ada', fields: ada }, 'r3');
+    await executed(context, { type: 'CreateUser', userId: 'ada', fields: ada });
     expect(context.written.get('ada')).toEqual({ version: 3, deleted: false });
   });
 
@@ -159,7 +191,7 @@ describe('execute', () => {
       }),
     );
 
-    await execute(context, { type: 'CreateUser', userId: 'ada', fields: fieldsFor(1) }, 'r1');
+    await executed(context, { type: 'CreateUser', userId: 'ada', fields: fieldsFor(1) });
 
     const owner = aggregatorOf(partitionOf('ada', TEST_PARTITIONS), AGGREGATORS);
     expect([0, 1, 2].map((aggregator) => context.writtenPositions.get(aggregator))).toEqual(
@@ -171,13 +203,128 @@ describe('execute', () => {
   it('with an event id already stored, answers the state that event left and writes nothing', async () => {
     const store = new InMemoryStore();
     const context = contextOn(store);
-    await execute(context, { type: 'CreateUser', userId: 'ada', fields: fieldsFor(1) }, 'r1');
-    await execute(context, updateAda(5), 'r2', 'event-of-key');
-    await execute(context, updateAda(6), 'r3');
+    await executed(context, { type: 'CreateUser', userId: 'ada', fields: fieldsFor(1) });
+    await executed(context, updateAda(5), keyedAs('event-of-key'));
+    await executed(context, updateAda(6));
 
-    const again = await execute(context, updateAda(5), 'r2', 'event-of-key');
+    const again = await executed(context, updateAda(5), keyedAs('event-of-key', false));
 
     expect(again).toEqual({ version: 2, user: { ...userFor('ada', 1), group: 5 } });
     expect(await store.events.readUserEvents('ada')).toHaveLength(3);
+    // Read-your-writes waits for the earlier write, not for nothing.
+    expect(context.written.get('ada')).toEqual({ version: 3, deleted: false });
+  });
+
+  it('answers a keyed delete that the domain refuses with the state its own earlier attempt left, when that attempt stored it', async () => {
+    // The first attempt stored its delete, but the client never heard (a 503). The retry's key
+    // record was lost too, so it runs as new: the domain says UserNotFound, of its own write.
+    const store = new InMemoryStore();
+    const context = contextOn(store);
+    await executed(context, { type: 'CreateUser', userId: 'ada', fields: fieldsFor(1) });
+    await executed(context, { type: 'DeleteUser', userId: 'ada' }, keyedAs('delete-of-key'));
+
+    const retry = await executed(
+      context,
+      { type: 'DeleteUser', userId: 'ada' },
+      keyedAs('delete-of-key'),
+    );
+
+    expect(retry).toEqual({ version: 2, user: null });
+    expect(await store.events.readUserEvents('ada')).toHaveLength(2);
+  });
+
+  it('still refuses a keyed write whose event was never stored', async () => {
+    const context = contextOn(new InMemoryStore());
+    await expect(
+      executed(context, { type: 'DeleteUser', userId: 'ghost' }, keyedAs('never-stored')),
+    ).rejects.toMatchObject({ name: 'CommandRejectedError' });
+  });
+});
+
+describe('execute, counted in store calls', () => {
+  /** The store, counting its calls by operation while `run` runs. */
+  async function storeCalls(
+    run: (context: CommandContext, store: InMemoryStore) => Promise<unknown>,
+    setUp: (context: CommandContext) => Promise<unknown> = async () => undefined,
+  ): Promise<string[]> {
+    const store = new InMemoryStore();
+    const calls: string[] = [];
+    let counting = false;
+    const context = contextOn(
+      aroundStoreCalls(store, (operation, call) => {
+        if (counting) calls.push(operation);
+        return call();
+      }),
+    );
+    await setUp(context);
+    counting = true;
+    await run(context, store);
+    return calls;
+  }
+  const createAda = { type: 'CreateUser', userId: 'ada', fields: fieldsFor(1) } as const;
+  const setUpAda = (context: CommandContext) => executed(context, createAda);
+
+  it('creates a new user with one call: the append, which also stores its key and claim', async () => {
+    // Set up another user first, so that the email-index key is made before counting.
+    const calls = await storeCalls(
+      (context) => executed(context, { ...createAda, userId: 'bob', fields: fieldsFor(2) }),
+      setUpAda,
+    );
+    expect(calls).toEqual(['append']);
+  });
+
+  it('updates with two calls: the user read in one, then the append', async () => {
+    expect(await storeCalls((context) => executed(context, updateAda(4)), setUpAda)).toEqual([
+      'read_user',
+      'append',
+    ]);
+  });
+
+  it('changes an email, deletes and erases with two calls each', async () => {
+    for (const command of [
+      { type: 'UpdateUser', userId: 'ada', patch: { email: 'new@example.org' } },
+      { type: 'DeleteUser', userId: 'ada' },
+      { type: 'EraseUser', userId: 'ada' },
+    ] as const) {
+      expect(await storeCalls((context) => executed(context, command), setUpAda)).toEqual([
+        'read_user',
+        'append',
+      ]);
+    }
+  });
+
+  it('creates a user that exists with a read after the refused append, and refuses it', async () => {
+    let error: unknown;
+    const calls = await storeCalls(async (context) => {
+      error = await executed(context, createAda).catch((thrown: unknown) => thrown);
+    }, setUpAda);
+    expect(calls).toEqual(['append', 'read_user']);
+    expect(error).toMatchObject({ rejection: { code: 'UserAlreadyExists' } });
+  });
+
+  it('re-creates a deleted user: the refused append, the read, the append', async () => {
+    const calls = await storeCalls(
+      (context) => executed(context, createAda),
+      async (context) => {
+        await setUpAda(context);
+        await executed(context, { type: 'DeleteUser', userId: 'ada' });
+      },
+    );
+    expect(calls).toEqual(['append', 'read_user', 'append']);
+  });
+
+  it('carries a keyed write with no more calls than the plain one: the outcome goes with the append', async () => {
+    expect(
+      await storeCalls((context) => executed(context, updateAda(4), keyedAs('e1')), setUpAda),
+    ).toEqual(['read_user', 'append']);
+  });
+
+  it('looks for an earlier attempt’s event first only when the key was held before', async () => {
+    expect(
+      await storeCalls(
+        (context) => executed(context, updateAda(4), keyedAs('e1', false)),
+        setUpAda,
+      ),
+    ).toEqual(['read_event', 'read_user', 'append']);
   });
 });

@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import {
   emailClaimChange,
+  foldEvents,
+  initialUserState,
   type PersonalField,
   type User,
   type UserEvent,
@@ -8,7 +10,7 @@ import {
 } from '../domain';
 import { VersionConflictError } from '../store/errors';
 import type { DataKeyStore, WrappedDataKey } from '../store/data-key-store';
-import type { EmailClaim } from '../store/event-store';
+import type { EmailClaim, StoredUser } from '../store/event-store';
 import type { StoredOutcome } from '../store/idempotency-store';
 import type { SnapshotEntry } from '../store/snapshot-store';
 import { newDataKey, unwrapDataKey } from './data-key-wrapping';
@@ -23,9 +25,23 @@ const PERSONAL_FIELDS: readonly PersonalField[] = ['name', 'email'];
 /** Keys held at most; the least recently used go first. 100,000 keys take about 10 MiB. */
 const DEFAULT_CACHE_SIZE = 100_000;
 
-interface DataKey {
+/** A user's data key, unwrapped: what seals and opens its personal data. */
+export interface DataKey {
   readonly keyId: string;
   readonly key: Buffer;
+}
+
+/** A data key made for a user that has none: stored wrapped, with the events it seals. */
+export interface NewDataKey {
+  readonly key: DataKey;
+  readonly wrapped: WrappedDataKey;
+}
+
+/** A user read from the store (StoredUser), opened: its state, and the key it was opened with. */
+export interface OpenedUser {
+  readonly state: UserState;
+  /** Undefined when the user has no key (never had one, or erased). */
+  readonly key: DataKey | undefined;
 }
 
 /** Events ready for `append`: personal fields sealed, and what they do to the emails held. */
@@ -141,6 +157,67 @@ export class PersonalData {
     const body = JSON.parse(outcome.body) as Record<string, unknown>;
     const opened = await this.opener(outcome.userId, { checkKeys: true })(body);
     return { ...outcome, body: JSON.stringify(opened) };
+  }
+
+  // The write side's steps (gateway/src/user-log.ts puts them in order): the key comes with the
+  // user read from the store, so none of these asks the store anything.
+
+  /**
+   * The user as read in one call to the store, opened with the key read with it: the exact state
+   * a write decides on. Events before the last erasure, and values sealed with another key than
+   * the stored one, read as erased (null), as `openEvents` has it.
+   */
+  openStored(userId: string, stored: StoredUser): OpenedUser {
+    const key = stored.dataKey ? this.unwrap(userId, stored.dataKey) : undefined;
+    if (!key) this.forget(userId);
+    const start = stored.snapshot?.user
+      ? this.entryWith(key, stored.snapshot.version, stored.snapshot.user)
+      : initialUserState;
+    const lastErasure = stored.events.findLastIndex((event) => event.type === 'UserErased');
+    const events = stored.events.map((event, index) =>
+      index <= lastErasure
+        ? erasedEvent(event)
+        : holdsPersonalData(event)
+          ? ({ ...event, data: openFields(key, userId, event.data) } as UserEvent)
+          : event,
+    );
+    return { state: foldEvents(start, events), key };
+  }
+
+  /** A new data key for a user that has none: stored by the append of the events it seals. */
+  newKey(userId: string): NewDataKey {
+    const { key, wrapped } = newDataKey(this.ring, userId);
+    return { key: { keyId: wrapped.keyId, key }, wrapped };
+  }
+
+  /** The events with their personal fields sealed with `key`. */
+  sealEvents(key: DataKey, events: readonly UserEvent[]): UserEvent[] {
+    return events.map((event) => sealEvent(key, event));
+  }
+
+  /** What the events do to their user's email, the email as its keyed hash: from plain text. */
+  async emailClaimOf(events: readonly UserEvent[]): Promise<EmailClaim | undefined> {
+    return this.claimOf(events);
+  }
+
+  /** A response about to be remembered, sealed with the key the write used. */
+  sealOutcomeWith(key: DataKey | undefined, outcome: StoredOutcome): StoredOutcome {
+    if (outcome.userId === undefined) return outcome;
+    const body = JSON.parse(outcome.body) as Record<string, unknown>;
+    const sealed = key ? sealFields(key, outcome.userId, body) : erasedFields(body);
+    return { ...outcome, body: JSON.stringify(sealed) };
+  }
+
+  /** Keeps a key a write stored, so that this process opens what it sealed without a fetch. */
+  keep(userId: string, key: DataKey): void {
+    this.remember(userId, key);
+  }
+
+  private entryWith(key: DataKey | undefined, version: number, user: User): UserState {
+    const opened = openFields(key, user.id, user);
+    return opened.name === null || opened.email === null
+      ? { version, user: null, erasure: 'unreadable' }
+      : { version, user: opened as User };
   }
 
   /** Drops the user's key from this process: its user was erased. */

@@ -39,7 +39,7 @@ async function write(
     afterVersion,
     eventsFor(userId, afterVersion, ...bodies),
   );
-  await store.events.append(userId, afterVersion, sealed.events, sealed.emailClaim);
+  await store.events.append(userId, afterVersion, sealed.events, { emailClaim: sealed.emailClaim });
   return store.events.readUserEvents(userId, afterVersion);
 }
 
@@ -195,7 +195,7 @@ describe('PersonalData', () => {
       const eraser = new PersonalData(recorder.keys, ring);
 
       const erasure = await eraser.sealForAppend('ada', 2, eventsFor('ada', 2, erased()));
-      await store.events.append('ada', 2, erasure.events, erasure.emailClaim);
+      await store.events.append('ada', 2, erasure.events, { emailClaim: erasure.emailClaim });
 
       expect(recorder.calls[0]).toBe('destroy ada');
       expect(await store.dataKeys.get(['ada'])).toEqual(new Map());

@@ -5,16 +5,16 @@ import {
   type SnapshotBatch,
   type SnapshotStore,
   type Store,
+  VersionConflictError,
   wrapStore,
 } from '@user-service/common/store';
 
 /**
- * Where a gateway can die during a keyed write: right after it took the key, right after an
- * erasure destroyed the user's data key, just before its append, right after the append (stored
- * or refused), or right after it remembered the outcome.
+ * Where a gateway can die during a keyed write: right after it took the key, just before its
+ * append, right after the append (stored, or refused for good), or right after it remembered the
+ * outcome. An erasure destroys its user's key in its append, so it has no point of its own.
  */
-export type GatewayCrashPoint =
-  'afterBegin' | 'afterDestroyKey' | 'beforeAppend' | 'afterAppend' | 'afterFinish';
+export type GatewayCrashPoint = 'afterBegin' | 'beforeAppend' | 'afterAppend' | 'afterFinish';
 
 /**
  * A store whose next snapshot save for some partitions can be made to die half-way: half the
@@ -39,15 +39,12 @@ export class FaultInjectingStore implements Store {
       events: {
         append: async (...args) => {
           await this.stopAt('beforeAppend');
-          return this.after('afterAppend', store.events.append(...args));
+          return this.afterFinal('afterAppend', store.events.append(...args));
         },
       },
       idempotency: {
         begin: (...args) => this.after('afterBegin', store.idempotency.begin(...args)),
         finish: (...args) => this.after('afterFinish', store.idempotency.finish(...args)),
-      },
-      dataKeys: {
-        destroy: (...args) => this.after('afterDestroyKey', store.dataKeys.destroy(...args)),
       },
     });
     this.events = wrapped.events;
@@ -81,6 +78,23 @@ export class FaultInjectingStore implements Store {
     } finally {
       await this.stopAt(point);
     }
+  }
+
+  /**
+   * As `after`, except past a VersionConflictError: the gateway decides such a write again and
+   * appends once more (a create taken for new learns that its user exists), so the write has not
+   * passed its append yet.
+   */
+  private async afterFinal<T>(point: GatewayCrashPoint, step: Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await step;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) await this.stopAt(point);
+      throw error;
+    }
+    await this.stopAt(point);
+    return result;
   }
 
   /** At the armed point, never returns: the process that made the call is gone. */

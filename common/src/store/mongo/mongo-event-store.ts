@@ -297,12 +297,20 @@ export class MongoEventStore implements EventStore, ChangeSource {
     try {
       const [only] = writes.events;
       if (writes.models.length === 1 && only) {
-        await this.events.insertOne(only, { session });
+        await this.events.insertOne(only, { session, maxTimeMS: this.timeoutMs });
       } else if (!writes.atomic) {
-        await this.client.bulkWrite<AppendSchemas>(writes.models, { session, ordered: true });
+        await this.client.bulkWrite<AppendSchemas>(writes.models, {
+          session,
+          ordered: true,
+          maxTimeMS: this.timeoutMs,
+        });
       } else {
         await this.inTransaction(session, async () => {
-          await this.client.bulkWrite<AppendSchemas>(writes.models, { session, ordered: true });
+          await this.client.bulkWrite<AppendSchemas>(writes.models, {
+            session,
+            ordered: true,
+            maxTimeMS: this.timeoutMs,
+          });
         });
       }
       this.clock.noteWrite(session);

@@ -60,4 +60,15 @@ describe('causal clock', () => {
     expect(timed).toEqual({ result: 'found', operationTime: at(25) });
     expect(sessions[0]?.ended).toBe(true);
   });
+
+  it('makes a read wait for what an earlier read saw, so no read sees less than the one before it', async () => {
+    // Review M3: a request reads a state on one primary, then a key on a newly elected one whose
+    // majority snapshot still lags; the second read must wait until it includes the first's point.
+    const { clock } = clockWithSessions();
+    await clock.read(async (session) => {
+      (session as unknown as FakeSession).operationTime = at(30);
+    });
+    const waitedFor = await clock.read(async (session) => session.operationTime);
+    expect(waitedFor).toEqual(at(30));
+  });
 });

@@ -1,0 +1,184 @@
+import {
+  type AsOf,
+  initialUserState,
+  stateAsOf,
+  type User,
+  type UserEvent,
+  type UserState,
+} from '@user-service/common/domain';
+import { type DataKey, type PersonalData } from '@user-service/common/personal-data';
+import {
+  type AppendEffects,
+  type AppendResult,
+  type CommitPosition,
+  type HistoryQuery,
+  type StoredOutcome,
+  type Store,
+  type UserListQuery,
+  VersionConflictError,
+} from '@user-service/common/store';
+
+/** A user as a write decides on it: its state, and the key its personal data is sealed with. */
+export interface LoadedUser {
+  readonly state: UserState;
+  /** Undefined when the user has no key: never written, or erased. */
+  readonly key: DataKey | undefined;
+}
+
+/** Where the outcome of a keyed request is remembered, with the events it writes. */
+export interface OutcomeRecord {
+  readonly key: string;
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+/** A write's events as this gateway last saw them stored: the state after, and its position. */
+export interface StoredWrite {
+  readonly state: UserState;
+  readonly position: CommitPosition;
+}
+
+/**
+ * One user's log as the gateway sees it, personal data inside: callers read plain states and
+ * hand plain events, and never see a key or a sealed value. Each method is one or two calls to
+ * the store.
+ *
+ * The order of a write's steps, stated once (`append`):
+ * 1. the email claim is hashed from the events' plain text (the store never sees an email);
+ * 2. the personal fields are sealed with the user's key, a new one for a user that has none;
+ * 3. the events are appended with what they change beside themselves (the claim, the new key,
+ *    or, for an erasure, the destruction of the key; the outcome of a keyed request) in ONE
+ *    atomic step of the store, so that no order between these has to survive a crash (an
+ *    erasure's key is gone exactly when its event is stored).
+ */
+export class UserLog {
+  constructor(
+    private readonly store: Store,
+    private readonly personalData: PersonalData,
+  ) {}
+
+  /** The user's exact state and key, straight from the store: one call. */
+  async load(userId: string): Promise<LoadedUser> {
+    return this.personalData.openStored(userId, await this.store.events.readUser(userId));
+  }
+
+  /**
+   * A user taken to be new without asking the store: where a create starts. If it is not new,
+   * its append is refused as a conflict (its first version, or its key, is taken), and the
+   * create is decided again on `load`.
+   */
+  unwritten(): LoadedUser {
+    return { state: initialUserState, key: undefined };
+  }
+
+  /**
+   * Appends `events`, decided on `loaded`, in the order stated above. `remember` makes the
+   * append also remember `outcome` for the keyed request carrying it. Throws VersionConflictError
+   * when the user moved on from `loaded`, EmailTakenError when another user holds the email.
+   */
+  async append(
+    loaded: LoadedUser,
+    events: readonly UserEvent[],
+    remember?: OutcomeRecord & { readonly outcome: StoredOutcome },
+  ): Promise<AppendResult> {
+    const [first] = events;
+    if (!first) throw new Error('append needs at least one event');
+    const { userId } = first;
+    const erases = events.some((event) => event.type === 'UserErased');
+    const emailClaim = await this.personalData.emailClaimOf(events);
+    const key = this.keyFor(userId, loaded, events);
+    const sealingKey = key.existing ?? key.created?.key;
+    const sealed = sealingKey ? this.personalData.sealEvents(sealingKey, events) : [...events];
+    const effects: AppendEffects = {
+      ...(emailClaim && { emailClaim }),
+      ...(key.created && { dataKey: { kind: 'create', key: key.created.wrapped } as const }),
+      ...(erases && { dataKey: { kind: 'destroy' } as const }),
+      ...(remember && {
+        outcome: {
+          key: remember.key,
+          token: remember.token,
+          expiresAt: remember.expiresAt,
+          outcome: this.personalData.sealOutcomeWith(
+            erases ? undefined : sealingKey,
+            remember.outcome,
+          ),
+        },
+      }),
+    };
+    const result = await this.store.events.append(userId, loaded.state.version, sealed, effects);
+    if (erases) this.personalData.forget(userId);
+    else if (key.created) this.personalData.keep(userId, key.created.key);
+    return result;
+  }
+
+  /**
+   * The state a stored event left its user in, and a position at or after its commit: what a
+   * retried keyed write answers when its first attempt stored its event. Undefined when no event
+   * has this id.
+   */
+  async stateAfter(eventId: string): Promise<StoredWrite | undefined> {
+    const found = await this.store.events.readEvent(eventId);
+    if (!found) return undefined;
+    const { userId, version } = found.event;
+    const events = await this.store.events.readUserEvents(userId);
+    const state = stateAsOf(await this.personalData.openEvents(userId, events), { version });
+    return state && { state, position: found.position };
+  }
+
+  /**
+   * The user's state after a past version, or as of a moment, folded from all its events; keys
+   * asked of the store, since another process may have erased the user a moment ago.
+   */
+  async asOf(userId: string, asOf: AsOf): Promise<UserState | undefined> {
+    const events = await this.store.events.readUserEvents(userId);
+    const opened = await this.personalData.openEvents(userId, events, { checkKeys: true });
+    return stateAsOf(opened, asOf);
+  }
+
+  /** A page of the user's events, opened (keys asked of the store, as for `asOf`). */
+  async history(userId: string, query: HistoryQuery): Promise<UserEvent[]> {
+    const page = await this.store.events.readUserHistory(userId, query);
+    return this.personalData.openEvents(userId, page, { checkKeys: true });
+  }
+
+  /** Whether the user has any event at all: a user never written is not found. */
+  async exists(userId: string): Promise<boolean> {
+    const first = await this.store.events.readUserHistory(userId, { afterVersion: 0, limit: 1 });
+    return first.length > 0;
+  }
+
+  /**
+   * A page of the live users of some partitions from the snapshot, opened; a user erased since
+   * the snapshot was saved is left out (keys asked of the store).
+   */
+  async snapshotPage(partitions: readonly number[], query: UserListQuery): Promise<User[]> {
+    const saved = await this.store.snapshots.listUsers(partitions, query);
+    const opened = await this.personalData.openUsers(saved, { checkKeys: true });
+    return opened.filter((user): user is User => user !== null);
+  }
+
+  /**
+   * The key the events are sealed with: the user's; a new one for a user that has none and is
+   * given personal data (a create, or a re-create after an erasure); none for events without
+   * personal data. An update of a user whose key is gone was decided on a state an erasure has
+   * since overtaken: a conflict, decided again.
+   */
+  private keyFor(
+    userId: string,
+    loaded: LoadedUser,
+    events: readonly UserEvent[],
+  ): { existing?: DataKey; created?: ReturnType<PersonalData['newKey']> } {
+    if (loaded.key) return { existing: loaded.key };
+    if (!events.some(holdsPersonalData)) return {};
+    if (!events.some((event) => event.type === 'UserCreated'))
+      throw new VersionConflictError(userId, loaded.state.version);
+    return { created: this.personalData.newKey(userId) };
+  }
+}
+
+function holdsPersonalData(event: UserEvent): boolean {
+  return (
+    (event.type === 'UserCreated' || event.type === 'UserUpdated') &&
+    (typeof event.data.name === 'string' || typeof event.data.email === 'string')
+  );
+}
