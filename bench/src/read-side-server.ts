@@ -23,6 +23,7 @@ import {
   ephemeralMasterKeys,
   type MasterKeyring,
   PersonalData,
+  sealAndAppend,
 } from '@user-service/common/personal-data';
 import { stopOnSignals } from '@user-service/common/lifecycle';
 import { InMemoryStore } from '@user-service/common/store/memory';
@@ -83,8 +84,8 @@ async function seed(store: InMemoryStore, masterKeys: MasterKeyring, args: ReadS
       partitionOf: (id) => partitionOf(id, DEFAULT_PARTITIONS),
       requestId: randomUUID(),
     });
-    const sealed = await personalData.sealForAppend(userId, version, stamped);
-    await store.events.append(userId, version, sealed.events, { emailClaim: sealed.emailClaim });
+    const key = personalData.keyIn(userId, await store.events.readUser(userId));
+    await sealAndAppend(store.events, personalData, { version: version, key }, stamped);
     appended += 1;
   };
   const updateHistoryUser = () => {

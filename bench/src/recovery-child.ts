@@ -12,6 +12,7 @@ import {
   ephemeralMasterKeys,
   type MasterKeyring,
   PersonalData,
+  sealAndAppend,
 } from '@user-service/common/personal-data';
 import {
   partitionOf,
@@ -45,9 +46,9 @@ async function seed(store: InMemoryStore, masterKeys: MasterKeyring): Promise<vo
       now: () => new Date(),
       partitionOf: (id) => partitionOf(id, PARTITIONS),
     });
-    const sealed = await personalData.sealForAppend(userId, after, stamped);
-    await store.events.append(userId, after, sealed.events, { emailClaim: sealed.emailClaim });
-    return sealed.events;
+    const key = personalData.keyIn(userId, await store.events.readUser(userId));
+    await sealAndAppend(store.events, personalData, { version: after, key }, stamped);
+    return store.events.readUserEvents(userId, after);
   };
 
   const entries: SnapshotEntry[] = [];

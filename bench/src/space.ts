@@ -1,4 +1,9 @@
-import { ephemeralMasterKeys, PersonalData, sealedKeyId } from '@user-service/common/personal-data';
+import {
+  ephemeralMasterKeys,
+  PersonalData,
+  sealAndAppend,
+  sealedKeyId,
+} from '@user-service/common/personal-data';
 import { partitionOf, stampEvents } from '@user-service/common/domain';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { randomUUID } from 'node:crypto';
@@ -35,7 +40,7 @@ function plainBytes(value: unknown): number {
 /**
  * Without MongoDB: the BSON size of the documents the MongoDB adapter would write, for `users`
  * users of the benchmark's shape (indexes and compression not counted), their names and emails
- * sealed as a gateway seals them (`PersonalData.sealForAppend`, a data key per user).
+ * sealed as a gateway seals them (`sealAndAppend`, a data key per user).
  */
 export async function estimateSpace(users: number): Promise<SpaceResult> {
   const store = new InMemoryStore();
@@ -60,9 +65,8 @@ export async function estimateSpace(users: number): Promise<SpaceResult> {
       partitionOf: (userId) => partitionOf(userId, 12),
       requestId: randomUUID(),
     });
-    const {
-      events: [event],
-    } = await personalData.sealForAppend(id, 0, stamped);
+    await sealAndAppend(store.events, personalData, { version: 0, key: undefined }, stamped);
+    const [event] = await store.events.readUserEvents(id);
     if (event?.type !== 'UserCreated') throw new Error('sealing lost the UserCreated');
     const sealed = event.data;
     snapshotBytes += BSON.calculateObjectSize({

@@ -6,16 +6,14 @@ import {
   type UserEvent,
   type UserState,
 } from '@user-service/common/domain';
-import { type DataKey, type PersonalData } from '@user-service/common/personal-data';
+import { type DataKey, type PersonalData, sealAndAppend } from '@user-service/common/personal-data';
 import {
-  type AppendEffects,
   type AppendResult,
   type CommitPosition,
   type HistoryQuery,
   type StoredOutcome,
   type Store,
   type UserListQuery,
-  VersionConflictError,
 } from '@user-service/common/store';
 
 /** A user as a write decides on it: its state, and the key its personal data is sealed with. */
@@ -42,14 +40,6 @@ export interface StoredWrite {
  * One user's log as the gateway sees it, personal data inside: callers read plain states and
  * hand plain events, and never see a key or a sealed value. Each method is one or two calls to
  * the store.
- *
- * The order of a write's steps, stated once (`append`):
- * 1. the email claim is hashed from the events' plain text (the store never sees an email);
- * 2. the personal fields are sealed with the user's key, a new one for a user that has none;
- * 3. the events are appended with what they change beside themselves (the claim, the new key,
- *    or, for an erasure, the destruction of the key; the outcome of a keyed request) in ONE
- *    atomic step of the store, so that no order between these has to survive a crash (an
- *    erasure's key is gone exactly when its event is stored).
  */
 export class UserLog {
   constructor(
@@ -72,43 +62,29 @@ export class UserLog {
   }
 
   /**
-   * Appends `events`, decided on `loaded`, in the order stated above. `remember` makes the
-   * append also remember `outcome` for the keyed request carrying it. Throws VersionConflictError
-   * when the user moved on from `loaded`, EmailTakenError when another user holds the email.
+   * Appends `events`, decided on `loaded`, sealed as `sealAndAppend` says (the order of a write's
+   * steps is stated there, once). `remember` makes the append also remember `outcome` for the
+   * keyed request carrying it. Throws VersionConflictError when the user moved on from `loaded`,
+   * EmailTakenError when another user holds the email.
    */
   async append(
     loaded: LoadedUser,
     events: readonly UserEvent[],
     remember?: OutcomeRecord & { readonly outcome: StoredOutcome },
   ): Promise<AppendResult> {
-    const [first] = events;
-    if (!first) throw new Error('append needs at least one event');
-    const { userId } = first;
-    const erases = events.some((event) => event.type === 'UserErased');
-    const emailClaim = await this.personalData.emailClaimOf(events);
-    const key = this.keyFor(userId, loaded, events);
-    const sealingKey = key.existing ?? key.created?.key;
-    const sealed = sealingKey ? this.personalData.sealEvents(sealingKey, events) : [...events];
-    const effects: AppendEffects = {
-      ...(emailClaim && { emailClaim }),
-      ...(key.created && { dataKey: { kind: 'create', key: key.created.wrapped } as const }),
-      ...(erases && { dataKey: { kind: 'destroy' } as const }),
-      ...(remember && {
-        outcome: {
-          key: remember.key,
-          token: remember.token,
-          expiresAt: remember.expiresAt,
-          outcome: this.personalData.sealOutcomeWith(
-            erases ? undefined : sealingKey,
-            remember.outcome,
-          ),
-        },
-      }),
-    };
-    const result = await this.store.events.append(userId, loaded.state.version, sealed, effects);
-    if (erases) this.personalData.forget(userId);
-    else if (key.created) this.personalData.keep(userId, key.created.key);
-    return result;
+    const base = { version: loaded.state.version, key: loaded.key };
+    return sealAndAppend(
+      this.store.events,
+      this.personalData,
+      base,
+      events,
+      remember && {
+        key: remember.key,
+        token: remember.token,
+        expiresAt: remember.expiresAt,
+        outcome: remember.outcome,
+      },
+    );
   }
 
   /**
@@ -156,29 +132,4 @@ export class UserLog {
     const opened = await this.personalData.openUsers(saved, { checkKeys: true });
     return opened.filter((user): user is User => user !== null);
   }
-
-  /**
-   * The key the events are sealed with: the user's; a new one for a user that has none and is
-   * given personal data (a create, or a re-create after an erasure); none for events without
-   * personal data. An update of a user whose key is gone was decided on a state an erasure has
-   * since overtaken: a conflict, decided again.
-   */
-  private keyFor(
-    userId: string,
-    loaded: LoadedUser,
-    events: readonly UserEvent[],
-  ): { existing?: DataKey; created?: ReturnType<PersonalData['newKey']> } {
-    if (loaded.key) return { existing: loaded.key };
-    if (!events.some(holdsPersonalData)) return {};
-    if (!events.some((event) => event.type === 'UserCreated'))
-      throw new VersionConflictError(userId, loaded.state.version);
-    return { created: this.personalData.newKey(userId) };
-  }
-}
-
-function holdsPersonalData(event: UserEvent): boolean {
-  return (
-    (event.type === 'UserCreated' || event.type === 'UserUpdated') &&
-    (typeof event.data.name === 'string' || typeof event.data.email === 'string')
-  );
 }

@@ -1,5 +1,9 @@
 import { type AppendResult, type Store } from '@user-service/common/store';
-import { ephemeralMasterKeys, PersonalData } from '@user-service/common/personal-data';
+import {
+  ephemeralMasterKeys,
+  PersonalData,
+  sealAndAppend,
+} from '@user-service/common/personal-data';
 import { type UserEvent } from '@user-service/common/domain';
 
 /**
@@ -27,8 +31,7 @@ export async function appendSealed(
   expectedVersion: number,
   events: readonly UserEvent[],
 ): Promise<AppendResult> {
-  const sealed = await testPersonalData(store).sealForAppend(userId, expectedVersion, events);
-  return store.events.append(userId, expectedVersion, sealed.events, {
-    emailClaim: sealed.emailClaim,
-  });
+  const personalData = testPersonalData(store);
+  const key = personalData.keyIn(userId, await store.events.readUser(userId));
+  return sealAndAppend(store.events, personalData, { version: expectedVersion, key }, events);
 }

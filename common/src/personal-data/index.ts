@@ -1,5 +1,6 @@
 export * from './data-key-wrapping';
 export * from './master-keys';
 export * from './personal-data';
+export * from './seal-and-append';
 export * from './sealed-text';
 export * from './rotate-master-key';

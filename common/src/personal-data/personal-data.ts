@@ -8,7 +8,6 @@ import {
   type UserEvent,
   type UserState,
 } from '../domain';
-import { VersionConflictError } from '../store/errors';
 import type { DataKeyStore, WrappedDataKey } from '../store/data-key-store';
 import type { EmailClaim, StoredUser } from '../store/event-store';
 import type { StoredOutcome } from '../store/idempotency-store';
@@ -44,12 +43,6 @@ export interface OpenedUser {
   readonly key: DataKey | undefined;
 }
 
-/** Events ready for `append`: personal fields sealed, and what they do to the emails held. */
-export interface SealedAppend {
-  readonly events: UserEvent[];
-  readonly emailClaim: EmailClaim | undefined;
-}
-
 export interface OpenOptions {
   /**
    * Ask the store whether each key still exists rather than trust this process's cache: for
@@ -76,29 +69,6 @@ export class PersonalData {
     private readonly ring: MasterKeyring,
     private readonly cacheSize = DEFAULT_CACHE_SIZE,
   ) {}
-
-  /**
-   * Seals the events' personal fields with the user's key (a create gets one if the user has
-   * none) and hashes the email they claim. Events that erase destroy the key before anything is
-   * stored: a crash after that leaves the data unreadable, and the retry appends the event.
-   * Throws VersionConflictError when an update finds no key: an erasure got in first.
-   */
-  async sealForAppend(
-    userId: string,
-    expectedVersion: number,
-    events: readonly UserEvent[],
-  ): Promise<SealedAppend> {
-    if (events.some((event) => event.type === 'UserErased')) {
-      await this.keys.destroy(userId);
-      this.forget(userId);
-    }
-    const emailClaim = await this.claimOf(events);
-    if (!events.some(holdsPersonalData)) return { events: [...events], emailClaim };
-    const creates = events.some((event) => event.type === 'UserCreated');
-    const key = creates ? await this.keyForCreate(userId) : await this.currentKey(userId);
-    if (!key) throw new VersionConflictError(userId, expectedVersion);
-    return { events: events.map((event) => sealEvent(key, event)), emailClaim };
-  }
 
   /**
    * The events with their personal fields opened. Those read null when erased: every event
@@ -168,8 +138,7 @@ export class PersonalData {
    * the stored one, read as erased (null), as `openEvents` has it.
    */
   openStored(userId: string, stored: StoredUser): OpenedUser {
-    const key = stored.dataKey ? this.unwrap(userId, stored.dataKey) : undefined;
-    if (!key) this.forget(userId);
+    const key = this.keyIn(userId, stored);
     const start = stored.snapshot?.user
       ? this.entryWith(key, stored.snapshot.version, stored.snapshot.user)
       : initialUserState;
@@ -182,6 +151,13 @@ export class PersonalData {
           : event,
     );
     return { state: foldEvents(start, events), key };
+  }
+
+  /** The key read with the user, unwrapped; undefined (and forgotten here) when it has none. */
+  keyIn(userId: string, stored: StoredUser): DataKey | undefined {
+    const key = stored.dataKey ? this.unwrap(userId, stored.dataKey) : undefined;
+    if (!key) this.forget(userId);
+    return key;
   }
 
   /** A new data key for a user that has none: stored by the append of the events it seals. */
@@ -264,16 +240,6 @@ export class PersonalData {
       this.emailIndexKey = undefined;
     });
     return this.emailIndexKey;
-  }
-
-  // A create asks the store, never the cache: the user may have been erased by another process
-  // since this one cached its key, and data sealed with a destroyed key would be lost.
-  private async keyForCreate(userId: string): Promise<DataKey> {
-    const candidate = newDataKey(this.ring, userId);
-    const stored = await this.keys.getOrCreate(userId, candidate.wrapped);
-    if (stored.keyId === candidate.wrapped.keyId)
-      return this.remember(userId, { keyId: stored.keyId, key: candidate.key });
-    return this.unwrap(userId, stored);
   }
 
   /**

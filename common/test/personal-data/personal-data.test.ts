@@ -1,5 +1,7 @@
 import {
+  type AppendEffects,
   type DataKeyStore,
+  type EventStore,
   type StoredOutcome,
   StoreUnavailableError,
   VersionConflictError,
@@ -11,6 +13,7 @@ import {
   parseMasterKeys,
   newMasterKeyText,
   PersonalData,
+  sealAndAppend,
   sealedKeyId,
 } from '@user-service/common/personal-data';
 import { InMemoryStore } from '@user-service/common/store/memory';
@@ -34,13 +37,38 @@ async function write(
   afterVersion: number,
   ...bodies: UserEventBody[]
 ): Promise<UserEvent[]> {
-  const sealed = await personalData.sealForAppend(
-    userId,
-    afterVersion,
-    eventsFor(userId, afterVersion, ...bodies),
-  );
-  await store.events.append(userId, afterVersion, sealed.events, { emailClaim: sealed.emailClaim });
+  const key = personalData.keyIn(userId, await store.events.readUser(userId));
+  const events = eventsFor(userId, afterVersion, ...bodies);
+  await sealAndAppend(store.events, personalData, { version: afterVersion, key }, events);
   return store.events.readUserEvents(userId, afterVersion);
+}
+
+/**
+ * What `sealAndAppend` hands the store for these events, the store left as it is: the sealed
+ * events, the claim, and the rest of the effects.
+ */
+async function sealedFor(
+  personalData: PersonalData,
+  store: InMemoryStore,
+  userId: string,
+  afterVersion: number,
+  events: readonly UserEvent[],
+): Promise<{
+  events: UserEvent[];
+  emailClaim: AppendEffects['emailClaim'];
+  effects: AppendEffects;
+}> {
+  let sent: { events: UserEvent[]; effects: AppendEffects } | undefined;
+  const recorder: Pick<EventStore, 'append'> = {
+    append: async (_userId, _version, given, effects = {}) => {
+      sent = { events: [...given], effects };
+      return { outcome: 'appended', position: '0' };
+    },
+  };
+  const key = personalData.keyIn(userId, await store.events.readUser(userId));
+  await sealAndAppend(recorder as EventStore, personalData, { version: afterVersion, key }, events);
+  if (!sent) throw new Error('nothing was appended');
+  return { ...sent, emailClaim: sent.effects.emailClaim };
 }
 
 /** The data key calls a PersonalData makes, one line each, in order. */
@@ -93,11 +121,11 @@ describe('PersonalData', () => {
     personalData = processOn(store);
   });
 
-  describe('sealForAppend', () => {
+  describe('sealAndAppend', () => {
     it('seals the name and email of a create: the result holds neither in plain', async () => {
       const events = eventsFor('ada', 0, created(ADA));
 
-      const sealed = await personalData.sealForAppend('ada', 0, events);
+      const sealed = await sealedFor(personalData, store, 'ada', 0, events);
 
       const text = JSON.stringify(sealed);
       for (const plain of [ADA.name, ADA.email, ADA.email.toLowerCase(), 'Lovelace', 'Analytical'])
@@ -115,13 +143,24 @@ describe('PersonalData', () => {
     });
 
     it('claims the email by a keyed hash: not the email, the same for any case, different in another store', async () => {
-      const upper = await personalData.sealForAppend('ada', 0, eventsFor('ada', 0, created(ADA)));
-      const lower = await personalData.sealForAppend(
+      const upper = await sealedFor(
+        personalData,
+        store,
+        'ada',
+        0,
+        eventsFor('ada', 0, created(ADA)),
+      );
+      const lower = await sealedFor(
+        personalData,
+        store,
         'bob',
         0,
         eventsFor('bob', 0, created({ ...BOB, email: ADA.email.toLowerCase() })),
       );
-      const elsewhere = await processOn(new InMemoryStore()).sealForAppend(
+      const otherStore = new InMemoryStore();
+      const elsewhere = await sealedFor(
+        processOn(otherStore),
+        otherStore,
         'ada',
         0,
         eventsFor('ada', 0, created(ADA)),
@@ -141,13 +180,15 @@ describe('PersonalData', () => {
     it('an update of the email claims the new one; a delete or an erasure releases', async () => {
       await write(personalData, store, 'ada', 0, created(ADA));
 
-      const update = await personalData.sealForAppend(
+      const update = await sealedFor(
+        personalData,
+        store,
         'ada',
         1,
         eventsFor('ada', 1, updated({ email: 'ada@new.org' })),
       );
-      const remove = await personalData.sealForAppend('ada', 1, eventsFor('ada', 1, deleted()));
-      const erase = await personalData.sealForAppend('ada', 1, eventsFor('ada', 1, erased()));
+      const remove = await sealedFor(personalData, store, 'ada', 1, eventsFor('ada', 1, deleted()));
+      const erase = await sealedFor(personalData, store, 'ada', 1, eventsFor('ada', 1, erased()));
 
       expect(update.emailClaim).toEqual({
         kind: 'hold',
@@ -160,14 +201,14 @@ describe('PersonalData', () => {
 
     it('an update meeting no key (an erasure got in first) throws VersionConflictError', async () => {
       await expect(
-        personalData.sealForAppend('ada', 1, eventsFor('ada', 1, updated({ name: 'Ada' }))),
+        sealedFor(personalData, store, 'ada', 1, eventsFor('ada', 1, updated({ name: 'Ada' }))),
       ).rejects.toBeInstanceOf(VersionConflictError);
     });
 
     it('an update of the group alone needs no key', async () => {
       const events = eventsFor('ada', 1, updated({ group: 7 }));
 
-      const sealed = await personalData.sealForAppend('ada', 1, events);
+      const sealed = await sealedFor(personalData, store, 'ada', 1, events);
 
       expect(sealed.events).toEqual(events);
       expect(sealed.emailClaim).toBeUndefined();
@@ -180,13 +221,15 @@ describe('PersonalData', () => {
         ...eventsFor('ada', 0, created(ADA)),
         ...eventsFor('ada', 1, updated({ name: 'Ada King', group: 4 })),
       ];
-      const sealed = await personalData.sealForAppend('ada', 0, given);
+      const key = personalData.keyIn('ada', await store.events.readUser('ada'));
+      await sealAndAppend(store.events, personalData, { version: 0, key }, given);
+      const sealed = await store.events.readUserEvents('ada');
 
-      expect(await personalData.openEvents('ada', sealed.events)).toEqual(given);
-      expect(await processOn(store).openEvents('ada', sealed.events)).toEqual(given);
+      expect(await personalData.openEvents('ada', sealed)).toEqual(given);
+      expect(await processOn(store).openEvents('ada', sealed)).toEqual(given);
     });
 
-    it('a UserErased destroys the key before anything, and every event before the last erasure reads null, other fields kept', async () => {
+    it('a UserErased destroys the key with its append, and every event before the last erasure reads null, other fields kept', async () => {
       const history = [
         ...(await write(personalData, store, 'ada', 0, created(ADA))),
         ...(await write(personalData, store, 'ada', 1, updated({ name: 'Ada King', group: 4 }))),
@@ -194,10 +237,11 @@ describe('PersonalData', () => {
       const recorder = recording(store.dataKeys);
       const eraser = new PersonalData(recorder.keys, ring);
 
-      const erasure = await eraser.sealForAppend('ada', 2, eventsFor('ada', 2, erased()));
-      await store.events.append('ada', 2, erasure.events, { emailClaim: erasure.emailClaim });
+      const key = eraser.keyIn('ada', await store.events.readUser('ada'));
+      await sealAndAppend(store.events, eraser, { version: 2, key }, eventsFor('ada', 2, erased()));
 
-      expect(recorder.calls[0]).toBe('destroy ada');
+      // The key dies in the erasure's append, not by a call of its own before it.
+      expect(recorder.calls).toEqual([]);
       expect(await store.dataKeys.get(['ada'])).toEqual(new Map());
       const stored = await store.events.readUserEvents('ada');
       const opened = await processOn(store).openEvents('ada', stored);
@@ -221,16 +265,23 @@ describe('PersonalData', () => {
       });
     });
 
-    it('an erasure whose key cannot be destroyed (store down) fails, so it is never appended with the key alive', async () => {
+    it('an erasure the store cannot take (store down) changes nothing: the key lives, no event is stored', async () => {
       await write(personalData, store, 'ada', 0, created(ADA));
+      const key = personalData.keyIn('ada', await store.events.readUser('ada'));
       store.outage.setDown(true);
 
       await expect(
-        personalData.sealForAppend('ada', 1, eventsFor('ada', 1, erased())),
+        sealAndAppend(
+          store.events,
+          personalData,
+          { version: 1, key },
+          eventsFor('ada', 1, erased()),
+        ),
       ).rejects.toBeInstanceOf(StoreUnavailableError);
 
       store.outage.setDown(false);
       expect((await store.dataKeys.get(['ada'])).size).toBe(1);
+      expect(await store.events.readUserEvents('ada')).toHaveLength(1);
     });
 
     it('a user created again after its erasure gets a new key: the old incarnation stays null, the new one opens', async () => {
@@ -302,8 +353,8 @@ describe('PersonalData', () => {
     it('an entry of a live user whose key is destroyed reads unreadable; others as they are', async () => {
       const ada = sealedUser('ada', await write(personalData, store, 'ada', 0, created(ADA)));
       const bob = sealedUser('bob', await write(personalData, store, 'bob', 0, created(BOB)));
-      // An erasure under way: the key is destroyed, its UserErased not appended yet.
-      await personalData.sealForAppend('ada', 1, eventsFor('ada', 1, erased()));
+      // A snapshot entry saved before the erasure, read after it: its key is gone.
+      await write(personalData, store, 'ada', 1, erased());
       const reader = processOn(store);
 
       expect(await reader.openEntry(entry('ada', ada))).toEqual({

@@ -7,6 +7,7 @@ import {
   parseMasterKeys,
   PersonalData,
   rotateMasterKey,
+  sealAndAppend,
 } from '@user-service/common/personal-data';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { created, eventsFor, fieldsFor } from '@user-service/test-support';
@@ -26,8 +27,8 @@ async function storeUnderOldKey(): Promise<InMemoryStore> {
   const store = new InMemoryStore();
   const writer = new PersonalData(store.dataKeys, oldRing);
   for (const [n, id] of ids.entries()) {
-    const sealed = await writer.sealForAppend(id, 0, eventsFor(id, 0, created(fieldsFor(n))));
-    await store.events.append(id, 0, sealed.events, { emailClaim: sealed.emailClaim });
+    const events = eventsFor(id, 0, created(fieldsFor(n)));
+    await sealAndAppend(store.events, writer, { version: 0, key: undefined }, events);
   }
   return store;
 }
