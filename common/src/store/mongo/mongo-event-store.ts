@@ -38,6 +38,7 @@ import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';
 import { toEvent, toEventDocument } from './event-documents';
 import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-checkpoint';
 import { MongoTail } from './mongo-tail';
+import { isUnknownCommitResult, runTransaction } from './transaction';
 import { COLLECTIONS, type EmailClaimDocument, type EventDocument } from './schema';
 
 /** How long one empty wait on the change stream lasts before it answers "nothing new". */
@@ -47,6 +48,8 @@ const TAIL_WAIT_MS = 500;
  * reads whole partitions, off the request path; the bound only turns a stuck read into a retry.
  */
 const CATCH_UP_MAX_MS = 120_000;
+/** Runs of a transaction the server says did not commit, the first included. */
+const TRANSACTION_ATTEMPTS = 3;
 /** Operations after which a collection-level change stream is closed by the server. */
 const STREAM_ENDINGS = ['invalidate', 'drop', 'rename', 'dropDatabase'];
 
@@ -298,19 +301,18 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 
   /**
-   * Stored all or none, in one attempt: the driver's withTransaction retries for up to 120 s,
-   * and an append must answer within its time limit. A transient error (a write conflict with a
-   * concurrent transaction) reaches the caller as a lost race, which the gateway decides again.
+   * Stored all or none. A transaction the server says did not commit (a write conflict with a
+   * concurrent one, as among racers for one email) is run again, a few times within the time
+   * limit: the loser of a claim race then sees the winner's claim, a duplicate key, and so
+   * answers EmailTakenError rather than a conflict (transaction.ts).
    */
   private async inTransaction(session: ClientSession, work: () => Promise<void>): Promise<void> {
-    session.startTransaction({ maxCommitTimeMS: this.timeoutMs });
-    try {
-      await work();
-      await session.commitTransaction();
-    } catch (error) {
-      await session.abortTransaction().catch(() => undefined);
-      throw error;
-    }
+    await runTransaction(session, work, {
+      attempts: TRANSACTION_ATTEMPTS,
+      budgetMs: this.timeoutMs,
+      options: { maxCommitTimeMS: this.timeoutMs },
+      classify: commitOutcome,
+    });
   }
 
   /**
@@ -339,7 +341,9 @@ export class MongoEventStore implements EventStore, ChangeSource {
         },
       );
     } catch (error) {
-      if (hasCode(error, MONGO_ERROR.DuplicateKey)) throw new EmailTakenError(userId);
+      // The cause tells runTransaction that the server answered, so it has aborted already.
+      if (hasCode(error, MONGO_ERROR.DuplicateKey))
+        throw new EmailTakenError(userId, { cause: error });
       throw error;
     }
   }
@@ -394,6 +398,17 @@ export function lostRace(error: unknown): boolean {
   );
 }
 
+/**
+ * A commit the driver could not confirm even after its own retry may have been stored: the
+ * caller must not take it for a lost race or a refusal.
+ */
+function commitOutcome(error: unknown): unknown {
+  if (!isUnknownCommitResult(error)) return error;
+  return new StoreUnavailableError('MongoDB did not confirm the commit: the append may be stored', {
+    cause: error,
+  });
+}
+
 /** Errors that already say what happened pass through; any other failure is the store's. */
 function unavailable(operation: string, error: unknown): Error {
   if (
@@ -402,7 +417,8 @@ function unavailable(operation: string, error: unknown): Error {
     error instanceof VersionConflictError ||
     error instanceof UnreadableEventError ||
     error instanceof SubscriptionEndedError ||
-    error instanceof StoreMisconfiguredError
+    error instanceof StoreMisconfiguredError ||
+    error instanceof StoreUnavailableError
   ) {
     return error;
   }
