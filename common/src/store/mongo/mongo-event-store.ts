@@ -43,11 +43,6 @@ import { COLLECTIONS, type EmailClaimDocument, type EventDocument } from './sche
 
 /** How long one empty wait on the change stream lasts before it answers "nothing new". */
 const TAIL_WAIT_MS = 500;
-/**
- * Server time a catch-up read may take, the wait for its causal point included. Generous: it
- * reads whole partitions, off the request path; the bound only turns a stuck read into a retry.
- */
-const CATCH_UP_MAX_MS = 120_000;
 /** Runs of a transaction the server says did not commit, the first included. */
 const TRANSACTION_ATTEMPTS = 3;
 /** Operations after which a collection-level change stream is closed by the server. */
@@ -178,12 +173,17 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 
   async catchUp(partitions: readonly number[]): Promise<CatchUp> {
-    // A causally consistent session makes the majority read below wait until it includes
-    // everything up to the live point, so no event falls between the read and the tail.
+    // A causally consistent session makes every read of the catch-up below wait until it
+    // includes everything up to the live point (afterClusterTime: the live point's operation
+    // time), on whichever member serves it, so no event falls between the reads and the tail.
     const session = this.client.startSession({ causalConsistency: true });
     try {
       const livePosition = await this.positionNow(session);
-      return { livePosition, events: this.readPartitions(partitions, session) };
+      return {
+        livePosition,
+        read: (after) => this.readPartitions(partitions, after, session),
+        close: () => session.endSession(),
+      };
     } catch (error) {
       await session.endSession();
       throw unavailable('fix the live start point', error);
@@ -243,19 +243,33 @@ export class MongoEventStore implements EventStore, ChangeSource {
     return { clusterTime: requireTime(session.operationTime), resumeToken: null };
   }
 
+  /**
+   * The partitions' events in catch-up order, after `after`: the rest of `after`'s user, then
+   * the rest of its partition, then each later partition whole. Each query is one range of the
+   * partition_userId_version index in its order (no $or, so the server neither sorts nor
+   * merges), and the server compares `$gt` on ids as it sorts them, so nothing is skipped.
+   *
+   * No maxTimeMS: for a cursor that is not awaitData, each getMore inherits what is left of the
+   * find's maxTimeMS (getmore_cmd.cpp: "roll over any leftover time from the maxTimeMS of the
+   * operation that spawned this cursor"), so any bound would bound the whole read, and a store
+   * larger than it could never be caught up with. A read that stalls ends with its connection
+   * (the monitor's failed heartbeat interrupts in-use connections), and the subscription goes
+   * on after the last event delivered.
+   */
   private async *readPartitions(
     partitions: readonly number[],
+    after: UserEvent | null,
     session: ClientSession,
   ): AsyncIterable<UserEvent> {
     try {
-      const cursor = this.events
-        .find({ partition: { $in: [...partitions] } }, { session, maxTimeMS: CATCH_UP_MAX_MS })
-        .sort({ partition: 1, userId: 1, version: 1 });
-      for await (const document of cursor) yield toEvent(document);
+      for (const filter of catchUpRanges(partitions, after)) {
+        const cursor = this.events
+          .find(filter, { session })
+          .sort({ partition: 1, userId: 1, version: 1 });
+        for await (const document of cursor) yield toEvent(document);
+      }
     } catch (error) {
       throw unavailable('read partitions', error);
-    } finally {
-      await session.endSession();
     }
   }
 
@@ -372,6 +386,25 @@ export class MongoEventStore implements EventStore, ChangeSource {
     // The majority read that found it saw its commit, so the read's time is at or after it.
     return { outcome: 'alreadyStored', position: encodePosition(requireTime(found.operationTime)) };
   }
+}
+
+/** The queries, in order, that read the partitions' events after `after` (null: all of them). */
+export function catchUpRanges(
+  partitions: readonly number[],
+  after: UserEvent | null,
+): Filter<EventDocument>[] {
+  const ordered = [...new Set(partitions)].sort((a, b) => a - b);
+  if (!after) return ordered.map((partition) => ({ partition }));
+  const { partition, userId, version } = after;
+  return [
+    ...(ordered.includes(partition)
+      ? [
+          { partition, userId, version: { $gt: version } },
+          { partition, userId: { $gt: userId } },
+        ]
+      : []),
+    ...ordered.filter((later) => later > partition).map((later) => ({ partition: later })),
+  ];
 }
 
 interface DayGroup {
