@@ -38,6 +38,7 @@ import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';
 import { toEvent, toEventDocument } from './event-documents';
 import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-checkpoint';
 import { MongoTail } from './mongo-tail';
+import { ResumeTokenReader, type StoreLog } from './resume-token';
 import { isUnknownCommitResult, runTransaction } from './transaction';
 import { COLLECTIONS, type EmailClaimDocument, type EventDocument } from './schema';
 
@@ -51,14 +52,21 @@ const STREAM_ENDINGS = ['invalidate', 'drop', 'rename', 'dropDatabase'];
 export class MongoEventStore implements EventStore, ChangeSource {
   private readonly events: Collection<EventDocument>;
   private readonly claims: Collection<EmailClaimDocument>;
+  /** One for every tail of this store, so that an unreadable token is reported once. */
+  private readonly tokens: ResumeTokenReader;
 
-  /** @param timeoutMs server time each request-path read may take (maxTimeMS) */
+  /**
+   * @param timeoutMs server time each request-path read may take (maxTimeMS)
+   * @param log where what the store cannot work out by itself is said
+   */
   constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
     private readonly clock: CausalClock,
     private readonly timeoutMs: number,
+    log: StoreLog,
   ) {
+    this.tokens = new ResumeTokenReader(log);
     this.events = db.collection<EventDocument>(COLLECTIONS.events);
     this.claims = db.collection<EmailClaimDocument>(COLLECTIONS.emailClaims);
   }
@@ -229,7 +237,7 @@ export class MongoEventStore implements EventStore, ChangeSource {
         maxAwaitTimeMS: TAIL_WAIT_MS,
       },
     );
-    return new MongoTail(stream);
+    return new MongoTail(stream, this.tokens);
   }
 
   /**
