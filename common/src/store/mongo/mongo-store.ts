@@ -75,7 +75,7 @@ export class MongoStore implements Store {
     // created just before its first event is appended).
     const clock = new CausalClock(client);
     this.events = new MongoEventStore(client, db, clock, timeoutMs, log);
-    this.snapshots = new MongoSnapshotStore(db, timeoutMs);
+    this.snapshots = new MongoSnapshotStore(client, db, timeoutMs);
     this.idempotency = new MongoIdempotencyStore(db, timeoutMs);
     this.dataKeys = new MongoDataKeyStore(db, clock, timeoutMs);
   }
