@@ -58,7 +58,10 @@ export interface TailedChange {
  * No change is waiting (after a bounded wait). `position` is how far the tail has looked: every
  * matching change before it has been delivered, so it is a checkpoint too. Null while unknown.
  * It need not be the store's head: a tail may answer "nothing yet" before it has looked at
- * everything committed so far (a MongoDB getMore that ran out of time scanning the oplog).
+ * everything committed so far. On MongoDB an empty getMore batch is a scan that reached the end
+ * of the majority-committed oplog as it read it (getmore_cmd.cpp, "empty batches are always
+ * caused by hitting EOF"), but a write may commit right after, before the head is read; and
+ * after a failover the new primary's majority point can trail a head read from the old one.
  */
 export interface TailIdle {
   readonly kind: 'idle';

@@ -16,7 +16,7 @@ const positionOf = (checkpoint: Checkpoint) => checkpoint.position as number;
 /**
  * A change source whose tail answers from a script, step by step, as a MongoDB change stream
  * would: with changes, or with "nothing now" and how far it has scanned, which may be short of
- * the store's head (a getMore that ran out of time scanning the oplog).
+ * the store's head (a write committed after the getMore's read, or a new primary behind).
  */
 class ScriptedSource implements ChangeSource {
   head = 0;
