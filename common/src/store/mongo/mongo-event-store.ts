@@ -44,8 +44,12 @@ import { COLLECTIONS, type EmailClaimDocument, type EventDocument } from './sche
 
 /** How long one empty wait on the change stream lasts before it answers "nothing new". */
 const TAIL_WAIT_MS = 500;
-/** Runs of a transaction the server says did not commit, the first included. */
-const TRANSACTION_ATTEMPTS = 3;
+/**
+ * Runs of a transaction the server says did not commit, the first included. Racers for one
+ * email conflict (112) only until the first claim commits, which takes one round trip; the
+ * pauses before the second to fourth runs (up to 10, 20 and 40 ms) leave it that and more.
+ */
+const TRANSACTION_ATTEMPTS = 4;
 /** Operations after which a collection-level change stream is closed by the server. */
 const STREAM_ENDINGS = ['invalidate', 'drop', 'rename', 'dropDatabase'];
 
