@@ -47,9 +47,10 @@ const realClock: RetryClock = {
  * client to try the whole txn again"), a lock timeout, a stepdown between statements, or
  * NoSuchTransaction at commit after a failover.
  *
- * Not retried: a commit labelled UnknownTransactionCommitResult. The driver has already retried
- * that commit once with w:majority (sessions.ts `commitTransaction`); it may have committed, so
- * running the body again could store it twice. It goes to `classify` as the outcome unknown.
+ * Not retried: a commit labelled UnknownTransactionCommitResult (a write concern error or
+ * timeout, or a network error on the driver's own retry of the commit, sessions.ts
+ * `commitTransaction`). It may have committed, so running the body again could store it twice,
+ * and the label wins over TransientTransactionError. It goes to `classify` as the outcome unknown.
  */
 export async function runTransaction<T>(
   session: TransactionSession,
