@@ -222,6 +222,25 @@ describe('running a MongoDB transaction', () => {
     expect(session.sent).toEqual(['start', 'commitTransaction']);
   });
 
+  it('does not run again a commit labelled both transient and of unknown outcome', async () => {
+    const session = new FakeSession();
+    const lost = new MongoNetworkError('connection reset during the commit');
+    lost.addErrorLabel(TRANSIENT);
+    lost.addErrorLabel('UnknownTransactionCommitResult');
+    session.commitFailures.push(lost);
+    let runs = 0;
+    await expect(
+      runTransaction(
+        session,
+        async () => {
+          runs += 1;
+        },
+        retry(new FakeClock()),
+      ),
+    ).rejects.toBe(lost);
+    expect(runs).toBe(1);
+  });
+
   it('runs the whole transaction again when the commit says it did not commit', async () => {
     const session = new FakeSession();
     session.commitFailures.push(
