@@ -136,12 +136,17 @@ function worthAnotherAttempt(error: unknown): boolean {
   return isTransient(error) && !isUnknownCommitResult(error);
 }
 
+/**
+ * Looked for along the causes too: a multi-collection bulkWrite wraps the server's error, labels
+ * and all, as the `cause` of a MongoClientBulkWriteError that has none of its own (driver
+ * operations/client_bulk_write/executor.ts).
+ */
 export function isTransient(error: unknown): boolean {
-  return hasLabel(error, 'TransientTransactionError');
+  return someCause(error, (cause) => hasLabel(cause, 'TransientTransactionError'));
 }
 
 export function isUnknownCommitResult(error: unknown): boolean {
-  return hasLabel(error, 'UnknownTransactionCommitResult');
+  return someCause(error, (cause) => hasLabel(cause, 'UnknownTransactionCommitResult'));
 }
 
 /**
@@ -149,8 +154,13 @@ export function isUnknownCommitResult(error: unknown): boolean {
  * adapter turns a duplicate key on a claim into EmailTakenError, keeping it as the cause).
  */
 function answeredByServer(error: unknown): boolean {
+  return someCause(error, (cause) => cause instanceof MongoServerError);
+}
+
+/** Whether the error, or one of the errors it was made from, is such. */
+function someCause(error: unknown, test: (cause: unknown) => boolean): boolean {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
-    if (current instanceof MongoServerError) return true;
+    if (test(current)) return true;
     current = current instanceof Error ? current.cause : undefined;
   }
   return false;

@@ -1,5 +1,10 @@
 import { EmailTakenError } from '@user-service/common/store';
-import { MongoClient, MongoNetworkError, MongoServerError } from 'mongodb';
+import {
+  MongoClient,
+  MongoClientBulkWriteError,
+  MongoNetworkError,
+  MongoServerError,
+} from 'mongodb';
 import {
   forgetAbortedTransaction,
   type RetryClock,
@@ -108,6 +113,22 @@ describe('running a MongoDB transaction', () => {
     );
     expect(result).toBe('stored');
     expect(runs).toBe(2);
+    expect(session.sent).toEqual(['start', 'start', 'commitTransaction']);
+  });
+
+  it('runs it again when the transient error comes wrapped, as a multi-collection bulkWrite wraps it', async () => {
+    const session = new FakeSession();
+    const wrapped = new MongoClientBulkWriteError({ message: 'bulk write failed' });
+    wrapped.cause = writeConflict();
+    const failures: unknown[] = [wrapped];
+    await runTransaction(
+      session,
+      async () => {
+        const failure = failures.shift();
+        if (failure) throw failure;
+      },
+      retry(new FakeClock()),
+    );
     expect(session.sent).toEqual(['start', 'start', 'commitTransaction']);
   });
 
