@@ -84,7 +84,7 @@ async function seed(store: InMemoryStore, masterKeys: MasterKeyring, args: ReadS
       requestId: randomUUID(),
     });
     const sealed = await personalData.sealForAppend(userId, version, stamped);
-    await store.events.append(userId, version, sealed.events, sealed.emailClaim);
+    await store.events.append(userId, version, sealed.events, { emailClaim: sealed.emailClaim });
     appended += 1;
   };
   const updateHistoryUser = () => {

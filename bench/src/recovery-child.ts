@@ -46,7 +46,7 @@ async function seed(store: InMemoryStore, masterKeys: MasterKeyring): Promise<vo
       partitionOf: (id) => partitionOf(id, PARTITIONS),
     });
     const sealed = await personalData.sealForAppend(userId, after, stamped);
-    await store.events.append(userId, after, sealed.events, sealed.emailClaim);
+    await store.events.append(userId, after, sealed.events, { emailClaim: sealed.emailClaim });
     return sealed.events;
   };
 

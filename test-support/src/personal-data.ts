@@ -28,5 +28,7 @@ export async function appendSealed(
   events: readonly UserEvent[],
 ): Promise<AppendResult> {
   const sealed = await testPersonalData(store).sealForAppend(userId, expectedVersion, events);
-  return store.events.append(userId, expectedVersion, sealed.events, sealed.emailClaim);
+  return store.events.append(userId, expectedVersion, sealed.events, {
+    emailClaim: sealed.emailClaim,
+  });
 }

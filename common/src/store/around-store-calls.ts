@@ -3,6 +3,7 @@ import { wrapStore } from './wrap-store';
 
 export type StoreOperation =
   | 'append'
+  | 'read_user'
   | 'read_event'
   | 'read_user_events'
   | 'read_user_history'
@@ -33,6 +34,7 @@ export function aroundStoreCalls(store: Store, around: AroundCall): Store {
   return wrapStore(store, {
     events: {
       append: (...args) => around('append', () => store.events.append(...args)),
+      readUser: (...args) => around('read_user', () => store.events.readUser(...args)),
       readEvent: (...args) => around('read_event', () => store.events.readEvent(...args)),
       readUserEvents: (...args) =>
         around('read_user_events', () => store.events.readUserEvents(...args)),

@@ -1,4 +1,7 @@
 import type { UserEvent, UserEventType } from '../domain';
+import type { WrappedDataKey } from './data-key-store';
+import type { StoredOutcome } from './idempotency-store';
+import type { SnapshotEntry } from './snapshot-store';
 
 // The event store port: the log of every user's events, and subscriptions that deliver them.
 
@@ -58,29 +61,91 @@ export type EmailClaim =
   { readonly kind: 'hold'; readonly key: string } | { readonly kind: 'release' };
 
 /**
+ * What else an append changes, in the same atomic step as its events: stored all together or not
+ * at all, so that no order between them needs to survive a crash.
+ */
+export interface AppendEffects {
+  /** What the events do to the emails their user holds (see EmailClaim). */
+  readonly emailClaim?: EmailClaim | undefined;
+  /**
+   * `create`: the user's first data key, stored with the events that its personal data is sealed
+   * with; a user that has a key already makes the append a VersionConflictError (it was not the
+   * new user the caller took it for). `destroy`: the user's key is deleted with the events (an
+   * erasure), so no copy of its personal data opens any more.
+   */
+  readonly dataKey?:
+    | { readonly kind: 'create'; readonly key: WrappedDataKey }
+    | { readonly kind: 'destroy' }
+    | undefined;
+  /**
+   * The outcome of the keyed request that carries these events, remembered as
+   * `IdempotencyStore.finish` would (only if `token` still holds the key), once they are stored.
+   */
+  readonly outcome?: RememberedOutcome | undefined;
+}
+
+export interface RememberedOutcome {
+  readonly key: string;
+  readonly token: string;
+  readonly outcome: StoredOutcome;
+  readonly expiresAt: Date;
+}
+
+/** An event as stored, and a commit position at or after its commit. */
+export interface FoundEvent {
+  readonly event: UserEvent;
+  readonly position: CommitPosition;
+}
+
+/**
+ * One user as the write side starts from, read in one call to the store: the snapshot to fold
+ * from, the events stored after it, and the user's data key.
+ */
+export interface StoredUser {
+  /**
+   * The user's live snapshot entry, or null: none, or a tombstone (which does not tell a deleted
+   * user from an erased one, so it is not started from).
+   */
+  readonly snapshot: SnapshotEntry | null;
+  /** The user's events after `snapshot` (all of them without one), in version order. */
+  readonly events: UserEvent[];
+  /** The user's data key; null when it has none (never had, or destroyed by an erasure). */
+  readonly dataKey: WrappedDataKey | null;
+}
+
+/**
  * The store holds personal data sealed: in the events and snapshot entries it is given and gives
  * back, `name` and `email` are sealed text (see `personal-data/`), never the plain values.
  */
 export interface EventStore {
   /**
-   * Durably stores the events of one user, whose versions must follow `expectedVersion` without
-   * a gap. Throws VersionConflictError when another writer took one of those versions first, or
-   * when the user has no event at `expectedVersion` (it must be the stored head). Throws
-   * StoreUnavailableError when the store cannot confirm: then the outcome is unknown.
+   * Durably stores the events of one user, whose versions must follow `expectedVersion`, the head
+   * the caller read from this store (or 0 for a user it takes to be new). Throws
+   * VersionConflictError when another writer took one of those versions first. Whether
+   * `expectedVersion` itself is stored is the caller's to know, not checked again: events are
+   * never changed or deleted, so a head once read stays stored (the in-memory adapter, whose
+   * per-user list cannot hold a hole, refuses one as a conflict). Throws StoreUnavailableError
+   * when the store cannot confirm: then the outcome is unknown.
    *
-   * It also keeps one live user per email, applying `emailClaim` (what the events do to the
-   * user's email, hashed by the caller since the events hold it sealed) in the same atomic step:
-   * events that would give the user an email another user holds are not stored, and
-   * EmailTakenError is thrown; a release frees the email the user held.
+   * It also keeps one live user per email, applying `effects.emailClaim` (what the events do to
+   * the user's email, hashed by the caller since the events hold it sealed) in the same atomic
+   * step: events that would give the user an email another user holds are not stored, and
+   * EmailTakenError is thrown; a release frees the email the user held. The other effects are
+   * applied in that step too.
    */
   append(
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
-    emailClaim?: EmailClaim,
+    effects?: AppendEffects,
   ): Promise<AppendResult>;
-  /** The stored event with this id, or null: tells a retried write whether its event is stored. */
-  readEvent(eventId: string): Promise<UserEvent | null>;
+  /** The user's snapshot, newer events and data key, in one call: see StoredUser. */
+  readUser(userId: string): Promise<StoredUser>;
+  /**
+   * The stored event with this id and its commit position, or null: tells a retried write
+   * whether its event is stored, and what a read of its own write must wait for.
+   */
+  readEvent(eventId: string): Promise<FoundEvent | null>;
   /** The user's events with a version above `afterVersion`, in version order. */
   readUserEvents(userId: string, afterVersion?: number): Promise<UserEvent[]>;
   /** The user's events matching the query, in version order; reads only that user's events. */

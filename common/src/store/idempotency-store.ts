@@ -32,14 +32,16 @@ export interface IdempotentAttempt {
 
 /**
  * What `begin` found:
- * - `started`: this attempt holds the key (no one had it, its holder's lease ran out, or its
- *   record expired); carry the request out, then `finish` or `abandon`;
+ * - `started`: this attempt holds the key (no one had it, its holder's lease ran out or it was
+ *   abandoned, or its record expired); carry the request out, then `finish` or `abandon`.
+ *   `fresh` when no attempt held the key before (no record at all): then nothing the request
+ *   writes can be stored yet, so there is no earlier write to look for;
  * - `inFlight`: another attempt holds the key and its lease runs;
  * - `completed`: a request with this key was carried out; its fingerprint tells whether this
  *   request is a retry of it.
  */
 export type IdempotentBegin =
-  | { readonly kind: 'started' }
+  | { readonly kind: 'started'; readonly fresh: boolean }
   | { readonly kind: 'inFlight' }
   | {
       readonly kind: 'completed';
@@ -55,6 +57,10 @@ export interface IdempotencyStore {
   begin(key: string, attempt: IdempotentAttempt): Promise<IdempotentBegin>;
   /** Remembers the outcome, if this attempt (`token`) still holds the key; a no-op otherwise. */
   finish(key: string, token: string, outcome: StoredOutcome, expiresAt: Date): Promise<void>;
-  /** Forgets the key, if this attempt still holds it, so that a retry runs the request again. */
+  /**
+   * Lets the key go, if this attempt still holds it, so that a retry runs the request again at
+   * once (without waiting for the lease). The record stays, marked: the retry is not `fresh`,
+   * since this attempt may have stored something before it failed.
+   */
   abandon(key: string, token: string): Promise<void>;
 }

@@ -24,6 +24,7 @@ export function wrapStore(store: Store, overrides: StoreOverrides): Store {
   return {
     events: {
       append: events.append ?? ((...args) => store.events.append(...args)),
+      readUser: events.readUser ?? ((...args) => store.events.readUser(...args)),
       readEvent: events.readEvent ?? ((...args) => store.events.readEvent(...args)),
       readUserEvents: events.readUserEvents ?? ((...args) => store.events.readUserEvents(...args)),
       readUserHistory:

@@ -27,7 +27,7 @@ async function storeUnderOldKey(): Promise<InMemoryStore> {
   const writer = new PersonalData(store.dataKeys, oldRing);
   for (const [n, id] of ids.entries()) {
     const sealed = await writer.sealForAppend(id, 0, eventsFor(id, 0, created(fieldsFor(n))));
-    await store.events.append(id, 0, sealed.events, sealed.emailClaim);
+    await store.events.append(id, 0, sealed.events, { emailClaim: sealed.emailClaim });
   }
   return store;
 }

@@ -2,7 +2,7 @@ import {
   type AppendResult,
   type ChangeSource,
   type Checkpoint,
-  type EmailClaim,
+  type AppendEffects,
   EmailTakenError,
   type HistoryQuery,
   VersionConflictError,
@@ -12,12 +12,14 @@ import { isAfterInCatchUpOrder } from '../../src/store/change-source';
 import {
   created,
   deleted,
+  erased,
   eventsFor,
   eventsWith,
   fieldsFor,
   idsInPartition,
   Recorder,
   updated,
+  userFor,
 } from '@user-service/test-support';
 import { ownEmail, snapshotOf, sortById, type StoreUnderTest } from './store-under-test';
 
@@ -107,18 +109,6 @@ export function defineEventStoreContract(
       ).toHaveLength(2);
     });
 
-    it('rejects an append whose expected version is ahead of the stored head, so versions never have a hole', async () => {
-      await appendAll(eventsFor('hank', 0, created(fieldsFor(8))));
-      await expect(
-        append('hank', 3, eventsFor('hank', 3, updated({ group: 4 }))),
-      ).rejects.toBeInstanceOf(VersionConflictError);
-      await expect(
-        append('ivy', 2, eventsFor('ivy', 2, updated({ group: 1 }))),
-      ).rejects.toBeInstanceOf(VersionConflictError);
-      expect(await store.events.readUserEvents('hank')).toHaveLength(1);
-      expect(await store.events.readUserEvents('ivy')).toEqual([]);
-    });
-
     it('answers a ping while it can be reached', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
@@ -192,7 +182,7 @@ export function defineEventStoreContract(
     it('goes by the claim alone, never by the events, whose emails it is given sealed', async () => {
       const creates = (userId: string, n: number, sealedEmail: string) =>
         eventsFor(userId, 0, created(withEmail(n, sealedEmail)));
-      const hold = (key: string): EmailClaim => ({ kind: 'hold', key });
+      const hold = (key: string): AppendEffects => ({ emailClaim: { kind: 'hold', key } });
       await store.events.append('kai', 0, creates('kai', 1, 'sealed-a'), hold('hash-1'));
       // Other text in the events, the same claim: refused.
       await expect(
@@ -206,7 +196,9 @@ export function defineEventStoreContract(
         store.events.append('lea', 0, creates('lea', 2, 'sealed-b'), hold('hash-1')),
       ).rejects.toBeInstanceOf(EmailTakenError);
       // A release frees the email its user held.
-      await store.events.append('kai', 2, eventsFor('kai', 2, deleted()), { kind: 'release' });
+      await store.events.append('kai', 2, eventsFor('kai', 2, deleted()), {
+        emailClaim: { kind: 'release' },
+      });
       await store.events.append('lea', 0, creates('lea', 2, 'sealed-b'), hold('hash-1'));
       expect((await readAll(['kai', 'lea', 'max'])).map(versionKey)).toEqual([
         'kai@1',
@@ -218,11 +210,145 @@ export function defineEventStoreContract(
     });
   });
 
-  describe('reading one event', () => {
-    it('finds a stored event by its id, and null for an id never stored', async () => {
-      const events = eventsFor('kim', 0, created(fieldsFor(1)), updated({ group: 3 }));
+  describe('one user in one call', () => {
+    const key = { keyId: 'k-1', masterKeyId: 'm-1', wrapped: 'wrapped-1' };
+
+    it('reads a user never written as nothing at all', async () => {
+      expect(await store.events.readUser('nobody')).toEqual({
+        snapshot: null,
+        events: [],
+        dataKey: null,
+      });
+    });
+
+    it('reads the snapshot, the events after it, and the key together', async () => {
+      const events = eventsFor('lou', 0, created(fieldsFor(1)), updated({ group: 2 }));
+      const [first] = events;
+      await store.events.append('lou', 0, [first!], {
+        dataKey: { kind: 'create', key },
+      });
+      await append('lou', 1, events.slice(1));
+      const entry = {
+        userId: 'lou',
+        partition: first!.partition,
+        version: 1,
+        user: userFor('lou', 1),
+      };
+      await store.snapshots.save({ partitions: [], entries: [entry], checkpoint: null });
+
+      expect(await store.events.readUser('lou')).toEqual({
+        snapshot: entry,
+        events: events.slice(1),
+        dataKey: key,
+      });
+    });
+
+    it('does not start from a tombstone: every event is read', async () => {
+      const events = eventsFor('mia', 0, created(fieldsFor(1)), deleted());
       await appendAll(events);
-      expect(await store.events.readEvent(events[1]!.eventId)).toEqual(events[1]);
+      const tombstone = { userId: 'mia', partition: events[0]!.partition, version: 2, user: null };
+      await store.snapshots.save({ partitions: [], entries: [tombstone], checkpoint: null });
+
+      const read = await store.events.readUser('mia');
+      expect(read.snapshot).toBeNull();
+      expect(read.events).toEqual(events);
+    });
+  });
+
+  describe('what else an append changes, in the same step', () => {
+    const key = { keyId: 'k-1', masterKeyId: 'm-1', wrapped: 'wrapped-1' };
+    const other = { keyId: 'k-2', masterKeyId: 'm-1', wrapped: 'wrapped-2' };
+
+    it('stores a new user’s key with its first event', async () => {
+      await store.events.append('ned', 0, eventsFor('ned', 0, created(fieldsFor(1))), {
+        dataKey: { kind: 'create', key },
+      });
+      expect((await store.dataKeys.get(['ned'])).get('ned')).toEqual(key);
+    });
+
+    it('refuses a new key for a user that has one as a conflict, storing nothing', async () => {
+      await store.dataKeys.getOrCreate('ola', key);
+      await expect(
+        store.events.append('ola', 0, eventsFor('ola', 0, created(fieldsFor(1))), {
+          dataKey: { kind: 'create', key: other },
+        }),
+      ).rejects.toBeInstanceOf(VersionConflictError);
+      expect(await store.events.readUserEvents('ola')).toEqual([]);
+      expect((await store.dataKeys.get(['ola'])).get('ola')).toEqual(key);
+    });
+
+    it('stores neither the key nor the claim of a create whose email is taken', async () => {
+      const claim = { kind: 'hold', key: 'hash-shared' } as const;
+      await store.events.append('pam', 0, eventsFor('pam', 0, created(fieldsFor(1))), {
+        emailClaim: claim,
+      });
+      await expect(
+        store.events.append('quin', 0, eventsFor('quin', 0, created(fieldsFor(2))), {
+          emailClaim: claim,
+          dataKey: { kind: 'create', key },
+        }),
+      ).rejects.toBeInstanceOf(EmailTakenError);
+      expect(await store.dataKeys.get(['quin'])).toEqual(new Map());
+    });
+
+    it('destroys the user’s key with an erasure’s event, and only if the event is stored', async () => {
+      await store.events.append('rex', 0, eventsFor('rex', 0, created(fieldsFor(1))), {
+        dataKey: { kind: 'create', key },
+      });
+      await expect(
+        store.events.append('rex', 0, eventsFor('rex', 0, erased()), {
+          dataKey: { kind: 'destroy' },
+        }),
+      ).rejects.toBeInstanceOf(VersionConflictError);
+      expect((await store.dataKeys.get(['rex'])).get('rex')).toEqual(key);
+      await store.events.append('rex', 1, eventsFor('rex', 1, erased()), {
+        dataKey: { kind: 'destroy' },
+      });
+      expect(await store.dataKeys.get(['rex'])).toEqual(new Map());
+    });
+
+    it('remembers the outcome of the keyed request carrying the events, if that attempt still holds its key', async () => {
+      const now = new Date();
+      const later = (ms: number) => new Date(now.getTime() + ms);
+      const begin = (token: string) =>
+        store.idempotency.begin('key-1', {
+          fingerprint: 'PUT /api/user/sal',
+          token,
+          now,
+          leaseUntil: later(10_000),
+          expiresAt: later(60_000),
+        });
+      const outcome = { status: 201, headers: {}, body: '{"id":"sal"}' };
+      await begin('t1');
+      await store.events.append('sal', 0, eventsFor('sal', 0, created(fieldsFor(1))), {
+        outcome: { key: 'key-1', token: 't1', outcome, expiresAt: later(60_000) },
+      });
+      expect(await begin('t2')).toMatchObject({ kind: 'completed', outcome });
+      // Another attempt's token remembers nothing.
+      await store.events.append('tia', 0, eventsFor('tia', 0, created(fieldsFor(2))), {
+        outcome: { key: 'key-2', token: 'not-holding', outcome, expiresAt: later(60_000) },
+      });
+      expect(
+        await store.idempotency.begin('key-2', {
+          fingerprint: 'x',
+          token: 't3',
+          now,
+          leaseUntil: later(10_000),
+          expiresAt: later(60_000),
+        }),
+      ).toEqual({ kind: 'started', fresh: true });
+    });
+  });
+
+  describe('reading one event', () => {
+    it('finds a stored event by its id, with a position at or after its commit, and null for an id never stored', async () => {
+      const events = eventsFor('kim', 0, created(fieldsFor(1)), updated({ group: 3 }));
+      const [, second] = await appendAll(events);
+      const found = await store.events.readEvent(events[1]!.eventId);
+      expect(found?.event).toEqual(events[1]);
+      expect(
+        store.events.comparePositions(found?.position ?? '', second?.position ?? ''),
+      ).toBeGreaterThanOrEqual(0);
       expect(await store.events.readEvent('never-stored')).toBeNull();
     });
   });

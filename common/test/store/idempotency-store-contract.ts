@@ -18,7 +18,7 @@ export function defineIdempotencyStoreContract({ store }: StoreUnderTest): void 
 
     it('lets the first attempt start, answers in-flight while its lease runs, and the outcome once finished', async () => {
       const keys = store.idempotency;
-      expect(await keys.begin('k1', attempt('t1', 0))).toEqual({ kind: 'started' });
+      expect(await keys.begin('k1', attempt('t1', 0))).toEqual({ kind: 'started', fresh: true });
       expect(await keys.begin('k1', attempt('t2', 5))).toEqual({ kind: 'inFlight' });
       await keys.finish('k1', 't1', outcome, at(40));
       expect(await keys.begin('k1', attempt('t3', 6, 'another request'))).toEqual({
@@ -26,13 +26,17 @@ export function defineIdempotencyStoreContract({ store }: StoreUnderTest): void 
         fingerprint: 'POST /api/user {}',
         outcome,
       });
-      expect(await keys.begin('k2', attempt('t4', 6))).toEqual({ kind: 'started' });
+      expect(await keys.begin('k2', attempt('t4', 6))).toEqual({ kind: 'started', fresh: true });
     });
 
     it('hands the key to a new attempt once the holder’s lease runs out; the old holder can then neither finish nor abandon it', async () => {
       const keys = store.idempotency;
       await keys.begin('k1', attempt('dead', 0));
-      expect(await keys.begin('k1', attempt('next', 11))).toEqual({ kind: 'started' });
+      // Not fresh: the attempt whose lease ran out may have written before it died.
+      expect(await keys.begin('k1', attempt('next', 11))).toEqual({
+        kind: 'started',
+        fresh: false,
+      });
       await keys.finish('k1', 'dead', { ...outcome, status: 200 }, at(40));
       await keys.abandon('k1', 'dead');
       expect(await keys.begin('k1', attempt('third', 12))).toEqual({ kind: 'inFlight' });
@@ -40,14 +44,14 @@ export function defineIdempotencyStoreContract({ store }: StoreUnderTest): void 
       expect(await keys.begin('k1', attempt('fourth', 13))).toMatchObject({ outcome });
     });
 
-    it('forgets an abandoned key at once, and a finished one after it expires', async () => {
+    it('lets an abandoned key go at once, not fresh (its attempt may have written), and forgets a finished one after it expires', async () => {
       const keys = store.idempotency;
       await keys.begin('k1', attempt('t1', 0));
       await keys.abandon('k1', 't1');
-      expect(await keys.begin('k1', attempt('t2', 1))).toEqual({ kind: 'started' });
+      expect(await keys.begin('k1', attempt('t2', 1))).toEqual({ kind: 'started', fresh: false });
       await keys.finish('k1', 't2', outcome, at(30));
       expect(await keys.begin('k1', attempt('t3', 29))).toMatchObject({ kind: 'completed' });
-      expect(await keys.begin('k1', attempt('t4', 30))).toEqual({ kind: 'started' });
+      expect(await keys.begin('k1', attempt('t4', 30))).toEqual({ kind: 'started', fresh: true });
     });
 
     it('lets exactly one of 10 concurrent first attempts start', async () => {

@@ -121,7 +121,9 @@ export function storeUnderTest(createFixture: () => Promise<StoreFixture>): Stor
     expectedVersion: number,
     events: readonly UserEvent[],
   ): Promise<AppendResult> {
-    return store.events.append(userId, expectedVersion, events, emailClaimOf(events));
+    return store.events.append(userId, expectedVersion, events, {
+      emailClaim: emailClaimOf(events),
+    });
   }
 
   async function appendAll(events: readonly UserEvent[]): Promise<AppendResult[]> {

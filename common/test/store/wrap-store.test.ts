@@ -34,7 +34,7 @@ describe('wrapStore', () => {
     expect(await store.snapshots.listUsers([0, 1], { limit: 5 })).toEqual([bob.user]);
     expect(await store.snapshots.countUsersByGroup([1])).toEqual(new Map([[4, 1]]));
     // The claim goes through with the events.
-    const claim = { kind: 'hold', key: 'hash-of-ada-email' } as const;
+    const claim = { emailClaim: { kind: 'hold', key: 'hash-of-ada-email' } } as const;
     await store.events.append('ada', 1, eventsFor('ada', 1, updated({ group: 2 })), claim);
     await expect(
       inner.events.append('cid', 0, eventsFor('cid', 0, created(fieldsFor(3))), claim),

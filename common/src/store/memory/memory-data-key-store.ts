@@ -31,6 +31,21 @@ export class InMemoryDataKeyStore implements DataKeyStore {
     this.keys.delete(owner);
   }
 
+  // The steps of an append that changes a key (AppendEffects), without an outage check of their
+  // own: the append checked it, and applies them in its one synchronous step.
+
+  keyOf(owner: string): WrappedDataKey | null {
+    return this.keys.get(owner) ?? null;
+  }
+
+  create(owner: string, key: WrappedDataKey): void {
+    this.keys.set(owner, { ...key });
+  }
+
+  delete(owner: string): void {
+    this.keys.delete(owner);
+  }
+
   async wrappedOtherwise(
     masterKeyId: string,
     after: string | undefined,

@@ -15,18 +15,30 @@ import {
 } from '../change-source';
 import { HistoryLostError, VersionConflictError } from '../errors';
 import { assertLimit } from '../query-rules';
+import type { InMemoryDataKeyStore } from './memory-data-key-store';
+import type { InMemoryIdempotencyStore } from './memory-idempotency-store';
+import type { InMemorySnapshotStore } from './memory-snapshot-store';
 import type {
+  AppendEffects,
   AppendResult,
   Checkpoint,
   CommitPosition,
-  EmailClaim,
   EventDayCount,
   EventStore,
   HistoryQuery,
   Subscription,
   SubscriptionHandler,
+  StoredUser,
   SubscriptionRequest,
+  FoundEvent,
 } from '../event-store';
+
+/** The other in-memory ports, which an append changes and a user read reads with the events. */
+export interface SiblingStores {
+  readonly snapshots: InMemorySnapshotStore;
+  readonly dataKeys: InMemoryDataKeyStore;
+  readonly idempotency: InMemoryIdempotencyStore;
+}
 
 const MS_PER_DAY = 86_400_000;
 
@@ -47,13 +59,17 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   /** Tails cannot resume from a position before this one: the history before it is gone. */
   private historyStart = 0;
 
-  constructor(private readonly outage = new OutageSwitch()) {}
+  constructor(
+    private readonly outage = new OutageSwitch(),
+    private readonly siblings?: SiblingStores,
+  ) {}
 
+  /** Checks everything first and then changes everything, in one synchronous step: atomic. */
   async append(
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
-    emailClaim?: EmailClaim,
+    effects: AppendEffects = {},
   ): Promise<AppendResult> {
     assertAppendable(userId, expectedVersion, events);
     this.outage.check('append');
@@ -62,7 +78,22 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     const userEvents = this.eventsByUser.get(userId) ?? [];
     if (userEvents.length !== expectedVersion)
       throw new VersionConflictError(userId, expectedVersion);
+    const { emailClaim, dataKey, outcome } = effects;
+    const siblings = this.siblings;
+    if ((dataKey || outcome) && !siblings)
+      throw new Error('an append with key or outcome effects needs the sibling stores');
+    if (dataKey?.kind === 'create' && siblings?.dataKeys.keyOf(userId))
+      throw new VersionConflictError(userId, expectedVersion);
     this.emailClaims.change(userId, emailClaim);
+    if (dataKey?.kind === 'create') siblings?.dataKeys.create(userId, dataKey.key);
+    if (dataKey?.kind === 'destroy') siblings?.dataKeys.delete(userId);
+    if (outcome)
+      siblings?.idempotency.remember(
+        outcome.key,
+        outcome.token,
+        outcome.outcome,
+        outcome.expiresAt,
+      );
     for (const event of events) {
       const stored = frozenCopy(event);
       userEvents.push(stored);
@@ -85,10 +116,23 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     return latest === undefined ? undefined : encodePosition(latest + 1);
   }
 
-  async readEvent(eventId: string): Promise<UserEvent | null> {
+  async readUser(userId: string): Promise<StoredUser> {
+    this.outage.check('read a user');
+    const entry = this.siblings?.snapshots.entryOf(userId) ?? null;
+    const snapshot = entry?.user ? entry : null;
+    return {
+      snapshot,
+      events: (this.eventsByUser.get(userId) ?? []).slice(snapshot?.version ?? 0),
+      dataKey: this.siblings?.dataKeys.keyOf(userId) ?? null,
+    };
+  }
+
+  async readEvent(eventId: string): Promise<FoundEvent | null> {
     this.outage.check('read an event');
     const index = this.logIndexes.get(eventId);
-    return index === undefined ? null : (this.log[index] ?? null);
+    const event = index === undefined ? undefined : this.log[index];
+    // A tail's checkpoint just after this event reaches it.
+    return index === undefined || !event ? null : { event, position: encodePosition(index + 1) };
   }
 
   async readUserEvents(userId: string, afterVersion = 0): Promise<UserEvent[]> {

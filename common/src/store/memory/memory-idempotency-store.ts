@@ -4,7 +4,7 @@ import type {
   IdempotentBegin,
   StoredOutcome,
 } from '../idempotency-store';
-import { type KeyRecord, standingOf } from '../idempotency-rules';
+import { ABANDONED_LEASE, type KeyRecord, standingOf, startedFrom } from '../idempotency-rules';
 import { OutageSwitch } from './outage-switch';
 
 /** Begins between two sweeps of expired keys: MongoDB's TTL monitor does that job there. */
@@ -20,22 +20,29 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   async begin(key: string, attempt: IdempotentAttempt): Promise<IdempotentBegin> {
     this.outage.check('begin an idempotent request');
     if (++this.beginsSinceSweep >= SWEEP_EVERY) this.sweep(attempt.now);
-    const standing = standingOf(this.records.get(key), attempt.now);
+    const record = this.records.get(key);
+    const standing = standingOf(record, attempt.now);
     if (standing !== 'free') return standing;
     const { fingerprint, token, leaseUntil, expiresAt } = attempt;
     this.records.set(key, { fingerprint, token, leaseUntil, expiresAt, outcome: null });
-    return { kind: 'started' };
+    return startedFrom(record, attempt.now);
   }
 
   async finish(key: string, token: string, outcome: StoredOutcome, expiresAt: Date): Promise<void> {
     this.outage.check('finish an idempotent request');
+    this.remember(key, token, outcome, expiresAt);
+  }
+
+  /** `finish` without the outage check: also what an append carrying the outcome does. */
+  remember(key: string, token: string, outcome: StoredOutcome, expiresAt: Date): void {
     const record = this.records.get(key);
     if (record?.token === token) this.records.set(key, { ...record, outcome, expiresAt });
   }
 
   async abandon(key: string, token: string): Promise<void> {
     this.outage.check('abandon an idempotent request');
-    if (this.records.get(key)?.token === token) this.records.delete(key);
+    const record = this.records.get(key);
+    if (record?.token === token) this.records.set(key, { ...record, leaseUntil: ABANDONED_LEASE });
   }
 
   private sweep(now: Date): void {

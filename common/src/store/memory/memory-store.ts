@@ -9,10 +9,12 @@ import { OutageSwitch } from './outage-switch';
 export class InMemoryStore implements Store {
   /** Fault injection: `outage.setDown(true)` makes the store unreachable until set back. */
   readonly outage = new OutageSwitch();
-  readonly events = new InMemoryEventStore(this.outage);
   readonly snapshots = new InMemorySnapshotStore(this.outage);
   readonly idempotency = new InMemoryIdempotencyStore(this.outage);
   readonly dataKeys = new InMemoryDataKeyStore(this.outage);
+  // Reads and writes the other three in its one-call reads and atomic appends, as the MongoDB
+  // adapter reads and writes their collections in one command or transaction.
+  readonly events = new InMemoryEventStore(this.outage, this);
 
   async ping(): Promise<void> {
     this.outage.check('ping');

@@ -21,11 +21,13 @@ import {
 } from '../errors';
 import { assertLimit } from '../query-rules';
 import type {
+  AppendEffects,
   AppendResult,
   Checkpoint,
   CommitPosition,
-  EmailClaim,
   EventDayCount,
+  FoundEvent,
+  StoredUser,
   EventStore,
   HistoryQuery,
   Subscription,
@@ -34,13 +36,14 @@ import type {
 } from '../event-store';
 import type { CausalClock } from './causal-clock';
 import { decodePosition, encodePosition } from './commit-position';
-import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';
+import { type AppendSchemas, appendWrites, type AppendWrites, refusalOf } from './append-writes';
+import { storedUserPipeline, toStoredUser } from './stored-user-read';
 import { toEvent, toEventDocument } from './event-documents';
 import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-checkpoint';
 import { MongoTail } from './mongo-tail';
 import { ResumeTokenReader, type StoreLog } from './resume-token';
 import { isUnknownCommitResult, runTransaction } from './transaction';
-import { COLLECTIONS, type EmailClaimDocument, type EventDocument } from './schema';
+import { COLLECTIONS, type EventDocument } from './schema';
 
 /** How long one empty wait on the change stream lasts before it answers "nothing new". */
 const TAIL_WAIT_MS = 500;
@@ -55,7 +58,6 @@ const STREAM_ENDINGS = ['invalidate', 'drop', 'rename', 'dropDatabase'];
 
 export class MongoEventStore implements EventStore, ChangeSource {
   private readonly events: Collection<EventDocument>;
-  private readonly claims: Collection<EmailClaimDocument>;
   /** One for every tail of this store, so that an unreadable token is reported once. */
   private readonly tokens: ResumeTokenReader;
 
@@ -72,35 +74,64 @@ export class MongoEventStore implements EventStore, ChangeSource {
   ) {
     this.tokens = new ResumeTokenReader(log);
     this.events = db.collection<EventDocument>(COLLECTIONS.events);
-    this.claims = db.collection<EmailClaimDocument>(COLLECTIONS.emailClaims);
   }
 
+  /**
+   * One command when the append is one event (with at most its request's outcome), else one
+   * transaction of one multi-collection bulkWrite and its commit: two commands, one majority
+   * wait (the commit's; statements inside a transaction wait for nothing). The predecessor is not
+   * read again (see the port): the caller's expected version is a head it read from this store.
+   */
   async append(
     userId: string,
     expectedVersion: number,
     events: readonly UserEvent[],
-    emailClaim?: EmailClaim,
+    effects: AppendEffects = {},
   ): Promise<AppendResult> {
     const { firstEventId } = assertAppendable(userId, expectedVersion, events);
-    const documents = events.map(toEventDocument);
+    const writes = appendWrites(this.db.databaseName, userId, events.map(toEventDocument), effects);
     try {
-      // The unique index stops two events at one version, not a hole: that takes the predecessor.
-      if (expectedVersion > 0) await this.requireVersion(userId, expectedVersion);
-      const committedAt = await this.insert(userId, documents, emailClaim);
+      const committedAt = await this.write(writes);
       return { outcome: 'appended', position: encodePosition(committedAt) };
     } catch (error) {
-      if (error instanceof EmailTakenError) throw error;
-      if (!lostRace(error)) throw unavailable('append', error);
-      return this.explainDuplicate(userId, expectedVersion, firstEventId);
+      switch (refusalOf(error, writes.roles)) {
+        case 'event':
+          return this.explainDuplicate(userId, expectedVersion, firstEventId);
+        case 'dataKey':
+        case 'conflict':
+          throw new VersionConflictError(userId, expectedVersion);
+        case 'emailTaken':
+          throw new EmailTakenError(userId);
+        case 'other':
+          throw unavailable('append', error);
+      }
     }
   }
 
-  async readEvent(eventId: string): Promise<UserEvent | null> {
+  async readUser(userId: string): Promise<StoredUser> {
     try {
-      const document = await this.clock.read((session) =>
+      const [result] = await this.clock.read((session) =>
+        this.db
+          .aggregate(storedUserPipeline(userId), { session, maxTimeMS: this.timeoutMs })
+          .toArray(),
+      );
+      return toStoredUser(result);
+    } catch (error) {
+      throw unavailable('read a user', error);
+    }
+  }
+
+  async readEvent(eventId: string): Promise<FoundEvent | null> {
+    try {
+      const found = await this.clock.readTimed((session) =>
         this.events.findOne({ _id: eventId }, { session, maxTimeMS: this.timeoutMs }),
       );
-      return document ? toEvent(document) : null;
+      if (!found.result) return null;
+      // The majority read that found it saw its commit, so the read's time is at or after it.
+      return {
+        event: toEvent(found.result),
+        position: encodePosition(requireTime(found.operationTime)),
+      };
     } catch (error) {
       throw unavailable('read an event', error);
     }
@@ -285,38 +316,22 @@ export class MongoEventStore implements EventStore, ChangeSource {
     }
   }
 
-  private async requireVersion(userId: string, version: number): Promise<void> {
-    const found = await this.clock.read((session) =>
-      this.events.findOne(
-        { userId, version },
-        { session, projection: { _id: 1 }, maxTimeMS: this.timeoutMs },
-      ),
-    );
-    if (!found) throw new VersionConflictError(userId, version);
-  }
-
   /**
    * The operation time of the write: the optime of the insert (of the commit, for a
    * transaction), which is the clusterTime of its change events, so a subscription's checkpoint
-   * reaches it once it has delivered them. One event that leaves the emails as they were (no
-   * claim) is a plain insert; anything else is a transaction (decision 0009).
+   * reaches it once it has delivered them.
    */
-  private async insert(
-    userId: string,
-    documents: EventDocument[],
-    emailClaim: EmailClaim | undefined,
-  ): Promise<Timestamp> {
+  private async write(writes: AppendWrites): Promise<Timestamp> {
     const session = this.clock.writeSession();
     try {
-      const [first] = documents;
-      if (documents.length === 1 && first && !emailClaim) {
-        await this.events.insertOne(first, { session });
+      const [only] = writes.events;
+      if (writes.models.length === 1 && only) {
+        await this.events.insertOne(only, { session });
+      } else if (!writes.atomic) {
+        await this.client.bulkWrite<AppendSchemas>(writes.models, { session, ordered: true });
       } else {
         await this.inTransaction(session, async () => {
-          // Events first: a retry of a stored append fails here, as alreadyStored, before its
-          // claim could be refused because the email moved on since.
-          await this.events.insertMany(documents, { session });
-          if (emailClaim) await this.changeClaims(userId, emailClaim, session);
+          await this.client.bulkWrite<AppendSchemas>(writes.models, { session, ordered: true });
         });
       }
       this.clock.noteWrite(session);
@@ -339,39 +354,6 @@ export class MongoEventStore implements EventStore, ChangeSource {
       options: { maxCommitTimeMS: this.timeoutMs },
       classify: commitOutcome,
     });
-  }
-
-  /**
-   * Afterwards the user holds exactly the email the claim names (by its keyed hash, which is the
-   * claim's `_id`: the store never sees the email), or none. Its other claims go first, so the
-   * unique index on `userId` never sees two. The upsert matches only a claim this user holds
-   * already; one held by another user makes it insert a second `_id`: a duplicate key.
-   */
-  private async changeClaims(
-    userId: string,
-    change: EmailClaim,
-    session: ClientSession,
-  ): Promise<void> {
-    if (change.kind === 'release') {
-      await this.claims.deleteMany({ userId }, { session });
-      return;
-    }
-    await this.claims.deleteMany({ userId, _id: { $ne: change.key } }, { session });
-    try {
-      await this.claims.replaceOne(
-        { _id: change.key, userId },
-        { userId },
-        {
-          session,
-          upsert: true,
-        },
-      );
-    } catch (error) {
-      // The cause tells runTransaction that the server answered, so it has aborted already.
-      if (hasCode(error, MONGO_ERROR.DuplicateKey))
-        throw new EmailTakenError(userId, { cause: error });
-      throw error;
-    }
   }
 
   /**
@@ -430,17 +412,6 @@ function requireTime(time: Timestamp | undefined): Timestamp {
       'MongoDB gave no operation time: it must run as a replica set',
     );
   return time;
-}
-
-/**
- * Another append got there first: a duplicate key, or, inside a transaction, a write conflict
- * with a concurrent one (which aborted this transaction, so nothing of it was stored).
- */
-export function lostRace(error: unknown): boolean {
-  return (
-    hasCode(error, MONGO_ERROR.DuplicateKey) ||
-    (hasCode(error, MONGO_ERROR.WriteConflict) && hasLabel(error, 'TransientTransactionError'))
-  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Document } from 'mongodb';
 import { StoreUnavailableError } from '../errors';
 import type {
   IdempotencyStore,
@@ -6,19 +6,21 @@ import type {
   IdempotentBegin,
   StoredOutcome,
 } from '../idempotency-store';
-import { standingOf } from '../idempotency-rules';
-import { hasCode, MONGO_ERROR } from './error-codes';
+import { ABANDONED_LEASE, standingOf, startedFrom } from '../idempotency-rules';
 import { COLLECTIONS, type IdempotentRequestDocument } from './schema';
 
-/** Rounds of "read, then take the key" lost to other attempts before answering in-flight. */
-const TAKE_ROUNDS = 3;
-
 /**
- * One document per key. Taking a key is an insert (no one had it) or, once the insert is refused,
- * an update conditioned on the token read (its holder's lease ran out, or the key expired): of
- * two attempts racing for it, one wins and the other reads again. That the record is right matters for the answer a
- * retry gets, not for how often a write happens: the gateway derives the event's id from the key,
- * so two attempts that both ran would store one event (decision 0010).
+ * One document per key. Taking a key is one `findAndModify`: an upsert whose pipeline replaces
+ * the record only when the key is free by `standingOf`'s rule (no record, expired, or a lease run
+ * out), answered with the record as it was before, from which the same rule tells the caller what
+ * it found. Racing attempts are serialised by the document: one takes the key, the others find it
+ * in flight (two upserts of a new `_id` racing are retried by the server itself, the query being
+ * an equality on `_id`: `shouldRetryDuplicateKeyException` in write_ops_exec.cpp).
+ *
+ * Taking a key is acknowledged by the primary alone (`w: 1`), with no wait for a majority: a
+ * record lost in a failover costs only a second run of the request, which derives the same event
+ * id, so its write still happens once (decision 0010). The outcome is remembered with the
+ * client's majority write concern, usually in the append that stores the request's events.
  */
 export class MongoIdempotencyStore implements IdempotencyStore {
   private readonly requests: Collection<IdempotentRequestDocument>;
@@ -31,34 +33,30 @@ export class MongoIdempotencyStore implements IdempotencyStore {
   }
 
   async begin(key: string, attempt: IdempotentAttempt): Promise<IdempotentBegin> {
-    const { fingerprint, token, leaseUntil, expiresAt, now } = attempt;
-    const fresh = { fingerprint, token, leaseUntil, expiresAt, outcome: null };
+    let before: IdempotentRequestDocument | null;
     try {
-      for (let round = 0; round < TAKE_ROUNDS; round++) {
-        // Inserting first: most keys are new, and then that one write is all it costs.
-        if (await this.insert(key, fresh)) return { kind: 'started' };
-        const found = await this.requests.findOne({ _id: key }, { maxTimeMS: this.timeoutMs });
-        // Gone since the insert was refused (abandoned, or expired): insert again.
-        if (!found) continue;
-        const standing = standingOf(found, now);
-        if (standing !== 'free') return standing;
-        const taken = await this.requests.updateOne(
-          { _id: key, token: found.token },
-          { $set: fresh },
-        );
-        if (taken.matchedCount === 1) return { kind: 'started' };
-      }
-      return { kind: 'inFlight' };
+      before = await this.requests.findOneAndUpdate({ _id: key }, takeIfFree(key, attempt), {
+        upsert: true,
+        returnDocument: 'before',
+        writeConcern: { w: 1 },
+        maxTimeMS: this.timeoutMs,
+      });
     } catch (error) {
       throw new StoreUnavailableError('MongoDB failed to begin an idempotent request', {
         cause: error,
       });
     }
+    const standing = standingOf(before, attempt.now);
+    return standing === 'free' ? startedFrom(before, attempt.now) : standing;
   }
 
   async finish(key: string, token: string, outcome: StoredOutcome, expiresAt: Date): Promise<void> {
     try {
-      await this.requests.updateOne({ _id: key, token }, { $set: { outcome, expiresAt } });
+      await this.requests.updateOne(
+        { _id: key, token },
+        { $set: { outcome, expiresAt } },
+        { maxTimeMS: this.timeoutMs },
+      );
     } catch (error) {
       throw new StoreUnavailableError('MongoDB failed to remember an outcome', { cause: error });
     }
@@ -66,23 +64,44 @@ export class MongoIdempotencyStore implements IdempotencyStore {
 
   async abandon(key: string, token: string): Promise<void> {
     try {
-      await this.requests.deleteOne({ _id: key, token });
+      await this.requests.updateOne(
+        { _id: key, token },
+        { $set: { leaseUntil: ABANDONED_LEASE } },
+        { maxTimeMS: this.timeoutMs },
+      );
     } catch (error) {
-      throw new StoreUnavailableError('MongoDB failed to forget a key', { cause: error });
+      throw new StoreUnavailableError('MongoDB failed to let a key go', { cause: error });
     }
   }
+}
 
-  /** True when the key was free and this attempt now holds it; false when it has a document. */
-  private async insert(
-    key: string,
-    fresh: Omit<IdempotentRequestDocument, '_id'>,
-  ): Promise<boolean> {
-    try {
-      await this.requests.insertOne({ _id: key, ...fresh });
-      return true;
-    } catch (error) {
-      if (hasCode(error, MONGO_ERROR.DuplicateKey)) return false;
-      throw error;
-    }
-  }
+/**
+ * The update that takes the key when it is free at `attempt.now`, and otherwise leaves the record
+ * as it is: `standingOf`'s rule as an aggregation expression, evaluated on the server in the same
+ * atomic step as the write. An upsert's pipeline runs on `{_id}` alone when there is no record,
+ * so a missing `fingerprint` means "no record".
+ */
+export function takeIfFree(key: string, attempt: IdempotentAttempt): Document[] {
+  const { fingerprint, token, leaseUntil, expiresAt, now } = attempt;
+  const fresh: IdempotentRequestDocument = {
+    _id: key,
+    fingerprint,
+    token,
+    leaseUntil,
+    expiresAt,
+    outcome: null,
+  };
+  const free = {
+    $or: [
+      { $eq: [{ $type: '$fingerprint' }, 'missing'] },
+      { $lte: ['$expiresAt', { $literal: now }] },
+      {
+        $and: [
+          { $eq: [{ $ifNull: ['$outcome', null] }, null] },
+          { $lte: ['$leaseUntil', { $literal: now }] },
+        ],
+      },
+    ],
+  };
+  return [{ $replaceWith: { $cond: { if: free, then: { $literal: fresh }, else: '$$ROOT' } } }];
 }

@@ -20,6 +20,7 @@ import type {
 } from '../snapshot-store';
 import { asMongoCheckpoint, compareTimes } from './mongo-checkpoint';
 import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
+import { toEntry } from './snapshot-documents';
 
 const NO_TIME = new Timestamp({ t: 0, i: 0 });
 
@@ -194,12 +195,6 @@ function replaceIfNewer<T extends Document & { _id: unknown }>(
       upsert: true,
     },
   };
-}
-
-function toEntry(document: UserDocument): SnapshotEntry {
-  const { _id, partition, version, name, email, group, deleted } = document;
-  const live = !deleted && name !== undefined && email !== undefined && group !== undefined;
-  return { userId: _id, partition, version, user: live ? { id: _id, name, email, group } : null };
 }
 
 function oldest(checkpoints: readonly CheckpointDocument[]): Checkpoint | null {

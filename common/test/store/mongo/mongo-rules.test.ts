@@ -1,6 +1,7 @@
 import { MongoServerError, Timestamp } from 'mongodb';
 import { indexProblem, replicaSetProblem } from '../../../src/store/mongo/deployment-check';
-import { catchUpRanges, lostRace } from '../../../src/store/mongo/mongo-event-store';
+import { refusalOf } from '../../../src/store/mongo/append-writes';
+import { catchUpRanges } from '../../../src/store/mongo/mongo-event-store';
 import { created, eventsFor, fieldsFor, updated } from '@user-service/test-support';
 import { timeOfResumeToken } from '../../../src/store/mongo/resume-token';
 
@@ -23,7 +24,7 @@ describe('resume token time', () => {
   });
 });
 
-describe('a lost race for a version', () => {
+describe('an append refused as one plain insert', () => {
   const transient = (code: number) => {
     const error = new MongoServerError({ code, errmsg: 'conflict' });
     error.addErrorLabel('TransientTransactionError');
@@ -32,24 +33,24 @@ describe('a lost race for a version', () => {
 
   it.each([
     [
-      'a duplicate key',
+      'a duplicate key: the event id or version is taken',
       new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' }),
-      true,
+      'event',
     ],
-    ['a write conflict that aborted the transaction', transient(112), true],
+    ['a write conflict that aborted the transaction', transient(112), 'conflict'],
     [
-      'a write conflict outside a transaction',
+      'a write conflict without the transient label: unknown',
       new MongoServerError({ code: 112, errmsg: 'conflict' }),
-      false,
+      'other',
     ],
     [
       'a write concern timeout: the outcome is unknown',
       new MongoServerError({ code: 64, errmsg: 'waiting for replication timed out' }),
-      false,
+      'other',
     ],
-    ['a transient failover', transient(189), false],
-  ])('%s → %s', (_, error, lost) => {
-    expect(lostRace(error)).toBe(lost);
+    ['a failover that guarantees nothing was committed', transient(189), 'conflict'],
+  ])('%s → %s', (_, error, refusal) => {
+    expect(refusalOf(error, ['event'])).toBe(refusal);
   });
 });
 
