@@ -99,7 +99,8 @@ async function attemptOnce<T>(
  * After a statement failed. If the server answered with the error, it has aborted the
  * transaction already: a write error inside a transaction aborts it (write_ops_exec.cpp
  * `handleError`: "If we are in a transaction, we must fail the whole batch",
- * `txnParticipant.abortTransaction`), and so does any failed command
+ * `txnParticipant.abortTransaction`; the 8.0 bulkWrite command sends its refused writes through
+ * the same `write_ops_exec::handleError`, query_cmd/bulk_write.cpp), and so does any failed command
  * (service_entry_point_common.cpp `invokeWithSessionCheckedOut`, the guard calling
  * `_abortUnpreparedOrStashPreparedTransaction`). An explicit abort would then only get
  * NoSuchTransaction, which the server answers, for a command with a write concern, after a no-op
