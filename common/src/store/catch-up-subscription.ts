@@ -1,5 +1,5 @@
-import { UnreadableEventError } from '../domain';
-import type { ChangeSource, ChangeTail } from './change-source';
+import { UnreadableEventError, type UserEvent } from '../domain';
+import type { CatchUp, ChangeSource, ChangeTail } from './change-source';
 import { HistoryLostError, SubscriptionEndedError } from './errors';
 import type {
   Checkpoint,
@@ -38,7 +38,8 @@ interface Target {
  * The subscription algorithm shared by every adapter:
  * - without a usable checkpoint (first start, or history lost), fix the live start point first,
  *   then deliver every stored event of the partitions, then tail from the point fixed first:
- *   nothing committed meanwhile is missed, and the overlap is dropped by the version gate;
+ *   nothing committed meanwhile is missed, and the overlap is dropped by the version gate; a
+ *   store failure while delivering them resumes after the last one delivered;
  * - with one, tail from it;
  * - caught up is never assumed from a quiet tail: a target (the store's head) is fixed, and only
  *   once the tail's position has reached it is the subscriber told, with the time the target
@@ -65,13 +66,29 @@ export function startCatchUpSubscription(
   let wakeUp: () => void = () => undefined;
   let failures = 0;
 
+  /**
+   * A catch-up under way, and the last event it delivered: kept across store failures, so that
+   * a retry reads on from there, against the same live point, rather than from the beginning
+   * (on a large store a catch-up that restarts at every transient failure may never finish).
+   */
+  let catchingUp: { readonly catchUp: CatchUp; last: UserEvent | null } | null = null;
+
   async function catchUpFromStore(): Promise<Checkpoint> {
-    const { livePosition, events } = await source.catchUp(partitions);
-    for await (const event of events) {
+    catchingUp ??= { catchUp: await source.catchUp(partitions), last: null };
+    const current = catchingUp;
+    for await (const event of current.catchUp.read(current.last)) {
       if (stopped) break;
       await gate.offer(event, null);
+      current.last = event;
     }
-    return livePosition;
+    await endCatchUp();
+    return current.catchUp.livePosition;
+  }
+
+  async function endCatchUp(): Promise<void> {
+    const ending = catchingUp;
+    catchingUp = null;
+    await ending?.catchUp.close().catch(() => undefined);
   }
 
   async function followTail(from: Checkpoint): Promise<void> {
@@ -105,6 +122,14 @@ export function startCatchUpSubscription(
   }
 
   async function run(): Promise<void> {
+    try {
+      await runUntilStopped();
+    } finally {
+      await endCatchUp();
+    }
+  }
+
+  async function runUntilStopped(): Promise<void> {
     while (!stopped) {
       try {
         checkpoint ??= await catchUpFromStore();

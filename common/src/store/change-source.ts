@@ -1,4 +1,4 @@
-import type { UserEvent } from '../domain';
+import { compareIds, type UserEvent } from '../domain';
 import type { Checkpoint } from './event-store';
 
 /**
@@ -7,10 +7,10 @@ import type { Checkpoint } from './event-store';
  */
 export interface ChangeSource {
   /**
-   * Fixes the live start point first, then reads every stored event of the partitions, each
-   * user's in version order. Everything committed before `livePosition` is among `events`, and a
-   * tail opened from `livePosition` delivers everything committed after it, however long reading
-   * takes: together they miss nothing, and may overlap.
+   * Fixes the live start point first; its `read` then gives every stored event of the
+   * partitions. Everything committed before `livePosition` is among them, and a tail opened from
+   * `livePosition` delivers everything committed after it, however long reading takes: together
+   * they miss nothing, and may overlap.
    */
   catchUp(partitions: readonly number[]): Promise<CatchUp>;
   readUserEvents(userId: string, afterVersion: number): Promise<UserEvent[]>;
@@ -27,7 +27,24 @@ export interface ChangeSource {
 
 export interface CatchUp {
   readonly livePosition: Checkpoint;
-  readonly events: AsyncIterable<UserEvent>;
+  /**
+   * The stored events of the partitions in catch-up order (by partition, then user id in the
+   * store's own string order, then version), from just after `after` (an event this read gave), or from the
+   * first with null. A read that failed can be started again after the last event it gave, so
+   * a long catch-up goes on from where it was instead of from the beginning; what it gives then
+   * still includes everything committed before `livePosition`.
+   */
+  read(after: UserEvent | null): AsyncIterable<UserEvent>;
+  /** Releases what the catch-up holds; once done with it, or abandoning it. */
+  close(): Promise<void>;
+}
+
+/** Whether `event` comes after `after` in catch-up order, ids compared as `compareIds` does. */
+export function isAfterInCatchUpOrder(event: UserEvent, after: UserEvent | null): boolean {
+  if (!after) return true;
+  if (event.partition !== after.partition) return event.partition > after.partition;
+  if (event.userId !== after.userId) return compareIds(event.userId, after.userId) > 0;
+  return event.version > after.version;
 }
 
 export interface TailedChange {
@@ -41,7 +58,10 @@ export interface TailedChange {
  * No change is waiting (after a bounded wait). `position` is how far the tail has looked: every
  * matching change before it has been delivered, so it is a checkpoint too. Null while unknown.
  * It need not be the store's head: a tail may answer "nothing yet" before it has looked at
- * everything committed so far (a MongoDB getMore that ran out of time scanning the oplog).
+ * everything committed so far. On MongoDB an empty getMore batch is a scan that reached the end
+ * of the majority-committed oplog as it read it (getmore_cmd.cpp, "empty batches are always
+ * caused by hitting EOF"), but a write may commit right after, before the head is read; and
+ * after a failover the new primary's majority point can trail a head read from the old one.
  */
 export interface TailIdle {
   readonly kind: 'idle';

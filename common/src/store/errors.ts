@@ -18,8 +18,11 @@ export class VersionConflictError extends Error {
  */
 export class EmailTakenError extends Error {
   override name = 'EmailTakenError';
-  constructor(readonly userId: string) {
-    super(`user ${userId} cannot take an email another live user holds`);
+  constructor(
+    readonly userId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`user ${userId} cannot take an email another live user holds`, options);
   }
 }
 

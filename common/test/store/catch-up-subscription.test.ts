@@ -16,7 +16,7 @@ const positionOf = (checkpoint: Checkpoint) => checkpoint.position as number;
 /**
  * A change source whose tail answers from a script, step by step, as a MongoDB change stream
  * would: with changes, or with "nothing now" and how far it has scanned, which may be short of
- * the store's head (a getMore that ran out of time scanning the oplog).
+ * the store's head (a write committed after the getMore's read, or a new primary behind).
  */
 class ScriptedSource implements ChangeSource {
   head = 0;
@@ -38,7 +38,11 @@ class ScriptedSource implements ChangeSource {
   }
 
   async catchUp(): Promise<CatchUp> {
-    return { livePosition: at(0), events: (async function* () {})() };
+    return {
+      livePosition: at(0),
+      read: async function* () {},
+      close: async () => undefined,
+    };
   }
 
   async readUserEvents(userId: string, afterVersion: number): Promise<UserEvent[]> {
@@ -311,9 +315,10 @@ describe('catch-up subscription', () => {
         const events = this.events;
         return {
           livePosition: at(0),
-          events: (async function* () {
+          read: async function* () {
             yield* events;
-          })(),
+          },
+          close: async () => undefined,
         };
       }
     }
@@ -413,5 +418,134 @@ describe('catch-up subscription', () => {
       [at(3), new Date(1_100)],
     ]);
     await subscription.stop();
+  });
+
+  describe('catching up from the store', () => {
+    /**
+     * A source whose catch-up reads `stored` in order and fails, the first reads, after a given
+     * number of events each, as a read of a large store cut by a stepdown would.
+     */
+    class FailingCatchUpSource extends ScriptedSource {
+      catchUps = 0;
+      closes = 0;
+      /** The eventId each read was asked to start after (null: from the first). */
+      readonly readsAfter: (string | null)[] = [];
+      /** Every event the reads gave, in order, repeats included. */
+      readonly given: UserEvent[] = [];
+
+      constructor(
+        private readonly catchUpEvents: UserEvent[],
+        private readonly failAfter: number[],
+      ) {
+        super();
+      }
+
+      override async catchUp(): Promise<CatchUp> {
+        this.catchUps += 1;
+        return {
+          livePosition: at(0),
+          read: (after) => this.read(after),
+          close: async () => {
+            this.closes += 1;
+          },
+        };
+      }
+
+      private async *read(after: UserEvent | null): AsyncIterable<UserEvent> {
+        this.readsAfter.push(after?.eventId ?? null);
+        const start = after ? this.catchUpEvents.indexOf(after) + 1 : 0;
+        const failAfter = this.failAfter.shift();
+        for (const [n, event] of this.catchUpEvents.slice(start).entries()) {
+          if (n === failAfter) throw new Error('connection reset');
+          this.given.push(event);
+          yield event;
+        }
+      }
+    }
+
+    const stored = [
+      ...eventsFor('ada', 0, created(fieldsFor(1)), updated({ group: 2 }), updated({ group: 3 })),
+      ...eventsFor('bob', 0, created(fieldsFor(2)), updated({ group: 4 })),
+    ];
+
+    function catchUpSubscription(source: FailingCatchUpSource, handler: Recorder) {
+      return startCatchUpSubscription(
+        source,
+        { partitions: [0], checkpoint: null, knownVersions: new Map() },
+        handler,
+        timing,
+      );
+    }
+
+    it('goes on after the last event delivered when the store fails mid-way, delivering each event once and skipping none', async () => {
+      const source = new FailingCatchUpSource(stored, [2, 1]);
+      const failures: number[] = [];
+      const handler = Object.assign(new Recorder(), {
+        onStoreError: (_error: unknown, attempt: number) => failures.push(attempt),
+      });
+      const subscription = catchUpSubscription(source, handler);
+      await waitUntil(() => handler.events.length === stored.length, {
+        describe: 'every stored event to be delivered',
+        timeoutMs: 10_000,
+        intervalMs: 10,
+      });
+
+      expect(failures).toEqual([1, 2]);
+      expect(source.readsAfter).toEqual([null, stored[1]!.eventId, stored[2]!.eventId]);
+      expect(source.given.map((event) => event.eventId)).toEqual(
+        stored.map((event) => event.eventId),
+      );
+      expect(handler.events.map((event) => event.eventId)).toEqual(
+        stored.map((event) => event.eventId),
+      );
+      // One live point, fixed before the first read, for every read and the tail after them.
+      expect(source.catchUps).toBe(1);
+      expect(source.opened).toEqual([at(0)]);
+      expect(source.closes).toBe(1);
+      await subscription.stop();
+    });
+
+    it('still reports caught up only once the tail has reached the target', async () => {
+      const source = new FailingCatchUpSource(stored, [3]);
+      source.head = 2;
+      const handler = new Recorder();
+      const caughtUp = jest.spyOn(handler, 'onCaughtUp');
+      const subscription = catchUpSubscription(source, handler);
+      await waitUntil(() => handler.events.length === stored.length, {
+        describe: 'every stored event to be delivered',
+        timeoutMs: 10_000,
+        intervalMs: 10,
+      });
+
+      source.script(idle(1));
+      await settle();
+      expect(caughtUp).not.toHaveBeenCalled();
+      source.script(idle(2));
+      await settle();
+      expect(caughtUp).toHaveBeenCalledTimes(1);
+      expect(caughtUp).toHaveBeenCalledWith(at(2), new Date(1_000));
+      await subscription.stop();
+    });
+
+    it('releases a catch-up abandoned by stop() while it waits to retry', async () => {
+      const source = new FailingCatchUpSource(stored, [1]);
+      const handler = new Recorder();
+      const subscription = startCatchUpSubscription(
+        source,
+        { partitions: [0], checkpoint: null, knownVersions: new Map() },
+        handler,
+        { ...timing, firstRetryMs: 60_000, maxRetryMs: 60_000 },
+      );
+      await waitUntil(() => source.readsAfter.length === 1 && handler.events.length === 1, {
+        describe: 'the first read to fail',
+        timeoutMs: 10_000,
+        intervalMs: 10,
+      });
+
+      await subscription.stop();
+
+      expect(source.closes).toBe(1);
+      expect(source.readsAfter).toHaveLength(1);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import {
   type AppendResult,
+  type ChangeSource,
   type Checkpoint,
   type AppendEffects,
   EmailTakenError,
@@ -7,6 +8,7 @@ import {
   VersionConflictError,
 } from '@user-service/common/store';
 import { type UserEvent, type UserEventBody } from '@user-service/common/domain';
+import { isAfterInCatchUpOrder } from '../../src/store/change-source';
 import {
   created,
   deleted,
@@ -569,6 +571,39 @@ export function defineEventStoreContract(
     });
   });
 
+  describe('catching up from the store', () => {
+    const source = (): ChangeSource => {
+      const events: unknown = store.events;
+      if (!isChangeSource(events)) throw new Error('the event store is not a change source');
+      return events;
+    };
+    const readAllOf = async (events: AsyncIterable<UserEvent>) => {
+      const read: UserEvent[] = [];
+      for await (const event of events) read.push(event);
+      return read;
+    };
+
+    it('reads the partitions in catch-up order, and read again after any event it gave, gives exactly the ones after it', async () => {
+      const stored = await seed([...idsInPartition(2, 3), ...idsInPartition(1, 3)], 2);
+      await seed(idsInPartition(3, 2));
+      const catchUp = await source().catchUp([2, 1]);
+      try {
+        const all = await readAllOf(catchUp.read(null));
+        expect(all.map((event) => event.eventId).sort()).toEqual(
+          stored.map((event) => event.eventId).sort(),
+        );
+        for (const [n, event] of all.entries()) {
+          if (n > 0) expect(isAfterInCatchUpOrder(event, all[n - 1]!)).toBe(true);
+          expect((await readAllOf(catchUp.read(event))).map(({ eventId }) => eventId)).toEqual(
+            all.slice(n + 1).map(({ eventId }) => eventId),
+          );
+        }
+      } finally {
+        await catchUp.close();
+      }
+    });
+  });
+
   describe('subscription', () => {
     it('delivers every stored event of its partitions on a first start, then live ones', async () => {
       const stored = await seed([...idsInPartition(1, 3), ...idsInPartition(2, 3)]);
@@ -724,4 +759,8 @@ function expectExactlyOnceInOrder(
     expect(event.version).toBe((lastSeen.get(event.userId) ?? 0) + 1);
     lastSeen.set(event.userId, event.version);
   }
+}
+
+function isChangeSource(events: unknown): events is ChangeSource {
+  return typeof events === 'object' && events !== null && 'catchUp' in events;
 }

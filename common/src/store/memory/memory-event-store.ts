@@ -5,7 +5,14 @@ import { MemoryEmailClaims } from './memory-email-claims';
 import { decodePosition, encodePosition, positionOf, toCheckpoint } from './memory-checkpoint';
 import { OutageSwitch } from './outage-switch';
 import { startCatchUpSubscription } from '../catch-up-subscription';
-import type { CatchUp, ChangeSource, ChangeTail, TailedChange, TailStep } from '../change-source';
+import {
+  type CatchUp,
+  type ChangeSource,
+  type ChangeTail,
+  isAfterInCatchUpOrder,
+  type TailedChange,
+  type TailStep,
+} from '../change-source';
 import { HistoryLostError, VersionConflictError } from '../errors';
 import { assertLimit } from '../query-rules';
 import type { InMemoryDataKeyStore } from './memory-data-key-store';
@@ -200,14 +207,28 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
 
   async catchUp(partitions: readonly number[]): Promise<CatchUp> {
     this.outage.check('catch up');
-    return { livePosition: toCheckpoint(this.log.length), events: this.readPartitions(partitions) };
+    return {
+      livePosition: toCheckpoint(this.log.length),
+      read: (after) => this.readPartitions(partitions, after),
+      close: async () => undefined,
+    };
   }
 
-  private async *readPartitions(partitions: readonly number[]): AsyncIterable<UserEvent> {
+  /** In catch-up order (change-source.ts), as MongoDB's partition_userId_version index gives it. */
+  private async *readPartitions(
+    partitions: readonly number[],
+    after: UserEvent | null,
+  ): AsyncIterable<UserEvent> {
     const wanted = new Set(partitions);
-    for (const events of [...this.eventsByUser.values()]) {
+    const users = [...this.eventsByUser.values()].flatMap((events) =>
+      events[0] && wanted.has(events[0].partition) ? [{ first: events[0], events }] : [],
+    );
+    users.sort(
+      ({ first: a }, { first: b }) => a.partition - b.partition || compareIds(a.userId, b.userId),
+    );
+    for (const { events } of users) {
       this.outage.check('catch up');
-      if (events[0] && wanted.has(events[0].partition)) yield* events;
+      for (const event of events) if (isAfterInCatchUpOrder(event, after)) yield event;
     }
   }
 

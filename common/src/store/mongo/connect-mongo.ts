@@ -15,7 +15,7 @@ export function connectMongoWhenReachable(
   log: Logger,
   options: { readonly timeoutMs?: number; readonly credentials?: MongoLogin | undefined } = {},
 ): Promise<MongoStore> {
-  return retry(() => MongoStore.connect(url, database, options), {
+  return retry(() => MongoStore.connect(url, database, { ...options, log }), {
     backoff: (attempt) => Math.min(500 * attempt, 5000),
     shouldRetry: (error) => !(error instanceof StoreMisconfiguredError),
     onRetry: (error, attempt) =>

@@ -41,28 +41,38 @@ import { storedUserPipeline, toStoredUser } from './stored-user-read';
 import { toEvent, toEventDocument } from './event-documents';
 import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-checkpoint';
 import { MongoTail } from './mongo-tail';
+import { ResumeTokenReader, type StoreLog } from './resume-token';
+import { isUnknownCommitResult, runTransaction } from './transaction';
 import { COLLECTIONS, type EventDocument } from './schema';
 
 /** How long one empty wait on the change stream lasts before it answers "nothing new". */
 const TAIL_WAIT_MS = 500;
 /**
- * Server time a catch-up read may take, the wait for its causal point included. Generous: it
- * reads whole partitions, off the request path; the bound only turns a stuck read into a retry.
+ * Runs of a transaction the server says did not commit, the first included. Racers for one
+ * email conflict (112) only until the first claim commits, which takes one round trip; the
+ * pauses before the second to fourth runs (up to 10, 20 and 40 ms) leave it that and more.
  */
-const CATCH_UP_MAX_MS = 120_000;
+const TRANSACTION_ATTEMPTS = 4;
 /** Operations after which a collection-level change stream is closed by the server. */
 const STREAM_ENDINGS = ['invalidate', 'drop', 'rename', 'dropDatabase'];
 
 export class MongoEventStore implements EventStore, ChangeSource {
   private readonly events: Collection<EventDocument>;
+  /** One for every tail of this store, so that an unreadable token is reported once. */
+  private readonly tokens: ResumeTokenReader;
 
-  /** @param timeoutMs server time each request-path read may take (maxTimeMS) */
+  /**
+   * @param timeoutMs server time each request-path read may take (maxTimeMS)
+   * @param log where what the store cannot work out by itself is said
+   */
   constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
     private readonly clock: CausalClock,
     private readonly timeoutMs: number,
+    log: StoreLog,
   ) {
+    this.tokens = new ResumeTokenReader(log);
     this.events = db.collection<EventDocument>(COLLECTIONS.events);
   }
 
@@ -206,12 +216,17 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 
   async catchUp(partitions: readonly number[]): Promise<CatchUp> {
-    // A causally consistent session makes the majority read below wait until it includes
-    // everything up to the live point, so no event falls between the read and the tail.
+    // A causally consistent session makes every read of the catch-up below wait until it
+    // includes everything up to the live point (afterClusterTime: the live point's operation
+    // time), on whichever member serves it, so no event falls between the reads and the tail.
     const session = this.client.startSession({ causalConsistency: true });
     try {
       const livePosition = await this.positionNow(session);
-      return { livePosition, events: this.readPartitions(partitions, session) };
+      return {
+        livePosition,
+        read: (after) => this.readPartitions(partitions, after, session),
+        close: () => session.endSession(),
+      };
     } catch (error) {
       await session.endSession();
       throw unavailable('fix the live start point', error);
@@ -257,7 +272,7 @@ export class MongoEventStore implements EventStore, ChangeSource {
         maxAwaitTimeMS: TAIL_WAIT_MS,
       },
     );
-    return new MongoTail(stream);
+    return new MongoTail(stream, this.tokens);
   }
 
   /**
@@ -271,19 +286,33 @@ export class MongoEventStore implements EventStore, ChangeSource {
     return { clusterTime: requireTime(session.operationTime), resumeToken: null };
   }
 
+  /**
+   * The partitions' events in catch-up order, after `after`: the rest of `after`'s user, then
+   * the rest of its partition, then each later partition whole. Each query is one range of the
+   * partition_userId_version index in its order (no $or, so the server neither sorts nor
+   * merges), and the server compares `$gt` on ids as it sorts them, so nothing is skipped.
+   *
+   * No maxTimeMS: for a cursor that is not awaitData, each getMore inherits what is left of the
+   * find's maxTimeMS (getmore_cmd.cpp: "roll over any leftover time from the maxTimeMS of the
+   * operation that spawned this cursor"), so any bound would bound the whole read, and a store
+   * larger than it could never be caught up with. A read that stalls ends with its connection
+   * (the monitor's failed heartbeat interrupts in-use connections), and the subscription goes
+   * on after the last event delivered.
+   */
   private async *readPartitions(
     partitions: readonly number[],
+    after: UserEvent | null,
     session: ClientSession,
   ): AsyncIterable<UserEvent> {
     try {
-      const cursor = this.events
-        .find({ partition: { $in: [...partitions] } }, { session, maxTimeMS: CATCH_UP_MAX_MS })
-        .sort({ partition: 1, userId: 1, version: 1 });
-      for await (const document of cursor) yield toEvent(document);
+      for (const filter of catchUpRanges(partitions, after)) {
+        const cursor = this.events
+          .find(filter, { session })
+          .sort({ partition: 1, userId: 1, version: 1 });
+        for await (const document of cursor) yield toEvent(document);
+      }
     } catch (error) {
       throw unavailable('read partitions', error);
-    } finally {
-      await session.endSession();
     }
   }
 
@@ -321,19 +350,18 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 
   /**
-   * Stored all or none, in one attempt: the driver's withTransaction retries for up to 120 s,
-   * and an append must answer within its time limit. A transient error (a write conflict with a
-   * concurrent transaction) reaches the caller as a lost race, which the gateway decides again.
+   * Stored all or none. A transaction the server says did not commit (a write conflict with a
+   * concurrent one, as among racers for one email) is run again, a few times within the time
+   * limit: the loser of a claim race then sees the winner's claim, a duplicate key, and so
+   * answers EmailTakenError rather than a conflict (transaction.ts).
    */
   private async inTransaction(session: ClientSession, work: () => Promise<void>): Promise<void> {
-    session.startTransaction({ maxCommitTimeMS: this.timeoutMs });
-    try {
-      await work();
-      await session.commitTransaction();
-    } catch (error) {
-      await session.abortTransaction().catch(() => undefined);
-      throw error;
-    }
+    await runTransaction(session, work, {
+      attempts: TRANSACTION_ATTEMPTS,
+      budgetMs: this.timeoutMs,
+      options: { maxCommitTimeMS: this.timeoutMs },
+      classify: commitOutcome,
+    });
   }
 
   /**
@@ -362,6 +390,25 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 }
 
+/** The queries, in order, that read the partitions' events after `after` (null: all of them). */
+export function catchUpRanges(
+  partitions: readonly number[],
+  after: UserEvent | null,
+): Filter<EventDocument>[] {
+  const ordered = [...new Set(partitions)].sort((a, b) => a - b);
+  if (!after) return ordered.map((partition) => ({ partition }));
+  const { partition, userId, version } = after;
+  return [
+    ...(ordered.includes(partition)
+      ? [
+          { partition, userId, version: { $gt: version } },
+          { partition, userId: { $gt: userId } },
+        ]
+      : []),
+    ...ordered.filter((later) => later > partition).map((later) => ({ partition: later })),
+  ];
+}
+
 interface DayGroup {
   readonly _id: { readonly day: string; readonly type: unknown };
   readonly count: number;
@@ -375,6 +422,17 @@ function requireTime(time: Timestamp | undefined): Timestamp {
   return time;
 }
 
+/**
+ * A commit the driver could not confirm even after its own retry may have been stored: the
+ * caller must not take it for a lost race or a refusal.
+ */
+function commitOutcome(error: unknown): unknown {
+  if (!isUnknownCommitResult(error)) return error;
+  return new StoreUnavailableError('MongoDB did not confirm the commit: the append may be stored', {
+    cause: error,
+  });
+}
+
 /** Errors that already say what happened pass through; any other failure is the store's. */
 function unavailable(operation: string, error: unknown): Error {
   if (
@@ -383,7 +441,8 @@ function unavailable(operation: string, error: unknown): Error {
     error instanceof VersionConflictError ||
     error instanceof UnreadableEventError ||
     error instanceof SubscriptionEndedError ||
-    error instanceof StoreMisconfiguredError
+    error instanceof StoreMisconfiguredError ||
+    error instanceof StoreUnavailableError
   ) {
     return error;
   }

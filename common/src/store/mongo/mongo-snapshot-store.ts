@@ -4,6 +4,7 @@ import {
   type Db,
   type Document,
   type Filter,
+  type MongoClient,
   Timestamp,
 } from 'mongodb';
 import type { User } from '../../domain';
@@ -29,6 +30,7 @@ export class MongoSnapshotStore implements SnapshotStore {
 
   /** @param timeoutMs server time a request-path read may take (maxTimeMS) */
   constructor(
+    private readonly client: Pick<MongoClient, 'startSession'>,
     db: Db,
     private readonly timeoutMs: number,
   ) {
@@ -62,17 +64,28 @@ export class MongoSnapshotStore implements SnapshotStore {
   }
 
   async load(partitions: readonly number[]): Promise<PartitionsSnapshot> {
+    // Checkpoints first, then users: users are saved before their checkpoint, so whatever a
+    // concurrent save does in between, the users read are at least as new as the checkpoint.
+    // Only if the second read sees all the first one did: two majority reads are ordered on one
+    // primary, but after a failover the new primary's majority snapshot can briefly trail the
+    // old one's, so users could load older than the checkpoint, and the tail resume after it,
+    // leaving them stale. One causally consistent session orders them: the users read carries
+    // afterClusterTime, the checkpoints read's operationTime (driver sessions.ts `applySession`),
+    // and waits until the member serving it has that much majority-committed.
+    const session = this.client.startSession({ causalConsistency: true });
     try {
-      // Checkpoints first, then users: users are saved before their checkpoint, so whatever a
-      // concurrent save does in between, the users read are at least as new as the checkpoint.
-      const checkpoints = await this.checkpoints.find({ _id: { $in: [...partitions] } }).toArray();
+      const checkpoints = await this.checkpoints
+        .find({ _id: { $in: [...partitions] } }, { session })
+        .toArray();
       const users = await this.users
-        .find({ partition: { $in: [...partitions] }, deleted: { $ne: true } })
+        .find({ partition: { $in: [...partitions] }, deleted: { $ne: true } }, { session })
         .toArray();
       const complete = checkpoints.length === new Set(partitions).size;
       return { entries: users.map(toEntry), checkpoint: complete ? oldest(checkpoints) : null };
     } catch (error) {
       throw new StoreUnavailableError('MongoDB failed to load a snapshot', { cause: error });
+    } finally {
+      await session.endSession();
     }
   }
 

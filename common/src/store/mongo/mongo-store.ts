@@ -6,6 +6,7 @@ import {
   MongoParseError,
   MongoServerSelectionError,
 } from 'mongodb';
+import { createLogger } from '../../observability';
 import { errorText } from '../../observability/error-fields';
 import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
 import type { Store } from '../store';
@@ -17,6 +18,7 @@ import { MongoDataKeyStore } from './mongo-data-key-store';
 import { MongoEventStore } from './mongo-event-store';
 import { MongoIdempotencyStore } from './mongo-idempotency-store';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
+import type { StoreLog } from './resume-token';
 import { COLLECTIONS } from './schema';
 
 export const DEFAULT_STORE_TIMEOUT_MS = 2000;
@@ -31,6 +33,8 @@ export interface MongoStoreOptions {
    * Without them, credentials inside MONGO_URL, if any, are used.
    */
   readonly credentials?: MongoLogin | undefined;
+  /** Where the store says what it cannot work out by itself; a logger of its own when absent. */
+  readonly log?: StoreLog;
 }
 
 export interface MongoLogin {
@@ -64,13 +68,14 @@ export class MongoStore implements Store {
     private readonly client: MongoClient,
     databaseName: string,
     timeoutMs: number,
+    log: StoreLog,
   ) {
     const db = client.db(databaseName);
     // One clock for both: a read of either sees this process's writes to both (a user's key is
     // created just before its first event is appended).
     const clock = new CausalClock(client);
-    this.events = new MongoEventStore(client, db, clock, timeoutMs);
-    this.snapshots = new MongoSnapshotStore(db, timeoutMs);
+    this.events = new MongoEventStore(client, db, clock, timeoutMs, log);
+    this.snapshots = new MongoSnapshotStore(client, db, timeoutMs);
     this.idempotency = new MongoIdempotencyStore(db, timeoutMs);
     this.dataKeys = new MongoDataKeyStore(db, clock, timeoutMs);
   }
@@ -119,7 +124,8 @@ export class MongoStore implements Store {
         cause: error,
       });
     }
-    return new MongoStore(client, databaseName, timeoutMs);
+    const log = options.log ?? createLogger({ service: 'mongo-store' });
+    return new MongoStore(client, databaseName, timeoutMs, log);
   }
 
   async ping(): Promise<void> {

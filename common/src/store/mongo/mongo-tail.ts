@@ -5,7 +5,7 @@ import { HistoryLostError, StoreUnavailableError, SubscriptionEndedError } from 
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { toEvent } from './event-documents';
 import type { MongoCheckpoint } from './mongo-checkpoint';
-import { timeOfResumeToken } from './resume-token';
+import type { ResumeTokenReader } from './resume-token';
 import type { EventDocument } from './schema';
 
 /** The parts of a driver ChangeStream a tail uses. */
@@ -23,7 +23,10 @@ export type TailStream = Pick<
 export class MongoTail implements ChangeTail {
   private closedByUs = false;
 
-  constructor(private readonly stream: TailStream) {}
+  constructor(
+    private readonly stream: TailStream,
+    private readonly tokens: ResumeTokenReader,
+  ) {}
 
   async next(): Promise<TailStep> {
     let change: ChangeStreamDocument<EventDocument> | null;
@@ -60,7 +63,7 @@ export class MongoTail implements ChangeTail {
 
   private position(): MongoCheckpoint | null {
     const token = this.stream.resumeToken;
-    const time = token ? timeOfResumeToken(token) : null;
+    const time = token ? this.tokens.timeOf(token) : null;
     return time ? { clusterTime: time, resumeToken: token } : null;
   }
 }

@@ -1,6 +1,8 @@
 import { MongoServerError, Timestamp } from 'mongodb';
 import { indexProblem, replicaSetProblem } from '../../../src/store/mongo/deployment-check';
 import { refusalOf } from '../../../src/store/mongo/append-writes';
+import { catchUpRanges } from '../../../src/store/mongo/mongo-event-store';
+import { created, eventsFor, fieldsFor, updated } from '@user-service/test-support';
 import { timeOfResumeToken } from '../../../src/store/mongo/resume-token';
 
 describe('resume token time', () => {
@@ -87,5 +89,21 @@ describe('deployment check', () => {
     expect(indexProblem(indexes, 'shop')).toMatch(
       /no unique \{ userId: 1, version: 1 \} index.*mongo-init.*MONGO_DB=shop/,
     );
+  });
+});
+
+describe('catch-up ranges', () => {
+  it('read every partition whole, in order, from the start', () => {
+    expect(catchUpRanges([4, 2, 4], null)).toEqual([{ partition: 2 }, { partition: 4 }]);
+  });
+
+  it('read on after an event: the rest of its user, the rest of its partition, then the later partitions', () => {
+    const [, second] = eventsFor('ada', 0, created(fieldsFor(1)), updated({ group: 2 }));
+    const { partition } = second!;
+    expect(catchUpRanges([partition + 1, partition, partition - 1], second!)).toEqual([
+      { partition, userId: 'ada', version: { $gt: 2 } },
+      { partition, userId: { $gt: 'ada' } },
+      { partition: partition + 1 },
+    ]);
   });
 });

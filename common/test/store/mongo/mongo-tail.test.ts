@@ -5,7 +5,10 @@ import {
 } from '@user-service/common/store';
 import { type ChangeStreamDocument, MongoServerError, type ResumeToken, Timestamp } from 'mongodb';
 import { MongoTail, type TailStream } from '../../../src/store/mongo/mongo-tail';
+import { ResumeTokenReader } from '../../../src/store/mongo/resume-token';
 import type { EventDocument } from '../../../src/store/mongo/schema';
+
+const quietTokens = () => new ResumeTokenReader({ error: () => undefined });
 
 /** A post-batch resume token of cluster time (t, i), in the server's v1 KeyString form. */
 function tokenAt(t: number, i: number): ResumeToken {
@@ -66,7 +69,7 @@ function insert(fullDocument: EventDocument, time: Timestamp): ChangeStreamDocum
 describe('MongoDB tail', () => {
   it('gives a change with its cluster time and resume token as the checkpoint', async () => {
     const time = new Timestamp({ t: 100, i: 2 });
-    const tail = new MongoTail(new FakeStream([insert(document, time)]));
+    const tail = new MongoTail(new FakeStream([insert(document, time)]), quietTokens());
     const step = await tail.next();
     expect(step).toEqual({
       kind: 'change',
@@ -86,7 +89,7 @@ describe('MongoDB tail', () => {
 
   it('after an empty batch, reports the post-batch token’s time as its position', async () => {
     const stream = new FakeStream([() => (stream.resumeToken = tokenAt(200, 7)), null]);
-    const tail = new MongoTail(stream);
+    const tail = new MongoTail(stream, quietTokens());
     expect(await tail.next()).toEqual({
       kind: 'idle',
       position: { clusterTime: new Timestamp({ t: 200, i: 7 }), resumeToken: tokenAt(200, 7) },
@@ -94,7 +97,7 @@ describe('MongoDB tail', () => {
   });
 
   it('has no position before the server has sent a token', async () => {
-    expect(await new MongoTail(new FakeStream([null])).next()).toEqual({
+    expect(await new MongoTail(new FakeStream([null]), quietTokens()).next()).toEqual({
       kind: 'idle',
       position: null,
     });
@@ -106,6 +109,7 @@ describe('MongoDB tail', () => {
   ])('turns %s into HistoryLostError', async (_, code) => {
     const tail = new MongoTail(
       new FakeStream([new MongoServerError({ code, errmsg: 'resume point gone' })]),
+      quietTokens(),
     );
     await expect(tail.next()).rejects.toBeInstanceOf(HistoryLostError);
   });
@@ -116,7 +120,7 @@ describe('MongoDB tail', () => {
       codeName: 'Unauthorized',
       errmsg: 'not authorized',
     });
-    const failure = await new MongoTail(new FakeStream([cause]))
+    const failure = await new MongoTail(new FakeStream([cause]), quietTokens())
       .next()
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StoreUnavailableError);
@@ -129,7 +133,10 @@ describe('MongoDB tail', () => {
       operationType: 'invalidate',
       clusterTime: new Timestamp({ t: 300, i: 1 }),
     };
-    const tail = new MongoTail(new FakeStream([invalidate as ChangeStreamDocument<EventDocument>]));
+    const tail = new MongoTail(
+      new FakeStream([invalidate as ChangeStreamDocument<EventDocument>]),
+      quietTokens(),
+    );
     await expect(tail.next()).rejects.toMatchObject({
       name: 'SubscriptionEndedError',
       reason: 'stream-invalidated',
@@ -139,21 +146,57 @@ describe('MongoDB tail', () => {
   it('ends when the server closed the stream, but not when it was closed here', async () => {
     const closedByServer = new FakeStream([]);
     closedByServer.closed = true;
-    await expect(new MongoTail(closedByServer).next()).rejects.toBeInstanceOf(
+    await expect(new MongoTail(closedByServer, quietTokens()).next()).rejects.toBeInstanceOf(
       SubscriptionEndedError,
     );
 
-    const tail = new MongoTail(new FakeStream([]));
+    const tail = new MongoTail(new FakeStream([]), quietTokens());
     await tail.close();
     expect(await tail.next()).toEqual({ kind: 'idle', position: null });
   });
 
   it('ends with malformed-event on an event without a version, naming the event', async () => {
     const broken = { ...document, version: undefined } as unknown as EventDocument;
-    const tail = new MongoTail(new FakeStream([insert(broken, new Timestamp({ t: 1, i: 1 }))]));
+    const tail = new MongoTail(
+      new FakeStream([insert(broken, new Timestamp({ t: 1, i: 1 }))]),
+      quietTokens(),
+    );
     await expect(tail.next()).rejects.toMatchObject({
       reason: 'malformed-event',
       message: expect.stringContaining('e1'),
     });
+  });
+});
+
+describe('a resume token that does not decode', () => {
+  it('is said once, at error level, without its content, and leaves the position unknown', async () => {
+    const errors: [string, Record<string, unknown>][] = [];
+    const tokens = new ResumeTokenReader({
+      error: (message, fields) => errors.push([message, fields]),
+    });
+    const unknownForm: ResumeToken = { _data: '0A00112233445566778899AABBCCDD' };
+    for (const stream of [new FakeStream([null]), new FakeStream([null])]) {
+      stream.resumeToken = unknownForm;
+      expect(await new MongoTail(stream, tokens).next()).toEqual({ kind: 'idle', position: null });
+    }
+
+    expect(errors).toHaveLength(1);
+    const [message, fields] = errors[0]!;
+    expect(message).toMatch(/resume token/);
+    expect(fields).toEqual({
+      resumeToken: { dataType: 'hex string', length: 30, firstByte: '0A' },
+    });
+    expect(JSON.stringify(errors)).not.toContain('112233');
+  });
+
+  it('is not reported for a stream that has no token yet, nor for one that decodes', async () => {
+    const errors: unknown[] = [];
+    const tokens = new ResumeTokenReader({ error: (...line) => errors.push(line) });
+    const fresh = new FakeStream([null]);
+    const decoding = new FakeStream([null]);
+    decoding.resumeToken = tokenAt(100, 1);
+    await new MongoTail(fresh, tokens).next();
+    await new MongoTail(decoding, tokens).next();
+    expect(errors).toEqual([]);
   });
 });
