@@ -33,6 +33,7 @@ import type {
   SubscriptionRequest,
 } from '../event-store';
 import type { CausalClock } from './causal-clock';
+import { TAIL_WAIT_MS } from './client-options';
 import { decodePosition, encodePosition } from './commit-position';
 import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';
 import { toEvent, toEventDocument } from './event-documents';
@@ -40,8 +41,6 @@ import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-c
 import { MongoTail } from './mongo-tail';
 import { COLLECTIONS, type EmailClaimDocument, type EventDocument } from './schema';
 
-/** How long one empty wait on the change stream lasts before it answers "nothing new". */
-const TAIL_WAIT_MS = 500;
 /**
  * Server time a catch-up read may take, the wait for its causal point included. Generous: it
  * reads whole partitions, off the request path; the bound only turns a stuck read into a retry.

@@ -64,7 +64,13 @@ export class MongoSnapshotStore implements SnapshotStore {
     try {
       // Checkpoints first, then users: users are saved before their checkpoint, so whatever a
       // concurrent save does in between, the users read are at least as new as the checkpoint.
-      const checkpoints = await this.checkpoints.find({ _id: { $in: [...partitions] } }).toArray();
+      const checkpoints = await this.checkpoints
+        .find({ _id: { $in: [...partitions] } }, { maxTimeMS: this.timeoutMs })
+        .toArray();
+      // No maxTimeMS on the users: every getMore inherits the find's leftover time
+      // (getmore_cmd.cpp), so it would bound the whole restore, which on a large store takes
+      // longer than any request, and a retry starts it over (review M1). The client's
+      // socketTimeoutMS bounds each batch instead, so a stuck read still ends (client-options.ts).
       const users = await this.users
         .find({ partition: { $in: [...partitions] }, deleted: { $ne: true } })
         .toArray();

@@ -11,6 +11,7 @@ import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
 import type { Store } from '../store';
 import { isAuthenticationFailure } from './authentication-failure';
 import { CausalClock } from './causal-clock';
+import { boundedClientOptions, type MongoWaits } from './client-options';
 import { indexProblem, replicaSetProblem } from './deployment-check';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { MongoDataKeyStore } from './mongo-data-key-store';
@@ -22,8 +23,15 @@ import { COLLECTIONS } from './schema';
 export const DEFAULT_STORE_TIMEOUT_MS = 2000;
 
 export interface MongoStoreOptions {
-  /** How long one operation may wait: for a server, a pooled connection, the majority, a read. */
+  /**
+   * Server time one read or commit may take (maxTimeMS, maxCommitTimeMS), and how long an
+   * operation waits for a pooled connection: STORE_TIMEOUT_MS.
+   */
   readonly timeoutMs?: number;
+  /** How long a write waits for the majority (wtimeoutMS); unset, `timeoutMs`. */
+  readonly writeConcernTimeoutMs?: number;
+  /** How long an operation waits for a server (serverSelectionTimeoutMS); unset, `timeoutMs`. */
+  readonly serverSelectionTimeoutMs?: number;
   readonly client?: MongoClientOptions;
   /**
    * MONGO_USER and MONGO_PASSWORD. Looked up in the `admin` database (the driver's default when
@@ -38,19 +46,13 @@ export interface MongoLogin {
   readonly password: string;
 }
 
-/**
- * Majority write concern: a write is acknowledged only once it survives the loss of the primary.
- * Majority read concern: nothing read can be rolled back later. Every wait is bounded, so that a
- * majority that stops acknowledging, or a pool that runs dry, turns into an error in `timeoutMs`
- * and frees the connection, instead of a request that hangs. (The driver's `timeoutMS` would be
- * one knob for all of it, but it has no effect in driver 7; these are the options that do.)
- */
-function boundedOptions(timeoutMs: number): MongoClientOptions {
+/** Each wait of the client, from the options (see `boundedClientOptions` for what bounds what). */
+export function mongoWaits(options: MongoStoreOptions): MongoWaits {
+  const operationMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   return {
-    writeConcern: { w: 'majority', wtimeoutMS: timeoutMs },
-    readConcern: { level: 'majority' },
-    serverSelectionTimeoutMS: timeoutMs,
-    waitQueueTimeoutMS: timeoutMs,
+    operationMs,
+    writeConcernMs: options.writeConcernTimeoutMs ?? operationMs,
+    serverSelectionMs: options.serverSelectionTimeoutMs ?? operationMs,
   };
 }
 
@@ -84,11 +86,16 @@ export class MongoStore implements Store {
     databaseName: string,
     options: MongoStoreOptions = {},
   ): Promise<MongoStore> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+    const waits = mongoWaits(options);
+    const timeoutMs = waits.operationMs;
     let client: MongoClient;
     try {
       const auth = options.credentials ? { auth: { ...options.credentials } } : {};
-      client = new MongoClient(url, { ...boundedOptions(timeoutMs), ...auth, ...options.client });
+      client = new MongoClient(url, {
+        ...boundedClientOptions(waits),
+        ...auth,
+        ...options.client,
+      });
     } catch (error) {
       throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${errorText(error)}`, {
         cause: error,
@@ -107,7 +114,7 @@ export class MongoStore implements Store {
         });
       const problem =
         error instanceof MongoServerSelectionError
-          ? await askSeedsDirectly(client, timeoutMs)
+          ? await askSeedsDirectly(client, waits.serverSelectionMs)
           : null;
       if (problem) throw new StoreMisconfiguredError(problem, { cause: error });
       if (isConfigurationError(error)) {
