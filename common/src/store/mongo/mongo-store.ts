@@ -1,4 +1,6 @@
 import {
+  type Collection,
+  type Document,
   MongoClient,
   type MongoClientOptions,
   MongoInvalidArgumentError,
@@ -12,13 +14,13 @@ import type { Store } from '../store';
 import { isAuthenticationFailure } from './authentication-failure';
 import { CausalClock } from './causal-clock';
 import { boundedClientOptions, type MongoWaits } from './client-options';
-import { indexProblem, replicaSetProblem } from './deployment-check';
+import { emailIndexProblem, indexProblem, replicaSetProblem } from './deployment-check';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { MongoDataKeyStore } from './mongo-data-key-store';
 import { MongoEventStore } from './mongo-event-store';
 import { MongoIdempotencyStore } from './mongo-idempotency-store';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
-import { COLLECTIONS } from './schema';
+import { COLLECTIONS, EMAIL_INDEX_KEY_OWNER, INDEXES } from './schema';
 
 export const DEFAULT_STORE_TIMEOUT_MS = 2000;
 
@@ -142,20 +144,45 @@ export class MongoStore implements Store {
   }
 }
 
+/**
+ * The deployment as the services need it, or the sentence saying what is wrong: a replica set,
+ * every index mongo-init creates (services never create them), and the email claims' key.
+ */
 async function checkDeployment(client: MongoClient, databaseName: string): Promise<string | null> {
   const db = client.db(databaseName);
   const hello = await db.command({ hello: 1 });
   const memberProblem = replicaSetProblem(hello);
   if (memberProblem) return memberProblem;
-  const indexes = await db
-    .collection(COLLECTIONS.events)
+  const indexes = Object.fromEntries(
+    await Promise.all(
+      Object.keys(INDEXES).map(
+        async (name) => [name, await indexesOf(db.collection(name))] as const,
+      ),
+    ),
+  );
+  const problem = indexProblem(indexes, databaseName);
+  if (problem) return problem;
+  const [claim, emailIndexKey] = await Promise.all([
+    db.collection(COLLECTIONS.emailClaims).findOne({}, { projection: { _id: 1 } }),
+    db
+      .collection<{ _id: string }>(COLLECTIONS.dataKeys)
+      .findOne({ _id: EMAIL_INDEX_KEY_OWNER }, { projection: { _id: 1 } }),
+  ]);
+  return emailIndexProblem(
+    { claims: claim !== null, emailIndexKey: emailIndexKey !== null },
+    databaseName,
+  );
+}
+
+/** The indexes of a collection as listIndexes answers them; none when it does not exist. */
+function indexesOf(collection: Collection): Promise<Document[]> {
+  return collection
     .listIndexes()
     .toArray()
     .catch((error: unknown) => {
       if (hasCode(error, MONGO_ERROR.NamespaceNotFound)) return [];
       throw error;
     });
-  return indexProblem(indexes, databaseName);
 }
 
 /**
