@@ -8,12 +8,15 @@ import {
   MongoParseError,
   MongoServerSelectionError,
 } from 'mongodb';
+import type { Registry } from 'prom-client';
 import { errorText } from '../../observability/error-fields';
+import type { MetricsSource } from '../../observability/metrics-source';
 import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
 import type { Store } from '../store';
 import { isAuthenticationFailure } from './authentication-failure';
 import { CausalClock } from './causal-clock';
 import { boundedClientOptions, type MongoWaits } from './client-options';
+import { countCommands } from './command-metrics';
 import { emailIndexProblem, indexProblem, replicaSetProblem } from './deployment-check';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { MongoDataKeyStore } from './mongo-data-key-store';
@@ -58,7 +61,7 @@ export function mongoWaits(options: MongoStoreOptions): MongoWaits {
   };
 }
 
-export class MongoStore implements Store {
+export class MongoStore implements Store, MetricsSource {
   readonly events: MongoEventStore;
   readonly snapshots: MongoSnapshotStore;
   readonly idempotency: MongoIdempotencyStore;
@@ -95,6 +98,8 @@ export class MongoStore implements Store {
       const auth = options.credentials ? { auth: { ...options.credentials } } : {};
       client = new MongoClient(url, {
         ...boundedClientOptions(waits),
+        // For countInto: the driver reports each command it sends (commandStarted).
+        monitorCommands: true,
         ...auth,
         ...options.client,
       });
@@ -129,6 +134,16 @@ export class MongoStore implements Store {
       });
     }
     return new MongoStore(client, databaseName, timeoutMs);
+  }
+
+  /**
+   * Counts every command this store's client sends, and those that wait for a majority, into
+   * `registry` (mongodb_commands_total, mongodb_majority_waits_total: command-metrics.ts). A
+   * gateway or aggregator counts its own store's; where several share one store (the in-process
+   * system), each counts every command of that client.
+   */
+  countInto(registry: Registry): () => void {
+    return countCommands(this.client, registry);
   }
 
   async ping(): Promise<void> {
