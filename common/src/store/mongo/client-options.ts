@@ -42,9 +42,11 @@ export interface MongoWaits {
  *   `socketTimeoutMS`, a little above the longest of those waits. Without it (0) only the
  *   monitor's failed heartbeat interrupts such a connection, about heartbeatFrequencyMS +
  *   connectTimeoutMS (40 s) later (review m9). It also bounds what the server bounds nowhere:
- * a write's execution before its majority wait (writes carry no maxTimeMS), and each batch of
+ *   a write's execution before its majority wait (writes carry no maxTimeMS), and each batch of
  *   the aggregator's long reads (the restore's users): a cumulative maxTimeMS there would bound
  *   the whole scan, since a getMore inherits the find's leftover time (getmore_cmd.cpp).
+ *   The catch-up read's first batch also waits for its causal point (afterClusterTime): should
+ *   that take longer, the read fails and the aggregator retries it, as after any outage.
  * When the socket times out the driver closes that connection (MongoNetworkTimeoutError; the
  * pool is not cleared) and the operation fails as the store's outage: the request gets 503.
  */

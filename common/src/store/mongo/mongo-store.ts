@@ -98,7 +98,11 @@ export class MongoStore implements Store, MetricsSource {
       const auth = options.credentials ? { auth: { ...options.credentials } } : {};
       client = new MongoClient(url, {
         ...boundedClientOptions(waits),
-        // For countInto: the driver reports each command it sends (commandStarted).
+        // For countInto: the driver reports each command it sends (commandStarted). Its cost:
+        // an event object per command, and each reply deserialized once more for the
+        // commandSucceeded event (connection.ts sendCommand, `document.toObject`), which for a
+        // cursor batch is otherwise read lazily: small on the request path (one user's
+        // documents), a second parse of each batch for an aggregator's restore and catch-up.
         monitorCommands: true,
         ...auth,
         ...options.client,
