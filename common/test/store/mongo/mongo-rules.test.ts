@@ -1,5 +1,5 @@
 import { MongoServerError, Timestamp } from 'mongodb';
-import { replicaSetProblem } from '../../../src/store/mongo/deployment-check';
+import { indexProblem, replicaSetProblem } from '../../../src/store/mongo/deployment-check';
 import { lostRace } from '../../../src/store/mongo/mongo-event-store';
 import { timeOfResumeToken } from '../../../src/store/mongo/resume-token';
 
@@ -53,6 +53,12 @@ describe('a lost race for a version', () => {
 });
 
 describe('deployment check', () => {
+  const uniqueIndex = {
+    name: 'userId_version_unique',
+    key: { userId: 1, version: 1 },
+    unique: true,
+  };
+
   it('accepts a member of the replica set named, or of any set when none is named, and mongos', () => {
     expect(replicaSetProblem({ isWritablePrimary: true, setName: 'rs0' }, 'rs0')).toBeNull();
     expect(replicaSetProblem({ secondary: true, setName: 'prod' })).toBeNull();
@@ -66,6 +72,25 @@ describe('deployment check', () => {
   it('refuses a member of another replica set than MONGO_URL names, naming both', () => {
     expect(replicaSetProblem({ isWritablePrimary: true, setName: 'testset' }, 'rs0')).toMatch(
       /names replica set "rs0".*belongs to "testset"/,
+    );
+  });
+
+  // The arbiter of concurrent writes; every other index is checked alike (indexes.test.ts).
+  it('accepts Events with the unique { userId, version } index', () => {
+    expect(
+      indexProblem({ Events: [{ name: '_id_', key: { _id: 1 } }, uniqueIndex] }, 'users', {
+        Events: [uniqueIndex],
+      }),
+    ).toBeNull();
+  });
+
+  it.each([
+    ['no Events collection', []],
+    ['an index that is not unique', [{ ...uniqueIndex, unique: false }]],
+    ['a unique index on other keys', [{ ...uniqueIndex, key: { version: 1, userId: 1 } }]],
+  ])('refuses %s, naming the index and mongo-init', (_, indexes) => {
+    expect(indexProblem({ Events: indexes }, 'shop')).toMatch(
+      /no unique \{ userId: 1, version: 1 \} index on Events.*mongo-init.*MONGO_DB=shop/,
     );
   });
 });
