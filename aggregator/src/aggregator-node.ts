@@ -1,7 +1,8 @@
 import {
+  countMetricsOf,
   createLogger,
-  errorFields,
   createMetricsRegistry,
+  errorFields,
 } from '@user-service/common/observability';
 import { listen, type SlowClientLimits } from '@user-service/common/http';
 import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
@@ -50,6 +51,8 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     ...(options.logStream ? { stream: options.logStream } : {}),
   });
   const registry = createMetricsRegistry(labels);
+  // The store's own metrics (a MongoDB store's commands) are this process's too.
+  const stopCountingStore = countMetricsOf(options.store, registry);
   const partitions = partitionsOwnedBy(options.index, options.aggregatorCount, options.partitions);
   const aggregator = new Aggregator({
     partitions,
@@ -80,10 +83,12 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     async stop() {
       await server.close();
       await aggregator.stop();
+      stopCountingStore();
     },
     async crash() {
       await server.close();
       await aggregator.crash();
+      stopCountingStore();
     },
   };
 }

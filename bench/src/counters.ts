@@ -28,6 +28,34 @@ export function sumsBy(scrape: string, metric: string, label: string): Record<st
   return sums;
 }
 
+/**
+ * Sums the samples of one metric by the values of two of its labels, keyed `first second`: the
+ * MongoDB store's commands by collection and command, e.g. `Events insert`.
+ */
+export function sumsByPair(
+  scrape: string,
+  metric: string,
+  first: string,
+  second: string,
+): Record<string, number> {
+  const sums: Record<string, number> = {};
+  const firstOf = new RegExp(`[{,]${first}="([^"]*)"`);
+  const secondOf = new RegExp(`[{,]${second}="([^"]*)"`);
+  for (const line of scrape.split('\n')) {
+    if (!line.startsWith(`${metric}{`)) continue;
+    const a = firstOf.exec(line)?.[1];
+    const b = secondOf.exec(line)?.[1];
+    if (a === undefined || b === undefined) continue;
+    const key = `${a} ${b}`;
+    sums[key] = (sums[key] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sums;
+}
+
+/** The MongoDB store's command counters (common/src/store/mongo/command-metrics.ts). */
+const MONGO_COMMANDS = 'mongodb_commands_total';
+const MAJORITY_WAITS = 'mongodb_majority_waits_total';
+
 export async function scrape(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();
 }
@@ -46,6 +74,12 @@ export interface Costs {
   readonly appendConflicts: number;
   /** Keyed writes answered from the store, as the first attempt's outcome. */
   readonly replays: number;
+  /** Commands the gateway's MongoDB client sent (round trips); 0 on the in-memory store. */
+  readonly mongoCommands: number;
+  /** The same by `collection command` (`Events insert`, `- commitTransaction`); those not sent are absent. */
+  readonly mongoCommandsByName: Readonly<Record<string, number>>;
+  /** Commands among them the server answered only once a majority had the write. */
+  readonly majorityWaits: number;
 }
 
 const WRITE_METHODS = ['POST', 'PUT', 'DELETE'] as const;
@@ -53,14 +87,14 @@ const WRITE_METHODS = ['POST', 'PUT', 'DELETE'] as const;
 export function costsBetween(before: string, after: string): Costs {
   const delta = (metric: string, labels: Record<string, string> = {}) =>
     sumOf(after, metric, labels) - sumOf(before, metric, labels);
-  const operationsBefore = sumsBy(before, 'gateway_store_operations_total', 'operation');
-  const operationsByName: Record<string, number> = {};
-  for (const [name, count] of Object.entries(
+  const operationsByName = increases(
+    sumsBy(before, 'gateway_store_operations_total', 'operation'),
     sumsBy(after, 'gateway_store_operations_total', 'operation'),
-  )) {
-    const asked = count - (operationsBefore[name] ?? 0);
-    if (asked > 0) operationsByName[name] = asked;
-  }
+  );
+  const commandsByName = increases(
+    sumsByPair(before, MONGO_COMMANDS, 'collection', 'command'),
+    sumsByPair(after, MONGO_COMMANDS, 'collection', 'command'),
+  );
   return {
     reads: delta('http_request_duration_seconds_count', { method: 'GET', route: '/api/user/:id' }),
     writes: WRITE_METHODS.reduce(
@@ -73,16 +107,38 @@ export function costsBetween(before: string, after: string): Costs {
     storeOperationsByName: operationsByName,
     appendConflicts: delta('gateway_append_conflicts_total'),
     replays: delta('gateway_idempotent_requests_total', { outcome: 'replayed' }),
+    mongoCommands: delta(MONGO_COMMANDS),
+    mongoCommandsByName: commandsByName,
+    majorityWaits: delta(MAJORITY_WAITS),
   };
+}
+
+/** What grew from `before` to `after`, by name; names that did not grow are absent. */
+function increases(
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const grown: Record<string, number> = {};
+  for (const [name, count] of Object.entries(after)) {
+    const increase = count - (before[name] ?? 0);
+    if (increase > 0) grown[name] = increase;
+  }
+  return grown;
+}
+
+function addCounts(into: Record<string, number>, counts: Readonly<Record<string, number>>): void {
+  for (const [name, count] of Object.entries(counts)) into[name] = (into[name] ?? 0) + count;
 }
 
 /** The costs of several measured runs together, e.g. of every round of one kind of request. */
 export function sumCosts(runs: readonly Costs[]): Costs {
   const byName: Record<string, number> = {};
-  for (const run of runs)
-    for (const [name, count] of Object.entries(run.storeOperationsByName))
-      byName[name] = (byName[name] ?? 0) + count;
-  const total = (field: Exclude<keyof Costs, 'storeOperationsByName'>) =>
+  const commandsByName: Record<string, number> = {};
+  for (const run of runs) {
+    addCounts(byName, run.storeOperationsByName);
+    addCounts(commandsByName, run.mongoCommandsByName);
+  }
+  const total = (field: Exclude<keyof Costs, 'storeOperationsByName' | 'mongoCommandsByName'>) =>
     runs.reduce((sum, run) => sum + run[field], 0);
   return {
     reads: total('reads'),
@@ -93,5 +149,8 @@ export function sumCosts(runs: readonly Costs[]): Costs {
     storeOperationsByName: byName,
     appendConflicts: total('appendConflicts'),
     replays: total('replays'),
+    mongoCommands: total('mongoCommands'),
+    mongoCommandsByName: commandsByName,
+    majorityWaits: total('majorityWaits'),
   };
 }

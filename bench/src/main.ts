@@ -21,6 +21,7 @@ import { readSideCheck, type ReadSideReport } from './read-side';
 import {
   type ComplexityReport,
   complexityTable,
+  mongoCommandsTable,
   readSideTable,
   type RecoveryReport,
   recoveryTable,
@@ -226,6 +227,11 @@ async function main(): Promise<void> {
     });
     say('\n## Safe writes: with an Idempotency-Key, retried, changing the email\n');
     say(safeWritesTable(safeWrites));
+    const roundTrips = mongoCommandsTable(safeWrites.runs);
+    if (roundTrips) {
+      say('\n### Round trips per write on MongoDB (from the gateway’s command counters)\n');
+      say(roundTrips);
+    }
   }
 
   let recovery: RecoveryReport[] | undefined;

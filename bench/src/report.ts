@@ -1,3 +1,4 @@
+import type { Costs } from './counters';
 import type { LoadResult } from './load';
 import { LIGHT_SHARE, type ReadSideReport, type ReadSideScenarioName } from './read-side';
 import type { SafeWriteRun, SafeWritesReport } from './safe-writes';
@@ -184,6 +185,36 @@ export function safeWritesTable(report: SafeWritesReport): string {
       (run) =>
         `| ${run.kind} | ${operations.map((name) => perWrite(run, run.costs.storeOperationsByName[name])).join(' | ')} | ` +
         `${perWrite(run, run.costs.storeOperations)} | ${perWrite(run, run.costs.appendConflicts)} | ${perWrite(run, run.costs.replays)} |`,
+    ),
+  ].join('\n');
+}
+
+/**
+ * Round trips per write on MongoDB, from the gateway's own command counters
+ * (mongodb_commands_total, mongodb_majority_waits_total) around the same measured rounds as the
+ * store operations above: each command by collection, then the totals. Null on the in-memory
+ * store, which sends none. This is the cost table of bench/README.md, printed rather than counted
+ * by hand.
+ */
+export function mongoCommandsTable(
+  runs: readonly { readonly kind: string; readonly costs: Costs }[],
+): string | null {
+  if (!runs.some((run) => run.costs.mongoCommands > 0)) return null;
+  const commands = [
+    ...new Set(runs.flatMap((run) => Object.keys(run.costs.mongoCommandsByName))),
+  ].sort();
+  const perWrite = (run: { readonly costs: Costs }, count: number | undefined) =>
+    count === undefined ? '-' : n(count / Math.max(1, run.costs.writes), 2);
+  return [
+    'Commands the gateway sent to MongoDB per write (each one round trip), by collection and command ' +
+      '(`-`: none or several, as a commit or a multi-namespace bulkWrite), and those the server answered only once a majority had the write.',
+    '',
+    `| write | ${commands.map((name) => `\`${name}\``).join(' | ')} | commands per write | majority waits per write |`,
+    `| --- | ${commands.map(() => '---:').join(' | ')} | ---: | ---: |`,
+    ...runs.map(
+      (run) =>
+        `| ${run.kind} | ${commands.map((name) => perWrite(run, run.costs.mongoCommandsByName[name])).join(' | ')} | ` +
+        `${perWrite(run, run.costs.mongoCommands)} | ${perWrite(run, run.costs.majorityWaits)} |`,
     ),
   ].join('\n');
 }

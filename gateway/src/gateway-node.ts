@@ -1,5 +1,9 @@
 import { boundedStore, type Store } from '@user-service/common/store';
-import { createLogger, createMetricsRegistry } from '@user-service/common/observability';
+import {
+  countMetricsOf,
+  createLogger,
+  createMetricsRegistry,
+} from '@user-service/common/observability';
 import { listen, type RunningServer, type SlowClientLimits } from '@user-service/common/http';
 import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
 import { partitionOf } from '@user-service/common/domain';
@@ -58,6 +62,8 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   });
   const registry = createMetricsRegistry();
   const metrics = createGatewayMetrics(registry);
+  // The store's own metrics (a MongoDB store's commands) are this process's too.
+  const stopCountingStore = countMetricsOf(options.store, registry);
   const aggregators = new AggregatorClient(
     {
       urls: options.aggregatorUrls,
@@ -96,6 +102,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     async close() {
       await server.close();
       await aggregators.close();
+      stopCountingStore();
     },
   };
 }

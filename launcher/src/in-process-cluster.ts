@@ -7,6 +7,12 @@ import { aggregatorPorts, aggregatorUrls } from './wiring';
 
 export interface InProcessClusterOptions {
   readonly store: Store;
+  /**
+   * The gateway's own store (a client of its own on the same database), as when the gateway runs
+   * as a process of its own: then its metrics count only its own store commands. By default the
+   * gateway shares `store` with the aggregators. Closed with the system.
+   */
+  readonly gatewayStore?: Store;
   /** The master key every node holds: the gateway seals with it what the aggregators open. */
   readonly masterKeys: MasterKeyring;
   readonly aggregatorCount: number;
@@ -109,12 +115,13 @@ export class InProcessCluster {
     await this.gatewayNode?.close();
     await Promise.all(this.nodes.map((node) => node?.stop()));
     await this.options.store.close();
+    await this.options.gatewayStore?.close();
   }
 }
 
 function gatewayOptions(options: InProcessClusterOptions, port: number, ports: readonly number[]) {
   return {
-    store: options.store,
+    store: options.gatewayStore ?? options.store,
     masterKeys: options.masterKeys,
     port,
     aggregatorUrls: aggregatorUrls(ports),

@@ -63,6 +63,8 @@ async function connect(config: RotationConfig): Promise<MongoStore> {
   try {
     return await MongoStore.connect(config.mongoUrl, config.MONGO_DB, {
       timeoutMs: config.STORE_TIMEOUT_MS,
+      writeConcernTimeoutMs: config.MONGO_WRITE_TIMEOUT_MS,
+      serverSelectionTimeoutMs: config.MONGO_SELECTION_TIMEOUT_MS,
       credentials: config.mongoCredentials,
     });
   } catch (error) {

@@ -1,4 +1,4 @@
-import { ConfigError } from '@user-service/common/config';
+import { MisconfiguredError } from '@user-service/common/config';
 import { createLogger, errorText } from '@user-service/common/observability';
 import { failOnSignals } from './fail-on-signals';
 import { readInitConfig } from './init-config';
@@ -15,7 +15,8 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    if (error instanceof ConfigError) log.error(error.message);
+    // A bad variable, or a database it cannot fix (an index to drop by hand): the reason alone.
+    if (error instanceof MisconfiguredError) log.error(error.message);
     else log.error('mongo-init failed', { error: errorText(error) });
     process.exit(1);
   },

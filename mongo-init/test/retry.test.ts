@@ -1,4 +1,5 @@
 import { MongoServerError } from 'mongodb';
+import { StoreMisconfiguredError } from '@user-service/common/store';
 import { retryUntil } from '../src/retry';
 
 describe('retryUntil', () => {
@@ -43,6 +44,25 @@ describe('retryUntil', () => {
         1,
       ),
     ).rejects.toBe(refused);
+    expect(calls).toBe(1);
+  });
+
+  it('gives up at once on a database it cannot fix, such as an index to drop by hand', async () => {
+    let calls = 0;
+    const conflict = new StoreMisconfiguredError(
+      'database "users" has indexes mongo-init cannot change in place',
+    );
+    await expect(
+      retryUntil(
+        later(),
+        async () => {
+          calls += 1;
+          throw conflict;
+        },
+        () => undefined,
+        1,
+      ),
+    ).rejects.toBe(conflict);
     expect(calls).toBe(1);
   });
 });

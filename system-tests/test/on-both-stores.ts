@@ -9,18 +9,26 @@ import { everyDocumentIn, everyStringIn } from './stored-text';
 /** Everything a store made by the contract's `createStore` holds, as raw text, for scans. */
 export type StoredText = (store: Store) => Promise<string>;
 
+/** Which adapter the contract runs on, for the few waits that differ (a replicated store lags). */
+export type StoreKind = 'memory' | 'mongo';
+
 /**
  * Runs a contract on the in-memory store and, where a MongoDB can be had, on MongoDB: each store
  * the contract asks for there is a fresh database, dropped once the contract is done.
  */
 export function onBothStores(
   title: string,
-  defineContract: (createStore: () => Promise<Store>, storedText: StoredText) => void,
+  defineContract: (
+    createStore: () => Promise<Store>,
+    storedText: StoredText,
+    kind: StoreKind,
+  ) => void,
 ): void {
   describe(`${title} on the in-memory store`, () => {
     defineContract(
       async () => new InMemoryStore(),
       async (store) => everyStringIn(store),
+      'memory',
     );
   });
 
@@ -54,6 +62,7 @@ export function onBothStores(
         if (databaseName === undefined) throw new Error('not a store this contract made');
         return everyDocumentIn(admin.db(databaseName));
       },
+      'mongo',
     );
   });
 }

@@ -88,6 +88,15 @@ export function integer(options: {
   };
 }
 
+/** An integer from `min` to `max`, or undefined when the variable is not set. */
+export function optionalInteger(options: {
+  min?: number;
+  max?: number;
+}): VariableParser<number | undefined> {
+  const parse = integer(options);
+  return (raw, variable, quote) => (raw === undefined ? undefined : parse(raw, variable, quote));
+}
+
 export function text(options: { default?: string } = {}): VariableParser<string> {
   return (raw, variable) => raw ?? required(options.default, variable);
 }

@@ -4,6 +4,7 @@ import {
   type Environment,
   integer,
   oneOf,
+  optionalInteger,
   optionalText,
   readConfig,
   text,
@@ -19,6 +20,14 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
  * plus i); a gateway's default AGGREGATOR_URLS point there.
  */
 export const DEFAULT_AGGREGATOR_PORT = 9100;
+
+/**
+ * The least a MongoDB majority wait (wtimeoutMS) or server selection may be given: replication to
+ * another zone, or finding the new primary after a stepdown, routinely takes hundreds of
+ * milliseconds, and a smaller bound answers 503 for writes that then commit (review m8).
+ */
+export const MIN_MONGO_WAIT_MS = 1000;
+const MAX_WAIT_MS = 600_000;
 
 export interface SharedConfigOptions {
   /**
@@ -60,8 +69,16 @@ function readVariables(env: Environment, options: SharedConfigOptions) {
     /** The user gateways and aggregators log in as (mongo-init's MONGO_SERVICE_USER); unset, MONGO_URL decides. */
     MONGO_USER: optionalText(),
     MONGO_PASSWORD: optionalText(),
-    /** How long a store operation may take before a request is answered 503. */
-    STORE_TIMEOUT_MS: integer({ default: 2000, min: 50, max: 600_000 }),
+    /**
+     * How long a store operation may take before a request is answered 503; on MongoDB also the
+     * server time of a read or commit and the wait for a pooled connection. At least
+     * MIN_MONGO_WAIT_MS with STORE=mongo (checked below): each operation encloses the waits below.
+     */
+    STORE_TIMEOUT_MS: integer({ default: 2000, min: 50, max: MAX_WAIT_MS }),
+    /** How long a MongoDB write waits for the majority (wtimeoutMS); unset, STORE_TIMEOUT_MS. */
+    MONGO_WRITE_TIMEOUT_MS: optionalInteger({ min: MIN_MONGO_WAIT_MS, max: MAX_WAIT_MS }),
+    /** How long a MongoDB operation waits for a server (serverSelectionTimeoutMS); unset, STORE_TIMEOUT_MS. */
+    MONGO_SELECTION_TIMEOUT_MS: optionalInteger({ min: MIN_MONGO_WAIT_MS, max: MAX_WAIT_MS }),
     LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
     /** When set, aggregators answer /internal/* only to callers presenting it (the gateways). */
     INTERNAL_TOKEN: optionalText(),
@@ -69,6 +86,13 @@ function readVariables(env: Environment, options: SharedConfigOptions) {
   if (config.AGG_N > config.PARTITIONS) {
     throw new ConfigError(
       `AGG_N (${config.AGG_N}) must not exceed PARTITIONS (${config.PARTITIONS}): an aggregator would own no partition`,
+    );
+  }
+  // A hard stop rather than raising it quietly: the operator asked for a bound the service cannot
+  // keep on a replica set, and should learn it at start, not from 503s for writes that commit.
+  if (config.STORE === 'mongo' && config.STORE_TIMEOUT_MS < MIN_MONGO_WAIT_MS) {
+    throw new ConfigError(
+      `STORE_TIMEOUT_MS must be at least ${MIN_MONGO_WAIT_MS} with STORE=mongo, got ${config.STORE_TIMEOUT_MS}: a majority write or finding a new primary routinely takes longer`,
     );
   }
   const mongoCredentials = credentialPair(
@@ -82,7 +106,12 @@ function readVariables(env: Environment, options: SharedConfigOptions) {
   ) {
     throw new ConfigError('MONGO_URL is required when STORE=mongo (or set STORE=memory)');
   }
-  return { ...config, mongoCredentials };
+  return {
+    ...config,
+    MONGO_WRITE_TIMEOUT_MS: config.MONGO_WRITE_TIMEOUT_MS ?? config.STORE_TIMEOUT_MS,
+    MONGO_SELECTION_TIMEOUT_MS: config.MONGO_SELECTION_TIMEOUT_MS ?? config.STORE_TIMEOUT_MS,
+    mongoCredentials,
+  };
 }
 
 type SharedConfigWithoutKeys = ReturnType<typeof readVariables>;

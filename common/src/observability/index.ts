@@ -2,3 +2,4 @@ export * from './logger';
 export * from './metrics';
 export * from './error-fields';
 export * from './label-value';
+export * from './metrics-source';

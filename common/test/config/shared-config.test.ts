@@ -13,6 +13,8 @@ describe('shared configuration', () => {
       MONGO_URL: mongo.MONGO_URL,
       MONGO_DB: 'users',
       STORE_TIMEOUT_MS: 2000,
+      MONGO_WRITE_TIMEOUT_MS: 2000,
+      MONGO_SELECTION_TIMEOUT_MS: 2000,
       LOG_LEVEL: 'info',
       masterKeys: parseMasterKeys(DATA_KEY, 'DATA_KEY'),
     });
@@ -28,6 +30,18 @@ describe('shared configuration', () => {
     [{ PARTITIONS: '1.5' }, 'PARTITIONS must be an integer from 1 to 4096, got "1.5"'],
     [{ STORE: 'redis' }, 'STORE must be one of mongo, memory, got "redis"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of error, warn, info, debug, got "loud"'],
+    [
+      { MONGO_WRITE_TIMEOUT_MS: '100' },
+      'MONGO_WRITE_TIMEOUT_MS must be an integer from 1000 to 600000, got "100"',
+    ],
+    [
+      { MONGO_SELECTION_TIMEOUT_MS: '999' },
+      'MONGO_SELECTION_TIMEOUT_MS must be an integer from 1000 to 600000, got "999"',
+    ],
+    [
+      { STORE_TIMEOUT_MS: '300' },
+      'STORE_TIMEOUT_MS must be at least 1000 with STORE=mongo, got 300: a majority write or finding a new primary routinely takes longer',
+    ],
     [
       { AGG_N: '13' },
       'AGG_N (13) must not exceed PARTITIONS (12): an aggregator would own no partition',
@@ -62,6 +76,32 @@ describe('shared configuration', () => {
   ])('refuses %j: one of MONGO_USER and MONGO_PASSWORD without the other', (half, message) => {
     expect(() => readSharedConfig({ ...mongo, ...half })).toThrow(new ConfigError(message));
     expect(() => readSharedConfig({ ...mongo, ...half })).not.toThrow(/s3cret/);
+  });
+
+  it('bounds the MongoDB majority wait and server selection separately, by STORE_TIMEOUT_MS unless set', () => {
+    expect(
+      readSharedConfig({
+        ...mongo,
+        STORE_TIMEOUT_MS: '1500',
+        MONGO_WRITE_TIMEOUT_MS: '5000',
+        MONGO_SELECTION_TIMEOUT_MS: '10000',
+      }),
+    ).toMatchObject({
+      STORE_TIMEOUT_MS: 1500,
+      MONGO_WRITE_TIMEOUT_MS: 5000,
+      MONGO_SELECTION_TIMEOUT_MS: 10000,
+    });
+    expect(readSharedConfig({ ...mongo, STORE_TIMEOUT_MS: '1500' })).toMatchObject({
+      MONGO_WRITE_TIMEOUT_MS: 1500,
+      MONGO_SELECTION_TIMEOUT_MS: 1500,
+    });
+  });
+
+  it('lets the in-memory store answer 503 sooner than MongoDB could', () => {
+    expect(readSharedConfig({ STORE: 'memory', STORE_TIMEOUT_MS: '300', DATA_KEY })).toMatchObject({
+      STORE: 'memory',
+      STORE_TIMEOUT_MS: 300,
+    });
   });
 
   it('needs MONGO_URL only when the store is MongoDB', () => {

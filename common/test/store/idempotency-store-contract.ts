@@ -6,7 +6,10 @@ import type { StoreUnderTest } from './store-under-test';
  */
 export function defineIdempotencyStoreContract({ store }: StoreUnderTest): void {
   describe('idempotency keys', () => {
-    const at = (seconds: number) => new Date(Date.UTC(2026, 10, 22, 12, 0, seconds));
+    // An hour ahead of the real clock, so that on MongoDB the TTL monitor (which deletes a record
+    // once the real clock passes its expiresAt, about once a minute) never touches one mid-test.
+    const origin = Date.now() + 60 * 60 * 1000;
+    const at = (seconds: number) => new Date(origin + seconds * 1000);
     const attempt = (token: string, now: number, fingerprint = 'POST /api/user {}') => ({
       fingerprint,
       token,

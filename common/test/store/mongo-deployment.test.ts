@@ -4,7 +4,9 @@ import { type SnapshotEntry, StoreMisconfiguredError } from '@user-service/commo
 import {
   connectMongoWhenReachable,
   COLLECTIONS,
+  type EmailClaimDocument,
   ensureSchema,
+  INDEXES,
   MongoStore,
 } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
@@ -87,6 +89,63 @@ describeWithMongo('connecting to a database mongo-init has not prepared', (mongo
     await expect(MongoStore.connect(mongoUrl, databaseName)).rejects.toThrow(missingIndex);
 
     await ensureSchema(admin.db(databaseName));
+    const store = await MongoStore.connect(mongoUrl, databaseName);
+    await store.close();
+  });
+});
+
+describeWithMongo('a database an older mongo-init prepared', (mongoUrl) => {
+  let admin: MongoClient;
+  const databaseName = `older_${uuidv4().replaceAll('-', '')}`;
+
+  beforeAll(async () => {
+    admin = await MongoClient.connect(mongoUrl);
+  });
+
+  afterAll(async () => {
+    await admin.db(databaseName).dropDatabase();
+    await admin.close();
+  });
+
+  // Before 0009-0011: Events and Users only, with the Users.partition index, and (as after an
+  // edit of the schema) a TTL other than the one wanted.
+  it('is refused at connect, naming what is missing, and brought up to date by mongo-init', async () => {
+    const db = admin.db(databaseName);
+    await db.collection(COLLECTIONS.events).createIndexes([...INDEXES[COLLECTIONS.events]!]);
+    await db
+      .collection(COLLECTIONS.users)
+      .createIndexes([
+        { key: { partition: 1 }, name: 'partition' },
+        ...INDEXES[COLLECTIONS.users]!,
+      ]);
+    await db
+      .collection(COLLECTIONS.idempotentRequests)
+      .createIndex({ expiresAt: 1 }, { name: 'expiresAt_ttl', expireAfterSeconds: 3600 });
+    await expect(MongoStore.connect(mongoUrl, databaseName)).rejects.toThrow(
+      /no unique \{ userId: 1 \} index on EmailClaims[\s\S]*expireAfterSeconds 0 on IdempotentRequests[\s\S]*run mongo-init/,
+    );
+
+    await ensureSchema(db);
+    const ttl = await db.collection(COLLECTIONS.idempotentRequests).indexes();
+    expect(ttl.find((index) => index.name === 'expiresAt_ttl')?.expireAfterSeconds).toBe(0);
+    const users = (await db.collection(COLLECTIONS.users).indexes()).map((index) => index.name);
+    expect(users).not.toContain('partition');
+    const store = await MongoStore.connect(mongoUrl, databaseName);
+    await store.close();
+  });
+
+  // A partial restore: without the key the claims are hashed with, a new one would be made and
+  // no stored claim would match any more, letting two users hold one email.
+  it('is refused at connect while it holds email claims without their key', async () => {
+    const db = admin.db(databaseName);
+    await ensureSchema(db);
+    await db
+      .collection<EmailClaimDocument>(COLLECTIONS.emailClaims)
+      .insertOne({ _id: 'claim-hash', userId: 'u1' });
+    const connecting = MongoStore.connect(mongoUrl, databaseName);
+    await expect(connecting).rejects.toBeInstanceOf(StoreMisconfiguredError);
+    await expect(connecting).rejects.toThrow(/holds email claims .* not the data key/);
+    await db.collection(COLLECTIONS.emailClaims).deleteMany({});
     const store = await MongoStore.connect(mongoUrl, databaseName);
     await store.close();
   });

@@ -135,7 +135,7 @@ function itStartsItsCmd(image: () => ReplayedImage, service: string): void {
   it('starts its CMD with the environment Compose gives it, which waits for MongoDB and stops at once on SIGTERM', async () => {
     const running = startIn(image(), image().cmd, {
       ...composeEnvironment(service),
-      STORE_TIMEOUT_MS: '200',
+      STORE_TIMEOUT_MS: '1000', // the least STORE=mongo accepts: the first "not reachable" comes after one server selection
       PORT: '0',
     });
     stopLater.push(running);

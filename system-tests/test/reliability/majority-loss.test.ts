@@ -243,27 +243,57 @@ describeWithMongoBinary('the outcome of a 503 is unknown', (binary) => {
     await running?.stop();
   }, 60_000);
 
-  // As when the primary applies a write and then steps down before the majority acknowledges
-  // it: the driver retries once (the label says it may), gets the same error, and the client
-  // gets 503, yet the event is stored and the user exists. A client that retries must read first.
+  // As when the primary commits a write and then steps down before the majority acknowledges
+  // it: the client gets 503, yet the event is stored and the user exists. A client that retries
+  // must read first.
+  //
+  // The failpoint targets the create's commit, the one command whose success stores the user:
+  // - a create is one transaction (its data key, event and claim), so an insert's (or a
+  //   bulkWrite's) write concern error would come back before the commit and the adapter would
+  //   abort: nothing stored. The commit instead commits on the primary and then, instead of
+  //   waiting for the majority, answers a writeConcernError (server:
+  //   service_entry_point_shard_role.cpp, RunCommandAndWaitForWriteConcern::_waitForWriteConcern,
+  //   checks failCommand for every command that supports a write concern, commitTransaction
+  //   among them, and takes `errorLabels` from the top level of `data`);
+  // - the driver retries a commit once when the error carries RetryableWriteError
+  //   (node_modules/mongodb/src/sessions.ts commitTransaction, "SPEC-1185"); the retry of a
+  //   committed transaction commits nothing new and meets the failpoint again, and the error then
+  //   carries UnknownTransactionCommitResult (shouldAddUnknownTransactionCommitResultLabel);
+  // - executeOperation never retries a RunCommandOperation itself (execute_operation.ts
+  //   canRetry: "run command is only retryable if we get retryable overload errors"), and the
+  //   failpoint's predicate needs `writeConcernError`, so the command-start check does not count
+  //   it: `times: 2` is used up by exactly the first commit and its retry.
+  // One create first, so that what a process's first create pays once (the `$email-index` data
+  // key) is done and the failpoint meets the commit of the user's create, not anything before it.
   it('may have stored the write it answered 503', async () => {
     const { admin, api, store } = running!;
+    const warmUp: User = { id: 'warm', name: 'Warm', email: 'warm@example.com', group: 2 };
+    expect((await api.create(warmUp)).status).toBe(201);
     const user: User = { id: 'maybe', name: 'Maybe', email: 'maybe@example.com', group: 3 };
-    // Through the replica set client, so on the primary, where the system's inserts go.
+    // Through the replica set client, so on the primary, where the system's commits go.
     await admin.db('admin').command({
       configureFailPoint: 'failCommand',
       mode: { times: 2 },
       data: {
-        failCommands: ['insert'],
+        failCommands: ['commitTransaction'],
         appName: STORE_APP_NAME,
-        writeConcernError: { code: 91, errmsg: 'injected', errorLabels: ['RetryableWriteError'] },
+        writeConcernError: { code: 91, errmsg: 'injected: the primary is shutting down' },
+        errorLabels: ['RetryableWriteError'],
       },
     });
+    let timesEntered: unknown;
     try {
       expectUnavailable(await api.create(user));
     } finally {
-      await admin.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+      // Switching it off answers how often it fired (FailPoint::setMode returns timesEntered,
+      // which counts activations only: fail_point.cpp _slowShouldFailOpenBlock).
+      const switchedOff: Document = await admin
+        .db('admin')
+        .command({ configureFailPoint: 'failCommand', mode: 'off' });
+      timesEntered = switchedOff.count;
     }
+    // The commit and the driver's one retry of it: nothing else of the create met it.
+    expect(timesEntered).toBe(2);
 
     // Majority reads may take a moment to include it: the failed write was not acknowledged.
     await until(

@@ -1,7 +1,7 @@
 import { retry } from '../../lifecycle/retry';
 import { errorFields, type Logger } from '../../observability';
 import { StoreMisconfiguredError } from '../errors';
-import { type MongoLogin, MongoStore } from './mongo-store';
+import { MongoStore, type MongoStoreOptions } from './mongo-store';
 
 /**
  * Connects to MongoDB, waiting for it as long as it takes: in a fresh deployment the database
@@ -13,7 +13,7 @@ export function connectMongoWhenReachable(
   url: string,
   database: string,
   log: Logger,
-  options: { readonly timeoutMs?: number; readonly credentials?: MongoLogin | undefined } = {},
+  options: Omit<MongoStoreOptions, 'client'> = {},
 ): Promise<MongoStore> {
   return retry(() => MongoStore.connect(url, database, { ...options, log }), {
     backoff: (attempt) => Math.min(500 * attempt, 5000),

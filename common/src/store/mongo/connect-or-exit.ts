@@ -13,6 +13,8 @@ export function connectOrExit(
     readonly MONGO_URL: string;
     readonly MONGO_DB: string;
     readonly STORE_TIMEOUT_MS: number;
+    readonly MONGO_WRITE_TIMEOUT_MS: number;
+    readonly MONGO_SELECTION_TIMEOUT_MS: number;
     /** MONGO_USER and MONGO_PASSWORD; without them, whatever MONGO_URL holds. */
     readonly mongoCredentials: Credentials | undefined;
   },
@@ -20,6 +22,8 @@ export function connectOrExit(
 ): Promise<MongoStore> {
   return connectMongoWhenReachable(config.MONGO_URL, config.MONGO_DB, log, {
     timeoutMs: config.STORE_TIMEOUT_MS,
+    writeConcernTimeoutMs: config.MONGO_WRITE_TIMEOUT_MS,
+    serverSelectionTimeoutMs: config.MONGO_SELECTION_TIMEOUT_MS,
     credentials: config.mongoCredentials,
   }).catch(exitOnMisconfiguration);
 }

@@ -1,4 +1,6 @@
-import type { Document } from 'mongodb';
+import type { Document, IndexDescription } from 'mongodb';
+import { missingIndexes } from './index-plan';
+import { EMAIL_INDEX_KEY_OWNER, INDEXES } from './schema';
 
 /*
  * What makes a MongoDB deployment unusable for this store, as a sentence for the operator, or
@@ -21,24 +23,32 @@ export function replicaSetProblem(hello: Document, expectedSetName?: string): st
   return null;
 }
 
-/** @param eventIndexes the indexes of `Events` (empty when the collection does not exist) */
-export function indexProblem(eventIndexes: readonly Document[], database: string): string | null {
-  const unique = eventIndexes.some(
-    (index) => index.unique === true && sameKeys(index.key, { userId: 1, version: 1 }),
+/**
+ * @param indexes the indexes each collection of `wanted` has, as `listIndexes` answers them
+ *   (empty, or absent, for a collection that does not exist)
+ * @param wanted the indexes mongo-init creates (`INDEXES`)
+ */
+export function indexProblem(
+  indexes: Readonly<Record<string, readonly Document[]>>,
+  database: string,
+  wanted: Readonly<Record<string, readonly IndexDescription[]>> = INDEXES,
+): string | null {
+  const missing = Object.entries(wanted).flatMap(([collection, wantedHere]) =>
+    missingIndexes(collection, wantedHere, indexes[collection] ?? []),
   );
-  if (unique) return null;
-  return `database "${database}" has no unique { userId: 1, version: 1 } index on Events, so concurrent writes could both win: run mongo-init against it (MONGO_DB=${database}) before starting the services`;
+  if (missing.length === 0) return null;
+  return `database "${database}" is not as mongo-init leaves it (${missing.join('; ')}), so concurrent writes could both win, emails be held twice or idempotency records pile up: run mongo-init against it (MONGO_DB=${database}) before starting the services`;
 }
 
-function sameKeys(actual: unknown, expected: Readonly<Record<string, number>>): boolean {
-  if (typeof actual !== 'object' || actual === null) return false;
-  const actualEntries = Object.entries(actual);
-  const expectedEntries = Object.entries(expected);
-  return (
-    actualEntries.length === expectedEntries.length &&
-    expectedEntries.every(([key, direction], position) => {
-      const entry = actualEntries[position];
-      return entry !== undefined && entry[0] === key && Number(entry[1]) === direction;
-    })
-  );
+/**
+ * The claims' `_id`s are keyed hashes under one data key (`EMAIL_INDEX_KEY_OWNER`): without it a
+ * new one would be made, no existing claim would match any more, and one user per email would be
+ * lost without an error. So claims without that key (a partial restore) stop the services.
+ */
+export function emailIndexProblem(
+  found: { readonly claims: boolean; readonly emailIndexKey: boolean },
+  database: string,
+): string | null {
+  if (!found.claims || found.emailIndexKey) return null;
+  return `database "${database}" holds email claims (EmailClaims) but not the data key they are hashed with (DataKeys "${EMAIL_INDEX_KEY_OWNER}"), as after restoring one collection without the other: restore DataKeys and EmailClaims from the same backup; starting anyway would let two users hold one email`;
 }

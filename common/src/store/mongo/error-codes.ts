@@ -7,8 +7,12 @@ export const MONGO_ERROR = Object.freeze({
   // replSetInitiate on a replica set that is already initiated.
   AlreadyInitialized: 23,
   NamespaceNotFound: 26,
+  IndexNotFound: 27,
   NamespaceExists: 48,
   WriteConcernTimeout: 64,
+  // createIndexes: an index of that name or key exists with other options, or other keys.
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
   WriteConflict: 112,
   ChangeStreamFatalError: 280,
   ChangeStreamHistoryLost: 286,

@@ -35,6 +35,7 @@ import type {
   SubscriptionRequest,
 } from '../event-store';
 import type { CausalClock } from './causal-clock';
+import { TAIL_WAIT_MS } from './client-options';
 import { decodePosition, encodePosition } from './commit-position';
 import { type AppendSchemas, appendWrites, type AppendWrites, refusalOf } from './append-writes';
 import { storedUserPipeline, toStoredUser } from './stored-user-read';
@@ -45,8 +46,6 @@ import { ResumeTokenReader, type StoreLog } from './resume-token';
 import { isUnknownCommitResult, runTransaction } from './transaction';
 import { COLLECTIONS, type EventDocument } from './schema';
 
-/** How long one empty wait on the change stream lasts before it answers "nothing new". */
-const TAIL_WAIT_MS = 500;
 /**
  * Runs of a transaction the server says did not commit, the first included. Racers for one
  * email conflict (112) only until the first claim commits, which takes one round trip; the

@@ -75,8 +75,12 @@ export class MongoSnapshotStore implements SnapshotStore {
     const session = this.client.startSession({ causalConsistency: true });
     try {
       const checkpoints = await this.checkpoints
-        .find({ _id: { $in: [...partitions] } }, { session })
+        .find({ _id: { $in: [...partitions] } }, { session, maxTimeMS: this.timeoutMs })
         .toArray();
+      // No maxTimeMS on the users: every getMore inherits the find's leftover time
+      // (getmore_cmd.cpp), so it would bound the whole restore, which on a large store takes
+      // longer than any request, and a retry starts it over (review M1). The client's
+      // socketTimeoutMS bounds each batch instead, so a stuck read still ends (client-options.ts).
       const users = await this.users
         .find({ partition: { $in: [...partitions] }, deleted: { $ne: true } }, { session })
         .toArray();

@@ -1,4 +1,6 @@
 import {
+  type Collection,
+  type Document,
   MongoClient,
   type MongoClientOptions,
   MongoInvalidArgumentError,
@@ -6,26 +8,37 @@ import {
   MongoParseError,
   MongoServerSelectionError,
 } from 'mongodb';
+import type { Registry } from 'prom-client';
 import { createLogger } from '../../observability';
 import { errorText } from '../../observability/error-fields';
+import type { MetricsSource } from '../../observability/metrics-source';
 import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
 import type { Store } from '../store';
 import { isAuthenticationFailure } from './authentication-failure';
 import { CausalClock } from './causal-clock';
-import { indexProblem, replicaSetProblem } from './deployment-check';
+import { boundedClientOptions, type MongoWaits } from './client-options';
+import { countCommands } from './command-metrics';
+import { emailIndexProblem, indexProblem, replicaSetProblem } from './deployment-check';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { MongoDataKeyStore } from './mongo-data-key-store';
 import { MongoEventStore } from './mongo-event-store';
 import { MongoIdempotencyStore } from './mongo-idempotency-store';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
 import type { StoreLog } from './resume-token';
-import { COLLECTIONS } from './schema';
+import { COLLECTIONS, EMAIL_INDEX_KEY_OWNER, INDEXES } from './schema';
 
 export const DEFAULT_STORE_TIMEOUT_MS = 2000;
 
 export interface MongoStoreOptions {
-  /** How long one operation may wait: for a server, a pooled connection, the majority, a read. */
+  /**
+   * Server time one read or commit may take (maxTimeMS, maxCommitTimeMS), and how long an
+   * operation waits for a pooled connection: STORE_TIMEOUT_MS.
+   */
   readonly timeoutMs?: number;
+  /** How long a write waits for the majority (wtimeoutMS); unset, `timeoutMs`. */
+  readonly writeConcernTimeoutMs?: number;
+  /** How long an operation waits for a server (serverSelectionTimeoutMS); unset, `timeoutMs`. */
+  readonly serverSelectionTimeoutMs?: number;
   readonly client?: MongoClientOptions;
   /**
    * MONGO_USER and MONGO_PASSWORD. Looked up in the `admin` database (the driver's default when
@@ -42,23 +55,17 @@ export interface MongoLogin {
   readonly password: string;
 }
 
-/**
- * Majority write concern: a write is acknowledged only once it survives the loss of the primary.
- * Majority read concern: nothing read can be rolled back later. Every wait is bounded, so that a
- * majority that stops acknowledging, or a pool that runs dry, turns into an error in `timeoutMs`
- * and frees the connection, instead of a request that hangs. (The driver's `timeoutMS` would be
- * one knob for all of it, but it has no effect in driver 7; these are the options that do.)
- */
-function boundedOptions(timeoutMs: number): MongoClientOptions {
+/** Each wait of the client, from the options (see `boundedClientOptions` for what bounds what). */
+export function mongoWaits(options: MongoStoreOptions): MongoWaits {
+  const operationMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   return {
-    writeConcern: { w: 'majority', wtimeoutMS: timeoutMs },
-    readConcern: { level: 'majority' },
-    serverSelectionTimeoutMS: timeoutMs,
-    waitQueueTimeoutMS: timeoutMs,
+    operationMs,
+    writeConcernMs: options.writeConcernTimeoutMs ?? operationMs,
+    serverSelectionMs: options.serverSelectionTimeoutMs ?? operationMs,
   };
 }
 
-export class MongoStore implements Store {
+export class MongoStore implements Store, MetricsSource {
   readonly events: MongoEventStore;
   readonly snapshots: MongoSnapshotStore;
   readonly idempotency: MongoIdempotencyStore;
@@ -89,11 +96,22 @@ export class MongoStore implements Store {
     databaseName: string,
     options: MongoStoreOptions = {},
   ): Promise<MongoStore> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+    const waits = mongoWaits(options);
+    const timeoutMs = waits.operationMs;
     let client: MongoClient;
     try {
       const auth = options.credentials ? { auth: { ...options.credentials } } : {};
-      client = new MongoClient(url, { ...boundedOptions(timeoutMs), ...auth, ...options.client });
+      client = new MongoClient(url, {
+        ...boundedClientOptions(waits),
+        // For countInto: the driver reports each command it sends (commandStarted). Its cost:
+        // an event object per command, and each reply deserialized once more for the
+        // commandSucceeded event (connection.ts sendCommand, `document.toObject`), which for a
+        // cursor batch is otherwise read lazily: small on the request path (one user's
+        // documents), a second parse of each batch for an aggregator's restore and catch-up.
+        monitorCommands: true,
+        ...auth,
+        ...options.client,
+      });
     } catch (error) {
       throw new StoreMisconfiguredError(`MONGO_URL cannot be used: ${errorText(error)}`, {
         cause: error,
@@ -112,7 +130,7 @@ export class MongoStore implements Store {
         });
       const problem =
         error instanceof MongoServerSelectionError
-          ? await askSeedsDirectly(client, timeoutMs)
+          ? await askSeedsDirectly(client, waits.serverSelectionMs)
           : null;
       if (problem) throw new StoreMisconfiguredError(problem, { cause: error });
       if (isConfigurationError(error)) {
@@ -128,6 +146,16 @@ export class MongoStore implements Store {
     return new MongoStore(client, databaseName, timeoutMs, log);
   }
 
+  /**
+   * Counts every command this store's client sends, and those that wait for a majority, into
+   * `registry` (mongodb_commands_total, mongodb_majority_waits_total: command-metrics.ts). A
+   * gateway or aggregator counts its own store's; where several share one store (the in-process
+   * system), each counts every command of that client.
+   */
+  countInto(registry: Registry): () => void {
+    return countCommands(this.client, registry);
+  }
+
   async ping(): Promise<void> {
     try {
       await this.client.db('admin').command({ ping: 1 });
@@ -141,20 +169,45 @@ export class MongoStore implements Store {
   }
 }
 
+/**
+ * The deployment as the services need it, or the sentence saying what is wrong: a replica set,
+ * every index mongo-init creates (services never create them), and the email claims' key.
+ */
 async function checkDeployment(client: MongoClient, databaseName: string): Promise<string | null> {
   const db = client.db(databaseName);
   const hello = await db.command({ hello: 1 });
   const memberProblem = replicaSetProblem(hello);
   if (memberProblem) return memberProblem;
-  const indexes = await db
-    .collection(COLLECTIONS.events)
+  const indexes = Object.fromEntries(
+    await Promise.all(
+      Object.keys(INDEXES).map(
+        async (name) => [name, await indexesOf(db.collection(name))] as const,
+      ),
+    ),
+  );
+  const problem = indexProblem(indexes, databaseName);
+  if (problem) return problem;
+  const [claim, emailIndexKey] = await Promise.all([
+    db.collection(COLLECTIONS.emailClaims).findOne({}, { projection: { _id: 1 } }),
+    db
+      .collection<{ _id: string }>(COLLECTIONS.dataKeys)
+      .findOne({ _id: EMAIL_INDEX_KEY_OWNER }, { projection: { _id: 1 } }),
+  ]);
+  return emailIndexProblem(
+    { claims: claim !== null, emailIndexKey: emailIndexKey !== null },
+    databaseName,
+  );
+}
+
+/** The indexes of a collection as listIndexes answers them; none when it does not exist. */
+function indexesOf(collection: Collection): Promise<Document[]> {
+  return collection
     .listIndexes()
     .toArray()
     .catch((error: unknown) => {
       if (hasCode(error, MONGO_ERROR.NamespaceNotFound)) return [];
       throw error;
     });
-  return indexProblem(indexes, databaseName);
 }
 
 /**

@@ -1,7 +1,10 @@
 import type { Db, IndexDescription, ResumeToken, Timestamp } from 'mongodb';
 import type { UserEventType } from '../../domain';
 import type { KeyRecord } from '../idempotency-rules';
+import { errorText } from '../../observability/error-fields';
+import { StoreMisconfiguredError } from '../errors';
 import { hasCode, MONGO_ERROR } from './error-codes';
+import { planIndexes } from './index-plan';
 
 export const COLLECTIONS = {
   events: 'Events',
@@ -80,6 +83,12 @@ export interface DataKeyDocument {
   createdAt: Date;
 }
 
+/**
+ * The owner of the data key the email claims' `_id`s are hashed with: personal-data's
+ * EMAIL_INDEX_OWNER (a test keeps them equal), named here so the store need not import that layer.
+ */
+export const EMAIL_INDEX_KEY_OWNER = '$email-index';
+
 export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.events]: [
     // The arbiter of concurrent writes: one event per user and version.
@@ -91,7 +100,6 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { key: { occurredAt: 1, type: 1 }, name: 'occurredAt_type' },
   ],
   [COLLECTIONS.users]: [
-    { key: { partition: 1 }, name: 'partition' },
     // Serves listing the users of some partitions in id order, a page at a time.
     { key: { partition: 1, _id: 1 }, name: 'partition_id' },
     // The same within one group, and counting one group's users.
@@ -110,12 +118,62 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.dataKeys]: [{ key: { masterKeyId: 1, _id: 1 }, name: 'masterKeyId_id' }],
 };
 
-/** Creates the collections and indexes; safe to run again on a database that has them. */
+/**
+ * Indexes an earlier mongo-init created that the schema no longer wants, per collection.
+ * `Users.partition` is a prefix of `partition_id`, which serves every query it served; it only
+ * cost every snapshot save a write.
+ */
+export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = {
+  [COLLECTIONS.users]: ['partition'],
+};
+
+/**
+ * Creates the collections and indexes, changes an index's TTL in place, and drops obsolete
+ * indexes; safe to run again on a database that has them. An index whose key or uniqueness
+ * differs from the schema's cannot be changed in place (`createIndexes` answers
+ * IndexOptionsConflict 85 or IndexKeySpecsConflict 86, which waiting never fixes): that throws
+ * StoreMisconfiguredError at once, naming the index, so that mongo-init stops with the reason.
+ */
 export async function ensureSchema(db: Db): Promise<void> {
   for (const [name, indexes] of Object.entries(INDEXES)) {
     await db.createCollection(name).catch((error: unknown) => {
       if (!hasCode(error, MONGO_ERROR.NamespaceExists)) throw error;
     });
-    if (indexes.length > 0) await db.collection(name).createIndexes([...indexes]);
+    const collection = db.collection(name);
+    const plan = planIndexes(
+      name,
+      indexes,
+      await collection.listIndexes().toArray(),
+      OBSOLETE_INDEXES[name],
+    );
+    if (plan.conflicts.length > 0) throw schemaConflict(db.databaseName, plan.conflicts);
+    for (const { name: index, expireAfterSeconds } of plan.retime) {
+      await db.command({ collMod: name, index: { name: index, expireAfterSeconds } });
+    }
+    if (plan.create.length > 0) {
+      await collection.createIndexes([...plan.create]).catch((error: unknown) => {
+        // Another mongo-init created a different one in between.
+        if (isIndexConflict(error)) throw schemaConflict(db.databaseName, [errorText(error)]);
+        throw error;
+      });
+    }
+    for (const index of plan.drop) {
+      await collection.dropIndex(index).catch((error: unknown) => {
+        if (!hasCode(error, MONGO_ERROR.IndexNotFound)) throw error;
+      });
+    }
   }
+}
+
+function isIndexConflict(error: unknown): boolean {
+  return (
+    hasCode(error, MONGO_ERROR.IndexOptionsConflict) ||
+    hasCode(error, MONGO_ERROR.IndexKeySpecsConflict)
+  );
+}
+
+function schemaConflict(database: string, conflicts: readonly string[]): StoreMisconfiguredError {
+  return new StoreMisconfiguredError(
+    `database "${database}" has indexes mongo-init cannot change in place: ${conflicts.join('; ')}: drop them (db.<collection>.dropIndex("<name>")) and run mongo-init again`,
+  );
 }
