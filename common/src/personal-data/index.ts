@@ -2,4 +2,5 @@ export * from './data-key-wrapping';
 export * from './master-keys';
 export * from './personal-data';
 export * from './sealed-text';
+export * from './sealed-record';
 export * from './rotate-master-key';

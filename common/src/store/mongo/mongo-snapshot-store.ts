@@ -19,6 +19,7 @@ import type {
 } from '../snapshot-store';
 import { asMongoCheckpoint, compareTimes } from './mongo-checkpoint';
 import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
+import { toEntry, toUserDocument } from './user-documents';
 
 const NO_TIME = new Timestamp({ t: 0, i: 0 });
 
@@ -138,19 +139,7 @@ function liveUsersOf(
 }
 
 function userWrite(entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> {
-  const { userId, partition, version, user } = entry;
-  if (!user)
-    return replaceIfNewer<UserDocument>(
-      { _id: userId, partition, version, deleted: true },
-      'version',
-      0,
-    );
-  const { name, email, group } = user;
-  return replaceIfNewer<UserDocument>(
-    { _id: userId, partition, version, name, email, group },
-    'version',
-    0,
-  );
+  return replaceIfNewer<UserDocument>(toUserDocument(entry), 'version', 0);
 }
 
 /**
@@ -181,12 +170,6 @@ function replaceIfNewer<T extends Document & { _id: unknown }>(
       upsert: true,
     },
   };
-}
-
-function toEntry(document: UserDocument): SnapshotEntry {
-  const { _id, partition, version, name, email, group, deleted } = document;
-  const live = !deleted && name !== undefined && email !== undefined && group !== undefined;
-  return { userId: _id, partition, version, user: live ? { id: _id, name, email, group } : null };
 }
 
 function oldest(checkpoints: readonly CheckpointDocument[]): Checkpoint | null {
