@@ -93,9 +93,19 @@ export function recordFields(bytes: Buffer): PersonalField[] {
   );
 }
 
-/** The key ref inside a sealed record's text, in hex; undefined when it is not one. */
+/** Characters of base64 that hold the header (8 hold 6 bytes): all a key check decodes. */
+const HEADER_CHARS = 8;
+
+/**
+ * The key ref inside a sealed record's text, in hex; undefined when it is not one. Decodes the
+ * header alone: every read checks the key of every value it opens.
+ */
 export function recordKeyRef(text: string): string | undefined {
-  return sealedRecordBytes(text)?.subarray(1, HEADER_BYTES).toString('hex');
+  if (!text.startsWith(SEALED_RECORD_PREFIX)) return undefined;
+  const start = SEALED_RECORD_PREFIX.length;
+  const head = Buffer.from(text.slice(start, start + HEADER_CHARS), 'base64url');
+  if (head.length < HEADER_BYTES || !isHeader(head[0] ?? 0)) return undefined;
+  return head.subarray(1, HEADER_BYTES).toString('hex');
 }
 
 /**
@@ -137,14 +147,13 @@ export function openRecord(key: Buffer, userId: string, text: string): PersonalF
 }
 
 function isSealedRecord(bytes: Buffer): boolean {
-  const header = bytes[0] ?? 0;
+  return bytes.length >= SEALED_RECORD_OVERHEAD && isHeader(bytes[0] ?? 0);
+}
+
+/** This version, and one field or both. */
+function isHeader(header: number): boolean {
   const bits = header & 0x0f;
-  return (
-    bytes.length >= SEALED_RECORD_OVERHEAD &&
-    (header & 0xf0) === VERSION &&
-    bits >= 1 &&
-    bits <= (FIELD_BITS.name | FIELD_BITS.email)
-  );
+  return (header & 0xf0) === VERSION && bits >= 1 && bits <= (FIELD_BITS.name | FIELD_BITS.email);
 }
 
 function aadOf(userId: string, header: Buffer): Buffer {
