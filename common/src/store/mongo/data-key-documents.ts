@@ -24,7 +24,12 @@ export function fromStoredKey({ keyId, masterKeyId, wrapped }: StoredKeyFields):
   };
 }
 
-/** A condition on `wrapped` that matches the key however it was stored, binary or text. */
+/**
+ * A condition on `wrapped` that matches the key however it was stored, binary or text. A string
+ * operand never matches a binary (type bracketing), and two binaries are equal when their length,
+ * subtype and bytes are (MongoDB manual, "Comparison/Sort Order", BinData): the binary here is
+ * built as `toStoredKey` builds it, subtype 0.
+ */
 export function storedEitherWay(wrapped: string): { $in: [string, Binary] } {
   return { $in: [wrapped, new Binary(Buffer.from(wrapped, 'base64url'))] };
 }

@@ -12,8 +12,11 @@ import {
  * record that every personal field of the document shares stored once, as `pd`. Values sealed
  * one per field (`pd1.` text, from before) are stored and read as they are.
  *
- * The binary's subtype is one of the user-defined ones (0x80-0xFF, BSON spec "binary"), so that
- * a sealed record is told from any other binary without looking inside.
+ * The binary's subtype is 0x80, the first user-defined one (BSON spec, "binary"), so that a
+ * sealed record is told from any other binary without looking inside. 0x80 exactly: the server's
+ * extended validation (`validate` with `full`, mongodb/mongo src/mongo/bson/bson_validate.cpp,
+ * ExtendedValidator::checkNonConformantElem) accepts `bdtCustom` (128) and reports any other
+ * unknown subtype, 0x81-0xFF included, as non-conformant BSON.
  */
 export const SEALED_SUBTYPE = 0x80;
 /** The field a record all personal fields share is stored under. */
