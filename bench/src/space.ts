@@ -1,13 +1,22 @@
 import {
   ephemeralMasterKeys,
   PersonalData,
+  recordFields,
   sealAndAppend,
+  SEALED_RECORD_OVERHEAD,
   sealedKeyId,
 } from '@user-service/common/personal-data';
 import { partitionOf, stampEvents } from '@user-service/common/domain';
+import {
+  SEALED_SUBTYPE,
+  SHARED_RECORD_FIELD,
+  toEventDocument,
+  toStoredKey,
+  toUserDocument,
+} from '@user-service/common/store/mongo';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { randomUUID } from 'node:crypto';
-import { BSON, MongoClient } from 'mongodb';
+import { Binary, BSON, MongoClient } from 'mongodb';
 
 export interface SpaceResult {
   readonly method: string;
@@ -23,18 +32,37 @@ export interface SpaceResult {
   readonly dataKeyBytesPerUser: number;
 }
 
-/** Sealed text: `pd1.<keyId>.<base64url of a 12-byte IV, a 16-byte tag and the ciphertext>`. */
-const SEALED_OVERHEAD_BYTES = 12 + 16;
+/** Sealed text, as stored before records: `pd1.<keyId>.<base64url of a 12-byte IV, a 16-byte tag and the ciphertext>`. */
+const SEALED_TEXT_OVERHEAD_BYTES = 12 + 16;
+/** A record holding both fields has the name's length (2 bytes) ahead of them. */
+const NAME_LENGTH_BYTES = 2;
 
 /**
- * The plain value's length in UTF-8 bytes, from its sealed text alone (AES-GCM's ciphertext is
- * as long as the plaintext): the raw JSON of users stored sealed, without their keys.
+ * The plain value's length in UTF-8 bytes, from its stored form alone (AES-GCM's ciphertext is
+ * as long as the plaintext): the raw JSON of users stored sealed, without their keys. A record
+ * holding both fields counts both (in `pd`, it stands for them both); one in `name` or `email`
+ * alone (set by different events) counts half of its two.
  */
 function plainBytes(value: unknown): number {
+  if (value instanceof Binary && value.sub_type === SEALED_SUBTYPE) {
+    const bytes = Buffer.from(value.read(0, value.length()));
+    const ciphertext = bytes.length - SEALED_RECORD_OVERHEAD;
+    return recordFields(bytes).length === 2 ? ciphertext - NAME_LENGTH_BYTES : ciphertext;
+  }
   if (typeof value !== 'string') return 0;
   if (sealedKeyId(value) === undefined) return Buffer.byteLength(value);
   const packed = value.slice(value.indexOf('.', 'pd1.'.length) + 1);
-  return Buffer.from(packed, 'base64url').length - SEALED_OVERHEAD_BYTES;
+  return Buffer.from(packed, 'base64url').length - SEALED_TEXT_OVERHEAD_BYTES;
+}
+
+function personalBytes(document: Record<string, unknown>): number {
+  const shared = document[SHARED_RECORD_FIELD];
+  if (shared !== undefined) return plainBytes(shared);
+  const twoFieldHalf = (value: unknown) =>
+    value instanceof Binary && recordFields(Buffer.from(value.read(0, 1))).length === 2
+      ? plainBytes(value) / 2
+      : plainBytes(value);
+  return twoFieldHalf(document.name) + twoFieldHalf(document.email);
 }
 
 /**
@@ -69,27 +97,25 @@ export async function estimateSpace(users: number): Promise<SpaceResult> {
     const [event] = await store.events.readUserEvents(id);
     if (event?.type !== 'UserCreated') throw new Error('sealing lost the UserCreated');
     const sealed = event.data;
-    snapshotBytes += BSON.calculateObjectSize({
-      _id: id,
-      partition: event.partition,
-      version: 1,
-      name: sealed.name,
-      email: sealed.email,
-      group: sealed.group,
-    });
-    // As the adapter's toEventDocument writes it.
-    eventBytes += BSON.calculateObjectSize({
-      _id: event.eventId,
-      userId: id,
-      version: event.version,
-      partition: event.partition,
-      type: event.type,
-      data: { ...sealed },
-      occurredAt: event.occurredAt,
-      requestId: event.requestId,
-    });
+    const { name, email, group } = sealed;
+    if (name === null || email === null) throw new Error('sealing erased the user');
+    // As the MongoDB adapter writes them: the aggregator's snapshot of the user, the event, the key.
+    snapshotBytes += BSON.calculateObjectSize(
+      toUserDocument({
+        userId: id,
+        partition: event.partition,
+        version: event.version,
+        user: { id, name, email, group },
+      }),
+    );
+    eventBytes += BSON.calculateObjectSize(toEventDocument(event));
     const key = (await store.dataKeys.get([id])).get(id);
-    dataKeyBytes += BSON.calculateObjectSize({ _id: id, ...key, createdAt: new Date() });
+    if (!key) throw new Error('the user has no data key');
+    dataKeyBytes += BSON.calculateObjectSize({
+      _id: id,
+      ...toStoredKey(key),
+      createdAt: new Date(),
+    });
   }
   return {
     method: 'estimate: BSON size of the documents, names and emails sealed, no indexes',
@@ -122,14 +148,12 @@ export async function measureSpace(mongoUrl: string, database: string): Promise<
     const events = await stats('Events');
     const dataKeys = await stats('DataKeys');
     let usersJsonBytes = 0;
-    for await (const { _id, name, email, group } of db
-      .collection('Users')
-      .find({ deleted: { $ne: true } })) {
+    for await (const document of db.collection('Users').find({ deleted: { $ne: true } })) {
+      const { _id, group } = document;
       // `{"id":…,"name":"","email":"","group":…}` plus the two values' plain bytes (no escapes in them).
       usersJsonBytes +=
         Buffer.byteLength(JSON.stringify({ id: _id, name: '', email: '', group })) +
-        plainBytes(name) +
-        plainBytes(email);
+        personalBytes(document);
     }
     return {
       method: 'MongoDB $collStats storageStats.size',

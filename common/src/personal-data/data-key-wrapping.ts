@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { WrappedDataKey } from '../store/data-key-store';
 import { KEY_BYTES, MasterKeyError, type MasterKey, type MasterKeyring } from './master-keys';
 import { randomBytesPooled } from './random-pool';
@@ -6,13 +6,21 @@ import { randomBytesPooled } from './random-pool';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+/**
+ * Random bytes in a key id: it tells one key of an owner from the next (after an erasure and a
+ * re-create), and 72 bits do that as well as a UUID's 122, in 12 characters stored instead of 36.
+ * Keys made before it was shortened keep their UUIDs: an id is only ever compared.
+ */
+const KEY_ID_BYTES = 9;
+
 /** A new random data key for `owner`, and the same wrapped by the current master key. */
 export function newDataKey(
   ring: MasterKeyring,
   owner: string,
 ): { key: Buffer; wrapped: WrappedDataKey } {
   const key = randomBytesPooled(KEY_BYTES);
-  return { key, wrapped: wrap(ring.current, owner, randomUUID(), key) };
+  const keyId = randomBytesPooled(KEY_ID_BYTES).toString('base64url');
+  return { key, wrapped: wrap(ring.current, owner, keyId, key) };
 }
 
 /** The data key, unwrapped by the master key that wrapped it; MasterKeyError if the ring lacks it. */

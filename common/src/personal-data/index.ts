@@ -3,4 +3,5 @@ export * from './master-keys';
 export * from './personal-data';
 export * from './seal-and-append';
 export * from './sealed-text';
+export * from './sealed-record';
 export * from './rotate-master-key';

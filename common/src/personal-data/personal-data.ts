@@ -14,7 +14,14 @@ import type { StoredOutcome } from '../store/idempotency-store';
 import type { SnapshotEntry } from '../store/snapshot-store';
 import { newDataKey, unwrapDataKey } from './data-key-wrapping';
 import type { MasterKeyring } from './master-keys';
-import { openText, sealedKeyId, sealText } from './sealed-text';
+import {
+  keyRefOf,
+  openRecord,
+  type PersonalFields,
+  recordKeyRef,
+  sealRecord,
+} from './sealed-record';
+import { openText, sealedKeyId } from './sealed-text';
 
 /** Owns the key that hashes emails for the one-user-per-email claims; no user id can be it. */
 export const EMAIL_INDEX_OWNER = '$email-index';
@@ -28,6 +35,9 @@ const DEFAULT_CACHE_SIZE = 100_000;
 export interface DataKey {
   readonly keyId: string;
   readonly key: Buffer;
+  /** How the values it seals name it (sealed-record.ts); `refText` in hex. */
+  readonly ref: Buffer;
+  readonly refText: string;
 }
 
 /** A data key made for a user that has none: stored wrapped, with the events it seals. */
@@ -163,7 +173,7 @@ export class PersonalData {
   /** A new data key for a user that has none: stored by the append of the events it seals. */
   newKey(userId: string): NewDataKey {
     const { key, wrapped } = newDataKey(this.ring, userId);
-    return { key: { keyId: wrapped.keyId, key }, wrapped };
+    return { key: dataKeyOf(wrapped.keyId, key), wrapped };
   }
 
   /** The events with their personal fields sealed with `key`. */
@@ -208,10 +218,8 @@ export class PersonalData {
    * it can still answer them while the store is unreachable.
    */
   async warm(event: UserEvent): Promise<void> {
-    const keyId = holdsPersonalData(event)
-      ? PERSONAL_FIELDS.map((field) => sealedIdOf(event.data, field)).find(Boolean)
-      : undefined;
-    if (keyId === undefined || this.cache.get(event.userId)?.keyId === keyId) return;
+    const sealed = holdsPersonalData(event) ? sealedValueOf(event.data) : undefined;
+    if (sealed === undefined || sealedBy(sealed, this.cache.get(event.userId))) return;
     const forgets = this.forgets;
     const stored = (await this.keys.get([event.userId])).get(event.userId);
     if (stored && this.forgets === forgets) this.unwrap(event.userId, stored);
@@ -261,10 +269,10 @@ export class PersonalData {
   private opener(userId: string, options: OpenOptions) {
     let fetched: Promise<DataKey | undefined> | undefined;
     return async <T extends object>(data: T): Promise<T> => {
-      const keyId = PERSONAL_FIELDS.map((field) => sealedIdOf(data, field)).find(Boolean);
+      const sealed = sealedValueOf(data);
       const cached = this.held(userId);
       const key =
-        !options.checkKeys && cached?.keyId === keyId
+        !options.checkKeys && sealed !== undefined && sealedBy(sealed, cached)
           ? cached
           : await (fetched ??= this.fetchKey(userId));
       return openFields(key, userId, data);
@@ -279,8 +287,7 @@ export class PersonalData {
     const missing: string[] = [];
     for (const user of users) {
       const cached = this.held(user.id);
-      if (!options.checkKeys && cached && cached.keyId === sealedKeyId(user.name))
-        keys.set(user.id, cached);
+      if (!options.checkKeys && cached && sealedBy(user.name, cached)) keys.set(user.id, cached);
       else missing.push(user.id);
     }
     if (missing.length === 0) return keys;
@@ -303,10 +310,10 @@ export class PersonalData {
   private unwrap(userId: string, wrapped: WrappedDataKey): DataKey {
     const cached = this.cache.get(userId);
     if (cached?.keyId === wrapped.keyId) return cached;
-    return this.remember(userId, {
-      keyId: wrapped.keyId,
-      key: unwrapDataKey(this.ring, userId, wrapped),
-    });
+    return this.remember(
+      userId,
+      dataKeyOf(wrapped.keyId, unwrapDataKey(this.ring, userId, wrapped)),
+    );
   }
 
   /** The cached key, moved to the end of the eviction order. */
@@ -343,9 +350,22 @@ function holdsPersonalData(event: UserEvent): boolean {
   );
 }
 
+/**
+ * The event's personal fields sealed together: each of them holds the same sealed record, which
+ * says which fields it holds. An aggregator folds the fields as they are, unopened (decision
+ * 0011), so a snapshot may hold a name from one record and an email from another; a store may
+ * keep a record its fields share once (store/mongo/sealed-documents.ts).
+ */
 function sealEvent(key: DataKey, event: UserEvent): UserEvent {
   if (!holdsPersonalData(event)) return event;
-  return { ...event, data: sealFields(key, event.userId, event.data) } as UserEvent;
+  const plain = event.data as Record<string, unknown>;
+  const fields: { -readonly [K in PersonalField]?: string } = {};
+  for (const field of PERSONAL_FIELDS) {
+    const value = plain[field];
+    if (typeof value === 'string') fields[field] = value;
+  }
+  const sealed = sealRecord(key.key, key.ref, event.userId, fields);
+  return { ...event, data: mapPersonal(event.data, () => sealed) } as UserEvent;
 }
 
 // A copy with the personal fields changed in place, so its keys keep their order: a sealed or
@@ -362,9 +382,11 @@ function mapPersonal<T extends object>(
   return copy as T;
 }
 
+// Each field its own record: a response is stored as JSON text, where a shared record would be
+// written twice.
 function sealFields<T extends object>(key: DataKey, userId: string, data: T): T {
   return mapPersonal(data, (field, value) =>
-    sealText(key.key, key.keyId, contextOf(userId, field), value),
+    sealRecord(key.key, key.ref, userId, { [field]: value }),
   );
 }
 
@@ -372,18 +394,44 @@ function erasedFields<T extends object>(data: T): T {
   return mapPersonal(data, () => null);
 }
 
-/** Opens what `key` sealed; a value sealed with any other key is erased (its key is gone). */
+/**
+ * Opens what `key` sealed, in either format (`pd1.` a value per field, `pd2.` a record); a value
+ * sealed with any other key is erased (its key is gone). A record two fields share opens once.
+ */
 function openFields<T extends object>(key: DataKey | undefined, userId: string, data: T): T {
-  return mapPersonal(data, (field, value) =>
-    key && sealedKeyId(value) === key.keyId
-      ? openText(key.key, contextOf(userId, field), value)
-      : null,
-  );
+  const records = new Map<string, PersonalFields | undefined>();
+  return mapPersonal(data, (field, value) => {
+    if (!key || !sealedBy(value, key)) return null;
+    if (recordKeyRef(value) === undefined)
+      return openText(key.key, contextOf(userId, field), value);
+    let record = records.get(value);
+    if (!records.has(value)) {
+      record = openRecord(key.key, userId, value);
+      records.set(value, record);
+    }
+    return record?.[field] ?? null;
+  });
 }
 
-function sealedIdOf(data: object, field: PersonalField): string | undefined {
-  const value: unknown = (data as Record<string, unknown>)[field];
-  return typeof value === 'string' ? sealedKeyId(value) : undefined;
+/** Whether `key` sealed `value`, as far as the key id or ref the value names tells. */
+function sealedBy(value: string, key: DataKey | undefined): boolean {
+  if (!key) return false;
+  const ref = recordKeyRef(value);
+  return ref === undefined ? sealedKeyId(value) === key.keyId : ref === key.refText;
+}
+
+/** One of the data's sealed personal values (they are all sealed with one key). */
+function sealedValueOf(data: object): string | undefined {
+  for (const field of PERSONAL_FIELDS) {
+    const value: unknown = (data as Record<string, unknown>)[field];
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+function dataKeyOf(keyId: string, key: Buffer): DataKey {
+  const ref = keyRefOf(keyId);
+  return { keyId, key, ref, refText: ref.toString('hex') };
 }
 
 function contextOf(userId: string, field: PersonalField): string {

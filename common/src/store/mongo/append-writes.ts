@@ -1,5 +1,6 @@
 import type { ClientBulkWriteModel } from 'mongodb';
 import type { AppendEffects } from '../event-store';
+import { toStoredKey } from './data-key-documents';
 import { hasCode, hasLabel, MONGO_ERROR } from './error-codes';
 import { COLLECTIONS, type EventDocument } from './schema';
 
@@ -57,11 +58,10 @@ export function appendWrites(
     });
   const { dataKey, emailClaim, outcome } = effects;
   if (dataKey?.kind === 'create') {
-    const { keyId, masterKeyId, wrapped } = dataKey.key;
     add('dataKey', {
       namespace: ns(COLLECTIONS.dataKeys),
       name: 'insertOne',
-      document: { _id: userId, keyId, masterKeyId, wrapped, createdAt: new Date() },
+      document: { _id: userId, ...toStoredKey(dataKey.key), createdAt: new Date() },
     });
   }
   if (dataKey?.kind === 'destroy')

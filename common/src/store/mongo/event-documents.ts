@@ -1,5 +1,6 @@
 import { UnreadableEventError, type UserEvent, type UserEventBody } from '../../domain';
 import type { EventDocument } from './schema';
+import { packSealed, unpackSealed } from './sealed-documents';
 
 export function toEventDocument(event: UserEvent): EventDocument {
   const { eventId, userId, version, partition, type, data, occurredAt, requestId } = event;
@@ -9,7 +10,8 @@ export function toEventDocument(event: UserEvent): EventDocument {
     version,
     partition,
     type,
-    data: { ...data },
+    // Sealed records as binaries, once when both personal fields share one (sealed-documents.ts).
+    data: packSealed(data),
     occurredAt,
     requestId,
   };
@@ -32,8 +34,9 @@ export function toEvent(document: EventDocument): UserEvent {
     throw new UnreadableEventError(id, userId, 'no valid partition');
   if (!(occurredAt instanceof Date))
     throw new UnreadableEventError(id, userId, 'no occurredAt date');
-  // The body is checked by evolve, type by type.
-  const body = { type, data } as UserEventBody;
+  // The body is checked by evolve, type by type; only its sealed records are unpacked here.
+  const plainData = isRecord(data) ? unpackSealed(data) : data;
+  const body = { type, data: plainData } as UserEventBody;
   return {
     ...body,
     eventId: id,
@@ -43,4 +46,8 @@ export function toEvent(document: EventDocument): UserEvent {
     occurredAt,
     requestId: typeof requestId === 'string' ? requestId : null,
   };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,6 +3,7 @@ import { StoreUnavailableError } from '../errors';
 import type { DataKeyStore, WrappedDataKey } from '../data-key-store';
 import type { CausalClock } from './causal-clock';
 import { hasCode, MONGO_ERROR } from './error-codes';
+import { fromStoredKey, storedEitherWay, toStoredKey } from './data-key-documents';
 import { COLLECTIONS, type DataKeyDocument } from './schema';
 
 /** Rounds of "insert, then read the key that refused it" that find no key before giving up. */
@@ -72,7 +73,7 @@ export class MongoDataKeyStore implements DataKeyStore {
     // In the order asked, as the in-memory store answers, whatever order the server found them in.
     for (const owner of owners) {
       const document = byOwner.get(owner);
-      if (document) found.set(owner, plainKey(document));
+      if (document) found.set(owner, fromStoredKey(document));
     }
     return found;
   }
@@ -106,20 +107,20 @@ export class MongoDataKeyStore implements DataKeyStore {
           .limit(count)
           .toArray(),
       );
-      return documents.map((document) => ({ owner: document._id, key: plainKey(document) }));
+      return documents.map((document) => ({ owner: document._id, key: fromStoredKey(document) }));
     } catch (error) {
       throw new StoreUnavailableError('MongoDB failed to list data keys', { cause: error });
     }
   }
 
   async rewrap(owner: string, from: WrappedDataKey, to: WrappedDataKey): Promise<boolean> {
-    const { masterKeyId, wrapped } = plainKey(to);
+    const { masterKeyId, wrapped } = toStoredKey(to);
     try {
       // Matches only the key as read: not one destroyed since, nor another created after that,
       // nor one another rewrap replaced first. `to` wraps the same key, so keyId stays.
       const result = await this.write((session) =>
         this.keys.updateOne(
-          { _id: owner, keyId: from.keyId, wrapped: from.wrapped },
+          { _id: owner, keyId: from.keyId, wrapped: storedEitherWay(from.wrapped) },
           { $set: { masterKeyId, wrapped } },
           { session },
         ),
@@ -138,7 +139,10 @@ export class MongoDataKeyStore implements DataKeyStore {
     const session = this.clock.writeSession();
     try {
       try {
-        await this.keys.insertOne({ _id: owner, ...fresh, createdAt: new Date() }, { session });
+        await this.keys.insertOne(
+          { _id: owner, ...toStoredKey(fresh), createdAt: new Date() },
+          { session },
+        );
         this.clock.noteWrite(session);
         return fresh;
       } catch (error) {
@@ -151,7 +155,7 @@ export class MongoDataKeyStore implements DataKeyStore {
         { _id: owner },
         { session, projection: KEY_FIELDS, maxTimeMS: this.timeoutMs },
       );
-      return stored && plainKey(stored);
+      return stored && fromStoredKey(stored);
     } finally {
       await session.endSession();
     }

@@ -20,7 +20,7 @@ import type {
 } from '../snapshot-store';
 import { asMongoCheckpoint, compareTimes } from './mongo-checkpoint';
 import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
-import { toEntry } from './snapshot-documents';
+import { toEntry, toUserDocument } from './user-documents';
 
 const NO_TIME = new Timestamp({ t: 0, i: 0 });
 
@@ -156,19 +156,7 @@ function liveUsersOf(
 }
 
 function userWrite(entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> {
-  const { userId, partition, version, user } = entry;
-  if (!user)
-    return replaceIfNewer<UserDocument>(
-      { _id: userId, partition, version, deleted: true },
-      'version',
-      0,
-    );
-  const { name, email, group } = user;
-  return replaceIfNewer<UserDocument>(
-    { _id: userId, partition, version, name, email, group },
-    'version',
-    0,
-  );
+  return replaceIfNewer<UserDocument>(toUserDocument(entry), 'version', 0);
 }
 
 /**

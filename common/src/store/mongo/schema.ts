@@ -1,4 +1,4 @@
-import type { Db, IndexDescription, ResumeToken, Timestamp } from 'mongodb';
+import type { Binary, Db, IndexDescription, ResumeToken, Timestamp } from 'mongodb';
 import type { UserEventType } from '../../domain';
 import type { KeyRecord } from '../idempotency-rules';
 import { errorText } from '../../observability/error-fields';
@@ -37,9 +37,14 @@ export interface UserDocument {
   _id: string;
   partition: number;
   version: number;
-  /** Sealed with the user's data key, as `email`: never the plain value. */
-  name?: string;
-  email?: string;
+  /**
+   * Sealed with the user's data key, as `email`: never the plain value. A sealed record (a
+   * binary), or text sealed before records were (`pd1.`); absent when both are in `pd`.
+   */
+  name?: string | Binary;
+  email?: string | Binary;
+  /** The sealed record holding both name and email, when one does (sealed-documents.ts). */
+  pd?: Binary;
   group?: number;
   deleted?: true;
 }
@@ -79,7 +84,8 @@ export interface DataKeyDocument {
   _id: string;
   keyId: string;
   masterKeyId: string;
-  wrapped: string;
+  /** A binary (data-key-documents.ts); base64url text in keys stored before. */
+  wrapped: string | Binary;
   createdAt: Date;
 }
 

@@ -1,7 +1,8 @@
 import type { Document } from 'mongodb';
 import type { StoredUser } from '../event-store';
+import { fromStoredKey } from './data-key-documents';
 import { toEvent } from './event-documents';
-import { toEntry } from './snapshot-documents';
+import { toEntry } from './user-documents';
 import { COLLECTIONS, type DataKeyDocument, type EventDocument, type UserDocument } from './schema';
 
 /**
@@ -61,12 +62,6 @@ export function toStoredUser(result: Document | undefined): StoredUser {
   return {
     snapshot: entry?.user ? entry : null,
     events: ((result?.events as EventDocument[] | undefined) ?? []).map(toEvent),
-    dataKey: keyDocument
-      ? {
-          keyId: keyDocument.keyId,
-          masterKeyId: keyDocument.masterKeyId,
-          wrapped: keyDocument.wrapped,
-        }
-      : null,
+    dataKey: keyDocument ? fromStoredKey(keyDocument) : null,
   };
 }

@@ -1,6 +1,7 @@
 import { type ClientSession, type Db, Timestamp } from 'mongodb';
 import { StoreUnavailableError, type WrappedDataKey } from '@user-service/common/store';
 import { CausalClock } from '../../../src/store/mongo/causal-clock';
+import { toStoredKey } from '../../../src/store/mongo/data-key-documents';
 import { MongoDataKeyStore } from '../../../src/store/mongo/mongo-data-key-store';
 import type { DataKeyDocument } from '../../../src/store/mongo/schema';
 
@@ -136,7 +137,9 @@ function storeWith(keys: FakeKeys) {
   return { store, sessions };
 }
 
-const key = (keyId: string, masterKeyId = 'master-1', wrapped = `wrapped-${keyId}`) => ({
+/** Wrapped keys are base64url text, as data-key-wrapping.ts makes them. */
+const base64url = (text: string) => Buffer.from(text).toString('base64url');
+const key = (keyId: string, masterKeyId = 'master-1', wrapped = base64url(`wrapped-${keyId}`)) => ({
   keyId,
   masterKeyId,
   wrapped,
@@ -155,7 +158,8 @@ describe('MongoDB data key store, against a fake collection', () => {
       expect(await storeWith(keys).store.getOrCreate('ada', candidate)).toEqual(key('k1'));
       expect(keys.ops()).toEqual(['insertOne']);
       const doc = keys.docs.get('ada');
-      expect(doc).toMatchObject({ _id: 'ada', ...key('k1') });
+      // The wrapped key as a binary: 60 bytes rather than 80 characters of text.
+      expect(doc).toMatchObject({ _id: 'ada', ...toStoredKey(key('k1')) });
       expect(doc?.createdAt).toBeInstanceOf(Date);
       expect(doc).not.toHaveProperty('unwrapped');
     });
@@ -294,19 +298,19 @@ describe('MongoDB data key store, against a fake collection', () => {
   });
 
   describe('rewrap', () => {
-    const from = key('k1', 'old', 'wrapped-by-old');
-    const to = key('k1', 'new', 'wrapped-by-new');
+    const from = key('k1', 'old', base64url('wrapped-by-old'));
+    const to = key('k1', 'new', base64url('wrapped-by-new'));
 
     it('replaces the key it was given by the same key wrapped again, keeping when it was created', async () => {
       const keys = new FakeKeys();
       keys.docs.set('ada', stored('ada', from));
       expect(await storeWith(keys).store.rewrap('ada', from, to)).toBe(true);
-      expect(keys.docs.get('ada')).toEqual(stored('ada', to));
+      expect(keys.docs.get('ada')).toEqual({ ...stored('ada', to), ...toStoredKey(to) });
     });
 
     it.each([
-      ['wrapped again by another rewrap first', key('k1', 'other', 'wrapped-by-other')],
-      ['destroyed and created again since', key('k2', 'old', 'wrapped-by-old')],
+      ['wrapped again by another rewrap first', key('k1', 'other', base64url('wrapped-by-other'))],
+      ['destroyed and created again since', key('k2', 'old', base64url('wrapped-by-old'))],
     ])('refuses, changing nothing, when the stored key was %s', async (_, current) => {
       const keys = new FakeKeys();
       keys.docs.set('ada', stored('ada', current));
