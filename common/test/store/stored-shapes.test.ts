@@ -36,6 +36,7 @@ import { MongoEventStore } from '../../src/store/mongo/mongo-event-store';
 import { MongoIdempotencyStore } from '../../src/store/mongo/mongo-idempotency-store';
 import { MongoSnapshotStore } from '../../src/store/mongo/mongo-snapshot-store';
 import { COLLECTIONS } from '../../src/store/mongo/schema';
+import { toStoredUser } from '../../src/store/mongo/stored-user-read';
 import { DocumentDb, type StoredDocument } from './fixtures/document-db';
 
 // Written out here rather than imported from the capture's story: what a client got back then is
@@ -105,6 +106,21 @@ const fixturesRoot = join(__dirname, 'fixtures');
 const shapes = readdirSync(fixturesRoot, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
+
+/** The documents of each collection, as the server would give them back. */
+function mongoDocumentsOf(shape: string): Record<string, StoredDocument[]> {
+  const text = readFileSync(join(fixturesRoot, shape, 'mongo-documents.ejson.json'), 'utf8');
+  const collections = BSON.EJSON.parse(text, { relaxed: false }) as Record<
+    string,
+    StoredDocument[]
+  >;
+  return Object.fromEntries(
+    Object.entries(collections).map(([name, documents]) => [
+      name,
+      documents.map((document) => BSON.deserialize(BSON.serialize(document)) as StoredDocument),
+    ]),
+  );
+}
 
 /** The MongoDB adapters' own reading code, over the documents as the fixtures hold them. */
 function mongoPortsOf(shape: string): { ports: Ports; claims: StoredDocument[] } {
@@ -250,6 +266,28 @@ describe.each(shapes)('stored shape %s', (shape) => {
   test('in-memory records read as the users, histories and responses they were', async () => {
     const store = await memoryStoreOf(shape);
     await expectReadsAsBefore(store, ring);
+  });
+
+  test('the user a write decides on, read in one call, is the user a client sees', async () => {
+    // In memory through the port; on MongoDB the one command's answer (a `$lookup` of the user's
+    // snapshot, key and newer events: stored-user-read.ts) mapped from the documents as stored.
+    const store = await memoryStoreOf(shape);
+    const fromMemory = await store.events.readUser(ALICE);
+    const { ports } = mongoPortsOf(shape);
+    const entry = await ports.snapshots.loadUser(ALICE);
+    const keys = mongoDocumentsOf(shape)[COLLECTIONS.dataKeys] ?? [];
+    const fromMongo = toStoredUser({
+      snapshot: mongoDocumentsOf(shape)[COLLECTIONS.users]?.filter(({ _id }) => _id === ALICE),
+      dataKey: keys.filter(({ _id }) => _id === ALICE),
+      events: (mongoDocumentsOf(shape)[COLLECTIONS.events] ?? []).filter(
+        (event) => event.userId === ALICE && Number(event.version) > (entry?.version ?? 0),
+      ),
+    });
+    for (const stored of [fromMemory, fromMongo]) {
+      const opened = new PersonalData(store.dataKeys, ring).openStored(ALICE, stored);
+      expect(opened.state).toEqual({ version: 7, user: ALICE_NOW });
+      expect(opened.key).toBeDefined();
+    }
   });
 
   test('after a master key rotation they still read, with the old master key retired', async () => {
