@@ -149,18 +149,13 @@ export class PersonalData {
    */
   openStored(userId: string, stored: StoredUser): OpenedUser {
     const key = this.keyIn(userId, stored);
+    // Folded sealed, as an aggregator folds, then only the user it ends with opened: one opening
+    // per write however many events it reads, not one per event.
     const start = stored.snapshot?.user
-      ? this.entryWith(key, stored.snapshot.version, stored.snapshot.user)
+      ? { version: stored.snapshot.version, user: stored.snapshot.user }
       : initialUserState;
-    const lastErasure = stored.events.findLastIndex((event) => event.type === 'UserErased');
-    const events = stored.events.map((event, index) =>
-      index <= lastErasure
-        ? erasedEvent(event)
-        : holdsPersonalData(event)
-          ? ({ ...event, data: openFields(key, userId, event.data) } as UserEvent)
-          : event,
-    );
-    return { state: foldEvents(start, events), key };
+    const folded = foldEvents(start, stored.events);
+    return { state: folded.user ? this.entryWith(key, folded.version, folded.user) : folded, key };
   }
 
   /** The key read with the user, unwrapped; undefined (and forgotten here) when it has none. */
