@@ -141,18 +141,16 @@ export function readSideTable(report: ReadSideReport): string {
 }
 
 /**
- * The store operations of a write, in the order it asks for them: a keyed one takes its key and
- * looks for its event, every one loads the user; a create gets the user's data key (one it makes,
- * unless the user has one) and a write whose key this gateway does not hold reads it, to seal
- * the name and email (a retry reads it to open them in the remembered answer); then the append,
- * and a keyed one remembers its outcome.
+ * The store operations of a write, in the order it asks for them (decision 0012): a keyed one
+ * takes its key, and looks for its event when the key was held before; every one but a create
+ * reads the user (snapshot, newer events and key in one call); then the append, which carries a
+ * new user's key and a keyed outcome. A replay reads the keys of the answer it opens; `finish`
+ * remembers what no append carried (a refusal).
  */
 const KEYED_WRITE_OPERATIONS = [
   'begin_idempotent',
   'read_event',
-  'load_user_snapshot',
-  'read_user_events',
-  'get_or_create_data_key',
+  'read_user',
   'get_data_keys',
   'append',
   'finish_idempotent',
