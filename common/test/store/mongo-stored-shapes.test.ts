@@ -4,7 +4,7 @@
  * through the stand-in database (fixtures/document-db.ts). A master key rotation rewraps the keys
  * stored as text (older fixtures) and as binaries (newer ones) alike.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BSON, MongoClient } from 'mongodb';
 import { v4 as uuidv4 } from 'uuid';
@@ -15,15 +15,11 @@ import {
   PersonalData,
   rotateMasterKey,
 } from '@user-service/common/personal-data';
-import type { Store } from '@user-service/common/store';
 import { COLLECTIONS, ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { describeWithMongo } from '@user-service/test-support';
-import { CausalClock } from '../../src/store/mongo/causal-clock';
-import { MongoDataKeyStore } from '../../src/store/mongo/mongo-data-key-store';
-import { MongoEventStore } from '../../src/store/mongo/mongo-event-store';
-import { MongoIdempotencyStore } from '../../src/store/mongo/mongo-idempotency-store';
-import { MongoSnapshotStore } from '../../src/store/mongo/mongo-snapshot-store';
 import { asStored, DocumentDb, type StoredDocument } from './fixtures/document-db';
+import { mongoAdaptersOver, type Ports } from './fixtures/adapters-over';
+import { FIXTURES_ROOT, fixtureShapes } from './fixtures/fixture-shapes';
 
 const MASTER_KEY_TEXT = 'Zml4dHVyZS1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzISE=';
 const USERS = ['fixture-alice', 'fixture-bob'];
@@ -31,12 +27,8 @@ const KEYS = ['fixture-key-create-alice', 'fixture-key-email-alice', 'fixture-ke
 const READ_AT = new Date('2026-01-01T12:00:00.000Z');
 const FAR_FUTURE = new Date('2999-01-01T00:00:00.000Z');
 
-type Ports = Pick<Store, 'events' | 'snapshots' | 'idempotency' | 'dataKeys'>;
-
-const fixturesRoot = join(__dirname, 'fixtures');
-const shapes = readdirSync(fixturesRoot, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name);
+const fixturesRoot = FIXTURES_ROOT;
+const shapes = fixtureShapes();
 
 function documentsOf(shape: string): Record<string, StoredDocument[]> {
   const text = readFileSync(join(fixturesRoot, shape, 'mongo-documents.ejson.json'), 'utf8');
@@ -48,14 +40,7 @@ function standInPorts(shape: string): Ports {
   const collections = documentsOf(shape);
   for (const name of Object.values(COLLECTIONS))
     documents.collection(name).load((collections[name] ?? []).map(asStored));
-  const db = documents.asDb();
-  const clock = new CausalClock(documents.asClient());
-  return {
-    events: new MongoEventStore(documents.asClient(), db, clock, 1000, { error: () => undefined }),
-    snapshots: new MongoSnapshotStore(documents.asClient(), db, 1000),
-    idempotency: new MongoIdempotencyStore(db, 1000),
-    dataKeys: new MongoDataKeyStore(db, clock, 1000),
-  };
+  return mongoAdaptersOver(documents);
 }
 
 /** Everything a client could get of the fixtures' users, opened. */

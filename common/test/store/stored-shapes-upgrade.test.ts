@@ -16,21 +16,14 @@ import {
   type UserState,
 } from '@user-service/common/domain';
 import { parseMasterKeys, PersonalData, sealAndAppend } from '@user-service/common/personal-data';
-import type { Store } from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { CausalClock } from '../../src/store/mongo/causal-clock';
-import { MongoDataKeyStore } from '../../src/store/mongo/mongo-data-key-store';
-import { MongoEventStore } from '../../src/store/mongo/mongo-event-store';
-import { MongoIdempotencyStore } from '../../src/store/mongo/mongo-idempotency-store';
-import { MongoSnapshotStore } from '../../src/store/mongo/mongo-snapshot-store';
 import { COLLECTIONS } from '../../src/store/mongo/schema';
 import { asStored, DocumentDb, type StoredDocument } from './fixtures/document-db';
+import { mongoAdaptersOver, type Ports } from './fixtures/adapters-over';
 
 const OLDEST = join(__dirname, 'fixtures', 'pd1-per-field');
 const ring = parseMasterKeys('Zml4dHVyZS1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzISE=', 'the fixtures key');
 const ALICE = 'fixture-alice';
-type Ports = Pick<Store, 'events' | 'snapshots' | 'idempotency' | 'dataKeys'>;
-
 function mongoPorts(): { ports: Ports; documents: DocumentDb } {
   const text = readFileSync(join(OLDEST, 'mongo-documents.ejson.json'), 'utf8');
   const collections = BSON.EJSON.parse(text, { relaxed: false }) as Record<
@@ -40,18 +33,9 @@ function mongoPorts(): { ports: Ports; documents: DocumentDb } {
   const documents = new DocumentDb();
   for (const name of Object.values(COLLECTIONS))
     documents.collection(name).load((collections[name] ?? []).map(asStored));
-  const db = documents.asDb();
-  const clock = new CausalClock(documents.asClient());
   return {
     documents,
-    ports: {
-      events: new MongoEventStore(documents.asClient(), db, clock, 1000, {
-        error: () => undefined,
-      }),
-      snapshots: new MongoSnapshotStore(documents.asClient(), db, 1000),
-      idempotency: new MongoIdempotencyStore(db, 1000),
-      dataKeys: new MongoDataKeyStore(db, clock, 1000),
-    },
+    ports: mongoAdaptersOver(documents),
   };
 }
 

@@ -5,7 +5,7 @@
  * and responses. A change of stored shape adds a directory of fixtures; it never edits one, and
  * this test must keep passing on every directory.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BSON } from 'mongodb';
 import {
@@ -25,19 +25,15 @@ import {
 import type {
   Checkpoint,
   SnapshotEntry,
-  Store,
   StoredOutcome,
   WrappedDataKey,
 } from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { CausalClock } from '../../src/store/mongo/causal-clock';
-import { MongoDataKeyStore } from '../../src/store/mongo/mongo-data-key-store';
-import { MongoEventStore } from '../../src/store/mongo/mongo-event-store';
-import { MongoIdempotencyStore } from '../../src/store/mongo/mongo-idempotency-store';
-import { MongoSnapshotStore } from '../../src/store/mongo/mongo-snapshot-store';
 import { COLLECTIONS } from '../../src/store/mongo/schema';
 import { toStoredUser } from '../../src/store/mongo/stored-user-read';
 import { DocumentDb, type StoredDocument } from './fixtures/document-db';
+import { mongoAdaptersOver, type Ports } from './fixtures/adapters-over';
+import { FIXTURES_ROOT, fixtureShapes } from './fixtures/fixture-shapes';
 
 // Written out here rather than imported from the capture's story: what a client got back then is
 // what it must get back now, whatever the capture code becomes.
@@ -100,12 +96,8 @@ const OUTCOMES: Record<string, { status: number; headers: object; body: object }
   },
 };
 
-type Ports = Pick<Store, 'events' | 'snapshots' | 'idempotency' | 'dataKeys'>;
-
-const fixturesRoot = join(__dirname, 'fixtures');
-const shapes = readdirSync(fixturesRoot, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name);
+const fixturesRoot = FIXTURES_ROOT;
+const shapes = fixtureShapes();
 
 /** The documents of each collection, as the server would give them back. */
 function mongoDocumentsOf(shape: string): Record<string, StoredDocument[]> {
@@ -140,17 +132,8 @@ function mongoPortsOf(shape: string): { ports: Ports; claims: StoredDocument[] }
           (document) => BSON.deserialize(BSON.serialize(document)) as StoredDocument,
         ),
       );
-  const db = documents.asDb();
-  const clock = new CausalClock(documents.asClient());
   return {
-    ports: {
-      events: new MongoEventStore(documents.asClient(), db, clock, 1000, {
-        error: () => undefined,
-      }),
-      snapshots: new MongoSnapshotStore(documents.asClient(), db, 1000),
-      idempotency: new MongoIdempotencyStore(db, 1000),
-      dataKeys: new MongoDataKeyStore(db, clock, 1000),
-    },
+    ports: mongoAdaptersOver(documents),
     claims: documents.collection(COLLECTIONS.emailClaims).all(),
   };
 }
