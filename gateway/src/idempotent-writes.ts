@@ -1,5 +1,5 @@
 import { errorFields, type Logger } from '@user-service/common/observability';
-import { type IdempotentAttempt, type Store } from '@user-service/common/store';
+import { type IdempotentAttempt, type Store, type StoredOutcome } from '@user-service/common/store';
 import { type PersonalData } from '@user-service/common/personal-data';
 import { problems, requestIdOf, toProblem } from '@user-service/common/http';
 import type { Request, RequestHandler, Response } from 'express';
@@ -7,6 +7,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
 import { fingerprintOf, idempotencyKeyOf, type KeyedIds, keyedIds } from './idempotency-key';
 import type { WriteAnswer } from './user-commands';
+import type { WrittenVersions } from './written-versions';
 import { problemOutcome, sendOutcome, type WriteOutcome } from './write-outcome';
 
 export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 24;
@@ -34,6 +35,8 @@ export interface IdempotencyContext {
   readonly metrics: GatewayMetrics;
   /** The public base URL of the API, which makes remembered problems' `type` absolute. */
   readonly publicBaseUrl?: string;
+  /** Read-your-writes: a replayed answer's version is this client's own write too. */
+  readonly written: WrittenVersions;
 }
 
 /** What a key gives the write it carries: the ids it derives, and where its outcome is kept. */
@@ -86,6 +89,7 @@ export function idempotent(
           throw problems.idempotencyKeyReused();
         }
         count('replayed');
+        recordReplayedWrite(context.written, begin.outcome);
         res.set('Idempotent-Replayed', 'true');
         sendOutcome(res, await context.personalData.openOutcome(begin.outcome));
         return;
@@ -105,6 +109,17 @@ export function idempotent(
         );
     }
   };
+}
+
+/**
+ * A client that retries after losing its answer reads next, maybe through this gateway: its next
+ * read of the user must not show less than the version the replay names (review M2). The replay
+ * has no commit position, so lists are not held to it; a read of the user is.
+ */
+function recordReplayedWrite(written: WrittenVersions, outcome: StoredOutcome): void {
+  const version = Number(/^"(\d+)"$/.exec(outcome.headers.ETag ?? '')?.[1]);
+  if (outcome.userId !== undefined && Number.isSafeInteger(version))
+    written.record(outcome.userId, { version, deleted: false });
 }
 
 function attemptOf(

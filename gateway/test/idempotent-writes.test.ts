@@ -14,6 +14,8 @@ import {
   TEST_PARTITIONS,
   TEST_MASTER_KEYS,
 } from '@user-service/test-support';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { type GatewayNode, startGatewayNode } from '../src/gateway-node';
 import { type HangingUpAggregator, hangingUpAggregator, startGateway } from './gateway-under-test';
@@ -445,6 +447,41 @@ describe('Idempotency-Key on writes', () => {
     fixture.advance(1);
     const after = await send(gateway, 'PUT', '/api/user/ada', { key: 'k', json: { group: 5 } });
     expect([within.status, after.status]).toEqual([422, 200]);
+  });
+});
+
+describe('a replayed answer, as read-your-writes', () => {
+  it('makes the replaying gateway’s next read of the user ask for at least the replayed version', async () => {
+    // An aggregator that records what it is asked, and answers nothing useful: a 404.
+    const asked: string[] = [];
+    const aggregator = createHttpServer((req, res) => {
+      asked.push(req.url ?? '');
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => aggregator.listen(0, '127.0.0.1', resolve));
+    const { port } = aggregator.address() as AddressInfo;
+    const fixture = new Fixture(`http://127.0.0.1:${port}`);
+    try {
+      const first = await fixture.gateway();
+      const created = await send(first, 'POST', '/api/user', {
+        key: 'k-ada',
+        json: { id: 'ada', ...ada },
+      });
+      expect(created.status).toBe(201);
+      // The client lost that answer, and retries through another gateway, then reads there.
+      const second = await fixture.gateway();
+      const replay = await send(second, 'POST', '/api/user', {
+        key: 'k-ada',
+        json: { id: 'ada', ...ada },
+      });
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      asked.length = 0;
+      await send(second, 'GET', '/api/user/ada');
+      expect(asked.find((url) => url.startsWith('/internal/users/ada'))).toMatch(/minVersion=1\b/);
+    } finally {
+      await fixture.close();
+      await new Promise((resolve) => aggregator.close(resolve));
+    }
   });
 });
 
