@@ -197,9 +197,7 @@ async function main(): Promise<void> {
   }
   if (options.profile) {
     for (const name of ['read', 'update'] as const) {
-      say(
-        await profileScenario(name, store, options, options.ports),
-      );
+      say(await profileScenario(name, store, options, options.ports));
     }
     return;
   }

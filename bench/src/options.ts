@@ -26,6 +26,8 @@ export interface BenchOptions {
   readonly tailConnections: number;
   /** The ports the bench's processes listen on (see portsOf). */
   readonly ports: BenchPorts;
+  /** `--system-flags a,b`: node flags for the tail's system process, to try one (e.g. a V8 flag). */
+  readonly systemFlags: readonly string[];
 }
 
 /** Where the system under test and the baseline listen: free ports of this machine. */
@@ -106,6 +108,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     tailRequests: number('tail-requests', 10_000),
     tailRate: number('tail-rate', 500),
     tailConnections: number('tail-connections', 16),
+    systemFlags: (argv.includes('--system-flags')
+      ? (argv[argv.indexOf('--system-flags') + 1] ?? '')
+      : ''
+    )
+      .split(',')
+      .filter(Boolean),
     ports: portsOf(argv.includes('--port-base') ? number('port-base', 0) : undefined),
   };
 }

@@ -208,6 +208,12 @@ export function tailTable(tail: TailReport): string {
     `Budget: every request under ${TAIL_BUDGET_MS} ms: **${tail.overBudget === 0 && tail.serverErrors === 0 ? 'met' : 'missed'}**. Statuses: ${statuses}.`,
     '',
     `Largest latency per 1,000 requests, in order: ${tail.maxBySlice.map((value) => n(value)).join(' / ')} ms.`,
+    ...(tail.cpuMsPerRequestBySlice.length > 0
+      ? [
+          '',
+          `CPU time of the system's process per request, per 1,000 requests sent, in order: ${tail.cpuMsPerRequestBySlice.map((value) => n(value, 2)).join(' / ')} ms.`,
+        ]
+      : []),
     '',
     'The slowest requests:',
     '',

@@ -5,15 +5,7 @@ export const SCENARIOS: readonly ScenarioName[] = ['read', 'create', 'update', '
 
 /** HTTP's methods but CONNECT, and one it does not define (WebDAV's): what the bench sends. */
 export type PlannedMethod =
-  | 'GET'
-  | 'HEAD'
-  | 'POST'
-  | 'PUT'
-  | 'PATCH'
-  | 'DELETE'
-  | 'OPTIONS'
-  | 'TRACE'
-  | 'PROPFIND';
+  'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'TRACE' | 'PROPFIND';
 
 export interface PlannedRequest {
   readonly method: PlannedMethod;

@@ -1,7 +1,7 @@
 import { hostileRequests } from './hostile-requests';
 import { runOpenLoop, type Sample } from './light-load';
 import type { BenchOptions } from './options';
-import { startSystem } from './processes';
+import { cpuMillisOf, startSystem } from './processes';
 import type { PlannedRequest } from './scenarios';
 
 /** The budget every request of the tail is held to. */
@@ -42,6 +42,12 @@ export interface TailReport {
   readonly slowest: readonly SlowRequest[];
   /** The largest latency of each SLICE requests, in the order they were due. */
   readonly maxBySlice: readonly number[];
+  /**
+   * CPU time the system's process used per request, in ms, while each SLICE requests were sent
+   * (from /proc; empty where there is none): what the first ones cost against the later ones,
+   * however busy the machine is.
+   */
+  readonly cpuMsPerRequestBySlice: readonly number[];
 }
 
 /**
@@ -64,14 +70,19 @@ export async function tailCheck(
     aggregators: 3,
     gatewayPort: options.ports.gateway,
     aggregatorBasePort: options.ports.aggregators,
-    ...(profiling ? { nodeFlags: profiling.nodeFlags } : {}),
+    nodeFlags: [...options.systemFlags, ...(profiling?.nodeFlags ?? [])],
   });
   try {
     const mixed = freshMix('tail');
     const hostile = hostileRequests(Math.ceil(options.tailRequests / HOSTILE_EVERY), 'tail-1');
     let sent = 0;
+    const cpuAtSlices: number[] = [];
     const next = (): PlannedRequest => {
       if (sent === 0) profiling?.onStart(Number(process.hrtime.bigint() / 1000n));
+      if (sent % SLICE === 0 && system.pid !== undefined) {
+        const cpu = cpuMillisOf(system.pid);
+        if (cpu !== undefined) cpuAtSlices.push(cpu);
+      }
       sent += 1;
       return (sent % HOSTILE_EVERY === 0 ? hostile.pop() : undefined) ?? mixed();
     };
@@ -82,7 +93,17 @@ export async function tailCheck(
       until: { requests: options.tailRequests },
       connections: options.tailConnections,
     });
-    return tailReport(run.samples, run.notSent, run.elapsedSeconds, options);
+    if (system.pid !== undefined) {
+      const cpu = cpuMillisOf(system.pid);
+      if (cpu !== undefined) cpuAtSlices.push(cpu);
+    }
+    const cpuMsPerRequestBySlice = cpuAtSlices
+      .slice(1)
+      .map((cpu, index) => (cpu - (cpuAtSlices[index] ?? cpu)) / SLICE);
+    return {
+      ...tailReport(run.samples, run.notSent, run.elapsedSeconds, options),
+      cpuMsPerRequestBySlice,
+    };
   } finally {
     await system.stop();
   }
@@ -93,7 +114,7 @@ function tailReport(
   notSent: number,
   elapsedSeconds: number,
   options: BenchOptions,
-): TailReport {
+): Omit<TailReport, 'cpuMsPerRequestBySlice'> {
   const sorted = samples.map((sample) => sample.latencyMs).sort((a, b) => a - b);
   const at = (quantile: number) =>
     sorted[Math.max(0, Math.ceil(quantile * sorted.length) - 1)] ?? Number.NaN;

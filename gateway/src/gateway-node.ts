@@ -1,8 +1,13 @@
 import { boundedStore, type Store } from '@user-service/common/store';
 import { createLogger, createMetricsRegistry } from '@user-service/common/observability';
-import { listen, type RunningServer, type SlowClientLimits } from '@user-service/common/http';
+import {
+  listen,
+  prepareBodyParsing,
+  type RunningServer,
+  type SlowClientLimits,
+} from '@user-service/common/http';
 import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
-import { partitionOf } from '@user-service/common/domain';
+import { partitionOf, prepareBodyCheckers } from '@user-service/common/domain';
 import type { AddressInfo } from 'node:net';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
@@ -88,6 +93,11 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
       now: options.now ?? (() => new Date()),
     },
   });
+  // What the first requests would otherwise pay for, done before the gateway takes any (see
+  // bench/README.md, the tail on a fresh system).
+  prepareBodyCheckers();
+  prepareBodyParsing();
+  await aggregators.warmUp();
   const server: RunningServer = await listen(app, options.port, options.slowClientLimits);
   const { port } = server.address as AddressInfo;
   log.info('gateway listening', { port });
