@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { runLoad } from './load';
 import type { BenchOptions } from './options';
 import { REPO, type StoreKind, startSystem } from './processes';
-import { selfTimeByArea, topSelfTime } from './profile-summary';
+import { selfTimeByArea, timeByConcern, topSelfTime } from './profile-summary';
 import { tailTable } from './report';
 import { tailCheck } from './tail';
 import { scenario, type ScenarioName } from './scenarios';
@@ -30,9 +30,12 @@ export async function profileScenario(
     nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   });
   let requestsPerSecond: number;
+  const micros = () => Number(process.hrtime.bigint() / 1000n);
+  let load = { fromMicros: 0, toMicros: 0 };
   try {
     await seedUsers(system.url, options.seedUsers);
     const next = scenario(name, options.seedUsers, `profile-${name}`);
+    load = { fromMicros: micros(), toMicros: 0 };
     requestsPerSecond = (
       await runLoad({
         url: system.url,
@@ -42,6 +45,7 @@ export async function profileScenario(
         connections: options.connections,
       })
     ).requestsPerSecond;
+    load = { ...load, toMicros: micros() };
   } finally {
     await system.stop();
   }
@@ -51,13 +55,17 @@ export async function profileScenario(
   return [
     `### ${name}: ${Math.round(requestsPerSecond)} req/s under the profiler (${path.replace(`${REPO}/`, '')})`,
     '',
+    'Where the time of the load went (start-up and seeding left out):',
+    '```',
+    ...timeByConcern(path, load),
+    '```',
     'Self time by area:',
     '```',
-    ...selfTimeByArea(path),
+    ...selfTimeByArea(path, load),
     '```',
     'Top functions by self time:',
     '```',
-    ...topSelfTime(path),
+    ...topSelfTime(path, 25, load),
     '```',
   ].join('\n');
 }
@@ -88,6 +96,14 @@ export async function profileTail(options: BenchOptions): Promise<string> {
     '',
     tailTable(tail),
     '',
+    `Where the time went, the first ${FIRST_SECONDS} s of the tail:`,
+    '```',
+    ...timeByConcern(path, first),
+    '```',
+    'Where the time went, the rest of the tail:',
+    '```',
+    ...timeByConcern(path, rest),
+    '```',
     `Self time by area, the first ${FIRST_SECONDS} s of the tail:`,
     '```',
     ...selfTimeByArea(path, first),
