@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import {
   createLogger,
   errorFields,
@@ -28,6 +29,12 @@ export interface AggregatorNodeOptions {
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
   readonly slowClientLimits?: SlowClientLimits;
+  /**
+   * Where its metrics go; by default a registry of its own with node's default metrics. A copy of
+   * the system that lives for a moment (the launcher's warm-up) passes a bare one: the default
+   * metrics' event-loop monitor and GC observer would outlive it.
+   */
+  readonly registry?: Registry;
   readonly internalToken?: string;
 }
 
@@ -49,7 +56,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     ...(options.logLevel ? { level: options.logLevel } : {}),
     ...(options.logStream ? { stream: options.logStream } : {}),
   });
-  const registry = createMetricsRegistry(labels);
+  const registry = options.registry ?? createMetricsRegistry(labels);
   const partitions = partitionsOwnedBy(options.index, options.aggregatorCount, options.partitions);
   const aggregator = new Aggregator({
     partitions,

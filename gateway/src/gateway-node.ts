@@ -9,6 +9,7 @@ import {
 import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
 import { partitionOf, prepareBodyCheckers } from '@user-service/common/domain';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
 import { countedStore } from './counted-store';
@@ -43,6 +44,8 @@ export interface GatewayNodeOptions {
   readonly publicBaseUrl?: string;
   /** The clock that keys' leases and expiries are read against; tests move it by hand. */
   readonly now?: () => Date;
+  /** Where its metrics go; by default a registry of its own with node's default metrics. */
+  readonly registry?: Registry;
 }
 
 export interface GatewayNode {
@@ -61,7 +64,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     ...(options.logLevel ? { level: options.logLevel } : {}),
     ...(options.logStream ? { stream: options.logStream } : {}),
   });
-  const registry = createMetricsRegistry();
+  const registry = options.registry ?? createMetricsRegistry();
   const metrics = createGatewayMetrics(registry);
   const aggregators = new AggregatorClient(
     {
