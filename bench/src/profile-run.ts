@@ -31,11 +31,12 @@ export async function profileScenario(
   });
   let requestsPerSecond: number;
   const micros = () => Number(process.hrtime.bigint() / 1000n);
-  let load = { fromMicros: 0, toMicros: 0 };
+  let fromMicros: number;
+  let toMicros: number;
   try {
     await seedUsers(system.url, options.seedUsers);
     const next = scenario(name, options.seedUsers, `profile-${name}`);
-    load = { fromMicros: micros(), toMicros: 0 };
+    fromMicros = micros();
     requestsPerSecond = (
       await runLoad({
         url: system.url,
@@ -45,13 +46,14 @@ export async function profileScenario(
         connections: options.connections,
       })
     ).requestsPerSecond;
-    load = { ...load, toMicros: micros() };
+    toMicros = micros();
   } finally {
     await system.stop();
   }
   const [profile] = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'));
   if (!profile) return `no profile was written for ${name}`;
   const path = resolve(dir, profile);
+  const load = { fromMicros, toMicros };
   return [
     `### ${name}: ${Math.round(requestsPerSecond)} req/s under the profiler (${path.replace(`${REPO}/`, '')})`,
     '',
