@@ -51,8 +51,8 @@ export interface TailReport {
 }
 
 /**
- * Point 5 of the tail: a `STORE=memory` system started for this part alone (as `npm start` runs
- * it), and at once `options.tailRequests` requests at `options.tailRate` per second (Poisson
+ * The tail on a fresh system: a `STORE=memory` system started for this part alone, as `npm start`
+ * starts it (its warm-up included, see launcher/src/warm-up.ts), and the moment it is ready `options.tailRequests` requests at `options.tailRate` per second (Poisson
  * arrivals, latency from when each was due): a mixed workload on users it creates itself, one
  * request in HOSTILE_EVERY hostile. What the system pays the first time (lazy compiles, first
  * connections, first collections of a growing heap) shows as the slowest requests.
