@@ -29,7 +29,7 @@ export interface WarmUpShape {
  * while V8 compiles and optimizes what they call, and at a few hundred requests per second they
  * queue for hundreds of ms (see bench/README.md, the tail on a fresh system).
  */
-export async function warmUp(shape: WarmUpShape): Promise<WarmUpReport> {
+export async function warmUp(shape: WarmUpShape, users = WARM_UP_USERS): Promise<WarmUpReport> {
   const scratch = await InProcessCluster.start({
     ...shape,
     store: new InMemoryStore(),
@@ -44,7 +44,7 @@ export async function warmUp(shape: WarmUpShape): Promise<WarmUpReport> {
   const statuses: Record<string, number> = {};
   const count = (status: number) => (statuses[status] = (statuses[status] ?? 0) + 1);
   try {
-    for (let first = 0; first < WARM_UP_USERS; first += WARM_UP_CONNECTIONS) {
+    for (let first = 0; first < users; first += WARM_UP_CONNECTIONS) {
       await Promise.all(
         Array.from({ length: WARM_UP_CONNECTIONS }, (_, offset) =>
           everyRequestOf(pool, `warm-up-${first + offset}`, count),
