@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import {
   countMetricsOf,
   createLogger,
@@ -29,6 +30,12 @@ export interface AggregatorNodeOptions {
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
   readonly slowClientLimits?: SlowClientLimits;
+  /**
+   * Where its metrics go; by default a registry of its own with node's default metrics. A copy of
+   * the system that lives for a moment (the launcher's warm-up) passes a bare one: the default
+   * metrics' event-loop monitor and GC observer would outlive it.
+   */
+  readonly registry?: Registry;
   readonly internalToken?: string;
 }
 
@@ -50,7 +57,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     ...(options.logLevel ? { level: options.logLevel } : {}),
     ...(options.logStream ? { stream: options.logStream } : {}),
   });
-  const registry = createMetricsRegistry(labels);
+  const registry = options.registry ?? createMetricsRegistry(labels);
   // The store's own metrics (a MongoDB store's commands) are this process's too.
   const stopCountingStore = countMetricsOf(options.store, registry);
   const partitions = partitionsOwnedBy(options.index, options.aggregatorCount, options.partitions);

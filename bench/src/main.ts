@@ -1,7 +1,8 @@
 /**
  * npm run bench [-- --quick] [--duration S] [--connections N] [--users N] [--profile]
- *   [--only scenarios,complexity,safe-writes,recovery,space,read-side] [--read-users N]
- *   [--read-connections N]
+ *   [--only scenarios,complexity,safe-writes,recovery,space,read-side,tail] [--read-users N]
+ *   [--read-connections N] [--tail-requests N] [--tail-rate R] [--tail-connections N]
+ *   [--port-base N]
  * Measures the system against a single-process baseline on this machine, in one run, and
  * reports ratios; see bench/README.md for what each part means and the last full results.
  */
@@ -13,10 +14,11 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { costsBetween, scrape } from './counters';
+import { runOpenLoop, summarize } from './light-load';
 import { type LoadResult, runLoad } from './load';
 import { type BenchOptions, parseOptions } from './options';
 import { REPO, type Running, type StoreKind, startBaseline, startSystem } from './processes';
-import { profileScenario } from './profile-run';
+import { profileScenario, profileTail } from './profile-run';
 import { readSideCheck, type ReadSideReport } from './read-side';
 import {
   type ComplexityReport,
@@ -29,22 +31,22 @@ import {
   type ScenarioReport,
   scenarioTable,
   spaceTable,
+  tailTable,
 } from './report';
 import { safeWritesCheck, type SafeWritesReport } from './safe-writes';
 import { scenario, SCENARIOS, type ScenarioName } from './scenarios';
 import { seedUsers } from './seed';
 import { estimateSpace, measureSpace, type SpaceResult } from './space';
-
-const GATEWAY_PORT = 18080;
-const AGGREGATOR_BASE_PORT = 19100;
-const BASELINE_PORT = 18090;
+import { tailCheck, type TailReport } from './tail';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /**
- * Saturation first, then a fixed rate of half of it, for the system and the baseline alike.
+ * Saturation first, then half of it at light load, for the system and the baseline alike.
  * Saturation is measured in alternating rounds and the best round kept: on a shared machine
- * interference only ever slows a run down.
+ * interference only ever slows a run down. Half saturation is measured as the read side's light
+ * load is (runOpenLoop): Poisson arrivals at a fixed rate, each latency from when the request was
+ * due, over 8 connections.
  */
 async function compareScenario(
   name: ScenarioName,
@@ -52,34 +54,32 @@ async function compareScenario(
   baseline: Running,
   options: BenchOptions,
 ): Promise<ScenarioReport[]> {
-  const measure = async (target: Running, tag: string, rate?: number): Promise<LoadResult> => {
+  const saturate = async (target: Running, tag: string): Promise<LoadResult> => {
     const next = scenario(name, options.seedUsers, tag);
-    // A fixed rate over many connections arrives in bursts that measure the load generator, not the server.
-    const connections = rate ? Math.min(options.connections, 8) : options.connections;
-    await runLoad({ url: target.url, scenario: name, next, seconds: options.warmup, connections }); // warm-up
-    return runLoad({
-      url: target.url,
-      scenario: name,
-      next,
-      seconds: options.duration,
-      connections,
-      ...(rate ? { rate } : {}),
-    });
+    const load = { url: target.url, scenario: name, next, connections: options.connections };
+    await runLoad({ ...load, seconds: options.warmup });
+    return runLoad({ ...load, seconds: options.duration });
+  };
+  const atRate = async (target: Running, tag: string, rate: number): Promise<LoadResult> => {
+    const next = scenario(name, options.seedUsers, tag);
+    const load = { url: target.url, next, rate, connections: Math.min(options.connections, 8) };
+    await runOpenLoop({ ...load, until: { seconds: options.warmup } });
+    return summarize(await runOpenLoop({ ...load, until: { seconds: options.duration } }), name);
   };
   const best = (runs: LoadResult[]) =>
     runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
   const oursRounds: LoadResult[] = [];
   const baselineRounds: LoadResult[] = [];
   for (let round = 0; round < options.rounds; round++) {
-    oursRounds.push(await measure(ours, `${name}-ours-${round}`));
-    baselineRounds.push(await measure(baseline, `${name}-base-${round}`));
+    oursRounds.push(await saturate(ours, `${name}-ours-${round}`));
+    baselineRounds.push(await saturate(baseline, `${name}-base-${round}`));
   }
   const oursSaturated = best(oursRounds);
   const baselineSaturated = best(baselineRounds);
   // Both at the same rate, half of what the system under test sustained, so their latencies compare.
   const halfRate = Math.max(1, Math.round(oursSaturated.requestsPerSecond / 2));
-  const oursHalf = await measure(ours, `${name}-ours-half`, halfRate);
-  const baselineHalf = await measure(baseline, `${name}-base-half`, halfRate);
+  const oursHalf = await atRate(ours, `${name}-ours-half`, halfRate);
+  const baselineHalf = await atRate(baseline, `${name}-base-half`, halfRate);
   return [
     { scenario: name, load: 'saturation', ours: oursSaturated, baseline: baselineSaturated },
     { scenario: name, load: 'half saturation', ours: oursHalf, baseline: baselineHalf },
@@ -94,10 +94,10 @@ async function scenariosAgainstBaseline(
   const system = await startSystem({
     store,
     aggregators: 3,
-    gatewayPort: GATEWAY_PORT,
-    aggregatorBasePort: AGGREGATOR_BASE_PORT,
+    gatewayPort: options.ports.gateway,
+    aggregatorBasePort: options.ports.aggregators,
   });
-  const baseline = await startBaseline(BASELINE_PORT).catch(async (error: unknown) => {
+  const baseline = await startBaseline(options.ports.baseline).catch(async (error: unknown) => {
     await system.stop();
     throw error;
   });
@@ -127,8 +127,8 @@ async function complexityCheck(
     const system = await startSystem({
       store,
       aggregators,
-      gatewayPort: GATEWAY_PORT,
-      aggregatorBasePort: AGGREGATOR_BASE_PORT,
+      gatewayPort: options.ports.gateway,
+      aggregatorBasePort: options.ports.aggregators,
     });
     try {
       await seedUsers(system.url, users);
@@ -192,14 +192,13 @@ async function main(): Promise<void> {
     `Each run ${options.duration} s after ${options.warmup} s of warm-up, ${options.connections} connections at saturation ` +
       `(best of ${options.rounds} alternating rounds), 8 at half saturation; ${options.seedUsers} users seeded.\n`,
   );
+  if (options.profile && options.parts.size === 1 && options.parts.has('tail')) {
+    say(await profileTail(options));
+    return;
+  }
   if (options.profile) {
     for (const name of ['read', 'update'] as const) {
-      say(
-        await profileScenario(name, store, options, {
-          gateway: GATEWAY_PORT,
-          aggregators: AGGREGATOR_BASE_PORT,
-        }),
-      );
+      say(await profileScenario(name, store, options, options.ports));
     }
     return;
   }
@@ -221,10 +220,7 @@ async function main(): Promise<void> {
 
   let safeWrites: SafeWritesReport | undefined;
   if (parts.has('safe-writes')) {
-    safeWrites = await safeWritesCheck(store, options, {
-      gateway: GATEWAY_PORT,
-      aggregators: AGGREGATOR_BASE_PORT,
-    });
+    safeWrites = await safeWritesCheck(store, options, options.ports);
     say('\n## Safe writes: with an Idempotency-Key, retried, changing the email\n');
     say(safeWritesTable(safeWrites));
     const roundTrips = mongoCommandsTable(safeWrites.runs);
@@ -255,10 +251,7 @@ async function main(): Promise<void> {
 
   let readSide: ReadSideReport | undefined;
   if (parts.has('read-side')) {
-    readSide = await readSideCheck(options, {
-      gateway: GATEWAY_PORT,
-      aggregators: AGGREGATOR_BASE_PORT,
-    });
+    readSide = await readSideCheck(options, options.ports);
     say('\n## Read side: lists, count, history, event statistics (in-memory store, light load)\n');
     if (options.quick)
       say(
@@ -266,6 +259,13 @@ async function main(): Promise<void> {
           'the targets are for the full run.\n',
       );
     say(readSideTable(readSide));
+  }
+
+  let tail: TailReport | undefined;
+  if (parts.has('tail')) {
+    tail = await tailCheck(options);
+    say('\n## The tail on a fresh system: mixed and hostile requests, in memory\n');
+    say(tailTable(tail));
   }
 
   const resultsDir = resolve(REPO, 'bench/results');
@@ -284,6 +284,7 @@ async function main(): Promise<void> {
         recovery,
         space,
         readSide,
+        tail,
       },
       null,
       2,

@@ -20,6 +20,33 @@ export interface BenchOptions {
   readonly eventDays: number;
   /** Read side: connections of its load, a few, for light load. */
   readonly readConnections: number;
+  /** The tail on a fresh system: requests sent, their rate per second, over so many connections. */
+  readonly tailRequests: number;
+  readonly tailRate: number;
+  readonly tailConnections: number;
+  /** The ports the bench's processes listen on (see portsOf). */
+  readonly ports: BenchPorts;
+  /** `--system-flags a,b`: node flags for the tail's system process, to try one (e.g. a V8 flag). */
+  readonly systemFlags: readonly string[];
+}
+
+/** Where the system under test and the baseline listen: free ports of this machine. */
+export interface BenchPorts {
+  readonly gateway: number;
+  readonly baseline: number;
+  /** The first aggregator's; the others follow it (at most 6 aggregators). */
+  readonly aggregators: number;
+}
+
+/**
+ * `--port-base N`: the gateway on N, the baseline on N+10, the aggregators from N+20, so that
+ * benches run side by side in ranges of their own. Without it, the ports the bench always used.
+ */
+export function portsOf(base: number | undefined): BenchPorts {
+  if (base === undefined) return { gateway: 18080, baseline: 18090, aggregators: 19100 };
+  if (!Number.isInteger(base) || base + 30 > 65535)
+    throw new Error('--port-base needs an integer port, at most 65505');
+  return { gateway: base, baseline: base + 10, aggregators: base + 20 };
 }
 
 export const BENCH_PARTS = [
@@ -29,6 +56,7 @@ export const BENCH_PARTS = [
   'recovery',
   'space',
   'read-side',
+  'tail',
 ] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
@@ -77,5 +105,15 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     historyEvents,
     eventDays,
     readConnections: number('read-connections', 4),
+    tailRequests: number('tail-requests', 10_000),
+    tailRate: number('tail-rate', 500),
+    tailConnections: number('tail-connections', 16),
+    systemFlags: (argv.includes('--system-flags')
+      ? (argv[argv.indexOf('--system-flags') + 1] ?? '')
+      : ''
+    )
+      .split(',')
+      .filter(Boolean),
+    ports: portsOf(argv.includes('--port-base') ? number('port-base', 0) : undefined),
   };
 }

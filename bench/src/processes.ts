@@ -1,11 +1,14 @@
 import { launchSystem, stopChild, untilReady } from '@user-service/launcher';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const REPO = resolve(__dirname, '../..');
 
 export interface Running {
   readonly url: string;
+  /** The process serving it, when the bench started one. */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -21,8 +24,8 @@ export interface SystemSpec {
 }
 
 /** The system as `npm start` runs it, in a process of its own so that it does not share a core with the load. */
-export function startSystem(spec: SystemSpec): Promise<Running> {
-  return launchSystem({
+export async function startSystem(spec: SystemSpec): Promise<Running> {
+  const system = await launchSystem({
     env: {
       ...process.env,
       STORE: spec.store,
@@ -39,7 +42,30 @@ export function startSystem(spec: SystemSpec): Promise<Running> {
     aggregators: spec.aggregators,
     ...(spec.nodeFlags ? { nodeFlags: spec.nodeFlags } : {}),
   });
+  return {
+    url: system.url,
+    ...(system.process.pid === undefined ? {} : { pid: system.process.pid }),
+    stop: () => system.stop(),
+  };
 }
+
+/**
+ * CPU time a process has used so far, user and system, in ms, from /proc (Linux); undefined where
+ * there is none. Its resolution is the kernel's clock tick, 10 ms.
+ */
+export function cpuMillisOf(pid: number): number | undefined {
+  try {
+    // Fields 14 and 15 (utime, stime), counted after the command name, which may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: Linux reports process times in hundredths of a second on every architecture it runs. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export async function startBaseline(port: number): Promise<Running> {
   const child = spawn(process.execPath, [resolve(__dirname, 'baseline-server.js')], {

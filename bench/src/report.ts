@@ -3,6 +3,7 @@ import type { LoadResult } from './load';
 import { LIGHT_SHARE, type ReadSideReport, type ReadSideScenarioName } from './read-side';
 import type { SafeWriteRun, SafeWritesReport } from './safe-writes';
 import type { SpaceResult } from './space';
+import { TAIL_BUDGET_MS, type TailReport } from './tail';
 
 export interface ScenarioReport {
   readonly scenario: string;
@@ -219,6 +220,43 @@ export function mongoCommandsTable(
       (run) =>
         `| ${run.kind} | ${commands.map((name) => perWrite(run, run.costs.mongoCommandsByName[name])).join(' | ')} | ` +
         `${perWrite(run, run.costs.mongoCommands)} | ${perWrite(run, run.costs.majorityWaits)} |`,
+    ),
+  ].join('\n');
+}
+
+/** The tail: its latencies against the budget, the slowest requests and what they were. */
+export function tailTable(tail: TailReport): string {
+  const ms = (value: number) => n(value, 1);
+  const statuses = Object.entries(tail.statusCounts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, count]) => `${status}: ${n(count)}`)
+    .join(', ');
+  return [
+    `${n(tail.requests)} requests answered (${n(tail.notSent)} more refused by the bench's own HTTP client before sending) ` +
+      `at ${n(tail.rate)}/s (Poisson arrivals, latency from when each was due) over ${n(tail.connections)} connections, ` +
+      `in ${n(tail.elapsedSeconds, 1)} s, from the moment the system was ready.`,
+    '',
+    '| p50 ms | p99 ms | p99.9 ms | max ms | over 250 ms | 5xx or no answer |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${ms(tail.latencyMs.p50)} | ${ms(tail.latencyMs.p99)} | ${ms(tail.latencyMs.p999)} | **${ms(tail.latencyMs.max)}** | ${n(tail.overBudget)} | ${n(tail.serverErrors)} |`,
+    '',
+    `Budget: every request under ${TAIL_BUDGET_MS} ms: **${tail.overBudget === 0 && tail.serverErrors === 0 ? 'met' : 'missed'}**. Statuses: ${statuses}.`,
+    '',
+    `Largest latency per 1,000 requests, in order: ${tail.maxBySlice.map((value) => n(value)).join(' / ')} ms.`,
+    ...(tail.cpuMsPerRequestBySlice.length > 0
+      ? [
+          '',
+          `CPU time of the system's process per request, per 1,000 requests sent, in order: ${tail.cpuMsPerRequestBySlice.map((value) => n(value, 2)).join(' / ')} ms.`,
+        ]
+      : []),
+    '',
+    'The slowest requests:',
+    '',
+    '| ms | due at s | status | kind | request |',
+    '| ---: | ---: | ---: | --- | --- |',
+    ...tail.slowest.map(
+      (slow) =>
+        `| ${ms(slow.latencyMs)} | ${n(slow.dueSeconds, 2)} | ${slow.status} | ${slow.kind.replaceAll('|', '\\|')} | \`${slow.method} ${slow.path.replaceAll('|', '%7C').replaceAll('`', '%60')}\` |`,
     ),
   ].join('\n');
 }

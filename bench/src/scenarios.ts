@@ -3,12 +3,20 @@ import { seededId } from './seed';
 export type ScenarioName = 'read' | 'create' | 'update' | 'mixed';
 export const SCENARIOS: readonly ScenarioName[] = ['read', 'create', 'update', 'mixed'];
 
+/** HTTP's methods but CONNECT, and one it does not define (WebDAV's): what the bench sends. */
+export type PlannedMethod =
+  'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'TRACE' | 'PROPFIND';
+
 export interface PlannedRequest {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: PlannedMethod;
   readonly path: string;
   readonly body?: string;
+  /** The body's `content-type`: `application/json` when not given, none when null. */
+  readonly contentType?: string | null;
   /** Sent besides `content-type`, e.g. an `Idempotency-Key`. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** What kind of request it is, for a report of the slowest (e.g. `read`, `hostile body`). */
+  readonly kind?: string;
 }
 
 /**
@@ -22,6 +30,7 @@ export function scenario(name: ScenarioName, seeded: number, runTag: string): ()
     created += 1;
     const id = `new-${runTag}-${created}`;
     return {
+      kind: 'create',
       method: 'POST',
       path: '/api/user',
       body: JSON.stringify({
@@ -33,8 +42,13 @@ export function scenario(name: ScenarioName, seeded: number, runTag: string): ()
       }),
     };
   };
-  const read = (): PlannedRequest => ({ method: 'GET', path: `/api/user/${randomSeeded()}` });
+  const read = (): PlannedRequest => ({
+    kind: 'read',
+    method: 'GET',
+    path: `/api/user/${randomSeeded()}`,
+  });
   const update = (): PlannedRequest => ({
+    kind: 'update',
     method: 'PUT',
     path: '/api/user',
     body: JSON.stringify({ id: randomSeeded(), group: Math.floor(Math.random() * 1_000_000) }),
@@ -45,6 +59,7 @@ export function scenario(name: ScenarioName, seeded: number, runTag: string): ()
     const id = Math.random() < 0.5 ? deleted.shift() : undefined;
     if (id !== undefined) {
       return {
+        kind: 're-create',
         method: 'POST',
         path: '/api/user',
         body: JSON.stringify({ id, name: 'Again', email: `${id}.again@example.com`, group: 2 }),
@@ -52,7 +67,7 @@ export function scenario(name: ScenarioName, seeded: number, runTag: string): ()
     }
     const victim = randomSeeded();
     deleted.push(victim);
-    return { method: 'DELETE', path: `/api/user/${victim}` };
+    return { kind: 'delete', method: 'DELETE', path: `/api/user/${victim}` };
   };
 
   switch (name) {

@@ -89,6 +89,22 @@ export class AggregatorClient {
     });
   }
 
+  /**
+   * Opens a connection to each aggregator (a `/healthz`, its answer ignored), so that the first
+   * reads do not wait for it, nor for undici's HTTP parser, WebAssembly compiled on the process's
+   * first connection. Outside the circuits: an aggregator still starting is no failure. Bounded by
+   * the forward timeout, connecting included, so a start never waits long for it.
+   */
+  async warmUp(): Promise<void> {
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    await Promise.allSettled(
+      this.pools.map(async (pool) => {
+        const { body } = await pool.request({ method: 'GET', path: '/healthz', signal });
+        await body.dump();
+      }),
+    );
+  }
+
   async read(aggregator: number, request: ReadRequest): Promise<ForwardedRead> {
     return this.forward(aggregator, (pool) => this.send(pool, request));
   }

@@ -4,10 +4,16 @@ import {
   createLogger,
   createMetricsRegistry,
 } from '@user-service/common/observability';
-import { listen, type RunningServer, type SlowClientLimits } from '@user-service/common/http';
+import {
+  listen,
+  prepareBodyParsing,
+  type RunningServer,
+  type SlowClientLimits,
+} from '@user-service/common/http';
 import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
-import { partitionOf } from '@user-service/common/domain';
+import { partitionOf, prepareBodyCheckers } from '@user-service/common/domain';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
 import { countedStore } from './counted-store';
@@ -42,6 +48,8 @@ export interface GatewayNodeOptions {
   readonly publicBaseUrl?: string;
   /** The clock that keys' leases and expiries are read against; tests move it by hand. */
   readonly now?: () => Date;
+  /** Where its metrics go; by default a registry of its own with node's default metrics. */
+  readonly registry?: Registry;
 }
 
 export interface GatewayNode {
@@ -60,7 +68,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     ...(options.logLevel ? { level: options.logLevel } : {}),
     ...(options.logStream ? { stream: options.logStream } : {}),
   });
-  const registry = createMetricsRegistry();
+  const registry = options.registry ?? createMetricsRegistry();
   const metrics = createGatewayMetrics(registry);
   // The store's own metrics (a MongoDB store's commands) are this process's too.
   const stopCountingStore = countMetricsOf(options.store, registry);
@@ -94,6 +102,11 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
       now: options.now ?? (() => new Date()),
     },
   });
+  // What the first requests would otherwise pay for, done before the gateway takes any (see
+  // bench/README.md, the tail on a fresh system).
+  prepareBodyCheckers();
+  prepareBodyParsing();
+  await aggregators.warmUp();
   const server: RunningServer = await listen(app, options.port, options.slowClientLimits);
   const { port } = server.address as AddressInfo;
   log.info('gateway listening', { port });

@@ -45,10 +45,11 @@ const read = { userId: 'ada', ownWrite: { version: 0, deleted: false }, requestI
 describe('aggregator client', () => {
   let aggregator: FakeAggregator;
   let client: AggregatorClient;
+  let url: string;
 
   beforeEach(async () => {
     aggregator = new FakeAggregator();
-    const url = await aggregator.start();
+    url = await aggregator.start();
     const log = createLogger({
       service: 'gateway',
       level: 'error',
@@ -134,6 +135,39 @@ describe('aggregator client', () => {
     aggregator.answer = json(409, { type: '/problems/behind' });
     for (let n = 0; n < 5; n++) await client.read(0, read);
     expect(aggregator.requests).toHaveLength(5);
+  });
+
+  describe('warm-up at start', () => {
+    it('opens a connection to each aggregator, which its next read reuses', async () => {
+      await client.warmUp();
+      expect(aggregator.requests.map((request) => request.url)).toEqual(['/healthz']);
+      // undici frees a connection for the next request once its answer's end has been handled.
+      await new Promise((resolve) => setImmediate(resolve));
+      aggregator.answer = json(200, { user: ada, version: 1 });
+      await client.read(0, read);
+      const [warm, first] = aggregator.requests;
+      expect(first?.socket).toBe(warm?.socket);
+    });
+
+    it('counts an aggregator that is down against no circuit, and gives up within the forward timeout', async () => {
+      await aggregator.stop();
+      await client.warmUp();
+      for (let failed = 0; failed < 2; failed++) await client.read(0, read);
+      // Two failed reads stay under the circuit's volume threshold of 3: the warm-up was not a third.
+      expect(await client.read(0, read)).toEqual({ kind: 'unanswered', reason: 'failed' });
+    });
+
+    it('gives up on an aggregator that accepts but never answers, after the forward timeout', async () => {
+      aggregator.answer = () => undefined;
+      const patient = new AggregatorClient(
+        { urls: [url], timeoutMs: 50 },
+        createGatewayMetrics(new Registry()),
+        createLogger({ service: 'gateway', level: 'error', stream: new PassThrough().resume() }),
+      );
+      await patient.warmUp(); // resolves: without the bound it would wait for ever
+      expect(aggregator.requests.map((request) => request.url)).toEqual(['/healthz']);
+      await patient.close();
+    });
   });
 
   describe('lists and counts', () => {

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import { type AggregatorNode, startAggregatorNode } from '@user-service/aggregator';
 import { type MasterKeyring } from '@user-service/common/personal-data';
 import { type SlowClientLimits } from '@user-service/common/http';
@@ -34,6 +35,8 @@ export interface InProcessClusterOptions {
   readonly idempotencyLeaseMs?: number;
   /** The gateway's PUBLIC_BASE_URL (problem types are absolute under it); by default its port's localhost. */
   readonly publicBaseUrl?: string;
+  /** Each node's metrics registry; by default each makes its own, with node's default metrics. */
+  readonly registry?: () => Registry;
 }
 
 /**
@@ -156,5 +159,6 @@ function nodeOptions(options: InProcessClusterOptions) {
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(options.internalToken ? { internalToken: options.internalToken } : {}),
     ...(options.slowClientLimits ? { slowClientLimits: options.slowClientLimits } : {}),
+    ...(options.registry ? { registry: options.registry() } : {}),
   };
 }

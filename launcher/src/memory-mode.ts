@@ -4,6 +4,7 @@ import { InMemoryStore } from '@user-service/common/store/memory';
 import { acceptControl } from './control-channel';
 import { InProcessCluster } from './in-process-cluster';
 import { untilReady } from './until-ready';
+import { warmUp } from './warm-up';
 
 export interface MemoryModeOptions {
   readonly aggregatorCount: number;
@@ -25,6 +26,9 @@ export async function runInMemory(
   options: MemoryModeOptions,
   log: Logger,
 ): Promise<() => Promise<void>> {
+  const warming = Date.now();
+  const warm = await warmUp(options);
+  log.info('warmed up', { ms: Date.now() - warming, statuses: warm.statuses });
   const system = await InProcessCluster.start({
     ...options,
     masterKeys: options.masterKeys ?? ephemeralMasterKeys(),

@@ -1,4 +1,5 @@
 import express, { type RequestHandler } from 'express';
+import iconv from 'iconv-lite';
 import { refuseDeepNesting } from './nesting-limit';
 import { problems } from './problem-catalog';
 
@@ -20,4 +21,14 @@ export function jsonBody(limit: string): RequestHandler[] {
     express.json({ limit, strict: false, type: 'application/json' }),
     refuseDeepNesting,
   ];
+}
+
+/**
+ * Loads what the JSON parser decodes bodies with, for a process about to read bodies (the
+ * gateway, at start). body-parser has raw-body decode every body through iconv-lite, whose first
+ * decoder loads its whole table of encodings (some 20-50 ms here); otherwise the process's first
+ * POST or PUT pays for it, and every request behind it waits.
+ */
+export function prepareBodyParsing(): void {
+  iconv.getDecoder('utf-8');
 }

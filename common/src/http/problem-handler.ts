@@ -15,7 +15,7 @@ export function problemHandler(log: Logger, typeBase?: string): ErrorRequestHand
       return;
     }
     const problem = toProblem(error);
-    if (problem.status >= 500) {
+    if (isServerFault(problem.status)) {
       log.error('request failed', {
         requestId: requestIdOf(res),
         route: routeOf(res),
@@ -24,4 +24,13 @@ export function problemHandler(log: Logger, typeBase?: string): ErrorRequestHand
     }
     sendProblem(res, problem, typeBase);
   };
+}
+
+/**
+ * A 5xx is logged as a failure of ours, but 501: that is the answer to a method no path here
+ * takes (PROPFIND), a fact about the request, and any client could otherwise fill the error log
+ * (and spend the process's time formatting it) by sending one again and again.
+ */
+function isServerFault(status: number): boolean {
+  return status >= 500 && status !== 501;
 }

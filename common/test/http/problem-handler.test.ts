@@ -2,6 +2,7 @@ import {
   createBaseApp,
   jsonBody,
   listen,
+  methodNotImplemented,
   problemHandler,
   rememberRoute,
   type RunningServer,
@@ -37,6 +38,7 @@ async function startApp(): Promise<{ url: string; lines: LogLine[]; server: Runn
   app.get('/store-down', rememberRoute, () => {
     throw new StoreUnavailableError('no primary');
   });
+  app.use(methodNotImplemented);
   app.use(unknownRoute);
   app.use(problemHandler(log));
   const server = await listen(app, 0);
@@ -122,6 +124,14 @@ describe('problemHandler', () => {
         route: '/broken',
       }),
     );
+  });
+
+  it('answers a method it does not implement 501, and logs it as no failure', async () => {
+    const answer = await fetch(`${app.url}/echo`, { method: 'PROPFIND' });
+    expect(answer.status).toBe(501);
+    expect(
+      app.lines.filter((line) => line.level === 'error' && line.route === 'unmatched'),
+    ).toEqual([]);
   });
 
   it('logs no client error as a failure', async () => {
