@@ -96,6 +96,7 @@ async function scenariosAgainstBaseline(
     aggregators: 3,
     gatewayPort: options.ports.gateway,
     aggregatorBasePort: options.ports.aggregators,
+    nodeFlags: options.systemFlags,
   });
   const baseline = await startBaseline(options.ports.baseline).catch(async (error: unknown) => {
     await system.stop();

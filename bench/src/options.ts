@@ -26,7 +26,7 @@ export interface BenchOptions {
   readonly tailConnections: number;
   /** The ports the bench's processes listen on (see portsOf). */
   readonly ports: BenchPorts;
-  /** `--system-flags a,b`: node flags for the tail's system process, to try one (e.g. a V8 flag). */
+  /** `--system-flags a,b`: node flags for the system process of the scenarios and the tail, to try one (e.g. a V8 flag). */
   readonly systemFlags: readonly string[];
 }
 
