@@ -100,6 +100,8 @@ export async function execute(
     }
     if (decided.events.length === 0)
       return { outcome: request.answer(loaded.state), remembered: false };
+    if (keyed && decided.events.length > 1)
+      throw new Error('a keyed command may decide one event only: its id is derived from the key');
     const events = stampEvents(command.userId, loaded.state.version, decided.events, {
       newEventId: keyed ? () => keyed.eventId : uuidv7,
       now: () => new Date(),
