@@ -1,6 +1,6 @@
 import { compareIds, type UserEvent } from '../../domain';
 import { assertAppendable } from '../append-rules';
-import { frozenCopy } from './frozen-copy';
+import { SerializedLog } from './serialized-log';
 import { MemoryEmailClaims } from './memory-email-claims';
 import { decodePosition, encodePosition, positionOf, toCheckpoint } from './memory-checkpoint';
 import { OutageSwitch } from './outage-switch';
@@ -50,8 +50,9 @@ const TAIL_WAIT_MS = 500;
  * log array standing in for the oplog (commit order) and the per-user lists for `Events`.
  */
 export class InMemoryEventStore implements EventStore, ChangeSource {
-  private readonly log: UserEvent[] = [];
-  private readonly eventsByUser = new Map<string, UserEvent[]>();
+  private readonly log = new SerializedLog();
+  /** Each user's events, as indexes into the log: version n at position n - 1. */
+  private readonly eventsByUser = new Map<string, number[]>();
   /** Each stored event's index in the log, by eventId. */
   private readonly logIndexes = new Map<string, number>();
   private readonly appendListeners = new Set<() => void>();
@@ -95,10 +96,9 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
         outcome.expiresAt,
       );
     for (const event of events) {
-      const stored = frozenCopy(event);
-      userEvents.push(stored);
-      this.logIndexes.set(stored.eventId, this.log.length);
-      this.log.push(stored);
+      const index = this.log.push(event);
+      userEvents.push(index);
+      this.logIndexes.set(event.eventId, index);
     }
     this.eventsByUser.set(userId, userEvents);
     for (const notify of this.appendListeners) notify();
@@ -122,7 +122,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     const snapshot = entry?.user ? entry : null;
     return {
       snapshot,
-      events: (this.eventsByUser.get(userId) ?? []).slice(snapshot?.version ?? 0),
+      events: this.eventsOf(userId, snapshot?.version ?? 0),
       dataKey: this.siblings?.dataKeys.keyOf(userId) ?? null,
     };
   }
@@ -130,14 +130,22 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   async readEvent(eventId: string): Promise<FoundEvent | null> {
     this.outage.check('read an event');
     const index = this.logIndexes.get(eventId);
-    const event = index === undefined ? undefined : this.log[index];
     // A tail's checkpoint just after this event reaches it.
-    return index === undefined || !event ? null : { event, position: encodePosition(index + 1) };
+    return index === undefined
+      ? null
+      : { event: this.log.at(index), position: encodePosition(index + 1) };
   }
 
   async readUserEvents(userId: string, afterVersion = 0): Promise<UserEvent[]> {
     this.outage.check('read events');
-    return (this.eventsByUser.get(userId) ?? []).slice(afterVersion);
+    return this.eventsOf(userId, afterVersion);
+  }
+
+  /** The user's events above `afterVersion`, each a copy of its own. */
+  private eventsOf(userId: string, afterVersion: number): UserEvent[] {
+    return (this.eventsByUser.get(userId) ?? [])
+      .slice(afterVersion)
+      .map((index) => this.log.at(index));
   }
 
   async readUserHistory(userId: string, query: HistoryQuery): Promise<UserEvent[]> {
@@ -148,10 +156,12 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     const toMs = to?.getTime() ?? Number.POSITIVE_INFINITY;
     const found: UserEvent[] = [];
     // A user's list holds version n at index n - 1.
-    for (const event of (this.eventsByUser.get(userId) ?? []).slice(Math.max(afterVersion, 0))) {
+    for (const index of (this.eventsByUser.get(userId) ?? []).slice(Math.max(afterVersion, 0))) {
       if (found.length >= limit) break;
-      const at = event.occurredAt.getTime();
-      if (at >= fromMs && at < toMs && (!types || types.includes(event.type))) found.push(event);
+      const at = this.log.timeAt(index);
+      const type = this.log.typeAt(index);
+      if (at >= fromMs && at < toMs && (!types || (type && types.includes(type))))
+        found.push(this.log.at(index));
     }
     return found;
   }
@@ -165,9 +175,10 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     const days = new Map<number, Map<string, number>>();
     let runDay = Number.NaN;
     let runTypes = new Map<string, number>();
-    for (const event of this.log) {
-      const at = event.occurredAt.getTime();
-      if (!(at >= fromMs && at < toMs)) continue;
+    for (let index = 0; index < this.log.length; index++) {
+      const at = this.log.timeAt(index);
+      const type = this.log.typeAt(index);
+      if (!(at >= fromMs && at < toMs) || type === undefined) continue;
       const dayNumber = Math.floor(at / MS_PER_DAY);
       if (dayNumber !== runDay) {
         runDay = dayNumber;
@@ -175,7 +186,7 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
         if (types) runTypes = types;
         else days.set(dayNumber, (runTypes = new Map()));
       }
-      runTypes.set(event.type, (runTypes.get(event.type) ?? 0) + 1);
+      runTypes.set(type, (runTypes.get(type) ?? 0) + 1);
     }
     const counts: EventDayCount[] = [];
     for (const dayNumber of [...days.keys()].sort((a, b) => a - b)) {
@@ -220,15 +231,19 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     after: UserEvent | null,
   ): AsyncIterable<UserEvent> {
     const wanted = new Set(partitions);
-    const users = [...this.eventsByUser.values()].flatMap((events) =>
-      events[0] && wanted.has(events[0].partition) ? [{ first: events[0], events }] : [],
-    );
-    users.sort(
-      ({ first: a }, { first: b }) => a.partition - b.partition || compareIds(a.userId, b.userId),
-    );
-    for (const { events } of users) {
+    const users = [...this.eventsByUser].flatMap(([userId, indexes]) => {
+      const partition = indexes[0] === undefined ? undefined : this.log.partitionAt(indexes[0]);
+      return partition !== undefined && wanted.has(partition)
+        ? [{ userId, partition, indexes }]
+        : [];
+    });
+    users.sort((a, b) => a.partition - b.partition || compareIds(a.userId, b.userId));
+    for (const { indexes } of users) {
       this.outage.check('catch up');
-      for (const event of events) if (isAfterInCatchUpOrder(event, after)) yield event;
+      for (const index of indexes) {
+        const event = this.log.at(index);
+        if (isAfterInCatchUpOrder(event, after)) yield event;
+      }
     }
   }
 
@@ -254,10 +269,14 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     if (position < this.historyStart)
       throw new HistoryLostError(`position ${position} is no longer in the log`);
     for (let index = position; index < this.log.length; index++) {
-      const event = this.log[index];
-      if (event && partitions.has(event.partition)) {
+      const partition = this.log.partitionAt(index);
+      if (partition !== undefined && partitions.has(partition)) {
         return {
-          change: { kind: 'change', event, checkpoint: toCheckpoint(index + 1) },
+          change: {
+            kind: 'change',
+            event: this.log.at(index),
+            checkpoint: toCheckpoint(index + 1),
+          },
           scanned: index + 1,
         };
       }
