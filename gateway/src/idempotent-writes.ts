@@ -6,7 +6,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
 import { fingerprintOf, idempotencyKeyOf, type KeyedIds, keyedIds } from './idempotency-key';
-import type { WriteAnswer } from './user-commands';
+import type { KeyedWrite, WriteAnswer } from './user-commands';
 import type { WrittenVersions } from './written-versions';
 import { problemOutcome, sendOutcome, type WriteOutcome } from './write-outcome';
 
@@ -40,13 +40,7 @@ export interface IdempotencyContext {
 }
 
 /** What a key gives the write it carries: the ids it derives, and where its outcome is kept. */
-export interface Keyed extends KeyedIds {
-  readonly key: string;
-  readonly token: string;
-  readonly expiresAt: Date;
-  /** No attempt held the key before: nothing of this request can be stored yet. */
-  readonly fresh: boolean;
-}
+export type Keyed = KeyedIds & KeyedWrite;
 
 /**
  * A write as a value: given what a key gives it (nothing without a key), it answers the outcome

@@ -13,7 +13,8 @@ import { VersionConflictError } from '@user-service/common/store';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
-import type { OutcomeRecord, StoredWrite, UserLog } from './user-log';
+import type { RememberedOutcome } from '@user-service/common/store';
+import type { StoredWrite, UserLog } from './user-log';
 import type { WriteOutcome } from './write-outcome';
 import type { WrittenPositions } from './written-positions';
 import type { WrittenVersions } from './written-versions';
@@ -33,7 +34,7 @@ export interface CommandContext {
 }
 
 /** What an Idempotency-Key gives a write: the id of its event, and where its outcome is kept. */
-export interface KeyedWrite extends OutcomeRecord {
+export interface KeyedWrite extends Omit<RememberedOutcome, 'outcome'> {
   readonly eventId: string;
   /** No earlier attempt of this request can have stored anything: nothing to look for first. */
   readonly fresh: boolean;
@@ -111,7 +112,13 @@ export async function execute(
     const next = foldEvents(loaded.state, events);
     const outcome = request.answer(next);
     try {
-      const result = await log.append(loaded, events, keyed && { ...keyed, outcome });
+      const remember = keyed && {
+        key: keyed.key,
+        token: keyed.token,
+        expiresAt: keyed.expiresAt,
+        outcome,
+      };
+      const result = await log.append(loaded, events, remember);
       if (result.outcome === 'alreadyStored' && keyed) {
         // This request's event, stored by an earlier attempt: answer the state it left.
         const earlier = await log.stateAfter(keyed.eventId);

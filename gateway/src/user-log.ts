@@ -11,7 +11,7 @@ import {
   type AppendResult,
   type CommitPosition,
   type HistoryQuery,
-  type StoredOutcome,
+  type RememberedOutcome,
   type Store,
   type UserListQuery,
 } from '@user-service/common/store';
@@ -21,13 +21,6 @@ export interface LoadedUser {
   readonly state: UserState;
   /** Undefined when the user has no key: never written, or erased. */
   readonly key: DataKey | undefined;
-}
-
-/** Where the outcome of a keyed request is remembered, with the events it writes. */
-export interface OutcomeRecord {
-  readonly key: string;
-  readonly token: string;
-  readonly expiresAt: Date;
 }
 
 /** A write's events as this gateway last saw them stored: the state after, and its position. */
@@ -70,21 +63,10 @@ export class UserLog {
   async append(
     loaded: LoadedUser,
     events: readonly UserEvent[],
-    remember?: OutcomeRecord & { readonly outcome: StoredOutcome },
+    remember?: RememberedOutcome,
   ): Promise<AppendResult> {
     const base = { version: loaded.state.version, key: loaded.key };
-    return sealAndAppend(
-      this.store.events,
-      this.personalData,
-      base,
-      events,
-      remember && {
-        key: remember.key,
-        token: remember.token,
-        expiresAt: remember.expiresAt,
-        outcome: remember.outcome,
-      },
-    );
+    return sealAndAppend(this.store.events, this.personalData, base, events, remember);
   }
 
   /**

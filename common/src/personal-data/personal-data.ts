@@ -338,7 +338,8 @@ export function erasedEvent(event: UserEvent): UserEvent {
   return { ...event, data: erasedFields(event.data) } as UserEvent;
 }
 
-function holdsPersonalData(event: UserEvent): boolean {
+/** Whether the event carries a name or an email: what sealing and opening act on. */
+export function holdsPersonalData(event: UserEvent): boolean {
   return (
     (event.type === 'UserCreated' || event.type === 'UserUpdated') &&
     PERSONAL_FIELDS.some((field) => typeof event.data[field] === 'string')

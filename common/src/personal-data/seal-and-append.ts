@@ -6,7 +6,7 @@ import type {
   EventStore,
   RememberedOutcome,
 } from '../store/event-store';
-import type { DataKey, PersonalData } from './personal-data';
+import { type DataKey, holdsPersonalData, type PersonalData } from './personal-data';
 
 /** Where a write starts: the version its events follow, and the key of its user, if any. */
 export interface AppendBase {
@@ -67,11 +67,4 @@ function newKeyFor(personalData: PersonalData, base: AppendBase, events: readonl
   if (!events.some((event) => event.type === 'UserCreated'))
     throw new VersionConflictError(first.userId, base.version);
   return personalData.newKey(first.userId);
-}
-
-function holdsPersonalData(event: UserEvent): boolean {
-  return (
-    (event.type === 'UserCreated' || event.type === 'UserUpdated') &&
-    (typeof event.data.name === 'string' || typeof event.data.email === 'string')
-  );
 }

@@ -3,7 +3,7 @@ import { assertAppendable } from '../append-rules';
 import { SerializedLog } from './serialized-log';
 import { MemoryEmailClaims } from './memory-email-claims';
 import { decodePosition, encodePosition, positionOf, toCheckpoint } from './memory-checkpoint';
-import { OutageSwitch } from './outage-switch';
+import { type OutageSwitch } from './outage-switch';
 import { startCatchUpSubscription } from '../catch-up-subscription';
 import {
   type CatchUp,
@@ -61,8 +61,8 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   private historyStart = 0;
 
   constructor(
-    private readonly outage = new OutageSwitch(),
-    private readonly siblings?: SiblingStores,
+    private readonly outage: OutageSwitch,
+    private readonly siblings: SiblingStores,
   ) {}
 
   /** Checks everything first and then changes everything, in one synchronous step: atomic. */
@@ -80,21 +80,14 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     if (userEvents.length !== expectedVersion)
       throw new VersionConflictError(userId, expectedVersion);
     const { emailClaim, dataKey, outcome } = effects;
-    const siblings = this.siblings;
-    if ((dataKey || outcome) && !siblings)
-      throw new Error('an append with key or outcome effects needs the sibling stores');
-    if (dataKey?.kind === 'create' && siblings?.dataKeys.keyOf(userId))
+    const { dataKeys, idempotency } = this.siblings;
+    if (dataKey?.kind === 'create' && dataKeys.keyOf(userId))
       throw new VersionConflictError(userId, expectedVersion);
     this.emailClaims.change(userId, emailClaim);
-    if (dataKey?.kind === 'create') siblings?.dataKeys.create(userId, dataKey.key);
-    if (dataKey?.kind === 'destroy') siblings?.dataKeys.delete(userId);
+    if (dataKey?.kind === 'create') dataKeys.create(userId, dataKey.key);
+    if (dataKey?.kind === 'destroy') dataKeys.delete(userId);
     if (outcome)
-      siblings?.idempotency.remember(
-        outcome.key,
-        outcome.token,
-        outcome.outcome,
-        outcome.expiresAt,
-      );
+      idempotency.remember(outcome.key, outcome.token, outcome.outcome, outcome.expiresAt);
     for (const event of events) {
       const index = this.log.push(event);
       userEvents.push(index);
@@ -118,12 +111,12 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
 
   async readUser(userId: string): Promise<StoredUser> {
     this.outage.check('read a user');
-    const entry = this.siblings?.snapshots.entryOf(userId) ?? null;
+    const entry = this.siblings.snapshots.entryOf(userId);
     const snapshot = entry?.user ? entry : null;
     return {
       snapshot,
       events: this.eventsOf(userId, snapshot?.version ?? 0),
-      dataKey: this.siblings?.dataKeys.keyOf(userId) ?? null,
+      dataKey: this.siblings.dataKeys.keyOf(userId),
     };
   }
 
