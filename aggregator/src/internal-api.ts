@@ -13,6 +13,7 @@ import type { Aggregator } from './aggregator';
 import { createReadsCounter } from './aggregator-metrics';
 import { internalListRoutes } from './internal-lists';
 import { READ_PREFIX, serveInternalRead } from './internal-read';
+import { isBatchRead, serveBatchRead } from './internal-batch-read';
 
 /**
  * The aggregator's HTTP API: the gateway's reads, and health, readiness and metrics. With an
@@ -41,8 +42,9 @@ export function createInternalApi(
       refuse(res);
       return;
     }
-    if (req.method === 'GET' && req.url?.startsWith(READ_PREFIX)) {
-      serveInternalRead(aggregator, req, res, reads, log).catch((error: unknown) => {
+    const serve = req.method === 'GET' ? plainReadOf(req.url ?? '') : undefined;
+    if (serve) {
+      serve(aggregator, req, res, reads, log).catch((error: unknown) => {
         log.error('internal read failed', { error: String(error) });
         if (!res.headersSent) res.writeHead(500).end();
       });
@@ -50,6 +52,13 @@ export function createInternalApi(
     }
     app(req, res);
   };
+}
+
+/** The reads served on plain node:http, past express (see internal-read.ts). */
+function plainReadOf(url: string): typeof serveInternalRead | undefined {
+  if (url.startsWith(READ_PREFIX)) return serveInternalRead;
+  if (isBatchRead(url)) return serveBatchRead;
+  return undefined;
 }
 
 function bearerCheck(token: string | undefined): (req: IncomingMessage) => boolean {

@@ -64,36 +64,65 @@ async function answer(
   url: string,
 ): Promise<{ status: number; body: unknown }> {
   try {
-    if (!aggregator.isReady) throw problems.notReady();
     const [encodedId = '', query = ''] = url.slice(READ_PREFIX.length).split('?', 2);
     const id = validateUserId(decode(encodedId));
     if (!id.ok) throw problems.validationError(id.errors);
-    const parked = aggregator.users.parkedBecause(id.value);
-    if (parked) throw problems.userUnreadable(parked);
     const parameters = readQuery(query);
     if (!parameters.ok) throw problems.validationError(parameters.errors);
     const { minVersion, deleted } = parameters.value;
-    const held = aggregator.users.get(id.value);
+    const floor = { minVersion, deleted: deleted !== undefined, waitMs: VERSION_WAIT_MS };
+    return await answerRead(aggregator, id.value, floor);
+  } catch (error) {
+    return asAnswer(error);
+  }
+}
+
+/**
+ * What a read asks beyond the user: a version it must reach, whether that write deleted, and
+ * how long it may wait for it (at once 409 when 0).
+ */
+export interface ReadFloor {
+  readonly minVersion: number;
+  readonly deleted: boolean;
+  readonly waitMs: number;
+}
+
+/** One user's answer, as its status and body: the user and its version, or a problem. */
+export async function answerRead(
+  aggregator: AggregatorReads,
+  userId: string,
+  { minVersion, deleted, waitMs }: ReadFloor,
+): Promise<{ status: number; body: unknown }> {
+  try {
+    if (!aggregator.isReady) throw problems.notReady();
+    const parked = aggregator.users.parkedBecause(userId);
+    if (parked) throw problems.userUnreadable(parked);
+    const held = aggregator.users.get(userId);
     // After the caller's own delete, "no such user" is already as new as its write, even when
     // this copy cannot tell the version: a deleted user leaves no trace in a restored snapshot.
-    const currentEnough =
-      held.version >= minVersion || (deleted !== undefined && held.user === null);
+    const currentEnough = held.version >= minVersion || (deleted && held.user === null);
     if (!currentEnough) {
-      const reached = await aggregator.users.waitForVersion(id.value, minVersion, VERSION_WAIT_MS);
+      const reached =
+        waitMs > 0 && (await aggregator.users.waitForVersion(userId, minVersion, waitMs));
       if (!reached) throw problems.versionNotApplied(minVersion);
     }
-    const { user, version } = aggregator.users.get(id.value);
+    const { user, version } = aggregator.users.get(userId);
     const [opened] = user ? await aggregator.opened.open([user]) : [null];
     // An erasure under way (its key destroyed, its event not yet here) reads as no user too.
-    if (!opened) throw problems.userNotFound(id.value);
+    if (!opened) throw problems.userNotFound(userId);
     return { status: 200, body: { user: opened, version } };
   } catch (error) {
-    // A user's key not held here is fetched from the store: unreachable, the gateway reads the
-    // store itself (and answers 503 too, if it is down for the gateway as well).
-    const problem = error instanceof StoreUnavailableError ? problems.storeUnavailable() : error;
-    if (!(problem instanceof HttpProblem)) throw error;
-    return { status: problem.status, body: problem.toDetails() };
+    return asAnswer(error);
   }
+}
+
+/** A problem thrown while answering, as the answer; anything else is a fault and rethrown. */
+export function asAnswer(error: unknown): { status: number; body: unknown } {
+  // A user's key not held here is fetched from the store: unreachable, the gateway reads the
+  // store itself (and answers 503 too, if it is down for the gateway as well).
+  const problem = error instanceof StoreUnavailableError ? problems.storeUnavailable() : error;
+  if (!(problem instanceof HttpProblem)) throw error;
+  return { status: problem.status, body: problem.toDetails() };
 }
 
 function decode(segment: string): string | undefined {

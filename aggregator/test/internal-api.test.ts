@@ -21,7 +21,10 @@ describe('aggregator internal API', () => {
   async function append(userId: string, version: number, group: number): Promise<void> {
     const body =
       version === 1
-        ? ({ type: 'UserCreated', data: { name: 'Ann', email: 'ann@example.com', group } } as const)
+        ? ({
+            type: 'UserCreated',
+            data: { name: 'Ann', email: `${userId}@example.com`, group },
+          } as const)
         : ({ type: 'UserUpdated', data: { group } } as const);
     const events = stampEvents(userId, version - 1, [body], {
       newEventId: () => `${userId}-${version}`,
@@ -82,5 +85,52 @@ describe('aggregator internal API', () => {
     expect((await get('/readyz')).status).toBe(503);
     expect((await get('/internal/users/ann')).status).toBe(503);
     expect((await get('/healthz')).status).toBe(200);
+  });
+
+  describe('several reads in one exchange', () => {
+    it('answers each as its own read would be answered, in order, none waiting for its version', async () => {
+      await untilReady();
+      await append('ann', 1, 5);
+      await append('bob', 1, 6);
+      await until(() => node.aggregator.users.get('bob').version === 1, 'bob to be applied');
+      const answer = await get('/internal/user-reads?reads=bob:1,eve:0,ann:2,gone:3:deleted');
+      expect(answer.status).toBe(200);
+      const { answers } = (await answer.json()) as { answers: { status: number; body: unknown }[] };
+      expect(answers.map(({ status }) => status)).toEqual([200, 404, 409, 404]);
+      expect(answers[0]?.body).toEqual({
+        user: { id: 'bob', name: 'Ann', email: 'bob@example.com', group: 6 },
+        version: 1,
+      });
+      expect(answers[2]?.body).toMatchObject({ type: '/problems/version-not-applied' });
+    });
+
+    it.each([
+      ['/internal/user-reads', 400],
+      ['/internal/user-reads?reads=', 400],
+      ['/internal/user-reads?reads=ann', 400],
+      ['/internal/user-reads?reads=ann:-1', 400],
+      ['/internal/user-reads?reads=ann:1.5', 400],
+      ['/internal/user-reads?reads=ann:1:gone', 400],
+      ['/internal/user-reads?reads=ann:1:deleted:x', 400],
+      ['/internal/user-reads?reads=has%20space:0', 400],
+      ['/internal/user-reads?reads=ann:0&reads=bob:0', 400],
+      ['/internal/user-reads?reads=ann:0&limit=1', 400],
+      [
+        `/internal/user-reads?reads=${Array.from({ length: 65 }, (_, n) => `u${n}:0`).join(',')}`,
+        400,
+      ],
+      ['/internal/user-readsx?reads=ann:0', 404],
+    ])('answers %s with %i', async (path, status) => {
+      await untilReady();
+      expect((await get(path)).status).toBe(status);
+    });
+
+    it('answers 503 before it is ready', async () => {
+      await node.crash();
+      const failing = new InMemoryStore();
+      failing.snapshots.load = () => Promise.reject(new Error('store down'));
+      node = await startTestAggregator(failing);
+      expect((await get('/internal/user-reads?reads=ann:0,bob:0')).status).toBe(503);
+    });
   });
 });

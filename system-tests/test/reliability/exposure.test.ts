@@ -24,11 +24,12 @@ describe('exposure', () => {
 
   it('lets only callers with the shared secret into the aggregators’ internal API', async () => {
     const [aggregator] = system.aggregatorUrls;
-    const read = (headers: Record<string, string>) =>
-      fetch(`${aggregator}/internal/users/private`, { headers });
-    expect((await read({})).status).toBe(401);
-    expect((await read({ authorization: 'Bearer wrong' })).status).toBe(401);
-    expect((await read({ authorization: 'Bearer shared-secret' })).status).toBe(200);
+    for (const path of ['/internal/users/private', '/internal/user-reads?reads=private:0']) {
+      const read = (headers: Record<string, string>) => fetch(`${aggregator}${path}`, { headers });
+      expect((await read({})).status).toBe(401);
+      expect((await read({ authorization: 'Bearer wrong' })).status).toBe(401);
+      expect((await read({ authorization: 'Bearer shared-secret' })).status).toBe(200);
+    }
     expect((await fetch(`${aggregator}/healthz`)).status).toBe(200);
   });
 
