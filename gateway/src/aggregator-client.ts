@@ -5,6 +5,7 @@ import { USER_UNREADABLE_TYPE } from '@user-service/common/http';
 import CircuitBreaker from 'opossum';
 import { type Dispatcher, Pool } from 'undici';
 import type { GatewayMetrics } from './gateway-metrics';
+import { TurnBatches } from './turn-batches';
 import type { OwnWrite } from './written-versions';
 
 export type ForwardedRead =
@@ -47,6 +48,9 @@ interface ReadRequest {
   readonly requestId: string;
 }
 
+/** As many ids as the aggregator takes in one batch read (its MAX_BATCH_READS). */
+const MAX_BATCH_READS = 64;
+
 class AggregatorFailure extends Error {
   override name = 'AggregatorFailure';
 }
@@ -59,6 +63,8 @@ export class AggregatorClient {
   private readonly pools: Pool[];
   /** Each runs the call it is given, so that reads, lists and counts share one circuit. */
   private readonly breakers: CircuitBreaker<[() => Promise<unknown>], unknown>[];
+  /** Per aggregator, the reads without a version floor that leave together. */
+  private readonly readBatches: TurnBatches<ReadRequest, ForwardedRead>[];
 
   constructor(
     private readonly options: AggregatorClientOptions,
@@ -87,6 +93,10 @@ export class AggregatorClient {
       metrics.circuitOpen.set(label, 0);
       return breaker;
     });
+    this.readBatches = this.pools.map(
+      (_, aggregator) =>
+        new TurnBatches((reads) => this.readTogether(aggregator, reads), MAX_BATCH_READS),
+    );
   }
 
   /**
@@ -105,8 +115,36 @@ export class AggregatorClient {
     );
   }
 
+  /**
+   * A user from its aggregator. The reads of one turn of the event loop go together in one
+   * exchange (see internal-batch-read.ts); a read alone in its turn goes as it is.
+   */
   async read(aggregator: number, request: ReadRequest): Promise<ForwardedRead> {
-    return this.forward(aggregator, (pool) => this.send(pool, request));
+    const batches = this.readBatches[aggregator];
+    if (!batches) throw new Error(`no aggregator ${aggregator}`);
+    return batches.add(request);
+  }
+
+  private async readTogether(
+    aggregator: number,
+    reads: readonly ReadRequest[],
+  ): Promise<ForwardedRead[]> {
+    const readAlone = (read: ReadRequest) =>
+      this.forward(aggregator, (pool) => this.send(pool, read));
+    const [only] = reads;
+    if (only && reads.length === 1) return [await readAlone(only)];
+    const batch = await this.throughCircuit(aggregator, (pool) => this.sendBatch(pool, reads));
+    const answers = Array.isArray(batch) ? batch : reads.map(() => batch);
+    return Promise.all(
+      answers.map((answer, index) => {
+        const read = reads[index];
+        // In a batch nothing waits for its version: one behind is asked again alone, and may.
+        if (read && answer.kind === 'unanswered' && answer.reason === 'behind')
+          return readAlone(read);
+        this.count(aggregator, answer);
+        return answer;
+      }),
+    );
   }
 
   /** A page of the aggregator's live users in id order (`GET /internal/users`). */
@@ -134,18 +172,27 @@ export class AggregatorClient {
     aggregator: number,
     call: (pool: Pool) => Promise<T>,
   ): Promise<T | Unanswered> {
+    const result = await this.throughCircuit(aggregator, call);
+    this.count(aggregator, result);
+    return result;
+  }
+
+  private async throughCircuit<T>(
+    aggregator: number,
+    call: (pool: Pool) => Promise<T>,
+  ): Promise<T | Unanswered> {
     const breaker = this.breakers[aggregator];
     const pool = this.pools[aggregator];
     if (!breaker || !pool) throw new Error(`no aggregator ${aggregator}`);
-    const result = await (breaker.fire(() => call(pool)) as Promise<T>).catch(
-      (error: unknown): Unanswered => {
-        const reason = breaker.opened && isOpenCircuit(error) ? 'circuit-open' : 'failed';
-        return { kind: 'unanswered', reason };
-      },
-    );
-    const outcome = labelValue('reason' in result ? result.reason : result.kind);
+    return (breaker.fire(() => call(pool)) as Promise<T>).catch((error: unknown): Unanswered => {
+      const reason = breaker.opened && isOpenCircuit(error) ? 'circuit-open' : 'failed';
+      return { kind: 'unanswered', reason };
+    });
+  }
+
+  private count(aggregator: number, result: { readonly kind: string }): void {
+    const outcome = labelValue('reason' in result ? String(result.reason) : result.kind);
     this.metrics.forwards.inc({ aggregator: String(aggregator), outcome });
-    return result;
   }
 
   async close(): Promise<void> {
@@ -169,6 +216,29 @@ export class AggregatorClient {
       return { kind: 'notFound' };
     }
     return unanswered(statusCode, body);
+  }
+
+  /** Several reads in one `GET /internal/user-reads`, their answers in the same order. */
+  private async sendBatch(pool: Pool, reads: readonly ReadRequest[]): Promise<ForwardedRead[]> {
+    const asked = reads
+      .map(
+        ({ userId, ownWrite }) =>
+          `${userId}:${ownWrite.version}${ownWrite.deleted ? ':deleted' : ''}`,
+      )
+      .join(',');
+    // One exchange carries one request id: the first read's, which the aggregator's log names.
+    const { statusCode, body } = await this.get(
+      pool,
+      `/internal/user-reads?reads=${asked}`,
+      reads[0]?.requestId ?? '',
+    );
+    if (statusCode !== 200) return [await unanswered(statusCode, body)];
+    const answers = parseField<unknown[]>(
+      await body.json(),
+      'answers',
+      (value) => Array.isArray(value) && value.length === reads.length,
+    );
+    return answers.map(answerInBatch);
   }
 
   private async query<T>(
@@ -222,6 +292,20 @@ async function unanswered(
   await body.dump();
   if (statusCode === 409) return { kind: 'unanswered', reason: 'behind' };
   throw new AggregatorFailure(`aggregator answered ${statusCode}`);
+}
+
+/** One read's answer in a batch: as the aggregator would have answered the read alone. */
+function answerInBatch(answer: unknown): ForwardedRead {
+  const { status, body } = (typeof answer === 'object' && answer !== null ? answer : {}) as {
+    status?: unknown;
+    body?: unknown;
+  };
+  if (status === 200) return parseFound(body);
+  if (status === 404) return { kind: 'notFound' };
+  if (status === 409) return { kind: 'unanswered', reason: 'behind' };
+  if (status === 503 && problemType(body) === USER_UNREADABLE_TYPE)
+    return { kind: 'unanswered', reason: 'parked' };
+  throw new AggregatorFailure(`aggregator answered ${String(status)} in a batch`);
 }
 
 function parseField<T>(body: unknown, field: string, valid: (value: unknown) => boolean): T {

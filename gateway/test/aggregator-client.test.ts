@@ -137,6 +137,66 @@ describe('aggregator client', () => {
     expect(aggregator.requests).toHaveLength(5);
   });
 
+  describe('reads of one turn', () => {
+    const reads = ['ada', 'bob', 'eve'].map((userId, index) => ({
+      userId,
+      ownWrite: { version: index, deleted: userId === 'eve' },
+      requestId: `r-${userId}`,
+    }));
+    const batchOf = (answers: unknown[]) => json(200, { answers });
+
+    it('go to the aggregator in one exchange, each with its version floor, and get their own answers', async () => {
+      aggregator.answer = batchOf([
+        { status: 200, body: { user: ada, version: 3 } },
+        { status: 404, body: { type: '/problems/user-not-found' } },
+        { status: 503, body: { type: USER_UNREADABLE_TYPE } },
+      ]);
+      expect(await Promise.all(reads.map((one) => client.read(0, one)))).toEqual([
+        { kind: 'found', user: ada, version: 3 },
+        { kind: 'notFound' },
+        { kind: 'unanswered', reason: 'parked' },
+      ]);
+      expect(aggregator.requests.map((request) => request.url)).toEqual([
+        '/internal/user-reads?reads=ada:0,bob:1,eve:2:deleted',
+      ]);
+      expect(aggregator.requests[0]?.headers['x-request-id']).toBe('r-ada');
+    });
+
+    it('ask again alone for a read whose aggregator had not reached its version, which may wait there', async () => {
+      aggregator.answer = (res) => {
+        const alone = aggregator.requests.length > 1;
+        if (alone) json(200, { user: userFor('bob', 1), version: 1 })(res);
+        else
+          batchOf([
+            { status: 200, body: { user: ada, version: 3 } },
+            { status: 409, body: { type: '/problems/version-not-applied' } },
+          ])(res);
+      };
+      const [first, second] = await Promise.all(
+        reads.slice(0, 2).map((one) => client.read(0, one)),
+      );
+      expect(first).toEqual({ kind: 'found', user: ada, version: 3 });
+      expect(second).toEqual({ kind: 'found', user: userFor('bob', 1), version: 1 });
+      expect(aggregator.requests.map((request) => request.url)).toEqual([
+        '/internal/user-reads?reads=ada:0,bob:1',
+        '/internal/users/bob?minVersion=1',
+      ]);
+    });
+
+    it.each([
+      ['an answer of another length', batchOf([{ status: 404 }])],
+      ['an answer it cannot read', batchOf([{ status: 200, body: {} }, { status: 404 }])],
+      ['a batch refused', json(503, { type: '/problems/not-ready' })],
+    ])('all go to the store after %s', async (_, answer) => {
+      aggregator.answer = answer;
+      const answers = await Promise.all(reads.slice(0, 2).map((one) => client.read(0, one)));
+      expect(answers).toEqual([
+        { kind: 'unanswered', reason: 'failed' },
+        { kind: 'unanswered', reason: 'failed' },
+      ]);
+    });
+  });
+
   describe('warm-up at start', () => {
     it('opens a connection to each aggregator, which its next read reuses', async () => {
       await client.warmUp();
