@@ -18,7 +18,7 @@ export function newDataKey(
   ring: MasterKeyring,
   owner: string,
 ): { key: Buffer; wrapped: WrappedDataKey } {
-  const key = randomBytesPooled(KEY_BYTES);
+  const key = ownBuffer(randomBytesPooled(KEY_BYTES));
   const keyId = randomBytesPooled(KEY_ID_BYTES).toString('base64url');
   return { key, wrapped: wrap(ring.current, owner, keyId, key) };
 }
@@ -35,10 +35,9 @@ export function unwrapDataKey(ring: MasterKeyring, owner: string, wrapped: Wrapp
   decipher.setAAD(context(owner, wrapped.keyId));
   decipher.setAuthTag(packed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
   try {
-    return Buffer.concat([
-      decipher.update(packed.subarray(IV_BYTES + TAG_BYTES)),
-      decipher.final(),
-    ]);
+    return ownBuffer(
+      Buffer.concat([decipher.update(packed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]),
+    );
   } catch {
     throw new MasterKeyError(`the data key of ${owner} does not open with master key ${master.id}`);
   }
@@ -64,6 +63,16 @@ function wrap(master: MasterKey, owner: string, keyId: string, key: Buffer): Wra
     masterKeyId: master.id,
     wrapped: Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url'),
   };
+}
+
+/**
+ * The bytes in memory of their own. A small Buffer is a slice of an 8 KiB slab shared with other
+ * allocations, and a key cached for long keeps its whole slab alive.
+ */
+function ownBuffer(bytes: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(own);
+  return own;
 }
 
 function context(owner: string, keyId: string): Buffer {

@@ -35,8 +35,10 @@ const DEFAULT_CACHE_SIZE = 100_000;
 export interface DataKey {
   readonly keyId: string;
   readonly key: Buffer;
-  /** How the values it seals name it (sealed-record.ts); `refText` in hex. */
-  readonly ref: Buffer;
+  /**
+   * How the values it seals name it (sealed-record.ts), in hex: text, as a hash's bytes would
+   * keep an ArrayBuffer of their own alive for as long as the key is cached.
+   */
   readonly refText: string;
 }
 
@@ -360,7 +362,7 @@ function sealEvent(key: DataKey, event: UserEvent): UserEvent {
     const value = plain[field];
     if (typeof value === 'string') fields[field] = value;
   }
-  const sealed = sealRecord(key.key, key.ref, event.userId, fields);
+  const sealed = sealRecord(key.key, refOf(key), event.userId, fields);
   return { ...event, data: mapPersonal(event.data, () => sealed) } as UserEvent;
 }
 
@@ -382,7 +384,7 @@ function mapPersonal<T extends object>(
 // written twice.
 function sealFields<T extends object>(key: DataKey, userId: string, data: T): T {
   return mapPersonal(data, (field, value) =>
-    sealRecord(key.key, key.ref, userId, { [field]: value }),
+    sealRecord(key.key, refOf(key), userId, { [field]: value }),
   );
 }
 
@@ -426,8 +428,11 @@ function sealedValueOf(data: object): string | undefined {
 }
 
 function dataKeyOf(keyId: string, key: Buffer): DataKey {
-  const ref = keyRefOf(keyId);
-  return { keyId, key, ref, refText: ref.toString('hex') };
+  return { keyId, key, refText: keyRefOf(keyId).toString('hex') };
+}
+
+function refOf(key: DataKey): Buffer {
+  return Buffer.from(key.refText, 'hex');
 }
 
 function contextOf(userId: string, field: PersonalField): string {
