@@ -1,10 +1,11 @@
-import { chooseRequestId, type HttpProblem, logRequest, problems } from '@user-service/common/http';
+import { type HttpProblem, problems } from '@user-service/common/http';
 import { type Logger } from '@user-service/common/observability';
 import { validateUserId } from '@user-service/common/domain';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
 import type { AggregatorReads } from './aggregator-reads';
 import { answerRead, asAnswer, type ReadFloor } from './internal-read';
+import { answerPlainly } from './plain-answer';
 
 export const BATCH_READ_PATH = '/internal/user-reads';
 /** Reads one batch may carry: a gateway sends what arrived in one turn of its event loop. */
@@ -26,39 +27,21 @@ export async function serveBatchRead(
   reads: Counter<'status'>,
   log: Logger,
 ): Promise<void> {
-  const started = process.hrtime.bigint();
-  const requestId = chooseRequestId(req.headers['x-request-id']);
-  let answer: { status: number; body: unknown };
-  try {
-    if (!aggregator.isReady) throw problems.notReady();
-    const asked = readsOf(req.url ?? '');
-    const answers = await Promise.all(
-      asked.map(({ userId, floor }) => answerRead(aggregator, userId, floor)),
-    );
-    for (const { status } of answers) reads.inc({ status: String(status) });
-    answer = { status: 200, body: { answers } };
-  } catch (error) {
-    answer = asAnswer(error);
-    reads.inc({ status: String(answer.status) });
-  }
-  const json = JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    'content-type':
-      answer.status === 200
-        ? 'application/json; charset=utf-8'
-        : 'application/problem+json; charset=utf-8',
-    'content-length': Buffer.byteLength(json),
-    'x-request-id': requestId,
+  await answerPlainly(req, res, log, BATCH_READ_PATH, async () => {
+    try {
+      if (!aggregator.isReady) throw problems.notReady();
+      const asked = readsOf(req.url ?? '');
+      const answers = await Promise.all(
+        asked.map(({ userId, floor }) => answerRead(aggregator, userId, floor)),
+      );
+      for (const { status } of answers) reads.inc({ status: String(status) });
+      return { status: 200, body: { answers } };
+    } catch (error) {
+      const refused = asAnswer(error);
+      reads.inc({ status: String(refused.status) });
+      return refused;
+    }
   });
-  res.end(json);
-  if (log.isInfoEnabled())
-    logRequest(log, {
-      requestId,
-      method: req.method,
-      route: BATCH_READ_PATH,
-      status: answer.status,
-      started,
-    });
 }
 
 /** Whether `url` names the batch read (with any query). */

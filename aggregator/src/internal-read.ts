@@ -1,16 +1,11 @@
-import {
-  chooseRequestId,
-  HttpProblem,
-  logRequest,
-  problems,
-  queryValidator,
-} from '@user-service/common/http';
+import { HttpProblem, problems, queryValidator } from '@user-service/common/http';
 import { type Logger } from '@user-service/common/observability';
 import { StoreUnavailableError } from '@user-service/common/store';
 import { validateUserId } from '@user-service/common/domain';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
 import type { AggregatorReads } from './aggregator-reads';
+import { answerPlainly, type PlainAnswer } from './plain-answer';
 
 export const READ_PREFIX = '/internal/users/';
 const ROUTE = '/internal/users/:id';
@@ -41,28 +36,14 @@ export async function serveInternalRead(
   reads: Counter<'status'>,
   log: Logger,
 ): Promise<void> {
-  const started = process.hrtime.bigint();
-  const requestId = chooseRequestId(req.headers['x-request-id']);
-  const { status, body } = await answer(aggregator, req.url ?? '');
-  const json = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type':
-      status === 200
-        ? 'application/json; charset=utf-8'
-        : 'application/problem+json; charset=utf-8',
-    'content-length': Buffer.byteLength(json),
-    'x-request-id': requestId,
+  await answerPlainly(req, res, log, ROUTE, async () => {
+    const answered = await answer(aggregator, req.url ?? '');
+    reads.inc({ status: String(answered.status) });
+    return answered;
   });
-  res.end(json);
-  reads.inc({ status: String(status) });
-  if (log.isInfoEnabled())
-    logRequest(log, { requestId, method: req.method, route: ROUTE, status, started });
 }
 
-async function answer(
-  aggregator: AggregatorReads,
-  url: string,
-): Promise<{ status: number; body: unknown }> {
+async function answer(aggregator: AggregatorReads, url: string): Promise<PlainAnswer> {
   try {
     const [encodedId = '', query = ''] = url.slice(READ_PREFIX.length).split('?', 2);
     const id = validateUserId(decode(encodedId));
@@ -92,7 +73,7 @@ export async function answerRead(
   aggregator: AggregatorReads,
   userId: string,
   { minVersion, deleted, waitMs }: ReadFloor,
-): Promise<{ status: number; body: unknown }> {
+): Promise<PlainAnswer> {
   try {
     if (!aggregator.isReady) throw problems.notReady();
     const parked = aggregator.users.parkedBecause(userId);
@@ -117,7 +98,7 @@ export async function answerRead(
 }
 
 /** A problem thrown while answering, as the answer; anything else is a fault and rethrown. */
-export function asAnswer(error: unknown): { status: number; body: unknown } {
+export function asAnswer(error: unknown): PlainAnswer {
   // A user's key not held here is fetched from the store: unreachable, the gateway reads the
   // store itself (and answers 503 too, if it is down for the gateway as well).
   const problem = error instanceof StoreUnavailableError ? problems.storeUnavailable() : error;
