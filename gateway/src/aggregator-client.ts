@@ -63,7 +63,7 @@ export class AggregatorClient {
   private readonly pools: Pool[];
   /** Each runs the call it is given, so that reads, lists and counts share one circuit. */
   private readonly breakers: CircuitBreaker<[() => Promise<unknown>], unknown>[];
-  /** Per aggregator, the reads without a version floor that leave together. */
+  /** Per aggregator, the reads of one turn, which leave together. */
   private readonly readBatches: TurnBatches<ReadRequest, ForwardedRead>[];
 
   constructor(
@@ -232,7 +232,11 @@ export class AggregatorClient {
       `/internal/user-reads?reads=${asked}`,
       reads[0]?.requestId ?? '',
     );
-    if (statusCode !== 200) return [await unanswered(statusCode, body)];
+    // Refused as a whole (before it is ready, say): every read of it goes to the store.
+    if (statusCode !== 200) {
+      await body.dump();
+      throw new AggregatorFailure(`aggregator answered ${statusCode} to a batch`);
+    }
     const answers = parseField<unknown[]>(
       await body.json(),
       'answers',

@@ -187,6 +187,7 @@ describe('aggregator client', () => {
       ['an answer of another length', batchOf([{ status: 404 }])],
       ['an answer it cannot read', batchOf([{ status: 200, body: {} }, { status: 404 }])],
       ['a batch refused', json(503, { type: '/problems/not-ready' })],
+      ['a batch answered 409 as a whole', json(409, { type: '/problems/version-not-applied' })],
     ])('all go to the store after %s', async (_, answer) => {
       aggregator.answer = answer;
       const answers = await Promise.all(reads.slice(0, 2).map((one) => client.read(0, one)));
