@@ -129,10 +129,13 @@ export class AggregatorClient {
     aggregator: number,
     reads: readonly ReadRequest[],
   ): Promise<ForwardedRead[]> {
-    const readAlone = (read: ReadRequest) =>
-      this.forward(aggregator, (pool) => this.send(pool, read));
+    const readAlone = (read: ReadRequest) => {
+      this.metrics.readsPerExchange.observe(1);
+      return this.forward(aggregator, (pool) => this.send(pool, read));
+    };
     const [only] = reads;
     if (only && reads.length === 1) return [await readAlone(only)];
+    this.metrics.readsPerExchange.observe(reads.length);
     const batch = await this.throughCircuit(aggregator, (pool) => this.sendBatch(pool, reads));
     const answers = Array.isArray(batch) ? batch : reads.map(() => batch);
     return Promise.all(

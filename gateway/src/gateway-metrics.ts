@@ -1,5 +1,5 @@
 import { labelValue } from '@user-service/common/observability';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Unanswered } from './aggregator-client';
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
@@ -11,6 +11,12 @@ export function createGatewayMetrics(registry: Registry) {
       name: 'gateway_aggregator_forwards_total',
       help: 'Reads, lists and counts forwarded to aggregators, by aggregator and outcome: found, not_found, answered, or why unanswered (behind, parked, failed, circuit_open)',
       labelNames: ['aggregator', 'outcome'],
+      registers,
+    }),
+    readsPerExchange: new Histogram({
+      name: 'gateway_aggregator_reads_per_exchange',
+      help: 'Reads of one user sent to an aggregator in one exchange: the reads of one turn of the event loop go together (1: a read alone)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
       registers,
     }),
     fallbackReads: new Counter({
