@@ -38,7 +38,12 @@ import type { CausalClock } from './causal-clock';
 import { TAIL_WAIT_MS } from './client-options';
 import { decodePosition, encodePosition } from './commit-position';
 import { type AppendSchemas, appendWrites, type AppendWrites, refusalOf } from './append-writes';
-import { storedUserPipeline, toStoredUser } from './stored-user-read';
+import {
+  EVENTS_IN_ONE_READ,
+  storedUserPipeline,
+  toStoredUser,
+  withEventsAfterPage,
+} from './stored-user-read';
 import { toEvent, toEventDocument } from './event-documents';
 import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-checkpoint';
 import { MongoTail } from './mongo-tail';
@@ -70,6 +75,8 @@ export class MongoEventStore implements EventStore, ChangeSource {
     private readonly clock: CausalClock,
     private readonly timeoutMs: number,
     log: StoreLog,
+    /** Events the one-command user read carries; the rest are paged (tests make it small). */
+    private readonly eventsInOneRead = EVENTS_IN_ONE_READ,
   ) {
     this.tokens = new ResumeTokenReader(log);
     this.events = db.collection<EventDocument>(COLLECTIONS.events);
@@ -108,16 +115,23 @@ export class MongoEventStore implements EventStore, ChangeSource {
   }
 
   async readUser(userId: string): Promise<StoredUser> {
+    let first: StoredUser;
     try {
       const [result] = await this.clock.read((session) =>
         this.db
-          .aggregate(storedUserPipeline(userId), { session, maxTimeMS: this.timeoutMs })
+          .aggregate(storedUserPipeline(userId, this.eventsInOneRead), {
+            session,
+            maxTimeMS: this.timeoutMs,
+          })
           .toArray(),
       );
-      return toStoredUser(result);
+      first = toStoredUser(result);
     } catch (error) {
       throw unavailable('read a user', error);
     }
+    return withEventsAfterPage(first, this.eventsInOneRead, (afterVersion, limit) =>
+      this.readUserHistory(userId, { afterVersion, limit }),
+    );
   }
 
   async readEvent(eventId: string): Promise<FoundEvent | null> {

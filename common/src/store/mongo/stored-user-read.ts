@@ -1,9 +1,18 @@
 import type { Document } from 'mongodb';
+import type { UserEvent } from '../../domain';
 import type { StoredUser } from '../event-store';
 import { fromStoredKey } from './data-key-documents';
 import { toEvent } from './event-documents';
 import { toEntry } from './user-documents';
 import { COLLECTIONS, type DataKeyDocument, type EventDocument, type UserDocument } from './schema';
+
+/**
+ * Events the one command carries at most. Its answer is one document, which MongoDB caps at
+ * 16 MiB: at a few hundred bytes an event, tens of thousands of events since the snapshot (an
+ * aggregator away for long while one user is written to) would fail every read of that user.
+ * 5,000 stay near 2 MiB; past them the rest is read a page at a time (`withEventsAfterPage`).
+ */
+export const EVENTS_IN_ONE_READ = 5_000;
 
 /**
  * One user as the write side starts from, in ONE command: a database-level aggregate
@@ -15,7 +24,7 @@ import { COLLECTIONS, type DataKeyDocument, type EventDocument, type UserDocumen
  * A tombstone's version is not started from (it does not tell a deleted user from an erased
  * one), so with one every event is read.
  */
-export function storedUserPipeline(userId: string): Document[] {
+export function storedUserPipeline(userId: string, eventLimit = EVENTS_IN_ONE_READ): Document[] {
   const snapshotVersion = {
     $let: {
       vars: { snapshot: { $first: '$snapshot' } },
@@ -47,6 +56,7 @@ export function storedUserPipeline(userId: string): Document[] {
         pipeline: [
           { $match: { $expr: { $gt: ['$version', '$$after'] } } },
           { $sort: { version: 1 } },
+          { $limit: eventLimit },
         ],
         as: 'events',
       },
@@ -64,4 +74,24 @@ export function toStoredUser(result: Document | undefined): StoredUser {
     events: ((result?.events as EventDocument[] | undefined) ?? []).map(toEvent),
     dataKey: keyDocument ? fromStoredKey(keyDocument) : null,
   };
+}
+
+/**
+ * The user read with all its events: when the one command came back with a full page of them,
+ * the rest are read after it, a page at a time (rare: a backlog no aggregator snapshotted). Events
+ * are immutable, so pages read later only add the newer ones.
+ */
+export async function withEventsAfterPage(
+  first: StoredUser,
+  pageSize: number,
+  page: (afterVersion: number, limit: number) => Promise<UserEvent[]>,
+): Promise<StoredUser> {
+  if (first.events.length < pageSize) return first;
+  const events = [...first.events];
+  for (;;) {
+    const last = events.at(-1);
+    const next = await page(last?.version ?? 0, pageSize);
+    events.push(...next);
+    if (next.length < pageSize) return { ...first, events };
+  }
 }
