@@ -38,12 +38,8 @@ import type { CausalClock } from './causal-clock';
 import { TAIL_WAIT_MS } from './client-options';
 import { decodePosition, encodePosition } from './commit-position';
 import { type AppendSchemas, appendWrites, type AppendWrites, refusalOf } from './append-writes';
-import {
-  EVENTS_IN_ONE_READ,
-  storedUserPipeline,
-  toStoredUser,
-  withEventsAfterPage,
-} from './stored-user-read';
+import { EVENTS_IN_ONE_READ, storedUserPipeline, toStoredUser } from './stored-user-read';
+import { withEventsAfterPage } from './events-after-page';
 import { toEvent, toEventDocument } from './event-documents';
 import { asMongoCheckpoint, compareTimes, type MongoCheckpoint } from './mongo-checkpoint';
 import { MongoTail } from './mongo-tail';

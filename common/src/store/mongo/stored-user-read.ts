@@ -1,5 +1,4 @@
 import type { Document } from 'mongodb';
-import type { UserEvent } from '../../domain';
 import type { StoredUser } from '../event-store';
 import { fromStoredKey } from './data-key-documents';
 import { toEvent } from './event-documents';
@@ -10,7 +9,7 @@ import { COLLECTIONS, type DataKeyDocument, type EventDocument, type UserDocumen
  * Events the one command carries at most. Its answer is one document, which MongoDB caps at
  * 16 MiB: at a few hundred bytes an event, tens of thousands of events since the snapshot (an
  * aggregator away for long while one user is written to) would fail every read of that user.
- * 5,000 stay near 2 MiB; past them the rest is read a page at a time (`withEventsAfterPage`).
+ * 5,000 stay near 2 MiB; past them the rest is read a page at a time (`events-after-page.ts`).
  */
 export const EVENTS_IN_ONE_READ = 5_000;
 
@@ -74,24 +73,4 @@ export function toStoredUser(result: Document | undefined): StoredUser {
     events: ((result?.events as EventDocument[] | undefined) ?? []).map(toEvent),
     dataKey: keyDocument ? fromStoredKey(keyDocument) : null,
   };
-}
-
-/**
- * The user read with all its events: when the one command came back with a full page of them,
- * the rest are read after it, a page at a time (rare: a backlog no aggregator snapshotted). Events
- * are immutable, so pages read later only add the newer ones.
- */
-export async function withEventsAfterPage(
-  first: StoredUser,
-  pageSize: number,
-  page: (afterVersion: number, limit: number) => Promise<UserEvent[]>,
-): Promise<StoredUser> {
-  if (first.events.length < pageSize) return first;
-  const events = [...first.events];
-  for (;;) {
-    const last = events.at(-1);
-    const next = await page(last?.version ?? 0, pageSize);
-    events.push(...next);
-    if (next.length < pageSize) return { ...first, events };
-  }
 }

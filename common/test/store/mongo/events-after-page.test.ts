@@ -1,7 +1,7 @@
 import { created, eventsFor, fieldsFor, updated } from '@user-service/test-support';
 import type { UserEvent } from '@user-service/common/domain';
 import type { StoredUser } from '@user-service/common/store';
-import { withEventsAfterPage } from '../../../src/store/mongo/stored-user-read';
+import { withEventsAfterPage } from '../../../src/store/mongo/events-after-page';
 
 const history = eventsFor(
   'ann',
