@@ -59,4 +59,19 @@ export const GROUPS = {
       'gateway/test/routes.test.ts',
     ],
   },
+  reads: {
+    // The reads of one turn sent together (decision 0013), and the MongoDB user read's paging.
+    mutate: [
+      'gateway/src/turn-batches.ts',
+      'aggregator/src/internal-batch-read.ts',
+      'common/src/store/mongo/events-after-page.ts',
+    ],
+    tests: [
+      'gateway/test/turn-batches.test.ts',
+      'gateway/test/aggregator-client.test.ts',
+      'aggregator/test/internal-api.test.ts',
+      'aggregator/test/aggregator-metrics.test.ts',
+      'common/test/store/mongo/events-after-page.test.ts',
+    ],
+  },
 };

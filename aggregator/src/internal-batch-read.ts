@@ -51,9 +51,9 @@ export function isBatchRead(url: string): boolean {
 
 function readsOf(url: string): Array<{ userId: string; floor: ReadFloor }> {
   const query = new URLSearchParams(url.slice(BATCH_READ_PATH.length + 1));
-  const given = query.getAll('reads');
-  if (given.length !== 1 || query.size !== 1) throw invalid('exactly one `reads` parameter');
-  const items = (given[0] ?? '').split(',');
+  const given = query.get('reads');
+  if (given === null || query.size !== 1) throw invalid('exactly one `reads` parameter');
+  const items = given.split(',');
   if (items.length > MAX_BATCH_READS) throw invalid(`at most ${MAX_BATCH_READS} reads`);
   return items.map((item) => {
     const [id, version = '', deleted, ...rest] = item.split(':');

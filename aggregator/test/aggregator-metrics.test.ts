@@ -53,6 +53,18 @@ describe('aggregator metrics, as the dashboard and alerts read them', () => {
     });
   });
 
+  it('counts each read of a batch by its own status, and a batch refused once', async () => {
+    const before = samples(await scrape(), 'aggregator_reads_total');
+    const count = (status: number) => before[`aggregator="0",status="${status}"`] ?? 0;
+    expect((await fetch(`${node.url}/internal/user-reads?reads=a:0,b:0,c:4`)).status).toBe(200);
+    expect((await fetch(`${node.url}/internal/user-reads?reads=a`)).status).toBe(400);
+    expect(samples(await scrape(), 'aggregator_reads_total')).toEqual({
+      'aggregator="0",status="404"': count(404) + 2,
+      'aggregator="0",status="409"': count(409) + 1,
+      'aggregator="0",status="400"': count(400) + 1,
+    });
+  });
+
   it('serves /metrics in the Prometheus text format, with its version', async () => {
     const answer = await fetch(`${node.url}/metrics`);
     expect(answer.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');

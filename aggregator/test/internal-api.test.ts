@@ -94,15 +94,36 @@ describe('aggregator internal API', () => {
       await append('ann', 1, 5);
       await append('bob', 1, 6);
       await until(() => node.aggregator.users.get('bob').version === 1, 'bob to be applied');
-      const answer = await get('/internal/user-reads?reads=bob:1,eve:0,ann:2,gone:3:deleted');
+      const answer = await get(
+        '/internal/user-reads?reads=bob:1,eve:0,ann:12,gone:3:deleted,nobody:3',
+      );
       expect(answer.status).toBe(200);
       const { answers } = (await answer.json()) as { answers: { status: number; body: unknown }[] };
-      expect(answers.map(({ status }) => status)).toEqual([200, 404, 409, 404]);
+      // nobody:3 is 409: without `:deleted`, no such user here may only be behind the caller.
+      expect(answers.map(({ status }) => status)).toEqual([200, 404, 409, 404, 409]);
       expect(answers[0]?.body).toEqual({
         user: { id: 'bob', name: 'Ann', email: 'bob@example.com', group: 6 },
         version: 1,
       });
       expect(answers[2]?.body).toMatchObject({ type: '/problems/version-not-applied' });
+    });
+
+    it('names the `reads` parameter in the problem of a batch it cannot read', async () => {
+      await untilReady();
+      const answer = await get('/internal/user-reads?reads=ann:0&limit=1');
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toMatchObject({
+        errors: [{ field: 'reads', message: expect.stringContaining('`reads`') }],
+      });
+    });
+
+    it('takes as many reads as a gateway sends at most', async () => {
+      await untilReady();
+      const reads = Array.from({ length: 64 }, (_, n) => `u${n}:0`);
+      const answer = await get(`/internal/user-reads?reads=${reads.join(',')}`);
+      expect(answer.status).toBe(200);
+      const { answers } = (await answer.json()) as { answers: { status: number }[] };
+      expect(answers.map(({ status }) => status)).toEqual(reads.map(() => 404));
     });
 
     it.each([
@@ -111,11 +132,14 @@ describe('aggregator internal API', () => {
       ['/internal/user-reads?reads=ann', 400],
       ['/internal/user-reads?reads=ann:-1', 400],
       ['/internal/user-reads?reads=ann:1.5', 400],
+      ['/internal/user-reads?reads=ann:1e3', 400],
+      ['/internal/user-reads?reads=ann:0x1', 400],
       ['/internal/user-reads?reads=ann:1:gone', 400],
       ['/internal/user-reads?reads=ann:1:deleted:x', 400],
       ['/internal/user-reads?reads=has%20space:0', 400],
       ['/internal/user-reads?reads=ann:0&reads=bob:0', 400],
       ['/internal/user-reads?reads=ann:0&limit=1', 400],
+      ['/internal/user-reads?limit=1', 400],
       [
         `/internal/user-reads?reads=${Array.from({ length: 65 }, (_, n) => `u${n}:0`).join(',')}`,
         400,

@@ -36,6 +36,11 @@ describe('TurnBatches', () => {
     const together = new TurnBatches(send, 2);
     await Promise.all([1, 2, 3, 4, 5].map((item) => together.add(item)));
     expect(batches).toEqual([[1, 2], [3, 4], [5]]);
+    await Promise.all([6, 7, 8, 9].map((item) => together.add(item)));
+    expect(batches.slice(3)).toEqual([
+      [6, 7],
+      [8, 9],
+    ]);
   });
 
   it('fails every item of a send that fails, and only those', async () => {
