@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import type { PlannedRequest } from './scenarios';
 
-// The kinds of request system-tests/test/reliability/hostile-input.test.ts sends to the gateway
-// (its first property and its query-string property), as values to send at a rate rather than
-// properties to check: the same arbitraries, so that the tail measures what the suite provokes.
+// The kinds of hostile request, kept here once: system-tests/test/reliability/hostile-input.test.ts
+// checks them as properties (its first property and its query-string property), and the tail
+// sends them at a rate (hostileRequests below), so that the tail measures what the suite provokes.
 
-const segment = fc.oneof(
+export const segment = fc.oneof(
   fc.string({ maxLength: 80 }),
   fc.constantFrom(
     '%2F',
@@ -29,7 +29,7 @@ const segment = fc.oneof(
   fc.string({ minLength: 65, maxLength: 5000 }).map((text) => encodeURIComponent(text)),
 );
 
-const method = fc.constantFrom(
+export const method = fc.constantFrom(
   'GET',
   'POST',
   'PUT',
@@ -41,7 +41,7 @@ const method = fc.constantFrom(
   'PROPFIND',
 );
 
-const contentType = fc.constantFrom(
+export const contentType = fc.constantFrom(
   undefined,
   'application/json',
   'application/json; charset=utf-16',
@@ -58,7 +58,7 @@ const nested = (depth: number, open: string, close: string) =>
   open.repeat(depth) + close.repeat(depth);
 
 /** A body, and what kind it is. */
-const body = fc.oneof(
+export const body = fc.oneof(
   fc.string({ maxLength: 300 }).map((text) => ['text', text] as const),
   fc.jsonValue({ maxDepth: 6 }).map((value) => ['random JSON', JSON.stringify(value)] as const),
   fc
@@ -86,7 +86,7 @@ const body = fc.oneof(
 );
 
 // Reused keys meet other requests, so replays, 422s and in-flight 409s are all provoked.
-const idempotencyKey = fc.option(
+export const idempotencyKey = fc.option(
   fc.oneof(
     fc.constantFrom('same-key', 'other-key', '', 'x'.repeat(256), ' padded ', 'clé'),
     fc.string({ maxLength: 300 }),
@@ -116,11 +116,11 @@ const anyRequest = fc
     };
   });
 
-const parameterName = fc.oneof(
+export const parameterName = fc.oneof(
   fc.constantFrom('limit', 'offset', 'after', 'group', 'version', 'at', 'type', 'from', 'to'),
   fc.constantFrom('position', '__proto__', 'constructor', '', '%FF', 'limit[]', 'a.b'),
 );
-const parameterValue = fc.oneof(
+export const parameterValue = fc.oneof(
   fc.constantFrom('1', '0', '-1', '7', '1000', '100000', '1.5', '1e3', '', '%', '%FF'),
   fc.constantFrom('UserCreated', 'UserCreated,UserDeleted', '2026-01-01', '2026-02-30'),
   fc.constantFrom('2026-01-01T00:00:00Z', '2016-12-31T23:59:60Z', 'alice', '[]', '{}'),
