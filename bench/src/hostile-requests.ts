@@ -129,20 +129,25 @@ export const parameterValue = fc.oneof(
   fc.double().map(String),
 );
 
+/** Every read route, `userId` the user whose own routes are read. */
+export function readRoutes(userId: string): string[] {
+  return [
+    '/api/user',
+    '/api/users/',
+    '/api/user/count',
+    `/api/user/${userId}`,
+    `/api/user/${userId}/events`,
+    '/api/user/nobody/events',
+    '/api/stats/users',
+    '/api/stats/events',
+  ];
+}
+
 /** Random query strings and `If-None-Match` on every read route: the suite's query property. */
 const readQuery = (userId: string) =>
   fc
     .tuple(
-      fc.constantFrom(
-        '/api/user',
-        '/api/users/',
-        '/api/user/count',
-        `/api/user/${userId}`,
-        `/api/user/${userId}/events`,
-        '/api/user/nobody/events',
-        '/api/stats/users',
-        '/api/stats/events',
-      ),
+      fc.constantFrom(...readRoutes(userId)),
       fc.array(fc.tuple(parameterName, parameterValue), { maxLength: 5 }),
       fc.constantFrom(undefined, '"1"', '*', 'W/"2"', 'junk'),
     )
