@@ -92,6 +92,16 @@ class FakeClock implements RetryClock {
   };
 }
 
+/** Work that throws `failure` on its first run and succeeds on the next ones. */
+function failingOnce(failure: unknown): () => Promise<void> {
+  let failed = false;
+  return async () => {
+    if (failed) return;
+    failed = true;
+    throw failure;
+  };
+}
+
 function retry(clock: FakeClock, overrides: Partial<TransactionRetry> = {}): TransactionRetry {
   return { attempts: 3, budgetMs: 2000, clock, ...overrides };
 }
@@ -120,15 +130,7 @@ describe('running a MongoDB transaction', () => {
     const session = new FakeSession();
     const wrapped = new MongoClientBulkWriteError({ message: 'bulk write failed' });
     wrapped.cause = writeConflict();
-    const failures: unknown[] = [wrapped];
-    await runTransaction(
-      session,
-      async () => {
-        const failure = failures.shift();
-        if (failure) throw failure;
-      },
-      retry(new FakeClock()),
-    );
+    await runTransaction(session, failingOnce(wrapped), retry(new FakeClock()));
     expect(session.sent).toEqual(['start', 'start', 'commitTransaction']);
   });
 
@@ -208,15 +210,7 @@ describe('running a MongoDB transaction', () => {
     const session = new FakeSession();
     const lost = new MongoNetworkError('connection reset');
     lost.addErrorLabel(TRANSIENT);
-    const failures: unknown[] = [lost];
-    await runTransaction(
-      session,
-      async () => {
-        const failure = failures.shift();
-        if (failure) throw failure;
-      },
-      retry(new FakeClock()),
-    );
+    await runTransaction(session, failingOnce(lost), retry(new FakeClock()));
     expect(session.sent).toEqual(['start', 'abortTransaction', 'start', 'commitTransaction']);
   });
 
