@@ -94,16 +94,17 @@ export class PersonalData {
   ): Promise<UserEvent[]> {
     const lastErasure = events.findLastIndex((event) => event.type === 'UserErased');
     if (lastErasure >= 0) this.forget(userId);
-    const opener = this.opener(userId, options);
-    const opened: UserEvent[] = [];
-    for (const [index, event] of events.entries()) {
-      if (index <= lastErasure || !holdsPersonalData(event)) {
-        opened.push(index <= lastErasure ? erasedEvent(event) : event);
-        continue;
-      }
-      opened.push({ ...event, data: await opener(event.data) } as UserEvent);
-    }
-    return opened;
+    const sealed = events.findLast(
+      (event, index) => index > lastErasure && holdsPersonalData(event),
+    );
+    // Every value after the last erasure is sealed with the user's one key: asked for once, and
+    // only when there is something to open. A value some other key sealed opens as erased.
+    const key = sealed && (await this.keyToOpen(userId, sealedValueOf(sealed.data), options));
+    return events.map((event, index) => {
+      if (index <= lastErasure) return erasedEvent(event);
+      if (!holdsPersonalData(event)) return event;
+      return { ...event, data: openFields(key, userId, event.data) } as UserEvent;
+    });
   }
 
   /** The users opened, in order; null for each whose personal data is erased. */
@@ -137,7 +138,8 @@ export class PersonalData {
   async openOutcome(outcome: StoredOutcome): Promise<StoredOutcome> {
     if (outcome.userId === undefined) return outcome;
     const body = JSON.parse(outcome.body) as Record<string, unknown>;
-    const opened = await this.opener(outcome.userId, { checkKeys: true })(body);
+    const key = await this.fetchKey(outcome.userId);
+    const opened = openFields(key, outcome.userId, body);
     return { ...outcome, body: JSON.stringify(opened) };
   }
 
@@ -262,18 +264,19 @@ export class PersonalData {
     return stored ? this.unwrap(userId, stored) : undefined;
   }
 
-  /** Opens the personal fields of one user's data, fetching its key at most once. */
-  private opener(userId: string, options: OpenOptions) {
-    let fetched: Promise<DataKey | undefined> | undefined;
-    return async <T extends object>(data: T): Promise<T> => {
-      const sealed = sealedValueOf(data);
-      const cached = this.held(userId);
-      const key =
-        !options.checkKeys && sealed !== undefined && sealedBy(sealed, cached)
-          ? cached
-          : await (fetched ??= this.fetchKey(userId));
-      return openFields(key, userId, data);
-    };
+  /**
+   * The key to open `sealed` with: the cached one if it sealed it and may be trusted, else the
+   * one in the store.
+   */
+  private async keyToOpen(
+    userId: string,
+    sealed: string | undefined,
+    options: OpenOptions,
+  ): Promise<DataKey | undefined> {
+    const cached = this.held(userId);
+    return !options.checkKeys && sealed !== undefined && sealedBy(sealed, cached)
+      ? cached
+      : this.fetchKey(userId);
   }
 
   private async keysOf(
@@ -397,15 +400,19 @@ function erasedFields<T extends object>(data: T): T {
  * sealed with any other key is erased (its key is gone). A record two fields share opens once.
  */
 function openFields<T extends object>(key: DataKey | undefined, userId: string, data: T): T {
-  const records = new Map<string, PersonalFields | undefined>();
+  let openedValue: string | undefined;
+  let record: PersonalFields | undefined;
   return mapPersonal(data, (field, value) => {
-    if (!key || !sealedBy(value, key)) return null;
-    if (recordKeyRef(value) === undefined)
-      return openText(key.key, contextOf(userId, field), value);
-    let record = records.get(value);
-    if (!records.has(value)) {
+    if (!key) return null;
+    const ref = recordKeyRef(value);
+    if (ref === undefined)
+      return sealedKeyId(value) === key.keyId
+        ? openText(key.key, contextOf(userId, field), value)
+        : null;
+    if (ref !== key.refText) return null;
+    if (value !== openedValue) {
       record = openRecord(key.key, userId, value);
-      records.set(value, record);
+      openedValue = value;
     }
     return record?.[field] ?? null;
   });
