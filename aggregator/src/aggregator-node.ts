@@ -9,7 +9,6 @@ import { listen, type SlowClientLimits } from '@user-service/common/http';
 import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
 import { partitionsOwnedBy } from '@user-service/common/domain';
 import { type Store } from '@user-service/common/store';
-import type { AddressInfo } from 'node:net';
 import { Aggregator } from './aggregator';
 import { createAggregatorMetrics } from './aggregator-metrics';
 import { createInternalApi } from './internal-api';
@@ -27,6 +26,8 @@ export interface AggregatorNodeOptions {
   /** Unwraps the users' data keys (DATA_KEY), to open personal data for the gateways' reads. */
   readonly masterKeys: MasterKeyring;
   readonly port: number;
+  /** The address it listens on; by default this machine only (HOST). */
+  readonly host?: string;
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
   readonly slowClientLimits?: SlowClientLimits;
@@ -36,7 +37,8 @@ export interface AggregatorNodeOptions {
    * metrics' event-loop monitor and GC observer would outlive it.
    */
   readonly registry?: Registry;
-  readonly internalToken?: string;
+  /** The secret every /internal/* call must present (INTERNAL_TOKEN): the gateways hold it. */
+  readonly internalToken: string;
 }
 
 export interface AggregatorNode {
@@ -74,10 +76,13 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
   const server = await listen(
     createInternalApi(aggregator, log, registry, options.internalToken),
     options.port,
-    options.slowClientLimits,
+    {
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.slowClientLimits === undefined ? {} : { limits: options.slowClientLimits }),
+    },
   );
-  const { port } = server.address as AddressInfo;
-  log.info('aggregator listening', { port, partitions });
+  const { port, address } = server.address;
+  log.info('aggregator listening', { address, port, partitions });
   aggregator
     .start()
     .catch((error: unknown) =>
@@ -86,7 +91,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
   return {
     aggregator,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     async stop() {
       await server.close();
       await aggregator.stop();

@@ -16,15 +16,16 @@ import { READ_PREFIX, serveInternalRead } from './internal-read';
 import { isBatchRead, serveBatchRead } from './internal-batch-read';
 
 /**
- * The aggregator's HTTP API: the gateway's reads, and health, readiness and metrics. With an
- * `internalToken`, /internal/* answers only requests that carry it as a bearer token; health,
- * readiness and metrics hold no user data and stay open to the orchestrator and Prometheus.
+ * The aggregator's HTTP API: the gateway's reads, and health, readiness and metrics.
+ * /internal/* answers only requests that carry `internalToken` as a bearer token, since it
+ * answers users' names and emails opened; health, readiness and metrics hold no user data and
+ * stay open to the orchestrator and Prometheus.
  */
 export function createInternalApi(
   aggregator: Aggregator,
   log: Logger,
   registry: Registry,
-  internalToken?: string,
+  internalToken: string,
 ): RequestListener {
   const app = createBaseApp(log, registry);
   app.get('/readyz', rememberRoute, (_req, res) => {
@@ -61,8 +62,10 @@ function plainReadOf(url: string): typeof serveInternalRead | undefined {
   return undefined;
 }
 
-function bearerCheck(token: string | undefined): (req: IncomingMessage) => boolean {
-  if (!token) return () => true;
+function bearerCheck(token: string): (req: IncomingMessage) => boolean {
+  // No secret, or an empty one, would let in every caller that sends `Bearer ` and a guess.
+  if (typeof token !== 'string' || token === '')
+    throw new Error('the internal API needs a token (INTERNAL_TOKEN)');
   const expected = Buffer.from(`Bearer ${token}`);
   return (req) => {
     const offered = Buffer.from(req.headers.authorization ?? '');

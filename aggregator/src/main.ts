@@ -1,4 +1,4 @@
-import { configOrExit, requireMongoUrl } from '@user-service/common/config';
+import { configOrExit, requireInternalToken, requireMongoUrl } from '@user-service/common/config';
 import { createLogger } from '@user-service/common/observability';
 import { stopOnSignals } from '@user-service/common/lifecycle';
 import { connectOrExit } from '@user-service/common/store/mongo';
@@ -11,7 +11,11 @@ const shutdown = stopOnSignals();
 async function main(): Promise<void> {
   const config = configOrExit(() => {
     const read = readAggregatorConfig(process.env);
-    return { ...read, MONGO_URL: requireMongoUrl(read) };
+    return {
+      ...read,
+      MONGO_URL: requireMongoUrl(read),
+      INTERNAL_TOKEN: requireInternalToken(read),
+    };
   });
   const log = createLogger({
     service: 'aggregator',
@@ -29,8 +33,9 @@ async function main(): Promise<void> {
     store,
     masterKeys: config.masterKeys,
     port: config.PORT,
+    host: config.HOST,
     logLevel: config.LOG_LEVEL,
-    ...(config.INTERNAL_TOKEN ? { internalToken: config.INTERNAL_TOKEN } : {}),
+    internalToken: config.INTERNAL_TOKEN,
   });
   shutdown.add(async () => {
     log.info('stopping: saving a final snapshot');

@@ -1,7 +1,7 @@
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { AggregatorNode } from '../src/aggregator-node';
 import { until } from './node-probes';
-import { startTestAggregator } from './test-aggregator';
+import { fetchInternal, startTestAggregator } from './test-aggregator';
 
 /** One metric's samples in a scrape, by label set in name order (`aggregator="0",reason="behind"`). */
 function samples(scrape: string, metric: string): Record<string, number> {
@@ -42,8 +42,8 @@ describe('aggregator metrics, as the dashboard and alerts read them', () => {
   });
 
   it('labels requests with `route` and `status`, the read path and the lists alike', async () => {
-    expect((await fetch(`${node.url}/internal/users/nobody`)).status).toBe(404);
-    expect((await fetch(`${node.url}/internal/users`)).status).toBe(200);
+    expect((await fetchInternal(`${node.url}/internal/users/nobody`)).status).toBe(404);
+    expect((await fetchInternal(`${node.url}/internal/users`)).status).toBe(200);
     const text = await scrape();
     expect(samples(text, 'aggregator_reads_total')).toEqual({
       'aggregator="0",status="404"': 1,
@@ -56,8 +56,10 @@ describe('aggregator metrics, as the dashboard and alerts read them', () => {
   it('counts each read of a batch by its own status, and a batch refused once', async () => {
     const before = samples(await scrape(), 'aggregator_reads_total');
     const count = (status: number) => before[`aggregator="0",status="${status}"`] ?? 0;
-    expect((await fetch(`${node.url}/internal/user-reads?reads=a:0,b:0,c:4`)).status).toBe(200);
-    expect((await fetch(`${node.url}/internal/user-reads?reads=a`)).status).toBe(400);
+    expect((await fetchInternal(`${node.url}/internal/user-reads?reads=a:0,b:0,c:4`)).status).toBe(
+      200,
+    );
+    expect((await fetchInternal(`${node.url}/internal/user-reads?reads=a`)).status).toBe(400);
     expect(samples(await scrape(), 'aggregator_reads_total')).toEqual({
       'aggregator="0",status="404"': count(404) + 2,
       'aggregator="0",status="409"': count(409) + 1,

@@ -1,8 +1,8 @@
-import { appendSealed } from '@user-service/test-support';
+import { appendSealed, TEST_INTERNAL_TOKEN } from '@user-service/test-support';
 import { partitionOf, stampEvents } from '@user-service/common/domain';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { AggregatorNode } from '../src/aggregator-node';
-import { startTestAggregator } from './test-aggregator';
+import { fetchInternal, startTestAggregator } from './test-aggregator';
 import { until } from './node-probes';
 
 describe('aggregator internal API', () => {
@@ -34,7 +34,7 @@ describe('aggregator internal API', () => {
     await appendSealed(store, userId, version - 1, events);
   }
 
-  const get = (path: string) => fetch(`${node.url}${path}`);
+  const get = (path: string) => fetchInternal(`${node.url}${path}`);
 
   it('serves a user with its version once applied, and 404 for others', async () => {
     await untilReady();
@@ -75,6 +75,40 @@ describe('aggregator internal API', () => {
   ])('answers %s with %i', async (path, status) => {
     await untilReady();
     expect((await get(path)).status).toBe(status);
+  });
+
+  it('answers /internal/* only to a caller with its token, and health, readiness and metrics to anyone', async () => {
+    await untilReady();
+    await append('ann', 1, 5);
+    const read = (headers: Record<string, string>) =>
+      fetch(`${node.url}/internal/users/ann`, { headers });
+    for (const headers of [
+      {},
+      { authorization: `Bearer ${TEST_INTERNAL_TOKEN.slice(1)}` },
+      { authorization: `Bearer ${TEST_INTERNAL_TOKEN}x` },
+      { authorization: TEST_INTERNAL_TOKEN },
+      { authorization: 'Bearer ' },
+    ]) {
+      const refused = await read(headers);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await refused.text()).not.toContain('ann@');
+    }
+    for (const path of [
+      '/internal/users',
+      '/internal/user-counts',
+      '/internal/user-reads?reads=ann:0',
+    ])
+      expect((await fetch(`${node.url}${path}`)).status).toBe(401);
+    expect((await get('/internal/users/ann?minVersion=1')).status).toBe(200);
+    for (const path of ['/healthz', '/readyz', '/metrics'])
+      expect((await fetch(`${node.url}${path}`)).status).toBe(200);
+  });
+
+  it('will not start without a token, which would let in anyone who sends an empty one', async () => {
+    await expect(startTestAggregator(new InMemoryStore(), { internalToken: '' })).rejects.toThrow(
+      'the internal API needs a token (INTERNAL_TOKEN)',
+    );
   });
 
   it('reports ready only once restored, and 503 for reads before that', async () => {

@@ -9,7 +9,7 @@ import {
 import type { UserEvent } from '@user-service/common/domain';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { AggregatorNode } from '../src/aggregator-node';
-import { startTestAggregator } from './test-aggregator';
+import { fetchInternal, startTestAggregator } from './test-aggregator';
 import { until } from './node-probes';
 
 describe('aggregator internal lists and counts', () => {
@@ -33,7 +33,7 @@ describe('aggregator internal lists and counts', () => {
   }
 
   const get = async (path: string) => {
-    const answer = await fetch(`${node.url}${path}`);
+    const answer = await fetchInternal(`${node.url}${path}`);
     return { status: answer.status, body: (await answer.json()) as unknown };
   };
 

@@ -10,7 +10,7 @@ import type { ChangeSource } from '@user-service/common/store';
 import { startCatchUpSubscription, wrapStore } from '@user-service/common/store';
 import { PassThrough } from 'node:stream';
 import type { AggregatorNode } from '../src/aggregator-node';
-import { startTestAggregator } from './test-aggregator';
+import { fetchInternal, startTestAggregator } from './test-aggregator';
 import { metric, until } from './node-probes';
 
 interface LogLine {
@@ -64,7 +64,7 @@ describe('aggregator readiness', () => {
       const lagBefore = await metric(node, /^aggregator_apply_lag_seconds\{/);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await metric(node, /^aggregator_apply_lag_seconds\{/)).toBeGreaterThan(lagBefore);
-      expect((await fetch(`${node.url}/internal/users/anyone`)).status).toBe(503);
+      expect((await fetchInternal(`${node.url}/internal/users/anyone`)).status).toBe(503);
 
       store.outage.setDown(false);
       await until(

@@ -1,5 +1,5 @@
 import type { Store } from '@user-service/common/store';
-import { TEST_MASTER_KEYS } from '@user-service/test-support';
+import { TEST_INTERNAL_TOKEN, TEST_MASTER_KEYS } from '@user-service/test-support';
 import { PassThrough } from 'node:stream';
 import {
   type AggregatorNode,
@@ -22,6 +22,12 @@ export function startTestAggregator(
     port: 0,
     logLevel: 'error',
     logStream: new PassThrough().resume(),
+    internalToken: TEST_INTERNAL_TOKEN,
     ...options,
   });
+}
+
+/** A call to a test aggregator's URL, carrying the internal token as a gateway's calls do. */
+export function fetchInternal(url: string): Promise<Response> {
+  return fetch(url, { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } });
 }

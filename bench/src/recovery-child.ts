@@ -8,6 +8,7 @@
  * keys. Prints one JSON line.
  */
 import { startAggregatorNode } from '@user-service/aggregator';
+import { newInternalToken } from '@user-service/common/config';
 import {
   ephemeralMasterKeys,
   type MasterKeyring,
@@ -97,6 +98,8 @@ async function main(): Promise<void> {
     // The store and its data keys live and die with this process, and so may its master key.
     masterKeys,
     port: 0,
+    // Nothing but this process calls it.
+    internalToken: newInternalToken(),
     logLevel: 'error',
     logStream: new PassThrough().resume(),
   });

@@ -38,7 +38,8 @@ export interface AggregatorClientOptions {
   readonly timeoutMs: number;
   /** How long a circuit stays open before one trial request is let through. */
   readonly resetMs?: number;
-  readonly internalToken?: string;
+  /** The aggregators' secret (INTERNAL_TOKEN), presented as a bearer token on every call. */
+  readonly internalToken: string;
 }
 
 interface ReadRequest {
@@ -65,12 +66,14 @@ export class AggregatorClient {
   private readonly breakers: CircuitBreaker<[() => Promise<unknown>], unknown>[];
   /** Per aggregator, the reads of one turn, which leave together. */
   private readonly readBatches: TurnBatches<ReadRequest, ForwardedRead>[];
+  private readonly authorization: string;
 
   constructor(
     private readonly options: AggregatorClientOptions,
     private readonly metrics: GatewayMetrics,
     log: Logger,
   ) {
+    this.authorization = `Bearer ${options.internalToken}`;
     this.pools = options.urls.map(
       (url) => new Pool(url, { connections: 64, keepAliveTimeout: 30_000 }),
     );
@@ -272,9 +275,7 @@ export class AggregatorClient {
     return pool.request({
       method: 'GET',
       path,
-      headers: this.options.internalToken
-        ? { 'x-request-id': requestId, authorization: `Bearer ${this.options.internalToken}` }
-        : { 'x-request-id': requestId },
+      headers: { 'x-request-id': requestId, authorization: this.authorization },
       headersTimeout: this.options.timeoutMs,
       bodyTimeout: this.options.timeoutMs,
     });

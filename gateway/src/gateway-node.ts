@@ -12,7 +12,6 @@ import {
 } from '@user-service/common/http';
 import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
 import { partitionOf, prepareBodyCheckers } from '@user-service/common/domain';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
@@ -27,6 +26,8 @@ export interface GatewayNodeOptions {
   /** Wraps and unwraps the users' data keys (DATA_KEY); the aggregators must hold the same. */
   readonly masterKeys: MasterKeyring;
   readonly port: number;
+  /** The address it listens on; by default this machine only (HOST). */
+  readonly host?: string;
   readonly aggregatorUrls: readonly string[];
   readonly partitions: number;
   readonly forwardTimeoutMs: number;
@@ -35,8 +36,8 @@ export interface GatewayNodeOptions {
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
   readonly slowClientLimits?: SlowClientLimits;
-  /** Sent to the aggregators as a bearer token. */
-  readonly internalToken?: string;
+  /** Presented to the aggregators as a bearer token (INTERNAL_TOKEN). */
+  readonly internalToken: string;
   /** How long the outcome of a request with an Idempotency-Key is remembered. */
   readonly idempotencyTtlMs?: number;
   /** How long an attempt holds its key before another gateway may take it over. */
@@ -76,7 +77,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     {
       urls: options.aggregatorUrls,
       timeoutMs: options.forwardTimeoutMs,
-      ...(options.internalToken ? { internalToken: options.internalToken } : {}),
+      internalToken: options.internalToken,
     },
     metrics,
     log,
@@ -107,11 +108,14 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   prepareBodyCheckers();
   prepareBodyParsing();
   await aggregators.warmUp();
-  const server: RunningServer = await listen(app, options.port, options.slowClientLimits);
-  const { port } = server.address as AddressInfo;
-  log.info('gateway listening', { port });
+  const server: RunningServer = await listen(app, options.port, {
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.slowClientLimits === undefined ? {} : { limits: options.slowClientLimits }),
+  });
+  const { port, address } = server.address;
+  log.info('gateway listening', { address, port });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     async close() {
       await server.close();
       await aggregators.close();

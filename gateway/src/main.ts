@@ -1,4 +1,4 @@
-import { configOrExit, requireMongoUrl } from '@user-service/common/config';
+import { configOrExit, requireInternalToken, requireMongoUrl } from '@user-service/common/config';
 import { createLogger } from '@user-service/common/observability';
 import { stopOnSignals } from '@user-service/common/lifecycle';
 import { connectOrExit } from '@user-service/common/store/mongo';
@@ -11,7 +11,11 @@ const shutdown = stopOnSignals();
 async function main(): Promise<void> {
   const config = configOrExit(() => {
     const read = readGatewayConfig(process.env);
-    return { ...read, MONGO_URL: requireMongoUrl(read) };
+    return {
+      ...read,
+      MONGO_URL: requireMongoUrl(read),
+      INTERNAL_TOKEN: requireInternalToken(read),
+    };
   });
   const log = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const store = await connectOrExit(config, log);
@@ -20,6 +24,7 @@ async function main(): Promise<void> {
     store,
     masterKeys: config.masterKeys,
     port: config.PORT,
+    host: config.HOST,
     aggregatorUrls: config.aggregatorUrls,
     partitions: config.PARTITIONS,
     forwardTimeoutMs: config.FORWARD_TIMEOUT_MS,
@@ -27,7 +32,7 @@ async function main(): Promise<void> {
     idempotencyTtlMs: config.IDEMPOTENCY_TTL_HOURS * 3_600_000,
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
     logLevel: config.LOG_LEVEL,
-    ...(config.INTERNAL_TOKEN ? { internalToken: config.INTERNAL_TOKEN } : {}),
+    internalToken: config.INTERNAL_TOKEN,
   });
   shutdown.add(() => node.close());
 }

@@ -1,6 +1,6 @@
 import { createLogger } from '@user-service/common/observability';
 import { USER_UNREADABLE_TYPE } from '@user-service/common/http';
-import { userFor } from '@user-service/test-support';
+import { TEST_INTERNAL_TOKEN, userFor } from '@user-service/test-support';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -56,7 +56,7 @@ describe('aggregator client', () => {
       stream: new PassThrough().resume(),
     });
     client = new AggregatorClient(
-      { urls: [url], timeoutMs: 1000, resetMs: 10 },
+      { urls: [url], timeoutMs: 1000, resetMs: 10, internalToken: TEST_INTERNAL_TOKEN },
       createGatewayMetrics(new Registry()),
       log,
     );
@@ -135,6 +135,18 @@ describe('aggregator client', () => {
     aggregator.answer = json(409, { type: '/problems/behind' });
     for (let n = 0; n < 5; n++) await client.read(0, read);
     expect(aggregator.requests).toHaveLength(5);
+  });
+
+  it('presents the internal token on every call: a read alone, reads together, a page, a count', async () => {
+    await client.read(0, read);
+    await Promise.all(['ada', 'bob'].map((userId) => client.read(0, { ...read, userId })));
+    aggregator.answer = json(200, { users: [] });
+    await client.list(0, { position: null, requestId: 'test' });
+    aggregator.answer = json(200, { byGroup: {} });
+    await client.countByGroup(0, { position: null, requestId: 'test' });
+    expect(aggregator.requests).toHaveLength(4);
+    for (const request of aggregator.requests)
+      expect(request.headers.authorization).toBe(`Bearer ${TEST_INTERNAL_TOKEN}`);
   });
 
   describe('reads of one turn', () => {
@@ -221,7 +233,7 @@ describe('aggregator client', () => {
     it('gives up on an aggregator that accepts but never answers, after the forward timeout', async () => {
       aggregator.answer = () => undefined;
       const patient = new AggregatorClient(
-        { urls: [url], timeoutMs: 50 },
+        { urls: [url], timeoutMs: 50, internalToken: TEST_INTERNAL_TOKEN },
         createGatewayMetrics(new Registry()),
         createLogger({ service: 'gateway', level: 'error', stream: new PassThrough().resume() }),
       );

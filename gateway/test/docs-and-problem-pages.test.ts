@@ -1,6 +1,11 @@
 import { PROBLEM_TYPES } from '@user-service/common/http';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { type RunningApi, TEST_MASTER_KEYS, TEST_PARTITIONS } from '@user-service/test-support';
+import {
+  type RunningApi,
+  TEST_INTERNAL_TOKEN,
+  TEST_MASTER_KEYS,
+  TEST_PARTITIONS,
+} from '@user-service/test-support';
 import { get } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { startGatewayNode } from '../src/gateway-node';
@@ -22,6 +27,7 @@ describe('the documentation and problem pages', () => {
       aggregatorUrls: [aggregator.url],
       partitions: TEST_PARTITIONS,
       forwardTimeoutMs: 1000,
+      internalToken: TEST_INTERNAL_TOKEN,
       storeTimeoutMs: 1000,
       logLevel: 'error',
       logStream: new PassThrough().resume(),

@@ -8,6 +8,7 @@ import {
   type ApiSpecification,
   apiSpecification,
   type StartApi,
+  TEST_INTERNAL_TOKEN,
   TEST_MASTER_KEYS,
   TEST_PARTITIONS,
 } from '@user-service/test-support';
@@ -51,6 +52,7 @@ export function startGateway(
       aggregatorUrls: [aggregatorUrl],
       partitions: TEST_PARTITIONS,
       forwardTimeoutMs: 1000,
+      internalToken: TEST_INTERNAL_TOKEN,
       storeTimeoutMs: 1000,
       logLevel: 'error',
       logStream: new PassThrough().resume(),

@@ -11,8 +11,9 @@ import {
   eventsFor,
   fieldsFor,
   problemTypeOf,
-  TEST_PARTITIONS,
+  TEST_INTERNAL_TOKEN,
   TEST_MASTER_KEYS,
+  TEST_PARTITIONS,
 } from '@user-service/test-support';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,6 +47,7 @@ class Fixture {
       aggregatorUrls: [this.aggregatorUrl],
       partitions: TEST_PARTITIONS,
       forwardTimeoutMs: 1000,
+      internalToken: TEST_INTERNAL_TOKEN,
       storeTimeoutMs: 1000,
       logLevel: 'error',
       logStream: new PassThrough().resume(),

@@ -8,7 +8,7 @@ import {
   type RunningServer,
 } from '@user-service/common/http';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { TEST_PARTITIONS, testPersonalData } from '@user-service/test-support';
+import { TEST_INTERNAL_TOKEN, TEST_PARTITIONS, testPersonalData } from '@user-service/test-support';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Express } from 'express';
@@ -293,7 +293,11 @@ describe('the OpenAPI document', () => {
       });
       const registry = createMetricsRegistry();
       const metrics = createGatewayMetrics(registry);
-      aggregators = new AggregatorClient({ urls: [aggregator.url], timeoutMs: 1000 }, metrics, log);
+      aggregators = new AggregatorClient(
+        { urls: [aggregator.url], timeoutMs: 1000, internalToken: TEST_INTERNAL_TOKEN },
+        metrics,
+        log,
+      );
       const store = new InMemoryStore();
       app = createGatewayApp({
         store,

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { type AggregatorNode, startAggregatorNode } from '@user-service/aggregator';
 import { type MasterKeyring } from '@user-service/common/personal-data';
+import { newInternalToken } from '@user-service/common/config';
 import { type SlowClientLimits } from '@user-service/common/http';
 import { type Store } from '@user-service/common/store';
 import { type GatewayNode, startGatewayNode } from '@user-service/gateway';
@@ -28,8 +29,16 @@ export interface InProcessClusterOptions {
   readonly storeTimeoutMs?: number;
   readonly logLevel?: string;
   readonly logStream?: NodeJS.WritableStream;
-  /** Shared secret between the gateway and the aggregators' internal API. */
+  /**
+   * The secret the aggregators' internal API asks of the gateway; by default a new one, made
+   * when the system starts and known to no one else.
+   */
   readonly internalToken?: string;
+  /**
+   * The address the gateway listens on (HOST); by default this machine only. The aggregators
+   * always listen on loopback: only the gateway beside them calls them.
+   */
+  readonly gatewayHost?: string;
   readonly slowClientLimits?: SlowClientLimits;
   /** How long a write holds its Idempotency-Key before another attempt may take it over. */
   readonly idempotencyLeaseMs?: number;
@@ -39,20 +48,24 @@ export interface InProcessClusterOptions {
   readonly registry?: () => Registry;
 }
 
+/** The options with the internal token settled: the one given, or a new one. */
+type ClusterSettings = InProcessClusterOptions & { readonly internalToken: string };
+
 /**
  * A gateway and its aggregators in one process, talking real HTTP over loopback: the
  * STORE=memory mode of `npm start`, and the system under test.
  */
 export class InProcessCluster {
   private constructor(
-    private readonly options: InProcessClusterOptions,
+    private readonly options: ClusterSettings,
     private gatewayNode: GatewayNode | null,
     private readonly gatewayPort: number,
     private readonly nodes: (AggregatorNode | null)[],
     private readonly ports: readonly number[],
   ) {}
 
-  static async start(options: InProcessClusterOptions): Promise<InProcessCluster> {
+  static async start(given: InProcessClusterOptions): Promise<InProcessCluster> {
+    const options = { ...given, internalToken: given.internalToken ?? newInternalToken() };
     const nodes: AggregatorNode[] = [];
     for (const [index, port] of aggregatorPorts(options).entries()) {
       nodes.push(await startAggregatorNode(aggregatorOptions(options, index, port)));
@@ -62,6 +75,11 @@ export class InProcessCluster {
     const gateway = await startGatewayNode(gatewayOptions(options, options.gatewayPort, ports));
     const { port } = new URL(gateway.url);
     return new InProcessCluster(options, gateway, Number(port), nodes, ports);
+  }
+
+  /** The secret its aggregators ask of every /internal/* call. */
+  get internalToken(): string {
+    return this.options.internalToken;
   }
 
   get gateway(): GatewayNode {
@@ -122,7 +140,7 @@ export class InProcessCluster {
   }
 }
 
-function gatewayOptions(options: InProcessClusterOptions, port: number, ports: readonly number[]) {
+function gatewayOptions(options: ClusterSettings, port: number, ports: readonly number[]) {
   return {
     store: options.gatewayStore ?? options.store,
     masterKeys: options.masterKeys,
@@ -135,11 +153,12 @@ function gatewayOptions(options: InProcessClusterOptions, port: number, ports: r
       ? {}
       : { idempotencyLeaseMs: options.idempotencyLeaseMs }),
     ...(options.publicBaseUrl === undefined ? {} : { publicBaseUrl: options.publicBaseUrl }),
+    ...(options.gatewayHost === undefined ? {} : { host: options.gatewayHost }),
     ...nodeOptions(options),
   };
 }
 
-function aggregatorOptions(options: InProcessClusterOptions, index: number, port: number) {
+function aggregatorOptions(options: ClusterSettings, index: number, port: number) {
   return {
     index,
     aggregatorCount: options.aggregatorCount,
@@ -153,11 +172,11 @@ function aggregatorOptions(options: InProcessClusterOptions, index: number, port
 }
 
 /** Options every node of the system gets alike. */
-function nodeOptions(options: InProcessClusterOptions) {
+function nodeOptions(options: ClusterSettings) {
   return {
+    internalToken: options.internalToken,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
-    ...(options.internalToken ? { internalToken: options.internalToken } : {}),
     ...(options.slowClientLimits ? { slowClientLimits: options.slowClientLimits } : {}),
     ...(options.registry ? { registry: options.registry() } : {}),
   };

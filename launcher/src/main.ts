@@ -47,6 +47,10 @@ async function main(): Promise<void> {
             aggregatorBasePort: config.AGGREGATOR_BASE_PORT,
             logLevel: config.LOG_LEVEL,
             masterKeys: config.masterKeys,
+            gatewayHost: config.HOST,
+            ...(config.INTERNAL_TOKEN === undefined
+              ? {}
+              : { internalToken: config.INTERNAL_TOKEN }),
             // On MongoDB the gateway process reads PUBLIC_BASE_URL itself; here it is in-process.
             ...(config.publicBaseUrl === undefined ? {} : { publicBaseUrl: config.publicBaseUrl }),
           },
@@ -66,6 +70,8 @@ async function main(): Promise<void> {
             dataKeyFile: config.masterKeys
               ? undefined
               : dataKeyFileBeside(resolve(config.EMBEDDED_MONGO_DIR)),
+            internalToken: config.INTERNAL_TOKEN,
+            gatewayHost: config.HOST,
             env: process.env,
           },
           log,

@@ -20,6 +20,10 @@ export interface MemoryModeOptions {
   readonly masterKeys: MasterKeyring | undefined;
   /** PUBLIC_BASE_URL: problem types are absolute under it (else the gateway port's localhost). */
   readonly publicBaseUrl?: string;
+  /** INTERNAL_TOKEN when given; else the system makes one for this start. */
+  readonly internalToken?: string;
+  /** HOST: where the gateway listens; the aggregators stay on loopback. */
+  readonly gatewayHost: string;
 }
 
 export async function runInMemory(

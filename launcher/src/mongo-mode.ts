@@ -1,4 +1,5 @@
-import { type Credentials } from '@user-service/common/config';
+import { type Credentials, newInternalToken } from '@user-service/common/config';
+import { localUrl } from '@user-service/common/http';
 import { type Logger } from '@user-service/common/observability';
 import { ensureSchema } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
@@ -33,6 +34,10 @@ export interface MongoModeOptions {
    * DATA_KEY_FILE itself.
    */
   readonly dataKeyFile: string | undefined;
+  /** INTERNAL_TOKEN or INTERNAL_TOKEN_FILE as the environment gives it; else one is made. */
+  readonly internalToken: string | undefined;
+  /** HOST: where the gateway listens. */
+  readonly gatewayHost: string;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -83,13 +88,18 @@ export async function runOnMongo(
     ...options,
     mongoUrl,
     masterKey: masterKeyEnvironment(options, embeddedData, log),
+    // Made for this start when none is given: the children learn it from their environment,
+    // readable only by this user (/proc/<pid>/environ), and it dies with them.
+    internalToken:
+      options.internalToken === undefined ? { INTERNAL_TOKEN: newInternalToken() } : {},
   });
   const urls = aggregatorUrls(ports);
   const aggregators = environments.aggregators.map((env) => start('aggregator', env));
   const gateway = start('gateway', environments.gateway);
+  const gatewayUrl = localUrl(options.gatewayHost, options.gatewayPort);
   log.info('ready', {
-    api: `http://127.0.0.1:${options.gatewayPort}/api/user`,
-    docs: `http://127.0.0.1:${options.gatewayPort}/docs/`,
+    api: `${gatewayUrl}/api/user`,
+    docs: `${gatewayUrl}/docs/`,
     aggregators: urls,
   });
 

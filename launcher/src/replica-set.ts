@@ -29,7 +29,9 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Mongo
     return await holdingWarnings(() =>
       MongoMemoryReplSet.create({
         binary: { systemBinary: options.binary },
-        replSet: { name: REPLICA_SET_NAME, count: 1, storageEngine: 'wiredTiger' },
+        // Bound to loopback (mongod --bind_ip), said here rather than left to the library's default:
+        // only the gateway and the aggregators beside it, on this machine, use it.
+        replSet: { name: REPLICA_SET_NAME, count: 1, storageEngine: 'wiredTiger', ip: '127.0.0.1' },
         instanceOpts: [
           {
             ...(dataDir === undefined ? {} : { dbPath: dataDir }),

@@ -1,4 +1,4 @@
-import { ConfigError } from '@user-service/common/config';
+import { ConfigError, DEFAULT_HOST } from '@user-service/common/config';
 
 /** The ports `npm start` is told to use: PORT, AGGREGATOR_BASE_PORT, and how many aggregators. */
 export interface PortSettings {
@@ -64,6 +64,10 @@ export interface MongoChildSettings extends PortSettings {
   readonly database: string;
   /** DATA_KEY_FILE when the launcher keeps the master key; empty when the environment gives it. */
   readonly masterKey: NodeJS.ProcessEnv;
+  /** INTERNAL_TOKEN made for this start; empty when the environment gives one. */
+  readonly internalToken: NodeJS.ProcessEnv;
+  /** Where the gateway listens (HOST). */
+  readonly gatewayHost: string;
 }
 
 export interface MongoChildEnvironments {
@@ -74,13 +78,16 @@ export interface MongoChildEnvironments {
 
 /**
  * The environment of each process `npm start` runs on MongoDB. The gateway is told where the
- * aggregators listen (AGGREGATOR_URLS), as its own default knows only 9100 and up.
+ * aggregators listen (AGGREGATOR_URLS), as its own default knows only 9100 and up, and listens
+ * where HOST says; the aggregators listen on loopback whatever HOST says, since only the gateway
+ * beside them calls them.
  */
 export function mongoChildEnvironments(settings: MongoChildSettings): MongoChildEnvironments {
   const ports = mongoModePorts(settings);
   const common: NodeJS.ProcessEnv = {
     ...settings.env,
     ...settings.masterKey,
+    ...settings.internalToken,
     STORE: 'mongo',
     MONGO_URL: settings.mongoUrl,
     MONGO_DB: settings.database,
@@ -90,12 +97,14 @@ export function mongoChildEnvironments(settings: MongoChildSettings): MongoChild
     gateway: {
       ...common,
       PORT: String(settings.gatewayPort),
+      HOST: settings.gatewayHost,
       AGGREGATOR_URLS: aggregatorUrls(ports).join(','),
     },
     aggregators: ports.map((port, index) => ({
       ...common,
       AGGREGATOR_INDEX: String(index),
       PORT: String(port),
+      HOST: DEFAULT_HOST,
     })),
   };
 }

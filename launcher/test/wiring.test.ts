@@ -1,4 +1,10 @@
-import { ConfigError, readSharedConfig } from '@user-service/common/config';
+import {
+  ConfigError,
+  DEFAULT_HOST,
+  newInternalToken,
+  readSharedConfig,
+  requireInternalToken,
+} from '@user-service/common/config';
 import { readAggregatorConfig } from '@user-service/aggregator';
 import { readGatewayConfig } from '@user-service/gateway';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,12 +16,15 @@ import { aggregatorPorts, aggregatorUrls, mongoChildEnvironments } from '../src/
 // The master key file the launcher makes, so that each process's configuration can be read.
 const keyDir = mkdtempSync(join(tmpdir(), 'wiring-'));
 const KEY = { DATA_KEY_FILE: ensureDataKeyFile(join(keyDir, 'data-key')).path };
+// The internal token the launcher makes when the environment gives none.
+const TOKEN = { INTERNAL_TOKEN: newInternalToken() };
 afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
 
 /** The MongoDB mode's children for the given ports, from a launcher environment `env`. */
 function onMongo(
   ports: { gatewayPort: number; aggregatorBasePort: number; aggregatorCount?: number },
   env: NodeJS.ProcessEnv = {},
+  listening: { gatewayHost?: string; internalToken?: NodeJS.ProcessEnv } = {},
 ) {
   return mongoChildEnvironments({
     aggregatorCount: 3,
@@ -24,6 +33,8 @@ function onMongo(
     mongoUrl: 'mongodb://127.0.0.1:27517/?replicaSet=rs0',
     database: 'users',
     masterKey: KEY,
+    internalToken: listening.internalToken ?? TOKEN,
+    gatewayHost: listening.gatewayHost ?? DEFAULT_HOST,
   });
 }
 
@@ -126,6 +137,38 @@ describe('the environments of the processes npm start runs on MongoDB', () => {
       );
       expect([shared.AGG_N, shared.PARTITIONS]).toEqual([3, 24]);
     }
+  });
+
+  it('gives the gateway and every aggregator the same internal token: the one made, or the one the environment gives', () => {
+    const made = onMongo({ gatewayPort: 8080, aggregatorBasePort: 9100 });
+    for (const env of [made.gateway, ...made.aggregators]) {
+      expect(requireInternalToken(readSharedConfig(env))).toBe(TOKEN.INTERNAL_TOKEN);
+    }
+    const given = 'g'.repeat(40);
+    const passed = onMongo(
+      { gatewayPort: 8080, aggregatorBasePort: 9100 },
+      { INTERNAL_TOKEN: given },
+      { internalToken: {} },
+    );
+    for (const env of [passed.gateway, ...passed.aggregators]) {
+      expect(requireInternalToken(readSharedConfig(env))).toBe(given);
+    }
+  });
+
+  it('lets the gateway listen where HOST says, and keeps the aggregators on loopback', () => {
+    const everywhere = onMongo(
+      { gatewayPort: 8080, aggregatorBasePort: 9100 },
+      { HOST: '0.0.0.0' },
+      { gatewayHost: '0.0.0.0' },
+    );
+    expect(readGatewayConfig(everywhere.gateway).HOST).toBe('0.0.0.0');
+    expect(everywhere.aggregators.map((env) => readAggregatorConfig(env).HOST)).toEqual([
+      '127.0.0.1',
+      '127.0.0.1',
+      '127.0.0.1',
+    ]);
+    const unset = onMongo({ gatewayPort: 8080, aggregatorBasePort: 9100 });
+    expect(readGatewayConfig(unset.gateway).HOST).toBe('127.0.0.1');
   });
 
   it.each([

@@ -7,4 +7,5 @@ export * from './events';
 export * from './mongo';
 export * from './recorder';
 export * from './personal-data';
+export * from './internal-token';
 export * from './problem-types';

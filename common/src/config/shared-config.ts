@@ -10,6 +10,7 @@ import {
   text,
 } from './config';
 import { credentialPair } from './credentials';
+import { internalToken, listenHost } from './listener-config';
 import { readMasterKeys } from './master-key-config';
 import type { MasterKeyring } from '../personal-data/master-keys';
 
@@ -80,8 +81,13 @@ function readVariables(env: Environment, options: SharedConfigOptions) {
     /** How long a MongoDB operation waits for a server (serverSelectionTimeoutMS); unset, STORE_TIMEOUT_MS. */
     MONGO_SELECTION_TIMEOUT_MS: optionalInteger({ min: MIN_MONGO_WAIT_MS, max: MAX_WAIT_MS }),
     LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
-    /** When set, aggregators answer /internal/* only to callers presenting it (the gateways). */
-    INTERNAL_TOKEN: optionalText(),
+    /**
+     * The secret aggregators ask of every /internal/* call, and gateways present: required by a
+     * process started on its own (requireInternalToken); `npm start` makes one when unset.
+     */
+    INTERNAL_TOKEN: internalToken(),
+    /** The address every listener binds (listener-config.ts): 127.0.0.1 unless told otherwise. */
+    HOST: listenHost(),
   });
   if (config.AGG_N > config.PARTITIONS) {
     throw new ConfigError(

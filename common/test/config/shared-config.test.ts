@@ -1,4 +1,4 @@
-import { ConfigError, readSharedConfig } from '@user-service/common/config';
+import { ConfigError, readSharedConfig, requireInternalToken } from '@user-service/common/config';
 import { newMasterKeyText, parseMasterKeys } from '@user-service/common/personal-data';
 
 const DATA_KEY = newMasterKeyText();
@@ -16,8 +16,37 @@ describe('shared configuration', () => {
       MONGO_WRITE_TIMEOUT_MS: 2000,
       MONGO_SELECTION_TIMEOUT_MS: 2000,
       LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
       masterKeys: parseMasterKeys(DATA_KEY, 'DATA_KEY'),
     });
+  });
+
+  it('listens on this machine only unless HOST names another address to listen on', () => {
+    expect(readSharedConfig(mongo).HOST).toBe('127.0.0.1');
+    for (const host of ['0.0.0.0', '::', '::1', '10.1.2.3'])
+      expect(readSharedConfig({ ...mongo, HOST: host }).HOST).toBe(host);
+    for (const host of ['localhost', 'example.com', '0.0.0.0:8080', '256.1.1.1'])
+      expect(() => readSharedConfig({ ...mongo, HOST: host })).toThrow(
+        `HOST must be an IP address to listen on (127.0.0.1 for this machine only, 0.0.0.0 or :: for every interface), got "${host}"`,
+      );
+  });
+
+  it('takes an internal token of 32 characters or more, and says only the length of a shorter one', () => {
+    const token = 't'.repeat(32);
+    expect(requireInternalToken(readSharedConfig({ ...mongo, INTERNAL_TOKEN: token }))).toBe(token);
+    const short = () => readSharedConfig({ ...mongo, INTERNAL_TOKEN: 'secret-but-short' });
+    expect(short).toThrow(ConfigError);
+    expect(short).toThrow(
+      'INTERNAL_TOKEN must be at least 32 characters, got 16: make one with `openssl rand -base64 32`',
+    );
+  });
+
+  it('leaves the internal token to the caller to require: a gateway or aggregator of its own cannot start without one', () => {
+    const config = readSharedConfig(mongo);
+    expect(config.INTERNAL_TOKEN).toBeUndefined();
+    expect(() => requireInternalToken(config)).toThrow(
+      /^INTERNAL_TOKEN or INTERNAL_TOKEN_FILE is required/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

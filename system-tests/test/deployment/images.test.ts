@@ -2,7 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MASTER_KEY_REQUIRED } from '@user-service/common/config';
+import {
+  INTERNAL_TOKEN_REQUIRED,
+  MASTER_KEY_REQUIRED,
+  newInternalToken,
+} from '@user-service/common/config';
 import { newMasterKeyText } from '@user-service/common/personal-data';
 import { waitUntil } from '@user-service/common/lifecycle';
 import {
@@ -22,6 +26,7 @@ import { REPO, repoYaml } from './repo-files';
  */
 const REPLAY_MS = 240_000;
 /** Nothing listens here: MongoDB is "not reachable yet". */
+const TOKEN = newInternalToken();
 const NO_MONGO = 'mongodb://127.0.0.1:9/?replicaSet=rs0&directConnection=false';
 
 interface Running {
@@ -98,17 +103,22 @@ function composeEnvironment(service: string): Record<string, string> {
   for (const [name, value] of Object.entries(env)) {
     if (!value.startsWith('/run/secrets/')) continue;
     const file = join(secrets, value.slice('/run/secrets/'.length));
-    // The master key must be one (it is parsed at start); the passwords are only passed on.
-    writeFileSync(
-      file,
-      name === 'DATA_KEY_FILE' ? `${newMasterKeyText()}\n` : `not-a-real-${name.toLowerCase()}\n`,
-    );
+    writeFileSync(file, `${secretFor(name)}\n`);
     env[name] = file;
   }
   if (env.MONGO_URL) env.MONGO_URL = NO_MONGO;
   if (env.MONGO_MEMBERS) env.MONGO_MEMBERS = '127.0.0.1:9';
   return env;
 }
+
+/** A stand-in for the secret in the file `name` names: keys and tokens must be ones, as they are checked at start. */
+function secretFor(name: string): string {
+  if (name === 'DATA_KEY_FILE') return newMasterKeyText();
+  if (name === 'INTERNAL_TOKEN_FILE') return TOKEN;
+  // The passwords are only passed on.
+  return `not-a-real-${name.toLowerCase()}`;
+}
+
 /** The build stage both Dockerfiles share is replayed once, as an engine's build cache would. */
 const stageCache: StageCache = new Map();
 
@@ -155,6 +165,17 @@ function itStartsItsCmd(image: () => ReplayedImage, service: string): void {
       JSON.stringify({ level: 'error', message: MASTER_KEY_REQUIRED }),
     ]);
   });
+
+  it('refuses to start its CMD without the internal token: exit 1 and one line saying what it needs', async () => {
+    const { INTERNAL_TOKEN_FILE, ...withoutToken } = composeEnvironment(service);
+    expect(INTERNAL_TOKEN_FILE).toBeDefined();
+    const running = startIn(image(), image().cmd, { ...withoutToken, PORT: '0' });
+    stopLater.push(running);
+    expect(await running.exit()).toBe(1);
+    expect(running.output().trimEnd().split('\n')).toEqual([
+      JSON.stringify({ level: 'error', message: INTERNAL_TOKEN_REQUIRED }),
+    ]);
+  });
 }
 
 describe('the gateway image (gateway/Dockerfile)', () => {
@@ -173,7 +194,7 @@ describe('the gateway image (gateway/Dockerfile)', () => {
        const { ephemeralMasterKeys } = require('@user-service/common');
        const { startGatewayNode } = require('@user-service/gateway');
        startGatewayNode({ store: new InMemoryStore(), masterKeys: ephemeralMasterKeys(), port: 0,
-         aggregatorUrls: ['http://127.0.0.1:9'], partitions: 12,
+         aggregatorUrls: ['http://127.0.0.1:9'], partitions: 12, internalToken: '${TOKEN}',
          forwardTimeoutMs: 100, storeTimeoutMs: 2000, logLevel: 'error' })
          .then((node) => console.log('listening on ' + node.url));`,
     );
@@ -233,12 +254,13 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
        const { ephemeralMasterKeys } = require('@user-service/common');
        const { startAggregatorNode } = require('@user-service/aggregator');
        startAggregatorNode({ index: 0, aggregatorCount: 1, partitions: 12, snapshotEvery: 100, store: new InMemoryStore(),
-         masterKeys: ephemeralMasterKeys(), port: 0, logLevel: 'error' })
+         masterKeys: ephemeralMasterKeys(), port: 0, logLevel: 'error', internalToken: '${TOKEN}' })
          .then((node) => console.log('listening on ' + node.url));`,
     );
     stopLater.push(running);
     for (const path of ['/healthz', '/metrics'])
       expect((await fetch(`${url}${path}`)).status).toBe(200);
+    expect((await fetch(`${url}/internal/user-counts`)).status).toBe(401);
     await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, {
       describe: 'the aggregator to report ready',
       timeoutMs: 5000,

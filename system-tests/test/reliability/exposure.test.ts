@@ -1,3 +1,4 @@
+import { MIN_INTERNAL_TOKEN_LENGTH } from '@user-service/common/config';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { apiClient } from '../http-client';
 import type { InProcessCluster } from '@user-service/launcher';
@@ -31,6 +32,31 @@ describe('exposure', () => {
       expect((await read({ authorization: 'Bearer shared-secret' })).status).toBe(200);
     }
     expect((await fetch(`${aggregator}/healthz`)).status).toBe(200);
+  });
+
+  it('closes the internal API of a system given no secret, with one it made itself', async () => {
+    const made = await startTestSystem({ store: new InMemoryStore(), aggregatorCount: 1 });
+    try {
+      await apiClient(made.gateway.url).create({
+        id: 'private',
+        name: 'P',
+        email: 'p@example.com',
+        group: 1,
+      });
+      expect(made.internalToken.length).toBeGreaterThanOrEqual(MIN_INTERNAL_TOKEN_LENGTH);
+      const [aggregator] = made.aggregatorUrls;
+      const url = `${aggregator}/internal/users/private`;
+      const refused = await fetch(url);
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).not.toContain('p@example.com');
+      const allowed = await fetch(url, {
+        headers: { authorization: `Bearer ${made.internalToken}` },
+      });
+      expect(allowed.status).toBe(200);
+      expect((await apiClient(made.gateway.url).get('private')).status).toBe(200);
+    } finally {
+      await made.close();
+    }
   });
 
   it('still answers reads through the gateway, which holds the secret', async () => {
