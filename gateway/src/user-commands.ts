@@ -84,14 +84,17 @@ export async function execute(
     const earlier = await log.stateAfter(keyed.eventId);
     if (earlier) return replayed(context, command.userId, request, earlier);
   }
+  // An erasure decides on the sealed user: it must not depend on reading what it erases.
+  const load = (userId: string) =>
+    command.type === 'EraseUser' ? log.loadSealed(userId) : log.load(userId);
   // A create starts from a user taken to be new, not read: `exact` says whether `loaded` was.
   let exact = command.type !== 'CreateUser';
-  let loaded = exact ? await log.load(command.userId) : log.unwritten();
+  let loaded = exact ? await load(command.userId) : log.unwritten();
   for (let conflicts = 0; ;) {
     const decided = decideOn(command, loaded.state, request);
     if (decided.kind === 'refused') {
       if (!exact) {
-        loaded = await log.load(command.userId);
+        loaded = await load(command.userId);
         exact = true;
         continue;
       }
@@ -136,7 +139,7 @@ export async function execute(
         if (givingUp) throw new TooMuchContentionError(command.userId, conflicts);
         await backOff(conflicts);
       }
-      loaded = await log.load(command.userId);
+      loaded = await load(command.userId);
       exact = true;
     }
   }

@@ -6,7 +6,12 @@ import {
   type UserEvent,
   type UserState,
 } from '@user-service/common/domain';
-import { type DataKey, type PersonalData, sealAndAppend } from '@user-service/common/personal-data';
+import {
+  type DataKey,
+  foldSealed,
+  type PersonalData,
+  sealAndAppend,
+} from '@user-service/common/personal-data';
 import {
   type AppendResult,
   type CommitPosition,
@@ -43,6 +48,16 @@ export class UserLog {
   /** The user's exact state and key, straight from the store: one call. */
   async load(userId: string): Promise<LoadedUser> {
     return this.personalData.openStored(userId, await this.store.events.readUser(userId));
+  }
+
+  /**
+   * The user's exact state with nothing opened and no key unwrapped: what an erasure decides on
+   * (its version, and whether it is erased already), so that a user whose data cannot be opened
+   * here (a master key this process lacks, a damaged key or record) can still be erased. Its
+   * personal fields stay sealed; the erasure's event replaces them. One call.
+   */
+  async loadSealed(userId: string): Promise<LoadedUser> {
+    return { state: foldSealed(await this.store.events.readUser(userId)), key: undefined };
   }
 
   /**

@@ -1,7 +1,9 @@
 import type { Store } from '@user-service/common/store';
 import type { User } from '@user-service/common/domain';
 import { problemTypeOf } from '@user-service/test-support';
+import { startGatewayNode } from '@user-service/gateway';
 import type { InProcessCluster } from '@user-service/launcher';
+import { ephemeralMasterKeys } from '@user-service/common/personal-data';
 import { PassThrough } from 'node:stream';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import type { StoredText } from './on-both-stores';
@@ -152,6 +154,36 @@ export function defineErasureContract(
       'UserDeleted',
       'UserCreated',
       'UserErased',
+    ]);
+  });
+
+  it('erases a user whose key this gateway cannot unwrap (a master key it lacks): 204, and the key is destroyed', async () => {
+    await api.create({ id: 'locked', name: 'Lock Ed', email: 'locked@example.com', group: 1 });
+    // A gateway beside the system whose ring lacks the master key that wrapped the user's key,
+    // as after a lost key file or a retired master key.
+    const stranger = await startGatewayNode({
+      store,
+      masterKeys: ephemeralMasterKeys(),
+      port: 0,
+      aggregatorUrls: system.aggregatorUrls,
+      internalToken: system.internalToken,
+      partitions: 12,
+      forwardTimeoutMs: 1000,
+      storeTimeoutMs: 2000,
+      logLevel: 'error',
+      logStream: new PassThrough().resume(),
+    });
+    try {
+      const erased = await apiClient(stranger.url).send('DELETE', '/api/user/locked/personal-data');
+      expect(erased.status).toBe(204);
+    } finally {
+      await stranger.close();
+    }
+    expect((await store.dataKeys.get(['locked'])).size).toBe(0);
+    expect((await api.get('locked')).status).toBe(404);
+    expect((await history('locked')).map((event) => [event.type, event.data])).toEqual([
+      ['UserCreated', { name: null, email: null, group: 1 }],
+      ['UserErased', {}],
     ]);
   });
 

@@ -155,10 +155,7 @@ export class PersonalData {
     const key = this.keyIn(userId, stored);
     // Folded sealed, as an aggregator folds, then only the user it ends with opened: one opening
     // per write however many events it reads, not one per event.
-    const start = stored.snapshot?.user
-      ? { version: stored.snapshot.version, user: stored.snapshot.user }
-      : initialUserState;
-    const folded = foldEvents(start, stored.events);
+    const folded = foldSealed(stored);
     return { state: folded.user ? this.entryWith(key, folded.version, folded.user) : folded, key };
   }
 
@@ -335,6 +332,17 @@ export class PersonalData {
     }
     return key;
   }
+}
+
+/**
+ * The user as read in one call to the store, folded with its personal fields still sealed: its
+ * version and whether it is erased, for a decision that needs nothing else (an erasure).
+ */
+export function foldSealed(stored: StoredUser): UserState {
+  const start = stored.snapshot?.user
+    ? { version: stored.snapshot.version, user: stored.snapshot.user }
+    : initialUserState;
+  return foldEvents(start, stored.events);
 }
 
 /** The event as read after its user's erasure: personal fields null, the rest kept. */
