@@ -48,30 +48,40 @@ function sfString(value: string): string | undefined {
 }
 
 /**
- * What makes a retry the same request: the method, the path with the `/api/users` alias and a
- * trailing slash normalised away, the preconditions (If-Match, If-None-Match) in canonical form,
- * and the body as JSON (key order and spacing aside). Hashed, so that the store keeps no
- * personal data of the body under the key.
+ * What makes a retry the same request, as text: the method, the path with the `/api/users` alias
+ * and a trailing slash normalised away, the preconditions (If-Match, If-None-Match) in canonical
+ * form, and the body as JSON (key order and spacing aside). It holds the body's name and email,
+ * so nothing keeps it: the key's record keeps its keyed hash (PersonalData.requestFingerprint).
  *
  * The preconditions are part of the request (ADR 0010): a retry that corrects a stale If-Match
  * is a different request, answered 422 idempotency-key-reused, never the remembered 412. A
- * request without preconditions hashes as it did before they were counted, so keys remembered
- * by an older version still match their retries.
+ * request without preconditions reads as it did before they were counted.
  */
-export function fingerprintOf(req: Request, userIdInPath: string | undefined): string {
+export function canonicalRequest(req: Request, userIdInPath: string | undefined): string {
   const path = userIdInPath === undefined ? '/api/user' : `/api/user/${userIdInPath}`;
   const conditions = canonicalPreconditions(preconditionsOf(req));
   const body: unknown = req.body;
   const head = [`${req.method} ${path}`, ...conditions].join('\n');
-  return createHash('sha256')
-    .update(`${head}\n${stringify(body ?? null)}`)
-    .digest('base64url');
+  return `${head}\n${stringify(body ?? null)}`;
+}
+
+/**
+ * The fingerprint releases before the keyed one stored: the plain SHA-256 of the canonical
+ * request, against which a guessed name and email could be checked (crypto review M1). Only
+ * compared with what an older release stored, never stored or sent: a retry of a request that
+ * release remembered is still the same request, and finds what its first attempt stored under
+ * the ids it derived. No such record outlives IDEMPOTENCY_TTL_HOURS after the upgrade; then this
+ * can go.
+ */
+export function legacyFingerprintOf(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('base64url');
 }
 
 /**
  * Ids a retry of the same request derives again: the new user's id of a create that names none,
  * and the id of the event the request stores. Whichever attempt stores that event, a second
- * attempt finds it stored and stores nothing (the store answers `alreadyStored`).
+ * attempt finds it stored and stores nothing (the store answers `alreadyStored`). They follow
+ * from the key and the keyed fingerprint, so they too tell nothing of the body without the key.
  */
 export interface KeyedIds {
   readonly userId: string;

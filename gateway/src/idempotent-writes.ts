@@ -5,7 +5,13 @@ import { problems, requestIdOf, toProblem } from '@user-service/common/http';
 import type { Request, RequestHandler, Response } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
-import { fingerprintOf, idempotencyKeyOf, type KeyedIds, keyedIds } from './idempotency-key';
+import {
+  canonicalRequest,
+  idempotencyKeyOf,
+  type KeyedIds,
+  keyedIds,
+  legacyFingerprintOf,
+} from './idempotency-key';
 import type { KeyedWrite, WriteAnswer } from './user-commands';
 import type { WrittenVersions } from './written-versions';
 import { problemOutcome, sendOutcome, type WriteOutcome } from './write-outcome';
@@ -69,7 +75,9 @@ export function idempotent(
     }
     const count = (outcome: 'carried_out' | 'replayed' | 'key_reused' | 'in_flight') =>
       context.metrics.idempotentRequests.inc({ outcome });
-    const fingerprint = fingerprintOf(req, userIdInPath(req));
+    const canonical = canonicalRequest(req, userIdInPath(req));
+    const fingerprint = await context.personalData.requestFingerprint(canonical);
+    const legacyFingerprint = legacyFingerprintOf(canonical);
     const token = uuidv4();
     const attempt = attemptOf(fingerprint, token, context.idempotency);
     const begin = await context.store.idempotency.begin(key, attempt);
@@ -78,7 +86,7 @@ export function idempotent(
         count('in_flight');
         throw problems.idempotencyKeyInFlight();
       case 'completed':
-        if (begin.fingerprint !== fingerprint) {
+        if (begin.fingerprint !== fingerprint && begin.fingerprint !== legacyFingerprint) {
           count('key_reused');
           throw problems.idempotencyKeyReused();
         }
@@ -94,6 +102,7 @@ export function idempotent(
           await carryOut(context, { key, token, requestId: requestIdOf(res) }, () =>
             write(req, res, {
               ...keyedIds(key, fingerprint),
+              legacyEventId: keyedIds(key, legacyFingerprint).eventId,
               key,
               token,
               expiresAt: attempt.expiresAt,

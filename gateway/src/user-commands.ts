@@ -36,6 +36,12 @@ export interface CommandContext {
 /** What an Idempotency-Key gives a write: the id of its event, and where its outcome is kept. */
 export interface KeyedWrite extends Omit<RememberedOutcome, 'outcome'> {
   readonly eventId: string;
+  /**
+   * The id a release before keyed fingerprints derived for the same request
+   * (idempotency-key.ts, legacyFingerprintOf): an earlier attempt it ran may have stored its
+   * event under it.
+   */
+  readonly legacyEventId: string;
   /** No earlier attempt of this request can have stored anything: nothing to look for first. */
   readonly fresh: boolean;
 }
@@ -81,7 +87,7 @@ export async function execute(
   const { userLog: log } = context;
   const { keyed } = request;
   if (keyed && !keyed.fresh) {
-    const earlier = await log.stateAfter(keyed.eventId);
+    const earlier = await earlierAttempt(log, keyed);
     if (earlier) return replayed(context, command.userId, request, earlier);
   }
   // An erasure decides on the sealed user: it must not depend on reading what it erases.
@@ -98,7 +104,7 @@ export async function execute(
         exact = true;
         continue;
       }
-      const earlier = keyed && (await log.stateAfter(keyed.eventId));
+      const earlier = keyed && (await earlierAttempt(log, keyed));
       if (earlier) return replayed(context, command.userId, request, earlier);
       throw decided.error;
     }
@@ -143,6 +149,14 @@ export async function execute(
       exact = true;
     }
   }
+}
+
+/**
+ * The state an earlier attempt of this keyed request left, found by the id its event was stored
+ * under: the one derived now, or the one a release before derived.
+ */
+async function earlierAttempt(log: UserLog, keyed: KeyedWrite): Promise<StoredWrite | undefined> {
+  return (await log.stateAfter(keyed.eventId)) ?? (await log.stateAfter(keyed.legacyEventId));
 }
 
 type Decided =

@@ -1,7 +1,12 @@
 import { HttpProblem } from '@user-service/common/http';
 import type { Request } from 'express';
 import fc from 'fast-check';
-import { fingerprintOf, IDEMPOTENCY_KEY_PATTERN, idempotencyKeyOf } from '../src/idempotency-key';
+import {
+  canonicalRequest,
+  IDEMPOTENCY_KEY_PATTERN,
+  idempotencyKeyOf,
+  legacyFingerprintOf,
+} from '../src/idempotency-key';
 
 /** The parts of a request the key and the fingerprint read. */
 function requestOf(method: string, headers: Record<string, string>, body?: unknown): Request {
@@ -60,13 +65,15 @@ describe('Idempotency-Key', () => {
   });
 });
 
-describe('the fingerprint of a keyed request', () => {
+describe('what makes a keyed request the same one', () => {
   const create = { name: 'Ada', email: 'ada@example.com', group: 1 };
+  const fingerprintOf = (req: Request, userId: string | undefined) =>
+    legacyFingerprintOf(canonicalRequest(req, userId));
 
-  // Remembered outcomes outlive an upgrade by IDEMPOTENCY_TTL_HOURS: a retry without
-  // preconditions must hash exactly as the release before preconditions counted did
-  // (these are its values), or it would be refused 422 as another request.
-  it('of a request without preconditions is what the previous release stored', () => {
+  // Remembered outcomes outlive an upgrade by IDEMPOTENCY_TTL_HOURS: a retry of a request an
+  // older release remembered is compared with the plain hash it stored (these are its values),
+  // or it would be refused 422 as another request.
+  it('reads, plainly hashed, as the releases before keyed fingerprints stored it', () => {
     expect(fingerprintOf(requestOf('POST', {}, create), undefined)).toBe(
       'MEAwSyH1-kCGeHPo1HDjQAW8uo2PfOik3a4xk4Lp0CA',
     );

@@ -177,22 +177,57 @@ describe('Idempotency-Key on writes', () => {
     );
   });
 
-  it('derives the id of a create without one from the key: another store, the same request, the same id', async () => {
-    const other = new Fixture(aggregator.url);
+  it('derives the id of a create without one from the key and the request, under a key of the store’s own', async () => {
+    const idOf = (sent: Sent) => (JSON.parse(sent.text) as { id: string }).id;
+    const one = await send(await fixture.gateway(), 'POST', '/api/user', { key: 'k', json: ada });
+    // The key's record expires; a retry on another gateway of the same store derives the same id,
+    // and finds the user its first attempt created rather than creating another.
+    fixture.advance(25 * HOUR_MS);
+    const again = await send(await fixture.gateway(), 'POST', '/api/user', { key: 'k', json: ada });
+    expect(idOf(again)).toBe(idOf(one));
+    const another = await send(await fixture.gateway(), 'POST', '/api/user', {
+      key: 'k2',
+      json: fieldsFor(2),
+    });
+    expect(idOf(another)).not.toBe(idOf(one));
+    // Another store holds another key: the same request there derives another id, so an id
+    // cannot be recomputed from a guessed body without that key (crypto review M1).
+    const elsewhere = new Fixture(aggregator.url);
     try {
-      const one = await send(await fixture.gateway(), 'POST', '/api/user', { key: 'k', json: ada });
-      const two = await send(await other.gateway(), 'POST', '/api/user', { key: 'k', json: ada });
-      expect(JSON.parse(one.text)).toEqual(JSON.parse(two.text));
-      const three = await send(await other.gateway(), 'POST', '/api/user', {
-        key: 'k2',
-        json: fieldsFor(2),
+      const there = await send(await elsewhere.gateway(), 'POST', '/api/user', {
+        key: 'k',
+        json: ada,
       });
-      expect((JSON.parse(three.text) as { id: string }).id).not.toBe(
-        (JSON.parse(one.text) as { id: string }).id,
-      );
+      expect(idOf(there)).not.toBe(idOf(one));
     } finally {
-      await other.close();
+      await elsewhere.close();
     }
+  });
+
+  it('replays an outcome a release before keyed fingerprints remembered, found by the plain fingerprint it stored', async () => {
+    const gateway = await fixture.gateway();
+    // What that release stored for `POST /api/user` with this body (idempotency-key.test.ts
+    // pins the value): the plain SHA-256 of the request.
+    const plain = 'MEAwSyH1-kCGeHPo1HDjQAW8uo2PfOik3a4xk4Lp0CA';
+    const now = new Date(Date.UTC(2026, 10, 22, 12));
+    const expiresAt = new Date(now.getTime() + 24 * HOUR_MS);
+    const leaseUntil = new Date(now.getTime() + LEASE_MS);
+    const attempt = { fingerprint: plain, token: 'old', now, leaseUntil, expiresAt };
+    await fixture.store.idempotency.begin('old-key', attempt);
+    const outcome = { status: 201, headers: { Location: '/api/user/remembered' }, body: '' };
+    await fixture.store.idempotency.finish('old-key', 'old', outcome, expiresAt);
+
+    const body = { name: 'Ada', email: 'ada@example.com', group: 1 };
+    const retried = await send(gateway, 'POST', '/api/user', { key: 'old-key', json: body });
+    const other = await send(gateway, 'POST', '/api/user', {
+      key: 'old-key',
+      json: { ...body, group: 2 },
+    });
+
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get('idempotent-replayed')).toBe('true');
+    expect(retried.headers.get('location')).toBe('/api/user/remembered');
+    expect(other.status).toBe(422);
   });
 
   it('takes a body equal as JSON, in another key order, and the /api/users alias as the same request', async () => {

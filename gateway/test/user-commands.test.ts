@@ -93,8 +93,15 @@ async function executed(
 }
 
 /** What an Idempotency-Key gives a write, for a key no attempt held before. */
-function keyedAs(eventId: string, fresh = true): KeyedWrite {
-  return { eventId, fresh, key: `key-of-${eventId}`, token: 't1', expiresAt: new Date(8.64e15) };
+function keyedAs(eventId: string, fresh = true, legacyEventId = `legacy-${eventId}`): KeyedWrite {
+  return {
+    eventId,
+    legacyEventId,
+    fresh,
+    key: `key-of-${eventId}`,
+    token: 't1',
+    expiresAt: new Date(8.64e15),
+  };
 }
 
 async function conflictsCounted(context: CommandContext): Promise<Record<string, number>> {
@@ -215,6 +222,24 @@ describe('execute', () => {
     expect(context.written.get('ada')).toEqual({ version: 3, deleted: false });
   });
 
+  it('finds an earlier attempt’s event under the id the release before derived, and writes nothing', async () => {
+    // The first attempt ran on the release before keyed fingerprints, stored its event under the
+    // id that release derived, and failed before remembering its outcome; the retry runs here.
+    const store = new InMemoryStore();
+    const context = contextOn(store);
+    await executed(context, { type: 'CreateUser', userId: 'ada', fields: fieldsFor(1) });
+    await executed(context, updateAda(5), keyedAs('derived-before'));
+
+    const retry = await executed(
+      context,
+      updateAda(5),
+      keyedAs('derived-now', false, 'derived-before'),
+    );
+
+    expect(retry).toEqual({ version: 2, user: { ...userFor('ada', 1), group: 5 } });
+    expect(await store.events.readUserEvents('ada')).toHaveLength(2);
+  });
+
   it('answers a keyed delete that the domain refuses with the state its own earlier attempt left, when that attempt stored it', async () => {
     // The first attempt stored its delete, but the client never heard (a 503). The retry's key
     // record was lost too, so it runs as new: the domain says UserNotFound, of its own write.
@@ -319,12 +344,12 @@ describe('execute, counted in store calls', () => {
     ).toEqual(['read_user', 'append']);
   });
 
-  it('looks for an earlier attempt’s event first only when the key was held before', async () => {
+  it('looks for an earlier attempt’s event first only when the key was held before: under the id derived now, then the one derived before', async () => {
     expect(
       await storeCalls(
         (context) => executed(context, updateAda(4), keyedAs('e1', false)),
         setUpAda,
       ),
-    ).toEqual(['read_event', 'read_user', 'append']);
+    ).toEqual(['read_event', 'read_event', 'read_user', 'append']);
   });
 });

@@ -4,6 +4,7 @@ import { problemTypeOf } from '@user-service/test-support';
 import { startGatewayNode } from '@user-service/gateway';
 import type { InProcessCluster } from '@user-service/launcher';
 import { ephemeralMasterKeys } from '@user-service/common/personal-data';
+import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import type { StoredText } from './on-both-stores';
@@ -301,6 +302,22 @@ export function defineErasureContract(
       expect({ value, inMetrics: metrics.includes(value.toLowerCase()) }).toEqual({
         value,
         inMetrics: false,
+      });
+    }
+    // Nor a plain hash of a keyed request, against which a guessed name and email could be
+    // checked (crypto review M1): the SHA-256 of `POST /api/user` and the body, keys sorted, as
+    // releases before keyed fingerprints stored it.
+    for (const person of people) {
+      const sorted = Object.fromEntries(
+        Object.entries(person).sort(([a], [b]) => a.localeCompare(b)),
+      );
+      const plainHash = createHash('sha256')
+        .update(`POST /api/user\n${JSON.stringify(sorted)}`)
+        .digest('base64url')
+        .toLowerCase();
+      expect({ person: person.id, inStore: stored.includes(plainHash) }).toEqual({
+        person: person.id,
+        inStore: false,
       });
     }
     // The scan reads what is there: the users are stored, sealed (records as text in memory,

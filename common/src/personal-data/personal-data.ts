@@ -25,6 +25,11 @@ import { openText, sealedKeyId } from './sealed-text';
 
 /** Owns the key that hashes emails for the one-user-per-email claims; no user id can be it. */
 export const EMAIL_INDEX_OWNER = '$email-index';
+/**
+ * Owns the key that fingerprints requests carrying an Idempotency-Key (their bodies hold names
+ * and emails), from which the ids such a request derives follow; no user id can be it.
+ */
+export const IDEMPOTENCY_KEY_OWNER = '$idempotency';
 
 const PERSONAL_FIELDS: readonly PersonalField[] = ['name', 'email'];
 
@@ -74,7 +79,8 @@ export class PersonalData {
   private readonly cache = new Map<string, DataKey>();
   /** Counts `forget` calls: a fetch started before one must not bring an erased key back. */
   private forgets = 0;
-  private emailIndexKey: Promise<Buffer> | undefined;
+  /** The system keys (EMAIL_INDEX_OWNER, IDEMPOTENCY_KEY_OWNER), each fetched or made once. */
+  private readonly systemKeys = new Map<string, Promise<Buffer>>();
 
   constructor(
     private readonly keys: DataKeyStore,
@@ -223,8 +229,19 @@ export class PersonalData {
 
   /** The keyed hash that stands for a (normalised) email in the claims: the email itself is never stored. */
   async emailKey(normalizedEmail: string): Promise<string> {
-    return createHmac('sha256', await this.indexKey())
+    return createHmac('sha256', await this.systemKey(EMAIL_INDEX_OWNER))
       .update(normalizedEmail)
+      .digest('base64url');
+  }
+
+  /**
+   * The keyed hash of a request carrying an Idempotency-Key, which the key's record keeps and its
+   * derived ids follow from: without the key, a guessed name and email cannot be checked against
+   * them, during the key's life or after the person's erasure (crypto review M1).
+   */
+  async requestFingerprint(request: string): Promise<string> {
+    return createHmac('sha256', await this.systemKey(IDEMPOTENCY_KEY_OWNER))
+      .update(request)
       .digest('base64url');
   }
 
@@ -234,16 +251,19 @@ export class PersonalData {
     return { kind: 'hold', key: await this.emailKey(change.email) };
   }
 
-  private indexKey(): Promise<Buffer> {
-    this.emailIndexKey ??= (async () => {
-      const candidate = newDataKey(this.ring, EMAIL_INDEX_OWNER);
-      const stored = await this.keys.getOrCreate(EMAIL_INDEX_OWNER, candidate.wrapped);
-      return unwrapDataKey(this.ring, EMAIL_INDEX_OWNER, stored);
+  /** A key of the system's own, made by the first process that needs it and shared after. */
+  private systemKey(owner: string): Promise<Buffer> {
+    const held = this.systemKeys.get(owner);
+    if (held) return held;
+    const fetched = (async () => {
+      const candidate = newDataKey(this.ring, owner);
+      const stored = await this.keys.getOrCreate(owner, candidate.wrapped);
+      return unwrapDataKey(this.ring, owner, stored);
     })();
-    this.emailIndexKey.catch(() => {
-      this.emailIndexKey = undefined;
-    });
-    return this.emailIndexKey;
+    this.systemKeys.set(owner, fetched);
+    // A failed fetch is asked again next time rather than remembered.
+    fetched.catch(() => this.systemKeys.delete(owner));
+    return fetched;
   }
 
   /**
