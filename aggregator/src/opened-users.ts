@@ -1,4 +1,4 @@
-import type { PersonalData } from '@user-service/common/personal-data';
+import { ErasuresInFlight, type PersonalData } from '@user-service/common/personal-data';
 import type { User } from '@user-service/common/domain';
 
 /** Users held opened at most; the least recently answered go first. */
@@ -11,6 +11,8 @@ const DEFAULT_SIZE = 100_000;
  */
 export class OpenedUsers {
   private readonly entries = new Map<string, { readonly sealed: User; readonly opened: User }>();
+  /** An erasure applied while users were being opened: their opened data is neither kept nor answered. */
+  private readonly erasures = new ErasuresInFlight();
 
   constructor(
     private readonly personalData: PersonalData,
@@ -30,9 +32,11 @@ export class OpenedUsers {
       } else missing.push(user);
     }
     if (missing.length > 0) {
-      const opened = await this.personalData.openUsers(missing);
+      const { value: opened, erased } = await this.erasures.during(() =>
+        this.personalData.openUsers(missing),
+      );
       for (const [index, sealed] of missing.entries()) {
-        const user = opened[index] ?? null;
+        const user = erased.has(sealed.id) ? null : (opened[index] ?? null);
         found.set(sealed, user);
         if (user) this.remember(sealed, user);
       }
@@ -41,6 +45,7 @@ export class OpenedUsers {
   }
 
   forget(userId: string): void {
+    this.erasures.forget(userId);
     this.entries.delete(userId);
   }
 

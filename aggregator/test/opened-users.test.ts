@@ -47,6 +47,31 @@ describe('OpenedUsers', () => {
     expect(opened).toEqual(['ada', 'gone-1', 'bob', 'ada', 'gone-1']);
   });
 
+  it('neither answers nor keeps a user erased while it was being opened', async () => {
+    const { personalData, opened } = fakePersonalData();
+    let release = () => {};
+    const slow = {
+      openUsers: async (users: readonly User[]) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return personalData.openUsers(users);
+      },
+    } as unknown as PersonalData;
+    const users = new OpenedUsers(slow);
+    const [ada, bob] = [sealed('ada'), sealed('bob')];
+
+    const opening = users.open([ada, bob]);
+    // The erasure is applied while the keys are fetched: ada's data was opened from before it.
+    users.forget('ada');
+    release();
+
+    expect((await opening).map((user) => user?.id ?? null)).toEqual([null, 'bob']);
+    const again = users.open([ada, bob]);
+    release();
+    await again;
+    // Bob was kept; ada was not, and is opened again (here the fake still opens it).
+    expect(opened).toEqual(['ada', 'bob', 'ada']);
+  });
+
   it('holds at most its size, dropping the user answered least recently', async () => {
     const { personalData, opened } = fakePersonalData();
     const users = new OpenedUsers(personalData, 2);

@@ -47,7 +47,7 @@ export class UserLog {
 
   /** The user's exact state and key, straight from the store: one call. */
   async load(userId: string): Promise<LoadedUser> {
-    return this.personalData.openStored(userId, await this.store.events.readUser(userId));
+    return this.personalData.openRead(userId, () => this.store.events.readUser(userId));
   }
 
   /**

@@ -5,3 +5,4 @@ export * from './seal-and-append';
 export * from './sealed-text';
 export * from './sealed-record';
 export * from './rotate-master-key';
+export * from './erasures-in-flight';

@@ -13,6 +13,7 @@ import type { EmailClaim, StoredUser } from '../store/event-store';
 import type { StoredOutcome } from '../store/idempotency-store';
 import type { SnapshotEntry } from '../store/snapshot-store';
 import { newDataKey, unwrapDataKey } from './data-key-wrapping';
+import { ErasuresInFlight } from './erasures-in-flight';
 import type { MasterKeyring } from './master-keys';
 import {
   keyRefOf,
@@ -35,6 +36,21 @@ const PERSONAL_FIELDS: readonly PersonalField[] = ['name', 'email'];
 
 /** Keys held at most; the least recently used go first. 100,000 keys take about 10 MiB. */
 const DEFAULT_CACHE_SIZE = 100_000;
+/**
+ * How long a key is held after it was fetched. A gateway is told of an erasure only when it
+ * makes it, or reads past it: a key another gateway destroyed stays in its memory at most this
+ * long (crypto review M2), after which it is asked of the store again.
+ */
+const DEFAULT_KEY_TTL_MS = 10 * 60_000;
+
+export interface KeyCacheOptions {
+  /** Keys held at most (DEFAULT_CACHE_SIZE). */
+  readonly size?: number;
+  /** How long one is held after it was fetched (DEFAULT_KEY_TTL_MS). */
+  readonly ttlMs?: number;
+  /** The clock the ages are read against; tests move it by hand. */
+  readonly now?: () => number;
+}
 
 /** A user's data key, unwrapped: what seals and opens its personal data. */
 export interface DataKey {
@@ -76,17 +92,24 @@ export interface OpenOptions {
  */
 export class PersonalData {
   /** In order of use: a hit moves its key to the end, and the first one is evicted. */
-  private readonly cache = new Map<string, DataKey>();
-  /** Counts `forget` calls: a fetch started before one must not bring an erased key back. */
-  private forgets = 0;
+  private readonly cache = new Map<string, { readonly key: DataKey; readonly fetchedAt: number }>();
+  /** A fetch started before an erasure must not bring the erased key back. */
+  private readonly erasures = new ErasuresInFlight();
+  private readonly cacheSize: number;
+  private readonly keyTtlMs: number;
+  private readonly now: () => number;
   /** The system keys (EMAIL_INDEX_OWNER, IDEMPOTENCY_KEY_OWNER), each fetched or made once. */
   private readonly systemKeys = new Map<string, Promise<Buffer>>();
 
   constructor(
     private readonly keys: DataKeyStore,
     private readonly ring: MasterKeyring,
-    private readonly cacheSize = DEFAULT_CACHE_SIZE,
-  ) {}
+    cache: KeyCacheOptions = {},
+  ) {
+    this.cacheSize = cache.size ?? DEFAULT_CACHE_SIZE;
+    this.keyTtlMs = cache.ttlMs ?? DEFAULT_KEY_TTL_MS;
+    this.now = cache.now ?? Date.now;
+  }
 
   /**
    * The events with their personal fields opened. Those read null when erased: every event
@@ -165,6 +188,16 @@ export class PersonalData {
     return { state: folded.user ? this.entryWith(key, folded.version, folded.user) : folded, key };
   }
 
+  /**
+   * The user read by `read` (one call to the store), opened as `openStored` opens it. If this
+   * process saw the user erased while the read was in flight, what it read is from before the
+   * erasure: its key is neither used nor kept.
+   */
+  async openRead(userId: string, read: () => Promise<StoredUser>): Promise<OpenedUser> {
+    const { value: stored, erased } = await this.erasures.during(read);
+    return this.openStored(userId, erased.has(userId) ? { ...stored, dataKey: null } : stored);
+  }
+
   /** The key read with the user, unwrapped; undefined (and forgotten here) when it has none. */
   keyIn(userId: string, stored: StoredUser): DataKey | undefined {
     const key = stored.dataKey ? this.unwrap(userId, stored.dataKey) : undefined;
@@ -210,7 +243,7 @@ export class PersonalData {
 
   /** Drops the user's key from this process: its user was erased. */
   forget(userId: string): void {
-    this.forgets += 1;
+    this.erasures.forget(userId);
     this.cache.delete(userId);
   }
 
@@ -221,10 +254,10 @@ export class PersonalData {
    */
   async warm(event: UserEvent): Promise<void> {
     const sealed = holdsPersonalData(event) ? sealedValueOf(event.data) : undefined;
-    if (sealed === undefined || sealedBy(sealed, this.cache.get(event.userId))) return;
-    const forgets = this.forgets;
-    const stored = (await this.keys.get([event.userId])).get(event.userId);
-    if (stored && this.forgets === forgets) this.unwrap(event.userId, stored);
+    if (sealed === undefined || sealedBy(sealed, this.held(event.userId))) return;
+    const { value, erased } = await this.erasures.during(() => this.keys.get([event.userId]));
+    const stored = value.get(event.userId);
+    if (stored && !erased.has(event.userId)) this.unwrap(event.userId, stored);
   }
 
   /** The keyed hash that stands for a (normalised) email in the claims: the email itself is never stored. */
@@ -275,10 +308,7 @@ export class PersonalData {
    * unfinished erasure opens (RELIABILITY.md, "Erasure").
    */
   private async currentKey(userId: string): Promise<DataKey | undefined> {
-    const cached = this.held(userId);
-    if (cached) return cached;
-    const stored = (await this.keys.get([userId])).get(userId);
-    return stored ? this.unwrap(userId, stored) : undefined;
+    return this.held(userId) ?? this.fetchKey(userId);
   }
 
   /**
@@ -308,9 +338,9 @@ export class PersonalData {
       else missing.push(user.id);
     }
     if (missing.length === 0) return keys;
-    const stored = await this.keys.get(missing);
+    const { value: stored, erased } = await this.erasures.during(() => this.keys.get(missing));
     for (const userId of missing) {
-      const wrapped = stored.get(userId);
+      const wrapped = erased.has(userId) ? undefined : stored.get(userId);
       if (wrapped) keys.set(userId, this.unwrap(userId, wrapped));
       else this.forget(userId);
     }
@@ -318,34 +348,36 @@ export class PersonalData {
   }
 
   private async fetchKey(userId: string): Promise<DataKey | undefined> {
-    const stored = (await this.keys.get([userId])).get(userId);
+    const { value, erased } = await this.erasures.during(() => this.keys.get([userId]));
+    const stored = erased.has(userId) ? undefined : value.get(userId);
     if (stored) return this.unwrap(userId, stored);
     this.forget(userId);
     return undefined;
   }
 
   private unwrap(userId: string, wrapped: WrappedDataKey): DataKey {
-    const cached = this.cache.get(userId);
-    if (cached?.keyId === wrapped.keyId) return cached;
+    // Its store read just now: held again for a full TTL.
+    const cached = this.cache.get(userId)?.key;
+    if (cached?.keyId === wrapped.keyId) return this.remember(userId, cached);
     return this.remember(
       userId,
       dataKeyOf(wrapped.keyId, unwrapDataKey(this.ring, userId, wrapped)),
     );
   }
 
-  /** The cached key, moved to the end of the eviction order. */
+  /** The cached key, moved to the end of the eviction order; none once it is past its TTL. */
   private held(userId: string): DataKey | undefined {
-    const key = this.cache.get(userId);
-    if (key) {
-      this.cache.delete(userId);
-      this.cache.set(userId, key);
-    }
-    return key;
+    const entry = this.cache.get(userId);
+    if (!entry) return undefined;
+    this.cache.delete(userId);
+    if (this.now() - entry.fetchedAt > this.keyTtlMs) return undefined;
+    this.cache.set(userId, entry);
+    return entry.key;
   }
 
   private remember(userId: string, key: DataKey): DataKey {
     this.cache.delete(userId);
-    this.cache.set(userId, key);
+    this.cache.set(userId, { key, fetchedAt: this.now() });
     if (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);

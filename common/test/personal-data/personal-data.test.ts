@@ -28,7 +28,7 @@ const CY = { name: 'Cy Żółć 🦄', email: 'cy@example.com', group: 3 };
 
 /** A "process": its own PersonalData, with its own cache, on a shared store. */
 const processOn = (store: InMemoryStore, cacheSize?: number) =>
-  new PersonalData(store.dataKeys, ring, cacheSize);
+  new PersonalData(store.dataKeys, ring, cacheSize === undefined ? {} : { size: cacheSize });
 
 /** Seals and appends as a gateway does; the events as stored. */
 async function write(
@@ -435,7 +435,7 @@ describe('PersonalData', () => {
       ] as const)
         await write(personalData, store, id, 0, created(fields));
       const recorder = recording(store.dataKeys);
-      const reader = new PersonalData(recorder.keys, ring, 2);
+      const reader = new PersonalData(recorder.keys, ring, { size: 2 });
       const open = async (id: string) =>
         dataOf(await reader.openEvents(id, await store.events.readUserEvents(id)));
       return { calls: recorder.calls, open };
@@ -463,6 +463,56 @@ describe('PersonalData', () => {
       await open('ada');
 
       expect(calls).toEqual(['get ada', 'get bob', 'get cy']);
+    });
+
+    it('holds a key for its TTL after it was fetched, then asks the store again', async () => {
+      const [event] = await write(personalData, store, 'ada', 0, created(ADA));
+      if (!event) throw new Error('no event');
+      const recorder = recording(store.dataKeys);
+      let now = 0;
+      const reader = new PersonalData(recorder.keys, ring, { ttlMs: 1000, now: () => now });
+      const [user] = [sealedUser('ada', [event])];
+      const open = async () => (await reader.openUsers([user]))[0];
+
+      expect(await open()).toEqual({ id: 'ada', ...ADA });
+      now = 1000;
+      expect(await open()).toEqual({ id: 'ada', ...ADA });
+      expect(recorder.calls).toEqual(['get ada']);
+      // Erased by another process meanwhile: past the TTL this one learns it from the store.
+      await store.dataKeys.destroy('ada');
+      now = 2001;
+      expect(await open()).toBeNull();
+      expect(recorder.calls).toEqual(['get ada', 'get ada']);
+    });
+
+    it('neither uses nor keeps a key whose fetch was in flight when its user was erased here', async () => {
+      const [event] = await write(personalData, store, 'ada', 0, created(ADA));
+      if (!event) throw new Error('no event');
+      let release = () => {};
+      const { keys } = recording(store.dataKeys);
+      const slow: DataKeyStore = {
+        ...keys,
+        get: async (owners) => {
+          const answer = await store.dataKeys.get(owners);
+          await new Promise<void>((resolve) => (release = resolve));
+          return answer;
+        },
+      };
+      const reader = new PersonalData(slow, ring);
+      const user = sealedUser('ada', [event]);
+
+      const opening = reader.openUsers([user]);
+      await new Promise((resolve) => setImmediate(resolve));
+      // The key was read before the erasure destroyed it; the answer arrives after.
+      reader.forget('ada');
+      release();
+
+      expect(await opening).toEqual([null]);
+      const again = reader.openUsers([user]);
+      await new Promise((resolve) => setImmediate(resolve));
+      release();
+      // Not kept: asked of the store again, which still holds it here.
+      expect(await again).toEqual([{ id: 'ada', ...ADA }]);
     });
   });
 
