@@ -69,7 +69,11 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     ...(options.maxLagMs ? { maxLagMs: options.maxLagMs } : {}),
     ...(options.checkpointEveryMs ? { checkpointEveryMs: options.checkpointEveryMs } : {}),
     store: options.store,
-    personalData: new PersonalData(options.store.dataKeys, options.masterKeys),
+    // Its keys do not expire: it applies every UserErased of its users, and forgets the key then,
+    // and it must answer its users from memory while the store is unreachable.
+    personalData: new PersonalData(options.store.dataKeys, options.masterKeys, {
+      ttlMs: Number.POSITIVE_INFINITY,
+    }),
     log,
     metrics: createAggregatorMetrics(registry),
   });

@@ -39,7 +39,8 @@ const DEFAULT_CACHE_SIZE = 100_000;
 /**
  * How long a key is held after it was fetched. A gateway is told of an erasure only when it
  * makes it, or reads past it: a key another gateway destroyed stays in its memory at most this
- * long (crypto review M2), after which it is asked of the store again.
+ * long (crypto review M2), after which it is asked of the store again. (An aggregator, told of
+ * every erasure of its users, holds its keys without a limit.)
  */
 const DEFAULT_KEY_TTL_MS = 10 * 60_000;
 
