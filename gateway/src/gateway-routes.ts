@@ -104,6 +104,12 @@ const BODILESS_WRITE_PROBLEMS = {
   503: ['storeUnavailable', 'contention', 'userUnreadable'],
 } as const;
 
+/** An erasure's: a delete's, and a 503 while the user's aggregator has not applied it yet. */
+const ERASURE_PROBLEMS = {
+  ...BODILESS_WRITE_PROBLEMS,
+  503: [...BODILESS_WRITE_PROBLEMS[503], 'erasurePending'],
+} as const;
+
 const count = (of: string): SchemaObject => ({
   type: 'object',
   required: [of],
@@ -373,8 +379,12 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
     query: QUERIES.none,
     headers: WRITE_PRECONDITIONS,
     idempotent: true,
-    answers: { '204': noContent('Erased (now, or before): no body.') },
-    problems: BODILESS_WRITE_PROBLEMS,
+    answers: {
+      '204': noContent(
+        'Erased (now, or before), and applied where reads are answered, so no gateway shows the person any more: no body.',
+      ),
+    },
+    problems: ERASURE_PROBLEMS,
     handle: erasePersonalData,
   }),
   route({

@@ -55,6 +55,9 @@ export type Keyed = KeyedIds & KeyedWrite;
  */
 export type Write = (req: Request, res: Response, keyed: Keyed | undefined) => Promise<WriteAnswer>;
 
+/** What must hold before a remembered outcome is sent again; it throws the problem to send instead. */
+export type BeforeReplay = (req: Request, res: Response) => Promise<void>;
+
 /**
  * Runs a write once per `Idempotency-Key`: the first request with a key is carried out and its
  * final outcome (2xx or 4xx) remembered; a retry of the same request gets that outcome again,
@@ -66,6 +69,7 @@ export function idempotent(
   context: IdempotencyContext,
   userIdInPath: (req: Request) => string | undefined,
   write: Write,
+  beforeReplay?: BeforeReplay,
 ): RequestHandler {
   return async (req: Request, res: Response) => {
     const key = idempotencyKeyOf(req);
@@ -90,6 +94,7 @@ export function idempotent(
           count('key_reused');
           throw problems.idempotencyKeyReused();
         }
+        await beforeReplay?.(req, res);
         count('replayed');
         recordReplayedWrite(context.written, begin.outcome);
         res.set('Idempotent-Replayed', 'true');

@@ -11,12 +11,18 @@ import {
   type QueryValues,
   requestIdOf,
 } from '@user-service/common/http';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { v4 as uuidv4 } from 'uuid';
 import type { QUERIES } from './query-schemas';
 import { pathId } from './request-parts';
 import type { RouteHandler } from './route-table';
-import { idempotent, type IdempotencyContext, type Write } from './idempotent-writes';
+import {
+  type BeforeReplay,
+  idempotent,
+  type IdempotencyContext,
+  type Write,
+} from './idempotent-writes';
+import { untilErasureApplied } from './erasure-applied';
 import { userPatchOf } from './merge-patch';
 import {
   checkCollectionWrite,
@@ -146,23 +152,42 @@ export function deleteUser(context: UserRoutesContext): RouteHandler<unknown> {
   });
 }
 
-/** `DELETE /api/user/{id}/personal-data` */
+/**
+ * `DELETE /api/user/{id}/personal-data`: answered 204 only once the user's aggregator has applied
+ * the erasure (untilErasureApplied), whether it was made now, before, or remembered for the key.
+ */
 export function erasePersonalData(context: UserRoutesContext): RouteHandler<unknown> {
-  return idempotentRoute(context, pathId, async (req, res, keyed) => {
-    const userId = pathId(req);
-    // Irreversible, and ids are reusable: If-Match lets a client erase only the person it read.
-    const preconditions = preconditionsOf(req);
-    return execute(
-      context,
-      { type: 'EraseUser', userId },
-      {
-        requestId: requestIdOf(res),
-        keyed,
-        precondition: guardedBy(preconditions, userId),
-        answer: () => deletedOutcome,
-      },
-    );
-  });
+  const applied = (req: Request, res: Response, version: number) =>
+    untilErasureApplied(context, { userId: pathId(req), version, requestId: requestIdOf(res) });
+  return idempotentRoute(
+    context,
+    pathId,
+    async (req, res, keyed) => {
+      const userId = pathId(req);
+      // Irreversible, and ids are reusable: If-Match lets a client erase only the person it read.
+      const preconditions = preconditionsOf(req);
+      let erasedAt = 0;
+      const answer = await execute(
+        context,
+        { type: 'EraseUser', userId },
+        {
+          requestId: requestIdOf(res),
+          keyed,
+          precondition: guardedBy(preconditions, userId),
+          answer: (state) => {
+            erasedAt = state.version;
+            return deletedOutcome;
+          },
+        },
+      );
+      await applied(req, res, erasedAt);
+      return answer;
+    },
+    // A remembered 204 is sent again only once the erasure is applied too: its retry may come
+    // after a 503 erasure-pending, the outcome remembered with the erasure's event.
+    async (req, res) =>
+      applied(req, res, (await context.userLog.loadSealed(pathId(req))).state.version),
+  );
 }
 
 export const noPathId = (): undefined => undefined;
@@ -172,8 +197,9 @@ function idempotentRoute(
   context: UserRoutesContext,
   userIdInPath: (req: Request) => string | undefined,
   write: Write,
+  beforeReplay?: BeforeReplay,
 ): RouteHandler<unknown> {
-  const keyed = idempotent(context, userIdInPath, write);
+  const keyed = idempotent(context, userIdInPath, write, beforeReplay);
   return (req, res, _query, next) => keyed(req, res, next);
 }
 

@@ -157,6 +157,12 @@ export const PROBLEM_TYPES = {
     title: 'Service Unavailable',
     when: 'the user has a stored event this version cannot read (`Retry-After: 60`); every other user is served',
   },
+  erasurePending: {
+    type: '/problems/erasure-pending',
+    status: 503,
+    title: 'Service Unavailable',
+    when: 'an erasure is stored, but the aggregator owning the user has not applied it yet, so a read through another gateway could still show the person (`Retry-After: 1`); retry until 204, which appends nothing more',
+  },
   notReady: {
     type: '/problems/not-ready',
     status: 503,
@@ -304,6 +310,12 @@ export const problems = {
     new HttpProblem(PROBLEM_TYPES.contention, 'Too many concurrent writes to this user', {
       headers: { 'Retry-After': '1' },
     }),
+  erasurePending: () =>
+    new HttpProblem(
+      PROBLEM_TYPES.erasurePending,
+      'The erasure is stored, but not yet applied everywhere reads are answered: retry it until it answers 204',
+      { headers: { 'Retry-After': '1' } },
+    ),
   /** Retry-After is long: only a deploy of a version that reads the event can help. */
   userUnreadable: (unreadable: { readonly userId: string; readonly eventId: string }) =>
     new HttpProblem(

@@ -390,6 +390,18 @@ const cases: [string, HttpProblem, Expected][] = [
     },
   ],
   [
+    'erasurePending',
+    problems.erasurePending(),
+    {
+      type: '/problems/erasure-pending',
+      status: 503,
+      title: 'Service Unavailable',
+      detail:
+        'The erasure is stored, but not yet applied everywhere reads are answered: retry it until it answers 204',
+      headers: { 'Retry-After': '1' },
+    },
+  ],
+  [
     'userUnreadable',
     problems.userUnreadable({ userId: 'ann', eventId: 'e7' }),
     {

@@ -171,7 +171,10 @@ export async function runCrashScenario(
       case 'delete':
         return api.send('DELETE', `/api/user/${write.id}`, { headers });
       case 'erase':
-        return api.send('DELETE', `/api/user/${write.id}/personal-data`, { headers });
+        // As a client must: an erasure not yet applied where reads are answered is retried.
+        return whileErasurePending(() =>
+          api.send('DELETE', `/api/user/${write.id}/personal-data`, { headers }),
+        );
     }
   };
 
@@ -378,6 +381,17 @@ function refused(current: UserState, status: number, problem: string): Expected 
  * Sends a keyed write again until it is carried out, as a client would: a connection pooled to
  * the dead gateway fails, and the dead gateway's key answers 409 in-flight until its lease ends.
  */
+/** Sends `send` again while it answers 503 erasure-pending, after its Retry-After (shortened here). */
+async function whileErasurePending(send: () => Promise<Answer>): Promise<Answer> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await send();
+    const pending =
+      answer.status === 503 && problemTypeOf(answer.body) === '/problems/erasure-pending';
+    if (!pending || attempt === 50) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function untilCarriedOut(send: () => Promise<Answer>): Promise<Answer> {
   let answer: Answer | null = null;
   await waitUntil(
