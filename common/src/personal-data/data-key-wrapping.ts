@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { WrappedDataKey } from '../store/data-key-store';
 import { KEY_BYTES, MasterKeyError, type MasterKey, type MasterKeyring } from './master-keys';
 import { randomBytesPooled } from './random-pool';
+import { strictBase64url } from './strict-base64url';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -30,16 +31,22 @@ export function unwrapDataKey(ring: MasterKeyring, owner: string, wrapped: Wrapp
     throw new MasterKeyError(
       `the data key of ${owner} is wrapped by master key ${wrapped.masterKeyId}, which this process does not hold`,
     );
-  const packed = Buffer.from(wrapped.wrapped, 'base64url');
-  const decipher = createDecipheriv('aes-256-gcm', master.key, packed.subarray(0, IV_BYTES));
-  decipher.setAAD(context(owner, wrapped.keyId));
-  decipher.setAuthTag(packed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  const fails = () =>
+    new MasterKeyError(`the data key of ${owner} does not open with master key ${master.id}`);
+  // Exactly an IV, a whole tag and a key: anything else was altered, or is not a wrapped key.
+  const packed = strictBase64url(wrapped.wrapped);
+  if (packed?.length !== IV_BYTES + TAG_BYTES + KEY_BYTES) throw fails();
   try {
+    const decipher = createDecipheriv('aes-256-gcm', master.key, packed.subarray(0, IV_BYTES), {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAAD(context(owner, wrapped.keyId));
+    decipher.setAuthTag(packed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     return ownBuffer(
       Buffer.concat([decipher.update(packed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]),
     );
   } catch {
-    throw new MasterKeyError(`the data key of ${owner} does not open with master key ${master.id}`);
+    throw fails();
   }
 }
 

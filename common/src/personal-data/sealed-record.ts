@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { PersonalField } from '../domain';
 import { randomBytesPooled } from './random-pool';
+import { strictBase64url } from './strict-base64url';
 
 /**
  * A user's personal fields sealed together with AES-256-GCM, as one value:
@@ -74,8 +75,8 @@ export function sealRecord(
 /** The bytes of a sealed record's text; undefined when `text` is not one. */
 export function sealedRecordBytes(text: string): Buffer | undefined {
   if (!text.startsWith(SEALED_RECORD_PREFIX)) return undefined;
-  const bytes = Buffer.from(text.slice(SEALED_RECORD_PREFIX.length), 'base64url');
-  return isSealedRecord(bytes) ? bytes : undefined;
+  const bytes = strictBase64url(text.slice(SEALED_RECORD_PREFIX.length));
+  return bytes && isSealedRecord(bytes) ? bytes : undefined;
 }
 
 /** A sealed record's text from its bytes (as a MongoDB binary holds them). */
@@ -121,6 +122,8 @@ export function openRecord(key: Buffer, userId: string, text: string): PersonalF
     'aes-256-gcm',
     key,
     bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES),
+    // Only a whole tag: node would take 4 to 16 bytes, and a short one is easier to forge.
+    { authTagLength: TAG_BYTES },
   );
   decipher.setAAD(aadOf(userId, header));
   decipher.setAuthTag(bytes.subarray(HEADER_BYTES + IV_BYTES, SEALED_RECORD_OVERHEAD));

@@ -60,4 +60,20 @@ describe('data key wrapping', () => {
     expect(unwrapDataKey(newRing, 'ada', rewrapped).equals(key)).toBe(true);
     expect(() => unwrapDataKey(oldRing, 'ada', rewrapped)).toThrow(MasterKeyError);
   });
+
+  it('refuses a wrapped key that is not exactly an IV, a whole tag and 32 bytes, or not canonically encoded', () => {
+    const { wrapped } = newDataKey(oldRing, 'ada');
+    const bytes = Buffer.from(wrapped.wrapped, 'base64url');
+    const variants = [
+      `${wrapped.wrapped}==`,
+      `${wrapped.wrapped.slice(0, 8)}!!!${wrapped.wrapped.slice(8)}`,
+      bytes.subarray(0, 44).toString('base64url'),
+      Buffer.concat([bytes, Buffer.alloc(1)]).toString('base64url'),
+    ];
+    for (const variant of variants)
+      expect(() => unwrapDataKey(oldRing, 'ada', { ...wrapped, wrapped: variant })).toThrow(
+        MasterKeyError,
+      );
+    expect(unwrapDataKey(oldRing, 'ada', wrapped)).toHaveLength(32);
+  });
 });

@@ -78,4 +78,18 @@ describe('sealed records', () => {
     expect(sealedRecordBytes('pd2.AAAA')).toBeUndefined();
     expect(() => sealRecord(key, ref, 'zoe', {})).toThrow('at least one field');
   });
+
+  it('reads only the canonical encoding: padding or stray characters make it no record', () => {
+    const sealed = sealRecord(key, ref, 'zoe', { name: NAME, email: 'zoe@example.com' });
+    const head = 'pd2.'.length;
+    for (const variant of [
+      `${sealed}==`,
+      `${sealed.slice(0, head + 8)}!!!${sealed.slice(head + 8)}`,
+      `${sealed} `,
+    ]) {
+      expect(sealedRecordBytes(variant)).toBeUndefined();
+      expect(() => openRecord(key, 'zoe', variant)).toThrow('not a sealed record');
+    }
+    expect(openRecord(key, 'zoe', sealed)).toEqual({ name: NAME, email: 'zoe@example.com' });
+  });
 });

@@ -1,5 +1,10 @@
-import { openText, sealedKeyId, sealText } from '@user-service/common/personal-data';
-import { randomBytes } from 'node:crypto';
+import {
+  openText,
+  SealedValueError,
+  sealedKeyId,
+  sealText,
+} from '@user-service/common/personal-data';
+import { createCipheriv, randomBytes } from 'node:crypto';
 
 const key = randomBytes(32);
 const NAME = 'Zoë Ådàms 李小龍 🦄';
@@ -37,6 +42,37 @@ describe('sealed text', () => {
     expect(() => openText(key, 'ada.name', flipped(middle))).toThrow();
     expect(() => openText(key, 'ada.name', flipped('pd1.key-1.'.length))).toThrow();
     expect(() => openText(randomBytes(32), 'ada.name', sealed)).toThrow();
+  });
+
+  it('takes only a whole 16-byte tag: a value forged with a 4-byte one does not open', () => {
+    // Empty plaintext, a 4-byte tag made with the right key: node alone would accept it.
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 4 });
+    cipher.setAAD(Buffer.from('ada.name', 'utf8'));
+    cipher.final();
+    const forged = `pd1.key-1.${Buffer.concat([iv, cipher.getAuthTag()]).toString('base64url')}`;
+
+    expect(() => openText(key, 'ada.name', forged)).toThrow(SealedValueError);
+  });
+
+  it('takes only the canonical encoding: padding, stray characters or stray bits do not open', () => {
+    const sealed = sealText(key, 'key-1', 'ada.name', NAME);
+    const head = 'pd1.key-1.'.length;
+    // Its bytes are not a multiple of 3 long, so the last character's lowest bit is past their end.
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = ALPHABET.indexOf(sealed.at(-1) ?? '');
+    const strayBits = `${sealed.slice(0, -1)}${ALPHABET[last ^ 1] ?? ''}`;
+    const bytesOf = (text: string) => Buffer.from(text.slice(head), 'base64url');
+    expect(bytesOf(strayBits).equals(bytesOf(sealed))).toBe(true);
+
+    for (const variant of [
+      `${sealed}==`,
+      `${sealed.slice(0, head + 4)}!!!${sealed.slice(head + 4)}`,
+      `${sealed.slice(0, head)}${bytesOf(sealed).toString('base64')}`,
+      strayBits,
+    ])
+      expect(() => openText(key, 'ada.name', variant)).toThrow(SealedValueError);
+    expect(openText(key, 'ada.name', sealed)).toBe(NAME);
   });
 
   it('sealedKeyId names the key a value was sealed with, and nothing for plain text', () => {
