@@ -101,6 +101,7 @@ export class Aggregator implements AggregatorReads {
     const loading = process.hrtime.bigint();
     const restored = await this.untilStopped(() => store.snapshots.load(partitions));
     if (!restored || this.readinessState.isStopped) return;
+    await this.checkMasterKeys();
     this.projection.restore(restored.entries);
     this.checkpoint = restored.checkpoint;
     metrics.restoreDuration.set(secondsSince(loading));
@@ -195,6 +196,21 @@ export class Aggregator implements AggregatorReads {
     this.countApplied(event);
     this.followKeys(event);
     if (this.snapshotPolicy.dueAfter(event)) await this.snapshot();
+  }
+
+  /** Not ready for good with master keys that open none of the store's keys (needs a restart with the right one). */
+  private async checkMasterKeys(): Promise<void> {
+    const { personalData, log } = this.options;
+    const mismatch = await personalData.masterKeyMismatch().catch((error: unknown) => {
+      // The store's own trouble, which readiness follows through the subscription.
+      log.warn('could not check the master key', { error: errorFields(error) });
+      return undefined;
+    });
+    if (mismatch === undefined) return;
+    this.readinessState.ended('master-key-mismatch');
+    log.error('not ready until restarted with the master key the store’s keys are wrapped by', {
+      masterKeyId: mismatch,
+    });
   }
 
   private async caughtUp(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> {

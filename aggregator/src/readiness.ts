@@ -7,10 +7,16 @@ import type { SubscriptionEndReason } from '@user-service/common/store';
  * - `behind`: it has not confirmed being caught up for longer than it may lag (store unreachable,
  *   retries without progress, or too much to apply);
  * - a SubscriptionEndReason: its subscription ended for good and needs an operator;
+ * - `master-key-mismatch`: its master keys open none of the store's keys: it needs the right one;
  * - `stopped`: shutting down.
  */
 export type NotReadyReason =
-  'restoring' | 'reconciling' | 'behind' | SubscriptionEndReason | 'stopped';
+  | 'restoring'
+  | 'reconciling'
+  | 'behind'
+  | SubscriptionEndReason
+  | 'master-key-mismatch'
+  | 'stopped';
 
 /** Where changes of readiness are told: the aggregator's logger. */
 export interface ReadinessLog {

@@ -123,21 +123,36 @@ const readiness = (ready: boolean): SchemaObject => ({
   additionalProperties: false,
   properties: {
     ready: { const: ready },
-    ...(ready ? {} : { reason: { const: 'store-unreachable' } }),
+    ...(ready
+      ? {}
+      : {
+          reason: { enum: ['store-unreachable', 'master-key-mismatch'] },
+          masterKeyId: {
+            type: 'string',
+            description: 'With `master-key-mismatch`: the id of the master key the store needs.',
+          },
+        }),
   },
 });
 
-/** Ready while the store answers: without it no write can succeed, and a read only sometimes. */
+/**
+ * Ready while the store answers (without it no write can succeed, and a read only sometimes), and
+ * while this gateway's master keys open the store's keys (without them, whatever touches a name
+ * or an email fails).
+ */
 const readyz =
   (context: GatewayContext): RequestHandler =>
   async (_req, res) => {
-    const reachable = await context.store.ping().then(
-      () => true,
-      () => false,
-    );
-    res
-      .status(reachable ? 200 : 503)
-      .json(reachable ? { ready: true } : { ready: false, reason: 'store-unreachable' });
+    const unready = (body: Record<string, string>) =>
+      res.status(503).json({ ready: false, ...body });
+    try {
+      await context.store.ping();
+      const masterKeyId = await context.personalData.masterKeyMismatch();
+      if (masterKeyId === undefined) res.json({ ready: true });
+      else unready({ reason: 'master-key-mismatch', masterKeyId });
+    } catch {
+      unready({ reason: 'store-unreachable' });
+    }
   };
 
 /**

@@ -5,7 +5,7 @@ import { ensureSchema } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
 import { type MongoMemoryReplSet } from 'mongodb-memory-server';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { acceptControl } from './control-channel';
 import { ensureDataKeyFile } from './data-key-file';
@@ -72,6 +72,8 @@ export async function runOnMongo(
     const mongod = await obtainMongod({ download: true, log: (line) => log.info(line) });
     if (mongod.binary === undefined) throw new Error(noMongoMessage(mongod.reason));
     embeddedData = holdsData(options.dataDir);
+    // Before the replica set starts: a start that cannot work says so at once.
+    requireKeyOfData(options, embeddedData);
     replSet = await startReplicaSet({
       binary: mongod.binary,
       dataDir: options.dataDir,
@@ -126,6 +128,23 @@ export async function runOnMongo(
 }
 
 /**
+ * Refuses to go on when the embedded data directory holds data but the master key file beside it
+ * is gone: a new key would open none of the names and emails already stored, and every create
+ * after it would seal under a key the old data does not share (crypto review m3). Nothing is made.
+ */
+export function requireKeyOfData(
+  options: Pick<MongoModeOptions, 'dataKeyFile' | 'dataDir'>,
+  embeddedData: boolean,
+): void {
+  if (options.dataKeyFile === undefined || !embeddedData || existsSync(options.dataKeyFile)) return;
+  throw new Error(
+    `The data directory ${options.dataDir} holds data, but its master key file ${options.dataKeyFile} is missing: ` +
+      'restore it from the backup kept with the data (names and emails cannot be read without it), ' +
+      'give the key as DATA_KEY or DATA_KEY_FILE, or start from an empty EMBEDDED_MONGO_DIR.',
+  );
+}
+
+/**
  * The master key the services get when the environment names none: the file, never the key, so
  * that it shows in no process listing. Only its path is logged. `embeddedData`: the embedded
  * MongoDB's data directory held data before this start.
@@ -136,14 +155,9 @@ export function masterKeyEnvironment(
   log: Logger,
 ): NodeJS.ProcessEnv {
   if (options.dataKeyFile === undefined) return {};
+  requireKeyOfData(options, embeddedData);
   const { path, created } = ensureDataKeyFile(options.dataKeyFile);
-  if (created && embeddedData) {
-    log.warn(
-      'made a new master key, but the data directory already holds data: personal data sealed ' +
-        'under the key made with that data cannot be read (restore that key file, or start from an empty data directory)',
-      { file: path, dataDir: options.dataDir },
-    );
-  } else if (created) {
+  if (created) {
     log.info(
       'made the master key of the data: back it up with the data, which cannot be read without it',
       { file: path },

@@ -1,6 +1,7 @@
 import { ConfigError, readSharedConfig } from '@user-service/common/config';
 import { createLogger } from '@user-service/common/observability';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { dataKeyFileBeside, ensureDataKeyFile } from '../src/data-key-file';
-import { holdsData, masterKeyEnvironment } from '../src/mongo-mode';
+import { holdsData, masterKeyEnvironment, requireKeyOfData } from '../src/mongo-mode';
 
 describe("npm start's master key file (./.data/data-key)", () => {
   let dir: string;
@@ -94,21 +95,25 @@ describe("npm start's master key file (./.data/data-key)", () => {
     expect(lines.join('')).not.toContain(key);
   });
 
-  it('warns when it makes a key for a data directory that already holds data', () => {
-    const lines: string[] = [];
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
-    const log = createLogger({ service: 'launcher', stream });
+  it('refuses to make a key for a data directory that already holds data, and makes nothing', () => {
+    const log = createLogger({ service: 'launcher', stream: new PassThrough().resume() });
     const dataDir = join(dir, '.data', 'mongo');
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'WiredTiger'), '');
+    const dataKeyFile = dataKeyFileBeside(dataDir);
 
-    masterKeyEnvironment(
-      { dataKeyFile: dataKeyFileBeside(dataDir), dataDir },
-      holdsData(dataDir),
-      log,
+    expect(() => requireKeyOfData({ dataKeyFile, dataDir }, holdsData(dataDir))).toThrow(
+      `The data directory ${dataDir} holds data, but its master key file ${dataKeyFile} is missing`,
     );
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'warn', dataDir });
+    expect(() => masterKeyEnvironment({ dataKeyFile, dataDir }, holdsData(dataDir), log)).toThrow(
+      /restore it from the backup kept with the data/,
+    );
+    expect(existsSync(dataKeyFile)).toBe(false);
+    // With its key there, it starts.
+    ensureDataKeyFile(dataKeyFile);
+    expect(masterKeyEnvironment({ dataKeyFile, dataDir }, true, log)).toEqual({
+      DATA_KEY_FILE: dataKeyFile,
+    });
   });
 
   it('is left alone when the environment gives the services a master key', () => {

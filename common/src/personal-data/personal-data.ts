@@ -14,7 +14,7 @@ import type { StoredOutcome } from '../store/idempotency-store';
 import type { SnapshotEntry } from '../store/snapshot-store';
 import { newDataKey, unwrapDataKey } from './data-key-wrapping';
 import { ErasuresInFlight } from './erasures-in-flight';
-import type { MasterKeyring } from './master-keys';
+import { MasterKeyError, type MasterKeyring } from './master-keys';
 import {
   keyRefOf,
   openRecord,
@@ -99,6 +99,8 @@ export class PersonalData {
   private readonly cacheSize: number;
   private readonly keyTtlMs: number;
   private readonly now: () => number;
+  /** Set once the store's system keys opened with this process's master keys. */
+  private masterKeysOpen = false;
   /** The system keys (EMAIL_INDEX_OWNER, IDEMPOTENCY_KEY_OWNER), each fetched or made once. */
   private readonly systemKeys = new Map<string, Promise<Buffer>>();
 
@@ -283,6 +285,28 @@ export class PersonalData {
     const change = emailClaimChange(events);
     if (change?.kind !== 'hold') return change;
     return { kind: 'hold', key: await this.emailKey(change.email) };
+  }
+
+  /**
+   * The id of a master key the store's keys need and this process lacks, or undefined when its
+   * master keys open them (or the store has none yet): the system keys are unwrapped as a canary,
+   * so that a process started with the wrong key reports itself not ready rather than answering
+   * 500 to whatever touches a name or an email (crypto review m3). Once they opened, that holds
+   * for the process's life; a failure is asked again next time.
+   */
+  async masterKeyMismatch(): Promise<string | undefined> {
+    if (this.masterKeysOpen) return undefined;
+    const stored = await this.keys.get([EMAIL_INDEX_OWNER, IDEMPOTENCY_KEY_OWNER]);
+    for (const [owner, wrapped] of stored) {
+      try {
+        unwrapDataKey(this.ring, owner, wrapped);
+      } catch (error) {
+        if (error instanceof MasterKeyError) return wrapped.masterKeyId;
+        throw error;
+      }
+    }
+    this.masterKeysOpen = stored.size > 0;
+    return undefined;
   }
 
   /** A key of the system's own, made by the first process that needs it and shared after. */
