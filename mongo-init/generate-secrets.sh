@@ -10,10 +10,12 @@ mkdir -p "$folder"
 # The names are no secret; each file's own mode decides who reads it.
 chmod 755 "$folder"
 
-# The users the images run as: mongodb in mongo:8.0, node in node:24, grafana in grafana/grafana.
+# The users the images run as: mongodb in mongo:8.0, node in node:24, grafana in grafana/grafana;
+# and mongo-init's own (Compose's `user:`), so that only it, of the node processes, reads root's.
 MONGODB=999
 NODE=1000
 GRAFANA=472
+MONGO_INIT=10001
 
 random_text() {
   # 32 characters from [A-Za-z0-9]: about 190 bits, and safe in a URL or a shell.
@@ -50,9 +52,11 @@ secret() {
 }
 
 secret mongo-keyfile "$MONGODB" "$MONGODB" 400 random_keyfile
-# Read by mongod's entrypoint (as mongodb) to create the root user, and by mongo-init (as node).
-secret mongo-root-password "$MONGODB" "$NODE" 440 random_text
-secret mongo-service-password "$NODE" "$NODE" 400 random_text
+# Read by mongod's entrypoint (as mongodb) to create the root user, and by mongo-init (its group);
+# never by the gateway or the aggregators, which run as node.
+secret mongo-root-password "$MONGODB" "$MONGO_INIT" 440 random_text
+# Read by the services (node), and by mongo-init (its group), which creates their MongoDB user.
+secret mongo-service-password "$NODE" "$MONGO_INIT" 440 random_text
 secret internal-token "$NODE" "$NODE" 400 random_text
 # Losing it loses every user's name and email: back it up apart from the database's backups.
 secret data-key "$NODE" "$NODE" 400 random_data_key

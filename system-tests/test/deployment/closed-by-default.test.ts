@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMasterKeys } from '@user-service/common/personal-data';
@@ -11,6 +11,8 @@ import { REPO, repoText, repoYaml } from './repo-files';
  */
 interface Service {
   image?: string;
+  /** `uid:gid` the container runs as, when Compose says so rather than the image. */
+  user?: string;
   command?: string[];
   entrypoint?: string[];
   environment?: Record<string, string>;
@@ -52,7 +54,21 @@ const UID_OF_IMAGE: Record<string, number> = {
   'user-service/aggregator': 1000,
 };
 const uidOf = (service: Service): number =>
-  UID_OF_IMAGE[service.image ?? ''] ?? (service.image?.startsWith('grafana/') ? 472 : -1);
+  service.user !== undefined
+    ? Number(service.user.split(':')[0])
+    : (UID_OF_IMAGE[service.image ?? ''] ?? (service.image?.startsWith('grafana/') ? 472 : -1));
+/** The images' users have a group of the same number, but grafana's, which is 0. */
+const gidOf = (service: Service): number =>
+  service.user !== undefined
+    ? Number(service.user.split(':')[1] ?? service.user.split(':')[0])
+    : service.image?.startsWith('grafana/')
+      ? 0
+      : uidOf(service);
+/** Whether a process of `service` can read a file of this owner, group and mode. */
+const canRead = (service: Service, file: { uid: number; gid: number; mode: number }): boolean =>
+  (uidOf(service) === file.uid && (file.mode & 0o400) !== 0) ||
+  (gidOf(service) === file.gid && (file.mode & 0o040) !== 0) ||
+  (file.mode & 0o004) !== 0;
 
 describe('docker-compose.yml, closed by default', () => {
   it('publishes every port on 127.0.0.1 only, unless the user names another address', () => {
@@ -134,6 +150,48 @@ describe('docker-compose.yml, closed by default', () => {
   });
 });
 
+describe('grafana’s entry point in docker-compose.yml', () => {
+  const folders: string[] = [];
+  afterAll(() => {
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  });
+
+  /**
+   * The entry point as Compose runs it (`$$` read as `$`), with the secret's path and the image's
+   * /run.sh moved into a folder of the test's: replayed with sh, no engine needed.
+   */
+  function startGrafana(password: string | undefined): { status: number | null; output: string } {
+    const folder = mkdtempSync(join(tmpdir(), 'grafana-'));
+    folders.push(folder);
+    const secret = join(folder, 'grafana-admin-password');
+    if (password !== undefined) writeFileSync(secret, password);
+    const runSh = join(folder, 'run.sh');
+    writeFileSync(runSh, '#!/bin/sh\necho "grafana started with $#"\n', { mode: 0o755 });
+    const [shell, flag, script, name] = compose.services.grafana?.entrypoint ?? [];
+    if (shell !== '/bin/sh' || flag !== '-c' || script === undefined)
+      throw new Error('grafana has no sh -c entry point');
+    const replayed = script
+      .replaceAll('$$', '$')
+      .replaceAll('/run/secrets/grafana-admin-password', secret)
+      .replaceAll('/run.sh', runSh);
+    const run = spawnSync('sh', ['-c', replayed, name ?? 'grafana'], { encoding: 'utf8' });
+    return { status: run.status, output: run.stdout + run.stderr };
+  }
+
+  it('refuses to start without its admin password, rather than with the default one', () => {
+    for (const password of [undefined, '']) {
+      const { status, output } = startGrafana(password);
+      expect({ password, status }).toEqual({ password, status: 1 });
+      expect(output).toContain('not starting with the default password');
+      expect(output).not.toContain('grafana started');
+    }
+    expect(startGrafana('s3cret-from-the-secrets-service')).toEqual({
+      status: 0,
+      output: 'grafana started with 0\n',
+    });
+  });
+});
+
 describe('mongo-init/generate-secrets.sh', () => {
   const isRoot = process.getuid?.() === 0;
   const folders: string[] = [];
@@ -210,15 +268,24 @@ describe('mongo-init/generate-secrets.sh', () => {
           secretFilesOf(service).includes(`${SECRETS_FOLDER}/${name}`),
         );
         for (const [service, config] of readers) {
-          const reader = uidOf(config);
-          // The images' users have a group of the same number (grafana's is 0, and it owns its file).
-          const canRead =
-            (reader === uid && (mode & 0o400) !== 0) || (reader === gid && (mode & 0o040) !== 0);
-          expect({ name, service, reader, canRead }).toEqual({
+          expect({ name, service, reads: canRead(config, { uid, gid, mode }) }).toEqual({
             name,
             service,
-            reader,
-            canRead: true,
+            reads: true,
+          });
+        }
+        // Every other service that mounts the folder: MongoDB's root password is mongo-init's
+        // and mongod's alone, not the internet-facing gateway's (deployment review M1).
+        const others = services.filter(
+          ([service, config]) =>
+            (config.volumes ?? []).includes(`secrets:${SECRETS_FOLDER}:ro`) &&
+            !readers.some(([reader]) => reader === service),
+        );
+        for (const [service, config] of others) {
+          expect({ name, service, reads: canRead(config, { uid, gid, mode }) }).toEqual({
+            name,
+            service,
+            reads: false,
           });
         }
       }
