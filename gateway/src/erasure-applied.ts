@@ -12,6 +12,9 @@ import type { QueryContext } from './user-queries';
  *
  * An owner that answers nothing (down, its circuit open) holds nothing to answer others with: an
  * aggregator that restarts replays the log, the erasure in it, before it serves again.
+ *
+ * The owner is asked again for up to ERASURE_WAIT_MS, each ask waiting about 50 ms there, so that
+ * a lag of a moment (a busy machine, a snapshot being saved) costs a wait, not a retry.
  */
 export async function untilErasureApplied(
   context: Pick<QueryContext, 'aggregators' | 'aggregatorCount' | 'partitionOf'>,
@@ -19,10 +22,17 @@ export async function untilErasureApplied(
 ): Promise<void> {
   const { userId, version, requestId } = erased;
   const owner = aggregatorOf(context.partitionOf(userId), context.aggregatorCount);
-  const answer = await context.aggregators.read(owner, {
-    userId,
-    ownWrite: { version, deleted: false },
-    requestId,
-  });
-  if (answer.kind === 'unanswered' && answer.reason === 'behind') throw problems.erasurePending();
+  const deadline = Date.now() + ERASURE_WAIT_MS;
+  for (;;) {
+    const answer = await context.aggregators.read(owner, {
+      userId,
+      ownWrite: { version, deleted: false },
+      requestId,
+    });
+    if (answer.kind !== 'unanswered' || answer.reason !== 'behind') return;
+    if (Date.now() >= deadline) throw problems.erasurePending();
+  }
 }
+
+/** How long an erasure waits for its aggregator before it answers 503 erasure-pending. */
+const ERASURE_WAIT_MS = 1000;

@@ -14,6 +14,7 @@ import type { GatewayMetrics } from './gateway-metrics';
 import { GATEWAY_ROUTES, type GatewayContext } from './gateway-routes';
 import type { IdempotencySettings } from './idempotent-writes';
 import { openApiDocument } from './openapi-document';
+import { requireScope } from './access-tokens';
 import { registerRoutes } from './route-table';
 import { UserLog } from './user-log';
 import { WrittenPositions } from './written-positions';
@@ -35,6 +36,8 @@ export interface GatewayDependencies {
    * from a request's Host: problem `type`s are absolute URIs under it, the same on every gateway.
    */
   readonly publicBaseUrl: string;
+  /** Checks an access token and answers the scopes it grants; without it no token is asked for. */
+  readonly accessTokens?: (token: string) => Promise<ReadonlySet<string>>;
 }
 
 function countStoreErrors(metrics: GatewayMetrics): ErrorRequestHandler {
@@ -59,7 +62,8 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
   };
   // Paths are matched as gateways in front match them: case-sensitively (set on the base app).
   const routes = Router({ caseSensitive: true });
-  registerRoutes(routes, GATEWAY_ROUTES, context);
+  const { accessTokens } = dependencies;
+  registerRoutes(routes, GATEWAY_ROUTES, context, accessTokens && requireScope(accessTokens));
   app.use(methodNotImplemented);
   app.use(routes);
   app.use(unknownRoute);

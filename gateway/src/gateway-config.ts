@@ -8,6 +8,7 @@ import {
   readSharedConfig,
 } from '@user-service/common/config';
 
+import { readAccessTokenSettings } from './auth-config';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './idempotent-writes';
 
 /** Where the gateway, and so the public API, listens unless PORT says otherwise. */
@@ -52,6 +53,7 @@ export function readGatewayConfig(env: Environment) {
     FORWARD_TIMEOUT_MS: own.FORWARD_TIMEOUT_MS,
     IDEMPOTENCY_TTL_HOURS: own.IDEMPOTENCY_TTL_HOURS,
     aggregatorUrls: urls,
+    accessTokens: readAccessTokenSettings(env, shared.HOST),
   };
 }
 

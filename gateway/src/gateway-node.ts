@@ -13,6 +13,7 @@ import {
 import { type MasterKeyring, PersonalData } from '@user-service/common/personal-data';
 import { partitionOf, prepareBodyCheckers } from '@user-service/common/domain';
 import type { Registry } from 'prom-client';
+import { type AccessTokenSettings, accessTokenVerifier } from './access-tokens';
 import { AggregatorClient } from './aggregator-client';
 import { createGatewayApp } from './gateway-app';
 import { countedStore } from './counted-store';
@@ -38,6 +39,8 @@ export interface GatewayNodeOptions {
   readonly slowClientLimits?: SlowClientLimits;
   /** Presented to the aggregators as a bearer token (INTERNAL_TOKEN). */
   readonly internalToken: string;
+  /** How clients' access tokens are checked (AUTH_*); without, the API asks for none. */
+  readonly accessTokens?: AccessTokenSettings;
   /** How long the outcome of a request with an Idempotency-Key is remembered. */
   readonly idempotencyTtlMs?: number;
   /** How long an attempt holds its key before another gateway may take it over. */
@@ -97,6 +100,9 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     registry,
     log,
     publicBaseUrl: options.publicBaseUrl ?? defaultPublicBaseUrl(options.port),
+    ...(options.accessTokens === undefined
+      ? {}
+      : { accessTokens: accessTokenVerifier(options.accessTokens) }),
     idempotency: {
       ttlMs: options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_HOURS * HOUR_MS,
       leaseMs: options.idempotencyLeaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS,

@@ -163,6 +163,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'GET',
     path: '/api/user',
+    scope: 'users:read',
     operation: {
       operationId: 'listUsers',
       summary: 'List live users',
@@ -190,6 +191,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'POST',
     path: '/api/user',
+    scope: 'users:write',
     operation: {
       operationId: 'createUser',
       summary: 'Create a user',
@@ -215,6 +217,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'PUT',
     path: '/api/user',
+    scope: 'users:write',
     operation: {
       operationId: 'updateUser',
       summary: 'Update a user named in the body',
@@ -232,6 +235,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'GET',
     path: '/api/user/count',
+    scope: 'users:read',
     operation: {
       operationId: 'countUsers',
       summary: 'Count live users',
@@ -252,6 +256,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'GET',
     path: '/api/user/{id}',
+    scope: 'users:read',
     operation: {
       operationId: 'getUser',
       summary: 'Read a user, as it is now or as it was',
@@ -286,6 +291,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'PUT',
     path: '/api/user/{id}',
+    scope: 'users:write',
     operation: {
       operationId: 'updateUserById',
       summary: 'Update a user named in the path',
@@ -303,6 +309,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'PATCH',
     path: '/api/user/{id}',
+    scope: 'users:write',
     operation: {
       operationId: 'patchUser',
       summary: 'Change some of a user’s fields (JSON merge patch)',
@@ -337,6 +344,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'DELETE',
     path: '/api/user/{id}',
+    scope: 'users:write',
     operation: {
       operationId: 'deleteUser',
       summary: 'Delete a user',
@@ -353,6 +361,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'GET',
     path: '/api/user/{id}/events',
+    scope: 'users:read',
     operation: {
       operationId: 'listUserEvents',
       summary: 'A user’s events, oldest first',
@@ -385,6 +394,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'DELETE',
     path: '/api/user/{id}/personal-data',
+    scope: 'users:erase',
     operation: {
       operationId: 'erasePersonalData',
       summary: 'Erase a person: the personal data of every event ever stored for the id',
@@ -405,6 +415,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'GET',
     path: '/api/stats/users',
+    scope: 'users:read',
     operation: {
       operationId: 'userStats',
       summary: 'Live users in total and per group',
@@ -436,6 +447,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   route({
     method: 'GET',
     path: '/api/stats/events',
+    scope: 'users:read',
     operation: {
       operationId: 'eventStats',
       summary: 'Events per UTC day and type',

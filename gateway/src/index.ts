@@ -1,3 +1,5 @@
 export * from './gateway-node';
 export * from './gateway-config';
 export * from './openapi-document';
+export * from './auth-config';
+export type { AccessTokenSettings, Scope } from './access-tokens';

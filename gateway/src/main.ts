@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
     logLevel: config.LOG_LEVEL,
     internalToken: config.INTERNAL_TOKEN,
+    ...(config.accessTokens === undefined ? {} : { accessTokens: config.accessTokens }),
   });
   shutdown.add(() => node.close());
 }

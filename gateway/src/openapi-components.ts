@@ -72,6 +72,13 @@ export const retryAfter = (required: boolean, description: string): HeaderObject
   required,
   schema: { type: 'string', pattern: '^[0-9]+$' },
 });
+/** The challenge of a 401 or 403 for an access token (RFC 6750 §3). */
+const WWW_AUTHENTICATE: HeaderObject = {
+  description:
+    'A Bearer challenge: `Bearer realm="user-service"`, with `error="invalid_token"` when a token was sent and refused, or `error="insufficient_scope", scope="…"` naming the scope the route needs.',
+  required: true,
+  schema: { type: 'string', pattern: '^Bearer realm="user-service"' },
+};
 export const ALLOW: HeaderObject = {
   description: 'The methods the path takes, such as `GET, PUT, DELETE`.',
   required: true,
@@ -208,6 +215,8 @@ export function problemResponse(status: number, keys: readonly ProblemKey[], wri
   const headers: Record<string, HeaderObject> = { 'X-Request-Id': REQUEST_ID };
   if (status === 503)
     headers['Retry-After'] = retryAfter(true, 'Seconds to wait before trying again.');
+  if (keys.includes('bearerTokenRequired') || keys.includes('insufficientScope'))
+    headers['WWW-Authenticate'] = WWW_AUTHENTICATE;
   if (keys.includes('idempotencyKeyInFlight'))
     headers['Retry-After'] = retryAfter(false, 'With `idempotency-key-in-flight`: `1`.');
   if (write && keys.some((key) => REPLAYABLE.has(key)))

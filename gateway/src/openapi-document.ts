@@ -7,7 +7,7 @@ import {
 } from './openapi-components';
 import type { OpenApiDocument } from './openapi-types';
 import { GATEWAY_ROUTES } from './gateway-routes';
-import { openApiPaths } from './route-table';
+import { BEARER_SCHEME, openApiPaths } from './route-table';
 
 export * from './openapi-types';
 
@@ -24,6 +24,7 @@ const INFO_DESCRIPTION = [
   '- **Query parameters** are validated like bodies: a malformed or out-of-range value, one given twice, or one the route does not take is 400 `validation-error`, whose `errors` name the parameter as `field`. Integers are plain decimals.',
   '- **Retrying writes.** Every write takes an `Idempotency-Key`: retried with the same key after a timeout or a 5xx, it is carried out once, and every retry gets the first answer again.',
   '- **Lists, counts and statistics of users** say in `X-Consistency` whether they are exact.',
+  '- **Access tokens.** Every operation under `/api` asks for a bearer token granting its scope (`security`): without a valid one 401 `bearer-token-required`, with one that lacks the scope 403 `insufficient-scope`. Probes, metrics and documentation are open.',
 ].join('\n');
 
 /** The OpenAPI 3.1 document of every route of the gateway. */
@@ -38,7 +39,7 @@ export function openApiDocument(): OpenApiDocument {
     },
     // Relative: the document is right wherever the gateway is reached, behind a proxy too.
     servers: [{ url: '/', description: 'The gateway serving this document.' }],
-    // Open on purpose, for now: no operation asks for credentials.
+    // Each operation says what its token must grant; probes and documentation are open.
     security: [],
     tags: [
       { name: 'users', description: 'Create, read, update and delete one user.' },
@@ -61,6 +62,15 @@ export function openApiDocument(): OpenApiDocument {
           headers: { 'X-Request-Id': REQUEST_ID, Allow: ALLOW },
         },
         MethodNotImplemented: problemResponse(501, ['methodNotImplemented'], false),
+      },
+      securitySchemes: {
+        [BEARER_SCHEME]: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'An OAuth 2.0 access token in the JWT profile (RFC 9068, `typ` `at+jwt`), signed with ES256 or RS256 by a key of the configured issuer’s JWKS, for the configured audience; its `scope` claim grants `users:read` (every GET of users, history, lists and statistics), `users:write` (create, update, delete) or `users:erase` (`DELETE /api/user/{id}/personal-data`). A gateway configured without an issuer (`AUTH_*` unset) serves on a loopback address only, and asks for no token.',
+        },
       },
     },
   };

@@ -43,6 +43,8 @@ export interface OperationObject {
   readonly parameters: readonly ParameterObject[];
   readonly requestBody?: RequestBodyObject;
   readonly responses: Readonly<Record<string, ResponseObject>>;
+  /** The scopes an access token must grant; `[]` (open) for probes and documentation. */
+  readonly security: readonly Readonly<Record<string, readonly string[]>>[];
 }
 
 /** The methods an operation may have, in the order the document lists them. */
@@ -62,13 +64,14 @@ export interface OpenApiDocument {
     readonly license: { readonly name: string; readonly identifier: string };
   };
   readonly servers: readonly { readonly url: string; readonly description: string }[];
-  /** Root security requirements; `[]`: open on purpose. */
+  /** Root security requirements: each operation says its own. */
   readonly security: readonly Readonly<Record<string, readonly string[]>>[];
   readonly tags: readonly { readonly name: string; readonly description: string }[];
   readonly paths: Readonly<Record<string, PathItemObject>>;
   readonly components: {
     readonly schemas: Readonly<Record<string, SchemaObject>>;
     readonly responses: Readonly<Record<string, ResponseObject>>;
+    readonly securitySchemes: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   };
 }
 

@@ -24,6 +24,7 @@ import type {
   ResponseObject,
   SchemaObject,
 } from './openapi-types';
+import type { Scope } from './access-tokens';
 import { validQuery } from './request-parts';
 
 // One route table for the gateway: each route is declared once (gateway-routes.ts), and from the
@@ -74,6 +75,8 @@ interface RouteFields {
   readonly problems: ProblemAnswers;
   /** A write that takes an `Idempotency-Key`: a retry may get a remembered problem again. */
   readonly idempotent?: boolean;
+  /** What an access token must grant to call it; none for probes, metrics and documentation. */
+  readonly scope?: Scope;
 }
 
 /** One route of the table, its query's type erased: what the derivations below read. */
@@ -187,12 +190,19 @@ const LOWERCASE_METHOD = {
  * declared before the template it would also match): each route, then for each path the answer
  * to its other methods.
  */
-export function registerRoutes<C>(router: Router, routes: readonly Route<C>[], context: C): void {
+export function registerRoutes<C>(
+  router: Router,
+  routes: readonly Route<C>[],
+  context: C,
+  guard?: (scope: Scope) => RequestHandler,
+): void {
   for (const declared of routes) {
     if (!declared.handler) continue;
     router[LOWERCASE_METHOD[declared.method]](
       expressPaths(declared.path),
       remember(declared.path),
+      // Before the body is read: a caller without the scope learns nothing more.
+      ...(guard && declared.scope ? [guard(declared.scope)] : []),
       ...(declared.body ? (declared.body.parse ?? jsonBody(API_BODY_LIMIT)) : []),
       declared.handler(context),
     );
@@ -230,7 +240,10 @@ const ANY_ROUTE: ProblemAnswers = { 400: ['badHost'] };
 
 /** The route's problems and those any route can answer, merged status by status. */
 function problemsOf(declared: Route<never>): ProblemAnswers {
-  const merged: Partial<Record<number, readonly ProblemKey[]>> = { ...declared.problems };
+  const merged: Partial<Record<number, readonly ProblemKey[]>> = {
+    ...declared.problems,
+    ...(declared.scope ? { 401: ['bearerTokenRequired'], 403: ['insufficientScope'] } : {}),
+  };
   for (const [status, keys] of Object.entries(ANY_ROUTE)) {
     const code = Number(status);
     merged[code] = [...(merged[code] ?? []), ...(keys ?? [])];
@@ -267,5 +280,9 @@ function operationOf(declared: Route<never>): OperationObject {
         }
       : {}),
     responses: { ...declared.answers, ...problemResponses(problemsOf(declared), idempotent) },
+    security: declared.scope ? [{ [BEARER_SCHEME]: [declared.scope] }] : [],
   };
 }
+
+/** The name of the bearer-token scheme under `components/securitySchemes`. */
+export const BEARER_SCHEME = 'accessToken';

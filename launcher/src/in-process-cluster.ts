@@ -4,7 +4,11 @@ import { type MasterKeyring } from '@user-service/common/personal-data';
 import { newInternalToken } from '@user-service/common/config';
 import { type SlowClientLimits } from '@user-service/common/http';
 import { type Store } from '@user-service/common/store';
-import { type GatewayNode, startGatewayNode } from '@user-service/gateway';
+import {
+  type AccessTokenSettings,
+  type GatewayNode,
+  startGatewayNode,
+} from '@user-service/gateway';
 import { aggregatorPorts, aggregatorUrls } from './wiring';
 
 export interface InProcessClusterOptions {
@@ -39,6 +43,8 @@ export interface InProcessClusterOptions {
    * always listen on loopback: only the gateway beside them calls them.
    */
   readonly gatewayHost?: string;
+  /** How the gateway checks clients' access tokens (AUTH_*); without, it asks for none. */
+  readonly accessTokens?: AccessTokenSettings;
   readonly slowClientLimits?: SlowClientLimits;
   /** How long a write holds its Idempotency-Key before another attempt may take it over. */
   readonly idempotencyLeaseMs?: number;
@@ -154,6 +160,7 @@ function gatewayOptions(options: ClusterSettings, port: number, ports: readonly 
       : { idempotencyLeaseMs: options.idempotencyLeaseMs }),
     ...(options.publicBaseUrl === undefined ? {} : { publicBaseUrl: options.publicBaseUrl }),
     ...(options.gatewayHost === undefined ? {} : { host: options.gatewayHost }),
+    ...(options.accessTokens === undefined ? {} : { accessTokens: options.accessTokens }),
     ...nodeOptions(options),
   };
 }

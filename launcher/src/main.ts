@@ -9,7 +9,11 @@ import {
 } from '@user-service/common/config';
 import { createLogger, errorText } from '@user-service/common/observability';
 import { stopOnSignals } from '@user-service/common/lifecycle';
-import { DEFAULT_GATEWAY_PORT, publicBaseUrl } from '@user-service/gateway';
+import {
+  DEFAULT_GATEWAY_PORT,
+  publicBaseUrl,
+  readAccessTokenSettings,
+} from '@user-service/gateway';
 import { resolve } from 'node:path';
 import { dataKeyFileBeside } from './data-key-file';
 import { runOnMongo } from './mongo-mode';
@@ -33,7 +37,13 @@ async function main(): Promise<void> {
     // Checked here, so that a bad value is the one line every bad setting is.
     const base =
       read.PUBLIC_BASE_URL === undefined ? undefined : publicBaseUrl(read.PUBLIC_BASE_URL);
-    return { ...read, ...(base === undefined ? {} : { publicBaseUrl: base }) };
+    // On MongoDB the gateway process reads AUTH_* itself, from the environment it inherits.
+    const accessTokens = readAccessTokenSettings(process.env, read.HOST);
+    return {
+      ...read,
+      ...(base === undefined ? {} : { publicBaseUrl: base }),
+      ...(accessTokens === undefined ? {} : { accessTokens }),
+    };
   });
   const log = createLogger({ service: 'launcher', level: config.LOG_LEVEL });
   const stop =
@@ -48,6 +58,7 @@ async function main(): Promise<void> {
             logLevel: config.LOG_LEVEL,
             masterKeys: config.masterKeys,
             gatewayHost: config.HOST,
+            ...(config.accessTokens === undefined ? {} : { accessTokens: config.accessTokens }),
             ...(config.INTERNAL_TOKEN === undefined
               ? {}
               : { internalToken: config.INTERNAL_TOKEN }),

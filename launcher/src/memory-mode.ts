@@ -1,5 +1,6 @@
 import { ephemeralMasterKeys, type MasterKeyring } from '@user-service/common/personal-data';
 import { type Logger } from '@user-service/common/observability';
+import { type AccessTokenSettings } from '@user-service/gateway';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { acceptControl } from './control-channel';
 import { InProcessCluster } from './in-process-cluster';
@@ -24,6 +25,8 @@ export interface MemoryModeOptions {
   readonly internalToken?: string;
   /** HOST: where the gateway listens; the aggregators stay on loopback. */
   readonly gatewayHost: string;
+  /** AUTH_*: how the gateway checks access tokens; undefined when it asks for none. */
+  readonly accessTokens?: AccessTokenSettings;
 }
 
 export async function runInMemory(

@@ -158,7 +158,7 @@ describe('the environments of the processes npm start runs on MongoDB', () => {
   it('lets the gateway listen where HOST says, and keeps the aggregators on loopback', () => {
     const everywhere = onMongo(
       { gatewayPort: 8080, aggregatorBasePort: 9100 },
-      { HOST: '0.0.0.0' },
+      { HOST: '0.0.0.0', AUTH: 'none' },
       { gatewayHost: '0.0.0.0' },
     );
     expect(readGatewayConfig(everywhere.gateway).HOST).toBe('0.0.0.0');

@@ -7,8 +7,8 @@ import { PassThrough } from 'node:stream';
 import { type Answer, apiClient } from './http-client';
 import { startTestSystem, untilAggregatorsReady } from './test-system';
 
-/** How late the aggregators apply an erasure: far past the short wait of a read for a version. */
-const ERASURE_LAG_MS = 1500;
+/** How late the aggregators apply an erasure: past two of the 1 s waits an erasure gives them. */
+const ERASURE_LAG_MS = 3000;
 
 /** The store as the aggregators see it: every UserErased delivered ERASURE_LAG_MS late. */
 function erasuresLate(events: EventStore): EventStore['subscribe'] {

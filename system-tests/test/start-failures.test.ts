@@ -170,6 +170,30 @@ describe('npm start, when its ports cannot work', () => {
   );
 });
 
+describe('npm start, when it would open the API to other machines without access tokens', () => {
+  it.concurrent.each([['memory'], ['mongo']])(
+    'refuses HOST=0.0.0.0 without AUTH_* or AUTH=none (STORE=%s), in one line, before anything listens',
+    async (store) => {
+      const dir = scratch();
+      const outcome = await runLauncher(dir, {
+        STORE: store,
+        HOST: '0.0.0.0',
+        MONGOMS_SYSTEM_BINARY: join(dir, 'no-such', 'mongod'),
+      });
+
+      expect(outcome.code).toBe(1);
+      expect(lines(outcome.stderr)).toEqual([
+        expect.stringContaining(
+          'HOST=0.0.0.0 opens the API to other machines, and no access token is checked: set AUTH_JWKS_FILE or AUTH_JWKS_URL',
+        ),
+      ]);
+      expect(outcome.stdout).toBe('');
+      expectNothingMade(dir, outcome);
+    },
+    30_000,
+  );
+});
+
 describe('npm start, when a setting is malformed', () => {
   it.concurrent(
     'refuses a PUBLIC_BASE_URL that is no absolute http(s) URL, in memory too, in one line',

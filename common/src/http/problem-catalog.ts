@@ -48,6 +48,18 @@ export const PROBLEM_TYPES = {
     title: 'Unauthorized',
     when: 'a request to an aggregator’s `/internal/*` without the bearer token the gateways send (`WWW-Authenticate: Bearer`)',
   },
+  bearerTokenRequired: {
+    type: '/problems/bearer-token-required',
+    status: 401,
+    title: 'Unauthorized',
+    when: 'no valid access token: none sent, or one that is malformed, expired, not yet valid, wrongly signed, or for another issuer or audience (`WWW-Authenticate: Bearer`, with `error="invalid_token"` when one was sent)',
+  },
+  insufficientScope: {
+    type: '/problems/insufficient-scope',
+    status: 403,
+    title: 'Forbidden',
+    when: 'a valid access token without the scope the route needs (`WWW-Authenticate: Bearer error="insufficient_scope"` naming it)',
+  },
   notFound: {
     type: '/problems/not-found',
     status: 404,
@@ -171,6 +183,9 @@ export const PROBLEM_TYPES = {
   },
 } as const satisfies Record<string, ProblemType>;
 
+/** The protection space a bearer challenge names (RFC 9110 §11.5). */
+const BEARER_REALM = 'user-service';
+
 /** What a client sees in a problem's `type` when an aggregator cannot serve one user. */
 export const USER_UNREADABLE_TYPE = PROBLEM_TYPES.userUnreadable.type;
 
@@ -210,6 +225,27 @@ export const problems = {
   unauthorized: () =>
     new HttpProblem(PROBLEM_TYPES.unauthorized, 'This API is for the gateway only', {
       headers: { 'WWW-Authenticate': 'Bearer' },
+    }),
+  /** `sent`: a token came with the request, and was refused (RFC 6750 §3.1, `invalid_token`). */
+  bearerTokenRequired: (sent: boolean) =>
+    new HttpProblem(
+      PROBLEM_TYPES.bearerTokenRequired,
+      sent
+        ? 'The access token is not valid here: send a current token from the configured issuer, for this API'
+        : 'Send an access token: Authorization: Bearer <token>',
+      {
+        headers: {
+          'WWW-Authenticate': sent
+            ? `Bearer realm="${BEARER_REALM}", error="invalid_token"`
+            : `Bearer realm="${BEARER_REALM}"`,
+        },
+      },
+    ),
+  insufficientScope: (scope: string) =>
+    new HttpProblem(PROBLEM_TYPES.insufficientScope, `The access token does not grant ${scope}`, {
+      headers: {
+        'WWW-Authenticate': `Bearer realm="${BEARER_REALM}", error="insufficient_scope", scope="${scope}"`,
+      },
     }),
   routeNotFound: (method: string, path: string) =>
     new HttpProblem(PROBLEM_TYPES.notFound, `No route for ${method} ${path}`),

@@ -150,6 +150,43 @@ const cases: [string, HttpProblem, Expected][] = [
     },
   ],
   [
+    'bearerTokenRequired',
+    problems.bearerTokenRequired(false),
+    {
+      type: '/problems/bearer-token-required',
+      status: 401,
+      title: 'Unauthorized',
+      detail: 'Send an access token: Authorization: Bearer <token>',
+      headers: { 'WWW-Authenticate': 'Bearer realm="user-service"' },
+    },
+  ],
+  [
+    'bearerTokenRequired',
+    problems.bearerTokenRequired(true),
+    {
+      type: '/problems/bearer-token-required',
+      status: 401,
+      title: 'Unauthorized',
+      detail:
+        'The access token is not valid here: send a current token from the configured issuer, for this API',
+      headers: { 'WWW-Authenticate': 'Bearer realm="user-service", error="invalid_token"' },
+    },
+  ],
+  [
+    'insufficientScope',
+    problems.insufficientScope('users:erase'),
+    {
+      type: '/problems/insufficient-scope',
+      status: 403,
+      title: 'Forbidden',
+      detail: 'The access token does not grant users:erase',
+      headers: {
+        'WWW-Authenticate':
+          'Bearer realm="user-service", error="insufficient_scope", scope="users:erase"',
+      },
+    },
+  ],
+  [
     'routeNotFound',
     problems.routeNotFound('GET', '/nowhere'),
     {

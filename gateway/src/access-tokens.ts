@@ -1,0 +1,69 @@
+import { problems } from '@user-service/common/http';
+import type { RequestHandler } from 'express';
+import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
+
+/** What a route asks of an access token: reading users, changing them, erasing a person. */
+export type Scope = 'users:read' | 'users:write' | 'users:erase';
+
+/** Where the keys that sign access tokens are published, and what the tokens must say. */
+export interface AccessTokenSettings {
+  /** A JWKS read once at start (AUTH_JWKS_FILE), or fetched and cached (AUTH_JWKS_URL). */
+  readonly keys: { readonly file: JSONWebKeySet } | { readonly url: URL };
+  /** The `iss` every token must carry (AUTH_ISSUER). */
+  readonly issuer: string;
+  /** An `aud` every token must carry (AUTH_AUDIENCE): this API. */
+  readonly audience: string;
+}
+
+/** How far a token's times may be off this machine's clock: clocks of two hosts drift. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+/** RFC 6750 §2.1: `Bearer` and a b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/**
+ * Checks an OAuth 2.0 access token in the JWT profile (RFC 9068): signed with ES256 or RS256 by a
+ * key of the issuer's JWKS, `typ` `at+jwt`, from the configured issuer, for this audience, within
+ * its `nbf` and `exp`; answers the scopes it grants (the space-separated `scope` claim). Throws
+ * for any other token: jose's checks, never hand-written ones.
+ */
+export function accessTokenVerifier(
+  settings: AccessTokenSettings,
+): (token: string) => Promise<ReadonlySet<string>> {
+  const keys =
+    'file' in settings.keys
+      ? createLocalJWKSet(settings.keys.file)
+      : createRemoteJWKSet(settings.keys.url);
+  return async (token) => {
+    const { payload } = await jwtVerify(token, keys, {
+      issuer: settings.issuer,
+      audience: settings.audience,
+      algorithms: ['ES256', 'RS256'],
+      typ: 'at+jwt',
+      requiredClaims: ['exp'],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    });
+    const scope = typeof payload.scope === 'string' ? payload.scope : '';
+    return new Set(scope.split(' ').filter((granted) => granted !== ''));
+  };
+}
+
+/**
+ * The guard of a route that needs `scope`: 401 bearer-token-required without a valid token, 403
+ * insufficient-scope with one that does not grant it. It runs before the body is read: a caller
+ * without a token learns nothing about what its request would have done.
+ */
+export function requireScope(
+  verify: (token: string) => Promise<ReadonlySet<string>>,
+): (scope: Scope) => RequestHandler {
+  return (scope) => async (req, _res, next) => {
+    const header = req.get('authorization');
+    if (header === undefined) throw problems.bearerTokenRequired(false);
+    const token = BEARER.exec(header)?.[1];
+    if (token === undefined) throw problems.bearerTokenRequired(true);
+    const granted = await verify(token).catch(() => {
+      throw problems.bearerTokenRequired(true);
+    });
+    if (!granted.has(scope)) throw problems.insufficientScope(scope);
+    next();
+  };
+}
