@@ -17,6 +17,8 @@ export interface AccessTokenSettings {
 
 /** How far a token's times may be off this machine's clock: clocks of two hosts drift. */
 const CLOCK_TOLERANCE_SECONDS = 30;
+/** Tokens remembered as verified at most; the least recently used go first. */
+const VERIFIED_TOKENS = 10_000;
 /** RFC 6750 §2.1: `Bearer` and a b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
@@ -28,12 +30,27 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
  */
 export function accessTokenVerifier(
   settings: AccessTokenSettings,
+  now: () => number = Date.now,
 ): (token: string) => Promise<ReadonlySet<string>> {
   const keys =
     'file' in settings.keys
       ? createLocalJWKSet(settings.keys.file)
       : createRemoteJWKSet(settings.keys.url);
+  // A client sends the same token with every request until it expires, and a signature check
+  // costs more than the rest of a read: a token verified once is taken until its `exp` (a key
+  // the issuer withdraws meanwhile is noticed by tokens not yet seen; tokens are short-lived).
+  const verified = new Map<
+    string,
+    { readonly scopes: ReadonlySet<string>; readonly expiresAt: number }
+  >();
   return async (token) => {
+    const known = verified.get(token);
+    if (known && now() < known.expiresAt) {
+      verified.delete(token);
+      verified.set(token, known);
+      return known.scopes;
+    }
+    verified.delete(token);
     const { payload } = await jwtVerify(token, keys, {
       issuer: settings.issuer,
       audience: settings.audience,
@@ -43,7 +60,14 @@ export function accessTokenVerifier(
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
     });
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
-    return new Set(scope.split(' ').filter((granted) => granted !== ''));
+    const scopes = new Set(scope.split(' ').filter((granted) => granted !== ''));
+    // `exp` is required, so present; the tolerance is not extended to the remembered token.
+    verified.set(token, { scopes, expiresAt: (payload.exp ?? 0) * 1000 });
+    if (verified.size > VERIFIED_TOKENS) {
+      const oldest = verified.keys().next().value;
+      if (oldest !== undefined) verified.delete(oldest);
+    }
+    return scopes;
   };
 }
 
