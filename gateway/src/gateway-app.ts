@@ -14,7 +14,7 @@ import type { GatewayMetrics } from './gateway-metrics';
 import { GATEWAY_ROUTES, type GatewayContext } from './gateway-routes';
 import type { IdempotencySettings } from './idempotent-writes';
 import { openApiDocument } from './openapi-document';
-import { requireScope } from './access-tokens';
+import { requireScope, type TokenCheck } from './access-tokens';
 import { registerRoutes } from './route-table';
 import { UserLog } from './user-log';
 import { WrittenPositions } from './written-positions';
@@ -37,7 +37,7 @@ export interface GatewayDependencies {
    */
   readonly publicBaseUrl: string;
   /** Checks an access token and answers the scopes it grants; without it no token is asked for. */
-  readonly accessTokens?: (token: string) => Promise<ReadonlySet<string>>;
+  readonly accessTokens?: TokenCheck;
 }
 
 function countStoreErrors(metrics: GatewayMetrics): ErrorRequestHandler {
