@@ -1,50 +1,11 @@
-import type { AccessTokenSettings } from '@user-service/gateway';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { InProcessCluster } from '@user-service/launcher';
 import fc from 'fast-check';
-import { exportJWK, generateKeyPair, type JWK, type KeyLike, SignJWT } from 'jose';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Answer, apiClient } from './http-client';
 import { startTestSystem, untilAggregatorsReady } from './test-system';
-
-const ISSUER = 'https://issuer.test';
-const AUDIENCE = 'user-service';
-
-interface SigningKey {
-  readonly alg: 'ES256' | 'RS256';
-  readonly kid: string;
-  readonly privateKey: KeyLike;
-  readonly jwk: JWK;
-}
-
-async function signingKey(alg: 'ES256' | 'RS256', kid: string): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg);
-  return { alg, kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
-}
-
-/** An access token as an authorization server issues one (RFC 9068), changed by `overrides`. */
-function token(
-  key: SigningKey,
-  scope: string,
-  overrides: {
-    issuer?: string;
-    audience?: string;
-    notBefore?: number;
-    typ?: string;
-    expiresIn?: string | number;
-  } = {},
-): Promise<string> {
-  const signed = new SignJWT({ scope, client_id: 'test-client' })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: overrides.typ ?? 'at+jwt' })
-    .setIssuer(overrides.issuer ?? ISSUER)
-    .setAudience(overrides.audience ?? AUDIENCE)
-    .setSubject('someone')
-    .setIssuedAt()
-    .setExpirationTime(overrides.expiresIn ?? '5m');
-  if (overrides.notBefore !== undefined) signed.setNotBefore(overrides.notBefore);
-  return signed.sign(key.privateKey);
-}
+import { AUDIENCE, ISSUER, settingsFor, signingKey, type SigningKey, token } from './test-issuer';
 
 const bearer = (value: string) => ({ authorization: `Bearer ${value}` });
 const challengeOf = (answer: Answer) => answer.headers.get('www-authenticate');
@@ -63,12 +24,10 @@ describe('the public API with access tokens (AUTH_JWKS_*)', () => {
       signingKey('RS256', 'rs-1'),
       signingKey('ES256', 'es-1'),
     ]);
-    const accessTokens: AccessTokenSettings = {
-      keys: { file: { keys: [es.jwk, rs.jwk] } },
-      issuer: ISSUER,
-      audience: AUDIENCE,
-    };
-    system = await startTestSystem({ store: new InMemoryStore(), accessTokens });
+    system = await startTestSystem({
+      store: new InMemoryStore(),
+      accessTokens: settingsFor(es, rs),
+    });
     await untilAggregatorsReady(system, [0, 1, 2]);
     api = apiClient(system.gateway.url);
   });

@@ -11,13 +11,14 @@ export interface Answer {
   readonly text: string;
 }
 
-export function apiClient(baseUrl: string) {
+/** `defaults`: headers every request carries unless it says otherwise (an access token). */
+export function apiClient(baseUrl: string, defaults: Readonly<Record<string, string>> = {}) {
   async function send(
     method: string,
     path: string,
     options: { json?: unknown; body?: string; headers?: Record<string, string> } = {},
   ): Promise<Answer> {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string> = { ...defaults, ...options.headers };
     let body = options.body;
     if (options.json !== undefined) {
       headers['content-type'] ??= 'application/json';

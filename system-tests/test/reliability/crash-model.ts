@@ -15,6 +15,7 @@ import { idsWhere, ownedBy, problemTypeOf, problemTypeMatching } from '@user-ser
 import { type Answer, apiClient } from '../http-client';
 import { PassThrough } from 'node:stream';
 import { FaultInjectingStore, type GatewayCrashPoint } from './fault-injecting-store';
+import { settingsFor, signingKey, token } from '../test-issuer';
 import { startTestSystem } from '../test-system';
 
 export const PARTITIONS = 12;
@@ -83,10 +84,14 @@ export type Step =
  * `exact` (and so were compared with the model), and how many gateways died mid-write (a
  * refused write never reaches the step where it was to die).
  */
+/** The key the crash model's access tokens are signed with, made once for every scenario. */
+const ISSUER_KEY = signingKey('ES256', 'crash-model');
+
 export async function runCrashScenario(
   snapshotEvery: number,
   steps: readonly Step[],
 ): Promise<{ exactAnswers: number; gatewayDeaths: number }> {
+  const issuerKey = await ISSUER_KEY;
   const store = new FaultInjectingStore(new InMemoryStore());
   // Every line at every level, scanned at the end for the names and emails written.
   const logs: string[] = [];
@@ -101,8 +106,13 @@ export async function runCrashScenario(
     snapshotEvery,
     // A dead gateway's key is taken over after this; short, so retries need not wait long.
     idempotencyLeaseMs: LEASE_MS,
+    // Through the authenticated API, as a deployment runs it: every request carries a token.
+    accessTokens: settingsFor(issuerKey),
   });
-  const api = apiClient(system.gateway.url);
+  const everyScope = await token(issuerKey, 'users:read users:write users:erase', {
+    expiresIn: '1h',
+  });
+  const api = apiClient(system.gateway.url, { authorization: `Bearer ${everyScope}` });
   const model = new Map<string, UserState>(IDS.map((id) => [id, initialUserState]));
   const running = new Set([0, 1, 2]);
 
