@@ -1,11 +1,10 @@
 import { type EventStore, wrapStore } from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { type GatewayNode, startGatewayNode } from '@user-service/gateway';
+import type { GatewayNode } from '@user-service/gateway';
 import type { InProcessCluster } from '@user-service/launcher';
-import { problemTypeOf, TEST_MASTER_KEYS } from '@user-service/test-support';
-import { PassThrough } from 'node:stream';
+import { problemTypeOf } from '@user-service/test-support';
 import { type Answer, apiClient } from './http-client';
-import { startTestSystem, untilAggregatorsReady } from './test-system';
+import { startGatewayBeside, startTestSystem, untilAggregatorsReady } from './test-system';
 
 /** How late the aggregators apply an erasure: past two of the 1 s waits an erasure gives them. */
 const ERASURE_LAG_MS = 3000;
@@ -38,18 +37,7 @@ describe('an erasure, through one gateway of two while the aggregators lag', () 
     system = await startTestSystem({
       store: wrapStore(store, { events: { subscribe: erasuresLate(store.events) } }),
     });
-    other = await startGatewayNode({
-      store,
-      masterKeys: TEST_MASTER_KEYS,
-      port: 0,
-      aggregatorUrls: system.aggregatorUrls,
-      internalToken: system.internalToken,
-      partitions: 12,
-      forwardTimeoutMs: 1000,
-      storeTimeoutMs: 2000,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
-    });
+    other = await startGatewayBeside(system, store);
     await untilAggregatorsReady(system, [0, 1, 2]);
   });
 

@@ -1,14 +1,13 @@
 import type { Store } from '@user-service/common/store';
 import type { User } from '@user-service/common/domain';
 import { problemTypeOf } from '@user-service/test-support';
-import { startGatewayNode } from '@user-service/gateway';
 import type { InProcessCluster } from '@user-service/launcher';
 import { ephemeralMasterKeys } from '@user-service/common/personal-data';
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import type { StoredText } from './on-both-stores';
-import { startTestSystem, untilAggregatorsReady } from './test-system';
+import { startGatewayBeside, startTestSystem, untilAggregatorsReady } from './test-system';
 
 interface HistoryEvent {
   readonly type: string;
@@ -162,18 +161,7 @@ export function defineErasureContract(
     await api.create({ id: 'locked', name: 'Lock Ed', email: 'locked@example.com', group: 1 });
     // A gateway beside the system whose ring lacks the master key that wrapped the user's key,
     // as after a lost key file or a retired master key.
-    const stranger = await startGatewayNode({
-      store,
-      masterKeys: ephemeralMasterKeys(),
-      port: 0,
-      aggregatorUrls: system.aggregatorUrls,
-      internalToken: system.internalToken,
-      partitions: 12,
-      forwardTimeoutMs: 1000,
-      storeTimeoutMs: 2000,
-      logLevel: 'error',
-      logStream: new PassThrough().resume(),
-    });
+    const stranger = await startGatewayBeside(system, store, ephemeralMasterKeys());
     try {
       const erased = await apiClient(stranger.url).send('DELETE', '/api/user/locked/personal-data');
       expect(erased.status).toBe(204);

@@ -1,7 +1,9 @@
 import type { Store } from '@user-service/common/store';
 import { waitUntil } from '@user-service/common/lifecycle';
 import { PassThrough } from 'node:stream';
+import { type GatewayNode, startGatewayNode } from '@user-service/gateway';
 import { InProcessCluster, type InProcessClusterOptions } from '@user-service/launcher';
+import type { MasterKeyring } from '@user-service/common/personal-data';
 import { TEST_MASTER_KEYS } from '@user-service/test-support';
 
 /** A system for tests: three aggregators, free ports, and quiet logs unless asked otherwise. */
@@ -30,5 +32,29 @@ export function untilAggregatorsReady(
     describe: `aggregators ${indexes.join(', ')} to be ready`,
     timeoutMs: 10_000,
     intervalMs: 10,
+  });
+}
+
+/**
+ * Another gateway beside `system`, on `store` (the store its own gateway uses) and its
+ * aggregators, as a deployment with two gateways runs; with the test master key unless told
+ * another. Closed by the caller.
+ */
+export function startGatewayBeside(
+  system: InProcessCluster,
+  store: Store,
+  masterKeys: MasterKeyring = TEST_MASTER_KEYS,
+): Promise<GatewayNode> {
+  return startGatewayNode({
+    store,
+    masterKeys,
+    port: 0,
+    aggregatorUrls: system.aggregatorUrls,
+    internalToken: system.internalToken,
+    partitions: 12,
+    forwardTimeoutMs: 1000,
+    storeTimeoutMs: 2000,
+    logLevel: 'error',
+    logStream: new PassThrough().resume(),
   });
 }

@@ -2,12 +2,11 @@ import { startAggregatorNode } from '@user-service/aggregator';
 import { waitUntil } from '@user-service/common/lifecycle';
 import { ephemeralMasterKeys } from '@user-service/common/personal-data';
 import { InMemoryStore } from '@user-service/common/store/memory';
-import { startGatewayNode } from '@user-service/gateway';
 import type { InProcessCluster } from '@user-service/launcher';
 import { TEST_MASTER_KEYS } from '@user-service/test-support';
 import { PassThrough } from 'node:stream';
 import { apiClient } from './http-client';
-import { startTestSystem, untilAggregatorsReady } from './test-system';
+import { startGatewayBeside, startTestSystem, untilAggregatorsReady } from './test-system';
 
 const quiet = () => ({ logLevel: 'error', logStream: new PassThrough().resume() });
 
@@ -36,17 +35,7 @@ describe('a process whose master key opens none of the store’s keys', () => {
   afterAll(() => system.close());
 
   it('is a gateway that answers /readyz 503 master-key-mismatch, naming the master key needed', async () => {
-    const stranger = await startGatewayNode({
-      store,
-      masterKeys: ephemeralMasterKeys(),
-      port: 0,
-      aggregatorUrls: system.aggregatorUrls,
-      internalToken: system.internalToken,
-      partitions: 12,
-      forwardTimeoutMs: 1000,
-      storeTimeoutMs: 2000,
-      ...quiet(),
-    });
+    const stranger = await startGatewayBeside(system, store, ephemeralMasterKeys());
     try {
       const answer = await fetch(`${stranger.url}/readyz`);
       expect(answer.status).toBe(503);

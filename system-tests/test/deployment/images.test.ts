@@ -155,27 +155,22 @@ function itStartsItsCmd(image: () => ReplayedImage, service: string): void {
     expect(running.output()).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
   });
 
-  it('refuses to start its CMD without a master key: exit 1 and one line saying what it needs', async () => {
-    const { DATA_KEY_FILE, ...withoutKey } = composeEnvironment(service);
-    expect(DATA_KEY_FILE).toBeDefined();
-    const running = startIn(image(), image().cmd, { ...withoutKey, PORT: '0' });
-    stopLater.push(running);
-    expect(await running.exit()).toBe(1);
-    expect(running.output().trimEnd().split('\n')).toEqual([
-      JSON.stringify({ level: 'error', message: MASTER_KEY_REQUIRED }),
-    ]);
-  });
-
-  it('refuses to start its CMD without the internal token: exit 1 and one line saying what it needs', async () => {
-    const { INTERNAL_TOKEN_FILE, ...withoutToken } = composeEnvironment(service);
-    expect(INTERNAL_TOKEN_FILE).toBeDefined();
-    const running = startIn(image(), image().cmd, { ...withoutToken, PORT: '0' });
-    stopLater.push(running);
-    expect(await running.exit()).toBe(1);
-    expect(running.output().trimEnd().split('\n')).toEqual([
-      JSON.stringify({ level: 'error', message: INTERNAL_TOKEN_REQUIRED }),
-    ]);
-  });
+  it.each([
+    ['a master key', 'DATA_KEY_FILE', MASTER_KEY_REQUIRED],
+    ['the internal token', 'INTERNAL_TOKEN_FILE', INTERNAL_TOKEN_REQUIRED],
+  ])(
+    'refuses to start its CMD without %s: exit 1 and one line saying what it needs',
+    async (_what, variable, message) => {
+      const { [variable]: given, ...without } = composeEnvironment(service);
+      expect(given).toBeDefined();
+      const running = startIn(image(), image().cmd, { ...without, PORT: '0' });
+      stopLater.push(running);
+      expect(await running.exit()).toBe(1);
+      expect(running.output().trimEnd().split('\n')).toEqual([
+        JSON.stringify({ level: 'error', message }),
+      ]);
+    },
+  );
 }
 
 describe('the gateway image (gateway/Dockerfile)', () => {
