@@ -14,6 +14,7 @@ import { createReadsCounter } from './aggregator-metrics';
 import { internalListRoutes } from './internal-lists';
 import { READ_PREFIX, serveInternalRead } from './internal-read';
 import { isBatchRead, serveBatchRead } from './internal-batch-read';
+import type { PlainRead } from './plain-answer';
 
 /**
  * The aggregator's HTTP API: the gateway's reads, and health, readiness and metrics.
@@ -56,7 +57,7 @@ export function createInternalApi(
 }
 
 /** The reads served on plain node:http, past express (see internal-read.ts). */
-function plainReadOf(url: string): typeof serveInternalRead | undefined {
+function plainReadOf(url: string): PlainRead | undefined {
   if (url.startsWith(READ_PREFIX)) return serveInternalRead;
   if (isBatchRead(url)) return serveBatchRead;
   return undefined;

@@ -1,11 +1,7 @@
 import { type HttpProblem, problems } from '@user-service/common/http';
-import { type Logger } from '@user-service/common/observability';
 import { validateUserId } from '@user-service/common/domain';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Counter } from 'prom-client';
-import type { AggregatorReads } from './aggregator-reads';
 import { answerRead, asAnswer, type ReadFloor } from './internal-read';
-import { answerPlainly } from './plain-answer';
+import { answerPlainly, type PlainRead } from './plain-answer';
 
 export const BATCH_READ_PATH = '/internal/user-reads';
 /** Reads one batch may carry: a gateway sends what arrived in one turn of its event loop. */
@@ -20,14 +16,8 @@ export const MAX_BATCH_READS = 64;
  * turn of its event loop together, so that each read does not pay an HTTP exchange of its own.
  * The batch is 200 once it is well formed; each read's own status is in its answer.
  */
-export async function serveBatchRead(
-  aggregator: AggregatorReads,
-  req: IncomingMessage,
-  res: ServerResponse,
-  reads: Counter<'status'>,
-  log: Logger,
-): Promise<void> {
-  await answerPlainly(req, res, log, BATCH_READ_PATH, async () => {
+export const serveBatchRead: PlainRead = (aggregator, req, res, reads, log) =>
+  answerPlainly(req, res, log, BATCH_READ_PATH, async () => {
     try {
       if (!aggregator.isReady) throw problems.notReady();
       const asked = readsOf(req.url ?? '');
@@ -42,7 +32,6 @@ export async function serveBatchRead(
       return refused;
     }
   });
-}
 
 /** Whether `url` names the batch read (with any query). */
 export function isBatchRead(url: string): boolean {

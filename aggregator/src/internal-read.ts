@@ -1,11 +1,8 @@
 import { HttpProblem, problems, queryValidator } from '@user-service/common/http';
-import { type Logger } from '@user-service/common/observability';
 import { StoreUnavailableError } from '@user-service/common/store';
 import { validateUserId } from '@user-service/common/domain';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Counter } from 'prom-client';
 import type { AggregatorReads } from './aggregator-reads';
-import { answerPlainly, type PlainAnswer } from './plain-answer';
+import { answerPlainly, type PlainAnswer, type PlainRead } from './plain-answer';
 
 export const READ_PREFIX = '/internal/users/';
 const ROUTE = '/internal/users/:id';
@@ -29,19 +26,12 @@ const readQuery = queryValidator({
  * this copy does not reach it within a short wait, so that it answers from the store instead of
  * serving an older state.
  */
-export async function serveInternalRead(
-  aggregator: AggregatorReads,
-  req: IncomingMessage,
-  res: ServerResponse,
-  reads: Counter<'status'>,
-  log: Logger,
-): Promise<void> {
-  await answerPlainly(req, res, log, ROUTE, async () => {
+export const serveInternalRead: PlainRead = (aggregator, req, res, reads, log) =>
+  answerPlainly(req, res, log, ROUTE, async () => {
     const answered = await answer(aggregator, req.url ?? '');
     reads.inc({ status: String(answered.status) });
     return answered;
   });
-}
 
 async function answer(aggregator: AggregatorReads, url: string): Promise<PlainAnswer> {
   try {

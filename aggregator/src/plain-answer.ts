@@ -1,12 +1,23 @@
 import { chooseRequestId, logRequest } from '@user-service/common/http';
 import { type Logger } from '@user-service/common/observability';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Counter } from 'prom-client';
+import type { AggregatorReads } from './aggregator-reads';
 
 /** What a plain route answers: a status, and a body sent as JSON (a problem's when not 200). */
 export interface PlainAnswer {
   readonly status: number;
   readonly body: unknown;
 }
+
+/** A read served on plain node:http, each read it answers counted by status in `reads`. */
+export type PlainRead = (
+  aggregator: AggregatorReads,
+  req: IncomingMessage,
+  res: ServerResponse,
+  reads: Counter<'status'>,
+  log: Logger,
+) => Promise<void>;
 
 /**
  * Sends what `produce` answers the way the express routes would: JSON or problem+json, the

@@ -216,12 +216,12 @@ export class AggregatorClient {
       `/internal/users/${encodeURIComponent(userId)}?${query}`,
       requestId,
     );
-    if (statusCode === 200) return parseFound(await body.json());
-    if (statusCode === 404) {
-      await body.dump();
-      return { kind: 'notFound' };
-    }
-    return unanswered(statusCode, body);
+    // Only a user (200) and a problem (503) are read; any other answer says all in its status.
+    const answer =
+      statusCode === 200 || statusCode === 503
+        ? await body.json().catch(() => null)
+        : await body.dump();
+    return readAnswerOf(statusCode, answer);
   }
 
   /** Several reads in one `GET /internal/user-reads`, their answers in the same order. */
@@ -283,9 +283,9 @@ export class AggregatorClient {
 }
 
 /**
- * An answer other than 200 (or a read's 404). Lagging behind a write of this gateway (409), or
+ * A page's or count's answer other than 200. Lagging behind a write of this gateway (409), or
  * holding a user it cannot apply (503 user-unreadable), is normal and says nothing about the
- * aggregator's health; anything else counts against its circuit.
+ * aggregator's health; anything else counts against its circuit (as for reads, readAnswerOf).
  */
 async function unanswered(
   statusCode: number,
@@ -308,12 +308,21 @@ function answerInBatch(answer: unknown): ForwardedRead {
     status?: unknown;
     body?: unknown;
   };
+  return readAnswerOf(status, body);
+}
+
+/**
+ * A read's answer by its status and body, alone or in a batch: the user (200), none (404), or
+ * none yet: behind a write of this gateway (409), or a user it cannot apply (503
+ * user-unreadable). Anything else is the aggregator's failure.
+ */
+function readAnswerOf(status: unknown, body: unknown): ForwardedRead {
   if (status === 200) return parseFound(body);
   if (status === 404) return { kind: 'notFound' };
   if (status === 409) return { kind: 'unanswered', reason: 'behind' };
   if (status === 503 && problemType(body) === USER_UNREADABLE_TYPE)
     return { kind: 'unanswered', reason: 'parked' };
-  throw new AggregatorFailure(`aggregator answered ${String(status)} in a batch`);
+  throw new AggregatorFailure(`aggregator answered ${String(status)}`);
 }
 
 function parseField<T>(body: unknown, field: string, valid: (value: unknown) => boolean): T {

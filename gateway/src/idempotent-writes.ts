@@ -81,7 +81,6 @@ export function idempotent(
       context.metrics.idempotentRequests.inc({ outcome });
     const canonical = canonicalRequest(req, userIdInPath(req));
     const fingerprint = await context.personalData.requestFingerprint(canonical);
-    const legacyFingerprint = legacyFingerprintOf(canonical);
     const token = uuidv4();
     const attempt = attemptOf(fingerprint, token, context.idempotency);
     const begin = await context.store.idempotency.begin(key, attempt);
@@ -90,7 +89,10 @@ export function idempotent(
         count('in_flight');
         throw problems.idempotencyKeyInFlight();
       case 'completed':
-        if (begin.fingerprint !== fingerprint && begin.fingerprint !== legacyFingerprint) {
+        if (
+          begin.fingerprint !== fingerprint &&
+          begin.fingerprint !== legacyFingerprintOf(canonical)
+        ) {
           count('key_reused');
           throw problems.idempotencyKeyReused();
         }
@@ -107,7 +109,7 @@ export function idempotent(
           await carryOut(context, { key, token, requestId: requestIdOf(res) }, () =>
             write(req, res, {
               ...keyedIds(key, fingerprint),
-              legacyEventId: keyedIds(key, legacyFingerprint).eventId,
+              legacyEventId: keyedIds(key, legacyFingerprintOf(canonical)).eventId,
               key,
               token,
               expiresAt: attempt.expiresAt,

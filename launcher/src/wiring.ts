@@ -1,4 +1,5 @@
 import { ConfigError, DEFAULT_HOST } from '@user-service/common/config';
+import { localUrl } from '@user-service/common/http';
 
 /** The ports `npm start` is told to use: PORT, AGGREGATOR_BASE_PORT, and how many aggregators. */
 export interface PortSettings {
@@ -35,7 +36,7 @@ export function aggregatorPorts(settings: PortSettings): number[] {
 
 /** The gateway's AGGREGATOR_URLS for aggregators listening on these ports, aggregator 0 first. */
 export function aggregatorUrls(ports: readonly number[]): string[] {
-  return ports.map((port) => `http://127.0.0.1:${port}`);
+  return ports.map((port) => localUrl(DEFAULT_HOST, port));
 }
 
 /**
