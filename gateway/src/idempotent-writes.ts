@@ -109,7 +109,7 @@ export function idempotent(
           await carryOut(context, { key, token, requestId: requestIdOf(res) }, () =>
             write(req, res, {
               ...keyedIds(key, fingerprint),
-              legacyEventId: keyedIds(key, legacyFingerprintOf(canonical)).eventId,
+              legacyEventId: () => keyedIds(key, legacyFingerprintOf(canonical)).eventId,
               key,
               token,
               expiresAt: attempt.expiresAt,

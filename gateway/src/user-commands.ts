@@ -39,9 +39,9 @@ export interface KeyedWrite extends Omit<RememberedOutcome, 'outcome'> {
   /**
    * The id a release before keyed fingerprints derived for the same request
    * (idempotency-key.ts, legacyFingerprintOf): an earlier attempt it ran may have stored its
-   * event under it.
+   * event under it. Derived only when looked for: most keyed writes never do.
    */
-  readonly legacyEventId: string;
+  readonly legacyEventId: () => string;
   /** No earlier attempt of this request can have stored anything: nothing to look for first. */
   readonly fresh: boolean;
 }
@@ -156,7 +156,7 @@ export async function execute(
  * under: the one derived now, or the one a release before derived.
  */
 async function earlierAttempt(log: UserLog, keyed: KeyedWrite): Promise<StoredWrite | undefined> {
-  return (await log.stateAfter(keyed.eventId)) ?? (await log.stateAfter(keyed.legacyEventId));
+  return (await log.stateAfter(keyed.eventId)) ?? (await log.stateAfter(keyed.legacyEventId()));
 }
 
 type Decided =

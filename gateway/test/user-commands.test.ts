@@ -96,7 +96,7 @@ async function executed(
 function keyedAs(eventId: string, fresh = true, legacyEventId = `legacy-${eventId}`): KeyedWrite {
   return {
     eventId,
-    legacyEventId,
+    legacyEventId: () => legacyEventId,
     fresh,
     key: `key-of-${eventId}`,
     token: 't1',
