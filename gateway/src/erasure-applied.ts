@@ -24,9 +24,12 @@ export async function untilErasureApplied(
   const owner = aggregatorOf(context.partitionOf(userId), context.aggregatorCount);
   const deadline = Date.now() + ERASURE_WAIT_MS;
   for (;;) {
+    // As after a delete: an owner that holds no such user shows no one, even when it cannot
+    // tell the version (an erased user is a tombstone in a restored snapshot); one that still
+    // holds the user live is asked to reach the erasure's version.
     const answer = await context.aggregators.read(owner, {
       userId,
-      ownWrite: { version, deleted: false },
+      ownWrite: { version, deleted: true },
       requestId,
     });
     if (answer.kind !== 'unanswered' || answer.reason !== 'behind') return;

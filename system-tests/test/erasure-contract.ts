@@ -176,6 +176,24 @@ export function defineErasureContract(
     ]);
   });
 
+  it('erasing again answers 204 at once after the user’s aggregator restarted from a snapshot, which no longer knows the erased user’s version', async () => {
+    await api.create({ id: 'tom', name: 'Tom Stone', email: 'tom@example.com', group: 1 });
+    expect((await erase('tom')).status).toBe(204);
+    // Every aggregator saves its snapshot and restarts from it: an erased user is a tombstone
+    // there, its version not kept.
+    for (const index of [0, 1, 2]) {
+      await system.aggregator(index).aggregator.snapshot();
+      await system.stopAggregator(index, 'crash');
+      await system.startAggregator(index);
+    }
+    await untilAggregatorsReady(system, [0, 1, 2]);
+
+    const again = await erase('tom');
+
+    expect(again.status).toBe(204);
+    expect(await history('tom')).toHaveLength(2);
+  });
+
   it('erasing again answers 204 and appends nothing; an id with no events is 404', async () => {
     await api.create({ id: 'dee', name: 'Dee', email: 'dee@example.com', group: 1 });
     await erase('dee');
