@@ -2,6 +2,7 @@
 # Creates the deployment's secrets on the first `docker compose up`, and keeps them afterwards.
 # Compose runs it as root (service `secrets`) into a volume that only the services needing a secret
 # mount; each file is readable by its consumers' user only. No value is ever printed.
+# It runs in the gateway image, from its /app: the token issuer's key pair is made by its node.
 #   usage: generate-secrets.sh [folder]   (default /secrets)
 set -eu
 folder="${1:-/secrets}"
@@ -11,11 +12,13 @@ mkdir -p "$folder"
 chmod 755 "$folder"
 
 # The users the images run as: mongodb in mongo:8.0, node in node:24, grafana in grafana/grafana;
-# and mongo-init's own (Compose's `user:`), so that only it, of the node processes, reads root's.
+# and mongo-init's own (Compose's `user:`), so that only it, of the node processes, reads root's;
+# and the token tool's (service `token`), the only one that reads the key tokens are signed with.
 MONGODB=999
 NODE=1000
 GRAFANA=472
 MONGO_INIT=10001
+TOKEN_ISSUER=10002
 
 random_text() {
   # 32 characters from [A-Za-z0-9]: about 190 bits, and safe in a URL or a shell.
@@ -29,6 +32,11 @@ random_text() {
 random_keyfile() {
   # mongod accepts 6 to 1024 characters of the base64 alphabet: 756 bytes make 1008.
   head -c 756 /dev/urandom | base64 | tr -d '\n'
+}
+
+new_signing_key() {
+  # An ES256 private key as a JWK (the deployment's own small token issuer).
+  node gateway/dist/signing-key-main.js new
 }
 
 random_data_key() {
@@ -61,3 +69,12 @@ secret internal-token "$NODE" "$NODE" 400 random_text
 # Losing it loses every user's name and email: back it up apart from the database's backups.
 secret data-key "$NODE" "$NODE" 400 random_data_key
 secret grafana-admin-password "$GRAFANA" 0 400 random_text
+# Signs the access tokens `docker compose run --rm token` prints; the gateway never reads it.
+secret token-signing-key "$TOKEN_ISSUER" "$TOKEN_ISSUER" 400 new_signing_key
+
+# The gateway verifies tokens with the key's public half: no secret, so everyone may read it. Made
+# from the key on every run, so that it always matches the key that is there.
+node gateway/dist/signing-key-main.js jwks "$folder/token-signing-key" > "$folder/token-jwks.json.new"
+mv "$folder/token-jwks.json.new" "$folder/token-jwks.json"
+chmod 444 "$folder/token-jwks.json"
+echo "published token-jwks.json"

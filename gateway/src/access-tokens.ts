@@ -2,8 +2,13 @@ import { problems } from '@user-service/common/http';
 import type { RequestHandler } from 'express';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 
-/** What a route asks of an access token: reading users, changing them, erasing a person. */
-export type Scope = 'users:read' | 'users:write' | 'users:erase';
+/**
+ * What a route asks of an access token: reading users, changing them, erasing a person, and
+ * administering the service (no route asks for it yet; it is reserved, so that no token issued
+ * for the others ever grants it).
+ */
+export const SCOPES = ['users:read', 'users:write', 'users:erase', 'users:admin'] as const;
+export type Scope = (typeof SCOPES)[number];
 
 /** Where the keys that sign access tokens are published, and what the tokens must say. */
 export interface AccessTokenSettings {

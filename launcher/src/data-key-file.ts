@@ -4,8 +4,9 @@ import {
   newMasterKeyText,
   parseMasterKeys,
 } from '@user-service/common/personal-data';
-import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { makeFileOnce } from './file-made-once';
 
 /** Where `npm start` keeps its master key: beside the embedded MongoDB's data (./.data/data-key). */
 export function dataKeyFileBeside(dataDir: string): string {
@@ -21,36 +22,15 @@ export interface DataKeyFile {
 /**
  * The master key file of `npm start` when neither DATA_KEY nor DATA_KEY_FILE is set: made on the
  * first start (a new key, readable by its owner alone) and read as it is on every later one, as
- * the data keys in the store are wrapped with it. Launchers started at once (npm start, chaos,
- * bench) agree on one key: the file appears whole or not at all, and only the first one wins.
+ * the data keys in the store are wrapped with it; launchers started at once (npm start, chaos,
+ * bench) agree on one key.
  * Throws ConfigError when the file is there but holds no master key; the key itself is never
  * returned, shown or put in a message.
  */
 export function ensureDataKeyFile(path: string): DataKeyFile {
-  mkdirSync(dirname(path), { recursive: true });
-  let created = false;
-  const staged = `${path}.${process.pid}.new`;
-  rmSync(staged, { force: true });
-  try {
-    writeFileSync(staged, `${newMasterKeyText()}\n`, { mode: 0o600, flag: 'wx' });
-    chmodSync(staged, 0o600);
-    try {
-      // Takes the name only if nothing holds it yet: a key already there is never replaced.
-      linkSync(staged, path);
-      created = true;
-    } catch (error) {
-      if (!isAlreadyThere(error)) throw error;
-    }
-  } finally {
-    rmSync(staged, { force: true });
-  }
+  const created = makeFileOnce(path, () => `${newMasterKeyText()}\n`);
   checkKeyFile(path);
   return { path, created };
-}
-
-function isAlreadyThere(error: unknown): boolean {
-  // Not `instanceof Error`: Node's fs errors may come from another realm (as under jest).
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'EEXIST';
 }
 
 function checkKeyFile(path: string): void {

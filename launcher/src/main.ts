@@ -1,5 +1,6 @@
 import {
   configOrExit,
+  exitOnMisconfiguration,
   DEFAULT_AGGREGATOR_PORT,
   integer,
   optionalText,
@@ -18,14 +19,16 @@ import { resolve } from 'node:path';
 import { dataKeyFileBeside } from './data-key-file';
 import { runOnMongo } from './mongo-mode';
 import { runInMemory } from './memory-mode';
+import { withLocalIssuer } from './local-issuer';
 
 async function main(): Promise<void> {
+  const env = await withLocalIssuer(process.env).catch(exitOnMisconfiguration);
   const config = configOrExit(() => {
     const read = {
       // Without MONGO_URL the launcher starts MongoDB itself.
       // Without DATA_KEY or DATA_KEY_FILE it makes a master key itself (see mongo-mode, memory-mode).
-      ...readSharedConfig(process.env, { mongoUrl: 'optional', masterKeys: 'optional' }),
-      ...readConfig(process.env, {
+      ...readSharedConfig(env, { mongoUrl: 'optional', masterKeys: 'optional' }),
+      ...readConfig(env, {
         PORT: integer({ default: DEFAULT_GATEWAY_PORT, min: 0, max: 65535 }),
         AGGREGATOR_BASE_PORT: integer({ default: DEFAULT_AGGREGATOR_PORT, min: 0, max: 65535 }),
         SNAPSHOT_EVERY: integer({ default: 100, min: 1 }),
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
     const base =
       read.PUBLIC_BASE_URL === undefined ? undefined : publicBaseUrl(read.PUBLIC_BASE_URL);
     // On MongoDB the gateway process reads AUTH_* itself, from the environment it inherits.
-    const accessTokens = readAccessTokenSettings(process.env, read.HOST);
+    const accessTokens = readAccessTokenSettings(env, read.HOST);
     return {
       ...read,
       ...(base === undefined ? {} : { publicBaseUrl: base }),
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
               : dataKeyFileBeside(resolve(config.EMBEDDED_MONGO_DIR)),
             internalToken: config.INTERNAL_TOKEN,
             gatewayHost: config.HOST,
-            env: process.env,
+            env,
           },
           log,
         );

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMasterKeys } from '@user-service/common/personal-data';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { REPO, repoText, repoYaml } from './repo-files';
 
 /**
@@ -111,6 +112,7 @@ describe('docker-compose.yml, closed by default', () => {
       'internal-token': ['gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2'],
       'data-key': ['gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2'],
       'grafana-admin-password': ['grafana'],
+      'token-signing-key': ['token'],
     };
     expect(Object.keys(needs).sort()).toEqual([...generated].sort());
     for (const [secret, consumers] of Object.entries(needs)) {
@@ -131,7 +133,7 @@ describe('docker-compose.yml, closed by default', () => {
     expect(generator.entrypoint?.at(-1)).toBe('/secrets');
   });
 
-  it('turns on what keeps strangers out: MongoDB users and keyFile, service users, a master key, Grafana without anonymous access', () => {
+  it('turns on what keeps strangers out: MongoDB users and keyFile, service users, a master key, access tokens, Grafana without anonymous access', () => {
     for (const name of ['mongo1', 'mongo2', 'mongo3']) {
       const mongo = compose.services[name]!;
       expect(mongo.command).toContain('--keyFile');
@@ -146,6 +148,13 @@ describe('docker-compose.yml, closed by default', () => {
         DATA_KEY_FILE: `${SECRETS_FOLDER}/data-key`,
       });
     }
+    // The API asks for access tokens: no AUTH=none.
+    expect(compose.services.gateway?.environment).toMatchObject({
+      AUTH_JWKS_FILE: `${SECRETS_FOLDER}/token-jwks.json`,
+      AUTH_ISSUER: expect.any(String),
+      AUTH_AUDIENCE: expect.any(String),
+    });
+    expect(compose.services.gateway?.environment).not.toHaveProperty('AUTH');
     expect(compose.services.grafana?.environment?.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
   });
 });
@@ -198,7 +207,9 @@ describe('mongo-init/generate-secrets.sh', () => {
   const generate = (folder?: string): string => {
     const into = folder ?? mkdtempSync(join(tmpdir(), 'secrets-'));
     if (!folder) folders.push(into);
+    // From the repository, as Compose runs it from the gateway image's /app.
     const run = spawnSync('sh', [join(REPO, 'mongo-init/generate-secrets.sh'), into], {
+      cwd: REPO,
       encoding: 'utf8',
     });
     if (run.status !== 0) throw new Error(`generate-secrets.sh failed: ${run.stderr}`);
@@ -242,6 +253,53 @@ describe('mongo-init/generate-secrets.sh', () => {
       expect(parseMasterKeys(text, 'data-key').current.key).toHaveLength(32);
       const { mode, uid } = statSync(join(folder, 'data-key'));
       expect({ mode: mode & 0o777, uid }).toEqual({ mode: 0o400, uid: 1000 });
+    },
+  );
+
+  asRoot(
+    'makes a token signing key the token service alone reads, and a public JWKS the gateway verifies its tokens with',
+    async () => {
+      const folder = generate();
+      const key = statSync(join(folder, 'token-signing-key'));
+      expect({ mode: key.mode & 0o777, uid: key.uid }).toEqual({ mode: 0o400, uid: 10002 });
+      expect(canRead(compose.services.gateway!, key)).toBe(false);
+      const jwks = statSync(join(folder, 'token-jwks.json'));
+      expect(canRead(compose.services.gateway!, jwks)).toBe(true);
+
+      // The token service's program, with its Compose settings, against these files.
+      const { AUTH_SIGNING_KEY_FILE, ...issuer } = compose.services.token!.environment ?? {};
+      expect(AUTH_SIGNING_KEY_FILE).toBe(`${SECRETS_FOLDER}/token-signing-key`);
+      const printed = spawnSync(
+        'node',
+        [...(compose.services.token!.entrypoint ?? []).slice(1), '--scope', 'users:read'],
+        {
+          cwd: REPO,
+          env: {
+            ...process.env,
+            ...issuer,
+            AUTH_SIGNING_KEY_FILE: join(folder, 'token-signing-key'),
+          },
+          encoding: 'utf8',
+        },
+      );
+      expect(printed.status).toBe(0);
+      // ... verified as the gateway is configured in Compose.
+      const gateway = compose.services.gateway!.environment ?? {};
+      expect(gateway.AUTH_JWKS_FILE).toBe(`${SECRETS_FOLDER}/token-jwks.json`);
+      const keys = createLocalJWKSet(
+        JSON.parse(readFileSync(join(folder, 'token-jwks.json'), 'utf8')),
+      );
+      const { payload } = await jwtVerify(printed.stdout.trim(), keys, {
+        issuer: gateway.AUTH_ISSUER!,
+        audience: gateway.AUTH_AUDIENCE!,
+        typ: 'at+jwt',
+      });
+      expect(payload.scope).toBe('users:read');
+
+      // A later `up` keeps the key, and the JWKS still matches it.
+      const before = readFileSync(join(folder, 'token-jwks.json'), 'utf8');
+      generate(folder);
+      expect(readFileSync(join(folder, 'token-jwks.json'), 'utf8')).toBe(before);
     },
   );
 

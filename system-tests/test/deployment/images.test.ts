@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   type StageCache,
 } from './dockerfile-replay';
 import { REPO, repoYaml } from './repo-files';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 
 /**
  * Each image, built by replaying its Dockerfile into a folder, then started from that folder
@@ -28,6 +30,17 @@ const REPLAY_MS = 240_000;
 /** Nothing listens here: MongoDB is "not reachable yet". */
 const TOKEN = newInternalToken();
 const NO_MONGO = 'mongodb://127.0.0.1:9/?replicaSet=rs0&directConnection=false';
+/** The public key a gateway checks access tokens with. */
+const JWKS = {
+  keys: [
+    {
+      ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
+      kid: 'replay',
+      alg: 'ES256',
+      use: 'sig',
+    },
+  ],
+};
 
 interface Running {
   readonly child: ChildProcess;
@@ -115,6 +128,7 @@ function composeEnvironment(service: string): Record<string, string> {
 function secretFor(name: string): string {
   if (name === 'DATA_KEY_FILE') return newMasterKeyText();
   if (name === 'INTERNAL_TOKEN_FILE') return TOKEN;
+  if (name === 'AUTH_JWKS_FILE') return JSON.stringify(JWKS);
   // The passwords are only passed on.
   return `not-a-real-${name.toLowerCase()}`;
 }
@@ -214,6 +228,43 @@ describe('the gateway image (gateway/Dockerfile)', () => {
       group: 1,
     });
     expect(await healthcheckAgainst(image, url)).toBe(0);
+  });
+
+  it('prints an access token as the token service does, one that verifies with the key pair the image makes', async () => {
+    const compose = repoYaml('docker-compose.yml') as {
+      services: Record<string, { entrypoint?: string[]; environment?: Record<string, string> }>;
+    };
+    const makeKey = startIn(image, ['node', 'gateway/dist/signing-key-main.js', 'new']);
+    expect(await makeKey.exit()).toBe(0);
+    const keyFolder = mkdtempSync(join(tmpdir(), 'token-key-'));
+    folders.push(keyFolder);
+    writeFileSync(join(keyFolder, 'key'), makeKey.output());
+    const jwks = startIn(image, [
+      'node',
+      'gateway/dist/signing-key-main.js',
+      'jwks',
+      join(keyFolder, 'key'),
+    ]);
+    expect(await jwks.exit()).toBe(0);
+    const token = compose.services.token!;
+    const minted = startIn(
+      image,
+      [...(token.entrypoint ?? []), '--scope', 'users:read users:write'],
+      {
+        ...token.environment,
+        AUTH_SIGNING_KEY_FILE: join(keyFolder, 'key'),
+      },
+    );
+    expect(await minted.exit()).toBe(0);
+    const { payload } = await jwtVerify(
+      minted.output().trim(),
+      createLocalJWKSet(JSON.parse(jwks.output()) as JSONWebKeySet),
+      {
+        issuer: token.environment?.AUTH_ISSUER ?? '',
+        audience: token.environment?.AUTH_AUDIENCE ?? '',
+      },
+    );
+    expect(payload.scope).toBe('users:read users:write');
   });
 
   it("runs mongo-init as Compose does, which reads its secrets and tries to reach the replica set's first member", async () => {
