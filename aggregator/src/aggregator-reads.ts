@@ -15,6 +15,6 @@ export type HeldUsers = Pick<
 export interface AggregatorReads {
   readonly isReady: boolean;
   readonly users: HeldUsers;
-  readonly opened: Pick<OpenedUsers, 'open'>;
+  readonly opened: Pick<OpenedUsers, 'open' | 'openPage'>;
   readonly positions: Pick<AppliedPositions, 'waitFor'>;
 }

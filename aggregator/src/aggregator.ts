@@ -56,7 +56,7 @@ export class Aggregator implements AggregatorReads {
   readonly users: HeldUsers = this.projection;
   private readonly openedUsers: OpenedUsers;
   /** Opens users to answer; also for tests and drills comparing with a reference. */
-  readonly opened: Pick<OpenedUsers, 'open'>;
+  readonly opened: Pick<OpenedUsers, 'open' | 'openPage'>;
   private readonly readinessState: Readiness;
   /** Whether reads may be served from memory, and why not (GET /readyz). */
   readonly readiness: Pick<Readiness, 'isReady' | 'report'>;

@@ -48,8 +48,11 @@ export function internalListRoutes(aggregator: AggregatorReads): Router {
       ...(after === undefined ? {} : { after }),
       ...(group === undefined ? {} : { group }),
     });
-    const users = (await aggregator.opened.open(page)).filter((user) => user !== null);
-    res.json({ users });
+    // A user this aggregator cannot open (a key its master keys do not unwrap, a damaged value)
+    // is named for the gateway, which leaves it out and says so, rather than failing the page.
+    const opened = await aggregator.opened.openPage(page);
+    const users = opened.users.filter((user) => user !== null);
+    res.json({ users, unopenable: [...opened.unopenable.keys()] });
   });
   router.get('/internal/user-counts', rememberRoute, async (req, res) => {
     const { group } = await exactQuery(aggregator, req, readCounts);

@@ -1,4 +1,8 @@
-import { ErasuresInFlight, type PersonalData } from '@user-service/common/personal-data';
+import {
+  ErasuresInFlight,
+  type OpenedPage,
+  type PersonalData,
+} from '@user-service/common/personal-data';
 import type { User } from '@user-service/common/domain';
 
 /** Users held opened at most; the least recently answered go first. */
@@ -19,8 +23,19 @@ export class OpenedUsers {
     private readonly size = DEFAULT_SIZE,
   ) {}
 
-  /** The users opened, in order; null for each whose personal data is erased. */
+  /**
+   * The users opened, in order; null for each whose personal data is erased. Throws if one
+   * cannot be opened here: for answers about those very users.
+   */
   async open(users: readonly User[]): Promise<Array<User | null>> {
+    const page = await this.openPage(users);
+    const [failure] = page.unopenable.values();
+    if (failure) throw failure;
+    return [...page.users];
+  }
+
+  /** The users opened, in order, as PersonalData.openPage answers: one that cannot be opened is named, not fatal. */
+  async openPage(users: readonly User[]): Promise<OpenedPage> {
     const found = new Map<User, User | null>();
     const missing: User[] = [];
     for (const user of users) {
@@ -31,17 +46,19 @@ export class OpenedUsers {
         found.set(user, entry.opened);
       } else missing.push(user);
     }
+    let unopenable: OpenedPage['unopenable'] = new Map();
     if (missing.length > 0) {
       const { value: opened, erased } = await this.erasures.during(() =>
-        this.personalData.openUsers(missing),
+        this.personalData.openPage(missing),
       );
+      unopenable = opened.unopenable;
       for (const [index, sealed] of missing.entries()) {
-        const user = erased.has(sealed.id) ? null : (opened[index] ?? null);
+        const user = erased.has(sealed.id) ? null : (opened.users[index] ?? null);
         found.set(sealed, user);
         if (user) this.remember(sealed, user);
       }
     }
-    return users.map((user) => found.get(user) ?? null);
+    return { users: users.map((user) => found.get(user) ?? null), unopenable };
   }
 
   forget(userId: string): void {

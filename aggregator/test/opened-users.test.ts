@@ -1,16 +1,25 @@
-import type { PersonalData } from '@user-service/common/personal-data';
+import type { OpenedPage, PersonalData } from '@user-service/common/personal-data';
 import type { User } from '@user-service/common/domain';
 import { OpenedUsers } from '../src/opened-users';
 
-/** Opens by marking the name, erased for ids starting with "gone"; counts what it opened. */
+/**
+ * Opens by marking the name, erased for ids starting with "gone", unopenable for those starting
+ * with "locked"; counts what it opened.
+ */
 function fakePersonalData() {
   const opened: string[] = [];
   const personalData = {
-    openUsers: async (users: readonly User[]) =>
-      users.map((user) => {
+    openPage: async (users: readonly User[]): Promise<OpenedPage> => {
+      const unopenable = new Map<string, Error>();
+      const answered = users.map((user) => {
         opened.push(user.id);
-        return user.id.startsWith('gone') ? null : { ...user, name: `opened ${user.name}` };
-      }),
+        if (user.id.startsWith('locked')) unopenable.set(user.id, new Error(`${user.id} locked`));
+        return user.id.startsWith('gone') || unopenable.has(user.id)
+          ? null
+          : { ...user, name: `opened ${user.name}` };
+      });
+      return { users: answered, unopenable };
+    },
   } as unknown as PersonalData;
   return { personalData, opened };
 }
@@ -51,9 +60,9 @@ describe('OpenedUsers', () => {
     const { personalData, opened } = fakePersonalData();
     let release = () => {};
     const slow = {
-      openUsers: async (users: readonly User[]) => {
+      openPage: async (users: readonly User[]) => {
         await new Promise<void>((resolve) => (release = resolve));
-        return personalData.openUsers(users);
+        return personalData.openPage(users);
       },
     } as unknown as PersonalData;
     const users = new OpenedUsers(slow);
@@ -80,5 +89,18 @@ describe('OpenedUsers', () => {
     for (const user of [ada, bob, ada, cy, ada, bob]) await users.open([user]);
 
     expect(opened).toEqual(['ada', 'bob', 'cy', 'bob']);
+  });
+
+  it('answers a page whose one user cannot be opened, naming that user and keeping nothing of it; open throws for it', async () => {
+    const { personalData, opened } = fakePersonalData();
+    const users = new OpenedUsers(personalData);
+    const [ada, locked] = [sealed('ada'), sealed('locked-1')];
+
+    const page = await users.openPage([ada, locked]);
+    expect(page.users.map((user) => user?.id ?? null)).toEqual(['ada', null]);
+    expect([...page.unopenable.keys()]).toEqual(['locked-1']);
+    await expect(users.open([ada, locked])).rejects.toThrow('locked-1 locked');
+    // ada was kept opened; the locked user is asked for again each time.
+    expect(opened).toEqual(['ada', 'locked-1', 'locked-1']);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --quick] [--duration S] [--connections N] [--users N] [--profile]
- *   [--only scenarios,complexity,safe-writes,recovery,space,read-side,tail] [--read-users N]
+ *   [--only scenarios,complexity,safe-writes,recovery,space,read-side,tail,tokens] [--read-users N]
  *   [--read-connections N] [--tail-requests N] [--tail-rate R] [--tail-connections N]
  *   [--port-base N]
  * Measures the system against a single-process baseline on this machine, in one run, and
@@ -32,12 +32,14 @@ import {
   scenarioTable,
   spaceTable,
   tailTable,
+  tokenCostTable,
 } from './report';
 import { safeWritesCheck, type SafeWritesReport } from './safe-writes';
 import { scenario, SCENARIOS, type ScenarioName } from './scenarios';
 import { seedUsers } from './seed';
 import { estimateSpace, measureSpace, type SpaceResult } from './space';
 import { tailCheck, type TailReport } from './tail';
+import { tokenCostCheck, type TokenCostReport } from './token-cost';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -269,6 +271,13 @@ async function main(): Promise<void> {
     say(tailTable(tail));
   }
 
+  let tokens: TokenCostReport | undefined;
+  if (parts.has('tokens')) {
+    tokens = await tokenCostCheck(store, options);
+    say('\n## Access tokens: what checking them costs a read\n');
+    say(tokenCostTable(tokens));
+  }
+
   const resultsDir = resolve(REPO, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const file = resolve(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -286,6 +295,7 @@ async function main(): Promise<void> {
         space,
         readSide,
         tail,
+        tokens,
       },
       null,
       2,

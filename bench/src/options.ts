@@ -57,6 +57,7 @@ export const BENCH_PARTS = [
   'space',
   'read-side',
   'tail',
+  'tokens',
 ] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 

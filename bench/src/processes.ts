@@ -21,6 +21,8 @@ export interface SystemSpec {
   readonly aggregatorBasePort: number;
   /** Extra node flags for the system process, e.g. --cpu-prof. */
   readonly nodeFlags?: readonly string[];
+  /** Settings for the system beyond the bench's own, e.g. AUTH_* to check access tokens. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The system as `npm start` runs it, in a process of its own so that it does not share a core with the load. */
@@ -36,6 +38,7 @@ export async function startSystem(spec: SystemSpec): Promise<Running> {
       EMBEDDED_MONGO_PORT: '27519',
       // Request lines at info would be written for every request by the system but not the baseline.
       LOG_LEVEL: 'warn',
+      ...spec.env,
     },
     gatewayPort: spec.gatewayPort,
     aggregatorBasePort: spec.aggregatorBasePort,

@@ -1,3 +1,4 @@
+import { TOKEN_COST_TARGET, type TokenCostReport } from './token-cost';
 import type { Costs } from './counters';
 import type { LoadResult } from './load';
 import { LIGHT_SHARE, type ReadSideReport, type ReadSideScenarioName } from './read-side';
@@ -258,5 +259,19 @@ export function tailTable(tail: TailReport): string {
       (slow) =>
         `| ${ms(slow.latencyMs)} | ${n(slow.dueSeconds, 2)} | ${slow.status} | ${slow.kind.replaceAll('|', '\\|')} | \`${slow.method} ${slow.path.replaceAll('|', '%7C').replaceAll('`', '%60')}\` |`,
     ),
+  ].join('\n');
+}
+
+/** What checking access tokens costs a read, against the target. */
+export function tokenCostTable(report: TokenCostReport): string {
+  const rounds = (values: readonly number[]) => values.map((value) => n(value)).join(' / ');
+  return [
+    '| reads | req/s per round | best |',
+    '| --- | ---: | ---: |',
+    `| without tokens | ${rounds(report.withoutTokens)} | ${n(Math.max(...report.withoutTokens))} |`,
+    `| with a token (ES256, verified once, then cached) | ${rounds(report.withTokens)} | ${n(Math.max(...report.withTokens))} |`,
+    '',
+    `Cost of the check: **${n(report.cost * 100, 1)}%** of read throughput (target under ${n(TOKEN_COST_TARGET * 100)}%: ` +
+      `**${report.cost < TOKEN_COST_TARGET ? 'met' : 'missed'}**). A negative cost is noise: rounds differ by more than the check costs.`,
   ].join('\n');
 }

@@ -3,7 +3,11 @@ import { Pool } from 'undici';
 export const seededId = (n: number) => `bench-${n}`;
 
 /** Creates users bench-0 .. bench-(count-1) through the API, many at a time. */
-export async function seedUsers(url: string, count: number): Promise<void> {
+export async function seedUsers(
+  url: string,
+  count: number,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<void> {
   const pool = new Pool(url, { connections: 16 });
   let next = 0;
   const worker = async () => {
@@ -12,7 +16,7 @@ export async function seedUsers(url: string, count: number): Promise<void> {
       const { statusCode, body } = await pool.request({
         method: 'POST',
         path: '/api/user',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify({
           id: seededId(n),
           name: `Bench User ${n}`,

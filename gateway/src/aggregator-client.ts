@@ -20,6 +20,12 @@ export interface Unanswered {
 }
 
 /** A list's or count's answer, or why the aggregator could not give one to trust. */
+/** A page of an aggregator's users, and the ids of those it could not open (left out). */
+export interface ListedUsers {
+  readonly users: readonly User[];
+  readonly unopenable: readonly string[];
+}
+
 export type ForwardedQuery<T> = { readonly kind: 'answered'; readonly value: T } | Unanswered;
 
 /** What a list or count sent to one aggregator asks. */
@@ -154,11 +160,13 @@ export class AggregatorClient {
   }
 
   /** A page of the aggregator's live users in id order (`GET /internal/users`). */
-  async list(aggregator: number, request: QueryRequest): Promise<ForwardedQuery<User[]>> {
+  async list(aggregator: number, request: QueryRequest): Promise<ForwardedQuery<ListedUsers>> {
     return this.forward(aggregator, (pool) =>
-      this.query(pool, '/internal/users', request, (body) =>
-        parseField(body, 'users', (users) => Array.isArray(users) && users.every(isUser)),
-      ),
+      this.query(pool, '/internal/users', request, (body) => ({
+        users: parseField(body, 'users', (users) => Array.isArray(users) && users.every(isUser)),
+        // An aggregator of an earlier release names none.
+        unopenable: hasField(body, 'unopenable') ? parseField(body, 'unopenable', isListOfIds) : [],
+      })),
     );
   }
 
@@ -325,12 +333,20 @@ function readAnswerOf(status: unknown, body: unknown): ForwardedRead {
   throw new AggregatorFailure(`aggregator answered ${String(status)}`);
 }
 
+function hasField(body: unknown, field: string): boolean {
+  return typeof body === 'object' && body !== null && field in body;
+}
+
 function parseField<T>(body: unknown, field: string, valid: (value: unknown) => boolean): T {
-  if (typeof body === 'object' && body !== null && field in body) {
+  if (hasField(body, field)) {
     const value = (body as Record<string, unknown>)[field];
     if (valid(value)) return value as T;
   }
   throw new AggregatorFailure(`aggregator answered 200 without ${field}`);
+}
+
+function isListOfIds(value: unknown): boolean {
+  return Array.isArray(value) && value.every((id) => typeof id === 'string');
 }
 
 function isCountsByGroup(value: unknown): boolean {

@@ -49,6 +49,11 @@ export function createGatewayMetrics(registry: Registry) {
       labelNames: ['operation'],
       registers,
     }),
+    usersLeftOut: new Counter({
+      name: 'gateway_list_users_left_out_total',
+      help: 'Users left out of list pages because their personal data could not be opened (a key the master keys do not unwrap, a damaged value); those pages say X-Consistency: partial',
+      registers,
+    }),
     storeErrors: new Counter({
       name: 'gateway_store_errors_total',
       help: 'Requests answered 503 because the store was unavailable',

@@ -58,9 +58,9 @@ export const LINK_NEXT: HeaderObject = {
 };
 export const CONSISTENCY: HeaderObject = {
   description:
-    '`exact` when every aggregator answered, having applied every write this gateway acknowledged before the request; `snapshot` when the partitions of an aggregator that could not answer were read from their last snapshot instead.',
+    '`exact` when every aggregator answered, having applied every write this gateway acknowledged before the request; `snapshot` when the partitions of an aggregator that could not answer were read from their last snapshot instead; `partial` (lists only) when some users that match could not be opened by this service (a key its master keys do not unwrap, a damaged value) and are left out of the page (counts still count them).',
   required: true,
-  schema: { type: 'string', enum: ['exact', 'snapshot'] },
+  schema: { type: 'string', enum: ['exact', 'snapshot', 'partial'] },
 };
 export const IDEMPOTENT_REPLAYED: HeaderObject = {
   description:

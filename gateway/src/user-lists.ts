@@ -18,8 +18,10 @@ export interface ListContext {
 /**
  * `exact`: every aggregator answered, having applied every write this gateway acknowledged to
  * its partitions. `snapshot`: some partitions were read from their last snapshot instead.
+ * `partial` (a page only): some users that match could not be opened here (a key the master keys
+ * do not unwrap, a damaged value), and are left out; it says more than `snapshot`, so it wins.
  */
-export type Consistency = 'exact' | 'snapshot';
+export type Consistency = 'exact' | 'snapshot' | 'partial';
 
 export interface UserListQuery {
   readonly group?: number;
@@ -63,11 +65,15 @@ export async function listUsers(
     async (partitions) => context.userLog.snapshotPage(partitions, filter),
     requestId,
   );
-  const merged = answers.values.flat().sort((a, b) => compareIds(a.id, b.id));
+  const merged = answers.values
+    .flatMap((page) => page.users)
+    .sort((a, b) => compareIds(a.id, b.id));
+  const leftOut = answers.values.reduce((count, page) => count + page.unopenable.length, 0);
+  if (leftOut > 0) context.metrics.usersLeftOut.inc(leftOut);
   return {
     users: merged.slice(query.offset, query.offset + query.limit),
     more: merged.length > query.offset + query.limit,
-    consistency: answers.consistency,
+    consistency: leftOut > 0 ? 'partial' : answers.consistency,
   };
 }
 

@@ -20,6 +20,7 @@ import {
   type Store,
   type UserListQuery,
 } from '@user-service/common/store';
+import type { ListedUsers } from './aggregator-client';
 
 /** A user as a write decides on it: its state, and the key its personal data is sealed with. */
 export interface LoadedUser {
@@ -124,9 +125,12 @@ export class UserLog {
    * A page of the live users of some partitions from the snapshot, opened; a user erased since
    * the snapshot was saved is left out (keys asked of the store).
    */
-  async snapshotPage(partitions: readonly number[], query: UserListQuery): Promise<User[]> {
+  async snapshotPage(partitions: readonly number[], query: UserListQuery): Promise<ListedUsers> {
     const saved = await this.store.snapshots.listUsers(partitions, query);
-    const opened = await this.personalData.openUsers(saved, { checkKeys: true });
-    return opened.filter((user): user is User => user !== null);
+    const opened = await this.personalData.openPage(saved, { checkKeys: true });
+    return {
+      users: opened.users.filter((user): user is User => user !== null),
+      unopenable: [...opened.unopenable.keys()],
+    };
   }
 }

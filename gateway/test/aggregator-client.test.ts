@@ -247,12 +247,18 @@ describe('aggregator client', () => {
     const query = { position: '17', requestId: 'test' };
 
     it('asks for a page with the position of this gateway’s last write there, and answers it', async () => {
-      aggregator.answer = json(200, { users: [ada] });
+      aggregator.answer = json(200, { users: [ada], unopenable: ['bob'] });
       const page = await client.list(0, { ...query, group: 1, after: 'a b', limit: 3 });
-      expect(page).toEqual({ kind: 'answered', value: [ada] });
+      expect(page).toEqual({ kind: 'answered', value: { users: [ada], unopenable: ['bob'] } });
       expect(aggregator.requests.map((request) => request.url)).toEqual([
         '/internal/users?group=1&after=a+b&limit=3&position=17',
       ]);
+      // An aggregator of an earlier release names no unopenable users.
+      aggregator.answer = json(200, { users: [ada] });
+      expect(await client.list(0, query)).toEqual({
+        kind: 'answered',
+        value: { users: [ada], unopenable: [] },
+      });
     });
 
     it('leaves the position out when this gateway has written nothing there', async () => {

@@ -167,7 +167,7 @@ export const PROBLEM_TYPES = {
     type: '/problems/user-unreadable',
     status: 503,
     title: 'Service Unavailable',
-    when: 'the user has a stored event this version cannot read (`Retry-After: 60`); every other user is served',
+    when: 'the user has a stored event this version cannot read, or personal data sealed with a key this service’s master keys do not open (a master key missing, as in the middle of a rotation) (`Retry-After: 60`); every other user is served',
   },
   erasurePending: {
     type: '/problems/erasure-pending',
@@ -357,6 +357,13 @@ export const problems = {
     new HttpProblem(
       PROBLEM_TYPES.userUnreadable,
       `User ${unreadable.userId} cannot be read: its event ${unreadable.eventId} is of a kind or shape this version does not know`,
+      { headers: { 'Retry-After': '60' } },
+    ),
+  /** Retry-After is long: only giving the process the master key it lacks can help. */
+  personalDataUnopenable: (userId: string) =>
+    new HttpProblem(
+      PROBLEM_TYPES.userUnreadable,
+      `User ${userId} cannot be read: its personal data is sealed with a key this service's master keys do not open`,
       { headers: { 'Retry-After': '60' } },
     ),
   notReady: () => new HttpProblem(PROBLEM_TYPES.notReady, 'Not caught up with the store'),

@@ -5,6 +5,7 @@ import {
   UnreadableEventError,
 } from '../domain';
 import { EmailTakenError, StoreUnavailableError } from '../store/errors';
+import { MasterKeyError } from '../personal-data/master-keys';
 import { HttpProblem } from './problem';
 import { problems } from './problem-catalog';
 
@@ -19,6 +20,8 @@ export function toProblem(error: unknown): HttpProblem {
   if (error instanceof TooMuchContentionError) return problems.contention();
   if (error instanceof StoreUnavailableError) return problems.storeUnavailable();
   if (error instanceof UnreadableEventError) return problems.userUnreadable(error);
+  if (error instanceof MasterKeyError && error.owner !== undefined && isUserId(error.owner))
+    return problems.personalDataUnopenable(error.owner);
   return bodyParserProblem(error) ?? statusProblem(error) ?? problems.internalError();
 }
 
@@ -59,4 +62,9 @@ function statusProblem(error: unknown): HttpProblem | undefined {
   const status =
     typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : 500;
   return status >= 400 && status < 500 ? problems.unreadableRequest(status) : undefined;
+}
+
+/** Keys of the system's own are named `$…`, which no user id can be. */
+function isUserId(owner: string): boolean {
+  return !owner.startsWith('$');
 }

@@ -30,9 +30,13 @@ export function unwrapDataKey(ring: MasterKeyring, owner: string, wrapped: Wrapp
   if (!master)
     throw new MasterKeyError(
       `the data key of ${owner} is wrapped by master key ${wrapped.masterKeyId}, which this process does not hold`,
+      owner,
     );
   const fails = () =>
-    new MasterKeyError(`the data key of ${owner} does not open with master key ${master.id}`);
+    new MasterKeyError(
+      `the data key of ${owner} does not open with master key ${master.id}`,
+      owner,
+    );
   // Exactly an IV, a whole tag and a key: anything else was altered, or is not a wrapped key.
   const packed = strictBase64url(wrapped.wrapped);
   if (packed?.length !== IV_BYTES + TAG_BYTES + KEY_BYTES) throw fails();

@@ -22,6 +22,14 @@ export interface MasterKeyring {
 /** The master key is missing, malformed, or not the one a data key was wrapped with. */
 export class MasterKeyError extends Error {
   override name = 'MasterKeyError';
+
+  /** @param owner whose data key would not unwrap, when it is one (a user id, or `$…`) */
+  constructor(
+    message: string,
+    readonly owner?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A new master key, as `DATA_KEY` takes it: 32 random bytes in base64. */

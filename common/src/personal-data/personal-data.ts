@@ -22,7 +22,7 @@ import {
   recordKeyRef,
   sealRecord,
 } from './sealed-record';
-import { openText, sealedKeyId } from './sealed-text';
+import { openText, SealedValueError, sealedKeyId } from './sealed-text';
 
 /** Owns the key that hashes emails for the one-user-per-email claims; no user id can be it. */
 export const EMAIL_INDEX_OWNER = '$email-index';
@@ -75,6 +75,14 @@ export interface OpenedUser {
   readonly state: UserState;
   /** Undefined when the user has no key (never had one, or erased). */
   readonly key: DataKey | undefined;
+}
+
+/** Users opened one by one (PersonalData.openPage). */
+export interface OpenedPage {
+  /** In order; null for each whose personal data is erased, or who could not be opened. */
+  readonly users: ReadonlyArray<User | null>;
+  /** The users this process cannot open, by id, with why. */
+  readonly unopenable: ReadonlyMap<string, Error>;
 }
 
 export interface OpenOptions {
@@ -139,13 +147,36 @@ export class PersonalData {
     });
   }
 
-  /** The users opened, in order; null for each whose personal data is erased. */
+  /**
+   * The users opened, in order; null for each whose personal data is erased. Throws if one
+   * cannot be opened here (MasterKeyError, SealedValueError): for answers about those users.
+   */
   async openUsers(users: readonly User[], options: OpenOptions = {}): Promise<Array<User | null>> {
-    const keys = await this.keysOf(users, options);
-    return users.map((user) => {
-      const opened = openFields(keys.get(user.id), user.id, user);
-      return opened.name === null || opened.email === null ? null : (opened as User);
+    const page = await this.openPage(users, options);
+    const [failure] = page.unopenable.values();
+    if (failure) throw failure;
+    return [...page.users];
+  }
+
+  /**
+   * A page of users opened one by one: a user this process cannot open (a key its master keys
+   * do not unwrap, a damaged value) is named in `unopenable` and left null, and the others are
+   * answered: one such user does not take a whole list down.
+   */
+  async openPage(users: readonly User[], options: OpenOptions = {}): Promise<OpenedPage> {
+    const { keys, unopenable } = await this.keysOf(users, options);
+    const opened = users.map((user) => {
+      if (unopenable.has(user.id)) return null;
+      try {
+        const fields = openFields(keys.get(user.id), user.id, user);
+        return fields.name === null || fields.email === null ? null : (fields as User);
+      } catch (error) {
+        if (!(error instanceof SealedValueError)) throw error;
+        unopenable.set(user.id, error);
+        return null;
+      }
     });
+    return { users: opened, unopenable };
   }
 
   /** A snapshot entry as a state: a live user whose key is destroyed reads `unreadable`. */
@@ -354,22 +385,31 @@ export class PersonalData {
   private async keysOf(
     users: readonly User[],
     options: OpenOptions,
-  ): Promise<Map<string, DataKey>> {
+  ): Promise<{ keys: Map<string, DataKey>; unopenable: Map<string, Error> }> {
     const keys = new Map<string, DataKey>();
+    const unopenable = new Map<string, Error>();
     const missing: string[] = [];
     for (const user of users) {
       const cached = this.held(user.id);
       if (!options.checkKeys && cached && sealedBy(user.name, cached)) keys.set(user.id, cached);
       else missing.push(user.id);
     }
-    if (missing.length === 0) return keys;
+    if (missing.length === 0) return { keys, unopenable };
     const { value: stored, erased } = await this.erasures.during(() => this.keys.get(missing));
     for (const userId of missing) {
       const wrapped = erased.has(userId) ? undefined : stored.get(userId);
-      if (wrapped) keys.set(userId, this.unwrap(userId, wrapped));
-      else this.forget(userId);
+      if (!wrapped) {
+        this.forget(userId);
+        continue;
+      }
+      try {
+        keys.set(userId, this.unwrap(userId, wrapped));
+      } catch (error) {
+        if (!(error instanceof MasterKeyError)) throw error;
+        unopenable.set(userId, error);
+      }
     }
-    return keys;
+    return { keys, unopenable };
   }
 
   private async fetchKey(userId: string): Promise<DataKey | undefined> {

@@ -370,6 +370,33 @@ describe('PersonalData', () => {
       });
       expect(await reader.openEntry(entry('cy', null, 2))).toEqual({ version: 2, user: null });
     });
+    it('openPage answers the others when one user cannot be opened here, naming it; openUsers throws for it', async () => {
+      // Mid-rotation: a process with a new master key (and the old) sealed bob; a process with
+      // the old key alone cannot unwrap bob's key. And cy's wrapped key is damaged.
+      const rotated = parseMasterKeys(`${newMasterKeyText()},${newMasterKeyText()}`, 'a ring');
+      const newer: MasterKeyring = {
+        current: rotated.current,
+        byId: new Map([...rotated.byId, ...ring.byId]),
+      };
+      const ada = sealedUser('ada', await write(personalData, store, 'ada', 0, created(ADA)));
+      const bob = sealedUser(
+        'bob',
+        await write(new PersonalData(store.dataKeys, newer), store, 'bob', 0, created(BOB)),
+      );
+      const cy = sealedUser('cy', await write(personalData, store, 'cy', 0, created(CY)));
+      const wrapped = (await store.dataKeys.get(['cy'])).get('cy')!;
+      const damaged = { ...wrapped, wrapped: `${wrapped.wrapped.slice(0, -4)}AAAA` };
+      expect(await store.dataKeys.rewrap('cy', wrapped, damaged)).toBe(true);
+      const reader = processOn(store);
+
+      const page = await reader.openPage([ada, bob, cy]);
+
+      expect(page.users).toEqual([{ id: 'ada', ...ADA }, null, null]);
+      expect([...page.unopenable.keys()]).toEqual(['bob', 'cy']);
+      for (const unopenable of page.unopenable.values())
+        expect(unopenable.name).toBe('MasterKeyError');
+      await expect(reader.openUsers([ada, bob])).rejects.toThrow(/master key/i);
+    });
   });
 
   describe('remembered outcomes', () => {
