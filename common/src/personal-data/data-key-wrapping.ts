@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { WrappedDataKey } from '../store/data-key-store';
 import { KEY_BYTES, MasterKeyError, type MasterKey, type MasterKeyring } from './master-keys';
+import { newKeyBytes, ownKeyBytes } from './key-bytes';
 import { randomBytesPooled } from './random-pool';
 import { strictBase64url } from './strict-base64url';
 
@@ -19,7 +20,7 @@ export function newDataKey(
   ring: MasterKeyring,
   owner: string,
 ): { key: Buffer; wrapped: WrappedDataKey } {
-  const key = ownBuffer(randomBytesPooled(KEY_BYTES));
+  const key = newKeyBytes(KEY_BYTES);
   const keyId = randomBytesPooled(KEY_ID_BYTES).toString('base64url');
   return { key, wrapped: wrap(ring.current, owner, keyId, key) };
 }
@@ -46,9 +47,7 @@ export function unwrapDataKey(ring: MasterKeyring, owner: string, wrapped: Wrapp
     });
     decipher.setAAD(context(owner, wrapped.keyId));
     decipher.setAuthTag(packed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-    return ownBuffer(
-      Buffer.concat([decipher.update(packed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]),
-    );
+    return ownKeyBytes(decipher.update(packed.subarray(IV_BYTES + TAG_BYTES)), decipher.final());
   } catch {
     throw fails();
   }
@@ -74,16 +73,6 @@ function wrap(master: MasterKey, owner: string, keyId: string, key: Buffer): Wra
     masterKeyId: master.id,
     wrapped: Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url'),
   };
-}
-
-/**
- * The bytes in memory of their own. A small Buffer is a slice of an 8 KiB slab shared with other
- * allocations, and a key cached for long keeps its whole slab alive.
- */
-function ownBuffer(bytes: Buffer): Buffer {
-  const own = Buffer.allocUnsafeSlow(bytes.length);
-  bytes.copy(own);
-  return own;
 }
 
 function context(owner: string, keyId: string): Buffer {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { ownKeyBytes } from './key-bytes';
 
 /** AES-256: master keys and data keys are 32 random bytes. */
 export const KEY_BYTES = 32;
@@ -46,7 +47,8 @@ export function parseMasterKeys(text: string, source: string): MasterKeyring {
     .split(/[\s,]+/)
     .filter((part) => part !== '')
     .map((part, index) => {
-      const key = Buffer.from(part, 'base64');
+      // In memory of its own, not a slice of a slab other allocations share.
+      const key = ownKeyBytes(Buffer.from(part, 'base64'));
       if (key.length !== KEY_BYTES || key.toString('base64') !== part)
         throw new MasterKeyError(
           `${source}: key ${index + 1} is not ${KEY_BYTES} bytes in base64 (make one with: openssl rand -base64 32)`,

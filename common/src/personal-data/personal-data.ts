@@ -14,6 +14,7 @@ import type { StoredOutcome } from '../store/idempotency-store';
 import type { SnapshotEntry } from '../store/snapshot-store';
 import { newDataKey, unwrapDataKey } from './data-key-wrapping';
 import { ErasuresInFlight } from './erasures-in-flight';
+import { wipe } from './key-bytes';
 import { MasterKeyError, type MasterKeyring } from './master-keys';
 import {
   keyRefOf,
@@ -278,7 +279,7 @@ export class PersonalData {
   /** Drops the user's key from this process: its user was erased. */
   forget(userId: string): void {
     this.erasures.forget(userId);
-    this.cache.delete(userId);
+    this.drop(userId);
   }
 
   /**
@@ -434,20 +435,37 @@ export class PersonalData {
   private held(userId: string): DataKey | undefined {
     const entry = this.cache.get(userId);
     if (!entry) return undefined;
+    if (this.now() - entry.fetchedAt > this.keyTtlMs) {
+      this.drop(userId);
+      return undefined;
+    }
     this.cache.delete(userId);
-    if (this.now() - entry.fetchedAt > this.keyTtlMs) return undefined;
     this.cache.set(userId, entry);
     return entry.key;
   }
 
   private remember(userId: string, key: DataKey): DataKey {
+    const before = this.cache.get(userId)?.key;
+    if (before !== key) this.drop(userId);
     this.cache.delete(userId);
     this.cache.set(userId, { key, fetchedAt: this.now() });
     if (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+      if (oldest !== undefined) this.drop(oldest);
     }
     return key;
+  }
+
+  /**
+   * Lets go of a cached key, its bytes wiped. A write that still holds it (it awaited something
+   * after loading its user) finds it wiped before sealing with it, and is retried as a conflict
+   * (seal-and-append.ts).
+   */
+  private drop(userId: string): void {
+    const entry = this.cache.get(userId);
+    if (!entry) return;
+    this.cache.delete(userId);
+    wipe(entry.key.key);
   }
 }
 

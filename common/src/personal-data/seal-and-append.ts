@@ -6,6 +6,7 @@ import type {
   EventStore,
   RememberedOutcome,
 } from '../store/event-store';
+import { isWiped } from './key-bytes';
 import { type DataKey, holdsPersonalData, type PersonalData } from './personal-data';
 
 /** Where a write starts: the version its events follow, and the key of its user, if any. */
@@ -42,6 +43,10 @@ export async function sealAndAppend(
   const created =
     !base.key && events.some(holdsPersonalData) ? newKeyFor(personalData, base, events) : undefined;
   const key = base.key ?? created?.key;
+  // Wiped while this write awaited the claim's hash: this process let the key go (an erasure
+  // here, or the cache's bound), so the state it decided on may be overtaken. Sealing with zeros
+  // would store the data as good as plain: decide again instead.
+  if (key && isWiped(key.key)) throw new VersionConflictError(userId, base.version);
   const effects: AppendEffects = {
     emailClaim,
     dataKey: created

@@ -512,6 +512,56 @@ describe('PersonalData', () => {
       expect(recorder.calls).toEqual(['get ada', 'get ada']);
     });
 
+    it('wipes the bytes of a key it lets go: evicted, forgotten at an erasure, or past its TTL', async () => {
+      for (const [id, fields] of [
+        ['ada', ADA],
+        ['bob', BOB],
+        ['cy', CY],
+      ] as const)
+        await write(personalData, store, id, 0, created(fields));
+      let now = 0;
+      const reader = new PersonalData(store.dataKeys, ring, {
+        size: 2,
+        ttlMs: 1000,
+        now: () => now,
+      });
+      const keyOf = async (id: string) => {
+        const key = reader.keyIn(id, await store.events.readUser(id));
+        if (!key) throw new Error(`no key for ${id}`);
+        return key.key;
+      };
+      const zeros = Buffer.alloc(32);
+      const [ada, bob] = [await keyOf('ada'), await keyOf('bob')];
+      expect(ada.equals(zeros) || bob.equals(zeros)).toBe(false);
+
+      const cy = await keyOf('cy'); // ada is the least recently used of three
+      expect({ ada: ada.equals(zeros), bob: bob.equals(zeros) }).toEqual({ ada: true, bob: false });
+      reader.forget('bob');
+      expect(bob.equals(zeros)).toBe(true);
+      now = 1001;
+      // Past its TTL: asked of the store again, and the copy held until now wiped.
+      const cyUser = sealedUser('cy', await store.events.readUserEvents('cy'));
+      expect(await reader.openUsers([cyUser])).toEqual([{ id: 'cy', ...CY }]);
+      expect(cy.equals(zeros)).toBe(true);
+    });
+
+    it('a write whose key was wiped while it awaited is a conflict, and stores nothing', async () => {
+      await write(personalData, store, 'ada', 0, created(ADA));
+      const key = personalData.keyIn('ada', await store.events.readUser('ada'));
+      // This process lets the key go (its cache's bound, an erasure here) before the write seals.
+      personalData.forget('ada');
+
+      await expect(
+        sealAndAppend(
+          store.events,
+          personalData,
+          { version: 1, key },
+          eventsFor('ada', 1, updated({ name: 'Ada B.' })),
+        ),
+      ).rejects.toThrow(VersionConflictError);
+      expect(await store.events.readUserEvents('ada', 0)).toHaveLength(1);
+    });
+
     it('neither uses nor keeps a key whose fetch was in flight when its user was erased here', async () => {
       const [event] = await write(personalData, store, 'ada', 0, created(ADA));
       if (!event) throw new Error('no event');
