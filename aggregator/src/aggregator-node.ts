@@ -3,6 +3,7 @@ import {
   countMetricsOf,
   createLogger,
   createMetricsRegistry,
+  publishMasterKeyIds,
   errorFields,
 } from '@user-service/common/observability';
 import { listen, type SlowClientLimits } from '@user-service/common/http';
@@ -60,6 +61,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     ...(options.logStream ? { stream: options.logStream } : {}),
   });
   const registry = options.registry ?? createMetricsRegistry(labels);
+  publishMasterKeyIds(registry, options.masterKeys);
   // The store's own metrics (a MongoDB store's commands) are this process's too.
   const stopCountingStore = countMetricsOf(options.store, registry);
   const partitions = partitionsOwnedBy(options.index, options.aggregatorCount, options.partitions);

@@ -3,6 +3,7 @@ import {
   countMetricsOf,
   createLogger,
   createMetricsRegistry,
+  publishMasterKeyIds,
 } from '@user-service/common/observability';
 import {
   listen,
@@ -74,6 +75,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   });
   const registry = options.registry ?? createMetricsRegistry();
   const metrics = createGatewayMetrics(registry);
+  publishMasterKeyIds(registry, options.masterKeys);
   // The store's own metrics (a MongoDB store's commands) are this process's too.
   const stopCountingStore = countMetricsOf(options.store, registry);
   const aggregators = new AggregatorClient(

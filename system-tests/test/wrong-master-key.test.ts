@@ -149,4 +149,20 @@ describe('a user whose key this process’s master keys do not unwrap', () => {
       body: { id: 'bob', name: 'Bob', email: 'bob@example.com', group: 1 },
     });
   });
+
+  it('is explained by the master key ids each process publishes: the one without the new key shows it', async () => {
+    const keysOf = async (url: string) =>
+      [
+        ...(await (await fetch(`${url}/metrics`)).text()).matchAll(
+          /^personal_data_master_key\{id="(\w+)",current="(true|false)"[^}]*\} 1$/gm,
+        ),
+      ]
+        .map(
+          ([, id, current]) => `${id === TEST_MASTER_KEYS.current.id ? 'old' : 'new'} ${current}`,
+        )
+        .sort();
+    expect(await keysOf(system.gateway.url)).toEqual(['old true']);
+    expect(await keysOf(system.aggregatorUrls[0]!)).toEqual(['old true']);
+    expect(await keysOf(rotated.url)).toEqual(['new true', 'old false']);
+  });
 });

@@ -4,7 +4,9 @@ import type { UserEventBody } from './events';
  * One live user per email. Emails compare as the whole address lowercased (a mailbox's local
  * part may in theory be case-sensitive, but no provider a user service meets treats it so, and
  * two accounts differing only in case are a support ticket, not two people); they are stored as
- * given.
+ * given. Sound only because the validator admits ASCII addresses alone (its `email` format):
+ * Unicode lowercasing maps look-alikes (the Kelvin sign) onto letters, and would need NFKC and
+ * IDNA first.
  */
 export function normalizeEmail(email: string): string {
   return email.toLowerCase();

@@ -1,10 +1,20 @@
-import { emailClaimChange, normalizeEmail } from '@user-service/common/domain';
+import { emailClaimChange, normalizeEmail, validateCreateUser } from '@user-service/common/domain';
 import { created, deleted, fieldsFor, updated } from '@user-service/test-support';
 
 describe('normalizeEmail', () => {
   it('lowercases the whole address, local part included', () => {
     expect(normalizeEmail('Ada.Lovelace@Example.ORG')).toBe('ada.lovelace@example.org');
   });
+
+  // Lowercasing is a sound identity only for ASCII (crypto review m8): a Kelvin sign lowercases to
+  // k, and look-alike letters of other scripts would be told apart by it. The validator keeps them
+  // out; allowing internationalised emails needs NFC/NFKC and IDNA here first.
+  it.each(['\u212Aate@example.com', 'jürgen@example.com', 'аda@example.com', 'ada@exämple.com'])(
+    'is never given a non-ASCII address: the validator refuses %s',
+    (email) => {
+      expect(validateCreateUser({ name: 'A', email, group: 1 }).ok).toBe(false);
+    },
+  );
 });
 
 describe('emailClaimChange', () => {
