@@ -1,4 +1,9 @@
-import { configOrExit, requireInternalToken, requireMongoUrl } from '@user-service/common/config';
+import {
+  configOrExit,
+  looseSecretFiles,
+  requireInternalToken,
+  requireMongoUrl,
+} from '@user-service/common/config';
 import { createLogger } from '@user-service/common/observability';
 import { stopOnSignals } from '@user-service/common/lifecycle';
 import { connectOrExit } from '@user-service/common/store/mongo';
@@ -22,6 +27,7 @@ async function main(): Promise<void> {
     level: config.LOG_LEVEL,
     fields: { aggregator: String(config.AGGREGATOR_INDEX) },
   });
+  for (const warning of looseSecretFiles(process.env)) log.warn(warning);
   const store = await connectOrExit(config, log);
   shutdown.add(() => store.close());
   const node = await startAggregatorNode({

@@ -6,3 +6,4 @@ export * from './config-or-exit';
 export * from './standalone-service';
 export * from './listener-config';
 export * from './master-key-config';
+export * from './secret-file-modes';
