@@ -281,5 +281,28 @@ export function tokenCostTable(report: TokenCostReport): string {
     '',
     `Cost of the check: **${n(report.cost * 100, 1)}%** of read throughput, best against best ` +
       `(target under ${n(TOKEN_COST_TARGET * 100)}%: **${verdict}**).`,
+    ...cpuLines(report),
   ].join('\n');
+}
+
+/** The same cost in the system process's CPU time per read, the least noisy measure here. */
+function cpuLines(report: TokenCostReport): string[] {
+  if (report.cpuMicrosWithout.length === 0 || report.cpuMicrosWith.length === 0) return [];
+  const median = (values: readonly number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1
+      ? (sorted[middle] ?? 0)
+      : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  };
+  const [without, withTokens] = [median(report.cpuMicrosWithout), median(report.cpuMicrosWith)];
+  const cost = withTokens / without - 1;
+  const rounds = (values: readonly number[]) => values.map((value) => n(value)).join(' / ');
+  return [
+    '',
+    `CPU time of the system's process per read: ${rounds(report.cpuMicrosWithout)} µs without tokens, ` +
+      `${rounds(report.cpuMicrosWith)} µs with; medians ${n(without)} and ${n(withTokens)} µs: the check costs ` +
+      `**${n(cost * 100, 1)}%** of a read's CPU (target under ${n(TOKEN_COST_TARGET * 100)}%: ` +
+      `**${cost < TOKEN_COST_TARGET ? 'met' : 'missed'}**).`,
+  ];
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LoadResult, runLoad } from './load';
 import type { BenchOptions } from './options';
-import { startSystem, type StoreKind } from './processes';
+import { cpuMillisOf, startSystem, type StoreKind } from './processes';
 import { scenario } from './scenarios';
 import { seedUsers } from './seed';
 
@@ -19,6 +19,13 @@ export interface TokenCostReport {
   readonly withTokens: readonly number[];
   /** 1 - best with tokens / best without. */
   readonly cost: number;
+  /**
+   * CPU time of the system's process per read, in µs, per round: what a read costs whatever else
+   * runs on the machine, which throughput on two shared cores does not resolve to 5%. Empty where
+   * there is no /proc.
+   */
+  readonly cpuMicrosWithout: readonly number[];
+  readonly cpuMicrosWith: readonly number[];
 }
 
 /**
@@ -47,7 +54,10 @@ export async function tokenCostCheck(
     const auth = { AUTH_JWKS_FILE: jwks, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE };
     const headers = { authorization: `Bearer ${token}` };
     const users = Math.min(options.seedUsers, 1_000);
-    const measure = async (withTokens: boolean, round: number): Promise<LoadResult> => {
+    const measure = async (
+      withTokens: boolean,
+      round: number,
+    ): Promise<{ result: LoadResult; cpuMicros: number | undefined }> => {
       const system = await startSystem({
         store,
         aggregators: 3,
@@ -66,29 +76,40 @@ export async function tokenCostCheck(
           connections: options.connections,
         };
         await runLoad({ ...load, seconds: options.warmup });
+        const cpuBefore = system.pid === undefined ? undefined : cpuMillisOf(system.pid);
         const result = await runLoad({ ...load, seconds: options.duration });
+        const cpuAfter = system.pid === undefined ? undefined : cpuMillisOf(system.pid);
         const refused = Object.entries(result.statusCounts).filter(([status]) => status !== '200');
         if (refused.length > 0)
           throw new Error(`reads answered ${JSON.stringify(Object.fromEntries(refused))}`);
-        return result;
+        const cpuMicros =
+          cpuBefore === undefined || cpuAfter === undefined
+            ? undefined
+            : ((cpuAfter - cpuBefore) * 1000) / result.requests;
+        return { result, cpuMicros };
       } finally {
         await system.stop();
       }
     };
     const withoutTokens: number[] = [];
     const withTokens: number[] = [];
+    const cpuMicrosWithout: number[] = [];
+    const cpuMicrosWith: number[] = [];
     // At least three rounds each: the difference sought is a few percent, as large as the noise.
     for (let round = 0; round < Math.max(3, options.rounds); round++) {
       // Alternating which goes first, so that a machine slowing down over the run favours neither.
       for (const tokens of round % 2 === 0 ? [false, true] : [true, false]) {
-        const { requestsPerSecond } = await measure(tokens, round);
-        (tokens ? withTokens : withoutTokens).push(requestsPerSecond);
+        const { result, cpuMicros } = await measure(tokens, round);
+        (tokens ? withTokens : withoutTokens).push(result.requestsPerSecond);
+        if (cpuMicros !== undefined) (tokens ? cpuMicrosWith : cpuMicrosWithout).push(cpuMicros);
       }
     }
     return {
       withoutTokens,
       withTokens,
       cost: 1 - Math.max(...withTokens) / Math.max(...withoutTokens),
+      cpuMicrosWithout,
+      cpuMicrosWith,
     };
   } finally {
     rmSync(folder, { recursive: true, force: true });
