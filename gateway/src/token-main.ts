@@ -1,6 +1,6 @@
 // `npm run token -- --scope "users:read users:write"`: prints an access token for trying the API,
 // signed with the key of the deployment's own small issuer (Compose's secrets service, or npm
-// start with AUTH=local). The same program runs in the gateway image: `docker compose run --rm token`.
+// start with AUTH=local). The same program runs in the gateway image: `docker compose run --rm -T token`.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
