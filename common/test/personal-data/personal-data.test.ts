@@ -453,14 +453,19 @@ describe('PersonalData', () => {
   });
 
   describe('the key cache', () => {
-    /** Three users written, and a reader holding two keys whose store calls are recorded. */
-    async function readerOfTwoKeys() {
+    /** Ada, Bob and Cy created. */
+    async function writeThree() {
       for (const [id, fields] of [
         ['ada', ADA],
         ['bob', BOB],
         ['cy', CY],
       ] as const)
         await write(personalData, store, id, 0, created(fields));
+    }
+
+    /** Three users written, and a reader holding two keys whose store calls are recorded. */
+    async function readerOfTwoKeys() {
+      await writeThree();
       const recorder = recording(store.dataKeys);
       const reader = new PersonalData(recorder.keys, ring, { size: 2 });
       const open = async (id: string) =>
@@ -513,12 +518,7 @@ describe('PersonalData', () => {
     });
 
     it('wipes the bytes of a key it lets go: evicted, forgotten at an erasure, or past its TTL', async () => {
-      for (const [id, fields] of [
-        ['ada', ADA],
-        ['bob', BOB],
-        ['cy', CY],
-      ] as const)
-        await write(personalData, store, id, 0, created(fields));
+      await writeThree();
       let now = 0;
       const reader = new PersonalData(store.dataKeys, ring, {
         size: 2,
