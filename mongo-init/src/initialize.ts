@@ -3,7 +3,11 @@ import { ensureSchema, hasCode, MONGO_ERROR } from '@user-service/common/store/m
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { InitConfig } from './init-config';
 import { retryUntil } from './retry';
+import { explainRootRefused } from './root-refused';
 import { ensureServiceUser } from './service-user';
+
+/** One operation's bound; mongo-init's whole run is bounded by MONGO_INIT_TIMEOUT_MS. */
+const OPERATION_TIMEOUT_MS = 10_000;
 
 /**
  * Brings a fresh or existing deployment to a usable state; running it again changes nothing.
@@ -19,13 +23,22 @@ export async function initialize(config: InitConfig, log: Logger): Promise<void>
       reason: error instanceof Error ? error.message : String(error),
     });
 
-  await retryUntil(deadline, () => initiateReplicaSet(config), onRetry('initiate the replica set'));
+  await retryUntil(
+    deadline,
+    () => initiateReplicaSet(config),
+    onRetry('initiate the replica set'),
+  ).catch((error: unknown) => {
+    throw explainRootRefused(error);
+  });
   log.info('replica set initiated', { replicaSet: config.replicaSet, members: config.members });
 
   const client = new MongoClient(
     `mongodb://${config.members.join(',')}/?replicaSet=${config.replicaSet}`,
     {
       serverSelectionTimeoutMS: 5000,
+      // Every operation bounded (the schema's majority writes included): a majority lost during
+      // initialization fails an attempt, retried until the deadline, instead of hanging for ever.
+      timeoutMS: OPERATION_TIMEOUT_MS,
       writeConcern: { w: 'majority' },
       ...asRoot(config),
     },
@@ -76,6 +89,7 @@ async function initiateReplicaSet(config: InitConfig): Promise<void> {
   const client = new MongoClient(`mongodb://${config.members[0]}/`, {
     directConnection: true,
     serverSelectionTimeoutMS: 5000,
+    timeoutMS: OPERATION_TIMEOUT_MS,
     ...asRoot(config),
   });
   try {

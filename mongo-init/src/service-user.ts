@@ -5,8 +5,12 @@ import type { Document } from 'mongodb';
 /** Runs one command against the `admin` database, as `db('admin').command(doc)` does. */
 export type AdminCommand = (command: Document) => Promise<Document>;
 
-/** So that a failover right after mongo-init cannot roll the user back. */
-const MAJORITY = { w: 'majority' } as const;
+/**
+ * So that a failover right after mongo-init cannot roll the user back; bounded, so that a majority
+ * lost meanwhile fails the attempt (and mongo-init at its deadline) rather than hanging `up`
+ * (deployment review L2).
+ */
+export const MAJORITY = { w: 'majority', wtimeout: 10_000 } as const;
 
 /**
  * Makes sure the user gateways and aggregators log in as exists in `admin` (where their driver

@@ -28,7 +28,7 @@ class FakeAdmin {
 }
 
 const role = [{ role: 'readWrite', db: 'users' }];
-const majority = { w: 'majority' };
+const majority = { w: 'majority', wtimeout: 10_000 };
 
 describe('the service user', () => {
   it('is created with its password and exactly readWrite on the database', async () => {

@@ -130,7 +130,7 @@ describe('docker-compose.yml, closed by default', () => {
     }
     const generator = compose.services.secrets!;
     expect(generator.volumes).toContain('secrets:/secrets');
-    expect(generator.entrypoint?.at(-1)).toBe('/secrets');
+    expect(generator.entrypoint?.at(-1)).toMatch(/ \/secrets$/);
   });
 
   it('turns on what keeps strangers out: MongoDB users and keyFile, service users, a master key, access tokens, Grafana without anonymous access', () => {
@@ -241,6 +241,29 @@ describe('mongo-init/generate-secrets.sh', () => {
       const before = generated.map((name) => readFileSync(join(first, name), 'utf8'));
       generate(first);
       expect(generated.map((name) => readFileSync(join(first, name), 'utf8'))).toEqual(before);
+    },
+  );
+
+  asRoot(
+    'runs as Compose runs it from a Windows checkout (CRLF line endings), and makes every secret (M3)',
+    () => {
+      const scripts = mkdtempSync(join(tmpdir(), 'crlf-'));
+      folders.push(scripts);
+      const crlf = join(scripts, 'generate-secrets.sh');
+      writeFileSync(crlf, repoText('mongo-init/generate-secrets.sh').replace(/\n/g, '\r\n'));
+      const into = mkdtempSync(join(tmpdir(), 'secrets-'));
+      folders.push(into);
+      const [shell = '', ...args] = compose.services.secrets!.entrypoint ?? [];
+      const run = spawnSync(
+        shell,
+        args.map((arg) => arg.replace('/generate-secrets.sh', crlf).replace(/\/secrets$/, into)),
+        { cwd: REPO, encoding: 'utf8' },
+      );
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+      for (const name of [...generated, 'token-jwks.json'])
+        expect({ name, size: statSync(join(into, name)).size > 0 }).toEqual({ name, size: true });
+      // The plain script, run the same way, would not have got past its first lines.
+      expect(spawnSync('sh', [crlf, into], { encoding: 'utf8' }).status).not.toBe(0);
     },
   );
 

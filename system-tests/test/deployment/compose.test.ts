@@ -17,6 +17,7 @@ interface Service {
   pull_policy?: string;
   init?: boolean;
   stop_grace_period?: string;
+  tmpfs?: string[];
 }
 
 const compose = repoYaml('docker-compose.yml') as {
@@ -55,16 +56,57 @@ describe('docker-compose.yml', () => {
     expect(init.environment?.MONGO_MEMBERS).toBe(mongos.map((name) => `${name}:27017`).join(','));
   });
 
-  it('builds the gateway image once and pulls neither of our images', () => {
-    const builders = Object.values(services).filter((candidate) => candidate.build);
-    expect(
-      builders.filter((builder) => builder.build?.dockerfile === 'gateway/Dockerfile'),
-    ).toHaveLength(1);
-    for (const builder of builders) expect(builder.pull_policy).toBe('build');
-    expect(service('mongo-init')).toMatchObject({
-      image: service('gateway').image,
-      pull_policy: 'never',
+  it('builds each of our images once, and pulls neither (one builder per tag: deployment review H1)', () => {
+    const builders = Object.entries(services).filter(([, candidate]) => candidate.build);
+    const byImage = new Map<string, string[]>();
+    for (const [name, builder] of builders) {
+      expect({ name, pull_policy: builder.pull_policy }).toEqual({ name, pull_policy: 'build' });
+      byImage.set(builder.image ?? name, [...(byImage.get(builder.image ?? name) ?? []), name]);
+    }
+    expect(Object.fromEntries(byImage)).toEqual({
+      'user-service/gateway': ['gateway'],
+      'user-service/aggregator': ['aggregator-0'],
     });
+    // Every other service of those images runs what was built, and never pulls it.
+    for (const [name, other] of Object.entries(services)) {
+      if (other.build || !byImage.has(other.image ?? '')) continue;
+      expect({ name, pull_policy: other.pull_policy }).toEqual({ name, pull_policy: 'never' });
+    }
+  });
+
+  it('probes each member through its own address, which the entrypoint’s temporary mongod does not bind (L1)', () => {
+    for (const name of mongos)
+      expect(service(name).healthcheck?.test?.join(' ')).toMatch(/--host "\$\$\(hostname -i\)"/);
+  });
+
+  it('leaves no anonymous volume: every VOLUME of the images is a named volume or a tmpfs (L5)', () => {
+    // mongo:8.0 declares VOLUME /data/db /data/configdb, prom/prometheus /prometheus (its named
+    // volume below); our images declare none, so `secrets` (the gateway's image) leaves none.
+    for (const [name, candidate] of Object.entries(services)) {
+      if (candidate.image !== 'mongo:8.0') continue;
+      expect({
+        name,
+        db: candidate.volumes?.some((volume) => /^\w+:\/data\/db$/.test(volume)),
+      }).toEqual({ name, db: true });
+      expect({ name, tmpfs: candidate.tmpfs }).toEqual({ name, tmpfs: ['/data/configdb'] });
+    }
+    expect(service('prometheus').volumes).toContain('prometheus:/prometheus');
+    expect(service('secrets').image).toBe('user-service/gateway');
+  });
+
+  it('labels every file it mounts from this repository for SELinux (:z), read-only (L7)', () => {
+    const bound = Object.entries(services).flatMap(([name, candidate]) =>
+      (candidate.volumes ?? [])
+        .filter((volume) => volume.startsWith('./'))
+        .map((volume) => ({ name, volume, options: volume.split(':')[2]?.split(',') ?? [] })),
+    );
+    expect(bound.length).toBeGreaterThanOrEqual(6);
+    for (const { name, volume, options } of bound)
+      expect({ name, volume, options: options.sort() }).toEqual({
+        name,
+        volume,
+        options: ['ro', 'z'],
+      });
   });
 
   it('runs every node process under an init, so that SIGTERM reaches it at any time', () => {
@@ -90,8 +132,9 @@ describe('docker-compose.yml', () => {
       const aggregator = service(name);
       expect(aggregator.environment).toMatchObject({ AGGREGATOR_INDEX: String(index), AGG_N: '3' });
       expect(aggregator.ports).toBeUndefined();
-      expect(aggregator.build?.dockerfile).toBe('aggregator/Dockerfile');
+      expect(aggregator.image).toBe('user-service/aggregator');
     });
+    expect(service('aggregator-0').build?.dockerfile).toBe('aggregator/Dockerfile');
   });
 
   it('publishes the gateway on 8080, points it at every aggregator, and lets it scale', () => {
