@@ -1,5 +1,6 @@
 import ignore from '@balena/dockerignore';
 import { spawnSync } from 'node:child_process';
+import { nodeOfImage } from './node-of-image';
 import { createHash, type Hash } from 'node:crypto';
 import {
   cpSync,
@@ -67,7 +68,12 @@ export function replayDockerfile(
     const [image, as, name] = from.split(/\s+/);
     if (as !== undefined && as.toUpperCase() !== 'AS')
       throw new Error(`FROM ${from}: cannot replay`);
-    const note = `FROM ${image}: not pulled; this machine's files and node ${process.version} stand in for it`;
+    // The image's Node major where this machine has it, so that its processes run on what the
+    // image runs (deployment review L9); else the running one, and the note says so.
+    const node = nodeOfImage(image ?? '');
+    const note = node
+      ? `FROM ${image}: not pulled; this machine's files and node ${node.version} (the image's major) stand in for it`
+      : `FROM ${image}: not pulled; this machine's files and node ${process.version} stand in for it (no Node of the image's major here)`;
     if (!notReplayed.includes(note)) notReplayed.push(note);
     const digest = stageDigest(image ?? '', instructions, stages, context, ignored);
     // The image's own stage is never shared: its folder is where the image's processes run.
@@ -86,7 +92,7 @@ export function replayDockerfile(
       name,
       root,
       workdir: '/',
-      env: {},
+      env: node ? { PATH: `${dirname(node.bin)}:${process.env.PATH ?? '/usr/bin:/bin'}` } : {},
       cmd: [],
       healthcheck: undefined,
       digest,

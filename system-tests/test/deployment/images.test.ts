@@ -17,6 +17,7 @@ import {
   type ReplayedImage,
   type StageCache,
 } from './dockerfile-replay';
+import { nodeOfImage } from './node-of-image';
 import { REPO, repoYaml } from './repo-files';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 
@@ -156,6 +157,16 @@ afterAll(async () => {
 
 /** The CMD, with the environment Compose gives `service`: it loads, waits for MongoDB, and stops at once on SIGTERM. */
 function itStartsItsCmd(image: () => ReplayedImage, service: string): void {
+  it('runs its processes on the Node major its FROM names (24), where this machine has it', async () => {
+    const running = startIn(image(), ['node', '--version']);
+    expect(await running.exit()).toBe(0);
+    if (nodeOfImage('node:24') === undefined) {
+      process.stdout.write(`no Node 24 here: the replay ran on ${running.output().trim()}\n`);
+      return;
+    }
+    expect(running.output().trim()).toMatch(/^v24\./);
+  });
+
   it('starts its CMD with the environment Compose gives it, which waits for MongoDB and stops at once on SIGTERM', async () => {
     const running = startIn(image(), image().cmd, {
       ...composeEnvironment(service),
