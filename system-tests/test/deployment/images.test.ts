@@ -278,6 +278,22 @@ describe('the gateway image (gateway/Dockerfile)', () => {
     expect(payload.scope).toBe('users:read users:write');
   });
 
+  it.each([
+    'mongo-init/dist/rotate-data-key.js',
+    'mongo-init/dist/rotate-root-password.js',
+    'mongo-init/dist/rotate-grafana-password.js',
+    'gateway/dist/signing-key-main.js',
+  ])(
+    'carries the rotation tool %s, which loads and says in one line what it lacks',
+    async (tool) => {
+      const running = startIn(image, ['node', tool], { STORE_TIMEOUT_MS: '1000' });
+      stopLater.push(running);
+      expect(await running.exit()).not.toBe(0);
+      expect(running.output()).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+      expect(running.output().trim().split('\n')).toHaveLength(1);
+    },
+  );
+
   it("runs mongo-init as Compose does, which reads its secrets and tries to reach the replica set's first member", async () => {
     const compose = repoYaml('docker-compose.yml') as {
       services: Record<string, { command?: string[] }>;

@@ -1,7 +1,9 @@
 // `npm run rotate-data-key`: wraps every user's data key again with the first master key of
 // DATA_KEY, so that the older master keys after it can be retired. Run it once every gateway and
 // aggregator holds DATA_KEY="<new>,<old>"; the system keeps serving meanwhile. Nothing but the
-// data keys is rewritten: events, snapshots and backups stay as they are.
+// data keys is rewritten: events, snapshots and backups stay as they are. It lives beside
+// mongo-init so that the gateway's image carries it: in Compose, `docker compose run --rm tools
+// rotate data-key --rewrap` runs it inside the stack's network.
 import {
   ConfigError,
   type Environment,
@@ -13,7 +15,9 @@ import { createLogger, errorText } from '@user-service/common/observability';
 import { MasterKeyError, rotateMasterKey } from '@user-service/common/personal-data';
 import { StoreMisconfiguredError, StoreUnavailableError } from '@user-service/common/store';
 import { MongoStore } from '@user-service/common/store/mongo';
-import { REPLICA_SET_NAME } from './replica-set';
+
+/** The replica set of `npm start`'s embedded MongoDB (launcher/src/replica-set.ts). */
+const EMBEDDED_REPLICA_SET = 'rs0';
 
 const USAGE =
   'usage: DATA_KEY="<new key>,<old key>" [MONGO_URL=mongodb://…] [MONGO_DB=users] npm run rotate-data-key ' +
@@ -33,7 +37,7 @@ function readRotationConfig(env: Environment) {
   });
   const mongoUrl =
     shared.MONGO_URL ??
-    `mongodb://127.0.0.1:${own.EMBEDDED_MONGO_PORT}/?replicaSet=${REPLICA_SET_NAME}`;
+    `mongodb://127.0.0.1:${own.EMBEDDED_MONGO_PORT}/?replicaSet=${EMBEDDED_REPLICA_SET}`;
   return { ...shared, ...own, mongoUrl, embedded: shared.MONGO_URL === undefined };
 }
 
