@@ -49,4 +49,13 @@ describe('grafana provisioning', () => {
     };
     expect(providers.providers[0]?.options.path).toBe('/etc/grafana/dashboards');
   });
+
+  it('runs on a Prometheus line that still gets fixes: 3.x, pinned to a version (deployment review L8)', () => {
+    const compose = repoYaml('docker-compose.yml') as {
+      services: Record<string, { image?: string }>;
+    };
+    const [, major] =
+      /^prom\/prometheus:v(\d+)\.\d+\.\d+$/.exec(compose.services.prometheus?.image ?? '') ?? [];
+    expect(Number(major)).toBeGreaterThanOrEqual(3);
+  });
 });
