@@ -69,7 +69,7 @@ export function openApiDocument(): OpenApiDocument {
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description:
-            'An OAuth 2.0 access token in the JWT profile (RFC 9068, `typ` `at+jwt`), signed with ES256 or RS256 by a key of the configured issuer’s JWKS, for the configured audience; its `scope` claim grants `users:read` (every GET of users, history, lists and statistics), `users:write` (create, update, delete) `users:erase` (`DELETE /api/user/{id}/personal-data`) or `users:admin` (administrative operations; none yet). A gateway configured without an issuer (`AUTH_*` unset) serves on a loopback address only, and asks for no token.',
+            'An OAuth 2.0 access token in the JWT profile (RFC 9068, `typ` `at+jwt`), signed with ES256 or RS256 by a key of the configured issuer’s JWKS, for the configured audience; its `scope` claim grants `users:read` (every GET of users, history, lists and statistics), `users:write` (create, update, delete), `users:erase` (`DELETE /api/user/{id}/personal-data`) or `users:admin` (administrative operations; none yet). A gateway configured without an issuer (`AUTH_*` unset) serves on a loopback address only, and asks for no token.',
         },
       },
     },
