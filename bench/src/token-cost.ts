@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { newSigningKey, publicKeySetOf, signAccessToken } from '@user-service/gateway';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,24 @@ export interface TokenCostReport {
    */
   readonly cpuMicrosWithout: readonly number[];
   readonly cpuMicrosWith: readonly number[];
+  /** Median CPU per read with tokens / without, less 1; undefined without /proc. */
+  readonly cpuCost: number | undefined;
+  /** How far rounds of one kind differ (largest / smallest - 1), in throughput and in CPU. */
+  readonly throughputNoise: number;
+  readonly cpuNoise: number | undefined;
+}
+
+/** How far the largest of `values` is above the smallest, as a share of it. */
+function spreadOf(values: readonly number[]): number {
+  return Math.max(...values) / Math.min(...values) - 1;
+}
+
+function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /**
@@ -39,18 +57,16 @@ export async function tokenCostCheck(
 ): Promise<TokenCostReport> {
   const folder = mkdtempSync(join(tmpdir(), 'bench-tokens-'));
   try {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const signingKey = await newSigningKey();
     const jwks = join(folder, 'jwks.json');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
-    writeFileSync(jwks, JSON.stringify({ keys: [jwk] }));
-    const token = await new SignJWT({ scope: 'users:read users:write' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'bench', typ: 'at+jwt' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setSubject('bench')
-      .setIssuedAt()
-      .setExpirationTime('2h')
-      .sign(privateKey);
+    writeFileSync(jwks, JSON.stringify(await publicKeySetOf(signingKey)));
+    const token = await signAccessToken(signingKey, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      scopes: ['users:read', 'users:write'],
+      lifetimeSeconds: 7200,
+      subject: 'bench',
+    });
     const auth = { AUTH_JWKS_FILE: jwks, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE };
     const headers = { authorization: `Bearer ${token}` };
     const users = Math.min(options.seedUsers, 1_000);
@@ -104,12 +120,18 @@ export async function tokenCostCheck(
         if (cpuMicros !== undefined) (tokens ? cpuMicrosWith : cpuMicrosWithout).push(cpuMicros);
       }
     }
+    const measuredCpu = cpuMicrosWithout.length > 0 && cpuMicrosWith.length > 0;
     return {
       withoutTokens,
       withTokens,
       cost: 1 - Math.max(...withTokens) / Math.max(...withoutTokens),
       cpuMicrosWithout,
       cpuMicrosWith,
+      cpuCost: measuredCpu ? medianOf(cpuMicrosWith) / medianOf(cpuMicrosWithout) - 1 : undefined,
+      throughputNoise: Math.max(spreadOf(withoutTokens), spreadOf(withTokens)),
+      cpuNoise: measuredCpu
+        ? Math.max(spreadOf(cpuMicrosWithout), spreadOf(cpuMicrosWith))
+        : undefined,
     };
   } finally {
     rmSync(folder, { recursive: true, force: true });
