@@ -7,6 +7,7 @@ import {
   queryValidator,
   rememberRoute,
 } from '@user-service/common/http';
+import { listedUsersOf } from '@user-service/common/personal-data';
 import { type Request, Router } from 'express';
 import type { AggregatorReads } from './aggregator-reads';
 
@@ -50,9 +51,7 @@ export function internalListRoutes(aggregator: AggregatorReads): Router {
     });
     // A user this aggregator cannot open (a key its master keys do not unwrap, a damaged value)
     // is named for the gateway, which leaves it out and says so, rather than failing the page.
-    const opened = await aggregator.opened.openPage(page);
-    const users = opened.users.filter((user) => user !== null);
-    res.json({ users, unopenable: [...opened.unopenable.keys()] });
+    res.json(listedUsersOf(await aggregator.opened.openPage(page)));
   });
   router.get('/internal/user-counts', rememberRoute, async (req, res) => {
     const { group } = await exactQuery(aggregator, req, readCounts);

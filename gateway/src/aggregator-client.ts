@@ -2,6 +2,7 @@ import { type CommitPosition } from '@user-service/common/store';
 import { labelValue, type Logger } from '@user-service/common/observability';
 import { type User } from '@user-service/common/domain';
 import { USER_UNREADABLE_TYPE } from '@user-service/common/http';
+import type { ListedUsers } from '@user-service/common/personal-data';
 import CircuitBreaker from 'opossum';
 import { type Dispatcher, Pool } from 'undici';
 import type { GatewayMetrics } from './gateway-metrics';
@@ -20,12 +21,6 @@ export interface Unanswered {
 }
 
 /** A list's or count's answer, or why the aggregator could not give one to trust. */
-/** A page of an aggregator's users, and the ids of those it could not open (left out). */
-export interface ListedUsers {
-  readonly users: readonly User[];
-  readonly unopenable: readonly string[];
-}
-
 export type ForwardedQuery<T> = { readonly kind: 'answered'; readonly value: T } | Unanswered;
 
 /** What a list or count sent to one aggregator asks. */

@@ -2,13 +2,14 @@ import {
   type AsOf,
   initialUserState,
   stateAsOf,
-  type User,
   type UserEvent,
   type UserState,
 } from '@user-service/common/domain';
 import {
   type DataKey,
   foldSealed,
+  type ListedUsers,
+  listedUsersOf,
   type PersonalData,
   sealAndAppend,
 } from '@user-service/common/personal-data';
@@ -20,7 +21,6 @@ import {
   type Store,
   type UserListQuery,
 } from '@user-service/common/store';
-import type { ListedUsers } from './aggregator-client';
 
 /** A user as a write decides on it: its state, and the key its personal data is sealed with. */
 export interface LoadedUser {
@@ -127,10 +127,6 @@ export class UserLog {
    */
   async snapshotPage(partitions: readonly number[], query: UserListQuery): Promise<ListedUsers> {
     const saved = await this.store.snapshots.listUsers(partitions, query);
-    const opened = await this.personalData.openPage(saved, { checkKeys: true });
-    return {
-      users: opened.users.filter((user): user is User => user !== null),
-      unopenable: [...opened.unopenable.keys()],
-    };
+    return listedUsersOf(await this.personalData.openPage(saved, { checkKeys: true }));
   }
 }

@@ -86,6 +86,19 @@ export interface OpenedPage {
   readonly unopenable: ReadonlyMap<string, Error>;
 }
 
+/** A page as a list answers it: the users it shows, and the ids of those it leaves out. */
+export interface ListedUsers {
+  readonly users: readonly User[];
+  readonly unopenable: readonly string[];
+}
+
+export function listedUsersOf(page: OpenedPage): ListedUsers {
+  return {
+    users: page.users.filter((user): user is User => user !== null),
+    unopenable: [...page.unopenable.keys()],
+  };
+}
+
 export interface OpenOptions {
   /**
    * Ask the store whether each key still exists rather than trust this process's cache: for
@@ -331,7 +344,8 @@ export class PersonalData {
     const stored = await this.keys.get([EMAIL_INDEX_OWNER, IDEMPOTENCY_KEY_OWNER]);
     for (const [owner, wrapped] of stored) {
       try {
-        unwrapDataKey(this.ring, owner, wrapped);
+        // A canary only: its bytes are not kept.
+        wipe(unwrapDataKey(this.ring, owner, wrapped));
       } catch (error) {
         if (error instanceof MasterKeyError) return wrapped.masterKeyId;
         throw error;
@@ -445,9 +459,9 @@ export class PersonalData {
   }
 
   private remember(userId: string, key: DataKey): DataKey {
-    const before = this.cache.get(userId)?.key;
-    if (before !== key) this.drop(userId);
-    this.cache.delete(userId);
+    // Another key of the user (an earlier incarnation's) goes, wiped; the same one only moves.
+    if (this.cache.get(userId)?.key === key) this.cache.delete(userId);
+    else this.drop(userId);
     this.cache.set(userId, { key, fetchedAt: this.now() });
     if (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value;
