@@ -82,10 +82,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
   const server = await listen(
     createInternalApi(aggregator, log, registry, options.internalToken),
     options.port,
-    {
-      ...(options.host === undefined ? {} : { host: options.host }),
-      ...(options.slowClientLimits === undefined ? {} : { limits: options.slowClientLimits }),
-    },
+    { host: options.host, limits: options.slowClientLimits },
   );
   const { port, address } = server.address;
   log.info('aggregator listening', { address, port, partitions });

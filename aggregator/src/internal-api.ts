@@ -65,8 +65,7 @@ function plainReadOf(url: string): PlainRead | undefined {
 
 function bearerCheck(token: string): (req: IncomingMessage) => boolean {
   // No secret, or an empty one, would let in every caller that sends `Bearer ` and a guess.
-  if (typeof token !== 'string' || token === '')
-    throw new Error('the internal API needs a token (INTERNAL_TOKEN)');
+  if (token === '') throw new Error('the internal API needs a token (INTERNAL_TOKEN)');
   const expected = Buffer.from(`Bearer ${token}`);
   return (req) => {
     const offered = Buffer.from(req.headers.authorization ?? '');

@@ -117,8 +117,8 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   prepareBodyParsing();
   await aggregators.warmUp();
   const server: RunningServer = await listen(app, options.port, {
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.slowClientLimits === undefined ? {} : { limits: options.slowClientLimits }),
+    host: options.host,
+    limits: options.slowClientLimits,
   });
   const { port, address } = server.address;
   log.info('gateway listening', { address, port });

@@ -12,8 +12,8 @@ export interface RunningServer {
 
 export interface ListenOptions {
   /** The address to bind; by default this machine only (config's DEFAULT_HOST). */
-  readonly host?: string;
-  readonly limits?: SlowClientLimits;
+  readonly host?: string | undefined;
+  readonly limits?: SlowClientLimits | undefined;
 }
 
 export interface SlowClientLimits {
