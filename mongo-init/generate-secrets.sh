@@ -91,8 +91,10 @@ rotate_to() {
 rotate="$asked"
 # What the rotation of each secret needs beyond a new file, done before the file is replaced.
 case "$asked" in
-  mongo-keyfile|internal-token)
-    rotate_to "$rotate" "$([ "$rotate" = mongo-keyfile ] && echo random_keyfile || echo random_text)" ;;
+  mongo-keyfile)
+    rotate_to "$rotate" random_keyfile ;;
+  internal-token)
+    rotate_to "$rotate" random_text ;;
   mongo-service-password)
     rotate_to "$rotate" random_text
     # mongo-init sets the user's password to the new one: until the services restart, their

@@ -1,4 +1,5 @@
 import { createPublicKey, KeyObject, randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import {
   calculateJwkThumbprint,
   exportJWK,
@@ -16,6 +17,11 @@ import type { Scope } from './access-tokens';
  */
 export const LOCAL_ISSUER = 'urn:user-service:local-issuer';
 export const LOCAL_AUDIENCE = 'user-service';
+/**
+ * Where `AUTH=local npm start` keeps its signing key and `npm run token` reads it, unless
+ * AUTH_SIGNING_KEY_FILE says otherwise: ./.data of the repository (gateway/dist/../../.data).
+ */
+export const LOCAL_SIGNING_KEY_FILE = resolve(__dirname, '../../.data/token-signing-key');
 
 /** An ES256 private key as a JWK, named by `kid`. */
 export type SigningKey = JWK & { readonly kid: string };

@@ -2,10 +2,15 @@
 // signed with the key of the deployment's own small issuer (Compose's secrets service, or npm
 // start with AUTH=local). The same program runs in the gateway image: `docker compose run --rm -T token`.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCOPES, type Scope } from './access-tokens';
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, parseSigningKey, signAccessToken } from './signing-key';
+import {
+  LOCAL_AUDIENCE,
+  LOCAL_ISSUER,
+  LOCAL_SIGNING_KEY_FILE,
+  parseSigningKey,
+  signAccessToken,
+} from './signing-key';
 
 /** Long enough to try a few requests by hand, short enough that a pasted token soon stops working. */
 const DEFAULT_LIFETIME_SECONDS = 900;
@@ -48,8 +53,7 @@ async function main(): Promise<void> {
     fail(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
   }
   if (values.scope === undefined) fail(USAGE);
-  const keyFile =
-    process.env.AUTH_SIGNING_KEY_FILE ?? resolve(__dirname, '../../.data/token-signing-key');
+  const keyFile = process.env.AUTH_SIGNING_KEY_FILE ?? LOCAL_SIGNING_KEY_FILE;
   let text: string;
   try {
     text = readFileSync(keyFile, 'utf8');

@@ -2,6 +2,7 @@ import { ConfigError, type Environment } from '@user-service/common/config';
 import {
   LOCAL_AUDIENCE,
   LOCAL_ISSUER,
+  LOCAL_SIGNING_KEY_FILE,
   newSigningKey,
   parseSigningKey,
   publicKeySetOf,
@@ -9,9 +10,6 @@ import {
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { makeFileOnce } from './file-made-once';
-
-/** Where `npm start` and `npm run token` keep the local issuer's signing key by default. */
-export const LOCAL_SIGNING_KEY_FILE = resolve(__dirname, '../../.data/token-signing-key');
 
 /**
  * AUTH=local: `npm start` checks access tokens as a deployment with an authorization server does,
