@@ -1,18 +1,11 @@
 import { ConfigError } from '@user-service/common/config';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { temporaryFolders } from '@user-service/test-support';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLocalIssuer } from '../src/local-issuer';
 
-const folders: string[] = [];
-afterAll(() => {
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-});
-function keyFileIn(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'local-issuer-'));
-  folders.push(folder);
-  return join(folder, 'token-signing-key');
-}
+const folder = temporaryFolders('local-issuer-');
+const keyFileIn = () => join(folder(), 'token-signing-key');
 
 describe('AUTH=local: npm start as its own token issuer', () => {
   it('leaves any other setting to the gateway', async () => {

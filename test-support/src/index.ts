@@ -9,3 +9,4 @@ export * from './recorder';
 export * from './personal-data';
 export * from './internal-token';
 export * from './problem-types';
+export * from './temporary-folders';

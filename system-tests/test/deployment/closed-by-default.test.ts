@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMasterKeys } from '@user-service/common/personal-data';
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { runEntrypoint } from './compose-entrypoint';
 import { REPO, repoText, repoYaml } from './repo-files';
 
 /**
@@ -253,12 +254,10 @@ describe('mongo-init/generate-secrets.sh', () => {
       writeFileSync(crlf, repoText('mongo-init/generate-secrets.sh').replace(/\n/g, '\r\n'));
       const into = mkdtempSync(join(tmpdir(), 'secrets-'));
       folders.push(into);
-      const [shell = '', ...args] = compose.services.secrets!.entrypoint ?? [];
-      const run = spawnSync(
-        shell,
-        args.map((arg) => arg.replace('/generate-secrets.sh', crlf).replace(/\/secrets$/, into)),
-        { cwd: REPO, encoding: 'utf8' },
-      );
+      const run = runEntrypoint(compose.services.secrets!.entrypoint ?? [], {
+        secrets: into,
+        script: crlf,
+      });
       expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
       for (const name of [...generated, 'token-jwks.json'])
         expect({ name, size: statSync(join(into, name)).size > 0 }).toEqual({ name, size: true });

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMasterKeys } from '@user-service/common/personal-data';
+import { temporaryFolders } from '@user-service/test-support';
 import { createLocalJWKSet, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import { runEntrypoint } from './compose-entrypoint';
 import { REPO, repoText, repoYaml } from './repo-files';
 
 /**
@@ -22,15 +23,11 @@ interface Service {
 const compose = repoYaml('docker-compose.yml') as { services: Record<string, Service> };
 const tools = compose.services.tools!;
 const isRoot = process.getuid?.() === 0;
-const folders: string[] = [];
-afterAll(() => {
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-});
+const newFolder = temporaryFolders('rotation-');
 
 /** A secrets volume as the secrets service leaves it. */
 function generated(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'rotation-'));
-  folders.push(folder);
+  const folder = newFolder();
   const run = spawnSync('sh', [join(REPO, 'mongo-init/generate-secrets.sh'), folder], {
     cwd: REPO,
     encoding: 'utf8',
@@ -41,15 +38,6 @@ function generated(): string {
 
 /** The tools service's entrypoint with `args`, as `docker compose run --rm tools ...args`. */
 function tool(folder: string, ...args: string[]) {
-  const [shell = '', ...rest] = tools.entrypoint ?? [];
-  const script = join(REPO, 'mongo-init/generate-secrets.sh');
-  // Compose reads `$$` as a literal `$`.
-  const command = rest.map((arg) =>
-    arg
-      .replace('/generate-secrets.sh', script)
-      .replace(' /secrets ', ` ${folder} `)
-      .replaceAll('$$', '$'),
-  );
   // Nothing answers at these addresses: MongoDB and Grafana are "down".
   const env: Record<string, string | undefined> = {
     ...process.env,
@@ -62,7 +50,7 @@ function tool(folder: string, ...args: string[]) {
   };
   for (const [name, value] of Object.entries(env))
     if (value?.startsWith('/secrets/')) env[name] = join(folder, value.slice('/secrets/'.length));
-  return spawnSync(shell, [...command, ...args], { cwd: REPO, env, encoding: 'utf8' });
+  return runEntrypoint(tools.entrypoint ?? [], { secrets: folder, args, env });
 }
 
 const read = (folder: string, name: string) => readFileSync(join(folder, name), 'utf8');

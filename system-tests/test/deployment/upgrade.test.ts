@@ -1,17 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { temporaryFolders } from '@user-service/test-support';
 import { join } from 'node:path';
-import { REPO, repoText, repoYaml } from './repo-files';
+import { runEntrypoint } from './compose-entrypoint';
+import { repoText, repoYaml } from './repo-files';
 
 /**
  * Upgrading a stack in place (`docker compose up -d --build`): the secrets volume of the release
@@ -32,27 +24,9 @@ const compose = repoYaml('docker-compose.yml') as {
   services: Record<string, { entrypoint?: string[] }>;
 };
 const isRoot = process.getuid?.() === 0;
-const folders: string[] = [];
-afterAll(() => {
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-});
-const folder = () => {
-  const made = mkdtempSync(join(tmpdir(), 'upgrade-'));
-  folders.push(made);
-  return made;
-};
-const secretsService = (into: string) => {
-  const [shell = '', ...args] = compose.services.secrets?.entrypoint ?? [];
-  return spawnSync(
-    shell,
-    args.map((arg) =>
-      arg
-        .replace('/generate-secrets.sh', join(REPO, 'mongo-init/generate-secrets.sh'))
-        .replace(/\/secrets$/, into),
-    ),
-    { cwd: REPO, encoding: 'utf8' },
-  );
-};
+const folder = temporaryFolders('upgrade-');
+const secretsService = (into: string) =>
+  runEntrypoint(compose.services.secrets?.entrypoint ?? [], { secrets: into });
 const access = (path: string) => {
   const { uid, gid, mode } = statSync(path);
   return { uid, gid, mode: mode & 0o777 };
