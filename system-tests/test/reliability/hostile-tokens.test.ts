@@ -110,7 +110,9 @@ describe('hostile access tokens', () => {
               return;
             throw error;
           }
-          if (verb === 'PROPFIND') expect(answer.status).toBe(501);
+          // 501 is no fault: the answer to a method that is not HTTP's own; unless the huge token
+          // with a long path is more header than node takes, which it refuses first (431).
+          if (verb === 'PROPFIND') expect([501, 431]).toContain(answer.status);
           else expect(answer.status).toBeLessThan(500);
           // No token here grants a write: whatever the route answers, nothing is stored.
           expect(await storedEvents()).toBe(before);
