@@ -21,6 +21,13 @@ export type StoreOperation =
   | 'destroy_data_key'
   | 'list_data_keys'
   | 'rewrap_data_key'
+  | 'heartbeat'
+  | 'leave'
+  | 'read_leases'
+  | 'acquire_lease'
+  | 'renew_leases'
+  | 'release_lease'
+  | 'read_layout'
   | 'ping';
 
 export type AroundCall = <T>(operation: StoreOperation, call: () => Promise<T>) => Promise<T>;
@@ -65,6 +72,15 @@ export function aroundStoreCalls(store: Store, around: AroundCall): Store {
         around('list_data_keys', () => store.dataKeys.wrappedOtherwise(...args)),
       rewrap: (...args) => around('rewrap_data_key', () => store.dataKeys.rewrap(...args)),
     },
+    leases: {
+      heartbeat: (...args) => around('heartbeat', () => store.leases.heartbeat(...args)),
+      leave: (...args) => around('leave', () => store.leases.leave(...args)),
+      current: (...args) => around('read_leases', () => store.leases.current(...args)),
+      acquire: (...args) => around('acquire_lease', () => store.leases.acquire(...args)),
+      renew: (...args) => around('renew_leases', () => store.leases.renew(...args)),
+      release: (...args) => around('release_lease', () => store.leases.release(...args)),
+    },
+    layout: () => around('read_layout', () => store.layout()),
     ping: () => around('ping', () => store.ping()),
   });
 }

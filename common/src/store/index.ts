@@ -6,6 +6,7 @@ export * from './event-store';
 export * from './snapshot-store';
 export * from './idempotency-store';
 export * from './data-key-store';
+export * from './partition-leases';
 export * from './errors';
 export * from './around-store-calls';
 export * from './wrap-store';

@@ -17,6 +17,12 @@ export interface SnapshotBatch {
   readonly entries: readonly SnapshotEntry[];
   /** Saved after the entries, so it never points past a change that is not saved. */
   readonly checkpoint: Checkpoint | null;
+  /**
+   * The epoch of the saver's leases on `partitions` (see PartitionLeases). Given, nothing is
+   * saved, and LeaseLostError is thrown, unless every one of them is still leased at this epoch,
+   * checked in the same atomic step as the save: an owner that lost a partition cannot write it.
+   */
+  readonly epoch?: number;
 }
 
 export interface PartitionsSnapshot {

@@ -1,6 +1,7 @@
 import type { DataKeyStore } from './data-key-store';
 import type { EventStore } from './event-store';
 import type { IdempotencyStore } from './idempotency-store';
+import type { PartitionLeases } from './partition-leases';
 import type { SnapshotStore } from './snapshot-store';
 import type { Store } from './store';
 
@@ -10,6 +11,8 @@ export interface StoreOverrides {
   readonly snapshots?: Partial<SnapshotStore>;
   readonly idempotency?: Partial<IdempotencyStore>;
   readonly dataKeys?: Partial<DataKeyStore>;
+  readonly leases?: Partial<PartitionLeases>;
+  readonly layout?: Store['layout'];
   readonly ping?: Store['ping'];
   readonly close?: Store['close'];
 }
@@ -20,7 +23,7 @@ export interface StoreOverrides {
  * call, not once here, so a store that swaps them (a getter) is followed.
  */
 export function wrapStore(store: Store, overrides: StoreOverrides): Store {
-  const { events = {}, snapshots = {}, idempotency = {}, dataKeys = {} } = overrides;
+  const { events = {}, snapshots = {}, idempotency = {}, dataKeys = {}, leases = {} } = overrides;
   return {
     events: {
       append: events.append ?? ((...args) => store.events.append(...args)),
@@ -58,6 +61,15 @@ export function wrapStore(store: Store, overrides: StoreOverrides): Store {
         dataKeys.wrappedOtherwise ?? ((...args) => store.dataKeys.wrappedOtherwise(...args)),
       rewrap: dataKeys.rewrap ?? ((...args) => store.dataKeys.rewrap(...args)),
     },
+    leases: {
+      heartbeat: leases.heartbeat ?? ((...args) => store.leases.heartbeat(...args)),
+      leave: leases.leave ?? ((...args) => store.leases.leave(...args)),
+      current: leases.current ?? ((...args) => store.leases.current(...args)),
+      acquire: leases.acquire ?? ((...args) => store.leases.acquire(...args)),
+      renew: leases.renew ?? ((...args) => store.leases.renew(...args)),
+      release: leases.release ?? ((...args) => store.leases.release(...args)),
+    },
+    layout: overrides.layout ?? (() => store.layout()),
     ping: overrides.ping ?? (() => store.ping()),
     close: overrides.close ?? (() => store.close()),
   };

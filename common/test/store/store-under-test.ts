@@ -86,6 +86,10 @@ export function storeUnderTest(createFixture: () => Promise<StoreFixture>): Stor
     get idempotency() {
       return current().store.idempotency;
     },
+    get leases() {
+      return current().store.leases;
+    },
+    layout: () => current().store.layout(),
     get dataKeys() {
       return current().store.dataKeys;
     },

@@ -2,6 +2,7 @@ import {
   type DataKeyStore,
   type EventStore,
   type IdempotencyStore,
+  type PartitionLeases,
   type SnapshotBatch,
   type SnapshotStore,
   type Store,
@@ -28,6 +29,8 @@ export class FaultInjectingStore implements Store {
   readonly snapshots: SnapshotStore;
   readonly idempotency: IdempotencyStore;
   readonly dataKeys: DataKeyStore;
+  readonly leases: PartitionLeases;
+  readonly layout: Store['layout'];
   readonly ping: Store['ping'];
   readonly close: Store['close'];
   private breakNextSaveOf: ReadonlySet<number> | null = null;
@@ -51,6 +54,8 @@ export class FaultInjectingStore implements Store {
     this.snapshots = wrapped.snapshots;
     this.idempotency = wrapped.idempotency;
     this.dataKeys = wrapped.dataKeys;
+    this.leases = wrapped.leases;
+    this.layout = wrapped.layout;
     this.ping = wrapped.ping;
     this.close = wrapped.close;
   }

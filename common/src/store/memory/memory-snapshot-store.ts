@@ -11,6 +11,7 @@ import type {
 } from '../snapshot-store';
 import { frozenCopy } from './frozen-copy';
 import { positionOf } from './memory-checkpoint';
+import { InMemoryPartitionLeases } from './memory-partition-leases';
 import { OutageSwitch } from './outage-switch';
 
 const IDS_PER_STEP = 1000;
@@ -25,10 +26,14 @@ export class InMemorySnapshotStore implements SnapshotStore {
   private readonly ids = new SortedIds();
   private readonly checkpoints = new Map<number, Checkpoint>();
 
-  constructor(private readonly outage = new OutageSwitch()) {}
+  constructor(
+    private readonly outage = new OutageSwitch(),
+    private readonly leases = new InMemoryPartitionLeases(outage),
+  ) {}
 
   async save(batch: SnapshotBatch): Promise<void> {
     this.outage.check('save a snapshot');
+    if (batch.epoch !== undefined) this.leases.checkEpoch(batch.partitions, batch.epoch);
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
       if (!saved) this.ids.add(entry.userId);

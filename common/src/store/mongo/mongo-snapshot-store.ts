@@ -9,6 +9,7 @@ import {
 } from 'mongodb';
 import type { User } from '../../domain';
 import { StoreUnavailableError } from '../errors';
+import { LeaseLostError } from '../partition-leases';
 import { assertLimit } from '../query-rules';
 import type { Checkpoint } from '../event-store';
 import type {
@@ -20,6 +21,7 @@ import type {
 } from '../snapshot-store';
 import { asMongoCheckpoint, compareTimes } from './mongo-checkpoint';
 import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
+import { runTransaction } from './transaction';
 import { toEntry, toUserDocument } from './user-documents';
 
 const NO_TIME = new Timestamp({ t: 0, i: 0 });
@@ -39,27 +41,66 @@ export class MongoSnapshotStore implements SnapshotStore {
   }
 
   async save(batch: SnapshotBatch): Promise<void> {
+    if (batch.epoch !== undefined) return this.saveFenced(batch, batch.epoch);
     try {
       // Users first: a crash between the two writes leaves an older checkpoint, which only
       // means replaying a little more.
       if (batch.entries.length > 0) {
         await this.users.bulkWrite(batch.entries.map(userWrite), { ordered: false });
       }
-      if (batch.checkpoint && batch.partitions.length > 0) {
-        const { clusterTime, resumeToken } = asMongoCheckpoint(batch.checkpoint);
+      const { checkpoint } = batch;
+      if (checkpoint && batch.partitions.length > 0) {
         await this.checkpoints.bulkWrite(
-          batch.partitions.map((partition) =>
-            replaceIfNewer<CheckpointDocument>(
-              { _id: partition, clusterTime, resumeToken },
-              'clusterTime',
-              NO_TIME,
-            ),
-          ),
+          batch.partitions.map((partition) => ({
+            updateOne: {
+              filter: { _id: partition },
+              update: checkpointUpdate(checkpoint),
+              upsert: true,
+            },
+          })),
           { ordered: false },
         );
       }
     } catch (error) {
       throw new StoreUnavailableError('MongoDB failed to save a snapshot', { cause: error });
+    }
+  }
+
+  /**
+   * Users and checkpoints in one transaction whose last statement updates each partition's
+   * document only where its lease is still at `epoch`. Fewer matched means the lease moved on:
+   * the transaction is aborted, so nothing of the save lands. A new holder's acquire that
+   * commits while this runs changes the same documents, so one of the two meets a write
+   * conflict: either the acquire comes first and this one aborts, or this one commits first,
+   * when it was still the holder.
+   */
+  private async saveFenced(batch: SnapshotBatch, epoch: number): Promise<void> {
+    const partitions = [...new Set(batch.partitions)];
+    const session = this.client.startSession();
+    try {
+      await runTransaction(
+        session,
+        async () => {
+          if (batch.entries.length > 0)
+            await this.users.bulkWrite(batch.entries.map(userWrite), { ordered: false, session });
+          const { matchedCount } = await this.checkpoints.updateMany(
+            { _id: { $in: partitions }, epoch, holder: { $exists: true } },
+            checkpointUpdate(batch.checkpoint),
+            { session },
+          );
+          if (matchedCount < partitions.length) throw new LeaseLostError(partitions, epoch);
+        },
+        {
+          attempts: 3,
+          budgetMs: this.timeoutMs,
+          classify: (error) =>
+            error instanceof LeaseLostError
+              ? error
+              : new StoreUnavailableError('MongoDB failed to save a snapshot', { cause: error }),
+        },
+      );
+    } finally {
+      await session.endSession();
     }
   }
 
@@ -75,7 +116,10 @@ export class MongoSnapshotStore implements SnapshotStore {
     const session = this.client.startSession({ causalConsistency: true });
     try {
       const checkpoints = await this.checkpoints
-        .find({ _id: { $in: [...partitions] } }, { session, maxTimeMS: this.timeoutMs })
+        .find(
+          { _id: { $in: [...partitions] }, clusterTime: { $exists: true } },
+          { session, maxTimeMS: this.timeoutMs },
+        )
         .toArray();
       // No maxTimeMS on the users: every getMore inherits the find's leftover time
       // (getmore_cmd.cpp), so it would bound the whole restore, which on a large store takes
@@ -189,10 +233,33 @@ function replaceIfNewer<T extends Document & { _id: unknown }>(
   };
 }
 
+/**
+ * Moves a partition's checkpoint forward (never back) and marks the save, leaving its lease as
+ * it is. `$literal` keeps a resume token's fields from being read as expressions.
+ */
+function checkpointUpdate(checkpoint: Checkpoint | null): Document[] {
+  if (!checkpoint) return [{ $set: { savedAt: '$$NOW' } }];
+  const { clusterTime, resumeToken } = asMongoCheckpoint(checkpoint);
+  const isNewer = { $lt: [{ $ifNull: ['$clusterTime', NO_TIME] }, { $literal: clusterTime }] };
+  const newer = (value: unknown, field: string) => ({
+    $cond: { if: isNewer, then: { $literal: value }, else: field },
+  });
+  return [
+    {
+      $set: {
+        clusterTime: newer(clusterTime, '$clusterTime'),
+        resumeToken: newer(resumeToken, '$resumeToken'),
+        savedAt: '$$NOW',
+      },
+    },
+  ];
+}
+
 function oldest(checkpoints: readonly CheckpointDocument[]): Checkpoint | null {
-  let found: CheckpointDocument | undefined;
-  for (const checkpoint of checkpoints) {
-    if (!found || compareTimes(checkpoint.clusterTime, found.clusterTime) < 0) found = checkpoint;
+  let found: { clusterTime: Timestamp; resumeToken: CheckpointDocument['resumeToken'] } | undefined;
+  for (const { clusterTime, resumeToken } of checkpoints) {
+    if (clusterTime && (!found || compareTimes(clusterTime, found.clusterTime) < 0))
+      found = { clusterTime, resumeToken };
   }
-  return found ? { clusterTime: found.clusterTime, resumeToken: found.resumeToken } : null;
+  return found ? { clusterTime: found.clusterTime, resumeToken: found.resumeToken ?? null } : null;
 }

@@ -1,5 +1,6 @@
 import {
   type Collection,
+  type Db,
   type Document,
   MongoClient,
   type MongoClientOptions,
@@ -14,6 +15,7 @@ import { errorText } from '../../observability/error-fields';
 import type { MetricsSource } from '../../observability/metrics-source';
 import { StoreMisconfiguredError, StoreUnavailableError } from '../errors';
 import type { Store } from '../store';
+import type { StoreLayout } from '../partition-leases';
 import { isAuthenticationFailure } from './authentication-failure';
 import { CausalClock } from './causal-clock';
 import { boundedClientOptions, type MongoWaits } from './client-options';
@@ -23,7 +25,9 @@ import { hasCode, MONGO_ERROR } from './error-codes';
 import { MongoDataKeyStore } from './mongo-data-key-store';
 import { MongoEventStore } from './mongo-event-store';
 import { MongoIdempotencyStore } from './mongo-idempotency-store';
+import { MongoPartitionLeases } from './mongo-partition-leases';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
+import { readLayout } from './store-layout';
 import type { StoreLog } from './resume-token';
 import { COLLECTIONS, EMAIL_INDEX_KEY_OWNER, INDEXES } from './schema';
 
@@ -70,6 +74,11 @@ export class MongoStore implements Store, MetricsSource {
   readonly snapshots: MongoSnapshotStore;
   readonly idempotency: MongoIdempotencyStore;
   readonly dataKeys: MongoDataKeyStore;
+  readonly leases: MongoPartitionLeases;
+  private readonly db: Db;
+  private readonly timeoutMs: number;
+  /** Read once: the layout never changes (store-layout.ts). */
+  private fixedLayout: Promise<StoreLayout> | null = null;
 
   private constructor(
     private readonly client: MongoClient,
@@ -78,6 +87,8 @@ export class MongoStore implements Store, MetricsSource {
     log: StoreLog,
   ) {
     const db = client.db(databaseName);
+    this.db = db;
+    this.timeoutMs = timeoutMs;
     // One clock for both: a read of either sees this process's writes to both (a user's key is
     // created just before its first event is appended).
     const clock = new CausalClock(client);
@@ -85,6 +96,15 @@ export class MongoStore implements Store, MetricsSource {
     this.snapshots = new MongoSnapshotStore(client, db, timeoutMs);
     this.idempotency = new MongoIdempotencyStore(db, timeoutMs);
     this.dataKeys = new MongoDataKeyStore(db, clock, timeoutMs);
+    this.leases = new MongoPartitionLeases(db, timeoutMs);
+  }
+
+  layout(): Promise<StoreLayout> {
+    this.fixedLayout ??= readLayout(this.db, this.timeoutMs).catch((error: unknown) => {
+      this.fixedLayout = null;
+      throw error;
+    });
+    return this.fixedLayout;
   }
 
   /**

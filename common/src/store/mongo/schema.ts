@@ -1,10 +1,11 @@
 import type { Binary, Db, IndexDescription, ResumeToken, Timestamp } from 'mongodb';
-import type { UserEventType } from '../../domain';
+import { DEFAULT_PARTITIONS, type UserEventType } from '../../domain';
 import type { KeyRecord } from '../idempotency-rules';
 import { errorText } from '../../observability/error-fields';
 import { StoreMisconfiguredError } from '../errors';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { planIndexes } from './index-plan';
+import { ensureLayout } from './store-layout';
 
 export const COLLECTIONS = {
   events: 'Events',
@@ -13,6 +14,8 @@ export const COLLECTIONS = {
   emailClaims: 'EmailClaims',
   idempotentRequests: 'IdempotentRequests',
   dataKeys: 'DataKeys',
+  aggregators: 'Aggregators',
+  settings: 'Settings',
 } as const;
 
 /** One immutable document per event; `_id` is the eventId, so the eventId is unique. */
@@ -49,11 +52,35 @@ export interface UserDocument {
   deleted?: true;
 }
 
-/** Where the aggregator owning a partition can resume its change stream. */
+/**
+ * One partition: where its owner can resume its change stream (absent until a first snapshot),
+ * and its lease (mongo-partition-leases.ts): who holds it until when, at which fencing epoch.
+ */
 export interface CheckpointDocument {
   _id: number;
-  clusterTime: Timestamp;
-  resumeToken: ResumeToken | null;
+  clusterTime?: Timestamp;
+  resumeToken?: ResumeToken | null;
+  /** Absent when the partition was never leased, or its last holder released it. */
+  holder?: { name: string; url: string };
+  /** Goes up by one each time the partition is acquired; kept across releases. */
+  epoch?: number;
+  expiresAt?: Date;
+  /** When a snapshot was last saved under the lease; every fenced save changes it (see the snapshot store). */
+  savedAt?: Date;
+}
+
+/** An aggregator's heartbeat: alive, and reachable at `url`, until `expiresAt`. */
+export interface AggregatorDocument {
+  _id: string;
+  url: string;
+  expiresAt: Date;
+}
+
+/** The store's layout (`_id: 'layout'`), written once by mongo-init: see StoreLayout. */
+export interface SettingsDocument {
+  _id: 'layout';
+  partitions: number;
+  storeId: string;
 }
 
 /**
@@ -112,6 +139,11 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { key: { group: 1, partition: 1, _id: 1 }, name: 'group_partition_id' },
   ],
   [COLLECTIONS.checkpoints]: [],
+  // Heartbeats are read by expiry; the TTL monitor only clears out those long gone.
+  [COLLECTIONS.aggregators]: [
+    { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 3600 },
+  ],
+  [COLLECTIONS.settings]: [],
   [COLLECTIONS.emailClaims]: [{ key: { userId: 1 }, name: 'userId_unique', unique: true }],
   // The server's TTL monitor deletes forgotten keys (about once a minute): `begin` checks
   // `expiresAt` itself, so a key is forgotten on time even while its document lingers.
@@ -134,13 +166,14 @@ export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * Creates the collections and indexes, changes an index's TTL in place, and drops obsolete
- * indexes; safe to run again on a database that has them. An index whose key or uniqueness
+ * Creates the collections and indexes, changes an index's TTL in place, drops obsolete indexes,
+ * and writes the layout (ensureLayout: `partitions` on a first run, checked on every later one);
+ * safe to run again on a database that has them. An index whose key or uniqueness
  * differs from the schema's cannot be changed in place (`createIndexes` answers
  * IndexOptionsConflict 85 or IndexKeySpecsConflict 86, which waiting never fixes): that throws
  * StoreMisconfiguredError at once, naming the index, so that mongo-init stops with the reason.
  */
-export async function ensureSchema(db: Db): Promise<void> {
+export async function ensureSchema(db: Db, partitions = DEFAULT_PARTITIONS): Promise<void> {
   for (const [name, indexes] of Object.entries(INDEXES)) {
     await db.createCollection(name).catch((error: unknown) => {
       if (!hasCode(error, MONGO_ERROR.NamespaceExists)) throw error;
@@ -169,6 +202,7 @@ export async function ensureSchema(db: Db): Promise<void> {
       });
     }
   }
+  await ensureLayout(db, partitions);
 }
 
 function isIndexConflict(error: unknown): boolean {

@@ -6,8 +6,9 @@ import { ensureSchema, INDEXES } from '../../../src/store/mongo/schema';
  * A database that answers as a server would for the calls ensureSchema makes, holding `indexes`
  * per collection (every collection exists), and records what is sent to it.
  */
-function fakeDb(indexes: Record<string, Document[]>) {
+function fakeDb(indexes: Record<string, Document[]>, layout: Document | null = null) {
   const sent: string[] = [];
+  let storedLayout = layout;
   const db = {
     databaseName: 'users',
     createCollection: async (name: string) => {
@@ -28,9 +29,14 @@ function fakeDb(indexes: Record<string, Document[]>) {
         sent.push(`dropIndex ${name}.${index}`);
         return { ok: 1 };
       },
+      // The layout's upsert: inserts `$setOnInsert` only when there is none, answers the stored one.
+      findOneAndUpdate: async (filter: Document, update: { $setOnInsert: Document }) => {
+        storedLayout ??= { ...filter, ...update.$setOnInsert };
+        return storedLayout;
+      },
     }),
   };
-  return { db: db as unknown as Db, sent };
+  return { db: db as unknown as Db, sent, layout: () => storedLayout };
 }
 
 const listed = (collection: string): Document[] => [
@@ -62,6 +68,22 @@ describe('ensureSchema on an existing database', () => {
       'dropIndex Users.partition',
       'command {"collMod":"IdempotentRequests","index":{"name":"expiresAt_ttl","expireAfterSeconds":0}}',
     ]);
+  });
+
+  it('fixes the partition count on the first run, and keeps it on every later one', async () => {
+    const { db, layout } = fakeDb(prepared());
+    await ensureSchema(db, 16);
+    expect(layout()).toEqual({ _id: 'layout', partitions: 16, storeId: expect.any(String) });
+    const { storeId } = layout() ?? {};
+    await ensureSchema(db, 16);
+    expect(layout()).toEqual({ _id: 'layout', partitions: 16, storeId });
+  });
+
+  it('refuses another partition count than the one the database was initialised with', async () => {
+    const { db } = fakeDb(prepared(), { _id: 'layout', partitions: 12, storeId: 'x' });
+    await expect(ensureSchema(db, 16)).rejects.toThrow(
+      /database "users" was initialised with 12 partitions, not PARTITIONS=16: set PARTITIONS=12/,
+    );
   });
 
   it('stops at once, naming the index, where only dropping it by hand can help', async () => {
