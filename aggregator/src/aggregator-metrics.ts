@@ -10,6 +10,7 @@ export interface AggregatorStatus {
   /** How far behind the store the users in memory may be. */
   readonly lagSeconds: number;
   readonly parkedUsers: number;
+  readonly usersInMemory: number;
 }
 
 /**
@@ -17,6 +18,7 @@ export interface AggregatorStatus {
  * before it stops its aggregator, so no scrape ever meets a stopped one (`up` goes to 0).
  */
 export const NOT_READY_REASONS: readonly Exclude<NotReadyReason, 'stopped'>[] = [
+  'joining',
   'restoring',
   'reconciling',
   'behind',
@@ -32,6 +34,7 @@ export function createAggregatorMetrics(registry: Registry) {
     notReadyReason: 'restoring',
     lagSeconds: 0,
     parkedUsers: 0,
+    usersInMemory: 0,
   });
   return {
     /** Where the status gauges read from; the aggregator binds itself here. */
@@ -56,6 +59,32 @@ export function createAggregatorMetrics(registry: Registry) {
       name: 'aggregator_users_in_memory',
       help: 'Users held in memory',
       registers,
+      collect() {
+        this.set(status().usersInMemory);
+      },
+    }),
+    partitionsOwned: new Gauge({
+      name: 'aggregator_partitions_owned',
+      help: 'Partitions this aggregator holds a lease on and serves (or is restoring)',
+      registers,
+    }),
+    partitionChanges: new Counter({
+      name: 'aggregator_partition_changes_total',
+      help: 'Partitions taken (acquired), handed over to another aggregator on a rebalance (handed_over), or found taken by another (lost)',
+      labelNames: ['change'],
+      registers,
+    }),
+    leaseRounds: new Counter({
+      name: 'aggregator_lease_rounds_total',
+      help: 'Rounds of heartbeat, renewal and rebalancing with the store, by outcome: done, failed',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    leaseRoundDuration: new Histogram({
+      name: 'aggregator_lease_round_duration_seconds',
+      help: 'Time one round of heartbeat, renewal and rebalancing took (its store calls)',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
     }),
     ready: new Gauge({
       name: 'aggregator_ready',
@@ -67,7 +96,7 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
     notReady: new Gauge({
       name: 'aggregator_not_ready',
-      help: '1 for the reason the aggregator is not ready, 0 for the others: restoring, reconciling, behind, or an ended subscription (handler_failed, event_gap, stream_invalidated, malformed_event)',
+      help: '1 for the reason the aggregator is not ready, 0 for the others: joining, restoring, reconciling, behind, or an ended subscription (handler_failed, event_gap, stream_invalidated, malformed_event)',
       labelNames: ['reason'],
       registers,
       collect() {
@@ -91,7 +120,7 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
     snapshots: new Counter({
       name: 'aggregator_snapshots_total',
-      help: 'Snapshots written, by outcome: saved, failed',
+      help: 'Snapshots written, by outcome: saved, failed, fenced (refused: the lease moved on)',
       labelNames: ['outcome'],
       registers,
     }),
@@ -108,22 +137,22 @@ export function createAggregatorMetrics(registry: Registry) {
     }),
     restoreDuration: new Gauge({
       name: 'aggregator_restore_duration_seconds',
-      help: 'Time the last start took to load the snapshot',
+      help: 'Time the last partition taken took to load its snapshot',
       registers,
     }),
     restoredUsers: new Gauge({
       name: 'aggregator_restored_users',
-      help: 'Users loaded from the snapshot at the last start',
+      help: 'Users loaded from the snapshot of the last partition taken',
       registers,
     }),
     replayDuration: new Gauge({
       name: 'aggregator_replay_duration_seconds',
-      help: 'Time the last start took from the loaded snapshot to caught up with the store',
+      help: 'Time the last partition taken took from its loaded snapshot to caught up with the store',
       registers,
     }),
     replayedEvents: new Gauge({
       name: 'aggregator_replayed_events',
-      help: 'Events applied between the loaded snapshot and caught up, at the last start',
+      help: 'Events applied between a loaded snapshot and caught up, summed over the partitions taken since the process started',
       registers,
     }),
     subscriptionRestarts: new Counter({

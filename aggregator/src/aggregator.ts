@@ -1,5 +1,6 @@
 import {
   type Checkpoint,
+  LeaseLostError,
   type Store,
   type Subscription,
   SubscriptionEndedError,
@@ -7,7 +8,7 @@ import {
 import { errorFields, type Logger } from '@user-service/common/observability';
 import { type PersonalData } from '@user-service/common/personal-data';
 import { type UserEvent } from '@user-service/common/domain';
-import type { AggregatorMetrics } from './aggregator-metrics';
+import type { AggregatorMetrics, AggregatorStatus } from './aggregator-metrics';
 import type { AggregatorReads, HeldUsers } from './aggregator-reads';
 import { AppliedPositions } from './applied-positions';
 import { OpenedUsers } from './opened-users';
@@ -17,6 +18,13 @@ import { SnapshotPolicy } from './snapshot-policy';
 
 export interface AggregatorOptions {
   readonly partitions: readonly number[];
+  /**
+   * The epoch of the leases on `partitions` this aggregator serves them under: every snapshot it
+   * saves carries it, and is refused once a lease moved on (then `onLeaseLost` is called).
+   */
+  readonly epoch?: number;
+  /** A snapshot was refused: another aggregator holds one of the partitions now. */
+  readonly onLeaseLost?: () => void;
   readonly snapshotEvery: number;
   readonly store: Store;
   /**
@@ -24,6 +32,8 @@ export interface AggregatorOptions {
    * restoring or replaying); it is opened only to answer a read.
    */
   readonly personalData: PersonalData;
+  /** Opens users for answers; several aggregators of one node share one. */
+  readonly openedUsers?: OpenedUsers;
   readonly log: Logger;
   readonly metrics: AggregatorMetrics;
   /** Pause between attempts to load the snapshot while the store is unreachable. */
@@ -69,7 +79,7 @@ export class Aggregator implements AggregatorReads {
   private replayStartedAt = process.hrtime.bigint();
 
   constructor(private readonly options: AggregatorOptions) {
-    this.openedUsers = new OpenedUsers(options.personalData);
+    this.openedUsers = options.openedUsers ?? new OpenedUsers(options.personalData);
     this.opened = this.openedUsers;
     this.readinessState = new Readiness(options.maxLagMs ?? DEFAULT_MAX_LAG_MS);
     this.readiness = this.readinessState;
@@ -79,14 +89,21 @@ export class Aggregator implements AggregatorReads {
       snapshotEvery: options.snapshotEvery,
       checkpointEveryMs: options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS,
     });
-    options.metrics.reportStatusFrom(() => {
-      const readiness = this.readinessState.report();
-      return {
-        notReadyReason: readiness.ready ? null : readiness.reason,
-        lagSeconds: this.readinessState.lagMs() / 1000,
-        parkedUsers: this.projection.parkedCount,
-      };
-    });
+  }
+
+  /** What the status gauges show of it (the node adds up those of its partitions). */
+  status(): AggregatorStatus {
+    const readiness = this.readinessState.report();
+    return {
+      notReadyReason: readiness.ready ? null : readiness.reason,
+      lagSeconds: this.readinessState.lagMs() / 1000,
+      parkedUsers: this.projection.parkedCount,
+      usersInMemory: this.projection.size,
+    };
+  }
+
+  get partitions(): readonly number[] {
+    return this.options.partitions;
   }
 
   /** Ready means caught up with the store, recently: only then are reads served from memory. */
@@ -101,12 +118,10 @@ export class Aggregator implements AggregatorReads {
     const loading = process.hrtime.bigint();
     const restored = await this.untilStopped(() => store.snapshots.load(partitions));
     if (!restored || this.readinessState.isStopped) return;
-    await this.checkMasterKeys();
     this.projection.restore(restored.entries);
     this.checkpoint = restored.checkpoint;
     metrics.restoreDuration.set(secondsSince(loading));
     metrics.restoredUsers.set(restored.entries.length);
-    metrics.usersInMemory.set(this.projection.size);
     this.replayStartedAt = process.hrtime.bigint();
     log.info('snapshot loaded', {
       users: restored.entries.length,
@@ -168,17 +183,28 @@ export class Aggregator implements AggregatorReads {
   }
 
   async snapshot(): Promise<void> {
-    const { store, partitions, metrics, log } = this.options;
+    const { store, partitions, epoch, metrics, log } = this.options;
     const entries = this.projection.takeChanges();
     const checkpoint = this.checkpoint;
     this.snapshotPolicy.taken();
     if (entries.length === 0 && !checkpoint) return;
     const timer = metrics.snapshotDuration.startTimer();
     try {
-      await store.snapshots.save({ partitions, entries, checkpoint });
+      await store.snapshots.save({
+        partitions,
+        entries,
+        checkpoint,
+        ...(epoch === undefined ? {} : { epoch }),
+      });
       metrics.snapshots.inc({ outcome: 'saved' });
       metrics.snapshotUsers.inc(entries.length);
     } catch (error) {
+      if (error instanceof LeaseLostError) {
+        metrics.snapshots.inc({ outcome: 'fenced' });
+        log.warn('snapshot refused: the partition has another owner now', { partitions, epoch });
+        this.options.onLeaseLost?.();
+        return;
+      }
       this.projection.restoreChanges(entries);
       metrics.snapshots.inc({ outcome: 'failed' });
       log.warn('snapshot failed; its users go into the next one', {
@@ -196,21 +222,6 @@ export class Aggregator implements AggregatorReads {
     this.countApplied(event);
     this.followKeys(event);
     if (this.snapshotPolicy.dueAfter(event)) await this.snapshot();
-  }
-
-  /** Not ready for good with master keys that open none of the store's keys (needs a restart with the right one). */
-  private async checkMasterKeys(): Promise<void> {
-    const { personalData, log } = this.options;
-    const mismatch = await personalData.masterKeyMismatch().catch((error: unknown) => {
-      // The store's own trouble, which readiness follows through the subscription.
-      log.warn('could not check the master key', { error: errorFields(error) });
-      return undefined;
-    });
-    if (mismatch === undefined) return;
-    this.readinessState.ended('master-key-mismatch');
-    log.error('not ready until restarted with the master key the store’s keys are wrapped by', {
-      masterKeyId: mismatch,
-    });
   }
 
   private async caughtUp(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> {
@@ -251,7 +262,6 @@ export class Aggregator implements AggregatorReads {
     const { metrics } = this.options;
     if (!this.readinessState.hasCaughtUp) this.replayed += 1;
     metrics.eventsApplied.inc({ partition: String(event.partition) });
-    metrics.usersInMemory.set(this.projection.size);
   }
 
   /** An erasure drops the user's key and opened data here; other events fetch the key early. */
@@ -272,7 +282,7 @@ export class Aggregator implements AggregatorReads {
     const { metrics, log } = this.options;
     const seconds = secondsSince(this.replayStartedAt);
     metrics.replayDuration.set(seconds);
-    metrics.replayedEvents.set(this.replayed);
+    metrics.replayedEvents.inc(this.replayed);
     log.info('ready', {
       users: this.projection.size,
       replayedEvents: this.replayed,

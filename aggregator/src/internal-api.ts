@@ -9,7 +9,7 @@ import { type Logger } from '@user-service/common/observability';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Aggregator } from './aggregator';
+import type { ServedPartitions } from './aggregator-reads';
 import { createReadsCounter } from './aggregator-metrics';
 import { internalListRoutes } from './internal-lists';
 import { READ_PREFIX, serveInternalRead } from './internal-read';
@@ -23,17 +23,17 @@ import type { PlainRead } from './plain-answer';
  * stay open to the orchestrator and Prometheus.
  */
 export function createInternalApi(
-  aggregator: Aggregator,
+  served: ServedPartitions & { report(): { readonly ready: boolean } },
   log: Logger,
   registry: Registry,
   internalToken: string,
 ): RequestListener {
   const app = createBaseApp(log, registry);
   app.get('/readyz', rememberRoute, (_req, res) => {
-    const readiness = aggregator.readiness.report();
+    const readiness = served.report();
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
-  app.use(internalListRoutes(aggregator));
+  app.use(internalListRoutes(served));
   app.use(unknownRoute);
   app.use(problemHandler(log));
 
@@ -46,7 +46,7 @@ export function createInternalApi(
     }
     const serve = req.method === 'GET' ? plainReadOf(req.url ?? '') : undefined;
     if (serve) {
-      serve(aggregator, req, res, reads, log).catch((error: unknown) => {
+      serve(served, req, res, reads, log).catch((error: unknown) => {
         log.error('internal read failed', { error: String(error) });
         if (!res.headersSent) res.writeHead(500).end();
       });

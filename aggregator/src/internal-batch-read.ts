@@ -1,5 +1,6 @@
 import { type HttpProblem, problems } from '@user-service/common/http';
 import { validateUserId } from '@user-service/common/domain';
+import { readsOf } from './aggregator-reads';
 import { answerRead, asAnswer, type ReadFloor } from './internal-read';
 import { answerPlainly, type PlainRead } from './plain-answer';
 
@@ -16,13 +17,19 @@ export const MAX_BATCH_READS = 64;
  * turn of its event loop together, so that each read does not pay an HTTP exchange of its own.
  * The batch is 200 once it is well formed; each read's own status is in its answer.
  */
-export const serveBatchRead: PlainRead = (aggregator, req, res, reads, log) =>
+export const serveBatchRead: PlainRead = (served, req, res, reads, log) =>
   answerPlainly(req, res, log, BATCH_READ_PATH, async () => {
     try {
-      if (!aggregator.isReady) throw problems.notReady();
-      const asked = readsOf(req.url ?? '');
+      const asked = askedReads(req.url ?? '');
       const answers = await Promise.all(
-        asked.map(({ userId, floor }) => answerRead(aggregator, userId, floor)),
+        asked.map(async ({ userId, floor }) => {
+          try {
+            const partitionReads = readsOf(served, [served.partitionOf(userId)]);
+            return await answerRead(partitionReads, userId, floor);
+          } catch (error) {
+            return asAnswer(error);
+          }
+        }),
       );
       for (const { status } of answers) reads.inc({ status: String(status) });
       return { status: 200, body: { answers } };
@@ -38,7 +45,7 @@ export function isBatchRead(url: string): boolean {
   return url === BATCH_READ_PATH || url.startsWith(`${BATCH_READ_PATH}?`);
 }
 
-function readsOf(url: string): Array<{ userId: string; floor: ReadFloor }> {
+function askedReads(url: string): Array<{ userId: string; floor: ReadFloor }> {
   const query = new URLSearchParams(url.slice(BATCH_READ_PATH.length + 1));
   const given = query.get('reads');
   if (given === null || query.size !== 1) throw invalid('exactly one `reads` parameter');

@@ -1,7 +1,7 @@
 import { HttpProblem, problems, queryValidator } from '@user-service/common/http';
 import { StoreUnavailableError } from '@user-service/common/store';
 import { validateUserId } from '@user-service/common/domain';
-import type { AggregatorReads } from './aggregator-reads';
+import { type AggregatorReads, readsOf, type ServedPartitions } from './aggregator-reads';
 import { answerPlainly, type PlainAnswer, type PlainRead } from './plain-answer';
 
 export const READ_PREFIX = '/internal/users/';
@@ -9,8 +9,17 @@ const ROUTE = '/internal/users/:id';
 /** How long a read may wait for a version the caller knows was written. */
 const VERSION_WAIT_MS = 50;
 
-/** `minVersion`: at least this version (0: any); `deleted=true`: that write was a delete. */
+/**
+ * `minVersion`: at least this version (0: any); `deleted=true`: that write was a delete;
+ * `position`: every change committed up to this commit position applied (a client's consistency
+ * token).
+ */
+export const POSITION_PARAMETER = {
+  schema: { type: 'string', pattern: '^[0-9.]{1,64}$' },
+  expected: 'a commit position this store handed out',
+} as const;
 const readQuery = queryValidator({
+  position: POSITION_PARAMETER,
   minVersion: {
     schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
     expected: 'a non-negative integer',
@@ -26,23 +35,29 @@ const readQuery = queryValidator({
  * this copy does not reach it within a short wait, so that it answers from the store instead of
  * serving an older state.
  */
-export const serveInternalRead: PlainRead = (aggregator, req, res, reads, log) =>
+export const serveInternalRead: PlainRead = (served, req, res, reads, log) =>
   answerPlainly(req, res, log, ROUTE, async () => {
-    const answered = await answer(aggregator, req.url ?? '');
+    const answered = await answer(served, req.url ?? '');
     reads.inc({ status: String(answered.status) });
     return answered;
   });
 
-async function answer(aggregator: AggregatorReads, url: string): Promise<PlainAnswer> {
+async function answer(served: ServedPartitions, url: string): Promise<PlainAnswer> {
   try {
     const [encodedId = '', query = ''] = url.slice(READ_PREFIX.length).split('?', 2);
     const id = validateUserId(decode(encodedId));
     if (!id.ok) throw problems.validationError(id.errors);
     const parameters = readQuery(query);
     if (!parameters.ok) throw problems.validationError(parameters.errors);
-    const { minVersion, deleted } = parameters.value;
-    const floor = { minVersion, deleted: deleted !== undefined, waitMs: VERSION_WAIT_MS };
-    return await answerRead(aggregator, id.value, floor);
+    const { minVersion, deleted, position } = parameters.value;
+    const floor = {
+      minVersion,
+      deleted: deleted !== undefined,
+      waitMs: VERSION_WAIT_MS,
+      ...(position === undefined ? {} : { position }),
+    };
+    const reads = readsOf(served, [served.partitionOf(id.value)]);
+    return await answerRead(reads, id.value, floor);
   } catch (error) {
     return asAnswer(error);
   }
@@ -55,6 +70,8 @@ async function answer(aggregator: AggregatorReads, url: string): Promise<PlainAn
 export interface ReadFloor {
   readonly minVersion: number;
   readonly deleted: boolean;
+  /** Every change committed up to it applied here first (a client's consistency token). */
+  readonly position?: string;
   readonly waitMs: number;
 }
 
@@ -62,10 +79,12 @@ export interface ReadFloor {
 export async function answerRead(
   aggregator: AggregatorReads,
   userId: string,
-  { minVersion, deleted, waitMs }: ReadFloor,
+  { minVersion, deleted, position, waitMs }: ReadFloor,
 ): Promise<PlainAnswer> {
   try {
     if (!aggregator.isReady) throw problems.notReady();
+    if (position !== undefined && !(await reachesPosition(aggregator, position, waitMs)))
+      throw problems.positionNotApplied();
     const parked = aggregator.users.parkedBecause(userId);
     if (parked) throw problems.userUnreadable(parked);
     const held = aggregator.users.get(userId);
@@ -84,6 +103,24 @@ export async function answerRead(
     return { status: 200, body: { user: opened, version } };
   } catch (error) {
     return asAnswer(error);
+  }
+}
+
+/**
+ * Whether every change up to `position` is applied here, waiting up to `waitMs` (not at all when
+ * 0). A position that is not one of this store's is the caller's mistake: 400.
+ */
+export async function reachesPosition(
+  aggregator: AggregatorReads,
+  position: string,
+  waitMs: number,
+): Promise<boolean> {
+  try {
+    return await aggregator.positions.waitFor(position, waitMs);
+  } catch {
+    throw problems.validationError([
+      { field: 'position', message: `must be ${POSITION_PARAMETER.expected}` },
+    ]);
   }
 }
 

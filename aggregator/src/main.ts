@@ -25,15 +25,19 @@ async function main(): Promise<void> {
   const log = createLogger({
     service: 'aggregator',
     level: config.LOG_LEVEL,
-    fields: { aggregator: String(config.AGGREGATOR_INDEX) },
+    fields: { aggregator: config.AGGREGATOR_NAME },
   });
   for (const warning of looseSecretFiles(process.env)) log.warn(warning);
-  const store = await connectOrExit(config, log);
+  const store = await connectOrExit(
+    { ...config, partitionsGiven: process.env.PARTITIONS ? config.PARTITIONS : undefined },
+    log,
+  );
   shutdown.add(() => store.close());
   const node = await startAggregatorNode({
-    index: config.AGGREGATOR_INDEX,
-    aggregatorCount: config.AGG_N,
-    partitions: config.PARTITIONS,
+    name: config.AGGREGATOR_NAME,
+    ...(config.ADVERTISED_URL === undefined ? {} : { advertisedUrl: config.ADVERTISED_URL }),
+    leaseMs: config.LEASE_MS,
+    expectedAggregators: config.AGG_N,
     snapshotEvery: config.SNAPSHOT_EVERY,
     maxLagMs: config.MAX_LAG_MS,
     store,
@@ -44,7 +48,7 @@ async function main(): Promise<void> {
     internalToken: config.INTERNAL_TOKEN,
   });
   shutdown.add(async () => {
-    log.info('stopping: saving a final snapshot');
+    log.info('stopping: handing partitions over, each with a final snapshot');
     await node.stop();
   });
 }

@@ -2,7 +2,7 @@ import { chooseRequestId, logRequest } from '@user-service/common/http';
 import { type Logger } from '@user-service/common/observability';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
-import type { AggregatorReads } from './aggregator-reads';
+import type { ServedPartitions } from './aggregator-reads';
 
 /** What a plain route answers: a status, and a body sent as JSON (a problem's when not 200). */
 export interface PlainAnswer {
@@ -12,7 +12,7 @@ export interface PlainAnswer {
 
 /** A read served on plain node:http, each read it answers counted by status in `reads`. */
 export type PlainRead = (
-  aggregator: AggregatorReads,
+  served: ServedPartitions,
   req: IncomingMessage,
   res: ServerResponse,
   reads: Counter<'status'>,

@@ -2,6 +2,7 @@ import type { SubscriptionEndReason } from '@user-service/common/store';
 
 /**
  * Why an aggregator does not serve reads:
+ * - `joining`: the node has not yet finished its first round with the partition leases;
  * - `restoring`: loading its snapshot and replaying, not caught up yet;
  * - `reconciling`: its checkpoint fell out of the store's history, it is re-reading its partitions;
  * - `behind`: it has not confirmed being caught up for longer than it may lag (store unreachable,
@@ -11,6 +12,7 @@ import type { SubscriptionEndReason } from '@user-service/common/store';
  * - `stopped`: shutting down.
  */
 export type NotReadyReason =
+  | 'joining'
   | 'restoring'
   | 'reconciling'
   | 'behind'

@@ -118,7 +118,11 @@ describe('aggregator internal API', () => {
     node = await startTestAggregator(failing);
     expect((await get('/readyz')).status).toBe(503);
     expect((await get('/internal/users/ann')).status).toBe(503);
-    expect((await get('/internal/user-reads?reads=ann:0,bob:0')).status).toBe(503);
+    // A batch answers for each of its reads: each one refused as not ready.
+    const batch = await get('/internal/user-reads?reads=ann:0,bob:0');
+    expect(batch.status).toBe(200);
+    const { answers } = (await batch.json()) as { answers: { status: number }[] };
+    expect(answers.map((answer) => answer.status)).toEqual([503, 503]);
     expect((await get('/healthz')).status).toBe(200);
   });
 

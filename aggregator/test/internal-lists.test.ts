@@ -4,13 +4,17 @@ import {
   deleted,
   eventsFor,
   fieldsFor,
+  TEST_PARTITIONS,
   updated,
 } from '@user-service/test-support';
-import type { UserEvent } from '@user-service/common/domain';
+import { partitionOf, type UserEvent } from '@user-service/common/domain';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import type { AggregatorNode } from '../src/aggregator-node';
 import { fetchInternal, startTestAggregator } from './test-aggregator';
 import { until } from './node-probes';
+
+/** The `partitions` parameter naming every partition, all of which the one test aggregator holds. */
+const EVERY_PARTITION = `partitions=${Array.from({ length: TEST_PARTITIONS }, (_, p) => p).join(',')}`;
 
 describe('aggregator internal lists and counts', () => {
   let store: InMemoryStore;
@@ -43,19 +47,24 @@ describe('aggregator internal lists and counts', () => {
     email: `${id}@example.com`,
   });
 
-  /** Five users: u0..u4 in groups 0, 1, 0, 1, 0; u3 deleted, u1 moved to group 7. */
+  /**
+   * Five users: u0..u4 in groups 0, 1, 0, 1, 0; u3 deleted, u1 moved to group 7. Answers the
+   * `partitions` and `positions` parameters a gateway sends after these writes: every partition
+   * (this one aggregator holds them all), and u1's with its last write's position.
+   */
   async function population(): Promise<string> {
     for (const id of ['u3', 'u0', 'u4', 'u1', 'u2'])
       await write(eventsFor(id, 0, created(fieldsOf(id))));
     await write(eventsFor('u3', 1, deleted()));
-    return write(eventsFor('u1', 1, updated({ group: 7 })));
+    const position = await write(eventsFor('u1', 1, updated({ group: 7 })));
+    return `${EVERY_PARTITION}&positions=${partitionOf('u1', TEST_PARTITIONS)}:${position}`;
   }
 
   const ids = (body: unknown) => (body as { users: { id: string }[] }).users.map((user) => user.id);
 
   it('answers a page of live users in id order once it has applied the position asked for', async () => {
-    const position = await population();
-    const page = await get(`/internal/users?limit=10&position=${position}`);
+    const asked = await population();
+    const page = await get(`/internal/users?limit=10&${asked}`);
     expect(page.status).toBe(200);
     expect(ids(page.body)).toEqual(['u0', 'u1', 'u2', 'u4']);
     expect((page.body as { users: unknown[] }).users[1]).toEqual({
@@ -66,39 +75,38 @@ describe('aggregator internal lists and counts', () => {
   });
 
   it('answers a page of 100 when no limit is given', async () => {
-    let position = '';
-    for (let n = 0; n < 101; n++)
-      position = await write(eventsFor(`u${1000 + n}`, 0, created(fieldsFor(n))));
-    expect(ids((await get(`/internal/users?position=${position}`)).body)).toHaveLength(100);
+    for (let n = 0; n < 101; n++) await write(eventsFor(`u${1000 + n}`, 0, created(fieldsFor(n))));
+    await until(() => node.aggregator.liveUsers().length === 101, 'every user applied');
+    expect(ids((await get(`/internal/users?${EVERY_PARTITION}`)).body)).toHaveLength(100);
   });
 
   it('pages after an id, within a group, up to a limit', async () => {
-    const position = await population();
-    const after = await get(`/internal/users?after=u0&limit=2&position=${position}`);
+    const asked = await population();
+    const after = await get(`/internal/users?after=u0&limit=2&${asked}`);
     expect(ids(after.body)).toEqual(['u1', 'u2']);
-    const group = await get(`/internal/users?group=0&limit=10&position=${position}`);
+    const group = await get(`/internal/users?group=0&limit=10&${asked}`);
     expect(ids(group.body)).toEqual(['u0', 'u2', 'u4']);
-    const moved = await get(`/internal/users?group=1&limit=10&position=${position}`);
+    const moved = await get(`/internal/users?group=1&limit=10&${asked}`);
     expect(ids(moved.body)).toEqual([]);
   });
 
   it('counts live users per group, or in one group', async () => {
-    const position = await population();
-    expect((await get(`/internal/user-counts?position=${position}`)).body).toEqual({
+    const asked = await population();
+    expect((await get(`/internal/user-counts?${asked}`)).body).toEqual({
       byGroup: { '0': 3, '7': 1 },
     });
-    expect((await get(`/internal/user-counts?group=7&position=${position}`)).body).toEqual({
+    expect((await get(`/internal/user-counts?group=7&${asked}`)).body).toEqual({
       byGroup: { '7': 1 },
     });
-    expect((await get(`/internal/user-counts?group=1&position=${position}`)).body).toEqual({
+    expect((await get(`/internal/user-counts?group=1&${asked}`)).body).toEqual({
       byGroup: {},
     });
   });
 
   it('answers 409 when the position asked for is not applied within the wait', async () => {
-    const position = await population();
-    const ahead = String(Number(position) + 1);
-    const answer = await get(`/internal/users?limit=1&position=${ahead}`);
+    const asked = await population();
+    const ahead = asked.replace(/:(\d+)$/, (_, position: string) => `:${Number(position) + 1}`);
+    const answer = await get(`/internal/users?limit=1&${ahead}`);
     expect(answer).toEqual({
       status: 409,
       body: expect.objectContaining({ type: '/problems/version-not-applied' }),
@@ -110,19 +118,29 @@ describe('aggregator internal lists and counts', () => {
     const failing = new InMemoryStore();
     failing.snapshots.load = () => Promise.reject(new Error('store down'));
     node = await startTestAggregator(failing);
-    const answer = await get('/internal/users?limit=1');
+    const answer = await get(`/internal/users?limit=1&${EVERY_PARTITION}`);
     expect(answer).toEqual({
       status: 503,
       body: expect.objectContaining({ type: '/problems/not-ready' }),
     });
   });
 
+  it('answers 421 for a partition it does not hold, so the gateway learns the owners again', async () => {
+    const answer = await get('/internal/users?limit=1&partitions=12');
+    expect(answer).toEqual({
+      status: 421,
+      body: expect.objectContaining({ type: '/problems/not-owner' }),
+    });
+  });
+
   it.each([
-    ['/internal/users?limit=0', ['limit']],
-    ['/internal/users?limit=1&position=abc', ['position']],
-    ['/internal/users?limit=1&position=1.2.3', ['position']],
-    ['/internal/users?limit=1&group=x&after=a.b', ['after', 'group']],
-    ['/internal/user-counts?limit=1', ['limit']],
+    ['/internal/users?limit=0&partitions=0', ['limit']],
+    ['/internal/users?limit=1', ['partitions']],
+    ['/internal/users?limit=1&partitions=0&positions=0:abc', ['positions']],
+    ['/internal/users?limit=1&partitions=0&positions=0', ['positions']],
+    ['/internal/users?limit=1&partitions=0,x', ['partitions']],
+    ['/internal/users?limit=1&partitions=0&group=x&after=a.b', ['after', 'group']],
+    ['/internal/user-counts?limit=1&partitions=0', ['limit']],
   ])('answers %s 400 naming %j', async (path, fields) => {
     const answer = await get(path);
     expect(answer.status).toBe(400);

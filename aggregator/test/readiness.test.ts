@@ -42,6 +42,9 @@ async function readyz(node: AggregatorNode): Promise<{ status: number; body: unk
   return { status: answer.status, body: await answer.json() };
 }
 
+/** What /readyz names as served: every partition, all held by the one aggregator under test. */
+const EVERY_PARTITION = Array.from({ length: 12 }, (_, partition) => partition);
+
 describe('aggregator readiness', () => {
   it('stops being ready when the store cannot confirm it is caught up for longer than it may lag, and says why', async () => {
     const store = new InMemoryStore();
@@ -56,7 +59,10 @@ describe('aggregator readiness', () => {
         async () => (await readyz(node)).status === 503,
         'the aggregator to report not ready with the store down',
       );
-      expect(await readyz(node)).toEqual({ status: 503, body: { ready: false, reason: 'behind' } });
+      expect(await readyz(node)).toEqual({
+        status: 503,
+        body: { ready: false, reason: 'behind', partitions: EVERY_PARTITION },
+      });
       expect(await metric(node, /^aggregator_not_ready\{reason="behind"/)).toBe(1);
       expect(await metric(node, /^aggregator_ready\{/)).toBe(0);
 
@@ -99,7 +105,7 @@ describe('aggregator readiness', () => {
       );
       expect(await readyz(node)).toEqual({
         status: 503,
-        body: { ready: false, reason: 'event-gap' },
+        body: { ready: false, reason: 'event-gap', partitions: EVERY_PARTITION },
       });
       expect(await metric(node, /^aggregator_not_ready\{reason="event_gap"/)).toBe(1);
       expect(lines).toContainEqual(
@@ -122,12 +128,16 @@ describe('aggregator readiness after its checkpoint falls out of the store’s h
   it('is not ready while it re-reads its partitions, then ready again with every change', async () => {
     const inner = new InMemoryStore();
     let loseHistory = false;
-    let releaseCatchUp: () => void = () => undefined;
+    // One subscription per partition: each re-reads its own, and waits to be released.
+    const waiting: Array<() => void> = [];
+    const releaseCatchUp = () => {
+      for (const release of waiting.splice(0)) release();
+    };
     // The memory store's own change source, with two faults that can be switched on: its tail
     // finds its start point gone, and re-reading the partitions waits until released.
     const source: ChangeSource = {
       catchUp: async (partitions) => {
-        if (loseHistory) await new Promise<void>((resolve) => (releaseCatchUp = resolve));
+        if (loseHistory) await new Promise<void>((resolve) => waiting.push(resolve));
         return inner.events.catchUp(partitions);
       },
       readUserEvents: (userId, afterVersion) => inner.events.readUserEvents(userId, afterVersion),
@@ -162,9 +172,12 @@ describe('aggregator readiness after its checkpoint falls out of the store’s h
       );
       expect(await readyz(node)).toEqual({
         status: 503,
-        body: { ready: false, reason: 'reconciling' },
+        body: { ready: false, reason: 'reconciling', partitions: EVERY_PARTITION },
       });
-      expect(await metric(node, /^aggregator_history_lost_total\{/)).toBe(1);
+      await until(
+        async () => (await metric(node, /^aggregator_history_lost_total\{/)) === 12,
+        'every partition’s subscription to find its history lost',
+      );
 
       const events = stampEvents(
         'ada',

@@ -9,7 +9,7 @@ import { metric, until } from './node-probes';
 const PARTITIONS = 12;
 
 function startOn(store: Store): Promise<AggregatorNode> {
-  return startTestAggregator(store, { partitions: PARTITIONS });
+  return startTestAggregator(store);
 }
 
 async function create(store: Store, userId: string): Promise<void> {

@@ -7,15 +7,13 @@ import {
   startAggregatorNode,
 } from '../src/aggregator-node';
 
-/** Aggregator 0 of one, on 12 partitions and a free port, with quiet logs unless told otherwise. */
+/** The only aggregator, taking every partition, on a free port, with quiet logs unless told otherwise. */
 export function startTestAggregator(
   store: Store,
   options: Partial<AggregatorNodeOptions> = {},
 ): Promise<AggregatorNode> {
   return startAggregatorNode({
-    index: 0,
-    aggregatorCount: 1,
-    partitions: 12,
+    name: 'aggregator-0',
     snapshotEvery: 100,
     store,
     masterKeys: TEST_MASTER_KEYS,

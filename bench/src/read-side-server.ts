@@ -162,7 +162,6 @@ async function main(): Promise<void> {
     store,
     masterKeys,
     aggregatorCount: AGGREGATORS,
-    partitions: DEFAULT_PARTITIONS,
     snapshotEvery: SNAPSHOT_EVERY,
     gatewayPort: args.gatewayPort,
     aggregatorBasePort: args.aggregatorBasePort,

@@ -82,7 +82,7 @@ async function seed(store: InMemoryStore, masterKeys: MasterKeyring): Promise<vo
 }
 
 async function main(): Promise<void> {
-  const store = new InMemoryStore();
+  const store = new InMemoryStore({ partitions: PARTITIONS });
   const masterKeys = ephemeralMasterKeys();
   await seed(store, masterKeys);
 
@@ -90,9 +90,7 @@ async function main(): Promise<void> {
   const heapBefore = process.memoryUsage().heapUsed;
   const started = process.hrtime.bigint();
   const node = await startAggregatorNode({
-    index: 0,
-    aggregatorCount: 1,
-    partitions: PARTITIONS,
+    name: 'aggregator-0',
     snapshotEvery: Number.MAX_SAFE_INTEGER,
     store,
     // The store and its data keys live and die with this process, and so may its master key.

@@ -1,7 +1,7 @@
-import { type CommitPosition } from '@user-service/common/store';
+import { type CommitPosition, type LeaseHolder } from '@user-service/common/store';
 import { labelValue, type Logger } from '@user-service/common/observability';
 import { type User } from '@user-service/common/domain';
-import { USER_UNREADABLE_TYPE } from '@user-service/common/http';
+import { NOT_READY_TYPE, USER_UNREADABLE_TYPE } from '@user-service/common/http';
 import type { ListedUsers } from '@user-service/common/personal-data';
 import CircuitBreaker from 'opossum';
 import { type Dispatcher, Pool } from 'undici';
@@ -15,9 +15,16 @@ export type ForwardedRead =
   /** The aggregator could not give an answer to trust; the caller reads the store instead. */
   | Unanswered;
 
+/**
+ * Why a read, list or count was not answered by an aggregator: behind the version or position it
+ * had to reach, a user parked there, still restoring or catching up (`not-ready`: a partition
+ * just taken over, say), failed, its circuit open, it no longer owns the partition
+ * (`not-owner`), or the partition has no owner at all (`unowned`).
+ */
 export interface Unanswered {
   readonly kind: 'unanswered';
-  readonly reason: 'behind' | 'parked' | 'failed' | 'circuit-open';
+  readonly reason:
+    'behind' | 'parked' | 'not-ready' | 'failed' | 'circuit-open' | 'not-owner' | 'unowned';
 }
 
 /** A list's or count's answer, or why the aggregator could not give one to trust. */
@@ -28,13 +35,17 @@ export interface QueryRequest {
   readonly group?: number;
   readonly after?: string;
   readonly limit?: number;
-  /** The commit position of this gateway's latest write to the aggregator's partitions. */
-  readonly position: CommitPosition | null;
+  /** The partitions asked for: the ones the aggregator owns, as this gateway last read the leases. */
+  readonly partitions: readonly number[];
+  /**
+   * Per partition, the commit position the answer must include: this gateway's latest write
+   * there, or a client's consistency token's, whichever is later.
+   */
+  readonly positions: ReadonlyMap<number, CommitPosition>;
   readonly requestId: string;
 }
 
 export interface AggregatorClientOptions {
-  readonly urls: readonly string[];
   /** How long to wait for an aggregator's answer before reading the store instead. */
   readonly timeoutMs: number;
   /** How long a circuit stays open before one trial request is let through. */
@@ -47,7 +58,18 @@ interface ReadRequest {
   readonly userId: string;
   /** This gateway's last write to the user, which the answer must not be older than. */
   readonly ownWrite: OwnWrite;
+  /** A client's consistency token's position for the user's partition; such a read goes alone. */
+  readonly position?: CommitPosition;
   readonly requestId: string;
+}
+
+/** The connection to one aggregator: its pool, its circuit, and the reads of this turn. */
+interface Connection {
+  readonly holder: LeaseHolder;
+  readonly pool: Pool;
+  /** Runs the call it is given, so that reads, lists and counts share one circuit. */
+  readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  readonly readBatches: TurnBatches<ReadRequest, ForwardedRead>;
 }
 
 /** As many ids as the aggregator takes in one batch read (its MAX_BATCH_READS). */
@@ -62,85 +84,112 @@ class AggregatorFailure extends Error {
  * aggregator makes a dead one cost one quick failure now and then, not a timeout per request.
  */
 export class AggregatorClient {
-  private readonly pools: Pool[];
-  /** Each runs the call it is given, so that reads, lists and counts share one circuit. */
-  private readonly breakers: CircuitBreaker<[() => Promise<unknown>], unknown>[];
-  /** Per aggregator, the reads of one turn, which leave together. */
-  private readonly readBatches: TurnBatches<ReadRequest, ForwardedRead>[];
+  /** By URL: an aggregator restarted elsewhere under its old name is another connection. */
+  private readonly connections = new Map<string, Connection>();
   private readonly authorization: string;
 
   constructor(
     private readonly options: AggregatorClientOptions,
     private readonly metrics: GatewayMetrics,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.authorization = `Bearer ${options.internalToken}`;
-    this.pools = options.urls.map(
-      (url) => new Pool(url, { connections: 64, keepAliveTimeout: 30_000 }),
-    );
-    this.breakers = this.pools.map((pool, index) => {
-      const breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
-        timeout: false, // undici's own timeouts below also free the connection
-        errorThresholdPercentage: 50,
-        volumeThreshold: 3,
-        resetTimeout: options.resetMs ?? 1000,
-      });
-      const label = { aggregator: String(index) };
-      breaker.on('open', () => {
-        metrics.circuitOpen.set(label, 1);
-        log.warn('circuit to aggregator opened', label);
-      });
-      breaker.on('close', () => {
-        metrics.circuitOpen.set(label, 0);
-        log.info('circuit to aggregator closed', label);
-      });
-      metrics.circuitOpen.set(label, 0);
-      return breaker;
-    });
-    this.readBatches = this.pools.map(
-      (_, aggregator) =>
-        new TurnBatches((reads) => this.readTogether(aggregator, reads), MAX_BATCH_READS),
-    );
   }
 
   /**
-   * Opens a connection to each aggregator (a `/healthz`, its answer ignored), so that the first
-   * reads do not wait for it, nor for undici's HTTP parser, WebAssembly compiled on the process's
-   * first connection. Outside the circuits: an aggregator still starting is no failure. Bounded by
-   * the forward timeout, connecting included, so a start never waits long for it.
+   * Opens a connection to each owner (a `/healthz`, its answer ignored), so that the first reads
+   * do not wait for it, nor for undici's HTTP parser, WebAssembly compiled on the process's first
+   * connection. Outside the circuits: an aggregator still starting is no failure. Bounded by the
+   * forward timeout, connecting included, so a start never waits long for it.
    */
-  async warmUp(): Promise<void> {
+  async warmUp(owners: readonly LeaseHolder[]): Promise<void> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     await Promise.allSettled(
-      this.pools.map(async (pool) => {
-        const { body } = await pool.request({ method: 'GET', path: '/healthz', signal });
+      owners.map(async (holder) => {
+        const { body } = await this.connection(holder).pool.request({
+          method: 'GET',
+          path: '/healthz',
+          signal,
+        });
         await body.dump();
       }),
     );
+  }
+
+  /** Closes the connections to aggregators that own nothing any more. */
+  retain(owners: readonly LeaseHolder[]): void {
+    const kept = new Set(owners.map((holder) => holder.url));
+    for (const [url, connection] of this.connections) {
+      if (kept.has(url)) continue;
+      this.connections.delete(url);
+      this.closeConnection(connection);
+    }
+  }
+
+  private connection(holder: LeaseHolder): Connection {
+    const known = this.connections.get(holder.url);
+    if (known) return known;
+    const pool = new Pool(holder.url, { connections: 64, keepAliveTimeout: 30_000 });
+    const breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
+      timeout: false, // undici's own timeouts below also free the connection
+      errorThresholdPercentage: 50,
+      volumeThreshold: 3,
+      resetTimeout: this.options.resetMs ?? 1000,
+    });
+    const label = { aggregator: labelValue(holder.name) };
+    breaker.on('open', () => {
+      this.metrics.circuitOpen.set(label, 1);
+      this.log.warn('circuit to aggregator opened', label);
+    });
+    breaker.on('close', () => {
+      this.metrics.circuitOpen.set(label, 0);
+      this.log.info('circuit to aggregator closed', label);
+    });
+    this.metrics.circuitOpen.set(label, 0);
+    const connection: Connection = {
+      holder,
+      pool,
+      breaker,
+      readBatches: new TurnBatches(
+        (reads) => this.readTogether(connection, reads),
+        MAX_BATCH_READS,
+      ),
+    };
+    this.connections.set(holder.url, connection);
+    return connection;
+  }
+
+  private closeConnection({ holder, breaker, pool }: Connection): void {
+    breaker.shutdown();
+    this.metrics.circuitOpen.remove({ aggregator: labelValue(holder.name) });
+    void pool.close().catch(() => undefined);
   }
 
   /**
    * A user from its aggregator. The reads of one turn of the event loop go together in one
    * exchange (see internal-batch-read.ts); a read alone in its turn goes as it is.
    */
-  async read(aggregator: number, request: ReadRequest): Promise<ForwardedRead> {
-    const batches = this.readBatches[aggregator];
-    if (!batches) throw new Error(`no aggregator ${aggregator}`);
-    return batches.add(request);
+  async read(owner: LeaseHolder, request: ReadRequest): Promise<ForwardedRead> {
+    const connection = this.connection(owner);
+    // A read that must reach a client's position waits for it there, which a batch does not.
+    if (request.position !== undefined) return this.readAlone(connection, request);
+    return connection.readBatches.add(request);
+  }
+
+  private readAlone(connection: Connection, read: ReadRequest): Promise<ForwardedRead> {
+    this.metrics.readsPerExchange.observe(1);
+    return this.forward(connection, (pool) => this.send(pool, read));
   }
 
   private async readTogether(
-    aggregator: number,
+    connection: Connection,
     reads: readonly ReadRequest[],
   ): Promise<ForwardedRead[]> {
-    const readAlone = (read: ReadRequest) => {
-      this.metrics.readsPerExchange.observe(1);
-      return this.forward(aggregator, (pool) => this.send(pool, read));
-    };
+    const readAlone = (read: ReadRequest) => this.readAlone(connection, read);
     const [only] = reads;
     if (only && reads.length === 1) return [await readAlone(only)];
     this.metrics.readsPerExchange.observe(reads.length);
-    const batch = await this.throughCircuit(aggregator, (pool) => this.sendBatch(pool, reads));
+    const batch = await this.throughCircuit(connection, (pool) => this.sendBatch(pool, reads));
     const answers = Array.isArray(batch) ? batch : reads.map(() => batch);
     return Promise.all(
       answers.map((answer, index) => {
@@ -148,15 +197,15 @@ export class AggregatorClient {
         // In a batch nothing waits for its version: one behind is asked again alone, and may.
         if (read && answer.kind === 'unanswered' && answer.reason === 'behind')
           return readAlone(read);
-        this.count(aggregator, answer);
+        this.count(connection, answer);
         return answer;
       }),
     );
   }
 
   /** A page of the aggregator's live users in id order (`GET /internal/users`). */
-  async list(aggregator: number, request: QueryRequest): Promise<ForwardedQuery<ListedUsers>> {
-    return this.forward(aggregator, (pool) =>
+  async list(owner: LeaseHolder, request: QueryRequest): Promise<ForwardedQuery<ListedUsers>> {
+    return this.forward(this.connection(owner), (pool) =>
       this.query(pool, '/internal/users', request, (body) => ({
         users: parseField(body, 'users', (users) => Array.isArray(users) && users.every(isUser)),
         // An aggregator of an earlier release names none.
@@ -167,10 +216,10 @@ export class AggregatorClient {
 
   /** The aggregator's live users per group (`GET /internal/user-counts`). */
   async countByGroup(
-    aggregator: number,
+    owner: LeaseHolder,
     request: QueryRequest,
   ): Promise<ForwardedQuery<Record<string, number>>> {
-    return this.forward(aggregator, (pool) =>
+    return this.forward(this.connection(owner), (pool) =>
       this.query(pool, '/internal/user-counts', request, (body) =>
         parseField(body, 'byGroup', isCountsByGroup),
       ),
@@ -178,42 +227,43 @@ export class AggregatorClient {
   }
 
   private async forward<T extends { readonly kind: string }>(
-    aggregator: number,
+    connection: Connection,
     call: (pool: Pool) => Promise<T>,
   ): Promise<T | Unanswered> {
-    const result = await this.throughCircuit(aggregator, call);
-    this.count(aggregator, result);
+    const result = await this.throughCircuit(connection, call);
+    this.count(connection, result);
     return result;
   }
 
   private async throughCircuit<T>(
-    aggregator: number,
+    { breaker, pool }: Connection,
     call: (pool: Pool) => Promise<T>,
   ): Promise<T | Unanswered> {
-    const breaker = this.breakers[aggregator];
-    const pool = this.pools[aggregator];
-    if (!breaker || !pool) throw new Error(`no aggregator ${aggregator}`);
     return (breaker.fire(() => call(pool)) as Promise<T>).catch((error: unknown): Unanswered => {
       const reason = breaker.opened && isOpenCircuit(error) ? 'circuit-open' : 'failed';
       return { kind: 'unanswered', reason };
     });
   }
 
-  private count(aggregator: number, result: { readonly kind: string }): void {
+  private count({ holder }: Connection, result: { readonly kind: string }): void {
     const outcome = labelValue('reason' in result ? String(result.reason) : result.kind);
-    this.metrics.forwards.inc({ aggregator: String(aggregator), outcome });
+    this.metrics.forwards.inc({ aggregator: labelValue(holder.name), outcome });
   }
 
   async close(): Promise<void> {
-    for (const breaker of this.breakers) breaker.shutdown();
-    await Promise.all(this.pools.map((pool) => pool.destroy()));
+    const closing = [...this.connections.values()];
+    this.connections.clear();
+    for (const { breaker } of closing) breaker.shutdown();
+    await Promise.all(closing.map(({ pool }) => pool.destroy()));
   }
 
   private async send(
     pool: Pool,
-    { userId, ownWrite, requestId }: ReadRequest,
+    { userId, ownWrite, position, requestId }: ReadRequest,
   ): Promise<ForwardedRead> {
-    const query = `minVersion=${ownWrite.version}${ownWrite.deleted ? '&deleted=true' : ''}`;
+    const query =
+      `minVersion=${ownWrite.version}${ownWrite.deleted ? '&deleted=true' : ''}` +
+      (position === undefined ? '' : `&position=${encodeURIComponent(position)}`);
     const { statusCode, body } = await this.get(
       pool,
       `/internal/users/${encodeURIComponent(userId)}?${query}`,
@@ -264,7 +314,12 @@ export class AggregatorClient {
     if (request.group !== undefined) params.set('group', String(request.group));
     if (request.after !== undefined) params.set('after', request.after);
     if (request.limit !== undefined) params.set('limit', String(request.limit));
-    if (request.position !== null) params.set('position', request.position);
+    params.set('partitions', request.partitions.join(','));
+    if (request.positions.size > 0)
+      params.set(
+        'positions',
+        [...request.positions].map(([partition, position]) => `${partition}:${position}`).join(','),
+      );
     const { statusCode, body } = await this.get(
       pool,
       params.size > 0 ? `${path}?${params}` : path,
@@ -286,9 +341,10 @@ export class AggregatorClient {
 }
 
 /**
- * A page's or count's answer other than 200. Lagging behind a write of this gateway (409), or
- * holding a user it cannot apply (503 user-unreadable), is normal and says nothing about the
- * aggregator's health; anything else counts against its circuit (as for reads, readAnswerOf).
+ * A page's or count's answer other than 200. Lagging behind a write of this gateway (409), no
+ * longer owning a partition asked for (421), or holding a user it cannot apply (503
+ * user-unreadable), is normal and says nothing about the aggregator's health; anything else
+ * counts against its circuit (as for reads, readAnswerOf).
  */
 async function unanswered(
   statusCode: number,
@@ -296,12 +352,13 @@ async function unanswered(
 ): Promise<Unanswered> {
   if (statusCode === 503) {
     const problem: unknown = await body.json().catch(() => null);
-    if (problemType(problem) === USER_UNREADABLE_TYPE)
-      return { kind: 'unanswered', reason: 'parked' };
+    const refusal = refusalOf(problemType(problem));
+    if (refusal) return refusal;
     throw new AggregatorFailure('aggregator answered 503');
   }
   await body.dump();
   if (statusCode === 409) return { kind: 'unanswered', reason: 'behind' };
+  if (statusCode === 421) return { kind: 'unanswered', reason: 'not-owner' };
   throw new AggregatorFailure(`aggregator answered ${statusCode}`);
 }
 
@@ -316,16 +373,27 @@ function answerInBatch(answer: unknown): ForwardedRead {
 
 /**
  * A read's answer by its status and body, alone or in a batch: the user (200), none (404), or
- * none yet: behind a write of this gateway (409), or a user it cannot apply (503
- * user-unreadable). Anything else is the aggregator's failure.
+ * none yet: behind a write of this gateway (409), the partition owned elsewhere now (421), or a
+ * user it cannot apply (503 user-unreadable). Anything else is the aggregator's failure.
  */
 function readAnswerOf(status: unknown, body: unknown): ForwardedRead {
   if (status === 200) return parseFound(body);
   if (status === 404) return { kind: 'notFound' };
   if (status === 409) return { kind: 'unanswered', reason: 'behind' };
-  if (status === 503 && problemType(body) === USER_UNREADABLE_TYPE)
-    return { kind: 'unanswered', reason: 'parked' };
+  if (status === 421) return { kind: 'unanswered', reason: 'not-owner' };
+  const refusal = status === 503 ? refusalOf(problemType(body)) : undefined;
+  if (refusal) return refusal;
   throw new AggregatorFailure(`aggregator answered ${String(status)}`);
+}
+
+/**
+ * A 503 that says nothing of the aggregator's health: a user it cannot apply (parked), or a
+ * partition it is restoring or catching up (not ready: taken over a moment ago, say).
+ */
+function refusalOf(type: unknown): Unanswered | undefined {
+  if (type === USER_UNREADABLE_TYPE) return { kind: 'unanswered', reason: 'parked' };
+  if (type === NOT_READY_TYPE) return { kind: 'unanswered', reason: 'not-ready' };
+  return undefined;
 }
 
 function hasField(body: unknown, field: string): boolean {

@@ -1,6 +1,5 @@
-import { aggregatorOf } from '@user-service/common/domain';
 import { problems } from '@user-service/common/http';
-import type { QueryContext } from './user-queries';
+import { type QueryContext, askOwner } from './user-queries';
 
 /**
  * An erasure is done for every gateway only once the aggregator owning the user has applied it:
@@ -11,23 +10,25 @@ import type { QueryContext } from './user-queries';
  * client's retry (which appends nothing more) asks again.
  *
  * An owner that answers nothing (down, its circuit open) holds nothing to answer others with: an
- * aggregator that restarts replays the log, the erasure in it, before it serves again.
+ * aggregator that restarts replays the log, the erasure in it, before it serves again; so does
+ * one that takes the partition over, and a partition without an owner is served by no one. An
+ * owner that lost its lease answers nothing as owner any more (PartitionOwnership.holds).
  *
  * The owner is asked again for up to ERASURE_WAIT_MS, each ask waiting about 50 ms there, so that
  * a lag of a moment (a busy machine, a snapshot being saved) costs a wait, not a retry.
  */
 export async function untilErasureApplied(
-  context: Pick<QueryContext, 'aggregators' | 'aggregatorCount' | 'partitionOf'>,
+  context: Pick<QueryContext, 'aggregators' | 'owners' | 'partitionOf'>,
   erased: { readonly userId: string; readonly version: number; readonly requestId: string },
 ): Promise<void> {
   const { userId, version, requestId } = erased;
-  const owner = aggregatorOf(context.partitionOf(userId), context.aggregatorCount);
+  const partition = context.partitionOf(userId);
   const deadline = Date.now() + ERASURE_WAIT_MS;
   for (;;) {
     // As after a delete: an owner that holds no such user shows no one, even when it cannot
     // tell the version (an erased user is a tombstone in a restored snapshot); one that still
     // holds the user live is asked to reach the erasure's version.
-    const answer = await context.aggregators.read(owner, {
+    const answer = await askOwner(context, partition, {
       userId,
       ownWrite: { version, deleted: true },
       requestId,

@@ -19,13 +19,18 @@ import { registerRoutes } from './route-table';
 import { UserLog } from './user-log';
 import { WrittenPositions } from './written-positions';
 import { WrittenVersions } from './written-versions';
+import { ConsistencyTokens, readConsistencyToken } from './consistency-tokens';
+import type { PartitionOwners } from './partition-owners';
+import type { KnownLayout } from './known-layout';
 
 export interface GatewayDependencies {
   readonly store: Store;
   readonly personalData: PersonalData;
   readonly aggregators: AggregatorClient;
-  readonly aggregatorCount: number;
-  readonly partitions: number;
+  /** Who owns each partition, from the store's leases. */
+  readonly owners: PartitionOwners;
+  /** The store's layout: its partition count, and the id consistency tokens carry. */
+  readonly layout: KnownLayout;
   readonly partitionOf: (userId: string) => number;
   readonly metrics: GatewayMetrics;
   readonly registry: Registry;
@@ -51,13 +56,14 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
   const { log, registry } = dependencies;
   // `/api/users` is the same API as `/api/user`, counted and logged as one.
   const app = createBaseApp(log, registry, { routeAliases: { '/api/users': '/api/user' } });
+  const compare = (a: string, b: string) => dependencies.store.events.comparePositions(a, b);
+  const tokens = new ConsistencyTokens(() => dependencies.layout.current, compare);
   const context: GatewayContext = {
     ...dependencies,
+    tokens,
     userLog: new UserLog(dependencies.store, dependencies.personalData),
     written: new WrittenVersions(),
-    writtenPositions: new WrittenPositions((a, b) =>
-      dependencies.store.events.comparePositions(a, b),
-    ),
+    writtenPositions: new WrittenPositions(compare),
     openApi: openApiDocument(),
   };
   // Paths are matched as gateways in front match them: case-sensitively (set on the base app).
@@ -65,6 +71,7 @@ export function createGatewayApp(dependencies: GatewayDependencies): Express {
   const { accessTokens } = dependencies;
   registerRoutes(routes, GATEWAY_ROUTES, context, accessTokens && requireScope(accessTokens));
   app.use(methodNotImplemented);
+  app.use('/api', dependencies.layout.required, readConsistencyToken(tokens));
   app.use(routes);
   app.use(unknownRoute);
   app.use(countStoreErrors(dependencies.metrics));

@@ -1,6 +1,5 @@
 import {
   ConfigError,
-  DEFAULT_AGGREGATOR_PORT,
   type Environment,
   integer,
   optionalText,
@@ -18,8 +17,6 @@ export function readGatewayConfig(env: Environment) {
   const shared = readSharedConfig(env);
   const own = readConfig(env, {
     PORT: integer({ default: DEFAULT_GATEWAY_PORT, min: 0, max: 65535 }),
-    /** Comma-separated base URLs, aggregator 0 first. Default: 127.0.0.1, ports DEFAULT_AGGREGATOR_PORT (9100) and up. */
-    AGGREGATOR_URLS: optionalText(),
     FORWARD_TIMEOUT_MS: integer({ default: 100, min: 1, max: 10_000 }),
     /** How long the outcome of a request with an Idempotency-Key is remembered. */
     /**
@@ -33,17 +30,6 @@ export function readGatewayConfig(env: Environment) {
       max: 24 * 366,
     }),
   });
-  const urls = own.AGGREGATOR_URLS
-    ? own.AGGREGATOR_URLS.split(',').map((url) => url.trim())
-    : Array.from(
-        { length: shared.AGG_N },
-        (_, index) => `http://127.0.0.1:${DEFAULT_AGGREGATOR_PORT + index}`,
-      );
-  if (urls.length !== shared.AGG_N || urls.some((url) => !URL.canParse(url))) {
-    throw new ConfigError(
-      `AGGREGATOR_URLS must list ${shared.AGG_N} URLs (AGG_N), got "${own.AGGREGATOR_URLS}"`,
-    );
-  }
   return {
     ...shared,
     ...(own.PUBLIC_BASE_URL === undefined
@@ -52,7 +38,6 @@ export function readGatewayConfig(env: Environment) {
     PORT: own.PORT,
     FORWARD_TIMEOUT_MS: own.FORWARD_TIMEOUT_MS,
     IDEMPOTENCY_TTL_HOURS: own.IDEMPOTENCY_TTL_HOURS,
-    aggregatorUrls: urls,
     accessTokens: readAccessTokenSettings(env, shared.HOST),
   };
 }

@@ -9,7 +9,7 @@ export function createGatewayMetrics(registry: Registry) {
   return {
     forwards: new Counter({
       name: 'gateway_aggregator_forwards_total',
-      help: 'Reads, lists and counts forwarded to aggregators, by aggregator and outcome: found, not_found, answered, or why unanswered (behind, parked, failed, circuit_open)',
+      help: 'Reads, lists and counts forwarded to aggregators, by aggregator and outcome: found, not_found, answered, or why unanswered (behind, parked, not_ready, failed, circuit_open, not_owner)',
       labelNames: ['aggregator', 'outcome'],
       registers,
     }),
@@ -21,7 +21,7 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     fallbackReads: new Counter({
       name: 'gateway_fallback_reads_total',
-      help: 'Reads answered from the store because the owning aggregator could not answer, by aggregator and reason: behind, parked, failed, circuit_open',
+      help: 'Reads answered from the store because the owning aggregator could not answer, by aggregator (none: the partition had no owner) and reason: behind, parked, not_ready, failed, circuit_open, not_owner, unowned',
       labelNames: ['aggregator', 'reason'],
       registers,
     }),
@@ -63,10 +63,14 @@ export function createGatewayMetrics(registry: Registry) {
 }
 
 /** Counts a read, list or count answered from the store because `aggregator` could not answer. */
+/** `aggregator`: the owner's name, or null when the partition has none. */
 export function countFallbackRead(
   metrics: GatewayMetrics,
-  aggregator: number,
+  aggregator: string | null,
   reason: Unanswered['reason'],
 ): void {
-  metrics.fallbackReads.inc({ aggregator: String(aggregator), reason: labelValue(reason) });
+  metrics.fallbackReads.inc({
+    aggregator: aggregator === null ? 'none' : labelValue(aggregator),
+    reason: labelValue(reason),
+  });
 }

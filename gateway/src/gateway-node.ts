@@ -1,8 +1,9 @@
-import { boundedStore, type Store } from '@user-service/common/store';
+import { boundedStore, type Store, StoreMisconfiguredError } from '@user-service/common/store';
 import {
   countMetricsOf,
   createLogger,
   createMetricsRegistry,
+  errorFields,
   publishMasterKeyIds,
 } from '@user-service/common/observability';
 import {
@@ -20,6 +21,8 @@ import { createGatewayApp } from './gateway-app';
 import { countedStore } from './counted-store';
 import { createGatewayMetrics } from './gateway-metrics';
 import { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_HOURS } from './idempotent-writes';
+import { DEFAULT_OWNERS_REFRESH_MS, PartitionOwners } from './partition-owners';
+import { KnownLayout } from './known-layout';
 
 const HOUR_MS = 3_600_000;
 
@@ -30,9 +33,9 @@ export interface GatewayNodeOptions {
   readonly port: number;
   /** The address it listens on; by default this machine only (HOST). */
   readonly host?: string;
-  readonly aggregatorUrls: readonly string[];
-  readonly partitions: number;
   readonly forwardTimeoutMs: number;
+  /** How often the partition leases are read again, to route to their owners. */
+  readonly ownersRefreshMs?: number;
   /** How long a store operation may take before the request is answered 503. */
   readonly storeTimeoutMs: number;
   readonly logLevel?: string;
@@ -59,6 +62,8 @@ export interface GatewayNodeOptions {
 
 export interface GatewayNode {
   readonly url: string;
+  /** Who owns each partition as this gateway last read the leases: for tests and drills. */
+  readonly owners: Pick<PartitionOwners, 'shares' | 'ownerOf'>;
   close(): Promise<void>;
 }
 
@@ -79,11 +84,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   // The store's own metrics (a MongoDB store's commands) are this process's too.
   const stopCountingStore = countMetricsOf(options.store, registry);
   const aggregators = new AggregatorClient(
-    {
-      urls: options.aggregatorUrls,
-      timeoutMs: options.forwardTimeoutMs,
-      internalToken: options.internalToken,
-    },
+    { timeoutMs: options.forwardTimeoutMs, internalToken: options.internalToken },
     metrics,
     log,
   );
@@ -91,13 +92,30 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     boundedStore(options.store, options.storeTimeoutMs),
     metrics.storeOperations,
   );
+  // Every partition a user's events are written to comes from the store's own count, never from
+  // this process's configuration (docs/decisions/0024).
+  const layout = new KnownLayout(() => store.layout());
+  await layout.ensure().catch((error: unknown) => {
+    if (error instanceof StoreMisconfiguredError) throw error;
+    log.warn('cannot read the store’s layout yet; the first request that can will', {
+      error: errorFields(error),
+    });
+  });
+  const owners = new PartitionOwners(
+    store.leases,
+    () => (layout.isKnown ? layout.current.partitions : null),
+    log,
+    options.ownersRefreshMs ?? DEFAULT_OWNERS_REFRESH_MS,
+    (current) => aggregators.retain(current),
+  );
+  await owners.start();
   const app = createGatewayApp({
     store,
     personalData: new PersonalData(store.dataKeys, options.masterKeys),
     aggregators,
-    aggregatorCount: options.aggregatorUrls.length,
-    partitions: options.partitions,
-    partitionOf: (userId) => partitionOf(userId, options.partitions),
+    owners,
+    layout,
+    partitionOf: (userId) => partitionOf(userId, layout.current.partitions),
     metrics,
     registry,
     log,
@@ -115,7 +133,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   // bench/README.md, the tail on a fresh system).
   prepareBodyCheckers();
   prepareBodyParsing();
-  await aggregators.warmUp();
+  await aggregators.warmUp(owners.shares().owned.map((share) => share.holder));
   const server: RunningServer = await listen(app, options.port, {
     host: options.host,
     limits: options.slowClientLimits,
@@ -124,8 +142,10 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   log.info('gateway listening', { address, port });
   return {
     url: server.url,
+    owners,
     async close() {
       await server.close();
+      owners.close();
       await aggregators.close();
       stopCountingStore();
     },

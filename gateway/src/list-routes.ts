@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { QUERIES } from './query-schemas';
 import { linkNext } from './request-parts';
 import type { RouteHandler } from './route-table';
+import { tokenOf } from './consistency-tokens';
 import { type Consistency, countUsers, type ListContext, listUsers } from './user-lists';
 
 type ListQuery = QueryValues<(typeof QUERIES.list)['parameters']>;
@@ -20,6 +21,7 @@ export function listUsersRoute(context: ListContext): RouteHandler<ListQuery> {
         ...(after === undefined ? {} : { after }),
       },
       requestIdOf(res),
+      tokenOf(res),
     );
     const last = page.users.at(-1);
     if (page.more && last) linkNext(req, res, { after: last.id, offset: null });
@@ -30,7 +32,7 @@ export function listUsersRoute(context: ListContext): RouteHandler<ListQuery> {
 /** `GET /api/user/count` */
 export function countUsersRoute(context: ListContext): RouteHandler<CountQuery> {
   return async (_req, res, { group }) => {
-    const counts = await countUsers(context, group, requestIdOf(res));
+    const counts = await countUsers(context, group, requestIdOf(res), tokenOf(res));
     withConsistency(res, counts.consistency).json({ count: counts.total });
   };
 }
@@ -38,7 +40,7 @@ export function countUsersRoute(context: ListContext): RouteHandler<CountQuery> 
 /** `GET /api/stats/users`: live users in total and per group. */
 export function userStatsRoute(context: ListContext): RouteHandler<unknown> {
   return async (_req, res) => {
-    const counts = await countUsers(context, undefined, requestIdOf(res));
+    const counts = await countUsers(context, undefined, requestIdOf(res), tokenOf(res));
     withConsistency(res, counts.consistency).json({ total: counts.total, byGroup: counts.byGroup });
   };
 }

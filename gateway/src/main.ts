@@ -24,15 +24,16 @@ async function main(): Promise<void> {
   });
   const log = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   for (const warning of looseSecretFiles(process.env)) log.warn(warning);
-  const store = await connectOrExit(config, log);
+  const store = await connectOrExit(
+    { ...config, partitionsGiven: process.env.PARTITIONS ? config.PARTITIONS : undefined },
+    log,
+  );
   shutdown.add(() => store.close());
   const node = await startGatewayNode({
     store,
     masterKeys: config.masterKeys,
     port: config.PORT,
     host: config.HOST,
-    aggregatorUrls: config.aggregatorUrls,
-    partitions: config.PARTITIONS,
     forwardTimeoutMs: config.FORWARD_TIMEOUT_MS,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
     idempotencyTtlMs: config.IDEMPOTENCY_TTL_HOURS * 3_600_000,

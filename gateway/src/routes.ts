@@ -34,8 +34,11 @@ import {
 import { type CommandContext, execute } from './user-commands';
 import { deletedOutcome, sendOutcome, userOutcome, type WriteOutcome } from './write-outcome';
 import { type QueryContext, readUser, readUserAsOf } from './user-queries';
+import { answerToken, type ConsistencyTokens, tokenOf } from './consistency-tokens';
 
-export type UserRoutesContext = CommandContext & QueryContext & IdempotencyContext;
+export type UserRoutesContext = CommandContext &
+  QueryContext &
+  IdempotencyContext & { readonly tokens: ConsistencyTokens };
 
 /** `POST /api/user`: creates a user, with the id in the body, derived from the key, or new. */
 export function createUser(context: UserRoutesContext): RouteHandler<unknown> {
@@ -48,7 +51,7 @@ export function createUser(context: UserRoutesContext): RouteHandler<unknown> {
       context,
       { type: 'CreateUser', userId, fields: input.value.fields },
       {
-        requestId: requestIdOf(res),
+        ...writeRequestOf(context, res),
         keyed,
         answer: (state) => userOutcome(state, 201, `/api/user/${userId}`),
       },
@@ -67,7 +70,7 @@ export function readUserRoute(context: UserRoutesContext): RouteHandler<UserQuer
     const preconditions = preconditionsOf(req);
     const found = asOf
       ? await readUserAsOf(context, userId, asOf)
-      : await readUser(context, userId, requestIdOf(res));
+      : await readUser(context, userId, requestIdOf(res), tokenOf(res));
     if (!found) throw problems.userNotFound(userId);
     // A past version stays no-store (the default): an erasure turns it into a 410.
     if (!asOf) cacheFor(res, 'revalidatePrivately');
@@ -103,7 +106,7 @@ export function updateUser(
       context,
       { type: 'UpdateUser', userId, patch: input.value.patch },
       {
-        requestId: requestIdOf(res),
+        ...writeRequestOf(context, res),
         keyed,
         precondition: guardedBy(preconditions, userId),
         answer: (state) => userOutcome(state, 200),
@@ -125,7 +128,7 @@ export function patchUser(context: UserRoutesContext): RouteHandler<unknown> {
       context,
       { type: 'UpdateUser', userId, patch: input.patch },
       {
-        requestId: requestIdOf(res),
+        ...writeRequestOf(context, res),
         keyed,
         precondition: guardedBy(preconditions, userId),
         answer: (state) => withContentLocation(userOutcome(state, 200), `/api/user/${userId}`),
@@ -143,7 +146,7 @@ export function deleteUser(context: UserRoutesContext): RouteHandler<unknown> {
       context,
       { type: 'DeleteUser', userId },
       {
-        requestId: requestIdOf(res),
+        ...writeRequestOf(context, res),
         keyed,
         precondition: guardedBy(preconditions, userId),
         answer: () => deletedOutcome,
@@ -171,7 +174,7 @@ export function erasePersonalData(context: UserRoutesContext): RouteHandler<unkn
         context,
         { type: 'EraseUser', userId },
         {
-          requestId: requestIdOf(res),
+          ...writeRequestOf(context, res),
           keyed,
           precondition: guardedBy(preconditions, userId),
           answer: (state) => {
@@ -191,6 +194,11 @@ export function erasePersonalData(context: UserRoutesContext): RouteHandler<unkn
 }
 
 export const noPathId = (): undefined => undefined;
+
+/** What every write request carries: its id, and the consistency token it answers. */
+function writeRequestOf(context: UserRoutesContext, res: Response) {
+  return { requestId: requestIdOf(res), written: answerToken(context.tokens, res) };
+}
 
 /** A write as a route's handler: run through the Idempotency-Key wrapper; it takes no query. */
 function idempotentRoute(

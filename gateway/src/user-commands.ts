@@ -1,5 +1,4 @@
 import {
-  aggregatorOf,
   CommandRejectedError,
   decide,
   foldEvents,
@@ -9,7 +8,7 @@ import {
   type UserEventBody,
   type UserState,
 } from '@user-service/common/domain';
-import { VersionConflictError } from '@user-service/common/store';
+import { type CommitPosition, VersionConflictError } from '@user-service/common/store';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import type { GatewayMetrics } from './gateway-metrics';
@@ -27,7 +26,6 @@ const MAX_BACKOFF_MS = 16;
 export interface CommandContext {
   readonly userLog: UserLog;
   readonly partitionOf: (userId: string) => number;
-  readonly aggregatorCount: number;
   readonly written: WrittenVersions;
   readonly writtenPositions: WrittenPositions;
   readonly metrics: GatewayMetrics;
@@ -57,6 +55,11 @@ export interface WriteRequest {
   readonly precondition?: (state: UserState) => void;
   /** The response to the state the write leaves: remembered with a keyed write's events. */
   readonly answer: (state: UserState) => WriteOutcome;
+  /**
+   * Told where the write's events (or an earlier attempt's, answered again) were committed: the
+   * route answers the client a consistency token for it.
+   */
+  readonly written?: (partition: number, position: CommitPosition) => void;
 }
 
 export interface WriteAnswer {
@@ -133,7 +136,7 @@ export async function execute(
         const earlier = await log.stateAfter(keyed.eventId);
         if (earlier) return replayed(context, command.userId, request, earlier);
       }
-      recordOwnWrite(context, command.userId, next, result.position);
+      recordOwnWrite(context, request, command.userId, next, result.position);
       return { outcome, remembered: keyed !== undefined };
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -182,20 +185,25 @@ function replayed(
   request: WriteRequest,
   earlier: StoredWrite,
 ): WriteAnswer {
-  recordOwnWrite(context, userId, earlier.state, earlier.position);
+  recordOwnWrite(context, request, userId, earlier.state, earlier.position);
   return { outcome: request.answer(earlier.state), remembered: false };
 }
 
-/** Read-your-writes: this gateway's next reads of the user, and lists, wait for this write. */
+/**
+ * Read-your-writes: this gateway's next reads of the user, and lists, wait for this write; the
+ * client is answered a token that makes any gateway's wait for it too.
+ */
 function recordOwnWrite(
   context: CommandContext,
+  request: WriteRequest,
   userId: string,
   state: UserState,
-  position: string,
+  position: CommitPosition,
 ): void {
+  const partition = context.partitionOf(userId);
   context.written.record(userId, { version: state.version, deleted: state.user === null });
-  const aggregator = aggregatorOf(context.partitionOf(userId), context.aggregatorCount);
-  context.writtenPositions.record(aggregator, position);
+  context.writtenPositions.record(partition, position);
+  request.written?.(partition, position);
 }
 
 /**

@@ -1,7 +1,9 @@
-import { compareIds, partitionsOwnedBy, type User } from '@user-service/common/domain';
-import { type Store } from '@user-service/common/store';
+import { compareIds, type User } from '@user-service/common/domain';
+import { type CommitPosition, type Store } from '@user-service/common/store';
 import type { AggregatorClient, ForwardedQuery, QueryRequest } from './aggregator-client';
+import type { LeaseHolder } from '@user-service/common/store';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
+import type { PartitionOwners } from './partition-owners';
 import type { UserLog } from './user-log';
 import type { WrittenPositions } from './written-positions';
 
@@ -9,15 +11,15 @@ export interface ListContext {
   readonly store: Store;
   readonly userLog: UserLog;
   readonly aggregators: AggregatorClient;
-  readonly aggregatorCount: number;
-  readonly partitions: number;
+  readonly owners: PartitionOwners;
   readonly writtenPositions: WrittenPositions;
   readonly metrics: GatewayMetrics;
 }
 
 /**
- * `exact`: every aggregator answered, having applied every write this gateway acknowledged to
- * its partitions. `snapshot`: some partitions were read from their last snapshot instead.
+ * `exact`: every partition's owner answered, having applied every write this gateway acknowledged
+ * there (and the client's consistency token's). `snapshot`: some partitions were read from their
+ * last snapshot instead (no owner, or one that could not answer).
  * `partial` (a page only): some users that match could not be opened here (a key the master keys
  * do not unwrap, a damaged value), and are left out; it says more than `snapshot`, so it wins.
  */
@@ -51,6 +53,7 @@ export async function listUsers(
   context: ListContext,
   query: UserListQuery,
   requestId: string,
+  token?: ReadonlyMap<number, CommitPosition>,
 ): Promise<UserPage> {
   const wanted = query.offset + query.limit + 1;
   const { group, after } = query;
@@ -63,7 +66,7 @@ export async function listUsers(
     context,
     (aggregator, request) => context.aggregators.list(aggregator, { ...request, ...filter }),
     async (partitions) => context.userLog.snapshotPage(partitions, filter),
-    requestId,
+    { requestId, token },
   );
   const merged = answers.values
     .flatMap((page) => page.users)
@@ -82,6 +85,7 @@ export async function countUsers(
   context: ListContext,
   group: number | undefined,
   requestId: string,
+  token?: ReadonlyMap<number, CommitPosition>,
 ): Promise<UserCounts> {
   const answers = await fromEachAggregator(
     context,
@@ -92,7 +96,7 @@ export async function countUsers(
       }),
     async (partitions) =>
       Object.fromEntries(await context.store.snapshots.countUsersByGroup(partitions, group)),
-    requestId,
+    { requestId, token },
   );
   const byGroup: Record<string, number> = {};
   let total = 0;
@@ -106,28 +110,38 @@ export async function countUsers(
 }
 
 /**
- * Asks every aggregator at once; the partitions of one that cannot answer are read from their
- * snapshot in the store instead, so an aggregator's downtime makes the answer `snapshot`, never
- * an error.
+ * Asks every owner at once for its partitions; the partitions of one that cannot answer, and those
+ * without an owner, are read from their snapshot in the store instead, so an aggregator's downtime
+ * makes the answer `snapshot`, never an error.
  */
 async function fromEachAggregator<T>(
   context: ListContext,
-  ask: (aggregator: number, request: QueryRequest) => Promise<ForwardedQuery<T>>,
+  ask: (owner: LeaseHolder, request: QueryRequest) => Promise<ForwardedQuery<T>>,
   fromSnapshot: (partitions: number[]) => Promise<T>,
-  requestId: string,
+  {
+    requestId,
+    token,
+  }: { requestId: string; token: ReadonlyMap<number, CommitPosition> | undefined },
 ): Promise<{ values: T[]; consistency: Consistency }> {
   let consistency: Consistency = 'exact';
-  const values = await Promise.all(
-    Array.from({ length: context.aggregatorCount }, async (_, aggregator) => {
-      const position = context.writtenPositions.get(aggregator);
-      const answer = await ask(aggregator, { position, requestId });
-      if (answer.kind === 'answered') return answer.value;
-      consistency = 'snapshot';
-      countFallbackRead(context.metrics, aggregator, answer.reason);
-      return fromSnapshot(
-        partitionsOwnedBy(aggregator, context.aggregatorCount, context.partitions),
-      );
-    }),
-  );
+  const { owned, unowned } = context.owners.shares();
+  const fromOwners = owned.map(async ({ holder, partitions }) => {
+    const positions = context.writtenPositions.atLeast(partitions, token);
+    const answer = await ask(holder, { partitions, positions, requestId });
+    if (answer.kind === 'answered') return answer.value;
+    consistency = 'snapshot';
+    if (answer.reason === 'not-owner') context.owners.refreshSoon();
+    countFallbackRead(context.metrics, holder.name, answer.reason);
+    return fromSnapshot([...partitions]);
+  });
+  const withoutOwner = async () => {
+    consistency = 'snapshot';
+    countFallbackRead(context.metrics, null, 'unowned');
+    return fromSnapshot(unowned);
+  };
+  const values = await Promise.all([
+    ...fromOwners,
+    ...(unowned.length > 0 ? [withoutOwner()] : []),
+  ]);
   return { values, consistency };
 }

@@ -1,14 +1,16 @@
-import { aggregatorOf, type AsOf, type User } from '@user-service/common/domain';
+import { type AsOf, type User } from '@user-service/common/domain';
 import { problems } from '@user-service/common/http';
-import type { AggregatorClient } from './aggregator-client';
+import type { CommitPosition } from '@user-service/common/store';
+import type { AggregatorClient, ForwardedRead } from './aggregator-client';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
+import type { PartitionOwners } from './partition-owners';
 import type { UserLog } from './user-log';
-import type { WrittenVersions } from './written-versions';
+import type { OwnWrite, WrittenVersions } from './written-versions';
 
 export interface QueryContext {
   readonly userLog: UserLog;
   readonly aggregators: AggregatorClient;
-  readonly aggregatorCount: number;
+  readonly owners: PartitionOwners;
   readonly partitionOf: (userId: string) => number;
   readonly written: WrittenVersions;
   readonly metrics: GatewayMetrics;
@@ -21,29 +23,62 @@ export interface FoundUser {
 }
 
 /**
- * A read goes to the one aggregator owning the user's partition. When it cannot answer (down,
- * restoring, slow, failing, or behind a version this gateway wrote) the user is folded from the
- * store instead: exact, only slower. Null when there is no live user: never created, or deleted.
+ * A read goes to the aggregator owning the user's partition. When it cannot answer (none owns it,
+ * down, restoring, slow, failing, no longer the owner, or behind a version this gateway wrote or
+ * the client's token names) the user is folded from the store instead: exact, only slower. Null
+ * when there is no live user: never created, or deleted.
  */
 export async function readUser(
   context: QueryContext,
   userId: string,
   requestId: string,
+  token?: ReadonlyMap<number, CommitPosition>,
 ): Promise<FoundUser | null> {
-  const aggregator = aggregatorOf(context.partitionOf(userId), context.aggregatorCount);
-  const ownWrite = context.written.get(userId);
-  const answer = await context.aggregators.read(aggregator, { userId, ownWrite, requestId });
+  const partition = context.partitionOf(userId);
+  const position = token?.get(partition);
+  const answer = await askOwner(context, partition, {
+    userId,
+    ownWrite: context.written.get(userId),
+    ...(position === undefined ? {} : { position }),
+    requestId,
+  });
   switch (answer.kind) {
     case 'found':
       return { version: answer.version, user: answer.user };
     case 'notFound':
       return null;
     case 'unanswered': {
-      countFallbackRead(context.metrics, aggregator, answer.reason);
+      countFallbackRead(
+        context.metrics,
+        context.owners.ownerOf(partition)?.name ?? null,
+        answer.reason,
+      );
       const { version, user } = (await context.userLog.load(userId)).state;
       return user ? { version, user } : null;
     }
   }
+}
+
+/**
+ * A read of the partition's owner as the leases last said; `unanswered` when it has none or
+ * cannot answer, and the leases are read again at once when it owns the partition no more.
+ */
+export async function askOwner(
+  context: Pick<QueryContext, 'aggregators' | 'owners'>,
+  partition: number,
+  read: {
+    readonly userId: string;
+    readonly ownWrite: OwnWrite;
+    readonly position?: CommitPosition;
+    readonly requestId: string;
+  },
+): Promise<ForwardedRead> {
+  const owner = context.owners.ownerOf(partition);
+  const answer: ForwardedRead = owner
+    ? await context.aggregators.read(owner, read)
+    : { kind: 'unanswered', reason: 'unowned' };
+  if (answer.kind === 'unanswered' && answer.reason === 'not-owner') context.owners.refreshSoon();
+  return answer;
 }
 
 /**

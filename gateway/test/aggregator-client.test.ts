@@ -1,5 +1,6 @@
 import { createLogger } from '@user-service/common/observability';
-import { USER_UNREADABLE_TYPE } from '@user-service/common/http';
+import { NOT_READY_TYPE, USER_UNREADABLE_TYPE } from '@user-service/common/http';
+import type { LeaseHolder } from '@user-service/common/store';
 import { TEST_INTERNAL_TOKEN, userFor } from '@user-service/test-support';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,18 +46,18 @@ const read = { userId: 'ada', ownWrite: { version: 0, deleted: false }, requestI
 describe('aggregator client', () => {
   let aggregator: FakeAggregator;
   let client: AggregatorClient;
-  let url: string;
+  let owner: LeaseHolder;
 
   beforeEach(async () => {
     aggregator = new FakeAggregator();
-    url = await aggregator.start();
+    owner = { name: 'aggregator-0', url: await aggregator.start() };
     const log = createLogger({
       service: 'gateway',
       level: 'error',
       stream: new PassThrough().resume(),
     });
     client = new AggregatorClient(
-      { urls: [url], timeoutMs: 1000, resetMs: 10, internalToken: TEST_INTERNAL_TOKEN },
+      { timeoutMs: 1000, resetMs: 10, internalToken: TEST_INTERNAL_TOKEN },
       createGatewayMetrics(new Registry()),
       log,
     );
@@ -69,11 +70,11 @@ describe('aggregator client', () => {
 
   it('answers the user and version an aggregator found', async () => {
     aggregator.answer = json(200, { user: ada, version: 3 });
-    expect(await client.read(0, read)).toEqual({ kind: 'found', user: ada, version: 3 });
+    expect(await client.read(owner, read)).toEqual({ kind: 'found', user: ada, version: 3 });
   });
 
   it('asks for at least the version this gateway wrote, and says when that write was a delete', async () => {
-    await client.read(0, { ...read, ownWrite: { version: 4, deleted: true } });
+    await client.read(owner, { ...read, ownWrite: { version: 4, deleted: true } });
     expect(aggregator.requests.map((request) => request.url)).toEqual([
       '/internal/users/ada?minVersion=4&deleted=true',
     ]);
@@ -86,7 +87,7 @@ describe('aggregator client', () => {
     ['not an object', ['ada']],
   ])('does not trust a 200 with %s: the read goes to the store', async (_, body) => {
     aggregator.answer = json(200, body);
-    expect(await client.read(0, read)).toEqual({ kind: 'unanswered', reason: 'failed' });
+    expect(await client.read(owner, read)).toEqual({ kind: 'unanswered', reason: 'failed' });
   });
 
   it.each([
@@ -102,8 +103,18 @@ describe('aggregator client', () => {
       { kind: 'unanswered', reason: 'parked' },
     ],
     [
+      '503 not-ready (restoring or catching up a partition)',
+      json(503, { type: NOT_READY_TYPE }),
+      { kind: 'unanswered', reason: 'not-ready' },
+    ],
+    [
+      '421 (the partition is owned elsewhere now)',
+      json(421, { type: '/problems/not-owner' }),
+      { kind: 'unanswered', reason: 'not-owner' },
+    ],
+    [
       '503 for another reason',
-      json(503, { type: '/problems/not-ready' }),
+      json(503, { type: '/problems/store-unavailable' }),
       { kind: 'unanswered', reason: 'failed' },
     ],
     [
@@ -113,37 +124,37 @@ describe('aggregator client', () => {
     ],
   ])('reads an answer %s as it means', async (_, answer, expected) => {
     aggregator.answer = answer;
-    expect(await client.read(0, read)).toEqual(expected);
+    expect(await client.read(owner, read)).toEqual(expected);
   });
 
   it('stops asking a failing aggregator once its circuit opens, and asks again once it recovers', async () => {
     aggregator.answer = json(500, { type: '/problems/internal-error' });
     for (let n = 0; n < 3; n++)
-      expect(await client.read(0, read)).toEqual({ kind: 'unanswered', reason: 'failed' });
+      expect(await client.read(owner, read)).toEqual({ kind: 'unanswered', reason: 'failed' });
 
-    expect(await client.read(0, read)).toEqual({ kind: 'unanswered', reason: 'circuit-open' });
+    expect(await client.read(owner, read)).toEqual({ kind: 'unanswered', reason: 'circuit-open' });
     expect(aggregator.requests).toHaveLength(3);
 
     aggregator.answer = json(200, { user: ada, version: 1 });
     await new Promise((resolve) => setTimeout(resolve, 20)); // past resetMs: one trial read goes through
-    expect(await client.read(0, read)).toEqual({ kind: 'found', user: ada, version: 1 });
-    expect(await client.read(0, read)).toEqual({ kind: 'found', user: ada, version: 1 });
+    expect(await client.read(owner, read)).toEqual({ kind: 'found', user: ada, version: 1 });
+    expect(await client.read(owner, read)).toEqual({ kind: 'found', user: ada, version: 1 });
     expect(aggregator.requests).toHaveLength(5);
   });
 
   it('does not open the circuit for answers that say nothing about the aggregator’s health', async () => {
     aggregator.answer = json(409, { type: '/problems/behind' });
-    for (let n = 0; n < 5; n++) await client.read(0, read);
+    for (let n = 0; n < 5; n++) await client.read(owner, read);
     expect(aggregator.requests).toHaveLength(5);
   });
 
   it('presents the internal token on every call: a read alone, reads together, a page, a count', async () => {
-    await client.read(0, read);
-    await Promise.all(['ada', 'bob'].map((userId) => client.read(0, { ...read, userId })));
+    await client.read(owner, read);
+    await Promise.all(['ada', 'bob'].map((userId) => client.read(owner, { ...read, userId })));
     aggregator.answer = json(200, { users: [] });
-    await client.list(0, { position: null, requestId: 'test' });
+    await client.list(owner, { partitions: [0], positions: new Map(), requestId: 'test' });
     aggregator.answer = json(200, { byGroup: {} });
-    await client.countByGroup(0, { position: null, requestId: 'test' });
+    await client.countByGroup(owner, { partitions: [0], positions: new Map(), requestId: 'test' });
     expect(aggregator.requests).toHaveLength(4);
     for (const request of aggregator.requests)
       expect(request.headers.authorization).toBe(`Bearer ${TEST_INTERNAL_TOKEN}`);
@@ -163,7 +174,7 @@ describe('aggregator client', () => {
         { status: 404, body: { type: '/problems/user-not-found' } },
         { status: 503, body: { type: USER_UNREADABLE_TYPE } },
       ]);
-      expect(await Promise.all(reads.map((one) => client.read(0, one)))).toEqual([
+      expect(await Promise.all(reads.map((one) => client.read(owner, one)))).toEqual([
         { kind: 'found', user: ada, version: 3 },
         { kind: 'notFound' },
         { kind: 'unanswered', reason: 'parked' },
@@ -185,7 +196,7 @@ describe('aggregator client', () => {
           ])(res);
       };
       const [first, second] = await Promise.all(
-        reads.slice(0, 2).map((one) => client.read(0, one)),
+        reads.slice(0, 2).map((one) => client.read(owner, one)),
       );
       expect(first).toEqual({ kind: 'found', user: ada, version: 3 });
       expect(second).toEqual({ kind: 'found', user: userFor('bob', 1), version: 1 });
@@ -202,7 +213,7 @@ describe('aggregator client', () => {
       ['a batch answered 409 as a whole', json(409, { type: '/problems/version-not-applied' })],
     ])('all go to the store after %s', async (_, answer) => {
       aggregator.answer = answer;
-      const answers = await Promise.all(reads.slice(0, 2).map((one) => client.read(0, one)));
+      const answers = await Promise.all(reads.slice(0, 2).map((one) => client.read(owner, one)));
       expect(answers).toEqual([
         { kind: 'unanswered', reason: 'failed' },
         { kind: 'unanswered', reason: 'failed' },
@@ -212,69 +223,78 @@ describe('aggregator client', () => {
 
   describe('warm-up at start', () => {
     it('opens a connection to each aggregator, which its next read reuses', async () => {
-      await client.warmUp();
+      await client.warmUp([owner]);
       expect(aggregator.requests.map((request) => request.url)).toEqual(['/healthz']);
       // undici frees a connection for the next request once its answer's end has been handled.
       await new Promise((resolve) => setImmediate(resolve));
       aggregator.answer = json(200, { user: ada, version: 1 });
-      await client.read(0, read);
+      await client.read(owner, read);
       const [warm, first] = aggregator.requests;
       expect(first?.socket).toBe(warm?.socket);
     });
 
     it('counts an aggregator that is down against no circuit, and gives up within the forward timeout', async () => {
       await aggregator.stop();
-      await client.warmUp();
-      for (let failed = 0; failed < 2; failed++) await client.read(0, read);
+      await client.warmUp([owner]);
+      for (let failed = 0; failed < 2; failed++) await client.read(owner, read);
       // Two failed reads stay under the circuit's volume threshold of 3: the warm-up was not a third.
-      expect(await client.read(0, read)).toEqual({ kind: 'unanswered', reason: 'failed' });
+      expect(await client.read(owner, read)).toEqual({ kind: 'unanswered', reason: 'failed' });
     });
 
     it('gives up on an aggregator that accepts but never answers, after the forward timeout', async () => {
       aggregator.answer = () => undefined;
       const patient = new AggregatorClient(
-        { urls: [url], timeoutMs: 50, internalToken: TEST_INTERNAL_TOKEN },
+        { timeoutMs: 50, internalToken: TEST_INTERNAL_TOKEN },
         createGatewayMetrics(new Registry()),
         createLogger({ service: 'gateway', level: 'error', stream: new PassThrough().resume() }),
       );
-      await patient.warmUp(); // resolves: without the bound it would wait for ever
+      await patient.warmUp([owner]); // resolves: without the bound it would wait for ever
       expect(aggregator.requests.map((request) => request.url)).toEqual(['/healthz']);
       await patient.close();
     });
   });
 
   describe('lists and counts', () => {
-    const query = { position: '17', requestId: 'test' };
+    const query = { partitions: [0, 3], positions: new Map([[3, '17']]), requestId: 'test' };
 
-    it('asks for a page with the position of this gateway’s last write there, and answers it', async () => {
+    it('asks for a page of the owner’s partitions, with the positions the answer must include, and answers it', async () => {
       aggregator.answer = json(200, { users: [ada], unopenable: ['bob'] });
-      const page = await client.list(0, { ...query, group: 1, after: 'a b', limit: 3 });
+      const page = await client.list(owner, { ...query, group: 1, after: 'a b', limit: 3 });
       expect(page).toEqual({ kind: 'answered', value: { users: [ada], unopenable: ['bob'] } });
       expect(aggregator.requests.map((request) => request.url)).toEqual([
-        '/internal/users?group=1&after=a+b&limit=3&position=17',
+        '/internal/users?group=1&after=a+b&limit=3&partitions=0%2C3&positions=3%3A17',
       ]);
       // An aggregator of an earlier release names no unopenable users.
       aggregator.answer = json(200, { users: [ada] });
-      expect(await client.list(0, query)).toEqual({
+      expect(await client.list(owner, query)).toEqual({
         kind: 'answered',
         value: { users: [ada], unopenable: [] },
       });
     });
 
-    it('leaves the position out when this gateway has written nothing there', async () => {
+    it('leaves the positions out when nothing was written there', async () => {
       aggregator.answer = json(200, { byGroup: { '1': 2 } });
-      expect(await client.countByGroup(0, { position: null, requestId: 'test' })).toEqual({
-        kind: 'answered',
-        value: { '1': 2 },
-      });
-      expect(aggregator.requests.map((request) => request.url)).toEqual(['/internal/user-counts']);
+      expect(
+        await client.countByGroup(owner, {
+          partitions: [1],
+          positions: new Map(),
+          requestId: 'test',
+        }),
+      ).toEqual({ kind: 'answered', value: { '1': 2 } });
+      expect(aggregator.requests.map((request) => request.url)).toEqual([
+        '/internal/user-counts?partitions=1',
+      ]);
     });
 
     it.each([
-      ['users that are not users', () => client.list(0, query), { users: [{ id: 'ada' }] }],
-      ['no users', () => client.list(0, query), { byGroup: {} }],
-      ['a count that is not a count', () => client.countByGroup(0, query), { byGroup: { 1: -1 } }],
-      ['counts in a list', () => client.countByGroup(0, query), { byGroup: [3] }],
+      ['users that are not users', () => client.list(owner, query), { users: [{ id: 'ada' }] }],
+      ['no users', () => client.list(owner, query), { byGroup: {} }],
+      [
+        'a count that is not a count',
+        () => client.countByGroup(owner, query),
+        { byGroup: { 1: -1 } },
+      ],
+      ['counts in a list', () => client.countByGroup(owner, query), { byGroup: [3] }],
     ])(
       'does not trust a 200 with %s: that aggregator’s partitions come from the snapshot',
       async (_, ask, body) => {
@@ -286,7 +306,7 @@ describe('aggregator client', () => {
     it('reads a 409 as behind this gateway’s writes, which leaves the circuit closed', async () => {
       aggregator.answer = json(409, { type: '/problems/version-not-applied' });
       for (let n = 0; n < 5; n++)
-        expect(await client.list(0, query)).toEqual({ kind: 'unanswered', reason: 'behind' });
+        expect(await client.list(owner, query)).toEqual({ kind: 'unanswered', reason: 'behind' });
       expect(aggregator.requests).toHaveLength(5);
     });
   });

@@ -4,7 +4,7 @@ import {
   type RunningApi,
   TEST_INTERNAL_TOKEN,
   TEST_MASTER_KEYS,
-  TEST_PARTITIONS,
+  leaseEveryPartition,
 } from '@user-service/test-support';
 import { get } from 'node:http';
 import { PassThrough } from 'node:stream';
@@ -20,12 +20,12 @@ describe('the documentation and problem pages', () => {
 
   beforeAll(async () => {
     aggregator = await hangingUpAggregator();
+    const store = new InMemoryStore();
+    await leaseEveryPartition(store, { name: 'hanging-up', url: aggregator.url });
     gateway = await startGatewayNode({
-      store: new InMemoryStore(),
+      store,
       masterKeys: TEST_MASTER_KEYS,
       port: 0,
-      aggregatorUrls: [aggregator.url],
-      partitions: TEST_PARTITIONS,
       forwardTimeoutMs: 1000,
       internalToken: TEST_INTERNAL_TOKEN,
       storeTimeoutMs: 1000,

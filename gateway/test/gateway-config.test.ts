@@ -1,4 +1,3 @@
-import { ConfigError } from '@user-service/common/config';
 import { newMasterKeyText } from '@user-service/common/personal-data';
 import { readGatewayConfig } from '../src/gateway-config';
 
@@ -6,23 +5,8 @@ import { readGatewayConfig } from '../src/gateway-config';
 const base = { MONGO_URL: 'mongodb://db/?replicaSet=rs0', DATA_KEY: newMasterKeyText() };
 
 describe('gateway configuration', () => {
-  it('defaults the gateway to port 8080 and one local aggregator URL per AGG_N', () => {
-    const config = readGatewayConfig(base);
-    expect(config.PORT).toBe(8080);
-    expect(config.aggregatorUrls).toEqual([
-      'http://127.0.0.1:9100',
-      'http://127.0.0.1:9101',
-      'http://127.0.0.1:9102',
-    ]);
-  });
-
-  it('needs exactly AGG_N aggregator URLs', () => {
-    expect(() => readGatewayConfig({ ...base, AGGREGATOR_URLS: 'http://a:1,http://b:1' })).toThrow(
-      ConfigError,
-    );
-    expect(() => readGatewayConfig({ ...base, AGG_N: '1', AGGREGATOR_URLS: 'not a url' })).toThrow(
-      /AGGREGATOR_URLS/,
-    );
+  it('defaults the gateway to port 8080', () => {
+    expect(readGatewayConfig(base).PORT).toBe(8080);
   });
 
   it('remembers idempotent outcomes 24 hours unless IDEMPOTENCY_TTL_HOURS says otherwise', () => {

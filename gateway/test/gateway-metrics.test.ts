@@ -69,12 +69,12 @@ describe('gateway metrics, as the dashboard reads them', () => {
       const text = await scrape(gateway);
       expect(labelSets(text, 'gateway_fallback_reads_total')).toEqual(
         expect.arrayContaining([
-          'aggregator="0",reason="failed"',
-          'aggregator="0",reason="circuit_open"',
+          'aggregator="hanging_up",reason="failed"',
+          'aggregator="hanging_up",reason="circuit_open"',
         ]),
       );
       expect(labelSets(text, 'gateway_aggregator_forwards_total')).toContain(
-        'aggregator="0",outcome="circuit_open"',
+        'aggregator="hanging_up",outcome="circuit_open"',
       );
     });
 
@@ -106,7 +106,7 @@ describe('gateway metrics, as the dashboard reads them', () => {
     it('counts its answer as outcome="not_found"', async () => {
       expect((await fetch(`${gateway.url}/api/users/nobody`)).status).toBe(404);
       expect(labelSets(await scrape(gateway), 'gateway_aggregator_forwards_total')).toEqual([
-        'aggregator="0",outcome="not_found"',
+        'aggregator="hanging_up",outcome="not_found"',
       ]);
     });
   });

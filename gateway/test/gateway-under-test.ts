@@ -10,7 +10,7 @@ import {
   type StartApi,
   TEST_INTERNAL_TOKEN,
   TEST_MASTER_KEYS,
-  TEST_PARTITIONS,
+  leaseEveryPartition,
 } from '@user-service/test-support';
 import { createServer, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -38,25 +38,26 @@ export async function hangingUpAggregator(): Promise<HangingUpAggregator> {
 
 /**
  * Starts the gateway as its process does (bounded, counted store; its own HTTP server on a free
- * port), on the spec's store as `around` changes it, with one aggregator at `aggregatorUrl`.
+ * port), on the spec's store as `around` changes it, with one aggregator at `aggregatorUrl`
+ * holding every partition's lease.
  */
 export function startGateway(
   aggregatorUrl: string,
   around: (store: Store) => Store = (store) => store,
 ): StartApi {
-  return (store) =>
-    startGatewayNode({
+  return async (store) => {
+    await leaseEveryPartition(store, { name: 'hanging-up', url: aggregatorUrl });
+    return startGatewayNode({
       store: around(store),
       masterKeys: TEST_MASTER_KEYS,
       port: 0,
-      aggregatorUrls: [aggregatorUrl],
-      partitions: TEST_PARTITIONS,
       forwardTimeoutMs: 1000,
       internalToken: TEST_INTERNAL_TOKEN,
       storeTimeoutMs: 1000,
       logLevel: 'error',
       logStream: new PassThrough().resume(),
     });
+  };
 }
 
 /**

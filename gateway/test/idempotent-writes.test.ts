@@ -13,7 +13,7 @@ import {
   problemTypeOf,
   TEST_INTERNAL_TOKEN,
   TEST_MASTER_KEYS,
-  TEST_PARTITIONS,
+  leaseEveryPartition,
 } from '@user-service/test-support';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,12 +40,11 @@ class Fixture {
   constructor(private readonly aggregatorUrl: string) {}
 
   async gateway(around: (store: Store) => Store = (store) => store): Promise<GatewayNode> {
+    await leaseEveryPartition(this.store, { name: 'hanging-up', url: this.aggregatorUrl });
     const node = await startGatewayNode({
       store: around(this.store),
       masterKeys: TEST_MASTER_KEYS,
       port: 0,
-      aggregatorUrls: [this.aggregatorUrl],
-      partitions: TEST_PARTITIONS,
       forwardTimeoutMs: 1000,
       internalToken: TEST_INTERNAL_TOKEN,
       storeTimeoutMs: 1000,

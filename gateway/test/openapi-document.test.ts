@@ -18,6 +18,8 @@ import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { AggregatorClient } from '../src/aggregator-client';
 import { createGatewayApp } from '../src/gateway-app';
+import { PartitionOwners } from '../src/partition-owners';
+import { KnownLayout } from '../src/known-layout';
 import { createGatewayMetrics } from '../src/gateway-metrics';
 import {
   HTTP_METHODS,
@@ -294,7 +296,7 @@ describe('the OpenAPI document', () => {
       const registry = createMetricsRegistry();
       const metrics = createGatewayMetrics(registry);
       aggregators = new AggregatorClient(
-        { urls: [aggregator.url], timeoutMs: 1000, internalToken: TEST_INTERNAL_TOKEN },
+        { timeoutMs: 1000, internalToken: TEST_INTERNAL_TOKEN },
         metrics,
         log,
       );
@@ -303,8 +305,8 @@ describe('the OpenAPI document', () => {
         store,
         personalData: testPersonalData(store),
         aggregators,
-        aggregatorCount: 1,
-        partitions: TEST_PARTITIONS,
+        owners: new PartitionOwners(store.leases, () => TEST_PARTITIONS, log),
+        layout: new KnownLayout(() => store.layout()),
         partitionOf: (userId) => partitionOf(userId, TEST_PARTITIONS),
         metrics,
         registry,

@@ -1,15 +1,19 @@
 import type { Registry } from 'prom-client';
-import { type AggregatorNode, startAggregatorNode } from '@user-service/aggregator';
+import {
+  type AggregatorNode,
+  preferredPartitions,
+  startAggregatorNode,
+} from '@user-service/aggregator';
 import { type MasterKeyring } from '@user-service/common/personal-data';
-import { newInternalToken } from '@user-service/common/config';
-import { type SlowClientLimits } from '@user-service/common/http';
+import { DEFAULT_HOST, newInternalToken } from '@user-service/common/config';
+import { localUrl, type SlowClientLimits } from '@user-service/common/http';
 import { type Store } from '@user-service/common/store';
 import {
   type AccessTokenSettings,
   type GatewayNode,
   startGatewayNode,
 } from '@user-service/gateway';
-import { aggregatorPorts, aggregatorUrls } from './wiring';
+import { aggregatorName, aggregatorPorts } from './wiring';
 
 export interface InProcessClusterOptions {
   readonly store: Store;
@@ -21,9 +25,13 @@ export interface InProcessClusterOptions {
   readonly gatewayStore?: Store;
   /** The master key every node holds: the gateway seals with it what the aggregators open. */
   readonly masterKeys: MasterKeyring;
+  /** How many aggregators start (AGG_N); the partitions are shared among them by lease. */
   readonly aggregatorCount: number;
-  readonly partitions: number;
   readonly snapshotEvery: number;
+  /** How long a partition lease lasts unless renewed (LEASE_MS); the aggregators' default without. */
+  readonly leaseMs?: number;
+  /** How often the gateway reads the leases again; its default without. */
+  readonly ownersRefreshMs?: number;
   /** 0 picks a free port. */
   readonly gatewayPort: number;
   /** Aggregator i listens on this plus i; 0 picks free ports. */
@@ -67,20 +75,63 @@ export class InProcessCluster {
     private gatewayNode: GatewayNode | null,
     private readonly gatewayPort: number,
     private readonly nodes: (AggregatorNode | null)[],
-    private readonly ports: readonly number[],
+    private readonly ports: number[],
   ) {}
 
   static async start(given: InProcessClusterOptions): Promise<InProcessCluster> {
     const options = { ...given, internalToken: given.internalToken ?? newInternalToken() };
-    const nodes: AggregatorNode[] = [];
-    for (const [index, port] of aggregatorPorts(options).entries()) {
-      nodes.push(await startAggregatorNode(aggregatorOptions(options, index, port)));
-    }
+    const nodes = await Promise.all(
+      aggregatorPorts(options).map((port, index) =>
+        startAggregatorNode(aggregatorOptions(options, index, port)),
+      ),
+    );
     // Where they listen now: with base port 0 each took a free one.
     const ports = nodes.map((node) => node.port);
-    const gateway = await startGatewayNode(gatewayOptions(options, options.gatewayPort, ports));
+    const gateway = await startGatewayNode(gatewayOptions(options, options.gatewayPort));
     const { port } = new URL(gateway.url);
-    return new InProcessCluster(options, gateway, Number(port), nodes, ports);
+    const cluster = new InProcessCluster(options, gateway, Number(port), nodes, ports);
+    await cluster.untilSettled();
+    return cluster;
+  }
+
+  /**
+   * Resolves once every partition is owned by the running aggregator the assignment prefers for
+   * it (no handover pending), caught up, and the gateway routes to that owner: until then some
+   * reads fold from the store and some lists say `snapshot`, which a fresh system should not show
+   * its first client. Throws after `timeoutMs`, naming what is still missing.
+   */
+  async untilSettled(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const missing = this.unsettled();
+      if (missing === null) return;
+      if (Date.now() > deadline) throw new Error(`the system did not settle: ${missing}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** What keeps the system from being settled, or null. */
+  private unsettled(): string | null {
+    const gateway = this.gatewayNode;
+    if (!gateway) return 'no gateway';
+    const running = this.nodes.flatMap((node) => (node ? [node] : []));
+    const holders = running.map(({ name, url }) => ({ name, url }));
+    for (const node of running) {
+      const count = node.ownership.partitionCount ?? 0;
+      const preferred = [...preferredPartitions(node.name, holders, count)].sort((a, b) => a - b);
+      if (preferred.join() !== node.ownership.held.join())
+        return `${node.name} holds ${node.ownership.held.join(',')}, not ${preferred.join(',')}`;
+    }
+    const { owned, unowned } = gateway.owners.shares();
+    if (unowned.length > 0) return `partitions ${unowned.join(',')} have no owner`;
+    for (const { holder, partitions } of owned) {
+      const node = this.nodes.find((running) => running?.name === holder.name);
+      if (!node) return `${holder.name} owns partitions but is not running`;
+      if (!partitions.every((partition) => node.ownership.holds(partition)))
+        return `${holder.name} does not hold all of ${partitions.join(',')}`;
+      if (!node.owned.report().ready) return `${holder.name} is not ready`;
+    }
+    return null;
   }
 
   /** The secret its aggregators ask of every /internal/* call. */
@@ -106,9 +157,7 @@ export class InProcessCluster {
   /** Starts a new gateway on the old port: nothing of the old one's memory survives. */
   async startGateway(): Promise<GatewayNode> {
     if (this.gatewayNode) throw new Error('the gateway is already running');
-    this.gatewayNode = await startGatewayNode(
-      gatewayOptions(this.options, this.gatewayPort, this.ports),
-    );
+    this.gatewayNode = await startGatewayNode(gatewayOptions(this.options, this.gatewayPort));
     return this.gatewayNode;
   }
 
@@ -118,8 +167,28 @@ export class InProcessCluster {
     return node;
   }
 
+  /** Where each aggregator listens (or listened, while it is stopped), by index. */
   get aggregatorUrls(): string[] {
-    return aggregatorUrls(this.ports);
+    return this.ports.map((port) => localUrl(DEFAULT_HOST, port));
+  }
+
+  /** The running aggregators, by index (null for one stopped). */
+  get aggregators(): readonly (AggregatorNode | null)[] {
+    return this.nodes;
+  }
+
+  /** The running aggregator that owns `partition` by its lease, if any. */
+  ownerOf(partition: number): AggregatorNode | undefined {
+    return this.nodes.find((node) => node?.ownership.held.includes(partition)) ?? undefined;
+  }
+
+  /** Starts one more aggregator (a scale-out), on a free port; it takes its share by lease. */
+  async addAggregator(): Promise<AggregatorNode> {
+    const index = this.nodes.length;
+    const node = await startAggregatorNode(aggregatorOptions(this.options, index, 0));
+    this.nodes.push(node);
+    this.ports.push(node.port);
+    return node;
   }
 
   /** Stops aggregator `index`: gracefully (with a final snapshot) or as a crash (without). */
@@ -146,13 +215,12 @@ export class InProcessCluster {
   }
 }
 
-function gatewayOptions(options: ClusterSettings, port: number, ports: readonly number[]) {
+function gatewayOptions(options: ClusterSettings, port: number) {
   return {
     store: options.gatewayStore ?? options.store,
     masterKeys: options.masterKeys,
     port,
-    aggregatorUrls: aggregatorUrls(ports),
-    partitions: options.partitions,
+    ...(options.ownersRefreshMs === undefined ? {} : { ownersRefreshMs: options.ownersRefreshMs }),
     forwardTimeoutMs: options.forwardTimeoutMs ?? 100,
     storeTimeoutMs: options.storeTimeoutMs ?? 2000,
     ...(options.idempotencyLeaseMs === undefined
@@ -167,9 +235,9 @@ function gatewayOptions(options: ClusterSettings, port: number, ports: readonly 
 
 function aggregatorOptions(options: ClusterSettings, index: number, port: number) {
   return {
-    index,
-    aggregatorCount: options.aggregatorCount,
-    partitions: options.partitions,
+    name: aggregatorName(index),
+    expectedAggregators: options.aggregatorCount,
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     snapshotEvery: options.snapshotEvery,
     store: options.store,
     masterKeys: options.masterKeys,

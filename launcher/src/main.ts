@@ -3,6 +3,7 @@ import {
   exitOnMisconfiguration,
   DEFAULT_AGGREGATOR_PORT,
   integer,
+  optionalInteger,
   optionalText,
   readConfig,
   readSharedConfig,
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
         EMBEDDED_MONGO_DIR: text({ default: resolve(__dirname, '../../.data/mongo') }),
         EMBEDDED_MONGO_PORT: integer({ default: 27517, min: 1, max: 65535 }),
         PUBLIC_BASE_URL: optionalText(),
+        /** In memory, the aggregators' lease time (on MongoDB each aggregator reads it itself). */
+        LEASE_MS: optionalInteger({ min: 300, max: 600_000 }),
       }),
     };
     // Checked here, so that a bad value is the one line every bad setting is.
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
           {
             aggregatorCount: config.AGG_N,
             partitions: config.PARTITIONS,
+            ...(config.LEASE_MS === undefined ? {} : { leaseMs: config.LEASE_MS }),
             snapshotEvery: config.SNAPSHOT_EVERY,
             gatewayPort: config.PORT,
             aggregatorBasePort: config.AGGREGATOR_BASE_PORT,
@@ -77,6 +81,7 @@ async function main(): Promise<void> {
             dataDir: resolve(config.EMBEDDED_MONGO_DIR),
             port: config.EMBEDDED_MONGO_PORT,
             database: config.MONGO_DB,
+            partitions: config.PARTITIONS,
             aggregatorCount: config.AGG_N,
             gatewayPort: config.PORT,
             aggregatorBasePort: config.AGGREGATOR_BASE_PORT,

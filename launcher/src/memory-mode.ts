@@ -9,6 +9,8 @@ import { warmUp } from './warm-up';
 
 export interface MemoryModeOptions {
   readonly aggregatorCount: number;
+  /** LEASE_MS: how long a partition lease lasts unless renewed; the aggregators' default without. */
+  readonly leaseMs?: number;
   readonly partitions: number;
   readonly snapshotEvery: number;
   readonly gatewayPort: number;
@@ -39,7 +41,7 @@ export async function runInMemory(
   const system = await InProcessCluster.start({
     ...options,
     masterKeys: options.masterKeys ?? ephemeralMasterKeys(),
-    store: new InMemoryStore(),
+    store: new InMemoryStore({ partitions: options.partitions }),
   });
   acceptControl({
     crash: (index) => system.stopAggregator(index, 'crash'),
@@ -47,12 +49,18 @@ export async function runInMemory(
       const node = await system.startAggregator(index);
       await untilReady(node.url);
     },
+    pause: async (index) => system.aggregator(index).pause(),
+    resume: async (index) => system.aggregator(index).resume(),
+    add: async () => {
+      const node = await system.addAggregator();
+      await untilReady(node.url);
+    },
   });
   log.warn('STORE=memory: every user lives in this process and is lost when it exits');
   log.info('ready', {
     api: `${system.gateway.url}/api/user`,
     docs: `${system.gateway.url}/docs/`,
-    aggregators: system.aggregatorUrls,
+    aggregators: system.aggregators.flatMap((node) => (node ? [node.url] : [])),
   });
   return () => system.close();
 }

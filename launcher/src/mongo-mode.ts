@@ -1,4 +1,5 @@
 import { type Credentials, newInternalToken } from '@user-service/common/config';
+import { DEFAULT_HOST } from '@user-service/common/config';
 import { localUrl } from '@user-service/common/http';
 import { type Logger } from '@user-service/common/observability';
 import { ensureSchema } from '@user-service/common/store/mongo';
@@ -14,7 +15,7 @@ import { obtainMongod } from './mongod-binary';
 import { startReplicaSet } from './replica-set';
 import { stopChild } from './stop-child';
 import { untilReady } from './until-ready';
-import { aggregatorUrls, mongoChildEnvironments, mongoModePorts } from './wiring';
+import { aggregatorName, mongoChildEnvironments, mongoModePorts } from './wiring';
 
 export interface MongoModeOptions {
   readonly mongoUrl: string | undefined;
@@ -25,6 +26,8 @@ export interface MongoModeOptions {
   /** Fixed, because the replica set's saved configuration names it. */
   readonly port: number;
   readonly database: string;
+  /** The partition count a new database is initialised with (PARTITIONS); an existing one keeps its own. */
+  readonly partitions: number;
   readonly aggregatorCount: number;
   readonly gatewayPort: number;
   readonly aggregatorBasePort: number;
@@ -83,7 +86,7 @@ export async function runOnMongo(
     log.info('embedded MongoDB started', { dataDir: options.dataDir, url: mongoUrl });
     client = await MongoClient.connect(mongoUrl);
   }
-  await ensureSchema(client.db(options.database)).finally(() => client.close());
+  await ensureSchema(client.db(options.database), options.partitions).finally(() => client.close());
 
   // Made only once there is a MongoDB to hold what it seals: a start that fails makes no key.
   const environments = mongoChildEnvironments({
@@ -95,8 +98,9 @@ export async function runOnMongo(
     internalToken:
       options.internalToken === undefined ? { INTERNAL_TOKEN: newInternalToken() } : {},
   });
-  const urls = aggregatorUrls(ports);
-  const aggregators = environments.aggregators.map((env) => start('aggregator', env));
+  const urls = ports.map((port) => localUrl(DEFAULT_HOST, port));
+  const aggregatorEnvironments = [...environments.aggregators];
+  const aggregators = aggregatorEnvironments.map((env) => start('aggregator', env));
   const gateway = start('gateway', environments.gateway);
   const gatewayUrl = localUrl(options.gatewayHost, options.gatewayPort);
   log.info('ready', {
@@ -112,11 +116,34 @@ export async function runOnMongo(
       if (child) await stopChild(child, 'SIGKILL');
     },
     restart: async (index) => {
-      const [env, url] = [environments.aggregators[index], urls[index]];
+      const [env, url] = [aggregatorEnvironments[index], urls[index]];
       if (env === undefined || url === undefined)
         throw new Error(`there is no aggregator ${index}`);
       const child = start('aggregator', env);
       aggregators[index] = child;
+      await untilReady(url, { child });
+    },
+    // The real thing: the process is stopped by the kernel, timers and sockets and all.
+    pause: async (index) => {
+      aggregators[index]?.kill('SIGSTOP');
+    },
+    resume: async (index) => {
+      aggregators[index]?.kill('SIGCONT');
+    },
+    add: async () => {
+      const index = aggregators.length;
+      const port = (ports.at(-1) ?? options.aggregatorBasePort) + 1;
+      ports.push(port);
+      const url = localUrl(DEFAULT_HOST, port);
+      urls.push(url);
+      const env = {
+        ...aggregatorEnvironments[0],
+        AGGREGATOR_NAME: aggregatorName(index),
+        PORT: String(port),
+      };
+      aggregatorEnvironments.push(env);
+      const child = start('aggregator', env);
+      aggregators.push(child);
       await untilReady(url, { child });
     },
   });

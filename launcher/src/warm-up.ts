@@ -32,7 +32,7 @@ export interface WarmUpShape {
 export async function warmUp(shape: WarmUpShape, users = WARM_UP_USERS): Promise<WarmUpReport> {
   const scratch = await InProcessCluster.start({
     ...shape,
-    store: new InMemoryStore(),
+    store: new InMemoryStore({ partitions: shape.partitions }),
     masterKeys: ephemeralMasterKeys(),
     gatewayPort: 0,
     aggregatorBasePort: 0,

@@ -1,5 +1,4 @@
 import { ConfigError, DEFAULT_HOST } from '@user-service/common/config';
-import { localUrl } from '@user-service/common/http';
 
 /** The ports `npm start` is told to use: PORT, AGGREGATOR_BASE_PORT, and how many aggregators. */
 export interface PortSettings {
@@ -34,9 +33,12 @@ export function aggregatorPorts(settings: PortSettings): number[] {
   return Array.from({ length: count }, (_, index) => base + index);
 }
 
-/** The gateway's AGGREGATOR_URLS for aggregators listening on these ports, aggregator 0 first. */
-export function aggregatorUrls(ports: readonly number[]): string[] {
-  return ports.map((port) => localUrl(DEFAULT_HOST, port));
+/**
+ * The name aggregator `index` of `npm start` has in the partition leases (AGGREGATOR_NAME): the
+ * same on every start, so that a restarted one takes its partitions straight back.
+ */
+export function aggregatorName(index: number): string {
+  return `aggregator-${index}`;
 }
 
 /**
@@ -78,10 +80,9 @@ export interface MongoChildEnvironments {
 }
 
 /**
- * The environment of each process `npm start` runs on MongoDB. The gateway is told where the
- * aggregators listen (AGGREGATOR_URLS), as its own default knows only 9100 and up, and listens
- * where HOST says; the aggregators listen on loopback whatever HOST says, since only the gateway
- * beside them calls them.
+ * The environment of each process `npm start` runs on MongoDB. The gateway learns where the
+ * aggregators listen from their leases, and listens where HOST says; the aggregators listen on
+ * loopback whatever HOST says, since only the gateway beside them calls them.
  */
 export function mongoChildEnvironments(settings: MongoChildSettings): MongoChildEnvironments {
   const ports = mongoModePorts(settings);
@@ -99,11 +100,10 @@ export function mongoChildEnvironments(settings: MongoChildSettings): MongoChild
       ...common,
       PORT: String(settings.gatewayPort),
       HOST: settings.gatewayHost,
-      AGGREGATOR_URLS: aggregatorUrls(ports).join(','),
     },
     aggregators: ports.map((port, index) => ({
       ...common,
-      AGGREGATOR_INDEX: String(index),
+      AGGREGATOR_NAME: aggregatorName(index),
       PORT: String(port),
       HOST: DEFAULT_HOST,
     })),

@@ -12,7 +12,6 @@ describe('the chaos drill', () => {
       store: new InMemoryStore(),
       masterKeys: TEST_MASTER_KEYS,
       aggregatorCount: 1,
-      partitions: 12,
       snapshotEvery: 100,
       gatewayPort: 0,
       aggregatorBasePort: 0,

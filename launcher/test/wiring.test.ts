@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDataKeyFile } from '../src/data-key-file';
-import { aggregatorPorts, aggregatorUrls, mongoChildEnvironments } from '../src/wiring';
+import { aggregatorPorts, mongoChildEnvironments } from '../src/wiring';
 
 // The master key file the launcher makes, so that each process's configuration can be read.
 const keyDir = mkdtempSync(join(tmpdir(), 'wiring-'));
@@ -68,49 +68,35 @@ describe('the ports npm start gives its aggregators (both modes)', () => {
       aggregatorPorts({ gatewayPort: 8080, aggregatorBasePort: 65534, aggregatorCount: 3 }),
     ).toThrow(/AGGREGATOR_BASE_PORT=65534 with AGG_N=3 needs ports up to 65536, past 65535/);
   });
-
-  it('tells the gateway each aggregator’s loopback URL, aggregator 0 first', () => {
-    expect(aggregatorUrls([19100, 19101])).toEqual([
-      'http://127.0.0.1:19100',
-      'http://127.0.0.1:19101',
-    ]);
-  });
 });
 
 describe('the environments of the processes npm start runs on MongoDB', () => {
-  it('sends the gateway’s reads to the aggregators where they listen, when their ports are moved', () => {
+  it('names each aggregator for its leases, and moves its port, as told', () => {
     const { gateway, aggregators } = onMongo({ gatewayPort: 18080, aggregatorBasePort: 19100 });
 
-    // As each process reads its own environment.
+    // As each process reads its own environment: a name kept across restarts, so that a
+    // restarted aggregator takes its own partitions straight back.
     const listening = aggregators.map((env) => readAggregatorConfig(env));
-    expect(listening.map((config) => [config.AGGREGATOR_INDEX, config.PORT])).toEqual([
-      [0, 19100],
-      [1, 19101],
-      [2, 19102],
+    expect(listening.map((config) => [config.AGGREGATOR_NAME, config.PORT])).toEqual([
+      ['aggregator-0', 19100],
+      ['aggregator-1', 19101],
+      ['aggregator-2', 19102],
     ]);
-    const gatewayConfig = readGatewayConfig(gateway);
-    expect(gatewayConfig.PORT).toBe(18080);
-    expect(gatewayConfig.aggregatorUrls).toEqual(
-      listening.map((config) => `http://127.0.0.1:${config.PORT}`),
-    );
+    expect(readGatewayConfig(gateway).PORT).toBe(18080);
   });
 
   it('gives the default ports when nothing is moved', () => {
     const { gateway, aggregators } = onMongo({ gatewayPort: 8080, aggregatorBasePort: 9100 });
-    expect(readGatewayConfig(gateway).aggregatorUrls).toEqual([
-      'http://127.0.0.1:9100',
-      'http://127.0.0.1:9101',
-      'http://127.0.0.1:9102',
-    ]);
+    expect(readGatewayConfig(gateway).PORT).toBe(8080);
     expect(aggregators.map((env) => env.PORT)).toEqual(['9100', '9101', '9102']);
   });
 
-  it('replaces an AGGREGATOR_URLS or PORT the launcher was started with', () => {
+  it('replaces a PORT the launcher was started with', () => {
     const { gateway, aggregators } = onMongo(
       { gatewayPort: 18080, aggregatorBasePort: 19100, aggregatorCount: 2 },
-      { AGGREGATOR_URLS: 'http://elsewhere:1,http://elsewhere:2', PORT: '18080', AGG_N: '2' },
+      { PORT: '18080', AGG_N: '2' },
     );
-    expect(gateway.AGGREGATOR_URLS).toBe('http://127.0.0.1:19100,http://127.0.0.1:19101');
+    expect(gateway.PORT).toBe('18080');
     expect(aggregators.map((env) => env.PORT)).toEqual(['19100', '19101']);
   });
 

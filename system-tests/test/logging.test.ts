@@ -42,7 +42,7 @@ describe('request logs', () => {
     expect(requestLines.filter((line) => line.requestId === 'req-read')).toEqual([
       expect.objectContaining({
         service: 'aggregator',
-        aggregator: '0',
+        aggregator: 'aggregator-0',
         route: '/internal/users/:id',
         status: 200,
       }),

@@ -68,7 +68,6 @@ function spreadIds(count: number, prefix: string): string[] {
   const perAggregator = [0, 1, 2].map((index) =>
     idsWhere(Math.ceil(count / AGGREGATORS), ownedBy(index, AGGREGATORS), {
       prefix,
-      partitions: PARTITIONS,
     }),
   );
   const ids: string[] = [];
@@ -134,7 +133,6 @@ export function defineReadSideContract(
       // lagMs holds back each event on its way to the aggregators, as a busy one falls behind.
       store: lagMs > 0 ? recordSnapshots(store, lagMs).store : store,
       aggregatorCount: AGGREGATORS,
-      partitions: PARTITIONS,
       snapshotEvery,
     });
     api = apiClient(system.gateway.url);

@@ -247,7 +247,6 @@ describeWithMongo('round trips per request on MongoDB', (mongoUrl) => {
         store: await MongoStore.connect(mongoUrl, databaseName),
         gatewayStore: await MongoStore.connect(mongoUrl, databaseName),
         aggregatorCount: AGGREGATORS,
-        partitions: PARTITIONS,
       });
     },
     async () => {
@@ -262,7 +261,6 @@ describe('round trips per request in memory', () => {
     startTestSystem({
       store: new InMemoryStore(),
       aggregatorCount: AGGREGATORS,
-      partitions: PARTITIONS,
     }),
   );
 });

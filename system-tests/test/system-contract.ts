@@ -1,11 +1,17 @@
-import { aggregatorOf, compareIds, partitionOf, type User } from '@user-service/common/domain';
+import {
+  aggregatorOf,
+  compareIds,
+  partitionOf,
+  partitionsOwnedBy,
+  type User,
+} from '@user-service/common/domain';
 import { type SnapshotBatch, type Store } from '@user-service/common/store';
 import { waitUntil } from '@user-service/common/lifecycle';
 import { type Answer, type ApiClient, apiClient } from './http-client';
 import { recordSnapshots } from './recording-store';
 import type { InProcessCluster } from '@user-service/launcher';
 import { startTestSystem, untilAggregatorsReady } from './test-system';
-import { fieldsFor, idsWhere, ownedBy } from '@user-service/test-support';
+import { fieldsFor, idsInPartition } from '@user-service/test-support';
 
 const PARTITIONS = 12;
 const AGGREGATORS = 3;
@@ -42,7 +48,6 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     system = await startTestSystem({
       store: recorded.store,
       aggregatorCount: AGGREGATORS,
-      partitions: PARTITIONS,
       snapshotEvery,
     });
     api = apiClient(system.gateway.url);
@@ -441,10 +446,20 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
     });
 
     it('restores a crashed aggregator from snapshot plus replay, equal to the reference', async () => {
-      await writeSome('r', 60);
+      // Enough that one of its partitions reaches 10 events of its own, and snapshots.
+      await writeSome('r', 120);
+      const ofAggregator0 = partitionsOwnedBy(0, AGGREGATORS, PARTITIONS);
       await waitUntil(
-        () => snapshots.some((batch) => batch.partitions.includes(0) && batch.checkpoint !== null),
-        { describe: 'a snapshot of aggregator 0 with a checkpoint', ...SNAPSHOT_WAIT },
+        () =>
+          snapshots.some(
+            (batch) =>
+              batch.partitions.some((partition) => ofAggregator0.includes(partition)) &&
+              batch.checkpoint !== null,
+          ),
+        {
+          describe: 'a snapshot of one of aggregator 0’s partitions with a checkpoint',
+          ...SNAPSHOT_WAIT,
+        },
       );
       await system.stopAggregator(0, 'crash');
       await writeSome('s', 30);
@@ -468,16 +483,13 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
   describe('snapshots', () => {
     beforeEach(() => startSystem(100));
 
-    it('writes one every 100 applied events, holding only the users changed since the last', async () => {
-      const [first, second, ...rest] = idsWhere(52, ownedBy(0, AGGREGATORS), {
-        prefix: 'snap',
-        partitions: PARTITIONS,
-      });
+    it('writes one every 100 events applied to a partition, holding only the users changed since the last', async () => {
+      const [first, second, ...rest] = idsInPartition(0, 52, 'snap');
       for (const [n, id] of [first!, second!, ...rest].entries()) await created(id, n);
       for (let n = 0; n < 48; n++)
         await updated(n % 2 === 0 ? first! : second!, { group: 500 + n });
       await waitUntil(() => snapshots.some((batch) => batch.partitions.includes(0)), {
-        describe: 'the first snapshot of aggregator 0',
+        describe: 'the first snapshot of partition 0',
         ...SNAPSHOT_WAIT,
       });
 
@@ -491,7 +503,7 @@ export function defineSystemContract(createStore: () => Promise<Store>): void {
         await updated(n % 2 === 0 ? first! : second!, { group: 600 + n });
       await waitUntil(
         () => snapshots.filter((batch) => batch.partitions.includes(0)).length === 2,
-        { describe: 'the second snapshot of aggregator 0', ...SNAPSHOT_WAIT },
+        { describe: 'the second snapshot of partition 0', ...SNAPSHOT_WAIT },
       );
       const latest = snapshots.filter((batch) => batch.partitions.includes(0))[1]!;
       expect(latest.entries.map((entry) => entry.userId).sort()).toEqual([first!, second!].sort());

@@ -12,7 +12,6 @@ export function startTestSystem(
 ): Promise<InProcessCluster> {
   return InProcessCluster.start({
     aggregatorCount: 3,
-    partitions: 12,
     snapshotEvery: 100,
     gatewayPort: 0,
     aggregatorBasePort: 0,
@@ -23,12 +22,17 @@ export function startTestSystem(
   });
 }
 
-/** Resolves once the aggregators at `indexes` report ready (caught up), or fails after 10 s. */
-export function untilAggregatorsReady(
+/**
+ * Resolves once the partitions are settled among the running aggregators (each holds the share
+ * the assignment gives it, and the gateway routes there) and the aggregators at `indexes` report
+ * ready (caught up), or fails after 15 s.
+ */
+export async function untilAggregatorsReady(
   system: InProcessCluster,
   indexes: readonly number[],
 ): Promise<void> {
-  return waitUntil(() => indexes.every((index) => system.aggregator(index).aggregator.isReady), {
+  await system.untilSettled();
+  await waitUntil(() => indexes.every((index) => system.aggregator(index).aggregator.isReady), {
     describe: `aggregators ${indexes.join(', ')} to be ready`,
     timeoutMs: 10_000,
     intervalMs: 10,
@@ -49,9 +53,7 @@ export function startGatewayBeside(
     store,
     masterKeys,
     port: 0,
-    aggregatorUrls: system.aggregatorUrls,
     internalToken: system.internalToken,
-    partitions: 12,
     forwardTimeoutMs: 1000,
     storeTimeoutMs: 2000,
     logLevel: 'error',

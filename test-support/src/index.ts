@@ -10,3 +10,4 @@ export * from './personal-data';
 export * from './internal-token';
 export * from './problem-types';
 export * from './temporary-folders';
+export * from './leases';

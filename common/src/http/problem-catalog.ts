@@ -18,6 +18,18 @@ export const PROBLEM_TYPES = {
     title: 'Bad Request',
     when: 'the body is not valid JSON',
   },
+  invalidConsistencyToken: {
+    type: '/problems/invalid-consistency-token',
+    status: 400,
+    title: 'Bad Request',
+    when: '`X-Consistency-Token` is not a token a write of this service answered (send it back unchanged, or send none)',
+  },
+  foreignConsistencyToken: {
+    type: '/problems/foreign-consistency-token',
+    status: 400,
+    title: 'Bad Request',
+    when: '`X-Consistency-Token` was answered by another deployment of this service (another database): drop it, and send the next one a write here answers',
+  },
   badIfMatch: {
     type: '/problems/bad-if-match',
     status: 400,
@@ -179,7 +191,13 @@ export const PROBLEM_TYPES = {
     type: '/problems/not-ready',
     status: 503,
     title: 'Service Unavailable',
-    when: 'an aggregator’s internal read before it has caught up with the store, so the gateway reads the store',
+    when: 'an aggregator’s internal read before it has caught up with the store, or while it cannot renew its lease on the partition, so the gateway reads the store',
+  },
+  notOwner: {
+    type: '/problems/not-owner',
+    status: 421,
+    title: 'Misdirected Request',
+    when: 'an aggregator’s internal read of a partition it holds no lease on (it moved to another aggregator), so the gateway learns the owners again and reads the store meanwhile',
   },
 } as const satisfies Record<string, ProblemType>;
 
@@ -188,6 +206,8 @@ const BEARER_REALM = 'user-service';
 
 /** What a client sees in a problem's `type` when an aggregator cannot serve one user. */
 export const USER_UNREADABLE_TYPE = PROBLEM_TYPES.userUnreadable.type;
+/** An aggregator's refusal while it restores or catches up a partition (which it may have just taken). */
+export const NOT_READY_TYPE = PROBLEM_TYPES.notReady.type;
 
 const { badRequest } = PROBLEM_TYPES;
 
@@ -198,6 +218,16 @@ export const problems = {
     return new HttpProblem(PROBLEM_TYPES.validationError, `Invalid: ${fields}`, { errors });
   },
   malformedJson: () => new HttpProblem(PROBLEM_TYPES.malformedJson, 'The body is not valid JSON'),
+  invalidConsistencyToken: () =>
+    new HttpProblem(
+      PROBLEM_TYPES.invalidConsistencyToken,
+      'X-Consistency-Token must be a token a write of this service answered, sent back unchanged',
+    ),
+  foreignConsistencyToken: () =>
+    new HttpProblem(
+      PROBLEM_TYPES.foreignConsistencyToken,
+      'X-Consistency-Token was answered by another deployment of this service: drop it',
+    ),
   badIfMatch: () =>
     new HttpProblem(
       PROBLEM_TYPES.badIfMatch,
@@ -366,5 +396,11 @@ export const problems = {
       `User ${userId} cannot be read: its personal data is sealed with a key this service's master keys do not open`,
       { headers: { 'Retry-After': '60' } },
     ),
-  notReady: () => new HttpProblem(PROBLEM_TYPES.notReady, 'Not caught up with the store'),
+  notReady: (detail = 'Not caught up with the store') =>
+    new HttpProblem(PROBLEM_TYPES.notReady, detail),
+  notOwner: (partitions: readonly number[]) =>
+    new HttpProblem(
+      PROBLEM_TYPES.notOwner,
+      `This aggregator holds no lease on partition ${partitions.join(', ')}`,
+    ),
 };

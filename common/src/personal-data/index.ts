@@ -6,3 +6,4 @@ export * from './sealed-text';
 export * from './sealed-record';
 export * from './rotate-master-key';
 export * from './erasures-in-flight';
+export { strictBase64url } from './strict-base64url';

@@ -460,6 +460,37 @@ const cases: [string, HttpProblem, Expected][] = [
       detail: 'Not caught up with the store',
     },
   ],
+  [
+    'notOwner',
+    problems.notOwner([3, 7]),
+    {
+      type: '/problems/not-owner',
+      status: 421,
+      title: 'Misdirected Request',
+      detail: 'This aggregator holds no lease on partition 3, 7',
+    },
+  ],
+  [
+    'invalidConsistencyToken',
+    problems.invalidConsistencyToken(),
+    {
+      type: '/problems/invalid-consistency-token',
+      status: 400,
+      title: 'Bad Request',
+      detail:
+        'X-Consistency-Token must be a token a write of this service answered, sent back unchanged',
+    },
+  ],
+  [
+    'foreignConsistencyToken',
+    problems.foreignConsistencyToken(),
+    {
+      type: '/problems/foreign-consistency-token',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'X-Consistency-Token was answered by another deployment of this service: drop it',
+    },
+  ],
 ];
 
 describe('the problem catalog', () => {

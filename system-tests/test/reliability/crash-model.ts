@@ -102,7 +102,6 @@ export async function runCrashScenario(
     logLevel: 'debug',
     logStream,
     aggregatorCount: AGGREGATORS,
-    partitions: PARTITIONS,
     snapshotEvery,
     // A dead gateway's key is taken over after this; short, so retries need not wait long.
     idempotencyLeaseMs: LEASE_MS,

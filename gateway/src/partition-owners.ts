@@ -1,0 +1,101 @@
+import type { LeaseHolder, PartitionLeases } from '@user-service/common/store';
+import { errorFields, type Logger } from '@user-service/common/observability';
+
+/** How often the leases are read again while nothing says they changed. */
+export const DEFAULT_OWNERS_REFRESH_MS = 500;
+
+/** One owner's partitions, as a list or count asks it for them together. */
+export interface OwnerShare {
+  readonly holder: LeaseHolder;
+  readonly partitions: readonly number[];
+}
+
+/**
+ * Which aggregator owns each partition, as the store's leases say, read again every `refreshMs`
+ * and at once (coalesced) when an aggregator answers that it no longer owns what it was asked
+ * for. A partition missing here has no owner: its reads fold from the store, its lists read the
+ * snapshot, until one takes it.
+ */
+export class PartitionOwners {
+  private owners = new Map<number, LeaseHolder>();
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly leases: Pick<PartitionLeases, 'current'>,
+    /** The store's partition count; null while not known, when there is nothing to route. */
+    private readonly partitionCount: () => number | null,
+    private readonly log: Logger,
+    private readonly refreshMs = DEFAULT_OWNERS_REFRESH_MS,
+    /** Told the owners after each refresh (the client closes connections to those gone). */
+    private readonly onRefresh: (owners: readonly LeaseHolder[]) => void = () => undefined,
+  ) {}
+
+  /** Reads the leases once, then keeps them fresh until `close`. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.schedule();
+  }
+
+  ownerOf(partition: number): LeaseHolder | undefined {
+    return this.owners.get(partition);
+  }
+
+  /** Every partition by owner, and those without one. */
+  shares(): { readonly owned: OwnerShare[]; readonly unowned: number[] } {
+    const byName = new Map<string, { holder: LeaseHolder; partitions: number[] }>();
+    const unowned: number[] = [];
+    const count = this.partitionCount() ?? 0;
+    for (let partition = 0; partition < count; partition++) {
+      const holder = this.owners.get(partition);
+      if (!holder) {
+        unowned.push(partition);
+        continue;
+      }
+      const share = byName.get(holder.name) ?? { holder, partitions: [] };
+      share.partitions.push(partition);
+      byName.set(holder.name, share);
+    }
+    return { owned: [...byName.values()], unowned };
+  }
+
+  /** Reads the leases again now, unless a read is under way already. */
+  refreshSoon(): void {
+    if (!this.refreshing) void this.refresh();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      void this.refresh().finally(() => this.schedule());
+    }, this.refreshMs);
+    this.timer.unref();
+  }
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.readLeases().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async readLeases(): Promise<void> {
+    try {
+      const leases = await this.leases.current();
+      this.owners = new Map(leases.map(({ partition, holder }) => [partition, holder]));
+      this.onRefresh([...new Map(leases.map(({ holder }) => [holder.url, holder])).values()]);
+    } catch (error) {
+      // Kept as they were: an owner that lost a partition meanwhile refuses it (421), and the
+      // read folds from the store.
+      this.log.warn('cannot read the partition leases; routing as before', {
+        error: errorFields(error),
+      });
+    }
+  }
+}
