@@ -7,6 +7,7 @@ import {
   readConfig,
   text,
 } from '@user-service/common/config';
+import { DEFAULT_PARTITIONS } from '@user-service/common/domain';
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
@@ -15,6 +16,11 @@ export function readInitConfig(env: Environment) {
     MONGO_MEMBERS: text(),
     MONGO_REPLICA_SET: text({ default: 'rs0' }),
     MONGO_DB: text({ default: 'users' }),
+    /**
+     * How many partitions a new database's users are hashed into; checked against an existing
+     * one's, which never changes (docs/decisions/0024).
+     */
+    PARTITIONS: integer({ default: DEFAULT_PARTITIONS, min: 1, max: 4096 }),
     MONGO_INIT_TIMEOUT_MS: integer({ default: 120_000, min: 1000 }),
     /** The user the mongo image's entrypoint created on each member (MONGO_INITDB_ROOT_USERNAME). */
     MONGO_ROOT_USER: optionalText(),
@@ -34,6 +40,7 @@ export function readInitConfig(env: Environment) {
     members,
     replicaSet: config.MONGO_REPLICA_SET,
     database: config.MONGO_DB,
+    partitions: config.PARTITIONS,
     timeoutMs: config.MONGO_INIT_TIMEOUT_MS,
     rootCredentials: credentialPair(
       { user: 'MONGO_ROOT_USER', password: 'MONGO_ROOT_PASSWORD' },

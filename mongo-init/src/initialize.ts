@@ -13,7 +13,7 @@ const OPERATION_TIMEOUT_MS = 10_000;
  * Brings a fresh or existing deployment to a usable state; running it again changes nothing.
  * 1. initiate the replica set from the member list (already initiated counts as done);
  * 2. wait until it has a primary;
- * 3. create the collections and indexes;
+ * 3. create the collections and indexes, and fix the partition count on a new database;
  * 4. when configured, create the services' user, or update its password and role.
  */
 export async function initialize(config: InitConfig, log: Logger): Promise<void> {
@@ -51,7 +51,7 @@ export async function initialize(config: InitConfig, log: Logger): Promise<void>
     );
     await retryUntil(
       deadline,
-      () => ensureSchema(client.db(config.database)),
+      () => ensureSchema(client.db(config.database), config.partitions),
       onRetry('create the schema'),
     );
     log.info('collections and indexes are in place', { database: config.database });

@@ -127,10 +127,7 @@ export class MongoPartitionLeases implements PartitionLeases {
     );
   }
 
-  private async attempt<T>(
-    step: string,
-    call: () => Promise<T>,
-  ): Promise<T> {
+  private async attempt<T>(step: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
