@@ -30,6 +30,7 @@ describeWithMongoBinary('mongo-init on three fresh mongod processes', (binary) =
       members: members.map((member) => `127.0.0.1:${member.instanceInfo!.port}`),
       replicaSet,
       database: 'users',
+      partitions: 12,
       timeoutMs: 60_000,
       // These mongods run without auth, so there is no root user to log in as.
       rootCredentials: undefined,
@@ -62,6 +63,15 @@ describeWithMongoBinary('mongo-init on three fresh mongod processes', (binary) =
         .command({ usersInfo: { user: 'users-service', db: 'admin' } });
       expect(users).toHaveLength(1);
       expect(users[0].roles).toEqual([{ role: 'readWrite', db: 'users' }]);
+      expect(await db.collection(COLLECTIONS.settings).findOne({})).toEqual({
+        _id: 'layout',
+        partitions: 12,
+        storeId: expect.any(String),
+      });
+      // The count of a database that has one never changes: another stops mongo-init at once.
+      await expect(initialize({ ...config, partitions: 16 }, log)).rejects.toThrow(
+        'was initialised with 12 partitions, not PARTITIONS=16',
+      );
     } finally {
       await client.close();
     }
