@@ -1,6 +1,7 @@
 import { defineDataKeyStoreContract } from './data-key-store-contract';
 import { defineEventStoreContract } from './event-store-contract';
 import { defineIdempotencyStoreContract } from './idempotency-store-contract';
+import { definePartitionLeasesContract } from './partition-leases-contract';
 import { defineSnapshotStoreContract } from './snapshot-store-contract';
 import { type StoreFixture, storeUnderTest } from './store-under-test';
 
@@ -35,4 +36,5 @@ export function defineStoreContract(
   describe('snapshot store', () => defineSnapshotStoreContract(underTest));
   describe('idempotency store', () => defineIdempotencyStoreContract(underTest));
   describe('data key store', () => defineDataKeyStoreContract(underTest));
+  describe('partition leases', () => definePartitionLeasesContract(underTest));
 }
