@@ -10,6 +10,7 @@ import { countUsersRoute, listUsersRoute, userStatsRoute } from './list-routes';
 import {
   BODY_PROBLEMS,
   CONSISTENCY,
+  CONSISTENCY_TOKEN,
   ETAG,
   HEADER_PARAMETERS,
   IDEMPOTENT_REPLAYED,
@@ -56,13 +57,18 @@ type GatewayRoute = Route<GatewayContext>;
 const writtenUser = (description: string, headers = {}) =>
   jsonAnswer(description, WRITTEN_USER, {
     ETag: ETAG,
+    'X-Consistency-Token': CONSISTENCY_TOKEN,
     'Idempotent-Replayed': IDEMPOTENT_REPLAYED,
     ...headers,
   });
 
 const noContent = (description: string) => ({
   description,
-  headers: { 'X-Request-Id': REQUEST_ID, 'Idempotent-Replayed': IDEMPOTENT_REPLAYED },
+  headers: {
+    'X-Request-Id': REQUEST_ID,
+    'X-Consistency-Token': CONSISTENCY_TOKEN,
+    'Idempotent-Replayed': IDEMPOTENT_REPLAYED,
+  },
 });
 
 const updateBody = (byPath: boolean) => ({

@@ -58,9 +58,15 @@ export const LINK_NEXT: HeaderObject = {
 };
 export const CONSISTENCY: HeaderObject = {
   description:
-    '`exact` when every aggregator answered, having applied every write this gateway acknowledged before the request; `snapshot` when the partitions of an aggregator that could not answer were read from their last snapshot instead; `partial` (lists only) when some users that match could not be opened by this service (a key its master keys do not unwrap, a damaged value) and are left out of the page (counts still count them).',
+    '`exact` when every partition’s owner answered, having applied every write this gateway acknowledged before the request and every write the request’s `X-Consistency-Token` names; `snapshot` when the partitions of an aggregator that could not answer were read from their last snapshot instead; `partial` (lists only) when some users that match could not be opened by this service (a key its master keys do not unwrap, a damaged value) and are left out of the page (counts still count them).',
   required: true,
   schema: { type: 'string', enum: ['exact', 'snapshot', 'partial'] },
+};
+export const CONSISTENCY_TOKEN: HeaderObject = {
+  description:
+    'Read-your-writes through any gateway: send this value back in `X-Consistency-Token` on later requests (reads, lists, counts and writes alike), and they are answered no older than this write, whichever gateway takes them. It names, per partition written, the commit position of the client’s latest write there; a write that carries one answers the two merged, so keep the latest. Opaque: `ct1.` and base64url. Absent when nothing was written (a write that changed nothing, or an answer replayed for an `Idempotency-Key`).',
+  required: false,
+  schema: { type: 'string', pattern: '^ct1\\.[A-Za-z0-9_-]+$' },
 };
 export const IDEMPOTENT_REPLAYED: HeaderObject = {
   description:
@@ -122,6 +128,13 @@ export const HEADER_PARAMETERS = {
     in: 'header',
     description:
       'Write only if the user is not at one of these versions (weak comparison), or with `*` only if the user does not exist, else 412 `version-mismatch`. Evaluated after `If-Match`. On `POST /api/user` the target is the collection, which always exists: `*` is always 412 there.',
+    schema: { type: 'string' },
+  },
+  ConsistencyToken: {
+    name: 'X-Consistency-Token',
+    in: 'header',
+    description:
+      'The latest `X-Consistency-Token` a write answered this client, sent back unchanged: the answer is then no older than that write (and every write before it the token carries), whichever gateway takes the request. A token this service cannot have made is 400 `invalid-consistency-token`; one from another deployment (another database) is 400 `foreign-consistency-token`: drop it.',
     schema: { type: 'string' },
   },
   IdempotencyKey: {

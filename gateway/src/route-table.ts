@@ -238,13 +238,24 @@ export function openApiPaths(routes: readonly Route<never>[]): Record<string, Pa
  */
 const ANY_ROUTE: ProblemAnswers = { 400: ['badHost'] };
 
+/** Problems any route of the API answers: its consistency token is read before the route runs. */
+const ANY_API_ROUTE: ProblemAnswers = {
+  400: ['invalidConsistencyToken', 'foreignConsistencyToken'],
+};
+
+/** Whether the route is one of the API's (`/api/…`), which read `X-Consistency-Token`. */
+function isApiRoute(declared: Route<never>): boolean {
+  return declared.path.startsWith('/api/');
+}
+
 /** The route's problems and those any route can answer, merged status by status. */
 function problemsOf(declared: Route<never>): ProblemAnswers {
   const merged: Partial<Record<number, readonly ProblemKey[]>> = {
     ...declared.problems,
     ...(declared.scope ? { 401: ['bearerTokenRequired'], 403: ['insufficientScope'] } : {}),
   };
-  for (const [status, keys] of Object.entries(ANY_ROUTE)) {
+  const common = isApiRoute(declared) ? [ANY_ROUTE, ANY_API_ROUTE] : [ANY_ROUTE];
+  for (const [status, keys] of common.flatMap((answers) => Object.entries(answers))) {
     const code = Number(status);
     merged[code] = [...(merged[code] ?? []), ...(keys ?? [])];
   }
@@ -267,6 +278,7 @@ function operationOf(declared: Route<never>): OperationObject {
       ...pathParameters,
       ...(declared.query ? queryParameters(declared.query, declared.queryMeanings) : []),
       ...(declared.headers ?? []),
+      ...(isApiRoute(declared) ? [HEADER_PARAMETERS.ConsistencyToken] : []),
       HEADER_PARAMETERS.RequestId,
       ...(idempotent ? [HEADER_PARAMETERS.IdempotencyKey] : []),
     ],

@@ -209,6 +209,8 @@ describe('a route table, registered', () => {
       'id',
       'n',
       'If-None-Match',
+      // Every route of the API reads it: see the problems it may answer.
+      'X-Consistency-Token',
       'X-Request-Id',
     ]);
     expect(parameters[1]?.description).toBe(
