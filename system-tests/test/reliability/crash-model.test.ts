@@ -65,6 +65,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('restart' as const), aggregator }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), aggregator }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), aggregator }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('join' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const) }) },
 );
 
 describe('crashes at random points lose nothing (model-based)', () => {
@@ -76,6 +80,9 @@ describe('crashes at random points lose nothing (model-based)', () => {
     crashes: 0,
     midSnapshot: 0,
     restarts: 0,
+    pauses: 0,
+    joins: 0,
+    settles: 0,
     keyed: 0,
     emailChanges: 0,
     erasures: 0,
@@ -89,7 +96,7 @@ describe('crashes at random points lose nothing (model-based)', () => {
   afterAll(() => {
     process.stdout.write(
       `crash model: ${ran.sequences} sequences, ${ran.operations} API operations, ${ran.lists} list steps (a list and a count each; ${ran.exact} of their answers exact and compared with the model), ${ran.crashes} crash steps ` +
-        `(${ran.midSnapshot} during a snapshot), ${ran.restarts} restart steps; ` +
+        `(${ran.midSnapshot} during a snapshot), ${ran.restarts} restart steps, ${ran.pauses} pause steps (each past its lease), ${ran.joins} join steps, ${ran.settles} settle steps; ` +
         `${ran.keyed} keyed writes each sent twice, ${ran.emailChanges} email changes, ${ran.erasures} erasures (${ran.erasureCrashes} of them in a gateway crash step), ` +
         `${ran.gatewayCrashes} gateway crash steps (${ran.deaths} died mid-write, the rest were refused before their step; ${ran.retried} retried after a restart)\n`,
     );
@@ -107,6 +114,10 @@ describe('crashes at random points lose nothing (model-based)', () => {
               ran.crashes += 1;
               if ('midSnapshot' in rest && rest.midSnapshot) ran.midSnapshot += 1;
             } else if (kind === 'restart') ran.restarts += 1;
+            else if (kind === 'pause') ran.pauses += 1;
+            else if (kind === 'join') ran.joins += 1;
+            else if (kind === 'settle') ran.settles += 1;
+            else if (kind === 'resume') continue;
             else if (kind === 'list') ran.lists += 1;
             else ran.operations += 1;
             if ('keyed' in rest && rest.keyed) ran.keyed += 1;
