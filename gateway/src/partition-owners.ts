@@ -3,6 +3,8 @@ import { errorFields, type Logger } from '@user-service/common/observability';
 
 /** How often the leases are read again while nothing says they changed. */
 export const DEFAULT_OWNERS_REFRESH_MS = 500;
+/** Reads asked for by answers (`refreshSoon`) are at least this far apart, however many ask. */
+const MIN_REFRESH_GAP_MS = 100;
 
 /** One owner's partitions, as a list or count asks it for them together. */
 export interface OwnerShare {
@@ -12,14 +14,15 @@ export interface OwnerShare {
 
 /**
  * Which aggregator owns each partition, as the store's leases say, read again every `refreshMs`
- * and at once (coalesced) when an aggregator answers that it no longer owns what it was asked
- * for. A partition missing here has no owner: its reads fold from the store, its lists read the
+ * and soon (at most every MIN_REFRESH_GAP_MS) when an owner could not answer: it no longer owns
+ * what it was asked for, or it is gone, and another may have taken its partitions over. A partition missing here has no owner: its reads fold from the store, its lists read the
  * snapshot, until one takes it.
  */
 export class PartitionOwners {
   private owners = new Map<number, LeaseHolder>();
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  private lastRefreshAt = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   constructor(
@@ -60,9 +63,10 @@ export class PartitionOwners {
     return { owned: [...byName.values()], unowned };
   }
 
-  /** Reads the leases again now, unless a read is under way already. */
+  /** Reads the leases again now, unless a read is under way or one began a moment ago. */
   refreshSoon(): void {
-    if (!this.refreshing) void this.refresh();
+    if (this.refreshing || performance.now() - this.lastRefreshAt < MIN_REFRESH_GAP_MS) return;
+    void this.refresh();
   }
 
   close(): void {
@@ -79,6 +83,7 @@ export class PartitionOwners {
   }
 
   private refresh(): Promise<void> {
+    if (!this.refreshing) this.lastRefreshAt = performance.now();
     this.refreshing ??= this.readLeases().finally(() => {
       this.refreshing = null;
     });

@@ -4,6 +4,7 @@ import type { AggregatorClient, ForwardedQuery, QueryRequest } from './aggregato
 import type { LeaseHolder } from '@user-service/common/store';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { PartitionOwners } from './partition-owners';
+import { ownerMayHaveChanged } from './user-queries';
 import type { UserLog } from './user-log';
 import type { WrittenPositions } from './written-positions';
 
@@ -130,7 +131,7 @@ async function fromEachAggregator<T>(
     const answer = await ask(holder, { partitions, positions, requestId });
     if (answer.kind === 'answered') return answer.value;
     consistency = 'snapshot';
-    if (answer.reason === 'not-owner') context.owners.refreshSoon();
+    if (ownerMayHaveChanged(answer)) context.owners.refreshSoon();
     countFallbackRead(context.metrics, holder.name, answer.reason);
     return fromSnapshot([...partitions]);
   });

@@ -1,7 +1,7 @@
 import { type AsOf, type User } from '@user-service/common/domain';
 import { problems } from '@user-service/common/http';
 import type { CommitPosition } from '@user-service/common/store';
-import type { AggregatorClient, ForwardedRead } from './aggregator-client';
+import type { AggregatorClient, ForwardedRead, Unanswered } from './aggregator-client';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { PartitionOwners } from './partition-owners';
 import type { UserLog } from './user-log';
@@ -77,8 +77,18 @@ export async function askOwner(
   const answer: ForwardedRead = owner
     ? await context.aggregators.read(owner, read)
     : { kind: 'unanswered', reason: 'unowned' };
-  if (answer.kind === 'unanswered' && answer.reason === 'not-owner') context.owners.refreshSoon();
+  if (answer.kind === 'unanswered' && ownerMayHaveChanged(answer)) context.owners.refreshSoon();
   return answer;
+}
+
+/**
+ * Whether an owner's failure to answer may mean the partition moved: it says so (`not-owner`),
+ * or it is gone or stalled (`failed`, `circuit-open`), and another may have taken it over.
+ */
+export function ownerMayHaveChanged(answer: Unanswered): boolean {
+  return (
+    answer.reason === 'not-owner' || answer.reason === 'failed' || answer.reason === 'circuit-open'
+  );
 }
 
 /**

@@ -43,10 +43,11 @@ describe('partition owners, as a gateway routes by them', () => {
     expect(told).toEqual([['blue', 'green']]);
   });
 
-  it('learns of a new owner when asked to read the leases again', async () => {
+  it('learns of a new owner when asked to read the leases again, a moment after its last read', async () => {
     await owners.start();
     expect(owners.ownerOf(1)).toBeUndefined();
     await store.leases.acquire(1, green, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 150));
     owners.refreshSoon();
     await new Promise((resolve) => setImmediate(resolve));
     expect(owners.ownerOf(1)).toEqual(green);

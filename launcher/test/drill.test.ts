@@ -30,6 +30,9 @@ describe('the chaos drill', () => {
         url: system.gateway.url,
         crash: () => Promise.resolve(),
         restart: () => Promise.resolve(0),
+        pause: () => Promise.resolve(),
+        resume: () => Promise.resolve(),
+        add: () => Promise.resolve(),
       },
       { rate: 2000, users: 1, durationMs: 300, faults: [] },
     );

@@ -8,6 +8,26 @@ export interface ChaosTarget {
   crash(index: number): Promise<void>;
   /** Starts it again; resolves with the milliseconds it took to report ready. */
   restart(index: number): Promise<number>;
+  /** As SIGSTOP: it renews no lease and answers nothing until resumed. */
+  pause(index: number): Promise<void>;
+  resume(index: number): Promise<void>;
+  /** Starts one more aggregator, which takes its share of the partitions. */
+  add(): Promise<void>;
+}
+
+/** What a fault does, in this order when several are given. */
+export interface Fault {
+  readonly atMs: number;
+  readonly crash?: readonly number[];
+  readonly restart?: readonly number[];
+  readonly pause?: readonly number[];
+  readonly resume?: readonly number[];
+  readonly add?: boolean;
+  /**
+   * Measure how long after it lists are `exact` for good (till the next fault): for a kill
+   * for good, the time its partitions take to be taken over.
+   */
+  readonly measureExactLists?: boolean;
 }
 
 export interface DrillPlan {
@@ -15,11 +35,7 @@ export interface DrillPlan {
   readonly rate: number;
   readonly users: number;
   readonly durationMs: number;
-  readonly faults: readonly {
-    readonly atMs: number;
-    readonly crash?: readonly number[];
-    readonly restart?: readonly number[];
-  }[];
+  readonly faults: readonly Fault[];
 }
 
 export interface DrillReport {
@@ -37,6 +53,11 @@ export interface DrillReport {
   readonly acknowledgedWrites: number;
   readonly missingWrites: number;
   readonly recoveries: readonly { readonly aggregator: number; readonly readyMs: number }[];
+  /**
+   * For each fault that asked for it, the milliseconds from the fault until counts said `exact`
+   * for good (0: they never stopped), or null when they never did before the next fault.
+   */
+  readonly exactListsAfterMs: readonly (number | null)[];
 }
 
 interface Known {
@@ -123,11 +144,29 @@ export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<Dr
     }
   };
 
+  const started = Date.now();
   // Half the users exist before the drill starts; the rest are created by it.
   for (const id of ids.slice(0, plan.users / 2)) await exercise(id, 0.94);
 
+  // Beside the load: a count every 100 ms, to see when lists are exact.
+  const counts: { atMs: number; exact: boolean }[] = [];
+  let probing = true;
+  const probe = (async () => {
+    while (probing) {
+      const atMs = Date.now() - started;
+      const answer = await pool
+        .request({ method: 'GET', path: '/api/user/count', headersTimeout: 5_000 })
+        .then(async ({ headers, body }) => {
+          await body.dump();
+          return headers['x-consistency'] === 'exact';
+        })
+        .catch(() => false);
+      counts.push({ atMs, exact: answer });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+
   const inFlight = new Set<Promise<void>>();
-  const started = Date.now();
   const faults = [...plan.faults].sort((a, b) => a.atMs - b.atMs);
   const faultWork: Promise<void>[] = [];
   let sent = 0;
@@ -143,6 +182,9 @@ export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<Dr
               recoveries.push({ aggregator: index, readyMs: await target.restart(index) }),
             ),
           );
+          for (const index of fault.pause ?? []) await target.pause(index);
+          for (const index of fault.resume ?? []) await target.resume(index);
+          if (fault.add) await target.add();
         })(),
       );
     }
@@ -166,6 +208,8 @@ export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<Dr
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   await Promise.all([...inFlight, ...faultWork]);
+  probing = false;
+  await probe;
 
   let missingWrites = 0;
   for (const [id, state] of known) {
@@ -190,5 +234,23 @@ export async function runDrill(target: ChaosTarget, plan: DrillPlan): Promise<Dr
     acknowledgedWrites,
     missingWrites,
     recoveries,
+    exactListsAfterMs: measured(plan, counts),
   };
+}
+
+/** For each fault that asked, how long after it the counts were exact for good. */
+function measured(
+  plan: DrillPlan,
+  counts: readonly { atMs: number; exact: boolean }[],
+): (number | null)[] {
+  const faults = [...plan.faults].sort((a, b) => a.atMs - b.atMs);
+  return faults.flatMap((fault, index) => {
+    if (!fault.measureExactLists) return [];
+    const until = faults[index + 1]?.atMs ?? plan.durationMs;
+    const within = counts.filter(({ atMs }) => atMs >= fault.atMs && atMs < until);
+    const lastInexact = within.findLastIndex(({ exact }) => !exact);
+    if (lastInexact < 0) return [0];
+    const exactAgain = within[lastInexact + 1];
+    return [exactAgain ? exactAgain.atMs - fault.atMs : null];
+  });
 }

@@ -1,4 +1,5 @@
 import { launchSystem } from '../launch-system';
+import type { ControlCommand } from '../control-channel';
 import type { ChaosTarget } from './drill';
 
 export interface LaunchedTarget extends ChaosTarget {
@@ -24,7 +25,7 @@ export async function launchTarget(
   const child = system.process;
 
   let nextId = 0;
-  const command = (name: 'crash' | 'restart', index: number) =>
+  const command = (name: ControlCommand, index: number) =>
     new Promise<number>((done, fail) => {
       const id = ++nextId;
       const onMessage = (message: { id: number; readyMs?: number; error?: string }) => {
@@ -43,6 +44,15 @@ export async function launchTarget(
       await command('crash', index);
     },
     restart: (index) => command('restart', index),
+    pause: async (index) => {
+      await command('pause', index);
+    },
+    resume: async (index) => {
+      await command('resume', index);
+    },
+    add: async () => {
+      await command('add', 0);
+    },
     stop: () => system.stop(),
   };
 }
