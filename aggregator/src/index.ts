@@ -1,4 +1,4 @@
 export * from './aggregator';
 export * from './aggregator-node';
 export * from './aggregator-config';
-export { preferredPartitions } from './partition-ownership';
+export { PartitionOwnership, preferredPartitions } from './partition-ownership';

@@ -38,7 +38,7 @@ const TRUSTED_SHARE = 0.9;
  * name. Partitions preferred by another are handed over (a final snapshot, then a release);
  * preferred ones that are free or expired are acquired. With aggregators named in index order
  * this is the fixed `p % AGG_N` assignment of old, and any change of the live set converges to
- * the assignment for the new set without a restart (docs/decisions/0024).
+ * the assignment for the new set without a restart (docs/decisions/0014).
  *
  * Between rounds `holds` says whether a partition may still be served as its owner: only until
  * the lease would expire counted from the start of the round that last renewed it, which is

@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --quick] [--duration S] [--connections N] [--users N] [--profile]
- *   [--only scenarios,complexity,safe-writes,recovery,space,read-side,tail,tokens] [--read-users N]
+ *   [--only scenarios,complexity,safe-writes,recovery,space,read-side,tail,tokens,leases] [--read-users N]
  *   [--read-connections N] [--tail-requests N] [--tail-rate R] [--tail-connections N]
  *   [--port-base N]
  * Measures the system against a single-process baseline on this machine, in one run, and
@@ -39,6 +39,7 @@ import { scenario, SCENARIOS, type ScenarioName } from './scenarios';
 import { seedUsers } from './seed';
 import { estimateSpace, measureSpace, type SpaceResult } from './space';
 import { tailCheck, type TailReport } from './tail';
+import { leaseCostCheck, type LeaseCostReport, leaseCostTable } from './lease-cost';
 import { tokenCostCheck, type TokenCostReport } from './token-cost';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -278,6 +279,15 @@ async function main(): Promise<void> {
     say(tokenCostTable(tokens));
   }
 
+  let leases: LeaseCostReport | undefined;
+  if (parts.has('leases')) {
+    leases = await leaseCostCheck();
+    say(
+      '\n## Partition leases: takeover time against the lease time, and a round’s cost (in memory)\n',
+    );
+    say(leaseCostTable(leases));
+  }
+
   const resultsDir = resolve(REPO, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const file = resolve(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -296,6 +306,7 @@ async function main(): Promise<void> {
         readSide,
         tail,
         tokens,
+        leases,
       },
       null,
       2,

@@ -58,6 +58,7 @@ export const BENCH_PARTS = [
   'read-side',
   'tail',
   'tokens',
+  'leases',
 ] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 

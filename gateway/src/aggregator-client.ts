@@ -336,6 +336,10 @@ export class AggregatorClient {
       headers: { 'x-request-id': requestId, authorization: this.authorization },
       headersTimeout: this.options.timeoutMs,
       bodyTimeout: this.options.timeoutMs,
+      // undici checks its own timeouts on a coarse timer (about every 500 ms, lib/util/timers.js
+      // `setFastTimeout`): a stalled aggregator (SIGSTOP, a paused VM) would hold a read for up
+      // to a second. The signal's timer is the precise bound.
+      signal: AbortSignal.timeout(this.options.timeoutMs),
     });
   }
 }

@@ -93,7 +93,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     metrics.storeOperations,
   );
   // Every partition a user's events are written to comes from the store's own count, never from
-  // this process's configuration (docs/decisions/0024).
+  // this process's configuration (docs/decisions/0015).
   const layout = new KnownLayout(() => store.layout());
   await layout.ensure().catch((error: unknown) => {
     if (error instanceof StoreMisconfiguredError) throw error;
