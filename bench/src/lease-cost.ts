@@ -90,9 +90,10 @@ async function roundCost(): Promise<{ storeCallsPerRound: number; microsPerRound
   );
   for (let settle = 0; settle < 2; settle++) for (const holder of holders) await holder.round();
   const [measured] = holders;
+  if (!measured) throw new Error('no holder to measure');
   calls = 0;
   const started = process.hrtime.bigint();
-  for (let round = 0; round < ROUNDS; round++) await measured!.round();
+  for (let round = 0; round < ROUNDS; round++) await measured.round();
   const micros = Number(process.hrtime.bigint() - started) / 1000 / ROUNDS;
   return { storeCallsPerRound: calls / ROUNDS, microsPerRound: micros };
 }

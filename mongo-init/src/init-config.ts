@@ -18,7 +18,7 @@ export function readInitConfig(env: Environment) {
     MONGO_DB: text({ default: 'users' }),
     /**
      * How many partitions a new database's users are hashed into; checked against an existing
-     * one's, which never changes (docs/decisions/0024).
+     * one's, which never changes (docs/decisions/0015).
      */
     PARTITIONS: integer({ default: DEFAULT_PARTITIONS, min: 1, max: 4096 }),
     MONGO_INIT_TIMEOUT_MS: integer({ default: 120_000, min: 1000 }),

@@ -36,7 +36,7 @@ export function connectOrExit(
       if (given !== undefined && given !== partitions) {
         await store.close();
         throw new StoreMisconfiguredError(
-          `PARTITIONS=${given}, but database "${config.MONGO_DB}" was initialised with ${partitions} partitions: unset PARTITIONS, or set it to ${partitions} (docs/decisions/0024 says how to grow it)`,
+          `PARTITIONS=${given}, but database "${config.MONGO_DB}" was initialised with ${partitions} partitions: unset PARTITIONS, or set it to ${partitions} (docs/decisions/0015 says how to grow it)`,
         );
       }
       return store;

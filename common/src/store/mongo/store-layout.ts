@@ -7,7 +7,7 @@ import { COLLECTIONS, type SettingsDocument } from './schema';
 /**
  * Writes the layout once (mongo-init's first run) and checks it on every later run: the partition
  * count of a database that has one never changes here, since every stored event carries its
- * partition (docs/decisions/0024 says how to grow it).
+ * partition (docs/decisions/0015 says how to grow it).
  */
 export async function ensureLayout(db: Db, partitions: number): Promise<StoreLayout> {
   const settings = db.collection<SettingsDocument>(COLLECTIONS.settings);
@@ -19,7 +19,7 @@ export async function ensureLayout(db: Db, partitions: number): Promise<StoreLay
   if (!layout) throw new Error('MongoDB answered no layout to an upsert');
   if (layout.partitions !== partitions) {
     throw new StoreMisconfiguredError(
-      `database "${db.databaseName}" was initialised with ${layout.partitions} partitions, not PARTITIONS=${partitions}: set PARTITIONS=${layout.partitions} (docs/decisions/0024 says how to grow it)`,
+      `database "${db.databaseName}" was initialised with ${layout.partitions} partitions, not PARTITIONS=${partitions}: set PARTITIONS=${layout.partitions} (docs/decisions/0015 says how to grow it)`,
     );
   }
   return { partitions: layout.partitions, storeId: layout.storeId };
