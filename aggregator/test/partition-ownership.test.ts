@@ -120,13 +120,19 @@ describe('partition ownership', () => {
     expect(a.serving.steps.some((step) => step.startsWith('hand over'))).toBe(false);
   });
 
-  it('hands everything over and leaves on a graceful stop, so the others take it at their next round', async () => {
+  /** Two holders that have settled their shares: aggregator-0 holds 0, 2, 4, aggregator-1 1, 3, 5. */
+  async function twoSettled() {
     const a = holder('aggregator-0');
     const b = holder('aggregator-1');
-    await a.ownership.round();
-    await b.ownership.round();
-    await a.ownership.round();
-    await b.ownership.round();
+    for (let round = 0; round < 2; round++) {
+      await a.ownership.round();
+      await b.ownership.round();
+    }
+    return { a, b };
+  }
+
+  it('hands everything over and leaves on a graceful stop, so the others take it at their next round', async () => {
+    const { a, b } = await twoSettled();
     expect(b.ownership.held).toEqual([1, 3, 5]);
 
     await a.ownership.stop();
@@ -136,12 +142,7 @@ describe('partition ownership', () => {
   });
 
   it('takes its partitions straight back after a crash and restart under the same name', async () => {
-    const a = holder('aggregator-0');
-    const b = holder('aggregator-1');
-    await a.ownership.round();
-    await b.ownership.round();
-    await a.ownership.round();
-    await b.ownership.round();
+    const { b } = await twoSettled();
     await b.ownership.abandon();
 
     const restarted = holder('aggregator-1', 2);
