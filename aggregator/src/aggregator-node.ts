@@ -118,6 +118,12 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
   const owned = new OwnedPartitions({
     partitionCount: () => ownership?.partitionCount ?? null,
     opened,
+    forget: (userIds) => {
+      for (const userId of userIds) {
+        personalData.forget(userId);
+        opened.forget(userId);
+      }
+    },
     log,
     holds: (partition) => ownership?.holds(partition) ?? false,
     aggregatorFor: (partition, epoch) =>

@@ -18,6 +18,8 @@ export interface OwnedPartitionsOptions {
   readonly holds: (partition: number) => boolean;
   /** Opens users for answers, shared by every partition's aggregator. */
   readonly opened: OpenedUsers;
+  /** Drops what is held of these users beyond the partition (their data keys, opened data). */
+  readonly forget: (userIds: readonly string[]) => void;
   readonly log: Logger;
 }
 
@@ -44,15 +46,24 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   }
 
   async drop(partition: number): Promise<void> {
-    const aggregator = this.aggregators.get(partition);
-    this.aggregators.delete(partition);
-    await aggregator?.crash();
+    await this.release(partition, (aggregator) => aggregator.crash());
   }
 
   async handOver(partition: number): Promise<void> {
+    await this.release(partition, (aggregator) => aggregator.stop());
+  }
+
+  /** Stops serving the partition at once, then stops its aggregator and forgets its users. */
+  private async release(
+    partition: number,
+    stop: (aggregator: Aggregator) => Promise<void>,
+  ): Promise<void> {
     const aggregator = this.aggregators.get(partition);
     this.aggregators.delete(partition);
-    await aggregator?.stop();
+    if (!aggregator) return;
+    await stop(aggregator);
+    // Their keys stay cached without end while served; a partition gone keeps none of them.
+    this.options.forget(aggregator.liveUsers().map((entry) => entry.userId));
   }
 
   /** Every partition's final snapshot (a graceful stop), or none (a crash). */
