@@ -1,7 +1,6 @@
 import { compareIds, type User } from '@user-service/common/domain';
-import { type CommitPosition, type Store } from '@user-service/common/store';
+import { type CommitPosition, type LeaseHolder, type Store } from '@user-service/common/store';
 import type { AggregatorClient, ForwardedQuery, QueryRequest } from './aggregator-client';
-import type { LeaseHolder } from '@user-service/common/store';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { PartitionOwners } from './partition-owners';
 import { ownerMayHaveChanged } from './user-queries';
