@@ -153,8 +153,8 @@ echo "published token-jwks.json"
 # What the rotation leaves to do: the processes that read the secret at start, restarted.
 case "$asked" in
   mongo-keyfile) echo "next: docker compose restart mongo1 mongo2 mongo3   (together: members with different keys cannot talk)" ;;
-  mongo-service-password|internal-token|data-key-finish) echo "next: docker compose restart gateway aggregator-0 aggregator-1 aggregator-2" ;;
-  data-key) echo "next: docker compose restart gateway aggregator-0 aggregator-1 aggregator-2, then: docker compose run --rm tools --rotate data-key-rewrap" ;;
+  mongo-service-password|internal-token|data-key-finish) echo "next: docker compose restart gateway aggregator" ;;
+  data-key) echo "next: docker compose restart gateway aggregator, then: docker compose run --rm tools --rotate data-key-rewrap" ;;
   data-key-rewrap) echo "next: docker compose run --rm tools --rotate data-key-finish" ;;
   token-signing-key) echo "next: docker compose restart gateway" ;;
 esac

@@ -103,15 +103,9 @@ describe('docker-compose.yml, closed by default', () => {
     const needs: Record<string, string[]> = {
       'mongo-keyfile': ['mongo1', 'mongo2', 'mongo3'],
       'mongo-root-password': ['mongo1', 'mongo2', 'mongo3', 'mongo-init'],
-      'mongo-service-password': [
-        'mongo-init',
-        'gateway',
-        'aggregator-0',
-        'aggregator-1',
-        'aggregator-2',
-      ],
-      'internal-token': ['gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2'],
-      'data-key': ['gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2'],
+      'mongo-service-password': ['mongo-init', 'gateway', 'aggregator'],
+      'internal-token': ['gateway', 'aggregator'],
+      'data-key': ['gateway', 'aggregator'],
       'grafana-admin-password': ['grafana'],
       'token-signing-key': ['token'],
     };
@@ -142,7 +136,7 @@ describe('docker-compose.yml, closed by default', () => {
         MONGO_INITDB_ROOT_PASSWORD_FILE: `${SECRETS_FOLDER}/mongo-root-password`,
       });
     }
-    for (const name of ['gateway', 'aggregator-0', 'aggregator-1', 'aggregator-2']) {
+    for (const name of ['gateway', 'aggregator']) {
       expect(compose.services[name]?.environment).toMatchObject({
         MONGO_USER: expect.any(String),
         INTERNAL_TOKEN_FILE: expect.any(String),

@@ -177,6 +177,7 @@ describe('dashboard and alert queries', () => {
       'gateway_circuit_open',
       'aggregator_not_ready',
       'aggregator_parked_users',
+      'aggregator_partitions_owned',
     ]) {
       expect(all).toContain(metric);
     }
@@ -190,7 +191,15 @@ describe('dashboard and alert queries', () => {
       'alert AggregatorParkedUsers',
       'alert GatewayFallbackReads',
       'alert GatewayServerErrorRatio',
+      'alert NoAggregatorUp',
     ]);
+  });
+
+  it('name no aggregator or instance of their own: replicas come and go, with names of their own', () => {
+    const fixed = [...dashboardQueries(), ...alertQueries()].filter(({ expr }) =>
+      /\b(aggregator|instance)\s*(=|!=|=~|!~)\s*"/.test(expr),
+    );
+    expect(fixed).toEqual([]);
   });
 
   it('reads metric names out of PromQL, leaving functions, labels and strings aside', () => {

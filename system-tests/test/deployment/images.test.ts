@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   INTERNAL_TOKEN_REQUIRED,
@@ -17,8 +17,9 @@ import {
   type ReplayedImage,
   type StageCache,
 } from './dockerfile-replay';
+import { asComposeRuns, standInHostname } from './compose-entrypoint';
 import { nodeOfImage } from './node-of-image';
-import { REPO, repoYaml } from './repo-files';
+import { composeDefaults, REPO, repoYaml } from './repo-files';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 
 /**
@@ -64,7 +65,8 @@ function startIn(
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? '?')),
+    // 'close', not 'exit': only then has all it printed been read.
+    child.on('close', (code, signal) => resolve(code ?? signal ?? '?')),
   );
   return { child, output: () => output, exit: () => exited };
 }
@@ -113,7 +115,12 @@ function composeEnvironment(service: string): Record<string, string> {
   };
   const secrets = mkdtempSync(join(tmpdir(), 'run-secrets-'));
   folders.push(secrets);
-  const env = { ...compose.services[service]?.environment };
+  const env = Object.fromEntries(
+    Object.entries(compose.services[service]?.environment ?? {}).map(([name, value]) => [
+      name,
+      composeDefaults(value),
+    ]),
+  );
   for (const [name, value] of Object.entries(env)) {
     if (!value.startsWith('/run/secrets/')) continue;
     const file = join(secrets, value.slice('/run/secrets/'.length));
@@ -214,8 +221,7 @@ describe('the gateway image (gateway/Dockerfile)', () => {
        const { ephemeralMasterKeys } = require('@user-service/common');
        const { startGatewayNode } = require('@user-service/gateway');
        startGatewayNode({ store: new InMemoryStore(), masterKeys: ephemeralMasterKeys(), port: 0,
-         aggregatorUrls: ['http://127.0.0.1:9'], partitions: 12, internalToken: '${TOKEN}',
-         forwardTimeoutMs: 100, storeTimeoutMs: 2000, logLevel: 'error' })
+         internalToken: '${TOKEN}', forwardTimeoutMs: 100, storeTimeoutMs: 2000, logLevel: 'error' })
          .then((node) => console.log('listening on ' + node.url));`,
     );
     stopLater.push(running);
@@ -318,7 +324,7 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
     image = replay('aggregator/Dockerfile');
   }, REPLAY_MS);
 
-  itStartsItsCmd(() => image, 'aggregator-0');
+  itStartsItsCmd(() => image, 'aggregator');
 
   it('serves its internal API from its own packages, and its HEALTHCHECK passes', async () => {
     const { running, url } = await serveFromImage(
@@ -326,7 +332,7 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
       `const { InMemoryStore } = require('@user-service/common/store/memory');
        const { ephemeralMasterKeys } = require('@user-service/common');
        const { startAggregatorNode } = require('@user-service/aggregator');
-       startAggregatorNode({ index: 0, aggregatorCount: 1, partitions: 12, snapshotEvery: 100, store: new InMemoryStore(),
+       startAggregatorNode({ name: 'replayed', snapshotEvery: 100, store: new InMemoryStore(),
          masterKeys: ephemeralMasterKeys(), port: 0, logLevel: 'error', internalToken: '${TOKEN}' })
          .then((node) => console.log('listening on ' + node.url));`,
     );
@@ -339,5 +345,26 @@ describe('the aggregator image (aggregator/Dockerfile)', () => {
       timeoutMs: 5000,
     });
     expect(await healthcheckAgainst(image, url)).toBe(0);
+  });
+
+  it('starts as Compose starts each replica: named after its host, advertising an address its config takes, it waits for MongoDB', async () => {
+    const compose = repoYaml('docker-compose.yml') as {
+      services: Record<string, { entrypoint?: string[]; command?: string[] }>;
+    };
+    const { entrypoint = [], command = [] } = compose.services.aggregator ?? {};
+    const bin = mkdtempSync(join(tmpdir(), 'hostname-'));
+    folders.push(bin);
+    standInHostname(bin, '172.18.0.7', hostname());
+    const running = startIn(image, [...asComposeRuns(entrypoint), ...command], {
+      ...composeEnvironment('aggregator'),
+      PATH: `${bin}:${imageEnvironment(image).PATH}`,
+      STORE_TIMEOUT_MS: '1000',
+    });
+    stopLater.push(running);
+    // A bad ADVERTISED_URL would have stopped it at start, with one line naming it.
+    const [line = ''] = await outputMatching(running, /^.*MongoDB not reachable yet.*$/m);
+    expect(JSON.parse(line)).toMatchObject({ level: 'warn', aggregator: hostname() });
+    running.child.kill('SIGTERM');
+    expect(await running.exit()).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ interface PrometheusConfig {
   scrape_configs: {
     job_name: string;
     static_configs?: { targets: string[] }[];
-    dns_sd_configs?: { names: string[]; port: number }[];
+    dns_sd_configs?: { names: string[]; type?: string; port: number }[];
   }[];
 }
 
@@ -15,14 +15,25 @@ const prometheus = repoYaml('prometheus.yml') as PrometheusConfig;
 const job = (name: string) => prometheus.scrape_configs.find((config) => config.job_name === name);
 
 describe('prometheus.yml', () => {
-  it('scrapes every aggregator and every gateway replica', () => {
-    expect(job('aggregator')?.static_configs?.flatMap((config) => config.targets)).toEqual([
-      'aggregator-0:9100',
-      'aggregator-1:9100',
-      'aggregator-2:9100',
-    ]);
-    expect(job('gateway')?.dns_sd_configs).toEqual([
-      expect.objectContaining({ names: ['gateway'], port: 8080 }),
+  it('scrapes every aggregator and every gateway replica, found through Docker’s DNS, under the job names the alerts and dashboard match', () => {
+    const compose = repoYaml('docker-compose.yml') as {
+      services: Record<string, { expose?: string[] }>;
+    };
+    for (const [name, port] of [
+      ['gateway', 8080],
+      ['aggregator', 9100],
+    ] as const) {
+      const config = job(name);
+      expect({ name, static: config?.static_configs }).toEqual({ name, static: undefined });
+      // The Compose service of that name, at the port it exposes to the others.
+      expect(config?.dns_sd_configs).toEqual([
+        expect.objectContaining({ names: [name], type: 'A', port }),
+      ]);
+      expect(compose.services[name]?.expose).toEqual([String(port)]);
+    }
+    expect(prometheus.scrape_configs.map((config) => config.job_name).sort()).toEqual([
+      'aggregator',
+      'gateway',
     ]);
   });
 

@@ -28,6 +28,7 @@ const NOT_METRICS = new Set([
   'time',
   'vector',
   'scalar',
+  'absent',
 ]);
 
 /** The metric names a PromQL expression reads (not functions, keywords, labels or strings). */

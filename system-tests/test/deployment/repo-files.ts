@@ -12,3 +12,8 @@ export function repoText(path: string): string {
 export function repoYaml(path: string): unknown {
   return parse(repoText(path), { merge: true });
 }
+
+/** What Compose makes of a value when the environment sets none of its variables: `${NAME:-default}` is `default`. */
+export function composeDefaults(value: string | number | undefined): string {
+  return String(value).replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
+}
