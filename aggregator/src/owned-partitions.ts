@@ -31,12 +31,15 @@ export interface OwnedPartitionsOptions {
  */
 export class OwnedPartitions implements PartitionServing, ServedPartitions {
   private readonly aggregators = new Map<number, Aggregator>();
+  /** Each partition's reads alone, made once: a user's read asks for them on every request. */
+  private readonly alone = new Map<number, PartitionReads>();
 
   constructor(private readonly options: OwnedPartitionsOptions) {}
 
   take(partition: number, epoch: number): void {
     const aggregator = this.options.aggregatorFor(partition, epoch);
     this.aggregators.set(partition, aggregator);
+    this.alone.set(partition, new PartitionReads([aggregator], this, this.options.opened));
     aggregator.start().catch((error: unknown) =>
       this.options.log.error('partition failed to start', {
         partition,
@@ -60,6 +63,7 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   ): Promise<void> {
     const aggregator = this.aggregators.get(partition);
     this.aggregators.delete(partition);
+    this.alone.delete(partition);
     if (!aggregator) return;
     await stop(aggregator);
     // Their keys stay cached without end while served; a partition gone keeps none of them.
@@ -70,6 +74,7 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   async stopAll(how: 'graceful' | 'crash'): Promise<void> {
     const stopping = [...this.aggregators.values()];
     this.aggregators.clear();
+    this.alone.clear();
     await Promise.all(
       stopping.map((aggregator) => (how === 'graceful' ? aggregator.stop() : aggregator.crash())),
     );
@@ -91,6 +96,12 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
    */
   readsFor(partitions: readonly number[]): AggregatorReads | NotServed {
     if (partitions.length === 0) return { notServed: 'not-owner' };
+    const [only] = partitions;
+    if (partitions.length === 1 && only !== undefined) {
+      const reads = this.alone.get(only);
+      if (!reads) return { notServed: 'not-owner' };
+      return this.options.holds(only) ? reads : { notServed: 'lease-expired' };
+    }
     const serving: Aggregator[] = [];
     for (const partition of new Set(partitions)) {
       const aggregator = this.aggregators.get(partition);

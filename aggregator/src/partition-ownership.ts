@@ -30,6 +30,10 @@ export interface PartitionOwnershipOptions {
 
 /** How much of a lease a holder trusts: the rest covers clocks that run at slightly different rates. */
 const TRUSTED_SHARE = 0.9;
+/** After a peer's heartbeat runs out, how long to wait for its leases, renewed just after it, to run out too. */
+const AFTER_EXPIRY_MS = 50;
+/** How soon to look again while a partition is about to change hands (a handover, a join). */
+const FOLLOW_UP_MS = 200;
 
 /**
  * Keeps this aggregator's share of the partitions under lease. Each round (`round`, every third
@@ -39,6 +43,12 @@ const TRUSTED_SHARE = 0.9;
  * preferred ones that are free or expired are acquired. With aggregators named in index order
  * this is the fixed `p % AGG_N` assignment of old, and any change of the live set converges to
  * the assignment for the new set without a restart (docs/decisions/0014).
+ *
+ * Rounds come every third of a lease, and sooner when something is about to change: just after a
+ * peer's heartbeat runs out (a dead peer's partitions are taken as soon as its leases let them),
+ * and shortly after a round that found a partition it is to take still held by another (a
+ * handover under way) or that is still waiting for its peers to join. A takeover then costs about
+ * a lease time, not a lease time and two rounds.
  *
  * Between rounds `holds` says whether a partition may still be served as its owner: only until
  * the lease would expire counted from the start of the round that last renewed it, which is
@@ -58,10 +68,13 @@ export class PartitionOwnership {
   partitionCount: number | null = null;
   /** Whether the first rebalance has run: before it, nothing is taken. */
   joined = false;
+  /** When the next round is due, in ms from the end of the last one (see the class comment). */
+  nextRoundInMs: number;
 
   constructor(private readonly options: PartitionOwnershipOptions) {
     this.now = options.now ?? (() => performance.now());
     this.startedAt = this.now();
+    this.nextRoundInMs = options.leaseMs / 3;
   }
 
   /** For drills, as SIGSTOP would: rounds are skipped, so nothing is renewed, until `resume`. */
@@ -83,7 +96,8 @@ export class PartitionOwnership {
         (error: unknown): RoundOutcome => ({ ok: false, error, ms: this.now() - started }),
       );
       onRound(outcome);
-      if (!this.stopped) this.timer = setTimeout(run, this.options.leaseMs / 3);
+      const delay = outcome.ok ? this.nextRoundInMs : this.options.leaseMs / 3;
+      if (!this.stopped) this.timer = setTimeout(run, delay);
     };
     const run = () => {
       this.running = loop();
@@ -118,6 +132,13 @@ export class PartitionOwnership {
     const { partitions: partitionCount } = await this.options.layout();
     this.partitionCount = partitionCount;
     const live = await leases.heartbeat(holder, leaseMs);
+    let next = leaseMs / 3;
+    for (const peer of live)
+      if (peer.name !== holder.name) next = Math.min(next, peer.expiresInMs + AFTER_EXPIRY_MS);
+    this.nextRoundInMs = next;
+    const soon = () => {
+      this.nextRoundInMs = Math.min(this.nextRoundInMs, FOLLOW_UP_MS);
+    };
     if (this.epochs.size > 0) {
       const still = new Set(await leases.renew(holder.name, this.epochs, leaseMs));
       for (const partition of this.held) {
@@ -130,7 +151,10 @@ export class PartitionOwnership {
     }
     if (this.stopped) return changes;
     const waiting = live.length < (this.options.expectedHolders ?? 1);
-    if (!this.joined && waiting && startedAt - this.startedAt < leaseMs) return changes;
+    if (!this.joined && waiting && startedAt - this.startedAt < leaseMs) {
+      soon();
+      return changes;
+    }
     this.joined = true;
     const preferred = preferredPartitions(holder.name, live, partitionCount);
     for (const partition of this.held) {
@@ -142,8 +166,12 @@ export class PartitionOwnership {
     for (const partition of preferred) {
       if (this.epochs.has(partition)) continue;
       const lease = leased.get(partition);
-      if (lease && lease.holder.name !== holder.name) continue; // its holder hands it over
+      if (lease && lease.holder.name !== holder.name) {
+        soon(); // its holder hands it over at its next round
+        continue;
+      }
       const epoch = await leases.acquire(partition, holder, leaseMs);
+      if (epoch === null) soon();
       if (epoch === null || this.stopped) continue;
       this.epochs.set(partition, epoch);
       this.trustedUntil.set(partition, trusted);

@@ -151,6 +151,31 @@ describe('partition ownership', () => {
     expect(restarted.serving.steps).toEqual(['take 1@3', 'take 3@3', 'take 5@3']);
   });
 
+  it('rounds again just after a silent peer’s heartbeat runs out, and takes its partitions then', async () => {
+    const { a, b } = await twoSettled();
+    await b.ownership.abandon(); // dead: it renews nothing from here on
+    clock.advance(LEASE_MS * 0.8);
+    await a.ownership.round();
+    // Due when b's heartbeat runs out (0.2 of a lease from now), not a third of a lease later.
+    expect(a.ownership.nextRoundInMs).toBeCloseTo(LEASE_MS * 0.2 + 50, 0);
+    clock.advance(a.ownership.nextRoundInMs);
+    await a.ownership.round();
+    expect(a.ownership.held).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(a.ownership.nextRoundInMs).toBe(LEASE_MS / 3);
+  });
+
+  it('looks again soon while a partition it is to take is still another’s, or its peers have not all come', async () => {
+    const a = holder('aggregator-0');
+    await a.ownership.round();
+    const b = holder('aggregator-1', 2);
+    await b.ownership.round(); // its share is a's until a hands it over
+    expect(b.ownership.nextRoundInMs).toBe(200);
+
+    const c = holder('aggregator-2', 4);
+    await c.ownership.round(); // three of the four it expects
+    expect(c.ownership.nextRoundInMs).toBe(200);
+  });
+
   it('keeps what it holds when the store cannot be reached, and trusts it only for the lease', async () => {
     const a = holder('aggregator-0');
     await a.ownership.round();

@@ -329,18 +329,26 @@ export class AggregatorClient {
     return unanswered(statusCode, body);
   }
 
-  private get(pool: Pool, path: string, requestId: string) {
-    return pool.request({
-      method: 'GET',
-      path,
-      headers: { 'x-request-id': requestId, authorization: this.authorization },
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-      // undici checks its own timeouts on a coarse timer (about every 500 ms, lib/util/timers.js
-      // `setFastTimeout`): a stalled aggregator (SIGSTOP, a paused VM) would hold a read for up
-      // to a second. The signal's timer is the precise bound.
-      signal: AbortSignal.timeout(this.options.timeoutMs),
-    });
+  private async get(pool: Pool, path: string, requestId: string) {
+    // undici checks its own timeouts on a coarse timer (about every 500 ms, lib/util/timers.js
+    // `setFastTimeout`): a stalled aggregator (SIGSTOP, a paused VM) would hold a read for up to
+    // a second. This timer is the precise bound until the answer's head arrives, cleared then
+    // (AbortSignal.timeout's cannot be, and each fires later and makes a DOMException: 3% of a
+    // read's CPU in the profile).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.options.timeoutMs);
+    try {
+      return await pool.request({
+        method: 'GET',
+        path,
+        headers: { 'x-request-id': requestId, authorization: this.authorization },
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+        signal: abort.signal,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

@@ -112,11 +112,14 @@ function parseJson(text: string): unknown {
 
 /**
  * Reads the request's token before any route runs, so that a bad one is refused (400) before a
- * write is attempted or its Idempotency-Key taken; routes find it with `tokenOf`.
+ * write is attempted or its Idempotency-Key taken; routes find it with `tokenOf`. Only a request
+ * that carries one pays for more than the header lookup.
  */
 export function readConsistencyToken(tokens: ConsistencyTokens): RequestHandler {
   return (req, res, next) => {
-    res.locals.consistencyToken = tokens.read(req.get(CONSISTENCY_TOKEN_HEADER));
+    const header = req.headers['x-consistency-token'];
+    if (header !== undefined)
+      res.locals.consistencyToken = tokens.read(req.get(CONSISTENCY_TOKEN_HEADER));
     next();
   };
 }
@@ -124,8 +127,11 @@ export function readConsistencyToken(tokens: ConsistencyTokens): RequestHandler 
 /** The positions of the request's token (empty without one). */
 export function tokenOf(res: Response): TokenPositions {
   const positions: unknown = res.locals.consistencyToken;
-  return positions instanceof Map ? (positions as TokenPositions) : new Map();
+  return positions instanceof Map ? (positions as TokenPositions) : NO_POSITIONS;
 }
+
+/** What a request without a token carries: one read-only map for all of them. */
+const NO_POSITIONS: TokenPositions = new Map();
 
 /** What a write request gets of its token: the header it answers, merging the one it was sent. */
 export function answerToken(

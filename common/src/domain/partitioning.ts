@@ -10,8 +10,21 @@ const FNV_PRIME = 0x01000193;
 const utf8 = new TextEncoder();
 
 export function fnv1a32(text: string): number {
+  // An ASCII id is its own UTF-8: hashed from its char codes, with no bytes made (every read
+  // hashes its id, in the gateway and again in the aggregator).
   let hash = FNV_OFFSET_BASIS;
-  for (const byte of utf8.encode(text)) {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0x80) return fnv1a32OfBytes(utf8.encode(text));
+    hash ^= code;
+    hash = Math.imul(hash, FNV_PRIME) >>> 0;
+  }
+  return hash;
+}
+
+function fnv1a32OfBytes(bytes: Uint8Array): number {
+  let hash = FNV_OFFSET_BASIS;
+  for (const byte of bytes) {
     hash ^= byte;
     hash = Math.imul(hash, FNV_PRIME) >>> 0;
   }

@@ -6,6 +6,11 @@ export interface LeaseHolder {
   readonly url: string;
 }
 
+/** A holder whose heartbeat is live, and how long it stays so unless renewed (the store's clock). */
+export interface LiveHolder extends LeaseHolder {
+  readonly expiresInMs: number;
+}
+
 /**
  * A live lease: `holder` serves `partition` until the lease expires. `epoch` grows by one each
  * time the partition changes hands, so that a write carrying an older epoch is refused (fencing).
@@ -23,8 +28,12 @@ export interface PartitionLease {
  * never later than the store's own start of it.
  */
 export interface PartitionLeases {
-  /** Says `holder` is alive for `ttlMs` more; answers every live holder, itself included, by name. */
-  heartbeat(holder: LeaseHolder, ttlMs: number): Promise<LeaseHolder[]>;
+  /**
+   * Says `holder` is alive for `ttlMs` more; answers every live holder, itself included, with how
+   * long each stays live unless it renews (a holder that died is seen to, and its leases run out
+   * about when its heartbeat does).
+   */
+  heartbeat(holder: LeaseHolder, ttlMs: number): Promise<LiveHolder[]>;
   /** Ends `name`'s heartbeat (a graceful stop), so that the others rebalance without waiting for it to expire. */
   leave(name: string): Promise<void>;
   /** The live leases, in partition order. */

@@ -90,14 +90,21 @@ export function definePartitionLeasesContract({
       expect(await store.leases.acquire(6, green, LONG)).toBe(2);
     });
 
-    it('answers the live holders to a heartbeat, itself included; one that left or ran out is gone', async () => {
-      expect(await store.leases.heartbeat(blue, LONG)).toEqual([blue]);
+    it('answers the live holders to a heartbeat, itself included, with how long each stays live; one that left or ran out is gone', async () => {
+      expect(names(await store.leases.heartbeat(blue, LONG))).toEqual(['blue']);
       await store.leases.heartbeat({ name: 'red', url: 'http://10.0.0.3:9100' }, SHORT);
       const live = await store.leases.heartbeat(green, LONG);
-      expect(byName(live)).toEqual([blue, green, { name: 'red', url: 'http://10.0.0.3:9100' }]);
+      expect(byName(live).map(({ name, url }) => ({ name, url }))).toEqual([
+        blue,
+        green,
+        { name: 'red', url: 'http://10.0.0.3:9100' },
+      ]);
+      const red = live.find((holder) => holder.name === 'red');
+      expect(red?.expiresInMs).toBeGreaterThan(0);
+      expect(red?.expiresInMs).toBeLessThanOrEqual(SHORT);
       await store.leases.leave('blue');
       await pause(SHORT_WAIT);
-      expect(await store.leases.heartbeat(green, LONG)).toEqual([green]);
+      expect(names(await store.leases.heartbeat(green, LONG))).toEqual(['green']);
     });
   });
 
@@ -153,6 +160,10 @@ export function definePartitionLeasesContract({
       expect(await store.layout()).toEqual(layout);
     });
   });
+}
+
+function names(holders: readonly { readonly name: string }[]): string[] {
+  return holders.map(({ name }) => name);
 }
 
 function byName<T extends { readonly name: string }>(holders: readonly T[]): T[] {

@@ -55,7 +55,11 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
   private readonly eventsByUser = new Map<string, number[]>();
   /** Each stored event's index in the log, by eventId. */
   private readonly logIndexes = new Map<string, number>();
-  private readonly appendListeners = new Set<() => void>();
+  /** Tails waiting for an append, each with the partitions it follows. */
+  private readonly appendListeners = new Map<() => void, ReadonlySet<number>>();
+  /** Tails waiting for an append or for TAIL_WAIT_MS to pass, woken by one shared timer. */
+  private readonly tickListeners = new Set<() => void>();
+  private tick: NodeJS.Timeout | null = null;
   private readonly emailClaims = new MemoryEmailClaims();
   /** Tails cannot resume from a position before this one: the history before it is gone. */
   private historyStart = 0;
@@ -94,7 +98,11 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
       this.logIndexes.set(event.eventId, index);
     }
     this.eventsByUser.set(userId, userEvents);
-    for (const notify of this.appendListeners) notify();
+    // Only the tails of this user's partition: a partition's tail is not woken by every append
+    // to the others (their positions are reported at the next tick, as a change stream's are).
+    const [{ partition } = { partition: -1 }] = events;
+    for (const [notify, partitions] of this.appendListeners)
+      if (partitions.has(partition)) notify();
     // A tail's checkpoint after the last of these events is the log length now.
     return { outcome: 'appended', position: encodePosition(this.log.length) };
   }
@@ -277,9 +285,25 @@ export class InMemoryEventStore implements EventStore, ChangeSource {
     return { scanned: this.log.length };
   }
 
-  /** Calls `listener` on the next append, or when the store goes down. */
-  onAppendOrOutage(listener: () => void): () => void {
-    this.appendListeners.add(listener);
+  /**
+   * Calls `listener` within TAIL_WAIT_MS, at the next tick of one timer all waiting tails share:
+   * a timer of its own per wait would cost every tail one per append (a tail per partition).
+   */
+  onTick(listener: () => void): () => void {
+    this.tickListeners.add(listener);
+    this.tick ??= setInterval(() => {
+      for (const notify of [...this.tickListeners]) notify();
+      if (this.tickListeners.size === 0 && this.tick) {
+        clearInterval(this.tick);
+        this.tick = null;
+      }
+    }, TAIL_WAIT_MS).unref();
+    return () => this.tickListeners.delete(listener);
+  }
+
+  /** Calls `listener` on the next append to one of the partitions, or when the store goes down. */
+  onAppendOrOutage(partitions: ReadonlySet<number>, listener: () => void): () => void {
+    this.appendListeners.set(listener, partitions);
     const stopWatchingOutage = this.outage.onOutage(listener);
     return () => {
       this.appendListeners.delete(listener);
@@ -327,13 +351,16 @@ class MemoryTail implements ChangeTail {
     return { kind: 'idle', position: toCheckpoint(this.position) };
   }
 
-  /** Resolves true on the next append (or outage, or close), false after TAIL_WAIT_MS without one. */
+  /**
+   * Resolves true on the next append (or outage, or close), false at the store's next tick
+   * without one (within TAIL_WAIT_MS).
+   */
   private nextAppend(): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), TAIL_WAIT_MS);
-      const unsubscribe = this.store.onAppendOrOutage(() => finish(true));
+      const stopTicking = this.store.onTick(() => finish(false));
+      const unsubscribe = this.store.onAppendOrOutage(this.partitions, () => finish(true));
       const finish = (appended: boolean) => {
-        clearTimeout(timer);
+        stopTicking();
         unsubscribe();
         resolve(appended);
       };

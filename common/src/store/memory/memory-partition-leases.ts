@@ -1,4 +1,4 @@
-import type { LeaseHolder, PartitionLease, PartitionLeases } from '../partition-leases';
+import type { LeaseHolder, LiveHolder, PartitionLease, PartitionLeases } from '../partition-leases';
 import { LeaseLostError } from '../partition-leases';
 import { OutageSwitch } from './outage-switch';
 
@@ -24,13 +24,13 @@ export class InMemoryPartitionLeases implements PartitionLeases {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async heartbeat(holder: LeaseHolder, ttlMs: number): Promise<LeaseHolder[]> {
+  async heartbeat(holder: LeaseHolder, ttlMs: number): Promise<LiveHolder[]> {
     this.outage.check('heartbeat');
     const now = this.now();
     this.holders.set(holder.name, { url: holder.url, expiresAt: now + ttlMs });
     return [...this.holders]
       .filter(([, { expiresAt }]) => expiresAt > now)
-      .map(([name, { url }]) => ({ name, url }));
+      .map(([name, { url, expiresAt }]) => ({ name, url, expiresInMs: expiresAt - now }));
   }
 
   async leave(name: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { StoreUnavailableError } from '../errors';
-import type { LeaseHolder, PartitionLease, PartitionLeases } from '../partition-leases';
+import type { LeaseHolder, LiveHolder, PartitionLease, PartitionLeases } from '../partition-leases';
 import { type AggregatorDocument, type CheckpointDocument, COLLECTIONS } from './schema';
 
 /** Before every lease: a partition whose document has no `expiresAt` was never leased. */
@@ -27,17 +27,25 @@ export class MongoPartitionLeases implements PartitionLeases {
     this.holders = db.collection<AggregatorDocument>(COLLECTIONS.aggregators);
   }
 
-  async heartbeat(holder: LeaseHolder, ttlMs: number): Promise<LeaseHolder[]> {
+  async heartbeat(holder: LeaseHolder, ttlMs: number): Promise<LiveHolder[]> {
     return this.attempt('send a heartbeat', async () => {
       await this.holders.updateOne(
         { _id: holder.name },
         [{ $set: { url: { $literal: holder.url }, expiresAt: { $add: ['$$NOW', ttlMs] } } }],
         { upsert: true, maxTimeMS: this.timeoutMs },
       );
+      // How long each stays live, by the primary's clock: a projection expression (4.4+).
       const live = await this.holders
-        .find(LIVE, { projection: { url: 1 }, maxTimeMS: this.timeoutMs })
+        .find(LIVE, {
+          projection: { url: 1, expiresInMs: { $subtract: ['$expiresAt', '$$NOW'] } },
+          maxTimeMS: this.timeoutMs,
+        })
         .toArray();
-      return live.map(({ _id, url }) => ({ name: _id, url }));
+      return live.map((found) => {
+        const { _id, url } = found;
+        const expiresInMs: unknown = (found as { expiresInMs?: unknown }).expiresInMs;
+        return { name: _id, url, expiresInMs: typeof expiresInMs === 'number' ? expiresInMs : 0 };
+      });
     });
   }
 
