@@ -129,9 +129,9 @@ export class PartitionOwnership {
     if (this.paused) return changes;
     const startedAt = this.now();
     const trusted = startedAt + leaseMs * TRUSTED_SHARE;
-    const { partitions: partitionCount } = await this.options.layout();
+    const { partitions: partitionCount } = await this.bounded(this.options.layout());
     this.partitionCount = partitionCount;
-    const live = await leases.heartbeat(holder, leaseMs);
+    const live = await this.bounded(leases.heartbeat(holder, leaseMs));
     let next = leaseMs / 3;
     for (const peer of live)
       if (peer.name !== holder.name) next = Math.min(next, peer.expiresInMs + AFTER_EXPIRY_MS);
@@ -140,7 +140,7 @@ export class PartitionOwnership {
       this.nextRoundInMs = Math.min(this.nextRoundInMs, FOLLOW_UP_MS);
     };
     if (this.epochs.size > 0) {
-      const still = new Set(await leases.renew(holder.name, this.epochs, leaseMs));
+      const still = new Set(await this.bounded(leases.renew(holder.name, this.epochs, leaseMs)));
       for (const partition of this.held) {
         if (still.has(partition)) this.trustedUntil.set(partition, trusted);
         else {
@@ -162,7 +162,8 @@ export class PartitionOwnership {
       await this.giveUp(partition);
       changes.push({ partition, change: 'handed_over' });
     }
-    const leased = new Map((await leases.current()).map((lease) => [lease.partition, lease]));
+    const current = await this.bounded(leases.current());
+    const leased = new Map(current.map((lease) => [lease.partition, lease]));
     for (const partition of preferred) {
       if (this.epochs.has(partition)) continue;
       const lease = leased.get(partition);
@@ -170,7 +171,7 @@ export class PartitionOwnership {
         soon(); // its holder hands it over at its next round
         continue;
       }
-      const epoch = await leases.acquire(partition, holder, leaseMs);
+      const epoch = await this.bounded(leases.acquire(partition, holder, leaseMs));
       if (epoch === null) soon();
       if (epoch === null || this.stopped) continue;
       this.epochs.set(partition, epoch);
@@ -193,7 +194,7 @@ export class PartitionOwnership {
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
     for (const partition of this.held) await this.giveUp(partition).catch(() => undefined);
-    await this.options.leases.leave(this.options.holder.name).catch(() => undefined);
+    await this.bounded(this.options.leases.leave(this.options.holder.name)).catch(() => undefined);
   }
 
   /** Stops without a word to the store, as a crash would: the leases run out on their own. */
@@ -209,7 +210,23 @@ export class PartitionOwnership {
     const { leases, holder, serving } = this.options;
     const epoch = this.epochs.get(partition);
     await this.forget(partition, () => serving.handOver(partition));
-    if (epoch !== undefined) await leases.release(partition, holder.name, epoch);
+    if (epoch !== undefined) await this.bounded(leases.release(partition, holder.name, epoch));
+  }
+
+  /**
+   * A store call of a round, given up after a third of a lease: a store that stops answering
+   * must not stop the rounds (nor a stop) for good. A call given up may still land (a lease
+   * taken): no one renews such a lease, and it runs out.
+   */
+  private bounded<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('the store did not answer within a third of a lease')),
+        this.options.leaseMs / 3,
+      );
+    });
+    return Promise.race([call, limit]).finally(() => clearTimeout(timer));
   }
 
   /** No longer answered for from this moment, whatever stopping it takes. */

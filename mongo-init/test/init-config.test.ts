@@ -7,6 +7,7 @@ describe('mongo-init configuration', () => {
       members: ['mongo1:27017', 'mongo2:27017', 'mongo3:27017'],
       replicaSet: 'rs0',
       database: 'users',
+      partitions: 12,
       timeoutMs: 120_000,
       rootCredentials: undefined,
       serviceUser: undefined,

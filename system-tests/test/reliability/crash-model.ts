@@ -83,7 +83,7 @@ export type Step =
   | { readonly kind: 'resume'; readonly aggregator: number }
   /** A fourth aggregator joins (once): the others hand it its share. */
   | { readonly kind: 'join' }
-  /** Waits until the partitions are settled among the running aggregators (none paused). */
+  /** Waits until the partitions are settled among the running aggregators (some, none paused). */
   | { readonly kind: 'settle' };
 
 /**
@@ -370,7 +370,8 @@ export async function runCrashScenario(
           break;
         }
         case 'settle': {
-          if (paused.size > 0) break;
+          // Nothing settles with none running, or with one paused (it holds what it cannot serve).
+          if (paused.size > 0 || running.size === 0) break;
           await system.untilSettled();
           break;
         }

@@ -76,4 +76,34 @@ describe('crash regressions', () => {
       { kind: 'create', id: second!, n: 2, email: 1, keyed: false },
     ]);
   });
+
+  it('writes on with every aggregator down, and a settle step waits for none', async () => {
+    await runCrashScenario(100, [
+      { kind: 'create', id: first!, n: 1, email: 1, keyed: false },
+      { kind: 'crash', aggregator: 0, midSnapshot: false },
+      { kind: 'crash', aggregator: 1, midSnapshot: true },
+      { kind: 'crash', aggregator: 2, midSnapshot: false },
+      { kind: 'settle' },
+      { kind: 'update', id: first!, group: 4, email: null, keyed: true },
+      { kind: 'list' },
+      { kind: 'restart', aggregator: 1 },
+      { kind: 'settle' },
+      { kind: 'read', id: first! },
+    ]);
+  });
+
+  it('fences an owner paused while the others take over, then lets a fourth join', async () => {
+    await runCrashScenario(7, [
+      { kind: 'create', id: first!, n: 1, email: 1, keyed: false },
+      { kind: 'create', id: second!, n: 2, email: 2, keyed: false },
+      { kind: 'pause', aggregator: 0 },
+      { kind: 'update', id: first!, group: 5, email: null, keyed: false },
+      { kind: 'list' },
+      { kind: 'resume', aggregator: 0 },
+      { kind: 'join' },
+      { kind: 'settle' },
+      { kind: 'update', id: second!, group: 6, email: 3, keyed: true },
+      { kind: 'list' },
+    ]);
+  });
 });
