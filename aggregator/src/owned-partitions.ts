@@ -96,12 +96,6 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
    */
   readsFor(partitions: readonly number[]): AggregatorReads | NotServed {
     if (partitions.length === 0) return { notServed: 'not-owner' };
-    const [only] = partitions;
-    if (partitions.length === 1 && only !== undefined) {
-      const reads = this.alone.get(only);
-      if (!reads) return { notServed: 'not-owner' };
-      return this.options.holds(only) ? reads : { notServed: 'lease-expired' };
-    }
     const serving: Aggregator[] = [];
     for (const partition of new Set(partitions)) {
       const aggregator = this.aggregators.get(partition);
@@ -109,7 +103,9 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
       if (!this.options.holds(partition)) return { notServed: 'lease-expired' };
       serving.push(aggregator);
     }
-    return new PartitionReads(serving, this, this.options.opened);
+    const [only] = partitions;
+    const alone = partitions.length === 1 && only !== undefined ? this.alone.get(only) : undefined;
+    return alone ?? new PartitionReads(serving, this, this.options.opened);
   }
 
   /** What the node's readiness and status gauges show: the worst of its partitions. */
@@ -158,7 +154,12 @@ export class PartitionReads implements AggregatorReads {
         aggregator.partitions.map((p) => [p, aggregator] as const),
       ),
     );
-    const of = (userId: string) => byPartition.get(owned.partitionOf(userId))?.users;
+    // One partition's reads (every user read) need not hash the id again: the caller did.
+    const [only] = aggregators;
+    const of =
+      aggregators.length === 1 && only
+        ? () => only.users
+        : (userId: string) => byPartition.get(owned.partitionOf(userId))?.users;
     this.users = {
       get: (userId) => of(userId)?.get(userId) ?? initialUserState,
       parkedBecause: (userId) => of(userId)?.parkedBecause(userId),

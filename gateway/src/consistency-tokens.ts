@@ -117,9 +117,8 @@ function parseJson(text: string): unknown {
  */
 export function readConsistencyToken(tokens: ConsistencyTokens): RequestHandler {
   return (req, res, next) => {
-    const header = req.headers['x-consistency-token'];
-    if (header !== undefined)
-      res.locals.consistencyToken = tokens.read(req.get(CONSISTENCY_TOKEN_HEADER));
+    const header = req.get(CONSISTENCY_TOKEN_HEADER);
+    if (header !== undefined) res.locals.consistencyToken = tokens.read(header);
     next();
   };
 }

@@ -28,7 +28,8 @@ export async function untilErasureApplied(
     // As after a delete: an owner that holds no such user shows no one, even when it cannot
     // tell the version (an erased user is a tombstone in a restored snapshot); one that still
     // holds the user live is asked to reach the erasure's version.
-    const answer = await askOwner(context, partition, {
+    // Looked up at each ask: the partition may move while the erasure waits.
+    const answer = await askOwner(context, context.owners.ownerOf(partition), {
       userId,
       ownWrite: { version, deleted: true },
       requestId,

@@ -62,7 +62,7 @@ export async function listUsers(
     ...(group === undefined ? {} : { group }),
     ...(after === undefined ? {} : { after }),
   };
-  const answers = await fromEachAggregator(
+  const answers = await fromEachOwner(
     context,
     (aggregator, request) => context.aggregators.list(aggregator, { ...request, ...filter }),
     async (partitions) => context.userLog.snapshotPage(partitions, filter),
@@ -87,7 +87,7 @@ export async function countUsers(
   requestId: string,
   token?: ReadonlyMap<number, CommitPosition>,
 ): Promise<UserCounts> {
-  const answers = await fromEachAggregator(
+  const answers = await fromEachOwner(
     context,
     (aggregator, request) =>
       context.aggregators.countByGroup(aggregator, {
@@ -114,7 +114,7 @@ export async function countUsers(
  * without an owner, are read from their snapshot in the store instead, so an aggregator's downtime
  * makes the answer `snapshot`, never an error.
  */
-async function fromEachAggregator<T>(
+async function fromEachOwner<T>(
   context: ListContext,
   ask: (owner: LeaseHolder, request: QueryRequest) => Promise<ForwardedQuery<T>>,
   fromSnapshot: (partitions: number[]) => Promise<T>,

@@ -1,6 +1,6 @@
 import { type AsOf, type User } from '@user-service/common/domain';
 import { problems } from '@user-service/common/http';
-import type { CommitPosition } from '@user-service/common/store';
+import type { CommitPosition, LeaseHolder } from '@user-service/common/store';
 import type { AggregatorClient, ForwardedRead, Unanswered } from './aggregator-client';
 import { countFallbackRead, type GatewayMetrics } from './gateway-metrics';
 import type { PartitionOwners } from './partition-owners';
@@ -36,7 +36,8 @@ export async function readUser(
 ): Promise<FoundUser | null> {
   const partition = context.partitionOf(userId);
   const position = token?.get(partition);
-  const answer = await askOwner(context, partition, {
+  const owner = context.owners.ownerOf(partition);
+  const answer = await askOwner(context, owner, {
     userId,
     ownWrite: context.written.get(userId),
     ...(position === undefined ? {} : { position }),
@@ -48,11 +49,7 @@ export async function readUser(
     case 'notFound':
       return null;
     case 'unanswered': {
-      countFallbackRead(
-        context.metrics,
-        context.owners.ownerOf(partition)?.name ?? null,
-        answer.reason,
-      );
+      countFallbackRead(context.metrics, owner?.name ?? null, answer.reason);
       const { version, user } = (await context.userLog.load(userId)).state;
       return user ? { version, user } : null;
     }
@@ -60,12 +57,12 @@ export async function readUser(
 }
 
 /**
- * A read of the partition's owner as the leases last said; `unanswered` when it has none or
- * cannot answer, and the leases are read again at once when it owns the partition no more.
+ * A read of a partition's owner as the leases last said (`owners.ownerOf`); `unanswered` when
+ * it has none or cannot answer, and the leases are read again soon when it may have moved.
  */
 export async function askOwner(
   context: Pick<QueryContext, 'aggregators' | 'owners'>,
-  partition: number,
+  owner: LeaseHolder | undefined,
   read: {
     readonly userId: string;
     readonly ownWrite: OwnWrite;
@@ -73,7 +70,6 @@ export async function askOwner(
     readonly requestId: string;
   },
 ): Promise<ForwardedRead> {
-  const owner = context.owners.ownerOf(partition);
   const answer: ForwardedRead = owner
     ? await context.aggregators.read(owner, read)
     : { kind: 'unanswered', reason: 'unowned' };
