@@ -140,6 +140,11 @@ export function createAggregatorMetrics(registry: Registry) {
       help: 'Time the last partition taken took to load its snapshot',
       registers,
     }),
+    untrustedSnapshots: new Counter({
+      name: 'aggregator_untrusted_snapshots_total',
+      help: 'Partitions taken whose snapshot another projection version saved, so rebuilt from the log',
+      registers,
+    }),
     restoredUsers: new Gauge({
       name: 'aggregator_restored_users',
       help: 'Users loaded from the snapshot of the last partition taken',

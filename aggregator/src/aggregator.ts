@@ -4,6 +4,7 @@ import {
   type Store,
   type Subscription,
   SubscriptionEndedError,
+  type PartitionsSnapshot,
 } from '@user-service/common/store';
 import { errorFields, type Logger } from '@user-service/common/observability';
 import { type PersonalData } from '@user-service/common/personal-data';
@@ -12,7 +13,7 @@ import type { AggregatorMetrics, AggregatorStatus } from './aggregator-metrics';
 import type { AggregatorReads, HeldUsers } from './aggregator-reads';
 import { AppliedPositions } from './applied-positions';
 import { OpenedUsers } from './opened-users';
-import { UserProjection } from './projection';
+import { PROJECTION_VERSION, UserProjection } from './projection';
 import { Readiness } from './readiness';
 import { SnapshotPolicy } from './snapshot-policy';
 
@@ -116,8 +117,9 @@ export class Aggregator implements AggregatorReads {
     const { store, partitions, log, metrics } = this.options;
     this.readinessState.logChanges(log, READINESS_LOG_EVERY_MS);
     const loading = process.hrtime.bigint();
-    const restored = await this.untilStopped(() => store.snapshots.load(partitions));
-    if (!restored || this.readinessState.isStopped) return;
+    const loaded = await this.untilStopped(() => store.snapshots.load(partitions));
+    if (!loaded || this.readinessState.isStopped) return;
+    const restored = this.trusted(loaded);
     this.projection.restore(restored.entries);
     this.checkpoint = restored.checkpoint;
     metrics.restoreDuration.set(secondsSince(loading));
@@ -160,6 +162,23 @@ export class Aggregator implements AggregatorReads {
   }
 
   /**
+   * The snapshot as loaded if this projection saved it; else nothing of it, so that the
+   * partitions are folded again from the log (their next saves replace every entry).
+   */
+  private trusted(loaded: PartitionsSnapshot): PartitionsSnapshot {
+    const { projectionVersion, checkpoint, entries } = loaded;
+    const nothingSaved = checkpoint === null && entries.length === 0;
+    if (projectionVersion === PROJECTION_VERSION || nothingSaved) return loaded;
+    this.options.metrics.untrustedSnapshots.inc();
+    this.options.log.warn('snapshot of another projection version; rebuilding from the log', {
+      partitions: this.options.partitions,
+      saved: projectionVersion,
+      current: PROJECTION_VERSION,
+    });
+    return { entries: [], checkpoint: null, projectionVersion: PROJECTION_VERSION };
+  }
+
+  /**
    * A hook for tests and drills, not used in serving: live users with versions, for comparing
    * with a reference.
    */
@@ -194,6 +213,7 @@ export class Aggregator implements AggregatorReads {
         partitions,
         entries,
         checkpoint,
+        projectionVersion: PROJECTION_VERSION,
         ...(epoch === undefined ? {} : { epoch }),
       });
       metrics.snapshots.inc({ outcome: 'saved' });

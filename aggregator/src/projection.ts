@@ -8,6 +8,13 @@ import {
 import type { SnapshotEntry } from '@user-service/common/store';
 import { LiveUserIndex, type UserPageQuery } from './live-user-index';
 
+/**
+ * The version of what this projection makes of events. Raise it when the same events are to be
+ * folded into other users (a fix to how they are folded): snapshots saved by another version are
+ * then not trusted, and each partition is rebuilt from the log as it is taken.
+ */
+export const PROJECTION_VERSION = 1;
+
 interface HeldUser {
   readonly partition: number;
   readonly state: UserState;

@@ -23,13 +23,27 @@ export interface SnapshotBatch {
    * checked in the same atomic step as the save: an owner that lost a partition cannot write it.
    */
   readonly epoch?: number;
+  /**
+   * The version of the projection that computed the entries (FIRST_PROJECTION_VERSION if not
+   * given). Saved with each entry and checkpoint; an entry or checkpoint of another version is
+   * replaced whatever its own version or position, as it is not to be trusted.
+   */
+  readonly projectionVersion?: number;
 }
+
+/** The projection version of snapshots saved before they carried one. */
+export const FIRST_PROJECTION_VERSION = 1;
 
 export interface PartitionsSnapshot {
   /** Live users only (a deleted user is kept only as a tombstone that `loadUser` returns). */
   readonly entries: readonly SnapshotEntry[];
   /** Null unless every partition asked for has one; the oldest of them otherwise. */
   readonly checkpoint: Checkpoint | null;
+  /**
+   * The projection version the partitions' checkpoints were saved by, when they all agree; null
+   * when none was saved or they disagree. A loader of another version must not trust `entries`.
+   */
+  readonly projectionVersion: number | null;
 }
 
 /** A page of live users from the snapshot: those after `after` in id order, optionally of one group. */

@@ -124,7 +124,11 @@ export function definePartitionLeasesContract({
       const epoch = await store.leases.acquire(2, blue, LONG);
       const checkpoint = await checkpointOf(2);
       await store.snapshots.save({ partitions: [2], entries: [ada], checkpoint, epoch: epoch! });
-      expect(await store.snapshots.load([2])).toEqual({ entries: [ada], checkpoint });
+      expect(await store.snapshots.load([2])).toEqual({
+        entries: [ada],
+        checkpoint,
+        projectionVersion: 1,
+      });
     });
 
     it('refuses a save under an epoch the lease moved on from, storing none of it', async () => {
@@ -134,7 +138,11 @@ export function definePartitionLeasesContract({
       const checkpoint = await checkpointOf(2);
       const late = store.snapshots.save({ partitions: [2], entries: [ada], checkpoint, epoch: 1 });
       await expect(late).rejects.toBeInstanceOf(LeaseLostError);
-      expect(await store.snapshots.load([2])).toEqual({ entries: [], checkpoint: null });
+      expect(await store.snapshots.load([2])).toEqual({
+        entries: [],
+        checkpoint: null,
+        projectionVersion: null,
+      });
       expect(await store.snapshots.loadUser('ada')).toBeNull();
     });
 

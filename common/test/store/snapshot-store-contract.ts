@@ -86,6 +86,40 @@ export function defineSnapshotStoreContract({ store, subscribe, appendAll }: Sto
       expect(await store.snapshots.loadUser('bob')).toEqual(deletedBob);
     });
 
+    it('says which projection version saved it, and lets another replace all that one saved', async () => {
+      await appendAll(eventsFor('zed', 0, created(fieldsFor(1))));
+      const early = await checkpointAfter('zed');
+      await appendAll(eventsFor('zed', 1, updated({ group: 2 })));
+      const late = await checkpointAfter('zed');
+      await store.snapshots.save({ partitions: [0, 1], entries: [alice, bob], checkpoint: late });
+      expect((await store.snapshots.load([0, 1])).projectionVersion).toBe(1);
+
+      // Version 2 folds the same events into other users: same versions, another name, saved
+      // with an older checkpoint, as a partition folded again from the log saves on its way.
+      const rebuilt = { ...alice, user: { ...alice.user!, name: 'Alice as folded by 2' } };
+      await store.snapshots.save({
+        partitions: [0],
+        entries: [rebuilt],
+        checkpoint: early,
+        projectionVersion: 2,
+      });
+      expect(await store.snapshots.loadUser('alice')).toEqual(rebuilt);
+      expect(await store.snapshots.load([0])).toMatchObject({
+        checkpoint: early,
+        projectionVersion: 2,
+      });
+      // Partitions saved by different versions are not one snapshot to trust.
+      expect((await store.snapshots.load([0, 1])).projectionVersion).toBeNull();
+      // Within one version, forward only again.
+      await store.snapshots.save({
+        partitions: [0],
+        entries: [{ ...alice, version: 2 }],
+        checkpoint: null,
+        projectionVersion: 2,
+      });
+      expect(await store.snapshots.loadUser('alice')).toEqual(rebuilt);
+    });
+
     describe('listing users', () => {
       /** Live users over partitions 0 to 2 and groups 1 and 2, saved out of id order. */
       const live: SnapshotEntry[] = [

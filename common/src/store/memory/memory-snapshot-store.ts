@@ -2,12 +2,13 @@ import type { User } from '../../domain';
 import { assertLimit } from '../query-rules';
 import { SortedIds } from '../sorted-ids';
 import type { Checkpoint } from '../event-store';
-import type {
-  PartitionsSnapshot,
-  SnapshotBatch,
-  SnapshotEntry,
-  SnapshotStore,
-  UserListQuery,
+import {
+  FIRST_PROJECTION_VERSION,
+  type PartitionsSnapshot,
+  type SnapshotBatch,
+  type SnapshotEntry,
+  type SnapshotStore,
+  type UserListQuery,
 } from '../snapshot-store';
 import { frozenCopy } from './frozen-copy';
 import { positionOf } from './memory-checkpoint';
@@ -25,6 +26,9 @@ export class InMemorySnapshotStore implements SnapshotStore {
    */
   private readonly ids = new SortedIds();
   private readonly checkpoints = new Map<number, Checkpoint>();
+  /** The projection version each entry and checkpoint was saved by. */
+  private readonly entryProjections = new Map<string, number>();
+  private readonly checkpointProjections = new Map<number, number>();
 
   constructor(
     private readonly outage = new OutageSwitch(),
@@ -34,18 +38,25 @@ export class InMemorySnapshotStore implements SnapshotStore {
   async save(batch: SnapshotBatch): Promise<void> {
     this.outage.check('save a snapshot');
     if (batch.epoch !== undefined) this.leases.checkEpoch(batch.partitions, batch.epoch);
+    const projection = batch.projectionVersion ?? FIRST_PROJECTION_VERSION;
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
       if (!saved) this.ids.add(entry.userId);
-      if (!saved || saved.version < entry.version)
+      const trusted = this.entryProjections.get(entry.userId) === projection;
+      if (!saved || !trusted || saved.version < entry.version) {
         this.entries.set(entry.userId, frozenCopy(entry));
+        this.entryProjections.set(entry.userId, projection);
+      }
     }
     const { checkpoint } = batch;
     if (!checkpoint) return;
     for (const partition of batch.partitions) {
       const saved = this.checkpoints.get(partition);
-      if (!saved || positionOf(saved) < positionOf(checkpoint))
+      const trusted = this.checkpointProjections.get(partition) === projection;
+      if (!saved || !trusted || positionOf(saved) < positionOf(checkpoint)) {
         this.checkpoints.set(partition, checkpoint);
+        this.checkpointProjections.set(partition, projection);
+      }
     }
   }
 
@@ -55,7 +66,11 @@ export class InMemorySnapshotStore implements SnapshotStore {
     const entries = [...this.entries.values()].filter(
       (entry) => entry.user !== null && wanted.has(entry.partition),
     );
-    return { entries, checkpoint: this.oldestCheckpoint(partitions) };
+    return {
+      entries,
+      checkpoint: this.oldestCheckpoint(partitions),
+      projectionVersion: sameVersion(partitions.map((p) => this.checkpointProjections.get(p))),
+    };
   }
 
   async loadUser(userId: string): Promise<SnapshotEntry | null> {
@@ -113,4 +128,11 @@ export class InMemorySnapshotStore implements SnapshotStore {
     }
     return oldest;
   }
+}
+
+/** The one version all of `versions` are, or null when one is missing or they differ. */
+function sameVersion(versions: ReadonlyArray<number | undefined>): number | null {
+  const [first] = versions;
+  if (first === undefined) return null;
+  return versions.every((version) => version === first) ? first : null;
 }

@@ -12,12 +12,13 @@ import { StoreUnavailableError } from '../errors';
 import { LeaseLostError } from '../partition-leases';
 import { assertLimit } from '../query-rules';
 import type { Checkpoint } from '../event-store';
-import type {
-  PartitionsSnapshot,
-  SnapshotBatch,
-  SnapshotEntry,
-  SnapshotStore,
-  UserListQuery,
+import {
+  FIRST_PROJECTION_VERSION,
+  type PartitionsSnapshot,
+  type SnapshotBatch,
+  type SnapshotEntry,
+  type SnapshotStore,
+  type UserListQuery,
 } from '../snapshot-store';
 import { asMongoCheckpoint, compareTimes } from './mongo-checkpoint';
 import { COLLECTIONS, type CheckpointDocument, type UserDocument } from './schema';
@@ -46,7 +47,9 @@ export class MongoSnapshotStore implements SnapshotStore {
       // Users first: a crash between the two writes leaves an older checkpoint, which only
       // means replaying a little more.
       if (batch.entries.length > 0) {
-        await this.users.bulkWrite(batch.entries.map(userWrite), { ordered: false });
+        await this.users.bulkWrite(batch.entries.map(userWrite(projectionOf(batch))), {
+          ordered: false,
+        });
       }
       const { checkpoint } = batch;
       if (checkpoint && batch.partitions.length > 0) {
@@ -54,7 +57,7 @@ export class MongoSnapshotStore implements SnapshotStore {
           batch.partitions.map((partition) => ({
             updateOne: {
               filter: { _id: partition },
-              update: checkpointUpdate(checkpoint),
+              update: checkpointUpdate(checkpoint, projectionOf(batch)),
               upsert: true,
             },
           })),
@@ -82,10 +85,13 @@ export class MongoSnapshotStore implements SnapshotStore {
         session,
         async () => {
           if (batch.entries.length > 0)
-            await this.users.bulkWrite(batch.entries.map(userWrite), { ordered: false, session });
+            await this.users.bulkWrite(batch.entries.map(userWrite(projectionOf(batch))), {
+              ordered: false,
+              session,
+            });
           const { matchedCount } = await this.checkpoints.updateMany(
             { _id: { $in: partitions }, epoch, holder: { $exists: true } },
-            checkpointUpdate(batch.checkpoint),
+            checkpointUpdate(batch.checkpoint, projectionOf(batch)),
             { session },
           );
           if (matchedCount < partitions.length) throw new LeaseLostError(partitions, epoch);
@@ -129,7 +135,11 @@ export class MongoSnapshotStore implements SnapshotStore {
         .find({ partition: { $in: [...partitions] }, deleted: { $ne: true } }, { session })
         .toArray();
       const complete = checkpoints.length === new Set(partitions).size;
-      return { entries: users.map(toEntry), checkpoint: complete ? oldest(checkpoints) : null };
+      return {
+        entries: users.map(toEntry),
+        checkpoint: complete ? oldest(checkpoints) : null,
+        projectionVersion: complete ? sameProjection(checkpoints) : null,
+      };
     } catch (error) {
       throw new StoreUnavailableError('MongoDB failed to load a snapshot', { cause: error });
     } finally {
@@ -199,24 +209,30 @@ function liveUsersOf(
   return filter;
 }
 
-function userWrite(entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> {
-  return replaceIfNewer<UserDocument>(toUserDocument(entry), 'version', 0);
+function userWrite(projectionVersion: number) {
+  return (entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> =>
+    replaceIfNewer<UserDocument>({ ...toUserDocument(entry), projectionVersion }, 'version', 0);
 }
 
 /**
- * Upserts `replacement` unless the stored document is as new or newer by `orderField`, in one
- * atomic server-side step. `$literal` keeps user data such as a name starting with "$" from
- * being read as an expression.
+ * Upserts `replacement` unless the stored document is as new or newer by `orderField` and of
+ * the same projection version, in one atomic server-side step. `$literal` keeps user data such
+ * as a name starting with "$" from being read as an expression.
  */
-function replaceIfNewer<T extends Document & { _id: unknown }>(
+function replaceIfNewer<T extends Document & { _id: unknown; projectionVersion?: number }>(
   replacement: T,
   orderField: keyof T & string,
   floor: unknown,
 ): AnyBulkWriteOperation<T> {
   const isNewer = {
-    $lt: [
-      { $ifNull: [`$${orderField}`, { $literal: floor }] },
-      { $literal: replacement[orderField] },
+    $or: [
+      { $ne: [projectionOfStored, { $literal: replacement.projectionVersion }] },
+      {
+        $lt: [
+          { $ifNull: [`$${orderField}`, { $literal: floor }] },
+          { $literal: replacement[orderField] },
+        ],
+      },
     ],
   };
   return {
@@ -237,10 +253,15 @@ function replaceIfNewer<T extends Document & { _id: unknown }>(
  * Moves a partition's checkpoint forward (never back) and marks the save, leaving its lease as
  * it is. `$literal` keeps a resume token's fields from being read as expressions.
  */
-function checkpointUpdate(checkpoint: Checkpoint | null): Document[] {
+function checkpointUpdate(checkpoint: Checkpoint | null, projectionVersion: number): Document[] {
   if (!checkpoint) return [{ $set: { savedAt: '$$NOW' } }];
   const { clusterTime, resumeToken } = asMongoCheckpoint(checkpoint);
-  const isNewer = { $lt: [{ $ifNull: ['$clusterTime', NO_TIME] }, { $literal: clusterTime }] };
+  const isNewer = {
+    $or: [
+      { $ne: [projectionOfStored, projectionVersion] },
+      { $lt: [{ $ifNull: ['$clusterTime', NO_TIME] }, { $literal: clusterTime }] },
+    ],
+  };
   const newer = (value: unknown, field: string) => ({
     $cond: { if: isNewer, then: { $literal: value }, else: field },
   });
@@ -249,6 +270,7 @@ function checkpointUpdate(checkpoint: Checkpoint | null): Document[] {
       $set: {
         clusterTime: newer(clusterTime, '$clusterTime'),
         resumeToken: newer(resumeToken, '$resumeToken'),
+        projectionVersion: newer(projectionVersion, '$projectionVersion'),
         savedAt: '$$NOW',
       },
     },
@@ -262,4 +284,20 @@ function oldest(checkpoints: readonly CheckpointDocument[]): Checkpoint | null {
       found = { clusterTime, resumeToken };
   }
   return found ? { clusterTime: found.clusterTime, resumeToken: found.resumeToken ?? null } : null;
+}
+
+/** What a stored document's projection version is: saved before they carried one, the first. */
+const projectionOfStored = { $ifNull: ['$projectionVersion', FIRST_PROJECTION_VERSION] };
+
+function projectionOf(batch: SnapshotBatch): number {
+  return batch.projectionVersion ?? FIRST_PROJECTION_VERSION;
+}
+
+/** The projection version all the checkpoints were saved by, or null when they differ. */
+function sameProjection(checkpoints: readonly CheckpointDocument[]): number | null {
+  const versions = new Set(
+    checkpoints.map((checkpoint) => checkpoint.projectionVersion ?? FIRST_PROJECTION_VERSION),
+  );
+  const [only] = versions;
+  return versions.size === 1 && only !== undefined ? only : null;
 }

@@ -50,6 +50,8 @@ export interface UserDocument {
   pd?: Binary;
   group?: number;
   deleted?: true;
+  /** The projection that saved it; absent when saved before they carried one: 1. */
+  projectionVersion?: number;
 }
 
 /**
@@ -67,6 +69,8 @@ export interface CheckpointDocument {
   expiresAt?: Date;
   /** When a snapshot was last saved under the lease; every fenced save changes it (see the snapshot store). */
   savedAt?: Date;
+  /** The projection that saved the checkpoint; absent when saved before they carried one: 1. */
+  projectionVersion?: number;
 }
 
 /** An aggregator's heartbeat: alive, and reachable at `url`, until `expiresAt`. */
