@@ -8,7 +8,7 @@ const [create, ...updates] = eventsFor(
   created(fieldsFor(1)),
   ...Array.from({ length: 5 }, (_, n) => updated({ group: n })),
 );
-const erasure: UserEvent = { ...create!, type: 'UserErased', data: {}, version: 7 };
+const erasure: UserEvent = { ...create!, type: 'UserErased', data: { deleted: true }, version: 7 };
 
 function policy(snapshotEvery: number, checkpointEveryMs = 60_000) {
   let now = 0;

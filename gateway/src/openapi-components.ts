@@ -414,7 +414,7 @@ export function dataSchemas(): Record<string, SchemaObject> {
     HistoryEvent: {
       type: 'object',
       description:
-        'One event of a user. `data` is the user’s fields for `UserCreated`, only the changed ones for `UserUpdated`, `{}` for `UserDeleted` and `UserErased`. Once the user’s personal data is erased, `name` and `email` read `null` in every event before the erasure. An event a newer version of the service wrote may have another `type`, with `data` of its own shape.',
+        'One event of a user. `data` is the user’s fields for `UserCreated`, only the changed ones for `UserUpdated`, `{}` for `UserDeleted`, `{ deleted }` for `UserErased` (whether it deleted a live user). Once the user’s personal data is erased, `name` and `email` read `null` in every event before the erasure. An event a newer version of the service wrote may have another `type`, with `data` of its own shape.',
       required: ['eventId', 'type', 'version', 'occurredAt', 'data', 'requestId'],
       additionalProperties: false,
       properties: {
@@ -433,7 +433,18 @@ export function dataSchemas(): Record<string, SchemaObject> {
         whenType('UserCreated', userData(['name', 'email', 'group'])),
         whenType('UserUpdated', userData([])),
         whenType('UserDeleted', { type: 'object', maxProperties: 0 }),
-        whenType('UserErased', { type: 'object', maxProperties: 0 }),
+        whenType('UserErased', {
+          type: 'object',
+          required: ['deleted'],
+          additionalProperties: false,
+          properties: {
+            deleted: {
+              type: ['boolean', 'null'],
+              description:
+                'Whether the erasure deleted a live user; `null` on erasures stored before it was recorded.',
+            },
+          },
+        }),
       ],
     },
   };

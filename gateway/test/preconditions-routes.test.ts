@@ -24,7 +24,7 @@ describe('gateway preconditions', () => {
       await spec()
         .given(...adaAt2())
         .when({ ...erasure, headers: { 'if-match': '"2"' } })
-        .then({ status: 204 }, { type: 'UserErased', data: {}, version: 3 });
+        .then({ status: 204 }, { type: 'UserErased', data: { deleted: true }, version: 3 });
     });
 
     it('answers a stale version 412 version-mismatch and erases nothing', async () => {
@@ -52,7 +52,7 @@ describe('gateway preconditions', () => {
       await spec()
         .given(...adaDeleted())
         .when({ ...erasure, headers: { 'if-match': '"2"' } })
-        .then({ status: 204 }, { type: 'UserErased', data: {}, version: 3 });
+        .then({ status: 204 }, { type: 'UserErased', data: { deleted: false }, version: 3 });
     });
 
     it('answers an unknown user 404 whatever If-Match says (the 404 wins, RFC 9110 §13.2.1)', async () => {
@@ -113,7 +113,7 @@ describe('gateway preconditions', () => {
       await spec()
         .given(...adaDeleted())
         .when({ ...erasure, headers: { 'if-none-match': '"1"' } })
-        .then({ status: 204 }, { type: 'UserErased', data: {} });
+        .then({ status: 204 }, { type: 'UserErased', data: { deleted: false } });
     });
 
     it('answers a malformed If-None-Match on a write 400 bad-if-none-match', async () => {

@@ -374,7 +374,7 @@ describe('gateway routes', () => {
         .when(erase)
         .then(
           { status: 204, body: undefined },
-          { type: 'UserErased', data: {}, userId: 'ada', version: 2 },
+          { type: 'UserErased', data: { deleted: true }, userId: 'ada', version: 2 },
         );
     });
 
@@ -382,7 +382,10 @@ describe('gateway routes', () => {
       await spec()
         .given(...adaDeleted())
         .when(erase)
-        .then({ status: 204 }, { type: 'UserErased', data: {}, userId: 'ada', version: 3 });
+        .then(
+          { status: 204 },
+          { type: 'UserErased', data: { deleted: false }, userId: 'ada', version: 3 },
+        );
     });
 
     it('answers an erased user 204 again, storing nothing', async () => {

@@ -83,7 +83,7 @@ export function defineErasureContract(
         data: { name: null, email: null, group: 1 },
       }),
       expect.objectContaining({ type: 'UserUpdated', version: 2, data: { email: null, group: 2 } }),
-      expect.objectContaining({ type: 'UserErased', version: 3, data: {} }),
+      expect.objectContaining({ type: 'UserErased', version: 3, data: { deleted: true } }),
     ]);
     expect((await api.get('bob')).body).toEqual({
       id: 'bob',
@@ -172,7 +172,7 @@ export function defineErasureContract(
     expect((await api.get('locked')).status).toBe(404);
     expect((await history('locked')).map((event) => [event.type, event.data])).toEqual([
       ['UserCreated', { name: null, email: null, group: 1 }],
-      ['UserErased', {}],
+      ['UserErased', { deleted: true }],
     ]);
   });
 
@@ -229,7 +229,7 @@ export function defineErasureContract(
     });
     expect((await history('eve')).map((event) => event.data)).toEqual([
       { name: null, email: null, group: 1 },
-      {},
+      { deleted: true },
       { name: 'Eve Two', email: 'eve2@example.com', group: 5 },
     ]);
     expect((await listed()).map((user) => user.id)).toEqual(['eve', 'fay']);

@@ -18,7 +18,11 @@ export const created = (fields: UserFields): UserEventBody => ({
 });
 export const updated = (patch: UserPatch): UserEventBody => ({ type: 'UserUpdated', data: patch });
 export const deleted = (): UserEventBody => ({ type: 'UserDeleted', data: {} });
-export const erased = (): UserEventBody => ({ type: 'UserErased', data: {} });
+/** An erasure: of a live user unless `deleted` says it was deleted already. */
+export const erased = (deleted = true): UserEventBody => ({
+  type: 'UserErased',
+  data: { deleted },
+});
 
 /** The fields of test user number `n`: `User n`, `usern@example.com`, group `n`. */
 export function fieldsFor(n: number): UserFields {

@@ -54,7 +54,11 @@ export function decide(command: UserCommand, state: UserState): Decision {
       if (state.version === 0) return reject({ code: 'UserNotFound', userId });
       // Erased already, and not created again since: nothing is left to erase.
       if (state.erasure === 'erased') return { ok: true, events: [] };
-      return accept({ type: 'UserErased', data: {} });
+      // A live user, readable or not, is deleted by its erasure.
+      return accept({
+        type: 'UserErased',
+        data: { deleted: state.user !== null || state.erasure === 'unreadable' },
+      });
   }
 }
 

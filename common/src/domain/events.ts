@@ -1,3 +1,4 @@
+import { EVENT_SCHEMA_VERSIONS } from './upcasting';
 import type { UserFields, UserPatch } from './user';
 
 /** The fields that are personal data: stored sealed, and erased with the user's data key. */
@@ -16,7 +17,14 @@ export type UserEventBody =
   | { readonly type: 'UserUpdated'; readonly data: Erasable<UserPatch> }
   | { readonly type: 'UserDeleted'; readonly data: Record<string, never> }
   /** The user's personal data was erased (and a live user deleted); holds none itself. */
-  | { readonly type: 'UserErased'; readonly data: Record<string, never> };
+  | { readonly type: 'UserErased'; readonly data: ErasureData };
+
+/**
+ * What an erasure says of itself (schema 2): whether it ended a live user, which an audit of
+ * erasures needs without folding each user's history. Null on erasures stored in schema 1, which
+ * did not record it (upcasting.ts).
+ */
+export type ErasureData = { readonly deleted: boolean | null };
 
 export type UserEventType = UserEventBody['type'];
 
@@ -41,6 +49,12 @@ export interface EventMetadata {
   readonly occurredAt: Date;
   /** The `X-Request-Id` of the request that wrote the event; null on events stored before it was kept. */
   readonly requestId: string | null;
+  /**
+   * The shape `data` is in: the one its type is written in now (EVENT_SCHEMA_VERSIONS) once read,
+   * as readers upcast older ones (upcasting.ts); a greater one only on an event a newer version of
+   * the service wrote, which `evolve` refuses to fold.
+   */
+  readonly schemaVersion: number;
 }
 
 export type UserEvent = UserEventBody & EventMetadata;
@@ -72,5 +86,6 @@ export function stampEvents(
     partition,
     occurredAt: context.now(),
     requestId: context.requestId ?? null,
+    schemaVersion: EVENT_SCHEMA_VERSIONS[body.type],
   }));
 }

@@ -1,5 +1,6 @@
 import type { Erasable, UserEvent } from './events';
 import { UnreadableEventError } from './unreadable-event';
+import { EVENT_SCHEMA_VERSIONS } from './upcasting';
 import type { User, UserFields, UserPatch, UserState } from './user';
 
 /**
@@ -9,6 +10,7 @@ import type { User, UserFields, UserPatch, UserState } from './user';
  * than producing a state nobody decided.
  */
 export function evolve(state: UserState, event: UserEvent): UserState {
+  if (Object.hasOwn(EVENT_SCHEMA_VERSIONS, event.type)) checkSchema(event);
   switch (event.type) {
     case 'UserCreated': {
       const { name, email, group } = readFields(event, event.data);
@@ -36,6 +38,17 @@ export function evolve(state: UserState, event: UserEvent): UserState {
     default:
       return unknownType(event);
   }
+}
+
+/** Readers upcast every event they read, so any other schema is one this version cannot read. */
+function checkSchema(event: UserEvent): void {
+  const current = EVENT_SCHEMA_VERSIONS[event.type];
+  if (event.schemaVersion === current) return;
+  throw new UnreadableEventError(
+    event.eventId,
+    event.userId,
+    `${event.type} of schema ${event.schemaVersion}, and this version reads schemas 1 to ${current}`,
+  );
 }
 
 /** A live user whose personal data is erased: it is known to exist, and nothing more. */

@@ -8,3 +8,4 @@ export * from './unreadable-event';
 export * from './command-failures';
 export * from './as-of';
 export * from './email-claims';
+export * from './upcasting';

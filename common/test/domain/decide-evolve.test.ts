@@ -114,8 +114,12 @@ describe('decide and evolve', () => {
     });
 
     it('erases a deleted user too: the personal data of its events is still stored', () => {
-      const state = given(created(ada), deleted()).when(eraseUser('u1')).then(erased());
+      const state = given(created(ada), deleted()).when(eraseUser('u1')).then(erased(false));
       expect(state).toEqual({ version: 3, user: null, erasure: 'erased' });
+    });
+
+    it('says an erasure deleted a live user whose personal data no longer opens', () => {
+      given(createdUnreadably(1)).when(eraseUser('u1')).then(erased(true));
     });
 
     it('decides nothing for a user erased already, so erasing again is harmless', () => {

@@ -250,7 +250,7 @@ describe('PersonalData', () => {
       expect(dataOf(opened)).toEqual([
         { name: null, email: null, group: 1 },
         { name: null, group: 4 },
-        {},
+        { deleted: true },
       ]);
       expect(opened.map(({ eventId, version, type }) => ({ eventId, version, type }))).toEqual(
         [...history, ...stored.slice(2)].map(({ eventId, version, type }) => ({
@@ -296,7 +296,11 @@ describe('PersonalData', () => {
         await store.events.readUserEvents('ada'),
       );
 
-      expect(dataOf(opened)).toEqual([{ name: null, email: null, group: 1 }, {}, BOB]);
+      expect(dataOf(opened)).toEqual([
+        { name: null, email: null, group: 1 },
+        { deleted: true },
+        BOB,
+      ]);
     });
   });
 

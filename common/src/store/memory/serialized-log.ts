@@ -1,4 +1,4 @@
-import type { UserEvent, UserEventType } from '../../domain';
+import { upcast, type UserEvent, type UserEventType } from '../../domain';
 
 /**
  * The in-memory store's events in commit order, each kept as its JSON text beside the few fields
@@ -34,8 +34,7 @@ export class SerializedLog {
   at(index: number): UserEvent {
     const text = this.texts[index];
     if (text === undefined) throw new Error(`no event at ${index} of the log`);
-    const stored = JSON.parse(text) as Omit<UserEvent, 'occurredAt'> & { occurredAt: string };
-    return { ...stored, occurredAt: new Date(stored.occurredAt) } as UserEvent;
+    return eventFromText(text);
   }
 
   partitionAt(index: number): number | undefined {
@@ -49,4 +48,19 @@ export class SerializedLog {
   typeAt(index: number): UserEventType | undefined {
     return this.types[index];
   }
+}
+
+/**
+ * An event from the text the log keeps of it, upcast to the current shape of its type
+ * (domain/upcasting.ts), as every store reads its events.
+ */
+export function eventFromText(text: string): UserEvent {
+  const stored = JSON.parse(text) as Omit<UserEvent, 'occurredAt'> & { occurredAt: string };
+  const { schemaVersion, ...body } = upcast(stored);
+  return {
+    ...stored,
+    ...body,
+    schemaVersion,
+    occurredAt: new Date(stored.occurredAt),
+  } as UserEvent;
 }

@@ -1,15 +1,17 @@
-import { UnreadableEventError, type UserEvent, type UserEventBody } from '../../domain';
+import { UnreadableEventError, upcast, type UserEvent, type UserEventBody } from '../../domain';
 import type { EventDocument } from './schema';
 import { packSealed, unpackSealed } from './sealed-documents';
 
 export function toEventDocument(event: UserEvent): EventDocument {
-  const { eventId, userId, version, partition, type, data, occurredAt, requestId } = event;
+  const { eventId, userId, version, partition, type, data, occurredAt, requestId, schemaVersion } =
+    event;
   return {
     _id: eventId,
     userId,
     version,
     partition,
     type,
+    schemaVersion,
     // Sealed records as binaries, once when both personal fields share one (sealed-documents.ts).
     data: packSealed(data),
     occurredAt,
@@ -18,13 +20,13 @@ export function toEventDocument(event: UserEvent): EventDocument {
 }
 
 /**
- * An event as read back. The envelope (id, user, version, partition, time) is what ordering and
+ * An event as read back, in the current shape of its type (domain/upcasting.ts). The envelope (id, user, version, partition, time) is what ordering and
  * routing rely on, so a document without it is refused here; the body (type and data) is left
  * for `evolve`, which refuses what it cannot fold, user by user. The request id is only for
  * tracing: events stored before it was kept have none, and anything but a string reads as null.
  */
 export function toEvent(document: EventDocument): UserEvent {
-  const { _id, userId, version, partition, type, data, occurredAt, requestId } =
+  const { _id, userId, version, partition, type, schemaVersion, data, occurredAt, requestId } =
     document as Partial<EventDocument>;
   const id = typeof _id === 'string' ? _id : String(_id);
   if (typeof userId !== 'string') throw new UnreadableEventError(id, '(unknown)', 'no userId');
@@ -34,11 +36,13 @@ export function toEvent(document: EventDocument): UserEvent {
     throw new UnreadableEventError(id, userId, 'no valid partition');
   if (!(occurredAt instanceof Date))
     throw new UnreadableEventError(id, userId, 'no occurredAt date');
-  // The body is checked by evolve, type by type; only its sealed records are unpacked here.
+  // The body is checked by evolve, type by type; here only its sealed records are unpacked, and
+  // it is upcast to the current shape of its type.
   const plainData = isRecord(data) ? unpackSealed(data) : data;
-  const body = { type, data: plainData } as UserEventBody;
+  const { schemaVersion: readAs, ...body } = upcast({ type, schemaVersion, data: plainData });
   return {
-    ...body,
+    ...(body as UserEventBody),
+    schemaVersion: readAs,
     eventId: id,
     userId,
     version: version as number,

@@ -25,6 +25,8 @@ export interface EventDocument {
   version: number;
   partition: number;
   type: UserEventType;
+  /** The shape of `data` (domain/upcasting.ts); absent on events stored before it was kept: 1. */
+  schemaVersion?: number;
   /** `name` and `email`, when present, are sealed with the user's data key (`personal-data/`). */
   data: Record<string, unknown>;
   occurredAt: Date;

@@ -82,6 +82,8 @@ describe('MongoDB tail', () => {
         data: document.data,
         occurredAt: document.occurredAt,
         requestId: null,
+        // Stored without one, as events were before they carried their schema.
+        schemaVersion: 1,
       },
       checkpoint: { clusterTime: time, resumeToken: tokenAt(100, 2) },
     });

@@ -61,6 +61,7 @@ describe('event documents with sealed records', () => {
     partition: 4,
     occurredAt: new Date('2026-01-01T00:00:00Z'),
     requestId: 'r1',
+    schemaVersion: 1,
   } as UserEvent;
 
   it('round-trips through BSON to the event sealed, the record stored once', () => {
