@@ -175,7 +175,7 @@ export class Aggregator implements AggregatorReads {
       saved: projectionVersion,
       current: PROJECTION_VERSION,
     });
-    return { entries: [], checkpoint: null, projectionVersion: PROJECTION_VERSION };
+    return { ...loaded, entries: [], checkpoint: null, projectionVersion: PROJECTION_VERSION };
   }
 
   /**

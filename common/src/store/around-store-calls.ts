@@ -27,6 +27,10 @@ export type StoreOperation =
   | 'acquire_lease'
   | 'renew_leases'
   | 'release_lease'
+  | 'request_rebuild'
+  | 'read_rebuild'
+  | 'read_generations'
+  | 'report_rebuild'
   | 'read_layout'
   | 'ping';
 
@@ -79,6 +83,12 @@ export function aroundStoreCalls(store: Store, around: AroundCall): Store {
       acquire: (...args) => around('acquire_lease', () => store.leases.acquire(...args)),
       renew: (...args) => around('renew_leases', () => store.leases.renew(...args)),
       release: (...args) => around('release_lease', () => store.leases.release(...args)),
+    },
+    rebuilds: {
+      request: (...args) => around('request_rebuild', () => store.rebuilds.request(...args)),
+      latest: () => around('read_rebuild', () => store.rebuilds.latest()),
+      partitions: () => around('read_generations', () => store.rebuilds.partitions()),
+      report: (...args) => around('report_rebuild', () => store.rebuilds.report(...args)),
     },
     layout: () => around('read_layout', () => store.layout()),
     ping: () => around('ping', () => store.ping()),

@@ -14,3 +14,4 @@ export * from './bounded-store';
 export type { ChangeSource, ChangeTail, CatchUp, TailStep } from './change-source';
 export { startCatchUpSubscription, type SubscriptionTiming } from './catch-up-subscription';
 export * from './sorted-ids';
+export * from './projection-rebuilds';

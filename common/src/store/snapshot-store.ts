@@ -29,6 +29,18 @@ export interface SnapshotBatch {
    * replaced whatever its own version or position, as it is not to be trusted.
    */
   readonly projectionVersion?: number;
+  /**
+   * The generation of the partitions' projection the entries belong to (0 if not given): a
+   * rebuild folds them again into a new one (projection-rebuilds.ts). Saved like the projection
+   * version, and as it: an entry or checkpoint of another generation is replaced.
+   */
+  readonly generation?: number;
+  /**
+   * The entries are the partitions' every user (a rebuild switching over): what is saved of the
+   * partitions and not among them goes, and the partitions then serve `generation`, all in one
+   * atomic step.
+   */
+  readonly whole?: boolean;
 }
 
 /** The projection version of snapshots saved before they carried one. */
@@ -44,6 +56,8 @@ export interface PartitionsSnapshot {
    * when none was saved or they disagree. A loader of another version must not trust `entries`.
    */
   readonly projectionVersion: number | null;
+  /** The lowest generation among the partitions' checkpoints; 0 where none was saved with one. */
+  readonly generation: number;
 }
 
 /** A page of live users from the snapshot: those after `after` in id order, optionally of one group. */

@@ -2,6 +2,7 @@ import type { DataKeyStore } from './data-key-store';
 import type { EventStore } from './event-store';
 import type { IdempotencyStore } from './idempotency-store';
 import type { PartitionLeases } from './partition-leases';
+import type { ProjectionRebuilds } from './projection-rebuilds';
 import type { SnapshotStore } from './snapshot-store';
 import type { Store } from './store';
 
@@ -12,6 +13,7 @@ export interface StoreOverrides {
   readonly idempotency?: Partial<IdempotencyStore>;
   readonly dataKeys?: Partial<DataKeyStore>;
   readonly leases?: Partial<PartitionLeases>;
+  readonly rebuilds?: Partial<ProjectionRebuilds>;
   readonly layout?: Store['layout'];
   readonly ping?: Store['ping'];
   readonly close?: Store['close'];
@@ -23,7 +25,8 @@ export interface StoreOverrides {
  * call, not once here, so a store that swaps them (a getter) is followed.
  */
 export function wrapStore(store: Store, overrides: StoreOverrides): Store {
-  const { events = {}, snapshots = {}, idempotency = {}, dataKeys = {}, leases = {} } = overrides;
+  const { events = {}, snapshots = {}, idempotency = {}, dataKeys = {} } = overrides;
+  const { leases = {}, rebuilds = {} } = overrides;
   return {
     events: {
       append: events.append ?? ((...args) => store.events.append(...args)),
@@ -68,6 +71,12 @@ export function wrapStore(store: Store, overrides: StoreOverrides): Store {
       acquire: leases.acquire ?? ((...args) => store.leases.acquire(...args)),
       renew: leases.renew ?? ((...args) => store.leases.renew(...args)),
       release: leases.release ?? ((...args) => store.leases.release(...args)),
+    },
+    rebuilds: {
+      request: rebuilds.request ?? ((...args) => store.rebuilds.request(...args)),
+      latest: rebuilds.latest ?? (() => store.rebuilds.latest()),
+      partitions: rebuilds.partitions ?? (() => store.rebuilds.partitions()),
+      report: rebuilds.report ?? ((...args) => store.rebuilds.report(...args)),
     },
     layout: overrides.layout ?? (() => store.layout()),
     ping: overrides.ping ?? (() => store.ping()),

@@ -128,6 +128,7 @@ export function definePartitionLeasesContract({
         entries: [ada],
         checkpoint,
         projectionVersion: 1,
+        generation: 0,
       });
     });
 
@@ -142,6 +143,7 @@ export function definePartitionLeasesContract({
         entries: [],
         checkpoint: null,
         projectionVersion: null,
+        generation: 0,
       });
       expect(await store.snapshots.loadUser('ada')).toBeNull();
     });

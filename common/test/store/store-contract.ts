@@ -2,6 +2,7 @@ import { defineDataKeyStoreContract } from './data-key-store-contract';
 import { defineEventStoreContract } from './event-store-contract';
 import { defineIdempotencyStoreContract } from './idempotency-store-contract';
 import { definePartitionLeasesContract } from './partition-leases-contract';
+import { defineProjectionRebuildsContract } from './projection-rebuilds-contract';
 import { defineSnapshotStoreContract } from './snapshot-store-contract';
 import { type StoreFixture, storeUnderTest } from './store-under-test';
 
@@ -37,4 +38,5 @@ export function defineStoreContract(
   describe('idempotency store', () => defineIdempotencyStoreContract(underTest));
   describe('data key store', () => defineDataKeyStoreContract(underTest));
   describe('partition leases', () => definePartitionLeasesContract(underTest));
+  describe('projection rebuilds', () => defineProjectionRebuildsContract(underTest));
 }

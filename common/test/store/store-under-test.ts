@@ -89,6 +89,9 @@ export function storeUnderTest(createFixture: () => Promise<StoreFixture>): Stor
     get leases() {
       return current().store.leases;
     },
+    get rebuilds() {
+      return current().store.rebuilds;
+    },
     layout: () => current().store.layout(),
     get dataKeys() {
       return current().store.dataKeys;

@@ -3,6 +3,7 @@ import {
   type EventStore,
   type IdempotencyStore,
   type PartitionLeases,
+  type ProjectionRebuilds,
   type SnapshotBatch,
   type SnapshotStore,
   type Store,
@@ -30,6 +31,7 @@ export class FaultInjectingStore implements Store {
   readonly idempotency: IdempotencyStore;
   readonly dataKeys: DataKeyStore;
   readonly leases: PartitionLeases;
+  readonly rebuilds: ProjectionRebuilds;
   readonly layout: Store['layout'];
   readonly ping: Store['ping'];
   readonly close: Store['close'];
@@ -55,6 +57,7 @@ export class FaultInjectingStore implements Store {
     this.idempotency = wrapped.idempotency;
     this.dataKeys = wrapped.dataKeys;
     this.leases = wrapped.leases;
+    this.rebuilds = wrapped.rebuilds;
     this.layout = wrapped.layout;
     this.ping = wrapped.ping;
     this.close = wrapped.close;

@@ -26,9 +26,9 @@ export class InMemorySnapshotStore implements SnapshotStore {
    */
   private readonly ids = new SortedIds();
   private readonly checkpoints = new Map<number, Checkpoint>();
-  /** The projection version each entry and checkpoint was saved by. */
-  private readonly entryProjections = new Map<string, number>();
-  private readonly checkpointProjections = new Map<number, number>();
+  /** The projection version and generation each entry and checkpoint was saved by. */
+  private readonly entryStamps = new Map<string, string>();
+  private readonly checkpointStamps = new Map<number, Stamp>();
 
   constructor(
     private readonly outage = new OutageSwitch(),
@@ -38,25 +38,43 @@ export class InMemorySnapshotStore implements SnapshotStore {
   async save(batch: SnapshotBatch): Promise<void> {
     this.outage.check('save a snapshot');
     if (batch.epoch !== undefined) this.leases.checkEpoch(batch.partitions, batch.epoch);
-    const projection = batch.projectionVersion ?? FIRST_PROJECTION_VERSION;
+    const stamp = stampOf(batch);
+    if (batch.whole) this.removeAllBut(batch.partitions, batch.entries);
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
       if (!saved) this.ids.add(entry.userId);
-      const trusted = this.entryProjections.get(entry.userId) === projection;
-      if (!saved || !trusted || saved.version < entry.version) {
+      const same = this.entryStamps.get(entry.userId) === stamp.key;
+      if (!saved || !same || saved.version < entry.version) {
         this.entries.set(entry.userId, frozenCopy(entry));
-        this.entryProjections.set(entry.userId, projection);
+        this.entryStamps.set(entry.userId, stamp.key);
       }
     }
     const { checkpoint } = batch;
-    if (!checkpoint) return;
+    if (!checkpoint) {
+      // A whole save stamps its partitions even without a place to resume from.
+      if (batch.whole)
+        for (const partition of batch.partitions) this.checkpointStamps.set(partition, stamp);
+      return;
+    }
     for (const partition of batch.partitions) {
       const saved = this.checkpoints.get(partition);
-      const trusted = this.checkpointProjections.get(partition) === projection;
-      if (!saved || !trusted || positionOf(saved) < positionOf(checkpoint)) {
+      const same = this.checkpointStamps.get(partition)?.key === stamp.key;
+      if (!saved || !same || positionOf(saved) < positionOf(checkpoint)) {
         this.checkpoints.set(partition, checkpoint);
-        this.checkpointProjections.set(partition, projection);
+        this.checkpointStamps.set(partition, stamp);
       }
+    }
+  }
+
+  /** Forgets every entry of the partitions but those given. */
+  private removeAllBut(partitions: readonly number[], kept: readonly SnapshotEntry[]): void {
+    const wanted = new Set(partitions);
+    const keep = new Set(kept.map((entry) => entry.userId));
+    for (const [userId, entry] of this.entries) {
+      if (!wanted.has(entry.partition) || keep.has(userId)) continue;
+      this.entries.delete(userId);
+      this.entryStamps.delete(userId);
+      this.ids.delete(userId);
     }
   }
 
@@ -69,8 +87,18 @@ export class InMemorySnapshotStore implements SnapshotStore {
     return {
       entries,
       checkpoint: this.oldestCheckpoint(partitions),
-      projectionVersion: sameVersion(partitions.map((p) => this.checkpointProjections.get(p))),
+      projectionVersion: sameVersion(
+        partitions.map((partition) => this.checkpointStamps.get(partition)?.projectionVersion),
+      ),
+      generation: lowest(
+        partitions.map((partition) => this.checkpointStamps.get(partition)?.generation ?? 0),
+      ),
     };
+  }
+
+  /** The generation the partition's checkpoint was saved in; 0 before its first rebuild. */
+  generationOf(partition: number): number {
+    return this.checkpointStamps.get(partition)?.generation ?? 0;
   }
 
   async loadUser(userId: string): Promise<SnapshotEntry | null> {
@@ -135,4 +163,21 @@ function sameVersion(versions: ReadonlyArray<number | undefined>): number | null
   const [first] = versions;
   if (first === undefined) return null;
   return versions.every((version) => version === first) ? first : null;
+}
+
+interface Stamp {
+  readonly projectionVersion: number;
+  readonly generation: number;
+  /** Both in one string, to compare at once. */
+  readonly key: string;
+}
+
+function stampOf(batch: SnapshotBatch): Stamp {
+  const projectionVersion = batch.projectionVersion ?? FIRST_PROJECTION_VERSION;
+  const generation = batch.generation ?? 0;
+  return { projectionVersion, generation, key: `${projectionVersion}:${generation}` };
+}
+
+function lowest(generations: readonly number[]): number {
+  return generations.length === 0 ? 0 : Math.min(...generations);
 }

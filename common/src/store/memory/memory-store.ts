@@ -6,6 +6,7 @@ import { InMemoryDataKeyStore } from './memory-data-key-store';
 import { InMemoryEventStore } from './memory-event-store';
 import { InMemoryIdempotencyStore } from './memory-idempotency-store';
 import { InMemoryPartitionLeases } from './memory-partition-leases';
+import { InMemoryProjectionRebuilds } from './memory-projection-rebuilds';
 import { InMemorySnapshotStore } from './memory-snapshot-store';
 import { OutageSwitch } from './outage-switch';
 
@@ -22,6 +23,7 @@ export class InMemoryStore implements Store {
   readonly outage = new OutageSwitch();
   readonly leases: InMemoryPartitionLeases;
   readonly snapshots: InMemorySnapshotStore;
+  readonly rebuilds: InMemoryProjectionRebuilds;
   readonly idempotency = new InMemoryIdempotencyStore(this.outage);
   readonly dataKeys = new InMemoryDataKeyStore(this.outage);
   // Reads and writes the other three in its one-call reads and atomic appends, as the MongoDB
@@ -33,6 +35,9 @@ export class InMemoryStore implements Store {
     this.fixed = { partitions: options.partitions ?? DEFAULT_PARTITIONS, storeId: randomUUID() };
     this.leases = new InMemoryPartitionLeases(this.outage, options.now);
     this.snapshots = new InMemorySnapshotStore(this.outage, this.leases);
+    this.rebuilds = new InMemoryProjectionRebuilds(this.outage, this.fixed.partitions, (p) =>
+      this.snapshots.generationOf(p),
+    );
     this.events = new InMemoryEventStore(this.outage, this);
   }
 

@@ -42,27 +42,19 @@ export class MongoSnapshotStore implements SnapshotStore {
   }
 
   async save(batch: SnapshotBatch): Promise<void> {
-    if (batch.epoch !== undefined) return this.saveFenced(batch, batch.epoch);
+    if (batch.epoch !== undefined || batch.whole) return this.saveAtomically(batch);
+    const stamp = stampOf(batch);
     try {
       // Users first: a crash between the two writes leaves an older checkpoint, which only
       // means replaying a little more.
       if (batch.entries.length > 0) {
-        await this.users.bulkWrite(batch.entries.map(userWrite(projectionOf(batch))), {
-          ordered: false,
-        });
+        await this.users.bulkWrite(batch.entries.map(userWrite(stamp)), { ordered: false });
       }
       const { checkpoint } = batch;
       if (checkpoint && batch.partitions.length > 0) {
-        await this.checkpoints.bulkWrite(
-          batch.partitions.map((partition) => ({
-            updateOne: {
-              filter: { _id: partition },
-              update: checkpointUpdate(checkpoint, projectionOf(batch)),
-              upsert: true,
-            },
-          })),
-          { ordered: false },
-        );
+        await this.checkpoints.bulkWrite(checkpointWrites(batch.partitions, checkpoint, stamp), {
+          ordered: false,
+        });
       }
     } catch (error) {
       throw new StoreUnavailableError('MongoDB failed to save a snapshot', { cause: error });
@@ -70,28 +62,42 @@ export class MongoSnapshotStore implements SnapshotStore {
   }
 
   /**
-   * Users and checkpoints in one transaction whose last statement updates each partition's
-   * document only where its lease is still at `epoch`. Fewer matched means the lease moved on:
-   * the transaction is aborted, so nothing of the save lands. A new holder's acquire that
-   * commits while this runs changes the same documents, so one of the two meets a write
-   * conflict: either the acquire comes first and this one aborts, or this one commits first,
-   * when it was still the holder.
+   * Users and checkpoints in one transaction. A whole save (a rebuild switching over) also
+   * deletes every other document of its partitions, which are of an older generation. Fenced
+   * (with an epoch), its last statement updates each partition's document only where its lease
+   * is still at `epoch`. Fewer matched means the lease moved on: the transaction is aborted, so
+   * nothing of the save lands. A new holder's acquire that commits while this runs changes the
+   * same documents, so one of the two meets a write conflict: either the acquire comes first and
+   * this one aborts, or this one commits first, when it was still the holder.
    */
-  private async saveFenced(batch: SnapshotBatch, epoch: number): Promise<void> {
+  private async saveAtomically(batch: SnapshotBatch): Promise<void> {
     const partitions = [...new Set(batch.partitions)];
+    const { epoch, checkpoint } = batch;
+    const stamp = stampOf(batch);
     const session = this.client.startSession();
     try {
       await runTransaction(
         session,
         async () => {
           if (batch.entries.length > 0)
-            await this.users.bulkWrite(batch.entries.map(userWrite(projectionOf(batch))), {
+            await this.users.bulkWrite(batch.entries.map(userWrite(stamp)), {
               ordered: false,
               session,
             });
+          if (batch.whole) {
+            await this.users.deleteMany(
+              { partition: { $in: partitions }, $nor: [{ ...stamp }] },
+              { session },
+            );
+          }
+          if (epoch === undefined) {
+            const writes = checkpointWrites(partitions, checkpoint, stamp, batch.whole);
+            if (writes.length > 0) await this.checkpoints.bulkWrite(writes, { session });
+            return;
+          }
           const { matchedCount } = await this.checkpoints.updateMany(
             { _id: { $in: partitions }, epoch, holder: { $exists: true } },
-            checkpointUpdate(batch.checkpoint, projectionOf(batch)),
+            checkpointUpdate(checkpoint, stamp, batch.whole),
             { session },
           );
           if (matchedCount < partitions.length) throw new LeaseLostError(partitions, epoch);
@@ -139,6 +145,7 @@ export class MongoSnapshotStore implements SnapshotStore {
         entries: users.map(toEntry),
         checkpoint: complete ? oldest(checkpoints) : null,
         projectionVersion: complete ? sameProjection(checkpoints) : null,
+        generation: complete ? lowestGeneration(checkpoints) : 0,
       };
     } catch (error) {
       throw new StoreUnavailableError('MongoDB failed to load a snapshot', { cause: error });
@@ -209,24 +216,25 @@ function liveUsersOf(
   return filter;
 }
 
-function userWrite(projectionVersion: number) {
+function userWrite(stamp: Stamp) {
   return (entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> =>
-    replaceIfNewer<UserDocument>({ ...toUserDocument(entry), projectionVersion }, 'version', 0);
+    replaceIfNewer<UserDocument>({ ...toUserDocument(entry), ...stamp }, stamp, 'version', 0);
 }
 
 /**
  * Upserts `replacement` unless the stored document is as new or newer by `orderField` and of
- * the same projection version, in one atomic server-side step. `$literal` keeps user data such
+ * the same stamp (projection version and generation), in one atomic server-side step. `$literal` keeps user data such
  * as a name starting with "$" from being read as an expression.
  */
-function replaceIfNewer<T extends Document & { _id: unknown; projectionVersion?: number }>(
+function replaceIfNewer<T extends Document & { _id: unknown }>(
   replacement: T,
+  stamp: Stamp,
   orderField: keyof T & string,
   floor: unknown,
 ): AnyBulkWriteOperation<T> {
   const isNewer = {
     $or: [
-      { $ne: [projectionOfStored, { $literal: replacement.projectionVersion }] },
+      ...otherStamp(stamp),
       {
         $lt: [
           { $ifNull: [`$${orderField}`, { $literal: floor }] },
@@ -253,12 +261,13 @@ function replaceIfNewer<T extends Document & { _id: unknown; projectionVersion?:
  * Moves a partition's checkpoint forward (never back) and marks the save, leaving its lease as
  * it is. `$literal` keeps a resume token's fields from being read as expressions.
  */
-function checkpointUpdate(checkpoint: Checkpoint | null, projectionVersion: number): Document[] {
-  if (!checkpoint) return [{ $set: { savedAt: '$$NOW' } }];
+function checkpointUpdate(checkpoint: Checkpoint | null, stamp: Stamp, whole = false): Document[] {
+  // A whole save stamps its partitions even without a place to resume from.
+  if (!checkpoint) return [{ $set: { savedAt: '$$NOW', ...(whole ? stamp : {}) } }];
   const { clusterTime, resumeToken } = asMongoCheckpoint(checkpoint);
   const isNewer = {
     $or: [
-      { $ne: [projectionOfStored, projectionVersion] },
+      ...otherStamp(stamp),
       { $lt: [{ $ifNull: ['$clusterTime', NO_TIME] }, { $literal: clusterTime }] },
     ],
   };
@@ -270,7 +279,8 @@ function checkpointUpdate(checkpoint: Checkpoint | null, projectionVersion: numb
       $set: {
         clusterTime: newer(clusterTime, '$clusterTime'),
         resumeToken: newer(resumeToken, '$resumeToken'),
-        projectionVersion: newer(projectionVersion, '$projectionVersion'),
+        projectionVersion: newer(stamp.projectionVersion, '$projectionVersion'),
+        generation: newer(stamp.generation, '$generation'),
         savedAt: '$$NOW',
       },
     },
@@ -286,11 +296,54 @@ function oldest(checkpoints: readonly CheckpointDocument[]): Checkpoint | null {
   return found ? { clusterTime: found.clusterTime, resumeToken: found.resumeToken ?? null } : null;
 }
 
-/** What a stored document's projection version is: saved before they carried one, the first. */
-const projectionOfStored = { $ifNull: ['$projectionVersion', FIRST_PROJECTION_VERSION] };
+/** Which projection, and which generation of it, saved a document. */
+interface Stamp {
+  readonly projectionVersion: number;
+  readonly generation: number;
+}
 
-function projectionOf(batch: SnapshotBatch): number {
-  return batch.projectionVersion ?? FIRST_PROJECTION_VERSION;
+function stampOf(batch: SnapshotBatch): Stamp {
+  return {
+    projectionVersion: batch.projectionVersion ?? FIRST_PROJECTION_VERSION,
+    generation: batch.generation ?? 0,
+  };
+}
+
+/**
+ * Conditions that hold when the stored document was saved under another stamp. Documents saved
+ * before they carried one read as the first projection version, generation 0.
+ */
+function otherStamp(stamp: Stamp): Document[] {
+  return [
+    {
+      $ne: [
+        { $ifNull: ['$projectionVersion', FIRST_PROJECTION_VERSION] },
+        { $literal: stamp.projectionVersion },
+      ],
+    },
+    { $ne: [{ $ifNull: ['$generation', 0] }, { $literal: stamp.generation }] },
+  ];
+}
+
+/** The partitions' checkpoint documents moved to `checkpoint`, upserted. */
+function checkpointWrites(
+  partitions: readonly number[],
+  checkpoint: Checkpoint | null,
+  stamp: Stamp,
+  whole = false,
+): AnyBulkWriteOperation<CheckpointDocument>[] {
+  if (!checkpoint && !whole) return [];
+  return partitions.map((partition) => ({
+    updateOne: {
+      filter: { _id: partition },
+      update: checkpointUpdate(checkpoint, stamp, whole),
+      upsert: true,
+    },
+  }));
+}
+
+function lowestGeneration(checkpoints: readonly CheckpointDocument[]): number {
+  return Math.min(...checkpoints.map((checkpoint) => checkpoint.generation ?? 0));
 }
 
 /** The projection version all the checkpoints were saved by, or null when they differ. */

@@ -26,6 +26,7 @@ import { MongoDataKeyStore } from './mongo-data-key-store';
 import { MongoEventStore } from './mongo-event-store';
 import { MongoIdempotencyStore } from './mongo-idempotency-store';
 import { MongoPartitionLeases } from './mongo-partition-leases';
+import { MongoProjectionRebuilds } from './mongo-projection-rebuilds';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
 import { readLayout } from './store-layout';
 import type { StoreLog } from './resume-token';
@@ -75,6 +76,7 @@ export class MongoStore implements Store, MetricsSource {
   readonly idempotency: MongoIdempotencyStore;
   readonly dataKeys: MongoDataKeyStore;
   readonly leases: MongoPartitionLeases;
+  readonly rebuilds: MongoProjectionRebuilds;
   private readonly db: Db;
   private readonly timeoutMs: number;
   /** Read once: the layout never changes (store-layout.ts). */
@@ -97,6 +99,11 @@ export class MongoStore implements Store, MetricsSource {
     this.idempotency = new MongoIdempotencyStore(db, timeoutMs);
     this.dataKeys = new MongoDataKeyStore(db, clock, timeoutMs);
     this.leases = new MongoPartitionLeases(db, timeoutMs);
+    this.rebuilds = new MongoProjectionRebuilds(
+      db,
+      timeoutMs,
+      async () => (await this.layout()).partitions,
+    );
   }
 
   layout(): Promise<StoreLayout> {

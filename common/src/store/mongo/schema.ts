@@ -54,6 +54,8 @@ export interface UserDocument {
   deleted?: true;
   /** The projection that saved it; absent when saved before they carried one: 1. */
   projectionVersion?: number;
+  /** The generation of the projection (projection-rebuilds.ts); absent before the first rebuild: 0. */
+  generation?: number;
 }
 
 /**
@@ -73,6 +75,10 @@ export interface CheckpointDocument {
   savedAt?: Date;
   /** The projection that saved the checkpoint; absent when saved before they carried one: 1. */
   projectionVersion?: number;
+  /** The generation the partition serves; absent before its first rebuild: 0. */
+  generation?: number;
+  /** Its owner's last report on folding it into another generation (projection-rebuilds.ts). */
+  rebuild?: { generation: number; events: number; failure: string | null };
 }
 
 /** An aggregator's heartbeat: alive, and reachable at `url`, until `expiresAt`. */
@@ -80,6 +86,14 @@ export interface AggregatorDocument {
   _id: string;
   url: string;
   expiresAt: Date;
+}
+
+/** The rebuild asked for last (`_id: 'rebuild'`, in Settings): see ProjectionRebuilds. */
+export interface RebuildDocument {
+  _id: 'rebuild';
+  rebuildId: string;
+  generation: number;
+  requestedAt: Date;
 }
 
 /** The store's layout (`_id: 'layout'`), written once by mongo-init: see StoreLayout. */
