@@ -140,6 +140,22 @@ export function createAggregatorMetrics(registry: Registry) {
       help: 'Time the last partition taken took to load its snapshot',
       registers,
     }),
+    rebuildEvents: new Counter({
+      name: 'aggregator_rebuild_events_total',
+      help: 'Events folded again from the log into a new generation of the projection',
+      registers,
+    }),
+    rebuilds: new Counter({
+      name: 'aggregator_partition_rebuilds_total',
+      help: 'Partitions folded again into a new generation, by outcome: switched over, failed (an event it cannot fold), or abandoned (the partition left this aggregator)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    rebuildsRunning: new Gauge({
+      name: 'aggregator_partition_rebuilds_running',
+      help: 'Partitions being folded again into a new generation here now',
+      registers,
+    }),
     untrustedSnapshots: new Counter({
       name: 'aggregator_untrusted_snapshots_total',
       help: 'Partitions taken whose snapshot another projection version saved, so rebuilt from the log',

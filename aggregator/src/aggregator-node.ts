@@ -16,6 +16,7 @@ import { type AggregatorMetrics, createAggregatorMetrics } from './aggregator-me
 import { createInternalApi } from './internal-api';
 import { OpenedUsers } from './opened-users';
 import { OwnedPartitions } from './owned-partitions';
+import { ProjectionRebuilder } from './projection-rebuilder';
 import { PartitionOwnership, type RoundOutcome } from './partition-ownership';
 import { RequestGate } from './request-gate';
 
@@ -35,6 +36,8 @@ export interface AggregatorNodeOptions {
    * straight to their shares instead of taking everything and handing most of it over.
    */
   readonly expectedAggregators?: number;
+  /** How often it asks the store whether a projection rebuild is wanted (default 1 s). */
+  readonly rebuildCheckEveryMs?: number;
   readonly snapshotEvery: number;
   /** See AggregatorOptions.maxLagMs. */
   readonly maxLagMs?: number;
@@ -94,6 +97,8 @@ export interface AggregatorView {
   snapshot(): Promise<void>;
 }
 
+const DEFAULT_REBUILD_CHECK_MS = 1000;
+
 export async function startAggregatorNode(options: AggregatorNodeOptions): Promise<AggregatorNode> {
   const labels = { aggregator: options.name };
   const log = createLogger({
@@ -126,10 +131,11 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     },
     log,
     holds: (partition) => ownership?.holds(partition) ?? false,
-    aggregatorFor: (partition, epoch) =>
+    aggregatorFor: (partition, epoch, rebuildInto) =>
       new Aggregator({
         partitions: [partition],
         epoch,
+        ...(rebuildInto === undefined ? {} : { rebuildInto }),
         onLeaseLost: () => void ownership?.lost(partition).catch(() => undefined),
         snapshotEvery: options.snapshotEvery,
         ...(options.maxLagMs ? { maxLagMs: options.maxLagMs } : {}),
@@ -173,10 +179,18 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     expectedHolders: options.expectedAggregators ?? 1,
   });
   ownership = running;
+  const rebuilder = new ProjectionRebuilder({
+    rebuilds: store.rebuilds,
+    owned,
+    metrics,
+    log,
+    everyMs: options.rebuildCheckEveryMs ?? DEFAULT_REBUILD_CHECK_MS,
+  });
   log.info('aggregator listening', { address, port, url });
   void masterKeyMismatch(personalData, log).then((mismatch) => {
     if (mismatch === undefined) {
       running.start((outcome) => afterRound(outcome, owned, metrics, log));
+      rebuilder.start();
       return;
     }
     refused = 'master-key-mismatch';
@@ -204,6 +218,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
       };
     },
     async stop() {
+      await rebuilder.stop();
       await running.stop();
       await server.close();
       await owned.stopAll('graceful');
@@ -212,6 +227,7 @@ export async function startAggregatorNode(options: AggregatorNodeOptions): Promi
     async crash() {
       gate.open();
       await server.close();
+      await rebuilder.stop('crash');
       await running.abandon();
       await owned.stopAll('crash');
       stopCountingStore();

@@ -14,7 +14,7 @@ import type { AggregatorReads, HeldUsers } from './aggregator-reads';
 import { AppliedPositions } from './applied-positions';
 import { OpenedUsers } from './opened-users';
 import { PROJECTION_VERSION, UserProjection } from './projection';
-import { Readiness } from './readiness';
+import { type NotReadyReason, Readiness } from './readiness';
 import { SnapshotPolicy } from './snapshot-policy';
 
 export interface AggregatorOptions {
@@ -49,10 +49,24 @@ export interface AggregatorOptions {
    * aggregator resumes near the store's head instead of rescanning all that came since.
    */
   readonly checkpointEveryMs?: number;
+  /**
+   * Folds the partitions again from the log into this new generation, not trusting (not even
+   * loading) what is saved of them, and saves nothing until `switchOver` saves them whole: while
+   * it catches up, another aggregator goes on serving them (partition-rebuild.ts).
+   */
+  readonly rebuildInto?: number;
 }
 
 const DEFAULT_MAX_LAG_MS = 10_000;
 const DEFAULT_CHECKPOINT_EVERY_MS = 60_000;
+/** Reasons not to be ready that pass by themselves. */
+const PASSING: ReadonlySet<NotReadyReason> = new Set([
+  'joining',
+  'restoring',
+  'reconciling',
+  'behind',
+  'stopped',
+]);
 /** How often readiness is checked for changes worth a log line. */
 const READINESS_LOG_EVERY_MS = 1000;
 
@@ -78,8 +92,15 @@ export class Aggregator implements AggregatorReads {
   private checkpoint: Checkpoint | null = null;
   private replayed = 0;
   private replayStartedAt = process.hrtime.bigint();
+  /** The generation of the projection held here, known once loaded (or rebuilt into). */
+  private loadedGeneration: number | null = null;
+  /** A rebuild's saves are held until it switches over: then it saves its partitions whole. */
+  private savesHeld: boolean;
+  /** Every event folded here, a rebuild's progress. */
+  private foldedEvents = 0;
 
   constructor(private readonly options: AggregatorOptions) {
+    this.savesHeld = options.rebuildInto !== undefined;
     this.openedUsers = options.openedUsers ?? new OpenedUsers(options.personalData);
     this.opened = this.openedUsers;
     this.readinessState = new Readiness(options.maxLagMs ?? DEFAULT_MAX_LAG_MS);
@@ -117,9 +138,10 @@ export class Aggregator implements AggregatorReads {
     const { store, partitions, log, metrics } = this.options;
     this.readinessState.logChanges(log, READINESS_LOG_EVERY_MS);
     const loading = process.hrtime.bigint();
-    const loaded = await this.untilStopped(() => store.snapshots.load(partitions));
+    const loaded = await this.untilStopped(() => this.load());
     if (!loaded || this.readinessState.isStopped) return;
     const restored = this.trusted(loaded);
+    this.loadedGeneration = restored.generation;
     this.projection.restore(restored.entries);
     this.checkpoint = restored.checkpoint;
     metrics.restoreDuration.set(secondsSince(loading));
@@ -159,6 +181,18 @@ export class Aggregator implements AggregatorReads {
         error: errorFields(error),
       });
     });
+  }
+
+  /** What is saved of the partitions; nothing of it for a rebuild, which folds them from the log. */
+  private async load(): Promise<PartitionsSnapshot> {
+    const { store, partitions, rebuildInto } = this.options;
+    if (rebuildInto === undefined) return store.snapshots.load(partitions);
+    return {
+      entries: [],
+      checkpoint: null,
+      projectionVersion: PROJECTION_VERSION,
+      generation: rebuildInto,
+    };
   }
 
   /**
@@ -201,7 +235,58 @@ export class Aggregator implements AggregatorReads {
     await this.halt();
   }
 
+  /** The generation of the projection held here; null until loaded. */
+  get generation(): number | null {
+    return this.loadedGeneration;
+  }
+
+  /**
+   * Why this aggregator cannot fold its partitions to the end, if it cannot: its subscription
+   * ended for good, or an event parked a user (what a rebuild reports as its failure; event and
+   * user ids, never personal data).
+   */
+  get cannotFinish(): string | null {
+    const report = this.readinessState.report();
+    if (!report.ready && !PASSING.has(report.reason))
+      return `its subscription ended: ${report.reason}`;
+    return this.projection.anyParked()?.message ?? null;
+  }
+
+  /** Events folded here since it started: how far a rebuild got. */
+  get folded(): number {
+    return this.foldedEvents;
+  }
+
+  /**
+   * A rebuild's one save of its partitions whole, in their new generation: every user it holds,
+   * and what is saved of the partitions otherwise goes, in one atomic step (SnapshotBatch.whole).
+   * Its saves are ordinary afterwards. Throws what the save threw, its users kept for a retry.
+   */
+  async switchOver(): Promise<void> {
+    const { store, partitions, epoch, rebuildInto } = this.options;
+    if (rebuildInto === undefined || !this.savesHeld) return;
+    const entries = this.projection.takeChanges();
+    try {
+      await store.snapshots.save({
+        partitions,
+        entries,
+        checkpoint: this.checkpoint,
+        projectionVersion: PROJECTION_VERSION,
+        generation: rebuildInto,
+        whole: true,
+        ...(epoch === undefined ? {} : { epoch }),
+      });
+    } catch (error) {
+      this.projection.restoreChanges(entries);
+      if (error instanceof LeaseLostError) this.options.onLeaseLost?.();
+      throw error;
+    }
+    this.savesHeld = false;
+    this.snapshotPolicy.taken();
+  }
+
   async snapshot(): Promise<void> {
+    if (this.savesHeld) return;
     const { store, partitions, epoch, metrics, log } = this.options;
     const entries = this.projection.takeChanges();
     const checkpoint = this.checkpoint;
@@ -214,6 +299,7 @@ export class Aggregator implements AggregatorReads {
         entries,
         checkpoint,
         projectionVersion: PROJECTION_VERSION,
+        generation: this.loadedGeneration ?? 0,
         ...(epoch === undefined ? {} : { epoch }),
       });
       metrics.snapshots.inc({ outcome: 'saved' });
@@ -280,13 +366,18 @@ export class Aggregator implements AggregatorReads {
 
   private countApplied(event: UserEvent): void {
     const { metrics } = this.options;
+    this.foldedEvents += 1;
     if (!this.readinessState.hasCaughtUp) this.replayed += 1;
-    metrics.eventsApplied.inc({ partition: String(event.partition) });
+    // A rebuild's events were applied once already, by the aggregator serving the partition.
+    if (this.savesHeld) metrics.rebuildEvents.inc();
+    else metrics.eventsApplied.inc({ partition: String(event.partition) });
   }
 
   /** An erasure drops the user's key and opened data here; other events fetch the key early. */
   private followKeys(event: UserEvent): void {
     const { personalData } = this.options;
+    // A rebuild catching up serves no one: the aggregator serving the partition follows them.
+    if (this.savesHeld && !this.readinessState.hasCaughtUp) return;
     if (event.type === 'UserErased') {
       personalData.forget(event.userId);
       this.openedUsers.forget(event.userId);

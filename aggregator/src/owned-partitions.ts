@@ -12,8 +12,11 @@ import type { ReadinessReport } from './readiness';
 export interface OwnedPartitionsOptions {
   /** The store's partition count, null until it is known. */
   readonly partitionCount: () => number | null;
-  /** An aggregator for one partition under its lease's epoch, not yet started. */
-  readonly aggregatorFor: (partition: number, epoch: number) => Aggregator;
+  /**
+   * An aggregator for one partition under its lease's epoch, not yet started; one that folds it
+   * again into a new generation when `rebuildInto` is given.
+   */
+  readonly aggregatorFor: (partition: number, epoch: number, rebuildInto?: number) => Aggregator;
   /** Whether the lease on the partition may be trusted at this moment (PartitionOwnership.holds). */
   readonly holds: (partition: number) => boolean;
   /** Opens users for answers, shared by every partition's aggregator. */
@@ -31,6 +34,8 @@ export interface OwnedPartitionsOptions {
  */
 export class OwnedPartitions implements PartitionServing, ServedPartitions {
   private readonly aggregators = new Map<number, Aggregator>();
+  /** The epoch of the lease each partition is held under. */
+  private readonly epochs = new Map<number, number>();
   /** Each partition's reads alone, made once: a user's read asks for them on every request. */
   private readonly alone = new Map<number, PartitionReads>();
 
@@ -39,6 +44,7 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   take(partition: number, epoch: number): void {
     const aggregator = this.options.aggregatorFor(partition, epoch);
     this.aggregators.set(partition, aggregator);
+    this.epochs.set(partition, epoch);
     this.alone.set(partition, new PartitionReads([aggregator], this, this.options.opened));
     aggregator.start().catch((error: unknown) =>
       this.options.log.error('partition failed to start', {
@@ -63,6 +69,7 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   ): Promise<void> {
     const aggregator = this.aggregators.get(partition);
     this.aggregators.delete(partition);
+    this.epochs.delete(partition);
     this.alone.delete(partition);
     if (!aggregator) return;
     await stop(aggregator);
@@ -78,6 +85,29 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
     await Promise.all(
       stopping.map((aggregator) => (how === 'graceful' ? aggregator.stop() : aggregator.crash())),
     );
+  }
+
+  /** The aggregator serving the partition here; undefined when it is not held here. */
+  aggregatorOf(partition: number): Aggregator | undefined {
+    return this.aggregators.get(partition);
+  }
+
+  /** A new aggregator folding the partition again into `generation`, under its lease; not started. */
+  rebuilderOf(partition: number, generation: number): Aggregator | undefined {
+    const epoch = this.epochs.get(partition);
+    if (epoch === undefined) return undefined;
+    return this.options.aggregatorFor(partition, epoch, generation);
+  }
+
+  /**
+   * Serves the partition from `next` instead of `current`, at once: false, and nothing changed,
+   * when `current` no longer serves it (it was dropped or handed over meanwhile).
+   */
+  replace(partition: number, current: Aggregator, next: Aggregator): boolean {
+    if (this.aggregators.get(partition) !== current) return false;
+    this.aggregators.set(partition, next);
+    this.alone.set(partition, new PartitionReads([next], this, this.options.opened));
+    return true;
   }
 
   get partitions(): number[] {
