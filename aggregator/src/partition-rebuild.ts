@@ -17,6 +17,8 @@ export interface PartitionRebuildOptions {
   /** Resolves after `ms`, sooner once the node stops (then `stopped` says so). */
   readonly pause: (ms: number) => Promise<void>;
   readonly stopped: () => boolean;
+  /** The call's answer, or undefined once the node stops first. */
+  readonly unlessStopped: <T>(call: Promise<T>) => Promise<T | undefined>;
 }
 
 /**
@@ -108,7 +110,9 @@ async function untilSwitched(
   for (;;) {
     if (options.stopped() || options.owned.aggregatorOf(partition) !== fresh) return 'abandoned';
     try {
-      await fresh.switchOver();
+      // A stop during the save leaves it to the store: it lands whole, or not at all.
+      await options.unlessStopped(fresh.switchOver());
+      if (options.stopped()) return 'abandoned';
       return 'switched';
     } catch (error) {
       // Lost: the node drops the partition (Aggregator's onLeaseLost); nothing was saved.
@@ -129,7 +133,7 @@ async function report(
   progress: Parameters<ProjectionRebuilds['report']>[1],
 ): Promise<void> {
   try {
-    await options.rebuilds.report(partition, progress);
+    await options.unlessStopped(options.rebuilds.report(partition, progress));
   } catch (error) {
     options.log.warn('rebuild progress not reported', { partition, error: errorFields(error) });
   }

@@ -26,8 +26,15 @@ export class ProjectionRebuilder {
   private wake: (() => void) | null = null;
   private running: Promise<void> = Promise.resolve();
   private readonly failed = new Map<number, number>();
+  /** Settles once `stop` is called: a store call that never answers does not hold a stop up. */
+  private readonly stopping: Promise<undefined>;
+  private stopNow: () => void = () => undefined;
 
-  constructor(private readonly options: ProjectionRebuilderOptions) {}
+  constructor(private readonly options: ProjectionRebuilderOptions) {
+    this.stopping = new Promise((resolve) => {
+      this.stopNow = () => resolve(undefined);
+    });
+  }
 
   start(): void {
     this.running = this.loop();
@@ -39,6 +46,7 @@ export class ProjectionRebuilder {
    */
   async stop(how: 'graceful' | 'crash' = 'graceful'): Promise<void> {
     this.stopped = true;
+    this.stopNow();
     this.wake?.();
     if (how === 'graceful') await this.running;
   }
@@ -58,7 +66,7 @@ export class ProjectionRebuilder {
 
   private async round(): Promise<void> {
     const { rebuilds, owned, metrics, log } = this.options;
-    const wanted = await rebuilds.latest();
+    const wanted = await Promise.race([rebuilds.latest(), this.stopping]);
     if (!wanted) return;
     const { generation } = wanted;
     for (const partition of owned.partitions) {
@@ -76,6 +84,7 @@ export class ProjectionRebuilder {
           pollMs: Math.min(this.options.everyMs, 200),
           pause: (ms) => this.pause(ms),
           stopped: () => this.stopped,
+          unlessStopped: (call) => Promise.race([call, this.stopping]),
         },
         partition,
         generation,
