@@ -5,6 +5,7 @@ import { docsFileRoute, docsPageRoute, openApiRoute } from './docs-routes';
 import { mergePatchBody } from './merge-patch';
 import { problemIndexRoute, problemPageRoute } from './problem-pages';
 import { eventStatsRoute } from './event-stats-routes';
+import { rebuildStatusRoute, requestRebuildRoute } from './rebuild-routes';
 import { userHistoryRoute } from './history-routes';
 import { countUsersRoute, listUsersRoute, userStatsRoute } from './list-routes';
 import {
@@ -21,6 +22,7 @@ import {
   MERGE_PATCH_TYPE,
   NO_QUERY,
   READ_FAILURES,
+  REBUILD_LOCATION,
   REQUEST_ID,
   schemaRef,
   textAnswer,
@@ -483,6 +485,42 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
     },
     problems: { 400: ['validationError'], ...READ_FAILURES },
     handle: eventStatsRoute,
+  }),
+  route({
+    method: 'POST',
+    path: '/admin/projections/users/rebuild',
+    scope: 'users:admin',
+    operation: {
+      operationId: 'rebuildUsersProjection',
+      summary: 'Rebuild the users projection from the log, while it serves',
+      description: `Asks for every partition of the users projection to be folded again from the events into a new generation. The aggregators do it partition by partition while they go on serving the current one, and switch each partition over in one atomic step once its new generation has caught up; a crash during it loses nothing, and the partition is folded again by whoever holds it next. One rebuild runs at a time: asked again meanwhile, the one running is answered. No body is read. ${NO_QUERY}`,
+      tag: 'operations',
+    },
+    query: QUERIES.none,
+    answers: {
+      '202': jsonAnswer(
+        'Asked for (or already running): its status, and in `Location` where to watch it.',
+        schemaRef('RebuildStatus'),
+        { Location: REBUILD_LOCATION },
+      ),
+    },
+    problems: READ_FAILURES,
+    handle: requestRebuildRoute,
+  }),
+  route({
+    method: 'GET',
+    path: '/admin/projections/users/rebuilds/{rebuildId}',
+    scope: 'users:admin',
+    operation: {
+      operationId: 'rebuildStatus',
+      summary: 'How far the rebuild asked for last is',
+      description: `\`running\` until every partition serves the new generation (\`done\`); \`failed\` once a partition met an event it cannot fold (named in \`failures\`; that partition goes on serving its current generation, and asking again starts a new rebuild). ${NO_QUERY}`,
+      tag: 'operations',
+    },
+    query: QUERIES.none,
+    answers: { '200': jsonAnswer('Its status.', schemaRef('RebuildStatus')) },
+    problems: { 404: ['rebuildNotFound'], ...READ_FAILURES },
+    handle: rebuildStatusRoute,
   }),
   baseAppRoute({
     method: 'GET',

@@ -51,6 +51,12 @@ export const LOCATION: HeaderObject = {
   required: true,
   schema: { type: 'string', pattern: `^/api/user/${USER_ID_PATTERN.slice(1)}` },
 };
+export const REBUILD_LOCATION: HeaderObject = {
+  description:
+    'Where the rebuild’s status is read: `/admin/projections/users/rebuilds/{rebuildId}`.',
+  required: true,
+  schema: { type: 'string', pattern: '^/admin/projections/users/rebuilds/[^/]+$' },
+};
 export const LINK_NEXT: HeaderObject = {
   description:
     'Only when more match: `<url>; rel="next"`, the next page, a URL relative to this host with the same path and parameters and `after` set past this page (for lists, without `offset`).',
@@ -290,6 +296,16 @@ export const ID_IN_PATH: ParameterObject = {
   schema: createUserSchema.properties.id,
 };
 
+/** `rebuildId` in `/admin/projections/users/rebuilds/{rebuildId}`. */
+export const REBUILD_ID_IN_PATH: ParameterObject = {
+  name: 'rebuildId',
+  in: 'path',
+  required: true,
+  description:
+    'The id a `POST /admin/projections/users/rebuild` answered. Any other is 404 `rebuild-not-found`.',
+  schema: { type: 'string', maxLength: 64 },
+};
+
 /** `file` in `/docs/{file}`. */
 export const FILE_IN_PATH: ParameterObject = {
   name: 'file',
@@ -314,6 +330,7 @@ export const PROBLEM_NAME_IN_PATH: ParameterObject = {
 export const PATH_PARAMETERS: Readonly<Record<string, ParameterObject>> = {
   id: ID_IN_PATH,
   file: FILE_IN_PATH,
+  rebuildId: REBUILD_ID_IN_PATH,
   name: PROBLEM_NAME_IN_PATH,
 };
 
@@ -411,6 +428,45 @@ export function dataSchemas(): Record<string, SchemaObject> {
     },
     CreateUser: createUserSchema,
     UpdateUser: updateUserSchema,
+    RebuildStatus: {
+      type: 'object',
+      description:
+        'A rebuild of the users projection: which generation the partitions are folded into, how many serve it already, and how many events were folded into it so far.',
+      required: ['id', 'state', 'generation', 'requestedAt', 'partitions', 'events', 'failures'],
+      additionalProperties: false,
+      properties: {
+        id: { type: 'string' },
+        state: { enum: ['running', 'done', 'failed'] },
+        generation: { type: 'integer', minimum: 1 },
+        requestedAt: { type: 'string', format: 'date-time' },
+        partitions: {
+          type: 'object',
+          required: ['total', 'done', 'failed'],
+          additionalProperties: false,
+          properties: {
+            total: { type: 'integer', minimum: 1 },
+            done: { type: 'integer', minimum: 0 },
+            failed: { type: 'integer', minimum: 0 },
+          },
+        },
+        events: { type: 'integer', minimum: 0 },
+        failures: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['partition', 'failure'],
+            additionalProperties: false,
+            properties: {
+              partition: { type: 'integer', minimum: 0 },
+              failure: {
+                type: 'string',
+                description: 'The event it could not fold, by event and user id.',
+              },
+            },
+          },
+        },
+      },
+    },
     HistoryEvent: {
       type: 'object',
       description:

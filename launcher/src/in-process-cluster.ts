@@ -30,6 +30,8 @@ export interface InProcessClusterOptions {
   readonly snapshotEvery: number;
   /** How long a partition lease lasts unless renewed (LEASE_MS); the aggregators' default without. */
   readonly leaseMs?: number;
+  /** How often the aggregators ask whether a projection rebuild is wanted; their default without. */
+  readonly rebuildCheckEveryMs?: number;
   /** How often the gateway reads the leases again; its default without. */
   readonly ownersRefreshMs?: number;
   /** 0 picks a free port. */
@@ -238,6 +240,9 @@ function aggregatorOptions(options: ClusterSettings, index: number, port: number
     name: aggregatorName(index),
     expectedAggregators: options.aggregatorCount,
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+    ...(options.rebuildCheckEveryMs === undefined
+      ? {}
+      : { rebuildCheckEveryMs: options.rebuildCheckEveryMs }),
     snapshotEvery: options.snapshotEvery,
     store: options.store,
     masterKeys: options.masterKeys,

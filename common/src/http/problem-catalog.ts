@@ -84,6 +84,12 @@ export const PROBLEM_TYPES = {
     title: 'Not Found',
     when: 'the user was never created, or is deleted',
   },
+  rebuildNotFound: {
+    type: '/problems/rebuild-not-found',
+    status: 404,
+    title: 'Not Found',
+    when: 'the rebuild named is not the one asked for last (only that one is kept)',
+  },
   methodNotAllowed: {
     type: '/problems/method-not-allowed',
     status: 405,
@@ -281,6 +287,8 @@ export const problems = {
     new HttpProblem(PROBLEM_TYPES.notFound, `No route for ${method} ${path}`),
   userNotFound: (userId: string) =>
     new HttpProblem(PROBLEM_TYPES.userNotFound, `No user ${userId}`),
+  rebuildNotFound: (id: string) =>
+    new HttpProblem(PROBLEM_TYPES.rebuildNotFound, `No rebuild ${id} is the latest`),
   /** `allow`: the methods the path takes, as the `Allow` header lists them ("GET, PUT"). */
   methodNotAllowed: (method: string, allow: string) =>
     new HttpProblem(PROBLEM_TYPES.methodNotAllowed, `${method} is not allowed here`, {

@@ -202,6 +202,16 @@ const cases: [string, HttpProblem, Expected][] = [
     { type: '/problems/user-not-found', status: 404, title: 'Not Found', detail: 'No user ann' },
   ],
   [
+    'rebuildNotFound',
+    problems.rebuildNotFound('r-1'),
+    {
+      type: '/problems/rebuild-not-found',
+      status: 404,
+      title: 'Not Found',
+      detail: 'No rebuild r-1 is the latest',
+    },
+  ],
+  [
     'methodNotAllowed',
     problems.methodNotAllowed('PATCH', 'GET, PUT, DELETE'),
     {

@@ -1,0 +1,45 @@
+import { problems } from '@user-service/common/http';
+import {
+  rebuildStatus,
+  type RebuildRequest,
+  type RebuildStatus,
+  type Store,
+} from '@user-service/common/store';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+
+/** Where a rebuild's status is read. */
+export function rebuildLocation(id: string): string {
+  return `/admin/projections/users/rebuilds/${encodeURIComponent(id)}`;
+}
+
+/**
+ * `POST /admin/projections/users/rebuild`: asks for the users projection to be folded again from
+ * the log into a new generation (the aggregators do it, partition by partition, while serving);
+ * 202 with where to watch it. A rebuild already running is answered instead of a second one.
+ */
+export function requestRebuildRoute(context: { readonly store: Store }) {
+  return async (_req: Request, res: Response): Promise<void> => {
+    const { rebuild } = await context.store.rebuilds.request(randomUUID(), new Date());
+    const status = await statusOf(context.store, rebuild);
+    res.status(202).location(rebuildLocation(rebuild.id)).json(statusBody(status));
+  };
+}
+
+/** `GET /admin/projections/users/rebuilds/{rebuildId}`: the rebuild asked for last, and how far it is. */
+export function rebuildStatusRoute(context: { readonly store: Store }) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const id = String(req.params.rebuildId);
+    const latest = await context.store.rebuilds.latest();
+    if (!latest || latest.id !== id) throw problems.rebuildNotFound(id);
+    res.json(statusBody(await statusOf(context.store, latest)));
+  };
+}
+
+async function statusOf(store: Store, rebuild: RebuildRequest): Promise<RebuildStatus> {
+  return rebuildStatus(rebuild, await store.rebuilds.partitions());
+}
+
+function statusBody(status: RebuildStatus) {
+  return { ...status, requestedAt: status.requestedAt.toISOString() };
+}
