@@ -4,89 +4,25 @@
 // data keys is rewritten: events, snapshots and backups stay as they are. It lives beside
 // mongo-init so that the gateway's image carries it: in Compose, `docker compose run --rm tools
 // rotate data-key --rewrap` runs it inside the stack's network.
-import {
-  ConfigError,
-  type Environment,
-  integer,
-  readConfig,
-  readSharedConfig,
-} from '@user-service/common/config';
-import { createLogger, errorText } from '@user-service/common/observability';
+import { createLogger } from '@user-service/common/observability';
 import { MasterKeyError, rotateMasterKey } from '@user-service/common/personal-data';
 import { StoreMisconfiguredError, StoreUnavailableError } from '@user-service/common/store';
-import { MongoStore } from '@user-service/common/store/mongo';
-
-/** The replica set of `npm start`'s embedded MongoDB (launcher/src/replica-set.ts). */
-const EMBEDDED_REPLICA_SET = 'rs0';
+import { connect, fail, reasons, readToolConfig, toolConfigOr } from './store-tool';
 
 const USAGE =
   'usage: DATA_KEY="<new key>,<old key>" [MONGO_URL=mongodb://…] [MONGO_DB=users] npm run rotate-data-key ' +
   '(DATA_KEY_FILE may name a file holding the keys instead; without MONGO_URL, the embedded MongoDB ' +
   'of a running `npm start` is used)';
 
-function readRotationConfig(env: Environment) {
-  // DATA_KEY or DATA_KEY_FILE: the new master key first, then the old ones it replaces.
-  const shared = readSharedConfig(env, { mongoUrl: 'optional' });
-  if (shared.STORE === 'memory')
-    throw new ConfigError(
-      'STORE=memory keeps its data keys in the process that made them, and they die with it: there is nothing to rotate. Rotate the keys of a MongoDB store (unset STORE).',
-    );
-  const own = readConfig(env, {
-    /** Where `npm start` runs its embedded MongoDB; the default when MONGO_URL is unset. */
-    EMBEDDED_MONGO_PORT: integer({ default: 27517, min: 1, max: 65535 }),
-  });
-  const mongoUrl =
-    shared.MONGO_URL ??
-    `mongodb://127.0.0.1:${own.EMBEDDED_MONGO_PORT}/?replicaSet=${EMBEDDED_REPLICA_SET}`;
-  return { ...shared, ...own, mongoUrl, embedded: shared.MONGO_URL === undefined };
-}
-
-type RotationConfig = ReturnType<typeof readRotationConfig>;
+// DATA_KEY or DATA_KEY_FILE: the new master key first, then the old ones it replaces.
+const MEMORY_REFUSAL =
+  'STORE=memory keeps its data keys in the process that made them, and they die with it: there is nothing to rotate. Rotate the keys of a MongoDB store (unset STORE).';
 
 /** Progress is logged at most this often, as counts only. */
 const PROGRESS_EVERY_MS = 1000;
 
-/** The error's message and those of its causes: ours say what failed, the cause says why. */
-function reasons(error: unknown): string {
-  const messages: string[] = [];
-  for (let cause = error, depth = 0; cause !== undefined && depth < 5; depth++) {
-    const message = errorText(cause);
-    if (!messages.some((said) => said.includes(message))) messages.push(message);
-    cause = cause instanceof Error ? cause.cause : undefined;
-  }
-  return messages.join(': ');
-}
-
-/** One line saying why, then exit 1. */
-function fail(message: string): never {
-  process.stderr.write(`${JSON.stringify({ level: 'error', message })}\n`);
-  process.exit(1);
-}
-
-async function connect(config: RotationConfig): Promise<MongoStore> {
-  try {
-    return await MongoStore.connect(config.mongoUrl, config.MONGO_DB, {
-      timeoutMs: config.STORE_TIMEOUT_MS,
-      writeConcernTimeoutMs: config.MONGO_WRITE_TIMEOUT_MS,
-      serverSelectionTimeoutMs: config.MONGO_SELECTION_TIMEOUT_MS,
-      credentials: config.mongoCredentials,
-    });
-  } catch (error) {
-    const hint = config.embedded
-      ? ` (MONGO_URL is unset, so the embedded MongoDB of \`npm start\` was tried at ${config.mongoUrl}: start it, or set MONGO_URL)`
-      : '';
-    return fail(`${reasons(error)}${hint}`);
-  }
-}
-
 async function main(): Promise<void> {
-  let config: RotationConfig;
-  try {
-    config = readRotationConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) return fail(`${error.message}. ${USAGE}`);
-    throw error;
-  }
+  const config = toolConfigOr(() => readToolConfig(process.env, MEMORY_REFUSAL), USAGE);
   const log = createLogger({ service: 'rotate-data-key', level: config.LOG_LEVEL });
   const store = await connect(config);
   const ring = config.masterKeys;
