@@ -15,6 +15,7 @@ import { PassThrough } from 'node:stream';
 import { FaultInjectingStore, type GatewayCrashPoint } from './fault-injecting-store';
 import { settingsFor, signingKey, token } from '../test-issuer';
 import { startTestSystem } from '../test-system';
+import type { InProcessCluster } from '@user-service/launcher';
 
 export const PARTITIONS = 12;
 export const AGGREGATORS = 3;
@@ -115,6 +116,7 @@ export async function runCrashScenario(
     snapshotEvery,
     // A dead gateway's key is taken over after this; short, so retries need not wait long.
     idempotencyLeaseMs: LEASE_MS,
+    rebuildCheckEveryMs: 20,
     // Through the authenticated API, as a deployment runs it: every request carries a token.
     accessTokens: settingsFor(issuerKey),
   });
@@ -401,6 +403,13 @@ export async function runCrashScenario(
       });
       expect(sorted(node.aggregator.liveUsers())).toEqual(sorted(folded));
     }
+    await expectRebuildEqualsTheLive(
+      apiClient(system.gateway.url, {
+        authorization: `Bearer ${await token(issuerKey, 'users:admin', { expiresIn: '1h' })}`,
+      }),
+      store,
+      system,
+    );
     expectOneHolderPerEmail(model);
     expectNoPersonalData(logs.join(''));
     return { exactAnswers, gatewayDeaths };
@@ -503,6 +512,29 @@ async function foldStore(
   return states
     .filter(({ state }) => state.user)
     .map(({ id, state }) => ({ userId: id, version: state.version, user: state.user }));
+}
+
+/**
+ * After the run, the users projection rebuilt from the log (through the API, as an operator asks
+ * for it) is saved equal to a fold of the store, and the aggregators, now serving it, hold it.
+ */
+async function expectRebuildEqualsTheLive(
+  admin: ReturnType<typeof apiClient>,
+  store: FaultInjectingStore,
+  system: InProcessCluster,
+): Promise<void> {
+  const asked = await admin.send('POST', '/admin/projections/users/rebuild');
+  expect(asked.status).toBe(202);
+  const location = asked.headers.get('location') ?? '';
+  await waitUntil(
+    async () => ((await admin.send('GET', location)).body as { state: string }).state === 'done',
+    { describe: 'the rebuild after the run to be done', ...SETTLE },
+  );
+  const all = Array.from({ length: PARTITIONS }, (_, partition) => partition);
+  const folded = sorted(await foldStore(store, all));
+  expect(sorted((await store.snapshots.load(all)).entries)).toEqual(folded);
+  const held = system.aggregators.flatMap((node) => node?.aggregator.liveUsers() ?? []);
+  expect(sorted(held)).toEqual(folded);
 }
 
 function sorted(entries: readonly Live[]): Live[] {
