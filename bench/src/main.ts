@@ -1,6 +1,7 @@
 /**
  * npm run bench [-- --quick] [--duration S] [--connections N] [--users N] [--profile]
- *   [--only scenarios,complexity,safe-writes,recovery,space,read-side,tail,tokens,leases] [--read-users N]
+ *   [--only scenarios,complexity,safe-writes,recovery,space,read-side,tail,tokens,leases,rebuild]
+ *   [--read-users N]
  *   [--read-connections N] [--tail-requests N] [--tail-rate R] [--tail-connections N]
  *   [--port-base N]
  * Measures the system against a single-process baseline on this machine, in one run, and
@@ -39,6 +40,7 @@ import { scenario, SCENARIOS, type ScenarioName } from './scenarios';
 import { seedUsers } from './seed';
 import { estimateSpace, measureSpace, type SpaceResult } from './space';
 import { tailCheck, type TailReport } from './tail';
+import { rebuildCostCheck, type RebuildCostReport, rebuildCostTable } from './rebuild-cost';
 import { leaseCostCheck, type LeaseCostReport, leaseCostTable } from './lease-cost';
 import { tokenCostCheck, type TokenCostReport } from './token-cost';
 
@@ -288,6 +290,13 @@ async function main(): Promise<void> {
     say(leaseCostTable(leases));
   }
 
+  let rebuild: RebuildCostReport | undefined;
+  if (parts.has('rebuild')) {
+    rebuild = await rebuildCostCheck(options.quick ? 50_000 : 250_000);
+    say('\n## Projection rebuild: events folded again per second, per aggregator\n');
+    say(rebuildCostTable(rebuild));
+  }
+
   const resultsDir = resolve(REPO, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const file = resolve(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -307,6 +316,7 @@ async function main(): Promise<void> {
         tail,
         tokens,
         leases,
+        rebuild,
       },
       null,
       2,

@@ -59,6 +59,7 @@ export const BENCH_PARTS = [
   'tail',
   'tokens',
   'leases',
+  'rebuild',
 ] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
