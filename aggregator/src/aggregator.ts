@@ -101,6 +101,8 @@ export class Aggregator implements AggregatorReads {
 
   constructor(private readonly options: AggregatorOptions) {
     this.savesHeld = options.rebuildInto !== undefined;
+    // A rebuild serves no page until it has caught up: its index is built once, then.
+    if (this.savesHeld) this.projection.deferIndex();
     this.openedUsers = options.openedUsers ?? new OpenedUsers(options.personalData);
     this.opened = this.openedUsers;
     this.readinessState = new Readiness(options.maxLagMs ?? DEFAULT_MAX_LAG_MS);
@@ -331,6 +333,7 @@ export class Aggregator implements AggregatorReads {
   }
 
   private async caughtUp(checkpoint: Checkpoint, currentAsOf: Date): Promise<void> {
+    this.projection.indexNow();
     this.reached(checkpoint);
     this.readinessState.confirmed(currentAsOf);
     if (this.snapshotPolicy.dueWhenQuiet()) await this.snapshot();

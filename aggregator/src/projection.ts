@@ -39,10 +39,29 @@ export class UserProjection {
   /** Parked users, with why the event that parked them could not be applied. */
   private readonly parked = new Map<string, UnreadableEventError>();
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly live = new LiveUserIndex((userId) => this.get(userId).user);
+  private live = new LiveUserIndex((userId) => this.get(userId).user);
+  /** While false, the index of live users is left behind, to be built once at `indexNow`. */
+  private indexing = true;
 
   constructor(restored: readonly SnapshotEntry[] = []) {
     this.restore(restored);
+  }
+
+  /**
+   * Stops keeping the index of live users up to date until `indexNow`: for a projection that
+   * answers no page or count meanwhile (a rebuild catching up), where every move of a user
+   * between groups would otherwise shift ids in the index once per event.
+   */
+  deferIndex(): void {
+    this.indexing = false;
+  }
+
+  /** Builds the index of live users from the users held, and keeps it up to date again. */
+  indexNow(): void {
+    if (this.indexing) return;
+    this.live = new LiveUserIndex((userId) => this.get(userId).user);
+    for (const [userId, held] of this.users) this.live.change(userId, null, held.state.user);
+    this.indexing = true;
   }
 
   /** Takes in the users of a snapshot; only before the first event is applied. */
@@ -52,7 +71,7 @@ export class UserProjection {
         partition: entry.partition,
         state: { version: entry.version, user: entry.user },
       });
-      this.live.change(entry.userId, null, entry.user);
+      if (this.indexing) this.live.change(entry.userId, null, entry.user);
     }
   }
 
@@ -92,7 +111,7 @@ export class UserProjection {
       return { kind: 'parked', error };
     }
     this.users.set(event.userId, { partition: event.partition, state: next });
-    this.live.change(event.userId, previous.user, next.user);
+    if (this.indexing) this.live.change(event.userId, previous.user, next.user);
     this.dirty.add(event.userId);
     const waiting = this.waiters.get(event.userId);
     if (waiting) for (const wake of waiting) wake();

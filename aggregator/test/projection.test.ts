@@ -80,3 +80,30 @@ describe('user projection: changes since the last snapshot', () => {
     expect(projection.takeChanges()).toEqual([]);
   });
 });
+
+describe('user projection: an index of live users built once', () => {
+  it('pages and counts, once indexed, as a projection that kept its index all along', () => {
+    const events = Array.from({ length: 30 }, (_, n) =>
+      eventsFor(
+        `u${String(n).padStart(2, '0')}`,
+        0,
+        created(fieldsFor(n % 3)),
+        updated({ group: n % 4 }),
+        ...(n % 5 === 0 ? [deleted()] : []),
+      ),
+    ).flat();
+    const kept = new UserProjection();
+    const deferred = new UserProjection();
+    deferred.deferIndex();
+    applyAll(kept, events);
+    applyAll(deferred, events);
+    deferred.indexNow();
+    applyAll(deferred, eventsFor('u01', 2, updated({ group: 9 })));
+    applyAll(kept, eventsFor('u01', 2, updated({ group: 9 })));
+
+    for (const query of [{ limit: 100 }, { limit: 5, after: 'u07' }, { group: 9, limit: 10 }])
+      expect(deferred.page(query)).toEqual(kept.page(query));
+    expect(deferred.countByGroup()).toEqual(kept.countByGroup());
+    expect(deferred.countByGroup().get(9)).toBe(1);
+  });
+});

@@ -1,4 +1,4 @@
-import { upcast, type UserEvent, type UserEventType } from '../../domain';
+import { EVENT_SCHEMA_VERSIONS, upcast, type UserEvent, type UserEventType } from '../../domain';
 
 /**
  * The in-memory store's events in commit order, each kept as its JSON text beside the few fields
@@ -55,12 +55,11 @@ export class SerializedLog {
  * (domain/upcasting.ts), as every store reads its events.
  */
 export function eventFromText(text: string): UserEvent {
-  const stored = JSON.parse(text) as Omit<UserEvent, 'occurredAt'> & { occurredAt: string };
+  const parsed = JSON.parse(text) as Omit<UserEvent, 'occurredAt'> & { occurredAt: string };
+  const stored = { ...parsed, occurredAt: new Date(parsed.occurredAt) } as UserEvent;
+  // Most events are of the current schema: nothing to copy.
+  const current: number | undefined = EVENT_SCHEMA_VERSIONS[stored.type];
+  if (stored.schemaVersion === current) return stored;
   const { schemaVersion, ...body } = upcast(stored);
-  return {
-    ...stored,
-    ...body,
-    schemaVersion,
-    occurredAt: new Date(stored.occurredAt),
-  } as UserEvent;
+  return { ...stored, ...body, schemaVersion } as UserEvent;
 }
