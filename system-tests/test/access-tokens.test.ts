@@ -102,6 +102,24 @@ describe('the public API with access tokens (AUTH_JWKS_*)', () => {
     expect((await erase(eraser)).status).toBe(204);
   });
 
+  it('asks users:admin, and no other scope, to rebuild the projection or watch it', async () => {
+    const everyOther = bearer(await token(es, 'users:read users:write users:erase'));
+    const admin = bearer(await token(es, 'users:admin'));
+    const rebuild = (headers: Record<string, string> = {}) =>
+      api.send('POST', '/admin/projections/users/rebuild', { headers });
+
+    expect((await rebuild()).status).toBe(401);
+    const denied = await rebuild(everyOther);
+    expect(challengeOf(denied)).toBe(
+      'Bearer realm="user-service", error="insufficient_scope", scope="users:admin"',
+    );
+    const asked = await rebuild(admin);
+    expect(asked.status).toBe(202);
+    const location = asked.headers.get('location') ?? '';
+    expect((await api.send('GET', location, { headers: everyOther })).status).toBe(403);
+    expect((await api.send('GET', location, { headers: admin })).status).toBe(200);
+  });
+
   it('leaves probes, metrics and documentation open, and they carry no name or email', async () => {
     const writer = bearer(await token(es, 'users:write'));
     const person = { id: 'pia', name: 'Pia Probeson', email: 'pia.probe@example.com', group: 2 };
