@@ -145,12 +145,7 @@ export function createAggregatorMetrics(registry: Registry) {
       help: 'Events folded again from the log into a new generation of the projection',
       registers,
     }),
-    rebuilds: new Counter({
-      name: 'aggregator_partition_rebuilds_total',
-      help: 'Partitions folded again into a new generation, by outcome: switched over, failed (an event it cannot fold), or abandoned (the partition left this aggregator)',
-      labelNames: ['outcome'] as const,
-      registers,
-    }),
+    rebuilds: partitionRebuilds(registers),
     rebuildsRunning: new Gauge({
       name: 'aggregator_partition_rebuilds_running',
       help: 'Partitions being folded again into a new generation here now',
@@ -200,4 +195,19 @@ export function createReadsCounter(registry: Registry): Counter<'status'> {
     labelNames: ['status'],
     registers: [registry],
   });
+}
+
+/**
+ * Partitions folded again into a new generation, by outcome. Every outcome is there from the
+ * start, at 0: a first failure is then an increase Prometheus sees (ProjectionRebuildFailed).
+ */
+function partitionRebuilds(registers: Registry[]) {
+  const counter = new Counter({
+    name: 'aggregator_partition_rebuilds_total',
+    help: 'Partitions folded again into a new generation, by outcome: switched over, failed (an event it cannot fold), or abandoned (the partition left this aggregator)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  for (const outcome of ['switched', 'failed', 'abandoned'] as const) counter.inc({ outcome }, 0);
+  return counter;
 }

@@ -192,6 +192,7 @@ describe('dashboard and alert queries', () => {
       'alert GatewayFallbackReads',
       'alert GatewayServerErrorRatio',
       'alert NoAggregatorUp',
+      'alert ProjectionRebuildFailed',
     ]);
   });
 
