@@ -11,8 +11,19 @@ import { PassThrough } from 'node:stream';
 import { apiClient } from '../http-client';
 import { startTestSystem } from '../test-system';
 
-/** An event as a newer version of the gateway might write it, of a type this version does not know. */
-function eventOfUnknownType(userId: string, afterVersion: number): UserEvent {
+/**
+ * Events as a newer version of the gateway might write them during a rolling deploy: of a type
+ * this version does not know, or of a type it knows in a schema newer than it reads.
+ */
+const POISONS: ReadonlyArray<readonly [string, Partial<UserEvent>]> = [
+  ['of an unknown type', { type: 'UserRenamed', data: { name: 'Secret Name' } } as never],
+  [
+    'of a newer schema',
+    { type: 'UserUpdated', schemaVersion: 2, data: { name: 'Secret Name' } } as never,
+  ],
+];
+
+function poisonEvent(userId: string, afterVersion: number, poison: Partial<UserEvent>): UserEvent {
   const [event] = stampEvents(
     userId,
     afterVersion,
@@ -23,10 +34,10 @@ function eventOfUnknownType(userId: string, afterVersion: number): UserEvent {
       partitionOf: (id) => partitionOf(id, 12),
     },
   );
-  return { ...event!, type: 'UserRenamed', data: { name: 'Secret Name' } } as unknown as UserEvent;
+  return { ...event!, ...poison } as UserEvent;
 }
 
-describe('an event an aggregator cannot apply', () => {
+describe.each(POISONS)('an event an aggregator cannot apply, %s', (_, poison) => {
   it('parks that one user: its reads and writes answer 503 user-unreadable, every other user is served, and it stays so after a restart', async () => {
     const store = new InMemoryStore();
     const stream = new PassThrough();
@@ -49,7 +60,7 @@ describe('an event an aggregator cannot apply', () => {
       expect(
         (await api.create({ id: neighbour, name: 'N', email: 'n@example.com', group: 2 })).status,
       ).toBe(201);
-      await store.events.append('poisoned', 1, [eventOfUnknownType('poisoned', 1)]);
+      await store.events.append('poisoned', 1, [poisonEvent('poisoned', 1, poison)]);
 
       const parked = () =>
         fetch(`${system.aggregator(owner).url}/metrics`).then(
