@@ -26,7 +26,7 @@ export function requestRebuildRoute(context: { readonly store: Store }) {
   };
 }
 
-/** `GET /admin/projections/users/rebuilds/{rebuildId}`: the rebuild asked for last, and how far it is. */
+/** `GET /admin/projections/users/rebuilds/{rebuildId}`: the latest rebuild, and how far it is. */
 export function rebuildStatusRoute(context: { readonly store: Store }) {
   return async (req: Request, res: Response): Promise<void> => {
     const id = String(req.params.rebuildId);

@@ -20,10 +20,11 @@ export function toEventDocument(event: UserEvent): EventDocument {
 }
 
 /**
- * An event as read back, in the current shape of its type (domain/upcasting.ts). The envelope (id, user, version, partition, time) is what ordering and
- * routing rely on, so a document without it is refused here; the body (type and data) is left
- * for `evolve`, which refuses what it cannot fold, user by user. The request id is only for
- * tracing: events stored before it was kept have none, and anything but a string reads as null.
+ * An event as read back, in the current shape of its type (domain/upcasting.ts). The envelope
+ * (id, user, version, partition, time) is what ordering and routing rely on, so a document
+ * without it is refused here; the body (type and data) is left for `evolve`, which refuses what
+ * it cannot fold, user by user. The request id is only for tracing: events stored before it was
+ * kept have none, and anything but a string reads as null.
  */
 export function toEvent(document: EventDocument): UserEvent {
   const { _id, userId, version, partition, type, schemaVersion, data, occurredAt, requestId } =

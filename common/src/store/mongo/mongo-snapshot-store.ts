@@ -223,8 +223,8 @@ function userWrite(stamp: Stamp) {
 
 /**
  * Upserts `replacement` unless the stored document is as new or newer by `orderField` and of
- * the same stamp (projection version and generation), in one atomic server-side step. `$literal` keeps user data such
- * as a name starting with "$" from being read as an expression.
+ * the same stamp (projection version and generation), in one atomic server-side step.
+ * `$literal` keeps user data such as a name starting with "$" from being read as an expression.
  */
 function replaceIfNewer<T extends Document & { _id: unknown }>(
   replacement: T,
