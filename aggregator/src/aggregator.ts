@@ -237,6 +237,11 @@ export class Aggregator implements AggregatorReads {
     await this.halt();
   }
 
+  /** The epoch of the leases it serves its partitions under, if it serves them by lease. */
+  get epoch(): number | undefined {
+    return this.options.epoch;
+  }
+
   /** The generation of the projection held here; null until loaded. */
   get generation(): number | null {
     return this.loadedGeneration;

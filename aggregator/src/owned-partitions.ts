@@ -34,8 +34,6 @@ export interface OwnedPartitionsOptions {
  */
 export class OwnedPartitions implements PartitionServing, ServedPartitions {
   private readonly aggregators = new Map<number, Aggregator>();
-  /** The epoch of the lease each partition is held under. */
-  private readonly epochs = new Map<number, number>();
   /** Each partition's reads alone, made once: a user's read asks for them on every request. */
   private readonly alone = new Map<number, PartitionReads>();
 
@@ -44,7 +42,6 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   take(partition: number, epoch: number): void {
     const aggregator = this.options.aggregatorFor(partition, epoch);
     this.aggregators.set(partition, aggregator);
-    this.epochs.set(partition, epoch);
     this.alone.set(partition, new PartitionReads([aggregator], this, this.options.opened));
     aggregator.start().catch((error: unknown) =>
       this.options.log.error('partition failed to start', {
@@ -69,7 +66,6 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   ): Promise<void> {
     const aggregator = this.aggregators.get(partition);
     this.aggregators.delete(partition);
-    this.epochs.delete(partition);
     this.alone.delete(partition);
     if (!aggregator) return;
     await stop(aggregator);
@@ -94,7 +90,7 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
 
   /** A new aggregator folding the partition again into `generation`, under its lease; not started. */
   rebuilderOf(partition: number, generation: number): Aggregator | undefined {
-    const epoch = this.epochs.get(partition);
+    const epoch = this.aggregators.get(partition)?.epoch;
     if (epoch === undefined) return undefined;
     return this.options.aggregatorFor(partition, epoch, generation);
   }

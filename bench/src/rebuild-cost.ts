@@ -1,7 +1,7 @@
 import { startAggregatorNode } from '@user-service/aggregator';
 import { partitionOf, stampEvents, type UserEventBody } from '@user-service/common/domain';
 import { ephemeralMasterKeys } from '@user-service/common/personal-data';
-import { rebuildStatus, type Store } from '@user-service/common/store';
+import { currentStatus, type Store } from '@user-service/common/store';
 import { InMemoryStore } from '@user-service/common/store/memory';
 import { ensureSchema, MongoStore } from '@user-service/common/store/mongo';
 import { MongoClient } from 'mongodb';
@@ -76,8 +76,7 @@ async function timeRebuild(
     await node.aggregator.snapshot();
     const started = process.hrtime.bigint();
     const { rebuild } = await store.rebuilds.request(randomUUID(), new Date());
-    while (rebuildStatus(rebuild, await store.rebuilds.partitions()).state !== 'done')
-      await sleep(5);
+    while ((await currentStatus(store.rebuilds, rebuild)).state !== 'done') await sleep(5);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return { store: kind, events, seconds, eventsPerSecond: events / seconds };
   } finally {

@@ -1,15 +1,10 @@
 import { problems } from '@user-service/common/http';
-import {
-  rebuildStatus,
-  type RebuildRequest,
-  type RebuildStatus,
-  type Store,
-} from '@user-service/common/store';
+import { currentStatus, type RebuildStatus, type Store } from '@user-service/common/store';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 
 /** Where a rebuild's status is read. */
-export function rebuildLocation(id: string): string {
+function rebuildLocation(id: string): string {
   return `/admin/projections/users/rebuilds/${encodeURIComponent(id)}`;
 }
 
@@ -20,8 +15,9 @@ export function rebuildLocation(id: string): string {
  */
 export function requestRebuildRoute(context: { readonly store: Store }) {
   return async (_req: Request, res: Response): Promise<void> => {
-    const { rebuild } = await context.store.rebuilds.request(randomUUID(), new Date());
-    const status = await statusOf(context.store, rebuild);
+    const { rebuilds } = context.store;
+    const { rebuild } = await rebuilds.request(randomUUID(), new Date());
+    const status = await currentStatus(rebuilds, rebuild);
     res.status(202).location(rebuildLocation(rebuild.id)).json(statusBody(status));
   };
 }
@@ -32,12 +28,8 @@ export function rebuildStatusRoute(context: { readonly store: Store }) {
     const id = String(req.params.rebuildId);
     const latest = await context.store.rebuilds.latest();
     if (!latest || latest.id !== id) throw problems.rebuildNotFound(id);
-    res.json(statusBody(await statusOf(context.store, latest)));
+    res.json(statusBody(await currentStatus(context.store.rebuilds, latest)));
   };
-}
-
-async function statusOf(store: Store, rebuild: RebuildRequest): Promise<RebuildStatus> {
-  return rebuildStatus(rebuild, await store.rebuilds.partitions());
 }
 
 function statusBody(status: RebuildStatus) {

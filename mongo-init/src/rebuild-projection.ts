@@ -3,7 +3,7 @@
 // while they serve (docs/decisions/0018); this only asks and watches, so stopping it stops
 // nothing. It lives beside mongo-init so that the gateway's image carries it.
 import { createLogger } from '@user-service/common/observability';
-import { rebuildStatus, type RebuildStatus } from '@user-service/common/store';
+import { currentStatus, type RebuildStatus } from '@user-service/common/store';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { connect, fail, reasons, readToolConfig, toolConfigOr } from './store-tool';
@@ -33,11 +33,11 @@ async function main(): Promise<void> {
       rebuild: rebuild.id,
       generation: rebuild.generation,
     });
-    let status: RebuildStatus = rebuildStatus(rebuild, await store.rebuilds.partitions());
+    let status: RebuildStatus = await currentStatus(store.rebuilds, rebuild);
     let movedAt = Date.now();
     while (wait && status.state === 'running') {
       await sleep(EVERY_MS);
-      const next = rebuildStatus(rebuild, await store.rebuilds.partitions());
+      const next = await currentStatus(store.rebuilds, rebuild);
       if (next.events !== status.events || next.partitions.done !== status.partitions.done)
         movedAt = Date.now();
       else if (Date.now() - movedAt > STALLED_MS) {

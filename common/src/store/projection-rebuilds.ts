@@ -89,10 +89,27 @@ export function rebuildStatus(
   };
 }
 
-/** The generation a new rebuild folds into: past every partition's and the last one asked for. */
-export function nextGeneration(
+/** How far `rebuild` is now, as the store says: one read of the partitions. */
+export async function currentStatus(
+  rebuilds: Pick<ProjectionRebuilds, 'partitions'>,
+  rebuild: RebuildRequest,
+): Promise<RebuildStatus> {
+  return rebuildStatus(rebuild, await rebuilds.partitions());
+}
+
+/**
+ * What a request for a rebuild decides, given the latest one and the partitions as read: that
+ * one while it runs (`started` false), else a new one into the generation past every partition's
+ * and the latest's. The adapters store a started one, each atomically its own way.
+ */
+export function decideRequest(
   latest: RebuildRequest | null,
   partitions: readonly PartitionGeneration[],
-): number {
-  return Math.max(latest?.generation ?? 0, ...partitions.map((p) => p.generation)) + 1;
+  id: string,
+  now: Date,
+): { readonly rebuild: RebuildRequest; readonly started: boolean } {
+  if (latest && rebuildStatus(latest, partitions).state === 'running')
+    return { rebuild: latest, started: false };
+  const generation = Math.max(latest?.generation ?? 0, ...partitions.map((p) => p.generation)) + 1;
+  return { rebuild: { id, generation, requestedAt: now }, started: true };
 }

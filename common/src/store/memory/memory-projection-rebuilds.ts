@@ -1,10 +1,9 @@
 import {
-  nextGeneration,
+  decideRequest,
   type PartitionGeneration,
   type ProjectionRebuilds,
   type RebuildReport,
   type RebuildRequest,
-  rebuildStatus,
 } from '../projection-rebuilds';
 import type { OutageSwitch } from './outage-switch';
 
@@ -21,11 +20,9 @@ export class InMemoryProjectionRebuilds implements ProjectionRebuilds {
 
   async request(id: string, now: Date) {
     this.outage.check('request a rebuild');
-    const partitions = this.current();
-    if (this.last && rebuildStatus(this.last, partitions).state === 'running')
-      return { rebuild: this.last, started: false };
-    this.last = { id, generation: nextGeneration(this.last, partitions), requestedAt: now };
-    return { rebuild: this.last, started: true };
+    const decided = decideRequest(this.last, this.current(), id, now);
+    this.last = decided.rebuild;
+    return decided;
   }
 
   async latest(): Promise<RebuildRequest | null> {

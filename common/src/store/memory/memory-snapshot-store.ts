@@ -27,7 +27,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
   private readonly ids = new SortedIds();
   private readonly checkpoints = new Map<number, Checkpoint>();
   /** The projection version and generation each entry and checkpoint was saved by. */
-  private readonly entryStamps = new Map<string, string>();
+  private readonly entryStamps = new Map<string, Stamp>();
   private readonly checkpointStamps = new Map<number, Stamp>();
 
   constructor(
@@ -43,10 +43,10 @@ export class InMemorySnapshotStore implements SnapshotStore {
     for (const entry of batch.entries) {
       const saved = this.entries.get(entry.userId);
       if (!saved) this.ids.add(entry.userId);
-      const same = this.entryStamps.get(entry.userId) === stamp.key;
+      const same = sameStamp(this.entryStamps.get(entry.userId), stamp);
       if (!saved || !same || saved.version < entry.version) {
         this.entries.set(entry.userId, frozenCopy(entry));
-        this.entryStamps.set(entry.userId, stamp.key);
+        this.entryStamps.set(entry.userId, stamp);
       }
     }
     const { checkpoint } = batch;
@@ -58,7 +58,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
     }
     for (const partition of batch.partitions) {
       const saved = this.checkpoints.get(partition);
-      const same = this.checkpointStamps.get(partition)?.key === stamp.key;
+      const same = sameStamp(this.checkpointStamps.get(partition), stamp);
       if (!saved || !same || positionOf(saved) < positionOf(checkpoint)) {
         this.checkpoints.set(partition, checkpoint);
         this.checkpointStamps.set(partition, stamp);
@@ -165,17 +165,23 @@ function sameVersion(versions: ReadonlyArray<number | undefined>): number | null
   return versions.every((version) => version === first) ? first : null;
 }
 
+/** Which projection, and which generation of it, saved an entry or checkpoint. */
 interface Stamp {
   readonly projectionVersion: number;
   readonly generation: number;
-  /** Both in one string, to compare at once. */
-  readonly key: string;
 }
 
 function stampOf(batch: SnapshotBatch): Stamp {
-  const projectionVersion = batch.projectionVersion ?? FIRST_PROJECTION_VERSION;
-  const generation = batch.generation ?? 0;
-  return { projectionVersion, generation, key: `${projectionVersion}:${generation}` };
+  return {
+    projectionVersion: batch.projectionVersion ?? FIRST_PROJECTION_VERSION,
+    generation: batch.generation ?? 0,
+  };
+}
+
+function sameStamp(saved: Stamp | undefined, stamp: Stamp): boolean {
+  return (
+    saved?.projectionVersion === stamp.projectionVersion && saved.generation === stamp.generation
+  );
 }
 
 function lowest(generations: readonly number[]): number {

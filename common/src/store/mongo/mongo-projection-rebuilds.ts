@@ -1,12 +1,11 @@
 import type { Collection, Db } from 'mongodb';
 import { StoreUnavailableError } from '../errors';
 import {
-  nextGeneration,
+  decideRequest,
   type PartitionGeneration,
   type ProjectionRebuilds,
   type RebuildReport,
   type RebuildRequest,
-  rebuildStatus,
 } from '../projection-rebuilds';
 import { hasCode, MONGO_ERROR } from './error-codes';
 import { COLLECTIONS, type CheckpointDocument, type RebuildDocument } from './schema';
@@ -30,10 +29,9 @@ export class MongoProjectionRebuilds implements ProjectionRebuilds {
 
   async request(id: string, now: Date) {
     const [latest, partitions] = await Promise.all([this.latest(), this.partitions()]);
-    if (latest && rebuildStatus(latest, partitions).state === 'running')
-      return { rebuild: latest, started: false };
-    const rebuild = { id, generation: nextGeneration(latest, partitions), requestedAt: now };
-    const document = { rebuildId: id, generation: rebuild.generation, requestedAt: now };
+    const decided = decideRequest(latest, partitions, id, now);
+    if (!decided.started) return decided;
+    const document = { rebuildId: id, generation: decided.rebuild.generation, requestedAt: now };
     try {
       // Moved on only from the one read: of two requests at once, one writes and one answers it.
       if (latest) {
@@ -42,13 +40,13 @@ export class MongoProjectionRebuilds implements ProjectionRebuilds {
           { $set: document },
           { maxTimeMS: this.timeoutMs },
         );
-        if (matchedCount === 1) return { rebuild, started: true };
+        if (matchedCount === 1) return decided;
       } else {
         await this.settings.insertOne(
           { _id: 'rebuild', ...document },
           { maxTimeMS: this.timeoutMs },
         );
-        return { rebuild, started: true };
+        return decided;
       }
     } catch (error) {
       if (!hasCode(error, MONGO_ERROR.DuplicateKey)) throw unavailable('request a rebuild', error);
