@@ -34,15 +34,12 @@ export interface OwnedPartitionsOptions {
  */
 export class OwnedPartitions implements PartitionServing, ServedPartitions {
   private readonly aggregators = new Map<number, Aggregator>();
-  /** Each partition's reads alone, made once: a user's read asks for them on every request. */
-  private readonly alone = new Map<number, PartitionReads>();
 
   constructor(private readonly options: OwnedPartitionsOptions) {}
 
   take(partition: number, epoch: number): void {
     const aggregator = this.options.aggregatorFor(partition, epoch);
     this.aggregators.set(partition, aggregator);
-    this.alone.set(partition, new PartitionReads([aggregator], this, this.options.opened));
     aggregator.start().catch((error: unknown) =>
       this.options.log.error('partition failed to start', {
         partition,
@@ -66,7 +63,6 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   ): Promise<void> {
     const aggregator = this.aggregators.get(partition);
     this.aggregators.delete(partition);
-    this.alone.delete(partition);
     if (!aggregator) return;
     await stop(aggregator);
     // Their keys stay cached without end while served; a partition gone keeps none of them.
@@ -77,7 +73,6 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   async stopAll(how: 'graceful' | 'crash'): Promise<void> {
     const stopping = [...this.aggregators.values()];
     this.aggregators.clear();
-    this.alone.clear();
     await Promise.all(
       stopping.map((aggregator) => (how === 'graceful' ? aggregator.stop() : aggregator.crash())),
     );
@@ -102,7 +97,6 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
   replace(partition: number, current: Aggregator, next: Aggregator): boolean {
     if (this.aggregators.get(partition) !== current) return false;
     this.aggregators.set(partition, next);
-    this.alone.set(partition, new PartitionReads([next], this, this.options.opened));
     return true;
   }
 
@@ -129,9 +123,11 @@ export class OwnedPartitions implements PartitionServing, ServedPartitions {
       if (!this.options.holds(partition)) return { notServed: 'lease-expired' };
       serving.push(aggregator);
     }
-    const [only] = partitions;
-    const alone = partitions.length === 1 && only !== undefined ? this.alone.get(only) : undefined;
-    return alone ?? new PartitionReads(serving, this, this.options.opened);
+    // One partition's reads (every user read) are its aggregator's own: nothing to merge.
+    const [only] = serving;
+    return serving.length === 1 && only
+      ? only
+      : new PartitionReads(serving, this, this.options.opened);
   }
 
   /** What the node's readiness and status gauges show: the worst of its partitions. */
@@ -180,12 +176,7 @@ export class PartitionReads implements AggregatorReads {
         aggregator.partitions.map((p) => [p, aggregator] as const),
       ),
     );
-    // One partition's reads (every user read) need not hash the id again: the caller did.
-    const [only] = aggregators;
-    const of =
-      aggregators.length === 1 && only
-        ? () => only.users
-        : (userId: string) => byPartition.get(owned.partitionOf(userId))?.users;
+    const of = (userId: string) => byPartition.get(owned.partitionOf(userId))?.users;
     this.users = {
       get: (userId) => of(userId)?.get(userId) ?? initialUserState,
       parkedBecause: (userId) => of(userId)?.parkedBecause(userId),

@@ -5,6 +5,7 @@ import { InMemoryStore } from '@user-service/common/store/memory';
 import { InProcessCluster } from '@user-service/launcher';
 import { PassThrough } from 'node:stream';
 import { Registry } from 'prom-client';
+import { seedUsers } from './seed';
 
 /** The lease times a takeover is measured with; 5,000 ms is LEASE_MS's default. */
 const LEASE_TIMES_MS = [1000, 2000, 5000];
@@ -44,19 +45,7 @@ async function takeover(leaseMs: number): Promise<number> {
     registry: () => new Registry(),
   });
   try {
-    for (let n = 0; n < USERS; n++) {
-      const answer = await fetch(`${system.gateway.url}/api/user`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          id: `lease-${n}`,
-          name: 'Lease',
-          email: `lease-${n}@example.com`,
-          group: n % 7,
-        }),
-      });
-      await answer.arrayBuffer();
-    }
+    await seedUsers(system.gateway.url, USERS);
     const killed = Date.now();
     await system.stopAggregator(1, 'crash');
     await system.untilSettled(leaseMs * 3 + 10_000);

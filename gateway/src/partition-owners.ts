@@ -6,6 +6,12 @@ export const DEFAULT_OWNERS_REFRESH_MS = 500;
 /** Reads asked for by answers (`refreshSoon`) are at least this far apart, however many ask. */
 const MIN_REFRESH_GAP_MS = 100;
 
+/** Every partition by owner, and those without one. */
+export interface Shares {
+  readonly owned: readonly OwnerShare[];
+  readonly unowned: readonly number[];
+}
+
 /** One owner's partitions, as a list or count asks it for them together. */
 export interface OwnerShare {
   readonly holder: LeaseHolder;
@@ -24,6 +30,9 @@ export class PartitionOwners {
   private refreshing: Promise<void> | null = null;
   private lastRefreshAt = Number.NEGATIVE_INFINITY;
   private closed = false;
+  /** The last shares worked out, and of which owners and count: every list asks for them. */
+  private sharesOf: { owners: Map<number, LeaseHolder>; count: number; shares: Shares } | null =
+    null;
 
   constructor(
     private readonly leases: Pick<PartitionLeases, 'current'>,
@@ -45,11 +54,19 @@ export class PartitionOwners {
     return this.owners.get(partition);
   }
 
-  /** Every partition by owner, and those without one. */
-  shares(): { readonly owned: OwnerShare[]; readonly unowned: number[] } {
+  /** Every partition by owner, and those without one; worked out again only when they change. */
+  shares(): Shares {
+    const count = this.partitionCount() ?? 0;
+    const known = this.sharesOf;
+    if (known?.owners === this.owners && known.count === count) return known.shares;
+    const shares = this.shareOut(count);
+    this.sharesOf = { owners: this.owners, count, shares };
+    return shares;
+  }
+
+  private shareOut(count: number): Shares {
     const byName = new Map<string, { holder: LeaseHolder; partitions: number[] }>();
     const unowned: number[] = [];
-    const count = this.partitionCount() ?? 0;
     for (let partition = 0; partition < count; partition++) {
       const holder = this.owners.get(partition);
       if (!holder) {

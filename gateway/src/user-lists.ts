@@ -117,7 +117,7 @@ export async function countUsers(
 async function fromEachOwner<T>(
   context: ListContext,
   ask: (owner: LeaseHolder, request: QueryRequest) => Promise<ForwardedQuery<T>>,
-  fromSnapshot: (partitions: number[]) => Promise<T>,
+  fromSnapshot: (partitions: readonly number[]) => Promise<T>,
   {
     requestId,
     token,
@@ -132,7 +132,7 @@ async function fromEachOwner<T>(
     consistency = 'snapshot';
     if (ownerMayHaveChanged(answer)) context.owners.refreshSoon();
     countFallbackRead(context.metrics, holder.name, answer.reason);
-    return fromSnapshot([...partitions]);
+    return fromSnapshot(partitions);
   });
   const withoutOwner = async () => {
     consistency = 'snapshot';

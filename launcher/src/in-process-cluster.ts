@@ -5,15 +5,15 @@ import {
   startAggregatorNode,
 } from '@user-service/aggregator';
 import { type MasterKeyring } from '@user-service/common/personal-data';
-import { DEFAULT_HOST, newInternalToken } from '@user-service/common/config';
-import { localUrl, type SlowClientLimits } from '@user-service/common/http';
+import { newInternalToken } from '@user-service/common/config';
+import { type SlowClientLimits } from '@user-service/common/http';
 import { type Store } from '@user-service/common/store';
 import {
   type AccessTokenSettings,
   type GatewayNode,
   startGatewayNode,
 } from '@user-service/gateway';
-import { aggregatorName, aggregatorPorts } from './wiring';
+import { aggregatorName, aggregatorPorts, aggregatorUrl } from './wiring';
 
 export interface InProcessClusterOptions {
   readonly store: Store;
@@ -171,7 +171,7 @@ export class InProcessCluster {
 
   /** Where each aggregator listens (or listened, while it is stopped), by index. */
   get aggregatorUrls(): string[] {
-    return this.ports.map((port) => localUrl(DEFAULT_HOST, port));
+    return this.ports.map(aggregatorUrl);
   }
 
   /** The running aggregators, by index (null for one stopped). */

@@ -1,5 +1,4 @@
 import { type Credentials, newInternalToken } from '@user-service/common/config';
-import { DEFAULT_HOST } from '@user-service/common/config';
 import { localUrl } from '@user-service/common/http';
 import { type Logger } from '@user-service/common/observability';
 import { ensureSchema } from '@user-service/common/store/mongo';
@@ -15,7 +14,12 @@ import { obtainMongod } from './mongod-binary';
 import { startReplicaSet } from './replica-set';
 import { stopChild } from './stop-child';
 import { untilReady } from './until-ready';
-import { aggregatorName, mongoChildEnvironments, mongoModePorts } from './wiring';
+import {
+  aggregatorEnvironment,
+  aggregatorUrl,
+  mongoChildEnvironments,
+  mongoModePorts,
+} from './wiring';
 
 export interface MongoModeOptions {
   readonly mongoUrl: string | undefined;
@@ -98,7 +102,6 @@ export async function runOnMongo(
     internalToken:
       options.internalToken === undefined ? { INTERNAL_TOKEN: newInternalToken() } : {},
   });
-  const urls = ports.map((port) => localUrl(DEFAULT_HOST, port));
   const aggregatorEnvironments = [...environments.aggregators];
   const aggregators = aggregatorEnvironments.map((env) => start('aggregator', env));
   const gateway = start('gateway', environments.gateway);
@@ -106,7 +109,7 @@ export async function runOnMongo(
   log.info('ready', {
     api: `${gatewayUrl}/api/user`,
     docs: `${gatewayUrl}/docs/`,
-    aggregators: urls,
+    aggregators: ports.map(aggregatorUrl),
   });
 
   acceptControl({
@@ -116,12 +119,12 @@ export async function runOnMongo(
       if (child) await stopChild(child, 'SIGKILL');
     },
     restart: async (index) => {
-      const [env, url] = [aggregatorEnvironments[index], urls[index]];
-      if (env === undefined || url === undefined)
+      const [env, port] = [aggregatorEnvironments[index], ports[index]];
+      if (env === undefined || port === undefined)
         throw new Error(`there is no aggregator ${index}`);
       const child = start('aggregator', env);
       aggregators[index] = child;
-      await untilReady(url, { child });
+      await untilReady(aggregatorUrl(port), { child });
     },
     // The real thing: the process is stopped by the kernel, timers and sockets and all.
     pause: async (index) => {
@@ -134,17 +137,11 @@ export async function runOnMongo(
       const index = aggregators.length;
       const port = (ports.at(-1) ?? options.aggregatorBasePort) + 1;
       ports.push(port);
-      const url = localUrl(DEFAULT_HOST, port);
-      urls.push(url);
-      const env = {
-        ...aggregatorEnvironments[0],
-        AGGREGATOR_NAME: aggregatorName(index),
-        PORT: String(port),
-      };
+      const env = aggregatorEnvironment(aggregatorEnvironments[0] ?? {}, index, port);
       aggregatorEnvironments.push(env);
       const child = start('aggregator', env);
       aggregators.push(child);
-      await untilReady(url, { child });
+      await untilReady(aggregatorUrl(port), { child });
     },
   });
 

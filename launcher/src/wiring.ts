@@ -1,4 +1,5 @@
 import { ConfigError, DEFAULT_HOST } from '@user-service/common/config';
+import { localUrl } from '@user-service/common/http';
 
 /** The ports `npm start` is told to use: PORT, AGGREGATOR_BASE_PORT, and how many aggregators. */
 export interface PortSettings {
@@ -101,11 +102,25 @@ export function mongoChildEnvironments(settings: MongoChildSettings): MongoChild
       PORT: String(settings.gatewayPort),
       HOST: settings.gatewayHost,
     },
-    aggregators: ports.map((port, index) => ({
-      ...common,
-      AGGREGATOR_NAME: aggregatorName(index),
-      PORT: String(port),
-      HOST: DEFAULT_HOST,
-    })),
+    aggregators: ports.map((port, index) => aggregatorEnvironment(common, index, port)),
   };
+}
+
+/** Aggregator `index`'s environment on `port`: the others' (`common`) with its own name and port. */
+export function aggregatorEnvironment(
+  common: NodeJS.ProcessEnv,
+  index: number,
+  port: number,
+): NodeJS.ProcessEnv {
+  return {
+    ...common,
+    AGGREGATOR_NAME: aggregatorName(index),
+    PORT: String(port),
+    HOST: DEFAULT_HOST,
+  };
+}
+
+/** Where an aggregator on `port` of this machine is called: loopback, whatever HOST says. */
+export function aggregatorUrl(port: number): string {
+  return localUrl(DEFAULT_HOST, port);
 }

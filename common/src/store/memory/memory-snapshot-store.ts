@@ -12,8 +12,8 @@ import {
 } from '../snapshot-store';
 import { frozenCopy } from './frozen-copy';
 import { positionOf } from './memory-checkpoint';
-import { InMemoryPartitionLeases } from './memory-partition-leases';
-import { OutageSwitch } from './outage-switch';
+import { type InMemoryPartitionLeases } from './memory-partition-leases';
+import { type OutageSwitch } from './outage-switch';
 
 const IDS_PER_STEP = 1000;
 
@@ -31,8 +31,9 @@ export class InMemorySnapshotStore implements SnapshotStore {
   private readonly checkpointStamps = new Map<number, Stamp>();
 
   constructor(
-    private readonly outage = new OutageSwitch(),
-    private readonly leases = new InMemoryPartitionLeases(outage),
+    private readonly outage: OutageSwitch,
+    // The store's own: a fenced save is checked against the leases it grants.
+    private readonly leases: InMemoryPartitionLeases,
   ) {}
 
   async save(batch: SnapshotBatch): Promise<void> {
