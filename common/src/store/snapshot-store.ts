@@ -46,6 +46,20 @@ export interface SnapshotBatch {
 /** The projection version of snapshots saved before they carried one. */
 export const FIRST_PROJECTION_VERSION = 1;
 
+/** Which projection, and which generation of it, saved an entry or checkpoint. */
+export interface SnapshotStamp {
+  readonly projectionVersion: number;
+  readonly generation: number;
+}
+
+/** What a batch is stamped with, its defaults filled in: what the adapters save with it. */
+export function stampOf(batch: SnapshotBatch): SnapshotStamp {
+  return {
+    projectionVersion: batch.projectionVersion ?? FIRST_PROJECTION_VERSION,
+    generation: batch.generation ?? 0,
+  };
+}
+
 export interface PartitionsSnapshot {
   /** Live users only (a deleted user is kept only as a tombstone that `loadUser` returns). */
   readonly entries: readonly SnapshotEntry[];

@@ -3,8 +3,9 @@ import { assertLimit } from '../query-rules';
 import { SortedIds } from '../sorted-ids';
 import type { Checkpoint } from '../event-store';
 import {
-  FIRST_PROJECTION_VERSION,
   type PartitionsSnapshot,
+  type SnapshotStamp,
+  stampOf,
   type SnapshotBatch,
   type SnapshotEntry,
   type SnapshotStore,
@@ -27,8 +28,8 @@ export class InMemorySnapshotStore implements SnapshotStore {
   private readonly ids = new SortedIds();
   private readonly checkpoints = new Map<number, Checkpoint>();
   /** The projection version and generation each entry and checkpoint was saved by. */
-  private readonly entryStamps = new Map<string, Stamp>();
-  private readonly checkpointStamps = new Map<number, Stamp>();
+  private readonly entryStamps = new Map<string, SnapshotStamp>();
+  private readonly checkpointStamps = new Map<number, SnapshotStamp>();
 
   constructor(
     private readonly outage: OutageSwitch,
@@ -166,20 +167,7 @@ function sameVersion(versions: ReadonlyArray<number | undefined>): number | null
   return versions.every((version) => version === first) ? first : null;
 }
 
-/** Which projection, and which generation of it, saved an entry or checkpoint. */
-interface Stamp {
-  readonly projectionVersion: number;
-  readonly generation: number;
-}
-
-function stampOf(batch: SnapshotBatch): Stamp {
-  return {
-    projectionVersion: batch.projectionVersion ?? FIRST_PROJECTION_VERSION,
-    generation: batch.generation ?? 0,
-  };
-}
-
-function sameStamp(saved: Stamp | undefined, stamp: Stamp): boolean {
+function sameStamp(saved: SnapshotStamp | undefined, stamp: SnapshotStamp): boolean {
   return (
     saved?.projectionVersion === stamp.projectionVersion && saved.generation === stamp.generation
   );

@@ -15,6 +15,8 @@ import type { Checkpoint } from '../event-store';
 import {
   FIRST_PROJECTION_VERSION,
   type PartitionsSnapshot,
+  type SnapshotStamp,
+  stampOf,
   type SnapshotBatch,
   type SnapshotEntry,
   type SnapshotStore,
@@ -216,7 +218,7 @@ function liveUsersOf(
   return filter;
 }
 
-function userWrite(stamp: Stamp) {
+function userWrite(stamp: SnapshotStamp) {
   return (entry: SnapshotEntry): AnyBulkWriteOperation<UserDocument> =>
     replaceIfNewer<UserDocument>({ ...toUserDocument(entry), ...stamp }, stamp, 'version', 0);
 }
@@ -228,7 +230,7 @@ function userWrite(stamp: Stamp) {
  */
 function replaceIfNewer<T extends Document & { _id: unknown }>(
   replacement: T,
-  stamp: Stamp,
+  stamp: SnapshotStamp,
   orderField: keyof T & string,
   floor: unknown,
 ): AnyBulkWriteOperation<T> {
@@ -261,7 +263,11 @@ function replaceIfNewer<T extends Document & { _id: unknown }>(
  * Moves a partition's checkpoint forward (never back) and marks the save, leaving its lease as
  * it is. `$literal` keeps a resume token's fields from being read as expressions.
  */
-function checkpointUpdate(checkpoint: Checkpoint | null, stamp: Stamp, whole = false): Document[] {
+function checkpointUpdate(
+  checkpoint: Checkpoint | null,
+  stamp: SnapshotStamp,
+  whole = false,
+): Document[] {
   // A whole save stamps its partitions even without a place to resume from.
   if (!checkpoint) return [{ $set: { savedAt: '$$NOW', ...(whole ? stamp : {}) } }];
   const { clusterTime, resumeToken } = asMongoCheckpoint(checkpoint);
@@ -296,24 +302,11 @@ function oldest(checkpoints: readonly CheckpointDocument[]): Checkpoint | null {
   return found ? { clusterTime: found.clusterTime, resumeToken: found.resumeToken ?? null } : null;
 }
 
-/** Which projection, and which generation of it, saved a document. */
-interface Stamp {
-  readonly projectionVersion: number;
-  readonly generation: number;
-}
-
-function stampOf(batch: SnapshotBatch): Stamp {
-  return {
-    projectionVersion: batch.projectionVersion ?? FIRST_PROJECTION_VERSION,
-    generation: batch.generation ?? 0,
-  };
-}
-
 /**
  * Conditions that hold when the stored document was saved under another stamp. Documents saved
  * before they carried one read as the first projection version, generation 0.
  */
-function otherStamp(stamp: Stamp): Document[] {
+function otherStamp(stamp: SnapshotStamp): Document[] {
   return [
     {
       $ne: [
@@ -329,7 +322,7 @@ function otherStamp(stamp: Stamp): Document[] {
 function checkpointWrites(
   partitions: readonly number[],
   checkpoint: Checkpoint | null,
-  stamp: Stamp,
+  stamp: SnapshotStamp,
   whole = false,
 ): AnyBulkWriteOperation<CheckpointDocument>[] {
   if (!checkpoint && !whole) return [];
